@@ -1,0 +1,39 @@
+//! `advise --uses oss,cdn,waf,anti-ddos`: what a filing needs for the other
+//! services a site uses.
+
+use super::Context;
+use crate::domain::advise::{find, Advice, ADVICE};
+use crate::domain::types::shorten;
+use crate::error::{Error, Result};
+use crate::render::Table;
+
+pub fn run(context: &Context, uses: &[String]) -> Result<()> {
+    let mut chosen: Vec<&Advice> = Vec::new();
+    for key in uses.iter().filter(|key| !key.trim().is_empty()) {
+        let advice = find(key).ok_or_else(|| {
+            let known: Vec<&str> = ADVICE.iter().map(|a| a.key).collect();
+            Error::usage(format!("--uses: unknown service '{}'; known are {}", shorten(key), known.join(", ")))
+        })?;
+        if !chosen.contains(&advice) {
+            chosen.push(advice);
+        }
+    }
+    if chosen.is_empty() {
+        return Err(Error::usage("--uses: name at least one service"));
+    }
+    let mut table = Table::new(&["service", "name", "icp_number_required", "add_provider_to_filing", "note"]);
+    for advice in &chosen {
+        table.row(vec![
+            advice.key.to_string(),
+            advice.name.to_string(),
+            yes_no(advice.icp_number_required, "yes: an ICP number for the domain from the MIIT"),
+            yes_no(advice.add_provider_to_filing, "yes"),
+            advice.note.to_string(),
+        ]);
+    }
+    context.emit(&serde_json::to_value(&chosen).map_err(|e| Error::storage(e.to_string()))?, table)
+}
+
+fn yes_no(value: bool, yes: &str) -> String {
+    if value { yes.to_string() } else { "no".to_string() }
+}

@@ -1,0 +1,59 @@
+//! `allocate ID [--count N] [--account A] [--request-id KEY] [--number X]...`
+
+use super::instance::{find_instance, max_numbers};
+use super::{parse_integer, Context};
+use crate::domain::decide::Command;
+use crate::domain::event::Body;
+use crate::domain::types::{limits, remaining};
+use crate::error::{Error, Reason, Result};
+use crate::ledger::{fresh_numbers, Outcome};
+use crate::render::Table;
+use serde_json::json;
+
+pub fn run(
+    context: &Context,
+    instance_id: String,
+    count: Option<String>,
+    account: Option<String>,
+    request_id: Option<String>,
+    numbers: Vec<String>,
+) -> Result<()> {
+    let count = count.as_deref().map(|text| parse_count(text)).transpose()?;
+    let command = Command::Allocate {
+        instance_id: instance_id.clone(),
+        account,
+        count,
+        numbers,
+        request_id,
+        generated: fresh_numbers(limits::ALLOCATE_MAX),
+    };
+    let ledger = context.ledger()?;
+    let allocated = match ledger.execute(&command)? {
+        Outcome::Appended(Body::Allocated(payload)) => payload.numbers,
+        Outcome::AlreadyDone(record) => record.numbers,
+        Outcome::Appended(_) => unreachable!("invariant: allocate appends an allocated event"),
+    };
+    let instance = find_instance(&ledger.store, &instance_id)?;
+    let remaining = remaining(max_numbers(&ledger.store, &instance)?, instance.consumed);
+    let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed, "remaining": remaining});
+    let mut table = Table::new(&["number"]);
+    for number in &allocated {
+        table.row(vec![number.clone()]);
+    }
+    table.footer.push(format!("instance {instance_id}: {} consumed, {remaining} remaining", instance.consumed));
+    context.emit(&json, table)
+}
+
+/// A count that is not a number is malformed (exit 2); a number out of
+/// range is refused by the rules (`count_out_of_range`, exit 4).
+fn parse_count(text: &str) -> Result<i64> {
+    match parse_integer("count", text) {
+        Ok(count) => Ok(count),
+        Err(error) if text.trim().trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) && !text.trim().is_empty() => {
+            // Digits too many for an integer: out of range, not malformed.
+            let _ = error;
+            Err(Error::refused(Reason::CountOutOfRange, format!("count {text}: one request takes 1 to {}", limits::ALLOCATE_MAX)))
+        }
+        Err(error) => Err(error),
+    }
+}

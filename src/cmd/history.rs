@@ -1,0 +1,126 @@
+//! `history [--instance I] [--number N] [--account A] [--service S] [--kind K] [--since T] [--until T]`
+//! Filters combine. One subject filter is served by the `event_subjects`
+//! index, `--kind` by `events_by_kind`, and times by a binary search over
+//! seq (times never decrease along the log).
+
+use super::Context;
+use crate::cli::{Format, HistoryArgs};
+use crate::domain::event::{Event, KINDS};
+use crate::domain::types::*;
+use crate::error::{Error, Result};
+use crate::render::{self, Table};
+use crate::store::EventFilter;
+use std::io::Write;
+
+pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
+    let mut subjects = Vec::new();
+    if let Some(instance) = &args.instance {
+        validate_instance_id(instance)?;
+        subjects.push(format!("i:{instance}"));
+    }
+    if let Some(number) = &args.number {
+        validate_number(number)?;
+        subjects.push(format!("n:{number}"));
+    }
+    if let Some(account) = &args.account {
+        validate_account(account)?;
+        subjects.push(format!("a:{account}"));
+    }
+    if let Some(service) = &args.service {
+        validate_service(service)?;
+        subjects.push(format!("s:{service}"));
+    }
+    if let Some(kind) = &args.kind {
+        if !KINDS.contains(&kind.as_str()) {
+            return Err(Error::usage(format!("--kind: '{}' is not one of {}", shorten(kind), KINDS.join(", "))));
+        }
+    }
+    let since = args.since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
+    let until = args.until.as_deref().map(|t| parse_time("--until", t)).transpose()?;
+    let store = context.store()?;
+    let _snapshot = store.begin_read()?;
+    let mut filter = EventFilter::all();
+    filter.kind = args.kind.clone();
+    filter.subject = subjects.first().cloned();
+    if let Some(since) = since {
+        filter.from_seq = store.first_seq_at_or_after(&format_time(since))?;
+    }
+    if let Some(until) = until {
+        let after = format_time(until + chrono::Duration::seconds(1));
+        filter.to_seq = store.first_seq_at_or_after(&after)? - 1;
+    }
+    let others = &subjects[subjects.len().min(1)..];
+    let keep = |event: &Event| -> bool {
+        others.is_empty() || event.body().map(|body| {
+            let named = body.subjects();
+            others.iter().all(|s| named.contains(s))
+        }).unwrap_or(false)
+    };
+    match context.format() {
+        Format::Table => {
+            let mut table = Table::new(&["seq", "at", "actor", "kind", "payload"]);
+            store.each_event(&filter, |event| {
+                if keep(&event) {
+                    table.row(vec![event.seq.to_string(), event.at, event.actor, event.kind, event.payload]);
+                }
+                Ok(())
+            })?;
+            render::emit(Format::Table, &serde_json::Value::Null, table)
+        }
+        format => {
+            // Streamed: the log can be far larger than memory should hold.
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let mut first = true;
+            let io = |e: std::io::Error| Error::storage(format!("cannot write output: {e}"));
+            let result = (|| -> Result<()> {
+                if format == Format::Json {
+                    out.write_all(b"[").map_err(io)?;
+                } else {
+                    out.write_all(render::csv_text(&Table::new(&render::EVENT_HEADERS))?.as_bytes()).map_err(io)?;
+                }
+                store.each_event(&filter, |event| {
+                    if !keep(&event) {
+                        return Ok(());
+                    }
+                    if format == Format::Json {
+                        if !first {
+                            out.write_all(b",").map_err(io)?;
+                        }
+                        first = false;
+                        serde_json::to_writer(&mut out, &render::event_json(&event)).map_err(|e| Error::storage(e.to_string()))?;
+                    } else {
+                        write_csv_row(&mut out, &render::event_row(&event)).map_err(io)?;
+                    }
+                    Ok(())
+                })?;
+                if format == Format::Json {
+                    out.write_all(b"]\n").map_err(io)?;
+                }
+                out.flush().map_err(io)
+            })();
+            match result {
+                Err(Error::Storage(message)) if message.contains("Broken pipe") => Ok(()),
+                other => other,
+            }
+        }
+    }
+}
+
+/// One CSV row with the formula guard, quoted only where needed.
+pub fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<()> {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let cell = crate::csvio::neutralise(cell);
+        if cell.contains(['"', ',', '\n', '\r']) {
+            out.write_all(b"\"")?;
+            out.write_all(cell.replace('"', "\"\"").as_bytes())?;
+            out.write_all(b"\"")?;
+        } else {
+            out.write_all(cell.as_bytes())?;
+        }
+    }
+    out.write_all(b"\n")
+}

@@ -1,0 +1,276 @@
+//! `import instances | ops | history FILE [--dry-run]`: CSV in, all or
+//! nothing. Every row is validated in order as if applied, inside one write
+//! transaction; any failure rolls the whole file back. The file is streamed,
+//! so memory stays bounded whatever its size.
+
+use super::Context;
+use crate::cli::ImportCommand;
+use crate::csvio::CsvInput;
+use crate::domain::decide::Command;
+use crate::domain::event::{Event, GENESIS_HASH, KINDS};
+use crate::domain::types::*;
+use crate::error::{Error, Reason, Result, RowFailure};
+use crate::ledger::{fresh_numbers, replay_event, Ledger, Outcome};
+use crate::render::Table;
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Failing rows listed at most; the rest are counted.
+const FAILURES_LISTED: usize = 100;
+
+pub const OPS_COLUMNS: [&str; 12] = [
+    "op", "instance_id", "number", "account", "count", "service", "to_account", "icp_number", "reason", "request_id", "months",
+    "expires_at",
+];
+
+pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
+    match command {
+        ImportCommand::Instances { file, dry_run } => {
+            let columns = super::export::INSTANCE_COLUMNS;
+            import(context, &file, dry_run, &columns, &columns[..7], |ledger, row| apply(ledger, instance_command(row)?))
+        }
+        ImportCommand::Ops { file, dry_run } => {
+            import(context, &file, dry_run, &OPS_COLUMNS, &["op"], |ledger, row| apply(ledger, ops_command(row)?))
+        }
+        ImportCommand::History { file, dry_run } => {
+            let columns = crate::render::EVENT_HEADERS;
+            let ledger = context.ledger()?;
+            if ledger.store.event_count()? > 0 {
+                return Err(Error::refused(Reason::AlreadyExists, "import history needs an empty ledger; this one has events"));
+            }
+            let mut chain = Chain { seq: 0, hash: GENESIS_HASH.to_string(), at: String::new() };
+            import_into(context, ledger, &file, dry_run, &columns, &columns, |ledger, row| chain.apply(ledger, row))
+        }
+    }
+}
+
+/// Applies one command; returns how many events it appended (0 for a
+/// repeated request id).
+fn apply(ledger: &Ledger, command: Command) -> Result<u64> {
+    Ok(match ledger.apply(&command)? {
+        Outcome::Appended(_) => 1,
+        Outcome::AlreadyDone(_) => 0,
+    })
+}
+
+fn import(
+    context: &Context,
+    file: &Path,
+    dry_run: bool,
+    columns: &[&str],
+    required: &[&str],
+    row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+) -> Result<()> {
+    let ledger = context.ledger()?;
+    import_into(context, ledger, file, dry_run, columns, required, row)
+}
+
+fn import_into(
+    context: &Context,
+    ledger: Ledger,
+    file: &Path,
+    dry_run: bool,
+    columns: &[&str],
+    required: &[&str],
+    mut apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+) -> Result<()> {
+    let mut input = CsvInput::open(file, columns, required)?;
+    let progress = progress_bar(input.size);
+    let transaction = ledger.store.begin()?;
+    let (mut rows, mut events, mut failed) = (0_u64, 0_u64, 0_u64);
+    let mut failures = Vec::new();
+    loop {
+        let outcome = match input.next_row() {
+            Ok(false) => break,
+            Ok(true) => apply_row(&ledger, &input),
+            Err(error) => Err(error),
+        };
+        rows += 1;
+        match outcome {
+            Ok(appended) => events += appended,
+            // Storage trouble is not the row's fault: stop at once.
+            Err(error @ Error::Storage(_)) => return Err(error),
+            Err(error) => {
+                failed += 1;
+                if failures.len() < FAILURES_LISTED {
+                    let error = strip_line_prefix(error);
+                    failures.push(RowFailure { line: input.line, error });
+                }
+            }
+        }
+        if rows % 4096 == 0 {
+            if let Some(bar) = &progress {
+                bar.set_position(input.bytes_read());
+            }
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if failed > 0 {
+        return Err(Error::Import { failures, total: failed });
+    }
+    if dry_run {
+        drop(transaction); // rolls back
+    } else {
+        transaction.commit()?;
+    }
+    let verb = if dry_run { "would apply" } else { "applied" };
+    let json = json!({"file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run});
+    let mut table = Table::default();
+    table.footer.push(format!(
+        "{}{verb} {rows} row(s) from {}: {events} event(s){}",
+        if dry_run { "dry run: " } else { "" },
+        file.display(),
+        if dry_run { "; nothing was written" } else { "" }
+    ));
+    table.vertical = true;
+    table.headers = vec!["rows".into(), "events".into(), "dry_run".into()];
+    table.rows = vec![vec![rows.to_string(), events.to_string(), dry_run.to_string()]];
+    context.emit(&json, table)
+}
+
+/// Errors made while reading a row may already name their line; the import
+/// report adds it, so drop a duplicate.
+fn strip_line_prefix(error: Error) -> Error {
+    match error {
+        Error::Usage(message) if message.starts_with("line ") => {
+            let rest = message.split_once(": ").map_or(message.clone(), |(_, rest)| rest.to_string());
+            Error::Usage(rest)
+        }
+        other => other,
+    }
+}
+
+fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn required<'a>(row: &'a CsvInput, index: usize, name: &str) -> Result<&'a str> {
+    row.optional(index)?.ok_or_else(|| Error::usage(format!("column {name} is required for this row")))
+}
+
+fn instance_command(row: &CsvInput) -> Result<Command> {
+    Ok(Command::AddInstance {
+        instance_id: required(row, 0, "instance_id")?.to_string(),
+        service_type: required(row, 1, "service_type")?.to_string(),
+        account: required(row, 2, "account")?.to_string(),
+        region: required(row, 3, "region")?.to_string(),
+        billing: Billing::parse("billing", required(row, 4, "billing")?)?,
+        subscription_months: parse_months("subscription_months", required(row, 5, "subscription_months")?, 0)?,
+        expires_at: parse_time("expires_at", required(row, 6, "expires_at")?)?,
+        public_ip: row.optional(7)?.map(String::from),
+        order_amount_fen: row.optional(8)?.map(|text| parse_amount_fen("order_amount", text)).transpose()?,
+    })
+}
+
+/// One row of an ops file as the command it names (SPEC §3.3).
+fn ops_command(row: &CsvInput) -> Result<Command> {
+    let text = |index: usize| -> Result<Option<String>> { Ok(row.optional(index)?.map(String::from)) };
+    let need = |index: usize| -> Result<String> { Ok(required(row, index, OPS_COLUMNS[index])?.to_string()) };
+    let op = need(0)?;
+    Ok(match op.as_str() {
+        "allocate" => Command::Allocate {
+            instance_id: need(1)?,
+            account: text(3)?,
+            count: row.optional(4)?.map(|c| super::parse_integer("count", c)).transpose()?,
+            numbers: text(2)?.into_iter().collect(),
+            request_id: text(9)?,
+            generated: fresh_numbers(limits::ALLOCATE_MAX),
+        },
+        "select" => Command::Select {
+            instance_id: need(1)?,
+            service: need(5)?,
+            account: text(3)?,
+            generated: fresh_numbers(1).remove(0),
+        },
+        "grant" => Command::Grant { number: need(2)?, to: need(6)?, account: text(3)?, note: text(8)? },
+        "bind" => Command::Bind { number: need(2)?, service: need(5)?, account: need(3)? },
+        "submit" => Command::Submit { number: need(2)? },
+        "approve" => Command::Approve { number: need(2)?, icp_number: need(7)? },
+        "reject" => Command::Reject { number: need(2)?, reason: need(8)? },
+        "deregister" => Command::Deregister { number: need(2)?, reason: text(8)? },
+        "invalidate" => Command::Invalidate { number: need(2)?, reason: need(8)? },
+        "renew" => Command::Renew {
+            instance_id: need(1)?,
+            months: parse_months("months", &need(10)?, 1)?,
+            expires_at: parse_time("expires_at", &need(11)?)?,
+        },
+        "release" => Command::Release { instance_id: need(1)? },
+        other => {
+            return Err(Error::usage(format!(
+                "op '{}' is not one of allocate, select, grant, bind, submit, approve, reject, deregister, invalidate, renew, release",
+                shorten(other)
+            )))
+        }
+    })
+}
+
+/// The chain as the history file builds it.
+struct Chain {
+    seq: i64,
+    hash: String,
+    at: String,
+}
+
+impl Chain {
+    /// Checks one history row against the chain so far and writes it with
+    /// its derived rows.
+    fn apply(&mut self, ledger: &Ledger, row: &CsvInput) -> Result<u64> {
+        let seq_text = row.get(0)?;
+        let seq: i64 = seq_text
+            .parse()
+            .map_err(|_| Error::usage(format!("seq: '{}' is not a whole number", shorten(seq_text))))?;
+        let event = Event {
+            seq,
+            event_id: row.get(1)?.to_string(),
+            at: row.get(2)?.to_string(),
+            actor: row.get(3)?.to_string(),
+            kind: row.get(4)?.to_string(),
+            payload: row.get(5)?.to_string(),
+            prev_hash: row.get(6)?.to_string(),
+            hash: row.get(7)?.to_string(),
+        };
+        // The next row links to this one's stated hash, so one bad row
+        // reports once instead of breaking every row after it.
+        let (expected_seq, expected_prev) = (self.seq + 1, std::mem::replace(&mut self.hash, event.hash.clone()));
+        self.seq = seq;
+        let broken = |what: String| Error::Integrity(format!("event {seq}: {what}"));
+        if seq != expected_seq {
+            return Err(broken(format!("seq {expected_seq} expected")));
+        }
+        if event.prev_hash != expected_prev {
+            return Err(broken("prev_hash does not link to the previous row".into()));
+        }
+        if event.computed_hash() != event.hash {
+            return Err(broken("hash does not match the row's contents".into()));
+        }
+        if !KINDS.contains(&event.kind.as_str()) {
+            return Err(broken(format!("unknown kind '{}'", shorten(&event.kind))));
+        }
+        let at = parse_time("at", &event.at)?;
+        if format_time(at) != event.at {
+            return Err(Error::usage(format!("at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)", shorten(&event.at))));
+        }
+        if event.at < self.at {
+            return Err(Error::refused(Reason::ClockBackwards, format!("event {seq}: time goes backwards")));
+        }
+        self.at = event.at.clone();
+        validate_text("actor", &event.actor, limits::TEXT_MAX)?;
+        match uuid::Uuid::parse_str(&event.event_id) {
+            Ok(id) if id.get_version_num() == 4 => {}
+            _ => return Err(Error::usage(format!("event_id: '{}' is not a UUID v4", shorten(&event.event_id)))),
+        }
+        // replay_event records the subjects.
+        ledger.store.append(&event, &[])?;
+        replay_event(&ledger.store, &event).map(|_| 1)
+    }
+}

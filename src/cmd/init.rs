@@ -1,0 +1,20 @@
+//! `init`: create the ledger (idempotent).
+
+use super::Context;
+use crate::error::Result;
+use crate::render::Table;
+use crate::store::SCHEMA_VERSION;
+use serde_json::json;
+
+pub fn run(context: &Context) -> Result<()> {
+    let store = context.store()?;
+    let events = store.event_count()?;
+    let db = context.global.db.display().to_string();
+    let json = json!({"db": db, "schema_version": SCHEMA_VERSION, "events": events});
+    let table = Table::record(vec![
+        ("db", db.clone()),
+        ("schema_version", SCHEMA_VERSION.to_string()),
+        ("events", events.to_string()),
+    ]);
+    context.emit(&json, table)
+}

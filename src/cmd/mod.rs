@@ -1,0 +1,153 @@
+//! One file per subcommand: parse the arguments, call the core, render.
+
+mod advise;
+mod allocate;
+mod bind;
+mod check;
+mod completions;
+mod end;
+mod export;
+mod grant;
+mod history;
+mod import;
+mod init;
+mod instance;
+mod number;
+mod policy;
+mod report;
+mod review;
+mod select;
+mod service;
+mod verify;
+
+use crate::cli::{AsOf, Cli, Commands, Format, Global};
+use crate::domain::decide::Command;
+use crate::domain::types::{limits, parse_time, validate_text, NumberRecord, Time};
+use crate::error::{Error, Result};
+use crate::ledger::{state_as_of, Ledger, Outcome};
+use crate::render;
+use crate::store::Store;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let context = Context { global: cli.global };
+    match cli.command {
+        Commands::Init => init::run(&context),
+        Commands::Instance(command) => instance::run(&context, command),
+        Commands::Check { instance_id } => check::run(&context, &instance_id),
+        Commands::Allocate { instance_id, count, account, request_id, numbers } => {
+            allocate::run(&context, instance_id, count, account, request_id, numbers)
+        }
+        Commands::Select { instance_id, service, account } => select::run(&context, instance_id, service, account),
+        Commands::Grant { number, to, account, note } => grant::run(&context, number, to, account, note),
+        Commands::Bind { number, service, account } => bind::run(&context, number, service, account),
+        Commands::Submit { number } => review::run(&context, Command::Submit { number }),
+        Commands::Approve { number, icp_number } => review::run(&context, Command::Approve { number, icp_number }),
+        Commands::Reject { number, reason } => review::run(&context, Command::Reject { number, reason }),
+        Commands::Deregister { number, reason } => end::run(&context, Command::Deregister { number, reason }),
+        Commands::Invalidate { number, reason } => end::run(&context, Command::Invalidate { number, reason }),
+        Commands::Number(command) => number::run(&context, command),
+        Commands::Service(command) => service::run(&context, command),
+        Commands::Advise { uses } => advise::run(&context, &uses),
+        Commands::History(args) => history::run(&context, args),
+        Commands::Verify => verify::run(&context),
+        Commands::Report(command) => report::run(&context, command),
+        Commands::Import(command) => import::run(&context, command),
+        Commands::Export(command) => export::run(&context, command),
+        Commands::Policy(command) => policy::run(&context, command),
+        Commands::Completions { shell } => completions::run(shell),
+    }
+}
+
+/// Prints a clap error as `error[usage]` (exit 2), or help/version (exit 0).
+pub fn usage_error(error: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+    }
+    // clap failed before it could read --format: look for it by hand.
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().enumerate().any(|(i, arg)| {
+        arg == "--format=json" || (arg == "--format" && args.get(i + 1).is_some_and(|next| next == "json"))
+    });
+    let message = error.to_string();
+    let first_line = message.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+    let format = if json { Format::Json } else { Format::Table };
+    render::print_error(format, &Error::Usage(first_line));
+    2
+}
+
+pub struct Context {
+    pub global: Global,
+}
+
+impl Context {
+    pub fn format(&self) -> Format {
+        self.global.format
+    }
+
+    /// The ledger's current time: --now, $SNLEDGER_NOW, or the clock.
+    pub fn now(&self) -> Result<Time> {
+        match &self.global.now {
+            Some(text) => parse_time("--now", text),
+            None => parse_time("clock", &crate::domain::types::format_time(chrono::Utc::now())),
+        }
+    }
+
+    pub fn actor(&self) -> Result<String> {
+        let actor = self
+            .global
+            .actor
+            .clone()
+            .or_else(|| std::env::var("SNLEDGER_ACTOR").ok().filter(|a| !a.is_empty()))
+            .or_else(|| std::env::var("USER").ok().filter(|a| !a.is_empty()))
+            .unwrap_or_else(|| "unknown".to_string());
+        validate_text("actor", &actor, limits::TEXT_MAX)?;
+        Ok(actor)
+    }
+
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.global.db)
+    }
+
+    pub fn ledger(&self) -> Result<Ledger> {
+        let now = self.now()?;
+        let actor = self.actor()?;
+        Ok(Ledger { store: self.store()?, actor, now })
+    }
+
+    /// The store to answer a read from: the live one, or the state rebuilt
+    /// from the log as it stood at `--as-of`.
+    pub fn view(&self, as_of: &AsOf) -> Result<Store> {
+        let store = self.store()?;
+        match &as_of.as_of {
+            None => Ok(store),
+            Some(text) => state_as_of(&store, parse_time("--as-of", text)?),
+        }
+    }
+
+    pub fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
+        render::emit(self.format(), json, table)
+    }
+}
+
+/// Parses an integer argument (counts, months, days): exit 2 when it is not one.
+pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::usage(format!("{field}: '{}' is not a whole number", crate::domain::types::shorten(text))))
+}
+
+/// Runs a command on one number and prints the number as it now stands.
+pub fn run_number_command(context: &Context, command: Command, number: &str) -> Result<()> {
+    let ledger = context.ledger()?;
+    let outcome = ledger.execute(&command)?;
+    debug_assert!(matches!(outcome, Outcome::Appended(_)));
+    let record = find_number(&ledger.store, number)?;
+    context.emit(&render::number_json(&record), render::number_table(&record))
+}
+
+pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
+    use crate::domain::decide::Lookup;
+    store.number(number)?.ok_or_else(|| Error::not_found(format!("no number {}", crate::domain::types::shorten(number))))
+}

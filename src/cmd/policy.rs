@@ -1,0 +1,54 @@
+//! `policy show` · `policy set TYPE [--max N] [--min-months M] [--min-order-amount CNY] [--requires-public-ip BOOL]`
+
+use super::{parse_integer, Context};
+use crate::cli::PolicyCommand;
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::types::{parse_amount_fen, shorten};
+use crate::error::{Error, Result};
+use crate::render::{self, Table};
+
+pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
+    match command {
+        PolicyCommand::Show { as_of } => {
+            let store = context.view(&as_of)?;
+            let policies = store.policies()?;
+            let mut table = Table::new(&render::POLICY_HEADERS);
+            for policy in &policies {
+                table.row(render::policy_row(policy));
+            }
+            let json: Vec<_> = policies.iter().map(render::policy_json).collect();
+            context.emit(&serde_json::Value::Array(json), table)
+        }
+        PolicyCommand::Set { service_type, max, min_months, min_order_amount, requires_public_ip } => {
+            let command = Command::SetPolicy {
+                service_type: service_type.clone(),
+                max_numbers: max.as_deref().map(|m| parse_integer("max", m)).transpose()?,
+                min_subscription_months: min_months.as_deref().map(|m| parse_integer("min months", m)).transpose()?,
+                min_order_amount_fen: min_order_amount
+                    .as_deref()
+                    .map(|text| match text {
+                        "none" | "" => Ok(None),
+                        amount => parse_amount_fen("min order amount", amount).map(Some),
+                    })
+                    .transpose()?,
+                requires_public_ip: requires_public_ip.as_deref().map(parse_bool).transpose()?,
+            };
+            let ledger = context.ledger()?;
+            ledger.execute(&command)?;
+            let policy = ledger
+                .store
+                .policy(&service_type)?
+                .ok_or_else(|| Error::storage("invariant: a policy just set is stored"))?;
+            let table = Table::record(render::POLICY_HEADERS.iter().copied().zip(render::policy_row(&policy)).collect());
+            context.emit(&render::policy_json(&policy), table)
+        }
+    }
+}
+
+fn parse_bool(text: &str) -> Result<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(Error::usage(format!("requires public ip: '{}' is not true or false", shorten(text)))),
+    }
+}

@@ -1,0 +1,47 @@
+//! `service show | list | move | ip-updated`: where each service runs.
+
+use super::{find_number, Context};
+use crate::cli::ServiceCommand;
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::types::shorten;
+use crate::error::{Error, Result};
+use crate::render::{self, Table};
+use crate::store::Store;
+
+pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
+    match command {
+        ServiceCommand::Show { service, as_of } => show(context, &context.view(&as_of)?, &service),
+        ServiceCommand::List { instance, as_of } => {
+            let store = context.view(&as_of)?;
+            let _snapshot = store.begin_read()?;
+            let mut json = Vec::new();
+            let mut table = Table::new(&render::SERVICE_HEADERS);
+            for service in store.services(instance.as_deref())? {
+                let number = find_number(&store, &service.number)?;
+                json.push(render::service_json(&service, &number));
+                table.row(render::service_row(&service, &number));
+            }
+            context.emit(&serde_json::Value::Array(json), table)
+        }
+        ServiceCommand::Move { service, to, commercial } => {
+            let ledger = context.ledger()?;
+            ledger.execute(&Command::MoveService { service: service.clone(), to, commercial })?;
+            show(context, &ledger.store, &service)
+        }
+        ServiceCommand::IpUpdated { service } => {
+            let ledger = context.ledger()?;
+            ledger.execute(&Command::IpUpdated { service: service.clone() })?;
+            show(context, &ledger.store, &service)
+        }
+    }
+}
+
+fn show(context: &Context, store: &Store, service: &str) -> Result<()> {
+    let record = store
+        .service(service)?
+        .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))?;
+    let number = find_number(store, &record.number)?;
+    let row = render::service_row(&record, &number);
+    let table = Table::record(render::SERVICE_HEADERS.iter().copied().zip(row).collect());
+    context.emit(&render::service_json(&record, &number), table)
+}

@@ -1,0 +1,196 @@
+//! Eligibility (SPEC §1.3): every rule an instance must pass to receive
+//! numbers, each with its stable reason code. `check` reports all of them;
+//! `allocate` and `select` refuse on any.
+
+use super::types::{Billing, Instance, InstanceState, Policy, Time};
+use crate::error::Reason;
+
+/// Hong Kong, Macao and Taiwan regions start with `cn-` but are outside the
+/// Chinese mainland.
+const OUTSIDE_MAINLAND: &[&str] = &["cn-hongkong", "cn-macao", "cn-macau", "cn-taiwan"];
+
+pub fn is_mainland(region: &str) -> bool {
+    region.starts_with("cn-") && !OUTSIDE_MAINLAND.contains(&region)
+}
+
+/// An instance has expired once its expiry time is not after `now`.
+pub fn is_expired(instance: &Instance, now: Time) -> bool {
+    super::types::parse_time("expires_at", &instance.expires_at).map_or(true, |expires_at| expires_at <= now)
+}
+
+/// Every failing reason, in the order of SPEC §1.3, for a request of
+/// `requested` slots. An empty list means eligible.
+pub fn failing_reasons(instance: &Instance, policy: Option<&Policy>, now: Time, requested: i64) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if !is_mainland(&instance.region) {
+        reasons.push(Reason::RegionNotMainland);
+    }
+    if policy.is_none() {
+        reasons.push(Reason::ServiceTypeUnsupported);
+    }
+    match instance.billing {
+        Billing::PayAsYouGo => reasons.push(Reason::PayAsYouGo),
+        Billing::Trial => reasons.push(Reason::Trial),
+        Billing::Subscription => {}
+    }
+    if let Some(policy) = policy {
+        if instance.subscription_months < policy.min_subscription_months {
+            reasons.push(Reason::SubscriptionTooShort);
+        }
+        if let Some(minimum) = policy.min_order_amount_fen {
+            if instance.order_amount_fen.unwrap_or(0) < minimum {
+                reasons.push(Reason::OrderAmountTooLow);
+            }
+        }
+        if policy.requires_public_ip && instance.public_ip.is_none() {
+            reasons.push(Reason::NoPublicIp);
+        }
+    }
+    if is_expired(instance, now) {
+        reasons.push(Reason::Expired);
+    }
+    if instance.state == InstanceState::Released {
+        reasons.push(Reason::Released);
+    }
+    if remaining_slots(instance, policy) < requested {
+        reasons.push(Reason::QuotaExhausted);
+    }
+    reasons
+}
+
+/// Remaining slots of an instance under a policy (0 for an unsupported type).
+pub fn remaining_slots(instance: &Instance, policy: Option<&Policy>) -> i64 {
+    super::types::remaining(policy.map_or(0, |p| p.max_numbers), instance.consumed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::types::{default_policies, parse_time};
+
+    fn ecs() -> Instance {
+        Instance {
+            instance_id: "i-1".into(),
+            service_type: "ecs".into(),
+            account: "acct".into(),
+            region: "cn-hangzhou".into(),
+            billing: Billing::Subscription,
+            subscription_months: 12,
+            expires_at: "2027-01-01T00:00:00Z".into(),
+            public_ip: Some("203.0.113.7".into()),
+            order_amount_fen: None,
+            state: InstanceState::Active,
+            consumed: 0,
+            updated_seq: 1,
+        }
+    }
+
+    fn policy(service_type: &str) -> Policy {
+        default_policies().into_iter().find(|p| p.service_type == service_type).unwrap()
+    }
+
+    fn now() -> Time {
+        parse_time("now", "2026-11-22T10:00:00Z").unwrap()
+    }
+
+    fn reasons(instance: &Instance) -> Vec<Reason> {
+        let policy = default_policies().into_iter().find(|p| p.service_type == instance.service_type);
+        failing_reasons(instance, policy.as_ref(), now(), 1)
+    }
+
+    #[test]
+    fn eligible_ecs_passes() {
+        assert!(reasons(&ecs()).is_empty());
+    }
+
+    #[test]
+    fn every_reason_is_reported() {
+        let mut instance = ecs();
+        instance.region = "cn-hongkong".into();
+        instance.billing = Billing::PayAsYouGo;
+        instance.subscription_months = 1;
+        instance.public_ip = None;
+        instance.expires_at = "2026-01-01T00:00:00Z".into();
+        instance.state = InstanceState::Released;
+        instance.consumed = 5;
+        assert_eq!(
+            reasons(&instance),
+            vec![
+                Reason::RegionNotMainland,
+                Reason::PayAsYouGo,
+                Reason::SubscriptionTooShort,
+                Reason::NoPublicIp,
+                Reason::Expired,
+                Reason::Released,
+                Reason::QuotaExhausted
+            ]
+        );
+    }
+
+    #[test]
+    fn regions() {
+        assert!(is_mainland("cn-hangzhou"));
+        assert!(is_mainland("cn-beijing"));
+        assert!(!is_mainland("cn-hongkong"));
+        assert!(!is_mainland("ap-southeast-1"));
+        assert!(!is_mainland("us-west-1"));
+    }
+
+    #[test]
+    fn trial_and_unsupported_type() {
+        let mut instance = ecs();
+        instance.billing = Billing::Trial;
+        instance.service_type = "rds".into();
+        assert_eq!(
+            reasons(&instance),
+            vec![Reason::ServiceTypeUnsupported, Reason::Trial, Reason::QuotaExhausted]
+        );
+    }
+
+    #[test]
+    fn iot_studio_needs_order_amount_and_six_months() {
+        let mut instance = ecs();
+        instance.service_type = "iot_studio".into();
+        instance.public_ip = None;
+        instance.subscription_months = 5;
+        instance.order_amount_fen = Some(8999);
+        assert_eq!(reasons(&instance), vec![Reason::SubscriptionTooShort, Reason::OrderAmountTooLow]);
+        instance.subscription_months = 6;
+        instance.order_amount_fen = Some(9000);
+        assert!(reasons(&instance).is_empty());
+        instance.order_amount_fen = None;
+        assert_eq!(reasons(&instance), vec![Reason::OrderAmountTooLow]);
+    }
+
+    #[test]
+    fn linkedmall_has_no_minimum_months_and_two_slots() {
+        let mut instance = ecs();
+        instance.service_type = "linkedmall".into();
+        instance.subscription_months = 0;
+        instance.public_ip = None;
+        assert!(reasons(&instance).is_empty());
+        instance.consumed = 2;
+        assert_eq!(reasons(&instance), vec![Reason::QuotaExhausted]);
+        assert_eq!(remaining_slots(&instance, Some(&policy("linkedmall"))), 0);
+    }
+
+    #[test]
+    fn expiry_is_exclusive_at_now() {
+        let mut instance = ecs();
+        instance.expires_at = "2026-11-22T10:00:00Z".into();
+        assert_eq!(reasons(&instance), vec![Reason::Expired]);
+        instance.expires_at = "2026-11-22T10:00:01Z".into();
+        assert!(reasons(&instance).is_empty());
+    }
+
+    #[test]
+    fn quota_counts_the_request() {
+        let mut instance = ecs();
+        instance.consumed = 3;
+        let policy = policy("ecs");
+        assert!(failing_reasons(&instance, Some(&policy), now(), 2).is_empty());
+        assert_eq!(failing_reasons(&instance, Some(&policy), now(), 3), vec![Reason::QuotaExhausted]);
+        instance.consumed = 9;
+        assert_eq!(remaining_slots(&instance, Some(&policy)), 0);
+    }
+}

@@ -1,0 +1,396 @@
+//! Events: the kinds, their payloads, the hash chain (SPEC §2), and which
+//! instances, numbers, accounts and services each event names.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One row of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: i64,
+    pub event_id: String,
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Event {
+    /// Seals a new event onto the chain after `prev_hash`.
+    pub fn seal(seq: i64, event_id: String, at: String, actor: String, body: &Body, prev_hash: &str) -> Event {
+        let payload = body.payload();
+        let kind = body.kind().to_string();
+        let hash = chain_hash(prev_hash, seq, &event_id, &at, &actor, &kind, &payload);
+        Event { seq, event_id, at, actor, kind, payload, prev_hash: prev_hash.to_string(), hash }
+    }
+
+    pub fn computed_hash(&self) -> String {
+        chain_hash(&self.prev_hash, self.seq, &self.event_id, &self.at, &self.actor, &self.kind, &self.payload)
+    }
+
+    pub fn body(&self) -> Result<Body> {
+        Body::parse(&self.kind, &self.payload)
+    }
+}
+
+/// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
+/// lowercase hex (SPEC §2). Fed piecewise: no joined copy is built.
+pub fn chain_hash(prev_hash: &str, seq: i64, event_id: &str, at: &str, actor: &str, kind: &str, payload: &str) -> String {
+    let mut hasher = Sha256::new();
+    let seq_text = seq.to_string();
+    for (i, part) in [prev_hash, &seq_text, event_id, at, actor, kind, payload].iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"\n");
+        }
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        use std::fmt::Write;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceAdded {
+    pub instance_id: String,
+    pub service_type: String,
+    pub account: String,
+    pub region: String,
+    pub billing: String,
+    pub subscription_months: i64,
+    pub expires_at: String,
+    pub public_ip: Option<String>,
+    /// CNY as a decimal string ("99.00"), exact.
+    pub order_amount: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRenewed {
+    pub instance_id: String,
+    pub account: String,
+    pub months: i64,
+    pub subscription_months: i64,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceReleased {
+    pub instance_id: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySet {
+    pub service_type: String,
+    pub max_numbers: i64,
+    pub min_subscription_months: i64,
+    pub min_order_amount: Option<String>,
+    pub requires_public_ip: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocated {
+    pub instance_id: String,
+    pub account: String,
+    pub numbers: Vec<String>,
+    /// The numbers given with `--number` (empty when generated).
+    pub asked: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selected {
+    pub instance_id: String,
+    pub account: String,
+    pub number: String,
+    pub service: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Granted {
+    pub number: String,
+    pub instance_id: String,
+    pub from: String,
+    pub to: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    pub number: String,
+    pub instance_id: String,
+    pub holder: String,
+    pub service: String,
+}
+
+/// The payload of every review and end-of-use event on one number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberChanged {
+    pub number: String,
+    pub instance_id: String,
+    pub holder: String,
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icp_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMoved {
+    pub service: String,
+    pub number: String,
+    pub instance_id: String,
+    pub from_host: String,
+    pub to_host: String,
+    pub commercial: bool,
+    pub ip_update_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceIpUpdated {
+    pub service: String,
+    pub number: String,
+    pub host: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    InstanceAdded(InstanceAdded),
+    InstanceRenewed(InstanceRenewed),
+    InstanceReleased(InstanceReleased),
+    PolicySet(PolicySet),
+    Allocated(Allocated),
+    Selected(Selected),
+    Granted(Granted),
+    Bound(Bound),
+    Submitted(NumberChanged),
+    Approved(NumberChanged),
+    Rejected(NumberChanged),
+    Deregistered(NumberChanged),
+    Invalidated(NumberChanged),
+    ServiceMoved(ServiceMoved),
+    ServiceIpUpdated(ServiceIpUpdated),
+}
+
+pub const KINDS: [&str; 15] = [
+    "instance_added",
+    "instance_renewed",
+    "instance_released",
+    "policy_set",
+    "allocated",
+    "selected",
+    "granted",
+    "bound",
+    "submitted",
+    "approved",
+    "rejected",
+    "deregistered",
+    "invalidated",
+    "service_moved",
+    "service_ip_updated",
+];
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // invariant: these structs hold only strings, integers, bools and
+    // vectors of strings, which always serialise.
+    serde_json::to_string(value).expect("invariant: payload structs always serialise")
+}
+
+impl Body {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::InstanceAdded(_) => "instance_added",
+            Body::InstanceRenewed(_) => "instance_renewed",
+            Body::InstanceReleased(_) => "instance_released",
+            Body::PolicySet(_) => "policy_set",
+            Body::Allocated(_) => "allocated",
+            Body::Selected(_) => "selected",
+            Body::Granted(_) => "granted",
+            Body::Bound(_) => "bound",
+            Body::Submitted(_) => "submitted",
+            Body::Approved(_) => "approved",
+            Body::Rejected(_) => "rejected",
+            Body::Deregistered(_) => "deregistered",
+            Body::Invalidated(_) => "invalidated",
+            Body::ServiceMoved(_) => "service_moved",
+            Body::ServiceIpUpdated(_) => "service_ip_updated",
+        }
+    }
+
+    pub fn payload(&self) -> String {
+        match self {
+            Body::InstanceAdded(p) => to_json(p),
+            Body::InstanceRenewed(p) => to_json(p),
+            Body::InstanceReleased(p) => to_json(p),
+            Body::PolicySet(p) => to_json(p),
+            Body::Allocated(p) => to_json(p),
+            Body::Selected(p) => to_json(p),
+            Body::Granted(p) => to_json(p),
+            Body::Bound(p) => to_json(p),
+            Body::Submitted(p) | Body::Approved(p) | Body::Rejected(p) | Body::Deregistered(p) | Body::Invalidated(p) => {
+                to_json(p)
+            }
+            Body::ServiceMoved(p) => to_json(p),
+            Body::ServiceIpUpdated(p) => to_json(p),
+        }
+    }
+
+    pub fn parse(kind: &str, payload: &str) -> Result<Body> {
+        fn from<T: for<'de> Deserialize<'de>>(kind: &str, payload: &str) -> Result<T> {
+            serde_json::from_str(payload)
+                .map_err(|error| Error::Integrity(format!("payload of a {kind} event does not parse: {error}")))
+        }
+        Ok(match kind {
+            "instance_added" => Body::InstanceAdded(from(kind, payload)?),
+            "instance_renewed" => Body::InstanceRenewed(from(kind, payload)?),
+            "instance_released" => Body::InstanceReleased(from(kind, payload)?),
+            "policy_set" => Body::PolicySet(from(kind, payload)?),
+            "allocated" => Body::Allocated(from(kind, payload)?),
+            "selected" => Body::Selected(from(kind, payload)?),
+            "granted" => Body::Granted(from(kind, payload)?),
+            "bound" => Body::Bound(from(kind, payload)?),
+            "submitted" => Body::Submitted(from(kind, payload)?),
+            "approved" => Body::Approved(from(kind, payload)?),
+            "rejected" => Body::Rejected(from(kind, payload)?),
+            "deregistered" => Body::Deregistered(from(kind, payload)?),
+            "invalidated" => Body::Invalidated(from(kind, payload)?),
+            "service_moved" => Body::ServiceMoved(from(kind, payload)?),
+            "service_ip_updated" => Body::ServiceIpUpdated(from(kind, payload)?),
+            other => return Err(Error::Integrity(format!("unknown event kind '{}'", super::types::shorten(other)))),
+        })
+    }
+
+    /// The subjects this event names, for `history` filters:
+    /// `i:` instance, `n:` number, `a:` account, `s:` service.
+    pub fn subjects(&self) -> Vec<String> {
+        let mut subjects = Vec::new();
+        let mut add = |letter: &str, value: &str| {
+            let subject = format!("{letter}:{value}");
+            if !subjects.contains(&subject) {
+                subjects.push(subject);
+            }
+        };
+        match self {
+            Body::InstanceAdded(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+            }
+            Body::InstanceRenewed(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+            }
+            Body::InstanceReleased(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+            }
+            Body::PolicySet(_) => {}
+            Body::Allocated(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+                for number in &p.numbers {
+                    add("n", number);
+                }
+            }
+            Body::Selected(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+                add("n", &p.number);
+                add("s", &p.service);
+            }
+            Body::Granted(p) => {
+                add("i", &p.instance_id);
+                add("n", &p.number);
+                add("a", &p.from);
+                add("a", &p.to);
+            }
+            Body::Bound(p) => {
+                add("i", &p.instance_id);
+                add("n", &p.number);
+                add("a", &p.holder);
+                add("s", &p.service);
+            }
+            Body::Submitted(p) | Body::Approved(p) | Body::Rejected(p) | Body::Deregistered(p) | Body::Invalidated(p) => {
+                add("i", &p.instance_id);
+                add("n", &p.number);
+                add("a", &p.holder);
+                if let Some(service) = &p.service {
+                    add("s", service);
+                }
+            }
+            Body::ServiceMoved(p) => {
+                add("i", &p.instance_id);
+                add("i", &p.from_host);
+                add("i", &p.to_host);
+                add("n", &p.number);
+                add("s", &p.service);
+            }
+            Body::ServiceIpUpdated(p) => {
+                add("i", &p.host);
+                add("n", &p.number);
+                add("s", &p.service);
+            }
+        }
+        subjects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesis_hash_matches_the_formula() {
+        let expected = {
+            let text = format!("{GENESIS_HASH}\n1\nid\n2026-11-22T10:00:00Z\nops\npolicy_set\n{{}}");
+            let digest = Sha256::digest(text.as_bytes());
+            digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        assert_eq!(chain_hash(GENESIS_HASH, 1, "id", "2026-11-22T10:00:00Z", "ops", "policy_set", "{}"), expected);
+    }
+
+    #[test]
+    fn a_sealed_event_verifies_and_parses_back() {
+        let body = Body::Granted(Granted {
+            number: "n-1".into(),
+            instance_id: "i-1".into(),
+            from: "a".into(),
+            to: "b".into(),
+            note: Some("=HYPERLINK(\"x\")".into()),
+        });
+        let event = Event::seal(7, "e".into(), "2026-11-22T10:00:00Z".into(), "ops".into(), &body, GENESIS_HASH);
+        assert_eq!(event.hash, event.computed_hash());
+        assert_eq!(event.body().unwrap(), body);
+        let mut tampered = event.clone();
+        tampered.payload = tampered.payload.replace("\"b\"", "\"c\"");
+        assert_ne!(tampered.hash, tampered.computed_hash());
+    }
+
+    #[test]
+    fn every_kind_is_known_and_bad_payloads_are_integrity_errors() {
+        for kind in KINDS {
+            let error = Body::parse(kind, "not json").unwrap_err();
+            assert_eq!(error.code(), "integrity");
+        }
+        assert_eq!(Body::parse("stolen", "{}").unwrap_err().code(), "integrity");
+    }
+}

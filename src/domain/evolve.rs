@@ -1,0 +1,213 @@
+//! What an event does to the derived tables. The same function serves the
+//! live write path, `import history`, `verify` (rebuild and compare) and
+//! `--as-of` (replay up to a time), so there is one meaning of every event.
+//!
+//! An event that does not fit the state it lands on (an unknown instance, a
+//! transition the machine forbids) is an integrity error: a log written by
+//! snledger never contains one.
+
+use super::decide::Lookup;
+use super::event::Body;
+use super::machine::{next_status, Action};
+use super::types::*;
+use crate::error::{Error, Result};
+
+/// A derived row to write (insert or replace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Instance(Instance),
+    Number(NumberRecord),
+    Service(ServiceRecord),
+    Policy(Policy),
+    Request(RequestRecord),
+}
+
+fn broken(seq: i64, message: String) -> Error {
+    Error::Integrity(format!("event {seq}: {message}"))
+}
+
+fn instance(view: &dyn Lookup, seq: i64, instance_id: &str) -> Result<Instance> {
+    view.instance(instance_id)?
+        .ok_or_else(|| broken(seq, format!("names unknown instance {instance_id}")))
+}
+
+fn number(view: &dyn Lookup, seq: i64, number: &str) -> Result<NumberRecord> {
+    view.number(number)?
+        .ok_or_else(|| broken(seq, format!("names unknown number {number}")))
+}
+
+fn moved(seq: i64, mut record: NumberRecord, action: Action) -> Result<NumberRecord> {
+    record.status = next_status(record.status, action).ok_or_else(|| {
+        broken(seq, format!("cannot {} number {} from status {}", action.verb(), record.number, record.status))
+    })?;
+    record.updated_seq = seq;
+    Ok(record)
+}
+
+fn parse_amount(seq: i64, amount: &Option<String>) -> Result<Option<i64>> {
+    amount
+        .as_deref()
+        .map(|text| parse_amount_fen("order amount", text).map_err(|e| broken(seq, e.to_string())))
+        .transpose()
+}
+
+/// The new service record when `number` is bound to `service`.
+fn service_bound(seq: i64, service: &str, number: &NumberRecord) -> Change {
+    Change::Service(ServiceRecord {
+        service: service.to_string(),
+        number: number.number.clone(),
+        host: number.instance_id.clone(),
+        commercial: false,
+        ip_update_required: false,
+        updated_seq: seq,
+    })
+}
+
+pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
+    let changes = match body {
+        Body::InstanceAdded(p) => {
+            if view.instance(&p.instance_id)?.is_some() {
+                return Err(broken(seq, format!("adds instance {} twice", p.instance_id)));
+            }
+            Change::Instance(Instance {
+                instance_id: p.instance_id.clone(),
+                service_type: p.service_type.clone(),
+                account: p.account.clone(),
+                region: p.region.clone(),
+                billing: Billing::parse("billing", &p.billing).map_err(|e| broken(seq, e.to_string()))?,
+                subscription_months: p.subscription_months,
+                expires_at: p.expires_at.clone(),
+                public_ip: p.public_ip.clone(),
+                order_amount_fen: parse_amount(seq, &p.order_amount)?,
+                state: InstanceState::Active,
+                consumed: 0,
+                updated_seq: seq,
+            })
+            .into()
+        }
+        Body::InstanceRenewed(p) => {
+            let mut record = instance(view, seq, &p.instance_id)?;
+            record.subscription_months = p.subscription_months;
+            record.expires_at = p.expires_at.clone();
+            record.updated_seq = seq;
+            Change::Instance(record).into()
+        }
+        Body::InstanceReleased(p) => {
+            let mut record = instance(view, seq, &p.instance_id)?;
+            record.state = InstanceState::Released;
+            record.updated_seq = seq;
+            Change::Instance(record).into()
+        }
+        Body::PolicySet(p) => Change::Policy(Policy {
+            service_type: p.service_type.clone(),
+            max_numbers: p.max_numbers,
+            min_subscription_months: p.min_subscription_months,
+            min_order_amount_fen: parse_amount(seq, &p.min_order_amount)?,
+            requires_public_ip: p.requires_public_ip,
+            updated_seq: seq,
+        })
+        .into(),
+        Body::Allocated(p) => {
+            let mut record = instance(view, seq, &p.instance_id)?;
+            let mut changes = Vec::with_capacity(p.numbers.len() + 2);
+            for number in &p.numbers {
+                if view.number(number)?.is_some() {
+                    return Err(broken(seq, format!("allocates existing number {number}")));
+                }
+                changes.push(Change::Number(NumberRecord {
+                    number: number.clone(),
+                    instance_id: p.instance_id.clone(),
+                    owner: record.account.clone(),
+                    holder: record.account.clone(),
+                    status: Status::Unbound,
+                    service: None,
+                    icp_number: None,
+                    origin: Origin::Issued,
+                    issued_seq: seq,
+                    updated_seq: seq,
+                }));
+            }
+            record.consumed += p.numbers.len() as i64;
+            record.updated_seq = seq;
+            changes.push(Change::Instance(record));
+            if let Some(request_id) = &p.request_id {
+                changes.push(Change::Request(RequestRecord {
+                    request_id: request_id.clone(),
+                    instance_id: p.instance_id.clone(),
+                    account: p.account.clone(),
+                    count: p.numbers.len() as i64,
+                    asked: p.asked.clone(),
+                    numbers: p.numbers.clone(),
+                    seq,
+                }));
+            }
+            changes
+        }
+        Body::Selected(p) => {
+            let mut record = instance(view, seq, &p.instance_id)?;
+            if view.number(&p.number)?.is_some() {
+                return Err(broken(seq, format!("selects with existing number {}", p.number)));
+            }
+            let number = NumberRecord {
+                number: p.number.clone(),
+                instance_id: p.instance_id.clone(),
+                owner: record.account.clone(),
+                holder: record.account.clone(),
+                status: Status::Bound,
+                service: Some(p.service.clone()),
+                icp_number: None,
+                origin: Origin::Direct,
+                issued_seq: seq,
+                updated_seq: seq,
+            };
+            record.consumed += 1;
+            record.updated_seq = seq;
+            vec![service_bound(seq, &p.service, &number), Change::Number(number), Change::Instance(record)]
+        }
+        Body::Granted(p) => {
+            let mut record = moved(seq, number(view, seq, &p.number)?, Action::Grant)?;
+            record.holder = p.to.clone();
+            Change::Number(record).into()
+        }
+        Body::Bound(p) => {
+            let mut record = moved(seq, number(view, seq, &p.number)?, Action::Bind)?;
+            record.service = Some(p.service.clone());
+            vec![service_bound(seq, &p.service, &record), Change::Number(record)]
+        }
+        Body::Submitted(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Submit)?).into(),
+        Body::Approved(p) => {
+            let mut record = moved(seq, number(view, seq, &p.number)?, Action::Approve)?;
+            record.icp_number = p.icp_number.clone();
+            Change::Number(record).into()
+        }
+        Body::Rejected(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Reject)?).into(),
+        Body::Deregistered(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Deregister)?).into(),
+        Body::Invalidated(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Invalidate)?).into(),
+        Body::ServiceMoved(p) => {
+            let mut record = view
+                .service(&p.service)?
+                .ok_or_else(|| broken(seq, format!("moves unknown service {}", shorten(&p.service))))?;
+            instance(view, seq, &p.to_host)?;
+            record.host = p.to_host.clone();
+            record.commercial = p.commercial;
+            record.ip_update_required = p.ip_update_required;
+            record.updated_seq = seq;
+            Change::Service(record).into()
+        }
+        Body::ServiceIpUpdated(p) => {
+            let mut record = view
+                .service(&p.service)?
+                .ok_or_else(|| broken(seq, format!("updates unknown service {}", shorten(&p.service))))?;
+            record.ip_update_required = false;
+            record.updated_seq = seq;
+            Change::Service(record).into()
+        }
+    };
+    Ok(changes)
+}
+
+impl From<Change> for Vec<Change> {
+    fn from(change: Change) -> Vec<Change> {
+        vec![change]
+    }
+}

@@ -1,0 +1,279 @@
+//! The rules end to end on an in-memory state: decide, then evolve.
+
+use super::decide::*;
+use super::event::Body;
+use super::evolve::{evolve, Change};
+use super::types::*;
+use crate::error::Result;
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct Memory {
+    instances: HashMap<String, Instance>,
+    numbers: HashMap<String, NumberRecord>,
+    services: HashMap<String, ServiceRecord>,
+    policies: HashMap<String, Policy>,
+    requests: HashMap<String, RequestRecord>,
+    seq: i64,
+    next_id: u32,
+}
+
+impl Lookup for Memory {
+    fn instance(&self, id: &str) -> Result<Option<Instance>> {
+        Ok(self.instances.get(id).cloned())
+    }
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        Ok(self.numbers.get(number).cloned())
+    }
+    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        Ok(self.services.get(service).cloned())
+    }
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        Ok(self.policies.get(service_type).cloned())
+    }
+    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
+        Ok(self.requests.get(request_id).cloned())
+    }
+}
+
+impl Memory {
+    fn new() -> Memory {
+        let mut memory = Memory::default();
+        for policy in default_policies() {
+            memory.policies.insert(policy.service_type.clone(), policy);
+        }
+        memory
+    }
+
+    fn now() -> Time {
+        parse_time("now", "2026-11-22T10:00:00Z").unwrap()
+    }
+
+    fn run(&mut self, command: Command) -> Result<Decision> {
+        let decision = decide(self, &command, Memory::now())?;
+        if let Decision::Append(body) = &decision {
+            self.seq += 1;
+            let changes = evolve(self, body, self.seq)?;
+            for change in changes {
+                match change {
+                    Change::Instance(r) => _ = self.instances.insert(r.instance_id.clone(), r),
+                    Change::Number(r) => _ = self.numbers.insert(r.number.clone(), r),
+                    Change::Service(r) => _ = self.services.insert(r.service.clone(), r),
+                    Change::Policy(r) => _ = self.policies.insert(r.service_type.clone(), r),
+                    Change::Request(r) => _ = self.requests.insert(r.request_id.clone(), r),
+                }
+            }
+        }
+        Ok(decision)
+    }
+
+    fn fresh_ids(&mut self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                self.next_id += 1;
+                format!("gen-{:04}", self.next_id)
+            })
+            .collect()
+    }
+
+    fn add_ecs(&mut self, id: &str, account: &str) {
+        self.run(Command::AddInstance {
+            instance_id: id.into(),
+            service_type: "ecs".into(),
+            account: account.into(),
+            region: "cn-hangzhou".into(),
+            billing: Billing::Subscription,
+            subscription_months: 12,
+            expires_at: parse_time("t", "2027-06-01").unwrap(),
+            public_ip: Some("203.0.113.1".into()),
+            order_amount_fen: None,
+        })
+        .unwrap();
+    }
+
+    fn allocate(&mut self, id: &str, count: i64, request_id: Option<&str>) -> Result<Vec<String>> {
+        let generated = self.fresh_ids(20);
+        match self.run(Command::Allocate {
+            instance_id: id.into(),
+            account: None,
+            count: Some(count),
+            numbers: vec![],
+            request_id: request_id.map(String::from),
+            generated,
+        })? {
+            Decision::Append(Body::Allocated(p)) => Ok(p.numbers),
+            Decision::AlreadyDone(record) => Ok(record.numbers),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
+    result.unwrap_err().code()
+}
+
+#[test]
+fn allocation_counts_against_the_quota_and_never_gives_back() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    let first = m.allocate("i-1", 3, None).unwrap();
+    assert_eq!(first.len(), 3);
+    assert_eq!(code(m.allocate("i-1", 3, None)), "quota_exhausted");
+    m.allocate("i-1", 2, None).unwrap();
+    assert_eq!(m.instances["i-1"].consumed, 5);
+    // Ending a number's use does not return its slot.
+    m.run(Command::Invalidate { number: first[0].clone(), reason: "test".into() }).unwrap();
+    assert_eq!(m.instances["i-1"].consumed, 5);
+    assert_eq!(code(m.allocate("i-1", 1, None)), "quota_exhausted");
+}
+
+#[test]
+fn count_range_and_ownership() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    assert_eq!(code(m.allocate("i-1", 0, None)), "count_out_of_range");
+    assert_eq!(code(m.allocate("i-1", 21, None)), "count_out_of_range");
+    assert_eq!(code(m.allocate("nope", 1, None)), "not_found");
+    let result = m.run(Command::Allocate {
+        instance_id: "i-1".into(),
+        account: Some("stranger".into()),
+        count: None,
+        numbers: vec![],
+        request_id: None,
+        generated: vec!["x-0001".into()],
+    });
+    assert_eq!(code(result), "not_owner");
+}
+
+#[test]
+fn request_ids_are_idempotent_and_conflicts_refused() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    let first = m.allocate("i-1", 2, Some("req-1")).unwrap();
+    let seq = m.seq;
+    assert_eq!(m.allocate("i-1", 2, Some("req-1")).unwrap(), first);
+    assert_eq!(m.seq, seq, "a repeated request appends nothing");
+    assert_eq!(code(m.allocate("i-1", 1, Some("req-1"))), "request_conflict");
+}
+
+#[test]
+fn grant_bind_review_and_service_rules() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    let numbers = m.allocate("i-1", 2, None).unwrap();
+    let (a, b) = (numbers[0].clone(), numbers[1].clone());
+    let grant = |to: &str, account: Option<&str>| Command::Grant {
+        number: a.clone(),
+        to: to.into(),
+        account: account.map(String::from),
+        note: None,
+    };
+    assert_eq!(code(m.run(grant("other", Some("stranger")))), "not_owner");
+    m.run(grant("other", None)).unwrap();
+    m.run(grant("third", None)).unwrap();
+    assert_eq!(m.numbers[&a].holder, "third");
+    let bind = |number: &str, account: &str| Command::Bind {
+        number: number.into(),
+        service: "www.example.com".into(),
+        account: account.into(),
+    };
+    assert_eq!(code(m.run(bind(&a, "owner"))), "not_holder");
+    m.run(bind(&a, "third")).unwrap();
+    assert_eq!(code(m.run(grant("other", None))), "wrong_status");
+    assert_eq!(code(m.run(bind(&b, "owner"))), "service_taken");
+    m.run(Command::Submit { number: a.clone() }).unwrap();
+    m.run(Command::Reject { number: a.clone(), reason: "photo".into() }).unwrap();
+    assert_eq!(m.numbers[&a].status, Status::Bound);
+    m.run(Command::Submit { number: a.clone() }).unwrap();
+    m.run(Command::Approve { number: a.clone(), icp_number: "浙ICP备12345678号-1".into() }).unwrap();
+    assert_eq!(m.numbers[&a].status, Status::Filed);
+    m.run(Command::Deregister { number: a.clone(), reason: None }).unwrap();
+    // The service is free again, the number is not.
+    m.run(bind(&b, "owner")).unwrap();
+    assert_eq!(code(m.run(bind(&a, "third"))), "wrong_status");
+    assert_eq!(m.instances["i-1"].consumed, 2);
+}
+
+#[test]
+fn direct_selection_consumes_a_slot_and_binds_at_once() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    m.run(Command::Select {
+        instance_id: "i-1".into(),
+        service: "app".into(),
+        account: None,
+        generated: "direct-1".into(),
+    })
+    .unwrap();
+    let number = &m.numbers["direct-1"];
+    assert_eq!((number.status, number.origin), (Status::Bound, Origin::Direct));
+    assert_eq!(m.instances["i-1"].consumed, 1);
+    assert_eq!(m.services["app"].host, "i-1");
+}
+
+#[test]
+fn services_move_only_when_filed_and_to_eligible_hosts() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    m.add_ecs("i-2", "owner");
+    let n = m.allocate("i-1", 1, None).unwrap().remove(0);
+    m.run(Command::Bind { number: n.clone(), service: "s".into(), account: "owner".into() }).unwrap();
+    let move_to = |to: &str, commercial| Command::MoveService { service: "s".into(), to: to.into(), commercial };
+    assert_eq!(code(m.run(move_to("i-2", false))), "wrong_status");
+    m.run(Command::Submit { number: n.clone() }).unwrap();
+    m.run(Command::Approve { number: n.clone(), icp_number: "x".into() }).unwrap();
+    assert_eq!(code(m.run(move_to("i-9", false))), "not_found");
+    assert_eq!(code(m.run(move_to("i-1", false))), "already_exists");
+    m.run(Command::Release { instance_id: "i-2".into() }).unwrap();
+    assert_eq!(code(m.run(move_to("i-2", false))), "released");
+    m.add_ecs("i-3", "owner");
+    assert_eq!(code(m.run(Command::IpUpdated { service: "s".into() })), "wrong_status");
+    m.run(move_to("i-3", true)).unwrap();
+    assert!(m.services["s"].ip_update_required);
+    assert_eq!(m.instances["i-1"].consumed, 1);
+    assert_eq!(m.instances["i-3"].consumed, 0);
+    m.run(Command::IpUpdated { service: "s".into() }).unwrap();
+    assert!(!m.services["s"].ip_update_required);
+}
+
+#[test]
+fn policy_set_merges_and_changes_the_quota() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    m.run(Command::SetPolicy {
+        service_type: "ecs".into(),
+        max_numbers: Some(1),
+        min_subscription_months: None,
+        min_order_amount_fen: None,
+        requires_public_ip: None,
+    })
+    .unwrap();
+    assert!(m.policies["ecs"].requires_public_ip);
+    m.allocate("i-1", 1, None).unwrap();
+    assert_eq!(code(m.allocate("i-1", 1, None)), "quota_exhausted");
+    let new_type = Command::SetPolicy {
+        service_type: "rds".into(),
+        max_numbers: Some(1),
+        min_subscription_months: None,
+        min_order_amount_fen: None,
+        requires_public_ip: None,
+    };
+    assert_eq!(code(m.run(new_type)), "usage");
+}
+
+#[test]
+fn renew_and_release() {
+    let mut m = Memory::new();
+    m.add_ecs("i-1", "owner");
+    let renew = |expires: &str| Command::Renew {
+        instance_id: "i-1".into(),
+        months: 12,
+        expires_at: parse_time("t", expires).unwrap(),
+    };
+    assert_eq!(code(m.run(renew("2027-01-01"))), "usage");
+    m.run(renew("2028-06-01")).unwrap();
+    assert_eq!(m.instances["i-1"].subscription_months, 24);
+    m.run(Command::Release { instance_id: "i-1".into() }).unwrap();
+    assert_eq!(code(m.run(renew("2029-06-01"))), "released");
+    assert_eq!(code(m.allocate("i-1", 1, None)), "released");
+}

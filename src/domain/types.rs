@@ -1,0 +1,399 @@
+//! Value types of the domain and the validation of every input field.
+//! Each validator returns a `Usage` error naming the field, so bad input is
+//! refused before any rule runs.
+
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Limits on everything that comes from outside.
+pub mod limits {
+    pub const ACCOUNT_MAX: usize = 64;
+    pub const INSTANCE_ID_MAX: usize = 128;
+    pub const NUMBER_MIN: usize = 4;
+    pub const NUMBER_MAX: usize = 64;
+    pub const SERVICE_MAX: usize = 253;
+    pub const TEXT_MAX: usize = 1024; // reasons, notes, ICP numbers, request ids, actors
+    pub const REGION_MAX: usize = 64;
+    pub const SERVICE_TYPE_MAX: usize = 64;
+    pub const MONTHS_MAX: i64 = 1200; // a century of subscription
+    pub const NUMBERS_MAX: i64 = 1000; // a policy's max numbers per instance
+    pub const ALLOCATE_MAX: usize = 20; // numbers per allocate request (SPEC §1.4)
+    pub const ORDER_AMOUNT_MAX_FEN: i64 = 100_000_000_000_00; // 10^11 CNY
+}
+
+/// Time in the ledger: UTC, whole seconds.
+pub type Time = DateTime<Utc>;
+
+/// The canonical text of a time: `2026-11-22T10:00:00Z`.
+pub fn format_time(time: Time) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parses RFC 3339 (any offset, converted to UTC, sub-seconds dropped) or a
+/// bare date `YYYY-MM-DD` (midnight UTC).
+pub fn parse_time(field: &str, text: &str) -> Result<Time> {
+    let parsed = if let Ok(date_time) = DateTime::parse_from_rfc3339(text) {
+        Some(date_time.with_timezone(&Utc))
+    } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        date.and_hms_opt(0, 0, 0).map(|naive| naive.and_utc())
+    } else {
+        None
+    };
+    let time = parsed.ok_or_else(|| {
+        Error::usage(format!(
+            "{field}: '{}' is not a time (use RFC 3339 such as 2026-11-22T10:00:00Z, or YYYY-MM-DD)",
+            shorten(text)
+        ))
+    })?;
+    use chrono::{Datelike, Timelike};
+    if !(1970..=9999).contains(&time.year()) {
+        return Err(Error::usage(format!("{field}: year must be 1970 to 9999")));
+    }
+    Ok(time.with_nanosecond(0).unwrap_or(time))
+}
+
+/// For messages: at most 80 characters of something the user typed, with
+/// control characters made visible.
+pub fn shorten(text: &str) -> String {
+    let mut out: String = text.chars().take(80).flat_map(|c| c.escape_debug()).collect();
+    if text.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+fn check_length(field: &str, text: &str, min: usize, max: usize) -> Result<()> {
+    let length = text.chars().count();
+    if length < min || length > max {
+        return Err(Error::usage(format!(
+            "{field}: must be {min} to {max} characters, got {length}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_charset(field: &str, text: &str, allowed: impl Fn(char) -> bool, what: &str) -> Result<()> {
+    if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
+        return Err(Error::usage(format!(
+            "{field}: '{}' has the character {:?}; allowed are {what}",
+            shorten(text),
+            bad
+        )));
+    }
+    Ok(())
+}
+
+fn check_identifier(field: &str, text: &str, max: usize, extra: &str) -> Result<()> {
+    check_length(field, text, 1, max)?;
+    check_charset(
+        field,
+        text,
+        |c| c.is_ascii_alphanumeric() || extra.contains(c),
+        &format!("A-Z a-z 0-9 and '{extra}'"),
+    )?;
+    if !text.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(Error::usage(format!("{field}: '{}' must start with a letter or digit", shorten(text))));
+    }
+    Ok(())
+}
+
+pub fn validate_account(text: &str) -> Result<()> {
+    check_identifier("account", text, limits::ACCOUNT_MAX, "._-")
+}
+
+pub fn validate_instance_id(text: &str) -> Result<()> {
+    check_identifier("instance id", text, limits::INSTANCE_ID_MAX, "._:-")
+}
+
+pub fn validate_number(text: &str) -> Result<()> {
+    check_length("number", text, limits::NUMBER_MIN, limits::NUMBER_MAX)?;
+    check_charset("number", text, |c| c.is_ascii_alphanumeric() || c == '-', "A-Z a-z 0-9 and '-'")
+}
+
+pub fn validate_service_type(text: &str) -> Result<()> {
+    check_length("service type", text, 1, limits::SERVICE_TYPE_MAX)?;
+    check_charset(
+        "service type",
+        text,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+        "a-z 0-9 and '_'",
+    )
+}
+
+pub fn validate_region(text: &str) -> Result<()> {
+    check_length("region", text, 1, limits::REGION_MAX)?;
+    check_charset(
+        "region",
+        text,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        "a-z 0-9 and '-'",
+    )
+}
+
+/// Free text (service names, reasons, notes, ICP numbers, request ids,
+/// actors): bounded, and no control characters, so that one value is one
+/// line in every output.
+pub fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
+    check_length(field, text, 1, max)?;
+    if let Some(bad) = text.chars().find(|c| c.is_control()) {
+        return Err(Error::usage(format!("{field}: control character {bad:?} is not allowed")));
+    }
+    if text.trim() != text {
+        return Err(Error::usage(format!("{field}: '{}' has leading or trailing spaces", shorten(text))));
+    }
+    Ok(())
+}
+
+pub fn validate_service(text: &str) -> Result<()> {
+    validate_text("service", text, limits::SERVICE_MAX)
+}
+
+pub fn validate_public_ip(text: &str) -> Result<()> {
+    text.parse::<std::net::IpAddr>()
+        .map(|_| ())
+        .map_err(|_| Error::usage(format!("public ip: '{}' is not an IP address", shorten(text))))
+}
+
+pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
+    let months: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::usage(format!("{field}: '{}' is not a whole number", shorten(text))))?;
+    if months < min || months > limits::MONTHS_MAX {
+        return Err(Error::usage(format!("{field}: must be {min} to {}, got {months}", limits::MONTHS_MAX)));
+    }
+    Ok(months)
+}
+
+/// Money in CNY with at most two decimals, kept as fen (1/100 CNY) so that
+/// comparisons are exact.
+pub fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
+    let bad = || Error::usage(format!("{field}: '{}' is not an amount in CNY such as 99 or 99.50", shorten(text)));
+    let text = text.trim();
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (text, ""),
+    };
+    if whole.is_empty()
+        || whole.len() > 12
+        || fraction.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (text.contains('.') && fraction.is_empty())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let fraction_fen: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().map_err(|_| bad())? };
+    let fen = whole.checked_mul(100).and_then(|w| w.checked_add(fraction_fen)).ok_or_else(bad)?;
+    if fen > limits::ORDER_AMOUNT_MAX_FEN {
+        return Err(bad());
+    }
+    Ok(fen)
+}
+
+/// `9900` → `"99.00"`.
+pub fn format_fen(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// For JSON: an amount as a number (99 or 99.5).
+pub fn fen_to_json(fen: i64) -> serde_json::Value {
+    if fen % 100 == 0 {
+        serde_json::Value::from(fen / 100)
+    } else {
+        serde_json::Value::from(fen as f64 / 100.0)
+    }
+}
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(field: &str, text: &str) -> Result<$name> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::usage(format!(
+                        "{field}: '{}' is not one of {}",
+                        shorten(text),
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+text_enum!(Billing { Subscription = "subscription", PayAsYouGo = "pay-as-you-go", Trial = "trial" });
+text_enum!(InstanceState { Active = "active", Released = "released" });
+text_enum!(
+    /// A number's status, with the provider's numeric code where it has one.
+    Status { Unbound = "unbound", Bound = "bound", Filed = "filed", Invalid = "invalid", Filing = "filing", Deregistered = "deregistered" }
+);
+text_enum!(Origin { Issued = "issued", Direct = "direct" });
+
+impl Status {
+    /// The provider's numeric code (SPEC §1.4); `deregistered` has none.
+    pub fn provider_code(self) -> Option<u8> {
+        match self {
+            Status::Unbound => Some(0),
+            Status::Bound => Some(1),
+            Status::Filed => Some(2),
+            Status::Invalid => Some(3),
+            Status::Filing => Some(4),
+            Status::Deregistered => None,
+        }
+    }
+
+    /// A service whose number is in one of these holds it; no other number may
+    /// be bound to that service meanwhile.
+    pub fn holds_service(self) -> bool {
+        matches!(self, Status::Bound | Status::Filing | Status::Filed)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub service_type: String,
+    pub max_numbers: i64,
+    pub min_subscription_months: i64,
+    pub min_order_amount_fen: Option<i64>,
+    pub requires_public_ip: bool,
+    pub updated_seq: i64,
+}
+
+/// The quota policy a new ledger starts with (SPEC §1.2).
+pub fn default_policies() -> Vec<Policy> {
+    let row = |service_type: &str, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip| Policy {
+        service_type: service_type.to_string(),
+        max_numbers,
+        min_subscription_months,
+        min_order_amount_fen,
+        requires_public_ip,
+        updated_seq: 0,
+    };
+    vec![
+        row("ecs", 5, 3, None, true),
+        row("cloud_web_hosting", 5, 3, None, false),
+        row("simple_application_server", 5, 3, None, false),
+        row("ens", 5, 3, None, false),
+        row("linkedmall", 2, 0, None, false),
+        row("iot_studio", 1, 6, Some(9000), false),
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub instance_id: String,
+    pub service_type: String,
+    pub account: String,
+    pub region: String,
+    pub billing: Billing,
+    pub subscription_months: i64,
+    pub expires_at: String,
+    pub public_ip: Option<String>,
+    pub order_amount_fen: Option<i64>,
+    pub state: InstanceState,
+    pub consumed: i64,
+    pub updated_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberRecord {
+    pub number: String,
+    pub instance_id: String,
+    pub owner: String,
+    pub holder: String,
+    pub status: Status,
+    pub service: Option<String>,
+    pub icp_number: Option<String>,
+    pub origin: Origin,
+    pub issued_seq: i64,
+    pub updated_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRecord {
+    pub service: String,
+    pub number: String,
+    pub host: String,
+    pub commercial: bool,
+    pub ip_update_required: bool,
+    pub updated_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub request_id: String,
+    pub instance_id: String,
+    pub account: String,
+    pub count: i64,
+    pub asked: Vec<String>,
+    pub numbers: Vec<String>,
+    pub seq: i64,
+}
+
+/// `remaining = max(0, max − consumed)` (SPEC §1.4).
+pub fn remaining(max_numbers: i64, consumed: i64) -> i64 {
+    (max_numbers - consumed).max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert!(validate_account("acct-1.a_b").is_ok());
+        assert!(validate_account("-acct").is_err());
+        assert!(validate_account("").is_err());
+        assert!(validate_account(&"a".repeat(65)).is_err());
+        assert!(validate_account("a b").is_err());
+        assert!(validate_instance_id("i-bp1:x.y_z").is_ok());
+        assert!(validate_instance_id("'; DROP TABLE events; --").is_err());
+        assert!(validate_number("abcd").is_ok());
+        assert!(validate_number("abc").is_err());
+        assert!(validate_number("ab_cd").is_err());
+        assert!(validate_service("www.example.com").is_ok());
+        assert!(validate_service("a\u{0}b").is_err());
+        assert!(validate_service(&"a".repeat(254)).is_err());
+    }
+
+    #[test]
+    fn times() {
+        let t = parse_time("t", "2026-11-22T18:00:00.5+08:00").unwrap();
+        assert_eq!(format_time(t), "2026-11-22T10:00:00Z");
+        assert_eq!(format_time(parse_time("t", "2026-01-02").unwrap()), "2026-01-02T00:00:00Z");
+        assert!(parse_time("t", "yesterday").is_err());
+        assert!(parse_time("t", "0001-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount_fen("a", "90").unwrap(), 9000);
+        assert_eq!(parse_amount_fen("a", "89.9").unwrap(), 8990);
+        assert_eq!(parse_amount_fen("a", "0.05").unwrap(), 5);
+        for bad in ["", "-1", "1.234", "1.", ".5", "1e3", "abc", "99999999999999"] {
+            assert!(parse_amount_fen("a", bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_fen(8990), "89.90");
+        assert_eq!(fen_to_json(9000), serde_json::json!(90));
+    }
+
+    #[test]
+    fn quota_invariant_never_negative() {
+        assert_eq!(remaining(5, 2), 3);
+        assert_eq!(remaining(5, 5), 0);
+        assert_eq!(remaining(2, 5), 0);
+    }
+}

@@ -1,0 +1,320 @@
+//! All output: tables for people, JSON and CSV for programs (SPEC §3.2), and
+//! errors (SPEC §3.1). Commands build a JSON value and a `Table`; this
+//! module decides how they look.
+
+use crate::cli::Format;
+use crate::csvio::neutralise;
+use crate::domain::event::Event;
+use crate::domain::types::*;
+use crate::error::{Error, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Rows for table and CSV output. `vertical` shows one record as
+/// field/value pairs in table format.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub vertical: bool,
+    /// Lines printed after a table (not in CSV).
+    pub footer: Vec<String>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str]) -> Table {
+        Table { headers: headers.iter().map(|h| h.to_string()).collect(), ..Table::default() }
+    }
+
+    pub fn record(pairs: Vec<(&str, String)>) -> Table {
+        let mut table = Table::new(&pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>());
+        table.rows.push(pairs.into_iter().map(|(_, v)| v).collect());
+        table.vertical = true;
+        table
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        debug_assert_eq!(cells.len(), self.headers.len());
+        self.rows.push(cells);
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends output quietly.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::storage(format!("cannot write output: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+pub fn emit(format: Format, json: &Value, table: Table) -> Result<()> {
+    let text = match format {
+        Format::Json => format!("{json}\n"),
+        Format::Csv => csv_text(&table)?,
+        Format::Table => table_text(&table),
+    };
+    write_stdout(&text)
+}
+
+fn table_text(table: &Table) -> String {
+    let mut out = comfy_table::Table::new();
+    out.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    if table.vertical && table.rows.len() == 1 {
+        for (header, value) in table.headers.iter().zip(&table.rows[0]) {
+            out.add_row(vec![header.clone(), value.clone()]);
+        }
+    } else {
+        out.set_header(table.headers.clone());
+        for row in &table.rows {
+            out.add_row(row.clone());
+        }
+    }
+    let mut text = if table.rows.is_empty() && !table.vertical {
+        "(none)\n".to_string()
+    } else {
+        format!("{out}\n")
+    };
+    for line in &table.footer {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+pub fn csv_text(table: &Table) -> Result<String> {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let io = |e: csv::Error| Error::storage(format!("cannot write CSV: {e}"));
+    writer.write_record(&table.headers).map_err(io)?;
+    for row in &table.rows {
+        writer.write_record(row.iter().map(|cell| neutralise(cell).into_owned())).map_err(io)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| Error::storage(format!("cannot write CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::storage(format!("cannot write CSV: {e}")))
+}
+
+/// Prints an error as `error[CODE]: message` (or the JSON object) on stderr.
+pub fn print_error(format: Format, error: &Error) {
+    let mut stderr = std::io::stderr().lock();
+    let message = match error {
+        Error::Import { failures, total } => {
+            let mut lines = String::new();
+            for failure in failures {
+                lines.push_str(&format!("line {}: error[{}]: {}\n", failure.line, failure.error.code(), failure.error));
+            }
+            if *total > failures.len() as u64 {
+                lines.push_str(&format!("… and {} more failing rows\n", *total - failures.len() as u64));
+            }
+            if format == Format::Json {
+                let rows: Vec<Value> = failures
+                    .iter()
+                    .map(|f| json!({"line": f.line, "code": f.error.code(), "message": f.error.to_string()}))
+                    .collect();
+                let object = json!({"error": {"code": error.code(), "message": error.to_string(), "failures": rows, "failed_rows": total}});
+                let _ = writeln!(stderr, "{object}");
+                return;
+            }
+            let _ = write!(stderr, "{lines}");
+            error.to_string()
+        }
+        other => other.to_string(),
+    };
+    if format == Format::Json {
+        let _ = writeln!(stderr, "{}", json!({"error": {"code": error.code(), "message": message}}));
+    } else {
+        let _ = writeln!(stderr, "error[{}]: {message}", error.code());
+    }
+}
+
+// ---- views of the domain objects (SPEC §3.2) ----
+
+fn opt(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+pub fn amount_json(fen: Option<i64>) -> Value {
+    fen.map_or(Value::Null, fen_to_json)
+}
+
+pub fn number_brief_json(number: &NumberRecord) -> Value {
+    json!({
+        "number": number.number, "status": number.status, "holder": number.holder,
+        "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
+    })
+}
+
+pub struct InstanceView<'a> {
+    pub instance: &'a Instance,
+    pub max_numbers: i64,
+    pub numbers: &'a [NumberRecord],
+}
+
+impl InstanceView<'_> {
+    pub fn json(&self) -> Value {
+        let i = self.instance;
+        json!({
+            "instance_id": i.instance_id, "service_type": i.service_type, "account": i.account,
+            "region": i.region, "billing": i.billing, "subscription_months": i.subscription_months,
+            "expires_at": i.expires_at, "public_ip": i.public_ip, "order_amount": amount_json(i.order_amount_fen),
+            "state": i.state,
+            "quota": {"max": self.max_numbers, "consumed": i.consumed, "remaining": remaining(self.max_numbers, i.consumed)},
+            "numbers": self.numbers.iter().map(number_brief_json).collect::<Vec<_>>(),
+        })
+    }
+
+    pub const LIST_HEADERS: [&'static str; 11] = [
+        "instance_id", "service_type", "account", "region", "billing", "subscription_months", "expires_at", "state", "max",
+        "consumed", "remaining",
+    ];
+
+    pub fn list_row(&self) -> Vec<String> {
+        let i = self.instance;
+        vec![
+            i.instance_id.clone(),
+            i.service_type.clone(),
+            i.account.clone(),
+            i.region.clone(),
+            i.billing.to_string(),
+            i.subscription_months.to_string(),
+            i.expires_at.clone(),
+            i.state.to_string(),
+            self.max_numbers.to_string(),
+            i.consumed.to_string(),
+            remaining(self.max_numbers, i.consumed).to_string(),
+        ]
+    }
+
+    pub fn table(&self) -> Table {
+        let i = self.instance;
+        let mut table = Table::record(vec![
+            ("instance_id", i.instance_id.clone()),
+            ("service_type", i.service_type.clone()),
+            ("account", i.account.clone()),
+            ("region", i.region.clone()),
+            ("billing", i.billing.to_string()),
+            ("subscription_months", i.subscription_months.to_string()),
+            ("expires_at", i.expires_at.clone()),
+            ("public_ip", opt(&i.public_ip)),
+            ("order_amount", i.order_amount_fen.map(format_fen).unwrap_or_default()),
+            ("state", i.state.to_string()),
+            ("quota", format!("{} max, {} consumed, {} remaining", self.max_numbers, i.consumed, remaining(self.max_numbers, i.consumed))),
+        ]);
+        for number in self.numbers {
+            table.footer.push(format!(
+                "  {} {} holder={} service={} icp={} origin={}",
+                number.number,
+                number.status,
+                number.holder,
+                opt(&number.service),
+                opt(&number.icp_number),
+                number.origin
+            ));
+        }
+        if !self.numbers.is_empty() {
+            table.footer.insert(0, format!("numbers ({}):", self.numbers.len()));
+        }
+        table
+    }
+}
+
+pub fn number_json(number: &NumberRecord) -> Value {
+    json!({
+        "number": number.number, "instance_id": number.instance_id, "owner": number.owner, "holder": number.holder,
+        "status": number.status, "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
+    })
+}
+
+pub const NUMBER_HEADERS: [&str; 8] = ["number", "instance_id", "owner", "holder", "status", "service", "icp_number", "origin"];
+
+pub fn number_row(number: &NumberRecord) -> Vec<String> {
+    vec![
+        number.number.clone(),
+        number.instance_id.clone(),
+        number.owner.clone(),
+        number.holder.clone(),
+        number.status.to_string(),
+        opt(&number.service),
+        opt(&number.icp_number),
+        number.origin.to_string(),
+    ]
+}
+
+pub fn number_table(number: &NumberRecord) -> Table {
+    Table::record(NUMBER_HEADERS.iter().copied().zip(number_row(number)).collect())
+}
+
+pub fn numbers_table(numbers: &[NumberRecord]) -> Table {
+    let mut table = Table::new(&NUMBER_HEADERS);
+    for number in numbers {
+        table.row(number_row(number));
+    }
+    table
+}
+
+/// A service joined with its number.
+pub fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
+    json!({
+        "service": service.service, "number": service.number, "instance_id": number.instance_id, "host": service.host,
+        "status": number.status, "icp_number": number.icp_number, "commercial": service.commercial,
+        "ip_update_required": service.ip_update_required,
+    })
+}
+
+pub const SERVICE_HEADERS: [&str; 8] = ["service", "number", "instance_id", "host", "status", "icp_number", "commercial", "ip_update_required"];
+
+pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
+    vec![
+        service.service.clone(),
+        service.number.clone(),
+        number.instance_id.clone(),
+        service.host.clone(),
+        number.status.to_string(),
+        opt(&number.icp_number),
+        service.commercial.to_string(),
+        service.ip_update_required.to_string(),
+    ]
+}
+
+pub fn event_json(event: &Event) -> Value {
+    let payload: Value = serde_json::from_str(&event.payload).unwrap_or_else(|_| Value::String(event.payload.clone()));
+    json!({
+        "seq": event.seq, "event_id": event.event_id, "at": event.at, "actor": event.actor, "kind": event.kind,
+        "payload": payload, "prev_hash": event.prev_hash, "hash": event.hash,
+    })
+}
+
+pub const EVENT_HEADERS: [&str; 8] = ["seq", "event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"];
+
+pub fn event_row(event: &Event) -> Vec<String> {
+    vec![
+        event.seq.to_string(),
+        event.event_id.clone(),
+        event.at.clone(),
+        event.actor.clone(),
+        event.kind.clone(),
+        event.payload.clone(),
+        event.prev_hash.clone(),
+        event.hash.clone(),
+    ]
+}
+
+pub fn policy_json(policy: &Policy) -> Value {
+    json!({
+        "service_type": policy.service_type, "max_numbers": policy.max_numbers,
+        "min_subscription_months": policy.min_subscription_months,
+        "min_order_amount": amount_json(policy.min_order_amount_fen), "requires_public_ip": policy.requires_public_ip,
+    })
+}
+
+pub const POLICY_HEADERS: [&str; 5] = ["service_type", "max_numbers", "min_subscription_months", "min_order_amount", "requires_public_ip"];
+
+pub fn policy_row(policy: &Policy) -> Vec<String> {
+    vec![
+        policy.service_type.clone(),
+        policy.max_numbers.to_string(),
+        policy.min_subscription_months.to_string(),
+        policy.min_order_amount_fen.map(format_fen).unwrap_or_default(),
+        policy.requires_public_ip.to_string(),
+    ]
+}

@@ -1,0 +1,642 @@
+//! The store: the only module that speaks SQL. It opens (or creates) the
+//! ledger file, appends events with their derived rows, answers `Lookup`
+//! for the rules, and reads rows back for the commands. Every statement is
+//! prepared (and cached) with bound parameters; nothing from input is ever
+//! formatted into SQL text.
+
+use crate::domain::decide::Lookup;
+use crate::domain::event::Event;
+use crate::domain::evolve::Change;
+use crate::domain::types::*;
+use crate::error::{Error, Result};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use std::path::Path;
+
+pub const SCHEMA: &str = include_str!("../schema.sql");
+pub const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
+/// other SQLite file.
+const APPLICATION_ID: i64 = 0x534E_4C47;
+/// How long a writer waits for another one before giving up (exit 6).
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode;
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                Error::Storage(format!("the ledger is locked by another process past the busy timeout: {error}"))
+            }
+            Some(ErrorCode::NotADatabase) => Error::Storage(format!("not a ledger: {error}")),
+            _ => Error::Storage(format!("storage: {error}")),
+        }
+    }
+}
+
+/// The head of the chain: what the next event links to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+}
+
+pub struct Store {
+    pub(crate) conn: Connection,
+}
+
+/// Rolls back an open transaction unless it was committed, so an early
+/// return (`?`) never leaves half a command behind.
+pub struct Transaction<'a> {
+    store: &'a Store,
+    done: bool,
+}
+
+impl Transaction<'_> {
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.store.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl Store {
+    /// Opens the ledger at `path`, creating it (mode 0600, schema, default
+    /// policy) if the file does not exist or is empty.
+    pub fn open(path: &Path) -> Result<Store> {
+        if path.is_dir() {
+            return Err(Error::storage(format!("{} is a directory, not a ledger", path.display())));
+        }
+        let is_new = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len() == 0,
+            Err(_) => {
+                // Another process may create it at the same moment: fine.
+                match create_private_file(path) {
+                    Ok(_) => {}
+                    Err(_) if path.exists() => {}
+                    Err(error) => return Err(error),
+                }
+                true
+            }
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        let store = Store { conn };
+        if is_new {
+            store.create()?;
+        } else {
+            store.check_ledger(path)?;
+        }
+        // synchronous=NORMAL in WAL mode: a commit survives any process
+        // crash; only a power loss can drop the last commits, never corrupt.
+        store.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        Ok(store)
+    }
+
+    /// A private in-memory ledger for rebuilding state from a log (`verify`,
+    /// `--as-of`).
+    pub fn scratch() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let store = Store { conn };
+        store.conn.execute_batch(SCHEMA)?;
+        store.seed_policy()?;
+        Ok(store)
+    }
+
+    fn create(&self) -> Result<()> {
+        // Several processes may create the same new file at once: the
+        // exclusive transaction lets one win; the others find the schema.
+        self.conn.execute_batch("PRAGMA journal_mode = WAL;")?;
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version == 0 {
+            self.conn.execute_batch(SCHEMA)?;
+            self.seed_policy()?;
+            self.conn
+                .execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        }
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn seed_policy(&self) -> Result<()> {
+        for policy in default_policies() {
+            self.write(&Change::Policy(policy))?;
+        }
+        Ok(())
+    }
+
+    /// One read of two pragmas: no schema re-application on every start.
+    fn check_ledger(&self, path: &Path) -> Result<()> {
+        let not_ledger = |why: String| Error::storage(format!("{} is not a snledger ledger: {why}", path.display()));
+        let (application_id, version): (i64, i64) = self
+            .conn
+            .query_row("SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(|e| not_ledger(e.to_string()))?;
+        if application_id != APPLICATION_ID {
+            return Err(not_ledger(format!("application id {application_id:#x}")));
+        }
+        if version > SCHEMA_VERSION {
+            return Err(Error::storage(format!(
+                "{} has schema version {version}, newer than this program's {SCHEMA_VERSION}: upgrade snledger",
+                path.display()
+            )));
+        }
+        if version < 1 {
+            return Err(not_ledger(format!("schema version {version}")));
+        }
+        Ok(())
+    }
+
+    /// `BEGIN IMMEDIATE`: takes the write lock now (waiting up to the busy
+    /// timeout), so the state read by the rules cannot change before commit.
+    pub fn begin(&self) -> Result<Transaction<'_>> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Transaction { store: self, done: false })
+    }
+
+    /// A read transaction: a consistent snapshot for multi-query reads.
+    pub fn begin_read(&self) -> Result<Transaction<'_>> {
+        self.conn.execute_batch("BEGIN")?;
+        Ok(Transaction { store: self, done: false })
+    }
+
+    pub fn head(&self) -> Result<Option<Head>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1")?;
+        Ok(statement
+            .query_row([], |row| Ok(Head { seq: row.get(0)?, hash: row.get(1)?, at: row.get(2)? }))
+            .optional()?)
+    }
+
+    pub fn event_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |row| row.get(0))?)
+    }
+
+    /// Appends one event and the subjects it names (within the caller's
+    /// transaction).
+    pub fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        statement.execute(params![
+            event.seq,
+            event.event_id,
+            event.at,
+            event.actor,
+            event.kind,
+            event.payload,
+            event.prev_hash,
+            event.hash
+        ])?;
+        self.add_subjects(event.seq, subjects)
+    }
+
+    pub fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO event_subjects (subject, seq) VALUES (?1, ?2)")?;
+        for subject in subjects {
+            statement.execute(params![subject, seq])?;
+        }
+        Ok(())
+    }
+
+    /// Writes one derived row (insert or replace).
+    pub fn write(&self, change: &Change) -> Result<()> {
+        match change {
+            Change::Instance(r) => {
+                let mut statement = self.conn.prepare_cached(
+                    "INSERT OR REPLACE INTO instances (instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?;
+                statement.execute(params![
+                    r.instance_id,
+                    r.service_type,
+                    r.account,
+                    r.region,
+                    r.billing.as_str(),
+                    r.subscription_months,
+                    r.expires_at,
+                    r.public_ip,
+                    r.order_amount_fen,
+                    r.state.as_str(),
+                    r.consumed,
+                    r.updated_seq
+                ])?;
+            }
+            Change::Number(r) => {
+                let mut statement = self.conn.prepare_cached(
+                    "INSERT OR REPLACE INTO numbers (number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                statement.execute(params![
+                    r.number,
+                    r.instance_id,
+                    r.owner,
+                    r.holder,
+                    r.status.as_str(),
+                    r.service,
+                    r.icp_number,
+                    r.origin.as_str(),
+                    r.issued_seq,
+                    r.updated_seq
+                ])?;
+            }
+            Change::Service(r) => {
+                let mut statement = self.conn.prepare_cached(
+                    "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                statement.execute(params![r.service, r.number, r.host, r.commercial, r.ip_update_required, r.updated_seq])?;
+            }
+            Change::Policy(r) => {
+                let mut statement = self.conn.prepare_cached(
+                    "INSERT OR REPLACE INTO policy (service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                statement.execute(params![
+                    r.service_type,
+                    r.max_numbers,
+                    r.min_subscription_months,
+                    r.min_order_amount_fen,
+                    r.requires_public_ip,
+                    r.updated_seq
+                ])?;
+            }
+            Change::Request(r) => {
+                let mut statement = self.conn.prepare_cached(
+                    "INSERT INTO requests (request_id, instance_id, account, count, asked, numbers, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                statement.execute(params![
+                    r.request_id,
+                    r.instance_id,
+                    r.account,
+                    r.count,
+                    to_json_array(&r.asked),
+                    to_json_array(&r.numbers),
+                    r.seq
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- reading rows back ----
+
+    pub fn instances(&self, account: Option<&str>, service_type: Option<&str>) -> Result<Vec<Instance>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR service_type = ?2) ORDER BY instance_id"
+        ))?;
+        let rows = statement.query_map(params![account, service_type], instance_from_row)?;
+        collect(rows)
+    }
+
+    /// Calls `visit` for every instance in id order without holding them all.
+    pub fn each_instance(&self, mut visit: impl FnMut(Instance) -> Result<()>) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY instance_id"))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(instance_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    pub fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = ?1 ORDER BY issued_seq, number"
+        ))?;
+        let rows = statement.query_map(params![instance_id], number_from_row)?;
+        collect(rows)
+    }
+
+    pub fn numbers(&self, instance_id: Option<&str>, account: Option<&str>, status: Option<&str>) -> Result<Vec<NumberRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers
+             WHERE (?1 IS NULL OR instance_id = ?1) AND (?2 IS NULL OR holder = ?2 OR owner = ?2) AND (?3 IS NULL OR status = ?3)
+             ORDER BY instance_id, issued_seq, number"
+        ))?;
+        let rows = statement.query_map(params![instance_id, account, status], number_from_row)?;
+        collect(rows)
+    }
+
+    /// Services hosted on, or with numbers from, `instance_id` (all when None).
+    pub fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.updated_seq
+             FROM services s JOIN numbers n ON n.number = s.number
+             WHERE ?1 IS NULL OR s.host = ?1 OR n.instance_id = ?1 ORDER BY s.service",
+        )?;
+        let rows = statement.query_map(params![instance_id], service_from_row)?;
+        collect(rows)
+    }
+
+    pub fn policies(&self) -> Result<Vec<Policy>> {
+        let mut statement = self.conn.prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"))?;
+        let rows = statement.query_map([], policy_from_row)?;
+        collect(rows)
+    }
+
+    /// Events in `seq` order from `from_seq` on, optionally only those naming
+    /// `subject` or of `kind`, with seq up to `to_seq`.
+    pub fn each_event(&self, filter: &EventFilter, mut visit: impl FnMut(Event) -> Result<()>) -> Result<()> {
+        let sql = match (&filter.subject, &filter.kind) {
+            (Some(_), _) => format!(
+                "SELECT {EVENT_COLUMNS} FROM event_subjects s JOIN events e ON e.seq = s.seq
+                 WHERE s.subject = ?1 AND s.seq BETWEEN ?3 AND ?4 AND (?2 IS NULL OR e.kind = ?2) ORDER BY s.seq"
+            ),
+            (None, Some(_)) => format!(
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND e.kind = ?2 AND e.seq BETWEEN ?3 AND ?4 ORDER BY e.seq"
+            ),
+            (None, None) => format!(
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND ?2 IS NULL AND e.seq BETWEEN ?3 AND ?4 ORDER BY e.seq"
+            ),
+        };
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params![filter.subject, filter.kind, filter.from_seq, filter.to_seq])?;
+        while let Some(row) = rows.next()? {
+            visit(event_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// The first seq whose `at` is at or after `time` (events are in time
+    /// order, so this is a binary search over seq, no index needed).
+    pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
+        let last = self.head()?.map_or(0, |head| head.seq);
+        let mut statement = self.conn.prepare_cached("SELECT at FROM events WHERE seq = ?1")?;
+        let (mut low, mut high) = (1_i64, last + 1);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let at: Option<String> = statement.query_row(params![middle], |row| row.get(0)).optional()?;
+            match at {
+                Some(at) if at.as_str() < time => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        Ok(low)
+    }
+
+    /// Does the database still refuse edits of the log?
+    pub fn triggers_present(&self) -> Result<bool> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('events_no_update', 'events_no_delete')",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(count == 2)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub subject: Option<String>,
+    pub kind: Option<String>,
+    pub from_seq: i64,
+    pub to_seq: i64,
+}
+
+impl EventFilter {
+    pub fn all() -> EventFilter {
+        EventFilter { subject: None, kind: None, from_seq: 1, to_seq: i64::MAX }
+    }
+}
+
+/// Creates a new file readable and writable by its owner only, whatever
+/// the umask; never truncates an existing one.
+pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map_err(|e| Error::storage(format!("cannot create {}: {e}", path.display())))
+}
+
+fn to_json_array(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+    Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+/// A stored enum text that does not parse is a corrupt row.
+fn parse_enum<T>(row: &Row, index: usize, parse: fn(&str, &str) -> Result<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    parse("stored value", &text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(std::io::Error::other(e.to_string())))
+    })
+}
+
+const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
+const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
+const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
+const EVENT_COLUMNS: &str = "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
+
+fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
+    Ok(Instance {
+        instance_id: row.get(0)?,
+        service_type: row.get(1)?,
+        account: row.get(2)?,
+        region: row.get(3)?,
+        billing: parse_enum(row, 4, Billing::parse)?,
+        subscription_months: row.get(5)?,
+        expires_at: row.get(6)?,
+        public_ip: row.get(7)?,
+        order_amount_fen: row.get(8)?,
+        state: parse_enum(row, 9, InstanceState::parse)?,
+        consumed: row.get(10)?,
+        updated_seq: row.get(11)?,
+    })
+}
+
+fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
+    Ok(NumberRecord {
+        number: row.get(0)?,
+        instance_id: row.get(1)?,
+        owner: row.get(2)?,
+        holder: row.get(3)?,
+        status: parse_enum(row, 4, Status::parse)?,
+        service: row.get(5)?,
+        icp_number: row.get(6)?,
+        origin: parse_enum(row, 7, Origin::parse)?,
+        issued_seq: row.get(8)?,
+        updated_seq: row.get(9)?,
+    })
+}
+
+fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
+    Ok(ServiceRecord {
+        service: row.get(0)?,
+        number: row.get(1)?,
+        host: row.get(2)?,
+        commercial: row.get(3)?,
+        ip_update_required: row.get(4)?,
+        updated_seq: row.get(5)?,
+    })
+}
+
+fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
+    Ok(Policy {
+        service_type: row.get(0)?,
+        max_numbers: row.get(1)?,
+        min_subscription_months: row.get(2)?,
+        min_order_amount_fen: row.get(3)?,
+        requires_public_ip: row.get(4)?,
+        updated_seq: row.get(5)?,
+    })
+}
+
+pub fn event_from_row(row: &Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        seq: row.get(0)?,
+        event_id: row.get(1)?,
+        at: row.get(2)?,
+        actor: row.get(3)?,
+        kind: row.get(4)?,
+        payload: row.get(5)?,
+        prev_hash: row.get(6)?,
+        hash: row.get(7)?,
+    })
+}
+
+impl Lookup for Store {
+    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1"))?;
+        Ok(statement.query_row(params![instance_id], instance_from_row).optional()?)
+    }
+
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1"))?;
+        Ok(statement.query_row(params![number], number_from_row).optional()?)
+    }
+
+    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT service, number, host, commercial, ip_update_required, updated_seq FROM services WHERE service = ?1",
+        )?;
+        Ok(statement.query_row(params![service], service_from_row).optional()?)
+    }
+
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policy WHERE service_type = ?1"))?;
+        Ok(statement.query_row(params![service_type], policy_from_row).optional()?)
+    }
+
+    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT request_id, instance_id, account, count, asked, numbers, seq FROM requests WHERE request_id = ?1",
+        )?;
+        Ok(statement
+            .query_row(params![request_id], |row| {
+                Ok(RequestRecord {
+                    request_id: row.get(0)?,
+                    instance_id: row.get(1)?,
+                    account: row.get(2)?,
+                    count: row.get(3)?,
+                    asked: from_json_array(&row.get::<_, String>(4)?)?,
+                    numbers: from_json_array(&row.get::<_, String>(5)?)?,
+                    seq: row.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+}
+
+/// The derived tables, each with its key, its whole row as one comparable
+/// text, and the seq of the event that last wrote the row (to name the first
+/// bad event when a row disagrees).
+const DERIVED: &[(&str, &str, &str, &str)] = &[
+    ("policy", "service_type", "json_array(service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq)", "updated_seq"),
+    ("instances", "instance_id", "json_array(instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)", "updated_seq"),
+    ("numbers", "number", "json_array(number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)", "updated_seq"),
+    ("services", "service", "json_array(service, number, host, commercial, ip_update_required, updated_seq)", "updated_seq"),
+    ("requests", "request_id", "json_array(request_id, instance_id, account, count, asked, numbers, seq)", "seq"),
+    ("event_subjects", "subject || char(10) || seq", "json_array(subject, seq)", "seq"),
+];
+
+/// A derived row that differs between the stored tables and a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    pub seq: i64,
+    pub problem: String,
+}
+
+impl Store {
+    /// Compares every derived table with `rebuilt` row by row (a merge over
+    /// both in key order), keeping at most `limit` disagreements.
+    pub fn compare_derived(&self, rebuilt: &Store, limit: usize) -> Result<Vec<Disagreement>> {
+        let mut found = Vec::new();
+        for (table, key, row, seq) in DERIVED {
+            let sql = format!("SELECT {key}, {row}, {seq} FROM {table} ORDER BY 1");
+            let mut stored_statement = self.conn.prepare(&sql)?;
+            let mut rebuilt_statement = rebuilt.conn.prepare(&sql)?;
+            let mut stored = stored_statement.query([])?;
+            let mut fresh = rebuilt_statement.query([])?;
+            let read = |row: Option<&Row>| -> rusqlite::Result<Option<(String, String, i64)>> {
+                row.map(|r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<i64>>(2)?.unwrap_or(0)))).transpose()
+            };
+            let mut left = read(stored.next()?)?;
+            let mut right = read(fresh.next()?)?;
+            while found.len() < limit {
+                match (&left, &right) {
+                    (None, None) => break,
+                    (Some((key_l, row_l, seq_l)), Some((key_r, row_r, seq_r))) if key_l == key_r => {
+                        if row_l != row_r {
+                            found.push(Disagreement {
+                                seq: (*seq_r).min(*seq_l).max(1),
+                                problem: format!("{table} row {key_l}: stored {row_l}, the log gives {row_r}"),
+                            });
+                        }
+                        left = read(stored.next()?)?;
+                        right = read(fresh.next()?)?;
+                    }
+                    (Some((key_l, row_l, seq_l)), right_row) if right_row.as_ref().is_none_or(|(key_r, _, _)| key_l < key_r) => {
+                        found.push(Disagreement {
+                            seq: (*seq_l).max(1),
+                            problem: format!("{table} row {key_l} is stored ({row_l}) but no event made it"),
+                        });
+                        left = read(stored.next()?)?;
+                    }
+                    (_, Some((key_r, row_r, seq_r))) => {
+                        found.push(Disagreement {
+                            seq: (*seq_r).max(1),
+                            problem: format!("{table} row {key_r} is missing; the log gives {row_r}"),
+                        });
+                        right = read(fresh.next()?)?;
+                    }
+                    (Some(_), None) => unreachable!("invariant: handled by the arm above"),
+                }
+            }
+        }
+        Ok(found)
+    }
+}
