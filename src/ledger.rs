@@ -7,12 +7,15 @@ use crate::domain::event::{Body, Event, GENESIS_HASH};
 use crate::domain::evolve::evolve;
 use crate::domain::types::{format_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
-use crate::store::{EventFilter, Store};
+use crate::store::{EventFilter, Head, Store};
 
 pub struct Ledger {
     pub store: Store,
     pub actor: String,
     pub now: Time,
+    /// The chain head as of the last append in the open write transaction,
+    /// so a bulk import does not look it up once per row.
+    head: std::cell::RefCell<Option<Head>>,
 }
 
 #[derive(Debug)]
@@ -28,23 +31,35 @@ pub fn fresh_numbers(count: usize) -> Vec<String> {
 }
 
 impl Ledger {
+    pub fn new(store: Store, actor: String, now: Time) -> Ledger {
+        Ledger { store, actor, now, head: std::cell::RefCell::new(None) }
+    }
+
+    /// Opens a write transaction (`BEGIN IMMEDIATE`); the head is read anew
+    /// inside it, since another process may have appended before.
+    pub fn begin(&self) -> Result<crate::store::Transaction<'_>> {
+        let transaction = self.store.begin()?;
+        *self.head.borrow_mut() = self.store.head()?;
+        Ok(transaction)
+    }
+
     /// Runs one command in its own `BEGIN IMMEDIATE` transaction.
     pub fn execute(&self, command: &Command) -> Result<Outcome> {
-        let transaction = self.store.begin()?;
+        let transaction = self.begin()?;
         let outcome = self.apply(command)?;
         transaction.commit()?;
         Ok(outcome)
     }
 
-    /// Runs one command inside the caller's write transaction.
+    /// Runs one command inside a write transaction opened by `begin`.
     pub fn apply(&self, command: &Command) -> Result<Outcome> {
         let body = match decide(&self.store, command, self.now)? {
             Decision::AlreadyDone(record) => return Ok(Outcome::AlreadyDone(record)),
             Decision::Append(body) => body,
         };
         let at = format_time(self.now);
-        let head = self.store.head()?;
-        let (seq, prev_hash) = match &head {
+        let mut head = self.head.borrow_mut();
+        let (seq, prev_hash) = match head.as_ref() {
             Some(head) => {
                 if at < head.at {
                     return Err(Error::refused(
@@ -61,6 +76,7 @@ impl Ledger {
         for change in evolve(&self.store, &body, seq)? {
             self.store.write(&change)?;
         }
+        *head = Some(Head { seq: event.seq, hash: event.hash, at: event.at });
         Ok(Outcome::Appended(body))
     }
 }

@@ -5,6 +5,7 @@
 //! formatted into SQL text.
 
 use crate::domain::decide::Lookup;
+use crate::domain::memory::{subject_digest, MemoryState};
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
 use crate::domain::types::*;
@@ -99,7 +100,9 @@ impl Store {
         }
         // synchronous=NORMAL in WAL mode: a commit survives any process
         // crash; only a power loss can drop the last commits, never corrupt.
-        store.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        // cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
+        // import from spilling mid-transaction, within its 64 MiB budget.
+        store.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?;
         Ok(store)
     }
 
@@ -453,6 +456,8 @@ fn parse_enum<T>(row: &Row, index: usize, parse: fn(&str, &str) -> Result<T>) ->
 const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
 const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
 const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
+const SERVICE_COLUMNS: &str = "service, number, host, commercial, ip_update_required, updated_seq";
+const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
 const EVENT_COLUMNS: &str = "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
 
 fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
@@ -498,6 +503,18 @@ fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
     })
 }
 
+fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
+    Ok(RequestRecord {
+        request_id: row.get(0)?,
+        instance_id: row.get(1)?,
+        account: row.get(2)?,
+        count: row.get(3)?,
+        asked: from_json_array(&row.get::<_, String>(4)?)?,
+        numbers: from_json_array(&row.get::<_, String>(5)?)?,
+        seq: row.get(6)?,
+    })
+}
+
 fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
     Ok(Policy {
         service_type: row.get(0)?,
@@ -538,9 +555,9 @@ impl Lookup for Store {
     }
 
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT service, number, host, commercial, ip_update_required, updated_seq FROM services WHERE service = ?1",
-        )?;
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {SERVICE_COLUMNS} FROM services WHERE service = ?1"))?;
         Ok(statement.query_row(params![service], service_from_row).optional()?)
     }
 
@@ -552,91 +569,107 @@ impl Lookup for Store {
     }
 
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT request_id, instance_id, account, count, asked, numbers, seq FROM requests WHERE request_id = ?1",
-        )?;
-        Ok(statement
-            .query_row(params![request_id], |row| {
-                Ok(RequestRecord {
-                    request_id: row.get(0)?,
-                    instance_id: row.get(1)?,
-                    account: row.get(2)?,
-                    count: row.get(3)?,
-                    asked: from_json_array(&row.get::<_, String>(4)?)?,
-                    numbers: from_json_array(&row.get::<_, String>(5)?)?,
-                    seq: row.get(6)?,
-                })
-            })
-            .optional()?)
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1"))?;
+        Ok(statement.query_row(params![request_id], request_from_row).optional()?)
     }
 }
-
-/// The derived tables, each with its key, its whole row as one comparable
-/// text, and the seq of the event that last wrote the row (to name the first
-/// bad event when a row disagrees).
-const DERIVED: &[(&str, &str, &str, &str)] = &[
-    ("policy", "service_type", "json_array(service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq)", "updated_seq"),
-    ("instances", "instance_id", "json_array(instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)", "updated_seq"),
-    ("numbers", "number", "json_array(number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)", "updated_seq"),
-    ("services", "service", "json_array(service, number, host, commercial, ip_update_required, updated_seq)", "updated_seq"),
-    ("requests", "request_id", "json_array(request_id, instance_id, account, count, asked, numbers, seq)", "seq"),
-    ("event_subjects", "subject || char(10) || seq", "json_array(subject, seq)", "seq"),
-];
 
 /// A derived row that differs between the stored tables and a rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disagreement {
-    pub seq: i64,
+    pub seq: Option<i64>,
     pub problem: String,
 }
 
+/// Disagreements kept at most: enough to name the first bad event.
+const DISAGREEMENTS_MAX: usize = 1000;
+
+/// Compares one stored row with the rebuilt one of the same key.
+fn compare_row<T: PartialEq + std::fmt::Debug>(
+    found: &mut Vec<Disagreement>,
+    table: &str,
+    key: &str,
+    stored: T,
+    rebuilt: Option<T>,
+    seq_of: fn(&T) -> i64,
+) {
+    if found.len() >= DISAGREEMENTS_MAX {
+        return;
+    }
+    match rebuilt {
+        Some(rebuilt) if rebuilt == stored => {}
+        Some(rebuilt) => found.push(Disagreement {
+            seq: Some(seq_of(&stored).max(seq_of(&rebuilt)).max(1)),
+            problem: format!("{table} row {key}: stored {stored:?}, the log gives {rebuilt:?}"),
+        }),
+        None => found.push(Disagreement {
+            seq: Some(seq_of(&stored).max(1)),
+            problem: format!("{table} row {key} is stored ({stored:?}) but no event made it"),
+        }),
+    }
+}
+
 impl Store {
-    /// Compares every derived table with `rebuilt` row by row (a merge over
-    /// both in key order), keeping at most `limit` disagreements.
-    pub fn compare_derived(&self, rebuilt: &Store, limit: usize) -> Result<Vec<Disagreement>> {
-        let mut found = Vec::new();
-        for (table, key, row, seq) in DERIVED {
-            let sql = format!("SELECT {key}, {row}, {seq} FROM {table} ORDER BY 1");
-            let mut stored_statement = self.conn.prepare(&sql)?;
-            let mut rebuilt_statement = rebuilt.conn.prepare(&sql)?;
-            let mut stored = stored_statement.query([])?;
-            let mut fresh = rebuilt_statement.query([])?;
-            let read = |row: Option<&Row>| -> rusqlite::Result<Option<(String, String, i64)>> {
-                row.map(|r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<i64>>(2)?.unwrap_or(0)))).transpose()
-            };
-            let mut left = read(stored.next()?)?;
-            let mut right = read(fresh.next()?)?;
-            while found.len() < limit {
-                match (&left, &right) {
-                    (None, None) => break,
-                    (Some((key_l, row_l, seq_l)), Some((key_r, row_r, seq_r))) if key_l == key_r => {
-                        if row_l != row_r {
-                            found.push(Disagreement {
-                                seq: (*seq_r).min(*seq_l).max(1),
-                                problem: format!("{table} row {key_l}: stored {row_l}, the log gives {row_r}"),
-                            });
-                        }
-                        left = read(stored.next()?)?;
-                        right = read(fresh.next()?)?;
-                    }
-                    (Some((key_l, row_l, seq_l)), right_row) if right_row.as_ref().is_none_or(|(key_r, _, _)| key_l < key_r) => {
-                        found.push(Disagreement {
-                            seq: (*seq_l).max(1),
-                            problem: format!("{table} row {key_l} is stored ({row_l}) but no event made it"),
-                        });
-                        left = read(stored.next()?)?;
-                    }
-                    (_, Some((key_r, row_r, seq_r))) => {
-                        found.push(Disagreement {
-                            seq: (*seq_r).max(1),
-                            problem: format!("{table} row {key_r} is missing; the log gives {row_r}"),
-                        });
-                        right = read(fresh.next()?)?;
-                    }
-                    (Some(_), None) => unreachable!("invariant: handled by the arm above"),
-                }
-            }
+    fn each_row<T>(&self, sql: &str, map: fn(&Row) -> rusqlite::Result<T>, mut visit: impl FnMut(T)) -> Result<()> {
+        let mut statement = self.conn.prepare(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(map(row)?);
         }
+        Ok(())
+    }
+
+    /// Compares every derived table with the state rebuilt from the log,
+    /// consuming `rebuilt`. Rows left in it afterwards are missing here.
+    pub fn compare_derived(&self, mut rebuilt: MemoryState) -> Result<Vec<Disagreement>> {
+        let mut found = Vec::new();
+        let f = &mut found;
+        self.each_row(&format!("SELECT {POLICY_COLUMNS} FROM policy"), policy_from_row, |row| {
+            let key = row.service_type.clone();
+            compare_row(f, "policy", &key, row, rebuilt.policies.remove(&key), |r| r.updated_seq);
+        })?;
+        self.each_row(&format!("SELECT {INSTANCE_COLUMNS} FROM instances"), instance_from_row, |row| {
+            let key = row.instance_id.clone();
+            compare_row(f, "instances", &key, row, rebuilt.instances.remove(&key), |r| r.updated_seq);
+        })?;
+        self.each_row(&format!("SELECT {NUMBER_COLUMNS} FROM numbers"), number_from_row, |row| {
+            let key = row.number.clone();
+            compare_row(f, "numbers", &key, row, rebuilt.numbers.remove(&key), |r| r.updated_seq);
+        })?;
+        self.each_row(&format!("SELECT {SERVICE_COLUMNS} FROM services"), service_from_row, |row| {
+            let key = row.service.clone();
+            compare_row(f, "services", &key, row, rebuilt.services.remove(&key), |r| r.updated_seq);
+        })?;
+        self.each_row(&format!("SELECT {REQUEST_COLUMNS} FROM requests"), request_from_row, |row| {
+            let key = row.request_id.clone();
+            compare_row(f, "requests", &key, row, rebuilt.requests.remove(&key), |r| r.seq);
+        })?;
+        let missing = |table: &str, key: &String, seq: i64| Disagreement {
+            seq: Some(seq.max(1)),
+            problem: format!("{table} row {key} is missing; the log makes it"),
+        };
+        found.extend(rebuilt.policies.iter().map(|(k, r)| missing("policy", k, r.updated_seq)));
+        found.extend(rebuilt.instances.iter().map(|(k, r)| missing("instances", k, r.updated_seq)));
+        found.extend(rebuilt.numbers.iter().map(|(k, r)| missing("numbers", k, r.updated_seq)));
+        found.extend(rebuilt.services.iter().map(|(k, r)| missing("services", k, r.updated_seq)));
+        found.extend(rebuilt.requests.iter().map(|(k, r)| missing("requests", k, r.seq)));
+        let (mut digest, mut count) = (0_u64, 0_u64);
+        self.each_row("SELECT subject, seq FROM event_subjects", |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)), |(subject, seq)| {
+            digest = digest.wrapping_add(subject_digest(&[subject.as_bytes()], seq));
+            count += 1;
+        })?;
+        if (digest, count) != (rebuilt.subjects_digest, rebuilt.subjects_count) {
+            found.push(Disagreement {
+                seq: None,
+                problem: format!(
+                    "event_subjects (the history index) disagrees with the log: {count} rows stored, the log gives {}",
+                    rebuilt.subjects_count
+                ),
+            });
+        }
+        found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));
         Ok(found)
     }
 }

@@ -77,7 +77,7 @@ fn import_into(
 ) -> Result<()> {
     let mut input = CsvInput::open(file, columns, required)?;
     let progress = progress_bar(input.size);
-    let transaction = ledger.store.begin()?;
+    let transaction = ledger.begin()?;
     let (mut rows, mut events, mut failed) = (0_u64, 0_u64, 0_u64);
     let mut failures = Vec::new();
     loop {

@@ -113,7 +113,7 @@ impl Context {
     pub fn ledger(&self) -> Result<Ledger> {
         let now = self.now()?;
         let actor = self.actor()?;
-        Ok(Ledger { store: self.store()?, actor, now })
+        Ok(Ledger::new(self.store()?, actor, now))
     }
 
     /// The store to answer a read from: the live one, or the state rebuilt

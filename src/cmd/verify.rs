@@ -5,7 +5,7 @@ use super::Context;
 use crate::domain::event::GENESIS_HASH;
 use crate::domain::types::{format_time, parse_time};
 use crate::error::{Error, Result};
-use crate::ledger::replay_event;
+use crate::domain::memory::MemoryState;
 use crate::render::Table;
 use crate::store::{EventFilter, Store};
 use serde_json::json;
@@ -38,8 +38,7 @@ pub fn check(store: &Store) -> Result<Report> {
     if !store.triggers_present()? {
         report.problem(None, "the append-only triggers on events are missing".to_string());
     }
-    let scratch = Store::scratch()?;
-    let rebuild = scratch.begin()?;
+    let mut rebuilt = MemoryState::new();
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut prev_at = String::new();
@@ -72,7 +71,7 @@ pub fn check(store: &Store) -> Result<Report> {
             }
             _ => report.problem(Some(seq), format!("event {seq}: event_id is not a UUID v4")),
         }
-        if let Err(error) = replay_event(&scratch, &event) {
+        if let Err(error) = rebuilt.replay(&event) {
             let message = match error {
                 Error::Integrity(message) if message.starts_with("event ") => message,
                 other => format!("event {seq}: {other}"),
@@ -84,9 +83,8 @@ pub fn check(store: &Store) -> Result<Report> {
         prev_at = event.at;
         Ok(())
     })?;
-    rebuild.commit()?;
-    for disagreement in store.compare_derived(&scratch, PROBLEMS_MAX)? {
-        report.problem(Some(disagreement.seq), disagreement.problem);
+    for disagreement in store.compare_derived(rebuilt)? {
+        report.problem(disagreement.seq, disagreement.problem);
     }
     Ok(report)
 }

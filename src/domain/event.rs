@@ -42,20 +42,45 @@ impl Event {
 /// lowercase hex (SPEC §2). Fed piecewise: no joined copy is built.
 pub fn chain_hash(prev_hash: &str, seq: i64, event_id: &str, at: &str, actor: &str, kind: &str, payload: &str) -> String {
     let mut hasher = Sha256::new();
-    let seq_text = seq.to_string();
-    for (i, part) in [prev_hash, &seq_text, event_id, at, actor, kind, payload].iter().enumerate() {
+    let mut seq_buffer = [0_u8; 20];
+    let seq_text = decimal(seq, &mut seq_buffer);
+    for (i, part) in [prev_hash.as_bytes(), seq_text, event_id.as_bytes(), at.as_bytes(), actor.as_bytes(), kind.as_bytes(), payload.as_bytes()]
+        .iter()
+        .enumerate()
+    {
         if i > 0 {
             hasher.update(b"\n");
         }
-        hasher.update(part.as_bytes());
+        hasher.update(part);
     }
-    let digest = hasher.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(64);
-    for byte in digest {
-        use std::fmt::Write;
-        let _ = write!(hex, "{byte:02x}");
+    for byte in hasher.finalize() {
+        hex.push(HEX[usize::from(byte >> 4)] as char);
+        hex.push(HEX[usize::from(byte & 0x0f)] as char);
     }
     hex
+}
+
+/// The decimal text of `value` in `buffer` (the hash is computed once per
+/// event on every verify, so no allocation here).
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    if value < 0 {
+        // invariant: seqs start at 1; a negative one only comes from a
+        // tampered row, whose hash then simply fails to match.
+        return b"-";
+    }
+    let mut value = value as u64;
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    &buffer[start..]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,12 +309,18 @@ impl Body {
     /// `i:` instance, `n:` number, `a:` account, `s:` service.
     pub fn subjects(&self) -> Vec<String> {
         let mut subjects = Vec::new();
-        let mut add = |letter: &str, value: &str| {
+        self.each_subject(|letter, value| {
             let subject = format!("{letter}:{value}");
             if !subjects.contains(&subject) {
                 subjects.push(subject);
             }
-        };
+        });
+        subjects
+    }
+
+    /// Calls `add(letter, value)` for each subject the event names (a value
+    /// may come twice; `subjects` removes repeats).
+    pub fn each_subject<'a>(&'a self, mut add: impl FnMut(&'static str, &'a str)) {
         match self {
             Body::InstanceAdded(p) => {
                 add("i", &p.instance_id);
@@ -350,13 +381,20 @@ impl Body {
                 add("s", &p.service);
             }
         }
-        subjects
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_text() {
+        let mut buffer = [0_u8; 20];
+        assert_eq!(decimal(0, &mut buffer), b"0");
+        assert_eq!(decimal(1234567, &mut buffer), b"1234567");
+        assert_eq!(decimal(i64::MAX, &mut buffer), i64::MAX.to_string().as_bytes());
+    }
 
     #[test]
     fn genesis_hash_matches_the_formula() {

@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod event;
 pub mod evolve;
 pub mod machine;
+pub mod memory;
 pub mod types;
 
 #[cfg(test)]

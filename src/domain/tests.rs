@@ -2,47 +2,27 @@
 
 use super::decide::*;
 use super::event::Body;
-use super::evolve::{evolve, Change};
+use super::evolve::evolve;
+use super::memory::MemoryState;
 use super::types::*;
 use crate::error::Result;
-use std::collections::HashMap;
 
-#[derive(Default)]
 struct Memory {
-    instances: HashMap<String, Instance>,
-    numbers: HashMap<String, NumberRecord>,
-    services: HashMap<String, ServiceRecord>,
-    policies: HashMap<String, Policy>,
-    requests: HashMap<String, RequestRecord>,
+    state: MemoryState,
     seq: i64,
     next_id: u32,
 }
 
-impl Lookup for Memory {
-    fn instance(&self, id: &str) -> Result<Option<Instance>> {
-        Ok(self.instances.get(id).cloned())
-    }
-    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        Ok(self.numbers.get(number).cloned())
-    }
-    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        Ok(self.services.get(service).cloned())
-    }
-    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
-        Ok(self.policies.get(service_type).cloned())
-    }
-    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
-        Ok(self.requests.get(request_id).cloned())
+impl std::ops::Deref for Memory {
+    type Target = MemoryState;
+    fn deref(&self) -> &MemoryState {
+        &self.state
     }
 }
 
 impl Memory {
     fn new() -> Memory {
-        let mut memory = Memory::default();
-        for policy in default_policies() {
-            memory.policies.insert(policy.service_type.clone(), policy);
-        }
-        memory
+        Memory { state: MemoryState::new(), seq: 0, next_id: 0 }
     }
 
     fn now() -> Time {
@@ -50,18 +30,11 @@ impl Memory {
     }
 
     fn run(&mut self, command: Command) -> Result<Decision> {
-        let decision = decide(self, &command, Memory::now())?;
+        let decision = decide(&self.state, &command, Memory::now())?;
         if let Decision::Append(body) = &decision {
             self.seq += 1;
-            let changes = evolve(self, body, self.seq)?;
-            for change in changes {
-                match change {
-                    Change::Instance(r) => _ = self.instances.insert(r.instance_id.clone(), r),
-                    Change::Number(r) => _ = self.numbers.insert(r.number.clone(), r),
-                    Change::Service(r) => _ = self.services.insert(r.service.clone(), r),
-                    Change::Policy(r) => _ = self.policies.insert(r.service_type.clone(), r),
-                    Change::Request(r) => _ = self.requests.insert(r.request_id.clone(), r),
-                }
+            for change in evolve(&self.state, body, self.seq)? {
+                self.state.apply(change);
             }
         }
         Ok(decision)
