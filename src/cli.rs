@@ -20,7 +20,13 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Global {
     /// The ledger file (created with its schema on first use).
-    #[arg(long, global = true, env = "SNLEDGER_DB", default_value = "snledger.db", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "SNLEDGER_DB",
+        default_value = "snledger.db",
+        value_name = "PATH"
+    )]
     pub db: PathBuf,
     /// Who runs the command, recorded in every event (else $SNLEDGER_ACTOR, else $USER).
     #[arg(long, global = true, value_name = "NAME")]
@@ -48,9 +54,7 @@ pub enum Commands {
     #[command(subcommand)]
     Instance(InstanceCommand),
     /// Eligibility with every failing reason, and remaining quota.
-    Check {
-        instance_id: String,
-    },
+    Check { instance_id: String },
     /// Allocate new service identification numbers on an instance.
     Allocate {
         instance_id: String,
@@ -94,9 +98,7 @@ pub enum Commands {
         account: String,
     },
     /// Submit a bound number's filing for review.
-    Submit {
-        number: String,
-    },
+    Submit { number: String },
     /// Record the approval of a filing and its MIIT filing number.
     Approve {
         number: String,
@@ -150,9 +152,7 @@ pub enum Commands {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -196,9 +196,7 @@ pub enum InstanceCommand {
         expires: String,
     },
     /// Release an instance.
-    Release {
-        instance_id: String,
-    },
+    Release { instance_id: String },
     /// An instance's state, quota and numbers.
     Show {
         instance_id: String,
@@ -259,9 +257,7 @@ pub enum ServiceCommand {
         commercial: bool,
     },
     /// Record that the submitted IP of a moved commercial service was updated.
-    IpUpdated {
-        service: String,
-    },
+    IpUpdated { service: String },
 }
 
 #[derive(Debug, Args)]

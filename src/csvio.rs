@@ -37,12 +37,20 @@ pub struct CsvInput {
 }
 
 pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
-    let metadata = std::fs::metadata(path).map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
     if metadata.is_dir() {
-        return Err(Error::usage(format!("{} is a directory, not a CSV file", path.display())));
+        return Err(Error::usage(format!(
+            "{} is a directory, not a CSV file",
+            path.display()
+        )));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
-    Ok((Box::new(std::io::BufReader::with_capacity(256 * 1024, file)), metadata.len()))
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
+    Ok((
+        Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
+        metadata.len(),
+    ))
 }
 
 impl CsvInput {
@@ -50,23 +58,34 @@ impl CsvInput {
     /// of which `required` must be present.
     pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvInput> {
         let (source, size) = open_file(path)?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(source);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(source);
         let mut header = csv::ByteRecord::new();
         let got_header = reader
             .read_byte_record(&mut header)
             .map_err(|e| Error::usage(format!("line 1: not a CSV header: {e}")))?;
         if !got_header {
-            return Err(Error::usage(format!("{}: empty file; a header row is required", path.display())));
+            return Err(Error::usage(format!(
+                "{}: empty file; a header row is required",
+                path.display()
+            )));
         }
         let mut names = Vec::with_capacity(header.len());
         for (i, field) in header.iter().enumerate() {
-            let mut name = std::str::from_utf8(field).map_err(|_| Error::usage("line 1: the header is not UTF-8"))?;
+            let mut name = std::str::from_utf8(field)
+                .map_err(|_| Error::usage("line 1: the header is not UTF-8"))?;
             if i == 0 {
                 name = name.strip_prefix('\u{feff}').unwrap_or(name);
             }
             names.push(name.trim().to_string());
         }
-        let unknown: Vec<&str> = names.iter().map(|n| n.as_str()).filter(|n| !columns.contains(n)).collect();
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(|n| n.as_str())
+            .filter(|n| !columns.contains(n))
+            .collect();
         if !unknown.is_empty() {
             return Err(Error::usage(format!(
                 "line 1: unknown column(s) {}; expected {}",
@@ -74,27 +93,47 @@ impl CsvInput {
                 columns.join(",")
             )));
         }
-        let missing: Vec<&str> = required.iter().copied().filter(|c| !names.iter().any(|n| n == c)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !names.iter().any(|n| n == c))
+            .collect();
         if !missing.is_empty() {
-            return Err(Error::usage(format!("line 1: missing column(s) {}", missing.join(", "))));
+            return Err(Error::usage(format!(
+                "line 1: missing column(s) {}",
+                missing.join(", ")
+            )));
         }
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
                 return Err(Error::usage(format!("line 1: column {name} appears twice")));
             }
         }
-        let positions = columns.iter().map(|c| names.iter().position(|n| n == c)).collect();
-        Ok(CsvInput { reader, positions, record: csv::ByteRecord::new(), line: 1, rows: 0, size })
+        let positions = columns
+            .iter()
+            .map(|c| names.iter().position(|n| n == c))
+            .collect();
+        Ok(CsvInput {
+            reader,
+            positions,
+            record: csv::ByteRecord::new(),
+            line: 1,
+            rows: 0,
+            size,
+        })
     }
 
     /// Advances to the next data row; false at the end of the file.
     pub fn next_row(&mut self) -> Result<bool> {
         let width = self.positions.iter().flatten().count();
         loop {
-            let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
-                let line = e.position().map_or(self.line + 1, |p| p.line());
-                Error::usage(format!("line {line}: malformed CSV: {e}"))
-            })?;
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| {
+                    let line = e.position().map_or(self.line + 1, |p| p.line());
+                    Error::usage(format!("line {line}: malformed CSV: {e}"))
+                })?;
             if !more {
                 return Ok(false);
             }
@@ -105,10 +144,16 @@ impl CsvInput {
             }
             self.rows += 1;
             if self.rows > ROWS_MAX {
-                return Err(Error::usage(format!("line {}: more than {ROWS_MAX} rows", self.line)));
+                return Err(Error::usage(format!(
+                    "line {}: more than {ROWS_MAX} rows",
+                    self.line
+                )));
             }
             if self.record.len() != width {
-                return Err(Error::usage(format!("has {} fields, the header has {width}", self.record.len())));
+                return Err(Error::usage(format!(
+                    "has {} fields, the header has {width}",
+                    self.record.len()
+                )));
             }
             return Ok(true);
         }
@@ -117,10 +162,15 @@ impl CsvInput {
     /// The current row's value of expected column `index` (empty when the
     /// file lacks the column), with the formula guard removed.
     pub fn get(&self, index: usize) -> Result<&str> {
-        let Some(position) = self.positions[index] else { return Ok("") };
+        let Some(position) = self.positions[index] else {
+            return Ok("");
+        };
         let bytes = &self.record[position];
         if bytes.len() > FIELD_MAX_BYTES {
-            return Err(Error::usage(format!("a field has {} bytes; at most {FIELD_MAX_BYTES}", bytes.len())));
+            return Err(Error::usage(format!(
+                "a field has {} bytes; at most {FIELD_MAX_BYTES}",
+                bytes.len()
+            )));
         }
         let text = std::str::from_utf8(bytes).map_err(|_| Error::usage("a field is not UTF-8"))?;
         Ok(restore(text))
@@ -143,9 +193,23 @@ mod tests {
 
     #[test]
     fn formula_guard_round_trips() {
-        for cell in ["=HYPERLINK(\"x\")", "+1", "-1+1", "@sum", "\tx", "\rx", "'quoted", "''", "plain", ""] {
+        for cell in [
+            "=HYPERLINK(\"x\")",
+            "+1",
+            "-1+1",
+            "@sum",
+            "\tx",
+            "\rx",
+            "'quoted",
+            "''",
+            "plain",
+            "",
+        ] {
             let written = neutralise(cell);
-            assert!(!matches!(written.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')));
+            assert!(!matches!(
+                written.as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            ));
             assert_eq!(restore(&written), cell);
         }
         assert_eq!(neutralise("plain"), "plain");

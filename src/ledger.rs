@@ -27,12 +27,19 @@ pub enum Outcome {
 
 /// Fresh UUID v4 strings for generated numbers.
 pub fn fresh_numbers(count: usize) -> Vec<String> {
-    (0..count).map(|_| uuid::Uuid::new_v4().to_string()).collect()
+    (0..count)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect()
 }
 
 impl Ledger {
     pub fn new(store: Store, actor: String, now: Time) -> Ledger {
-        Ledger { store, actor, now, head: std::cell::RefCell::new(None) }
+        Ledger {
+            store,
+            actor,
+            now,
+            head: std::cell::RefCell::new(None),
+        }
     }
 
     /// Opens a write transaction (`BEGIN IMMEDIATE`); the head is read anew
@@ -64,19 +71,33 @@ impl Ledger {
                 if at < head.at {
                     return Err(Error::refused(
                         Reason::ClockBackwards,
-                        format!("time {at} is earlier than the last event's {} (event {})", head.at, head.seq),
+                        format!(
+                            "time {at} is earlier than the last event's {} (event {})",
+                            head.at, head.seq
+                        ),
                     ));
                 }
                 (head.seq + 1, head.hash.as_str())
             }
             None => (1, GENESIS_HASH),
         };
-        let event = Event::seal(seq, uuid::Uuid::new_v4().to_string(), at, self.actor.clone(), &body, prev_hash);
+        let event = Event::seal(
+            seq,
+            uuid::Uuid::new_v4().to_string(),
+            at,
+            self.actor.clone(),
+            &body,
+            prev_hash,
+        );
         self.store.append(&event, &body.subjects())?;
         for change in evolve(&self.store, &body, seq)? {
             self.store.write(&change)?;
         }
-        *head = Some(Head { seq: event.seq, hash: event.hash, at: event.at });
+        *head = Some(Head {
+            seq: event.seq,
+            hash: event.hash,
+            at: event.at,
+        });
         Ok(Outcome::Appended(body))
     }
 }

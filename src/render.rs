@@ -24,7 +24,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Table {
-        Table { headers: headers.iter().map(|h| h.to_string()).collect(), ..Table::default() }
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            ..Table::default()
+        }
     }
 
     pub fn record(pairs: Vec<(&str, String)>) -> Table {
@@ -43,8 +46,13 @@ impl Table {
 /// Writes to stdout; a closed pipe (`| head`) ends output quietly.
 pub fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::storage(format!("cannot write output: {e}"))),
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::storage(format!("cannot write output: {e}")))
+        }
         _ => Ok(()),
     }
 }
@@ -60,7 +68,8 @@ pub fn emit(format: Format, json: &Value, table: Table) -> Result<()> {
 
 fn table_text(table: &Table) -> String {
     let mut out = comfy_table::Table::new();
-    out.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    out.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
     if table.vertical && table.rows.len() == 1 {
         for (header, value) in table.headers.iter().zip(&table.rows[0]) {
             out.add_row(vec![header.clone(), value.clone()]);
@@ -84,13 +93,19 @@ fn table_text(table: &Table) -> String {
 }
 
 pub fn csv_text(table: &Table) -> Result<String> {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     let io = |e: csv::Error| Error::storage(format!("cannot write CSV: {e}"));
     writer.write_record(&table.headers).map_err(io)?;
     for row in &table.rows {
-        writer.write_record(row.iter().map(|cell| neutralise(cell).into_owned())).map_err(io)?;
+        writer
+            .write_record(row.iter().map(|cell| neutralise(cell).into_owned()))
+            .map_err(io)?;
     }
-    let bytes = writer.into_inner().map_err(|e| Error::storage(format!("cannot write CSV: {e}")))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::storage(format!("cannot write CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::storage(format!("cannot write CSV: {e}")))
 }
 
@@ -101,10 +116,18 @@ pub fn print_error(format: Format, error: &Error) {
         Error::Import { failures, total } => {
             let mut lines = String::new();
             for failure in failures {
-                lines.push_str(&format!("line {}: error[{}]: {}\n", failure.line, failure.error.code(), failure.error));
+                lines.push_str(&format!(
+                    "line {}: error[{}]: {}\n",
+                    failure.line,
+                    failure.error.code(),
+                    failure.error
+                ));
             }
             if *total > failures.len() as u64 {
-                lines.push_str(&format!("… and {} more failing rows\n", *total - failures.len() as u64));
+                lines.push_str(&format!(
+                    "… and {} more failing rows\n",
+                    *total - failures.len() as u64
+                ));
             }
             if format == Format::Json {
                 let rows: Vec<Value> = failures
@@ -121,7 +144,11 @@ pub fn print_error(format: Format, error: &Error) {
         other => other.to_string(),
     };
     if format == Format::Json {
-        let _ = writeln!(stderr, "{}", json!({"error": {"code": error.code(), "message": message}}));
+        let _ = writeln!(
+            stderr,
+            "{}",
+            json!({"error": {"code": error.code(), "message": message}})
+        );
     } else {
         let _ = writeln!(stderr, "error[{}]: {message}", error.code());
     }
@@ -164,8 +191,17 @@ impl InstanceView<'_> {
     }
 
     pub const LIST_HEADERS: [&'static str; 11] = [
-        "instance_id", "service_type", "account", "region", "billing", "subscription_months", "expires_at", "state", "max",
-        "consumed", "remaining",
+        "instance_id",
+        "service_type",
+        "account",
+        "region",
+        "billing",
+        "subscription_months",
+        "expires_at",
+        "state",
+        "max",
+        "consumed",
+        "remaining",
     ];
 
     pub fn list_row(&self) -> Vec<String> {
@@ -196,9 +232,20 @@ impl InstanceView<'_> {
             ("subscription_months", i.subscription_months.to_string()),
             ("expires_at", i.expires_at.clone()),
             ("public_ip", opt(&i.public_ip)),
-            ("order_amount", i.order_amount_fen.map(format_fen).unwrap_or_default()),
+            (
+                "order_amount",
+                i.order_amount_fen.map(format_fen).unwrap_or_default(),
+            ),
             ("state", i.state.to_string()),
-            ("quota", format!("{} max, {} consumed, {} remaining", self.max_numbers, i.consumed, remaining(self.max_numbers, i.consumed))),
+            (
+                "quota",
+                format!(
+                    "{} max, {} consumed, {} remaining",
+                    self.max_numbers,
+                    i.consumed,
+                    remaining(self.max_numbers, i.consumed)
+                ),
+            ),
         ]);
         for number in self.numbers {
             table.footer.push(format!(
@@ -212,7 +259,9 @@ impl InstanceView<'_> {
             ));
         }
         if !self.numbers.is_empty() {
-            table.footer.insert(0, format!("numbers ({}):", self.numbers.len()));
+            table
+                .footer
+                .insert(0, format!("numbers ({}):", self.numbers.len()));
         }
         table
     }
@@ -225,7 +274,16 @@ pub fn number_json(number: &NumberRecord) -> Value {
     })
 }
 
-pub const NUMBER_HEADERS: [&str; 8] = ["number", "instance_id", "owner", "holder", "status", "service", "icp_number", "origin"];
+pub const NUMBER_HEADERS: [&str; 8] = [
+    "number",
+    "instance_id",
+    "owner",
+    "holder",
+    "status",
+    "service",
+    "icp_number",
+    "origin",
+];
 
 pub fn number_row(number: &NumberRecord) -> Vec<String> {
     vec![
@@ -241,7 +299,13 @@ pub fn number_row(number: &NumberRecord) -> Vec<String> {
 }
 
 pub fn number_table(number: &NumberRecord) -> Table {
-    Table::record(NUMBER_HEADERS.iter().copied().zip(number_row(number)).collect())
+    Table::record(
+        NUMBER_HEADERS
+            .iter()
+            .copied()
+            .zip(number_row(number))
+            .collect(),
+    )
 }
 
 pub fn numbers_table(numbers: &[NumberRecord]) -> Table {
@@ -261,7 +325,16 @@ pub fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
     })
 }
 
-pub const SERVICE_HEADERS: [&str; 8] = ["service", "number", "instance_id", "host", "status", "icp_number", "commercial", "ip_update_required"];
+pub const SERVICE_HEADERS: [&str; 8] = [
+    "service",
+    "number",
+    "instance_id",
+    "host",
+    "status",
+    "icp_number",
+    "commercial",
+    "ip_update_required",
+];
 
 pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
     vec![
@@ -277,14 +350,24 @@ pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String
 }
 
 pub fn event_json(event: &Event) -> Value {
-    let payload: Value = serde_json::from_str(&event.payload).unwrap_or_else(|_| Value::String(event.payload.clone()));
+    let payload: Value = serde_json::from_str(&event.payload)
+        .unwrap_or_else(|_| Value::String(event.payload.clone()));
     json!({
         "seq": event.seq, "event_id": event.event_id, "at": event.at, "actor": event.actor, "kind": event.kind,
         "payload": payload, "prev_hash": event.prev_hash, "hash": event.hash,
     })
 }
 
-pub const EVENT_HEADERS: [&str; 8] = ["seq", "event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"];
+pub const EVENT_HEADERS: [&str; 8] = [
+    "seq",
+    "event_id",
+    "at",
+    "actor",
+    "kind",
+    "payload",
+    "prev_hash",
+    "hash",
+];
 
 pub fn event_row(event: &Event) -> Vec<String> {
     vec![
@@ -307,14 +390,23 @@ pub fn policy_json(policy: &Policy) -> Value {
     })
 }
 
-pub const POLICY_HEADERS: [&str; 5] = ["service_type", "max_numbers", "min_subscription_months", "min_order_amount", "requires_public_ip"];
+pub const POLICY_HEADERS: [&str; 5] = [
+    "service_type",
+    "max_numbers",
+    "min_subscription_months",
+    "min_order_amount",
+    "requires_public_ip",
+];
 
 pub fn policy_row(policy: &Policy) -> Vec<String> {
     vec![
         policy.service_type.clone(),
         policy.max_numbers.to_string(),
         policy.min_subscription_months.to_string(),
-        policy.min_order_amount_fen.map(format_fen).unwrap_or_default(),
+        policy
+            .min_order_amount_fen
+            .map(format_fen)
+            .unwrap_or_default(),
         policy.requires_public_ip.to_string(),
     ]
 }

@@ -5,9 +5,9 @@
 //! formatted into SQL text.
 
 use crate::domain::decide::Lookup;
-use crate::domain::memory::{subject_digest, MemoryState};
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
+use crate::domain::memory::{subject_digest, MemoryState};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
@@ -25,9 +25,9 @@ impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Error {
         use rusqlite::ErrorCode;
         match error.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                Error::Storage(format!("the ledger is locked by another process past the busy timeout: {error}"))
-            }
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Storage(format!(
+                "the ledger is locked by another process past the busy timeout: {error}"
+            )),
             Some(ErrorCode::NotADatabase) => Error::Storage(format!("not a ledger: {error}")),
             _ => Error::Storage(format!("storage: {error}")),
         }
@@ -74,7 +74,10 @@ impl Store {
     /// policy) if the file does not exist or is empty.
     pub fn open(path: &Path) -> Result<Store> {
         if path.is_dir() {
-            return Err(Error::storage(format!("{} is a directory, not a ledger", path.display())));
+            return Err(Error::storage(format!(
+                "{} is a directory, not a ledger",
+                path.display()
+            )));
         }
         let is_new = match std::fs::metadata(path) {
             Ok(metadata) => metadata.len() == 0,
@@ -88,7 +91,9 @@ impl Store {
                 true
             }
         };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
@@ -102,7 +107,9 @@ impl Store {
         // crash; only a power loss can drop the last commits, never corrupt.
         // cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
         // import from spilling mid-transaction, within its 64 MiB budget.
-        store.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?;
+        store
+            .conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?;
         Ok(store)
     }
 
@@ -121,12 +128,15 @@ impl Store {
         // exclusive transaction lets one win; the others find the schema.
         self.conn.execute_batch("PRAGMA journal_mode = WAL;")?;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version == 0 {
             self.conn.execute_batch(SCHEMA)?;
             self.seed_policy()?;
-            self.conn
-                .execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"))?;
+            self.conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+            ))?;
         }
         self.conn.execute_batch("COMMIT")?;
         Ok(())
@@ -141,7 +151,12 @@ impl Store {
 
     /// One read of two pragmas: no schema re-application on every start.
     fn check_ledger(&self, path: &Path) -> Result<()> {
-        let not_ledger = |why: String| Error::storage(format!("{} is not a snledger ledger: {why}", path.display()));
+        let not_ledger = |why: String| {
+            Error::storage(format!(
+                "{} is not a snledger ledger: {why}",
+                path.display()
+            ))
+        };
         let (application_id, version): (i64, i64) = self
             .conn
             .query_row("SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)", [], |row| {
@@ -167,13 +182,19 @@ impl Store {
     /// timeout), so the state read by the rules cannot change before commit.
     pub fn begin(&self) -> Result<Transaction<'_>> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(Transaction { store: self, done: false })
+        Ok(Transaction {
+            store: self,
+            done: false,
+        })
     }
 
     /// A read transaction: a consistent snapshot for multi-query reads.
     pub fn begin_read(&self) -> Result<Transaction<'_>> {
         self.conn.execute_batch("BEGIN")?;
-        Ok(Transaction { store: self, done: false })
+        Ok(Transaction {
+            store: self,
+            done: false,
+        })
     }
 
     pub fn head(&self) -> Result<Option<Head>> {
@@ -181,12 +202,20 @@ impl Store {
             .conn
             .prepare_cached("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1")?;
         Ok(statement
-            .query_row([], |row| Ok(Head { seq: row.get(0)?, hash: row.get(1)?, at: row.get(2)? }))
+            .query_row([], |row| {
+                Ok(Head {
+                    seq: row.get(0)?,
+                    hash: row.get(1)?,
+                    at: row.get(2)?,
+                })
+            })
             .optional()?)
     }
 
     pub fn event_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |row| row.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |row| row.get(0))?)
     }
 
     /// Appends one event and the subjects it names (within the caller's
@@ -209,9 +238,9 @@ impl Store {
     }
 
     pub fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
-        let mut statement = self
-            .conn
-            .prepare_cached("INSERT OR IGNORE INTO event_subjects (subject, seq) VALUES (?1, ?2)")?;
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO event_subjects (subject, seq) VALUES (?1, ?2)",
+        )?;
         for subject in subjects {
             statement.execute(params![subject, seq])?;
         }
@@ -263,7 +292,14 @@ impl Store {
                 let mut statement = self.conn.prepare_cached(
                     "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
-                statement.execute(params![r.service, r.number, r.host, r.commercial, r.ip_update_required, r.updated_seq])?;
+                statement.execute(params![
+                    r.service,
+                    r.number,
+                    r.host,
+                    r.commercial,
+                    r.ip_update_required,
+                    r.updated_seq
+                ])?;
             }
             Change::Policy(r) => {
                 let mut statement = self.conn.prepare_cached(
@@ -298,7 +334,11 @@ impl Store {
 
     // ---- reading rows back ----
 
-    pub fn instances(&self, account: Option<&str>, service_type: Option<&str>) -> Result<Vec<Instance>> {
+    pub fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR service_type = ?2) ORDER BY instance_id"
         ))?;
@@ -308,9 +348,9 @@ impl Store {
 
     /// Calls `visit` for every instance in id order without holding them all.
     pub fn each_instance(&self, mut visit: impl FnMut(Instance) -> Result<()>) -> Result<()> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY instance_id"))?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY instance_id"
+        ))?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             visit(instance_from_row(row)?)?;
@@ -326,7 +366,12 @@ impl Store {
         collect(rows)
     }
 
-    pub fn numbers(&self, instance_id: Option<&str>, account: Option<&str>, status: Option<&str>) -> Result<Vec<NumberRecord>> {
+    pub fn numbers(
+        &self,
+        instance_id: Option<&str>,
+        account: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<NumberRecord>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers
              WHERE (?1 IS NULL OR instance_id = ?1) AND (?2 IS NULL OR holder = ?2 OR owner = ?2) AND (?3 IS NULL OR status = ?3)
@@ -348,14 +393,20 @@ impl Store {
     }
 
     pub fn policies(&self) -> Result<Vec<Policy>> {
-        let mut statement = self.conn.prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"))?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"
+        ))?;
         let rows = statement.query_map([], policy_from_row)?;
         collect(rows)
     }
 
     /// Events in `seq` order from `from_seq` on, optionally only those naming
     /// `subject` or of `kind`, with seq up to `to_seq`.
-    pub fn each_event(&self, filter: &EventFilter, mut visit: impl FnMut(Event) -> Result<()>) -> Result<()> {
+    pub fn each_event(
+        &self,
+        filter: &EventFilter,
+        mut visit: impl FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
         let sql = match (&filter.subject, &filter.kind) {
             (Some(_), _) => format!(
                 "SELECT {EVENT_COLUMNS} FROM event_subjects s JOIN events e ON e.seq = s.seq
@@ -369,7 +420,12 @@ impl Store {
             ),
         };
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params![filter.subject, filter.kind, filter.from_seq, filter.to_seq])?;
+        let mut rows = statement.query(params![
+            filter.subject,
+            filter.kind,
+            filter.from_seq,
+            filter.to_seq
+        ])?;
         while let Some(row) = rows.next()? {
             visit(event_from_row(row)?)?;
         }
@@ -380,11 +436,15 @@ impl Store {
     /// order, so this is a binary search over seq, no index needed).
     pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
         let last = self.head()?.map_or(0, |head| head.seq);
-        let mut statement = self.conn.prepare_cached("SELECT at FROM events WHERE seq = ?1")?;
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT at FROM events WHERE seq = ?1")?;
         let (mut low, mut high) = (1_i64, last + 1);
         while low < high {
             let middle = low + (high - low) / 2;
-            let at: Option<String> = statement.query_row(params![middle], |row| row.get(0)).optional()?;
+            let at: Option<String> = statement
+                .query_row(params![middle], |row| row.get(0))
+                .optional()?;
             match at {
                 Some(at) if at.as_str() < time => low = middle + 1,
                 _ => high = middle,
@@ -414,7 +474,12 @@ pub struct EventFilter {
 
 impl EventFilter {
     pub fn all() -> EventFilter {
-        EventFilter { subject: None, kind: None, from_seq: 1, to_seq: i64::MAX }
+        EventFilter {
+            subject: None,
+            kind: None,
+            from_seq: 1,
+            to_seq: i64::MAX,
+        }
     }
 }
 
@@ -438,7 +503,9 @@ fn to_json_array(values: &[String]) -> String {
 }
 
 fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
@@ -446,10 +513,18 @@ fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>>
 }
 
 /// A stored enum text that does not parse is a corrupt row.
-fn parse_enum<T>(row: &Row, index: usize, parse: fn(&str, &str) -> Result<T>) -> rusqlite::Result<T> {
+fn parse_enum<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str, &str) -> Result<T>,
+) -> rusqlite::Result<T> {
     let text: String = row.get(index)?;
     parse("stored value", &text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(std::io::Error::other(e.to_string())))
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            Box::new(std::io::Error::other(e.to_string())),
+        )
     })
 }
 
@@ -458,7 +533,8 @@ const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, servic
 const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
 const SERVICE_COLUMNS: &str = "service, number, host, commercial, ip_update_required, updated_seq";
 const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
-const EVENT_COLUMNS: &str = "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
+const EVENT_COLUMNS: &str =
+    "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
 
 fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
     Ok(Instance {
@@ -541,38 +617,48 @@ pub fn event_from_row(row: &Row) -> rusqlite::Result<Event> {
 
 impl Lookup for Store {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1"))?;
-        Ok(statement.query_row(params![instance_id], instance_from_row).optional()?)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1"
+        ))?;
+        Ok(statement
+            .query_row(params![instance_id], instance_from_row)
+            .optional()?)
     }
 
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1"))?;
-        Ok(statement.query_row(params![number], number_from_row).optional()?)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1"
+        ))?;
+        Ok(statement
+            .query_row(params![number], number_from_row)
+            .optional()?)
     }
 
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {SERVICE_COLUMNS} FROM services WHERE service = ?1"))?;
-        Ok(statement.query_row(params![service], service_from_row).optional()?)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services WHERE service = ?1"
+        ))?;
+        Ok(statement
+            .query_row(params![service], service_from_row)
+            .optional()?)
     }
 
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policy WHERE service_type = ?1"))?;
-        Ok(statement.query_row(params![service_type], policy_from_row).optional()?)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {POLICY_COLUMNS} FROM policy WHERE service_type = ?1"
+        ))?;
+        Ok(statement
+            .query_row(params![service_type], policy_from_row)
+            .optional()?)
     }
 
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1"))?;
-        Ok(statement.query_row(params![request_id], request_from_row).optional()?)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1"
+        ))?;
+        Ok(statement
+            .query_row(params![request_id], request_from_row)
+            .optional()?)
     }
 }
 
@@ -612,7 +698,12 @@ fn compare_row<T: PartialEq + std::fmt::Debug>(
 }
 
 impl Store {
-    fn each_row<T>(&self, sql: &str, map: fn(&Row) -> rusqlite::Result<T>, mut visit: impl FnMut(T)) -> Result<()> {
+    fn each_row<T>(
+        &self,
+        sql: &str,
+        map: fn(&Row) -> rusqlite::Result<T>,
+        mut visit: impl FnMut(T),
+    ) -> Result<()> {
         let mut statement = self.conn.prepare(sql)?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
@@ -626,40 +717,114 @@ impl Store {
     pub fn compare_derived(&self, mut rebuilt: MemoryState) -> Result<Vec<Disagreement>> {
         let mut found = Vec::new();
         let f = &mut found;
-        self.each_row(&format!("SELECT {POLICY_COLUMNS} FROM policy"), policy_from_row, |row| {
-            let key = row.service_type.clone();
-            compare_row(f, "policy", &key, row, rebuilt.policies.remove(&key), |r| r.updated_seq);
-        })?;
-        self.each_row(&format!("SELECT {INSTANCE_COLUMNS} FROM instances"), instance_from_row, |row| {
-            let key = row.instance_id.clone();
-            compare_row(f, "instances", &key, row, rebuilt.instances.remove(&key), |r| r.updated_seq);
-        })?;
-        self.each_row(&format!("SELECT {NUMBER_COLUMNS} FROM numbers"), number_from_row, |row| {
-            let key = row.number.clone();
-            compare_row(f, "numbers", &key, row, rebuilt.numbers.remove(&key), |r| r.updated_seq);
-        })?;
-        self.each_row(&format!("SELECT {SERVICE_COLUMNS} FROM services"), service_from_row, |row| {
-            let key = row.service.clone();
-            compare_row(f, "services", &key, row, rebuilt.services.remove(&key), |r| r.updated_seq);
-        })?;
-        self.each_row(&format!("SELECT {REQUEST_COLUMNS} FROM requests"), request_from_row, |row| {
-            let key = row.request_id.clone();
-            compare_row(f, "requests", &key, row, rebuilt.requests.remove(&key), |r| r.seq);
-        })?;
+        self.each_row(
+            &format!("SELECT {POLICY_COLUMNS} FROM policy"),
+            policy_from_row,
+            |row| {
+                let key = row.service_type.clone();
+                compare_row(f, "policy", &key, row, rebuilt.policies.remove(&key), |r| {
+                    r.updated_seq
+                });
+            },
+        )?;
+        self.each_row(
+            &format!("SELECT {INSTANCE_COLUMNS} FROM instances"),
+            instance_from_row,
+            |row| {
+                let key = row.instance_id.clone();
+                compare_row(
+                    f,
+                    "instances",
+                    &key,
+                    row,
+                    rebuilt.instances.remove(&key),
+                    |r| r.updated_seq,
+                );
+            },
+        )?;
+        self.each_row(
+            &format!("SELECT {NUMBER_COLUMNS} FROM numbers"),
+            number_from_row,
+            |row| {
+                let key = row.number.clone();
+                compare_row(f, "numbers", &key, row, rebuilt.numbers.remove(&key), |r| {
+                    r.updated_seq
+                });
+            },
+        )?;
+        self.each_row(
+            &format!("SELECT {SERVICE_COLUMNS} FROM services"),
+            service_from_row,
+            |row| {
+                let key = row.service.clone();
+                compare_row(
+                    f,
+                    "services",
+                    &key,
+                    row,
+                    rebuilt.services.remove(&key),
+                    |r| r.updated_seq,
+                );
+            },
+        )?;
+        self.each_row(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests"),
+            request_from_row,
+            |row| {
+                let key = row.request_id.clone();
+                compare_row(
+                    f,
+                    "requests",
+                    &key,
+                    row,
+                    rebuilt.requests.remove(&key),
+                    |r| r.seq,
+                );
+            },
+        )?;
         let missing = |table: &str, key: &String, seq: i64| Disagreement {
             seq: Some(seq.max(1)),
             problem: format!("{table} row {key} is missing; the log makes it"),
         };
-        found.extend(rebuilt.policies.iter().map(|(k, r)| missing("policy", k, r.updated_seq)));
-        found.extend(rebuilt.instances.iter().map(|(k, r)| missing("instances", k, r.updated_seq)));
-        found.extend(rebuilt.numbers.iter().map(|(k, r)| missing("numbers", k, r.updated_seq)));
-        found.extend(rebuilt.services.iter().map(|(k, r)| missing("services", k, r.updated_seq)));
-        found.extend(rebuilt.requests.iter().map(|(k, r)| missing("requests", k, r.seq)));
+        found.extend(
+            rebuilt
+                .policies
+                .iter()
+                .map(|(k, r)| missing("policy", k, r.updated_seq)),
+        );
+        found.extend(
+            rebuilt
+                .instances
+                .iter()
+                .map(|(k, r)| missing("instances", k, r.updated_seq)),
+        );
+        found.extend(
+            rebuilt
+                .numbers
+                .iter()
+                .map(|(k, r)| missing("numbers", k, r.updated_seq)),
+        );
+        found.extend(
+            rebuilt
+                .services
+                .iter()
+                .map(|(k, r)| missing("services", k, r.updated_seq)),
+        );
+        found.extend(
+            rebuilt
+                .requests
+                .iter()
+                .map(|(k, r)| missing("requests", k, r.seq)),
+        );
         let (mut digest, mut count) = (0_u64, 0_u64);
-        self.each_row("SELECT subject, seq FROM event_subjects", |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)), |(subject, seq)| {
-            digest = digest.wrapping_add(subject_digest(&[subject.as_bytes()], seq));
-            count += 1;
-        })?;
+        self.each_row(
+            "SELECT subject, seq FROM event_subjects",
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            |(subject, seq)| {
+                digest = digest.wrapping_add(subject_digest(&[subject.as_bytes()], seq));
+                count += 1;
+            },
+        )?;
         if (digest, count) != (rebuilt.subjects_digest, rebuilt.subjects_count) {
             found.push(Disagreement {
                 seq: None,

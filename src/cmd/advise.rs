@@ -12,7 +12,11 @@ pub fn run(context: &Context, uses: &[String]) -> Result<()> {
     for key in uses.iter().filter(|key| !key.trim().is_empty()) {
         let advice = find(key).ok_or_else(|| {
             let known: Vec<&str> = ADVICE.iter().map(|a| a.key).collect();
-            Error::usage(format!("--uses: unknown service '{}'; known are {}", shorten(key), known.join(", ")))
+            Error::usage(format!(
+                "--uses: unknown service '{}'; known are {}",
+                shorten(key),
+                known.join(", ")
+            ))
         })?;
         if !chosen.contains(&advice) {
             chosen.push(advice);
@@ -21,19 +25,35 @@ pub fn run(context: &Context, uses: &[String]) -> Result<()> {
     if chosen.is_empty() {
         return Err(Error::usage("--uses: name at least one service"));
     }
-    let mut table = Table::new(&["service", "name", "icp_number_required", "add_provider_to_filing", "note"]);
+    let mut table = Table::new(&[
+        "service",
+        "name",
+        "icp_number_required",
+        "add_provider_to_filing",
+        "note",
+    ]);
     for advice in &chosen {
         table.row(vec![
             advice.key.to_string(),
             advice.name.to_string(),
-            yes_no(advice.icp_number_required, "yes: an ICP number for the domain from the MIIT"),
+            yes_no(
+                advice.icp_number_required,
+                "yes: an ICP number for the domain from the MIIT",
+            ),
             yes_no(advice.add_provider_to_filing, "yes"),
             advice.note.to_string(),
         ]);
     }
-    context.emit(&serde_json::to_value(&chosen).map_err(|e| Error::storage(e.to_string()))?, table)
+    context.emit(
+        &serde_json::to_value(&chosen).map_err(|e| Error::storage(e.to_string()))?,
+        table,
+    )
 }
 
 fn yes_no(value: bool, yes: &str) -> String {
-    if value { yes.to_string() } else { "no".to_string() }
+    if value {
+        yes.to_string()
+    } else {
+        "no".to_string()
+    }
 }

@@ -18,7 +18,7 @@ pub fn run(
     request_id: Option<String>,
     numbers: Vec<String>,
 ) -> Result<()> {
-    let count = count.as_deref().map(|text| parse_count(text)).transpose()?;
+    let count = count.as_deref().map(parse_count).transpose()?;
     let command = Command::Allocate {
         instance_id: instance_id.clone(),
         account,
@@ -40,20 +40,28 @@ pub fn run(
     for number in &allocated {
         table.row(vec![number.clone()]);
     }
-    table.footer.push(format!("instance {instance_id}: {} consumed, {remaining} remaining", instance.consumed));
+    table.footer.push(format!(
+        "instance {instance_id}: {} consumed, {remaining} remaining",
+        instance.consumed
+    ));
     context.emit(&json, table)
 }
 
 /// A count that is not a number is malformed (exit 2); a number out of
-/// range is refused by the rules (`count_out_of_range`, exit 4).
-fn parse_count(text: &str) -> Result<i64> {
+/// range, however large, is refused by the rules (`count_out_of_range`, exit 4).
+pub fn parse_count(text: &str) -> Result<i64> {
+    let digits = text.trim().strip_prefix('-').unwrap_or(text.trim());
     match parse_integer("count", text) {
-        Ok(count) => Ok(count),
-        Err(error) if text.trim().trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) && !text.trim().is_empty() => {
-            // Digits too many for an integer: out of range, not malformed.
-            let _ = error;
-            Err(Error::refused(Reason::CountOutOfRange, format!("count {text}: one request takes 1 to {}", limits::ALLOCATE_MAX)))
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(Error::refused(
+                Reason::CountOutOfRange,
+                format!(
+                    "count {}: one request takes 1 to {}",
+                    text.trim(),
+                    limits::ALLOCATE_MAX
+                ),
+            ))
         }
-        Err(error) => Err(error),
+        other => other,
     }
 }

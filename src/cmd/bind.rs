@@ -5,6 +5,10 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 pub fn run(context: &Context, number: String, service: String, account: String) -> Result<()> {
-    let command = Command::Bind { number: number.clone(), service, account };
+    let command = Command::Bind {
+        number: number.clone(),
+        service,
+        account,
+    };
     run_number_command(context, command, &number)
 }

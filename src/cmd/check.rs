@@ -13,7 +13,10 @@ pub fn run(context: &Context, instance_id: &str) -> Result<()> {
     let store = context.store()?;
     let instance = find_instance(&store, instance_id)?;
     let policy = store.policy(&instance.service_type)?;
-    let reasons: Vec<&str> = failing_reasons(&instance, policy.as_ref(), now, 1).iter().map(|r| r.code()).collect();
+    let reasons: Vec<&str> = failing_reasons(&instance, policy.as_ref(), now, 1)
+        .iter()
+        .map(|r| r.code())
+        .collect();
     let remaining = remaining_slots(&instance, policy.as_ref());
     let json = json!({"instance_id": instance_id, "eligible": reasons.is_empty(), "reasons": reasons, "remaining": remaining});
     let table = Table::record(vec![

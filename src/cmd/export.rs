@@ -25,12 +25,16 @@ pub const INSTANCE_COLUMNS: [&str; 9] = [
 
 pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
     let (output, as_of) = match &command {
-        ExportCommand::Instances { output, as_of } | ExportCommand::Numbers { output, as_of } | ExportCommand::History { output, as_of } => {
-            (output.clone(), as_of.clone())
-        }
+        ExportCommand::Instances { output, as_of }
+        | ExportCommand::Numbers { output, as_of }
+        | ExportCommand::History { output, as_of } => (output.clone(), as_of.clone()),
     };
     let live = context.store()?;
-    let cutoff = as_of.as_of.as_deref().map(|t| parse_time("--as-of", t)).transpose()?;
+    let cutoff = as_of
+        .as_of
+        .as_deref()
+        .map(|t| parse_time("--as-of", t))
+        .transpose()?;
     let mut out = open_output(&output)?;
     let io = |e: std::io::Error| Error::storage(format!("cannot write output: {e}"));
     let header = |columns: &[&str]| columns.iter().map(|c| c.to_string()).collect::<Vec<_>>();
@@ -40,10 +44,14 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
                 let _snapshot = live.begin_read()?;
                 let mut filter = EventFilter::all();
                 if let Some(cutoff) = cutoff {
-                    filter.to_seq = live.first_seq_at_or_after(&format_time(cutoff + chrono::Duration::seconds(1)))? - 1;
+                    filter.to_seq = live.first_seq_at_or_after(&format_time(
+                        cutoff + chrono::Duration::seconds(1),
+                    ))? - 1;
                 }
                 write_csv_row(&mut out, &header(&render::EVENT_HEADERS)).map_err(io)?;
-                live.each_event(&filter, |event| write_csv_row(&mut out, &render::event_row(&event)).map_err(io))?;
+                live.each_event(&filter, |event| {
+                    write_csv_row(&mut out, &render::event_row(&event)).map_err(io)
+                })?;
             }
             ExportCommand::Instances { .. } => {
                 let store = view(live, cutoff)?;
@@ -92,7 +100,10 @@ fn view(live: Store, cutoff: Option<Time>) -> Result<Store> {
 /// keeps the mode its owner gave it.
 fn open_output(output: &Option<PathBuf>) -> Result<Box<dyn Write>> {
     Ok(match output {
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
         Some(path) => {
             let file = if path.exists() {
                 std::fs::OpenOptions::new()

@@ -32,11 +32,23 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
     }
     if let Some(kind) = &args.kind {
         if !KINDS.contains(&kind.as_str()) {
-            return Err(Error::usage(format!("--kind: '{}' is not one of {}", shorten(kind), KINDS.join(", "))));
+            return Err(Error::usage(format!(
+                "--kind: '{}' is not one of {}",
+                shorten(kind),
+                KINDS.join(", ")
+            )));
         }
     }
-    let since = args.since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
-    let until = args.until.as_deref().map(|t| parse_time("--until", t)).transpose()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| parse_time("--since", t))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| parse_time("--until", t))
+        .transpose()?;
     let store = context.store()?;
     let _snapshot = store.begin_read()?;
     let mut filter = EventFilter::all();
@@ -51,17 +63,27 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
     }
     let others = &subjects[subjects.len().min(1)..];
     let keep = |event: &Event| -> bool {
-        others.is_empty() || event.body().map(|body| {
-            let named = body.subjects();
-            others.iter().all(|s| named.contains(s))
-        }).unwrap_or(false)
+        others.is_empty()
+            || event
+                .body()
+                .map(|body| {
+                    let named = body.subjects();
+                    others.iter().all(|s| named.contains(s))
+                })
+                .unwrap_or(false)
     };
     match context.format() {
         Format::Table => {
             let mut table = Table::new(&["seq", "at", "actor", "kind", "payload"]);
             store.each_event(&filter, |event| {
                 if keep(&event) {
-                    table.row(vec![event.seq.to_string(), event.at, event.actor, event.kind, event.payload]);
+                    table.row(vec![
+                        event.seq.to_string(),
+                        event.at,
+                        event.actor,
+                        event.kind,
+                        event.payload,
+                    ]);
                 }
                 Ok(())
             })?;
@@ -77,7 +99,10 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
                 if format == Format::Json {
                     out.write_all(b"[").map_err(io)?;
                 } else {
-                    out.write_all(render::csv_text(&Table::new(&render::EVENT_HEADERS))?.as_bytes()).map_err(io)?;
+                    out.write_all(
+                        render::csv_text(&Table::new(&render::EVENT_HEADERS))?.as_bytes(),
+                    )
+                    .map_err(io)?;
                 }
                 store.each_event(&filter, |event| {
                     if !keep(&event) {
@@ -88,7 +113,8 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
                             out.write_all(b",").map_err(io)?;
                         }
                         first = false;
-                        serde_json::to_writer(&mut out, &render::event_json(&event)).map_err(|e| Error::storage(e.to_string()))?;
+                        serde_json::to_writer(&mut out, &render::event_json(&event))
+                            .map_err(|e| Error::storage(e.to_string()))?;
                     } else {
                         write_csv_row(&mut out, &render::event_row(&event)).map_err(io)?;
                     }

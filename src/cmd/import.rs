@@ -20,7 +20,17 @@ use std::path::Path;
 const FAILURES_LISTED: usize = 100;
 
 pub const OPS_COLUMNS: [&str; 12] = [
-    "op", "instance_id", "number", "account", "count", "service", "to_account", "icp_number", "reason", "request_id", "months",
+    "op",
+    "instance_id",
+    "number",
+    "account",
+    "count",
+    "service",
+    "to_account",
+    "icp_number",
+    "reason",
+    "request_id",
+    "months",
     "expires_at",
 ];
 
@@ -28,19 +38,46 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
     match command {
         ImportCommand::Instances { file, dry_run } => {
             let columns = super::export::INSTANCE_COLUMNS;
-            import(context, &file, dry_run, &columns, &columns[..7], |ledger, row| apply(ledger, instance_command(row)?))
+            import(
+                context,
+                &file,
+                dry_run,
+                &columns,
+                &columns[..7],
+                |ledger, row| apply(ledger, instance_command(row)?),
+            )
         }
-        ImportCommand::Ops { file, dry_run } => {
-            import(context, &file, dry_run, &OPS_COLUMNS, &["op"], |ledger, row| apply(ledger, ops_command(row)?))
-        }
+        ImportCommand::Ops { file, dry_run } => import(
+            context,
+            &file,
+            dry_run,
+            &OPS_COLUMNS,
+            &["op"],
+            |ledger, row| apply(ledger, ops_command(row)?),
+        ),
         ImportCommand::History { file, dry_run } => {
             let columns = crate::render::EVENT_HEADERS;
             let ledger = context.ledger()?;
             if ledger.store.event_count()? > 0 {
-                return Err(Error::refused(Reason::AlreadyExists, "import history needs an empty ledger; this one has events"));
+                return Err(Error::refused(
+                    Reason::AlreadyExists,
+                    "import history needs an empty ledger; this one has events",
+                ));
             }
-            let mut chain = Chain { seq: 0, hash: GENESIS_HASH.to_string(), at: String::new() };
-            import_into(context, ledger, &file, dry_run, &columns, &columns, |ledger, row| chain.apply(ledger, row))
+            let mut chain = Chain {
+                seq: 0,
+                hash: GENESIS_HASH.to_string(),
+                at: String::new(),
+            };
+            import_into(
+                context,
+                ledger,
+                &file,
+                dry_run,
+                &columns,
+                &columns,
+                |ledger, row| chain.apply(ledger, row),
+            )
         }
     }
 }
@@ -95,7 +132,10 @@ fn import_into(
                 failed += 1;
                 if failures.len() < FAILURES_LISTED {
                     let error = strip_line_prefix(error);
-                    failures.push(RowFailure { line: input.line, error });
+                    failures.push(RowFailure {
+                        line: input.line,
+                        error,
+                    });
                 }
             }
         }
@@ -109,7 +149,10 @@ fn import_into(
         bar.finish_and_clear();
     }
     if failed > 0 {
-        return Err(Error::Import { failures, total: failed });
+        return Err(Error::Import {
+            failures,
+            total: failed,
+        });
     }
     if dry_run {
         drop(transaction); // rolls back
@@ -127,7 +170,11 @@ fn import_into(
     ));
     table.vertical = true;
     table.headers = vec!["rows".into(), "events".into(), "dry_run".into()];
-    table.rows = vec![vec![rows.to_string(), events.to_string(), dry_run.to_string()]];
+    table.rows = vec![vec![
+        rows.to_string(),
+        events.to_string(),
+        dry_run.to_string(),
+    ]];
     context.emit(&json, table)
 }
 
@@ -136,7 +183,9 @@ fn import_into(
 fn strip_line_prefix(error: Error) -> Error {
     match error {
         Error::Usage(message) if message.starts_with("line ") => {
-            let rest = message.split_once(": ").map_or(message.clone(), |(_, rest)| rest.to_string());
+            let rest = message
+                .split_once(": ")
+                .map_or(message.clone(), |(_, rest)| rest.to_string());
             Error::Usage(rest)
         }
         other => other,
@@ -148,14 +197,17 @@ fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(size);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}")
+    {
         bar.set_style(style);
     }
     Some(bar)
 }
 
 fn required<'a>(row: &'a CsvInput, index: usize, name: &str) -> Result<&'a str> {
-    row.optional(index)?.ok_or_else(|| Error::usage(format!("column {name} is required for this row")))
+    row.optional(index)?
+        .ok_or_else(|| Error::usage(format!("column {name} is required for this row")))
 }
 
 fn instance_command(row: &CsvInput) -> Result<Command> {
@@ -165,23 +217,33 @@ fn instance_command(row: &CsvInput) -> Result<Command> {
         account: required(row, 2, "account")?.to_string(),
         region: required(row, 3, "region")?.to_string(),
         billing: Billing::parse("billing", required(row, 4, "billing")?)?,
-        subscription_months: parse_months("subscription_months", required(row, 5, "subscription_months")?, 0)?,
+        subscription_months: parse_months(
+            "subscription_months",
+            required(row, 5, "subscription_months")?,
+            0,
+        )?,
         expires_at: parse_time("expires_at", required(row, 6, "expires_at")?)?,
         public_ip: row.optional(7)?.map(String::from),
-        order_amount_fen: row.optional(8)?.map(|text| parse_amount_fen("order_amount", text)).transpose()?,
+        order_amount_fen: row
+            .optional(8)?
+            .map(|text| parse_amount_fen("order_amount", text))
+            .transpose()?,
     })
 }
 
 /// One row of an ops file as the command it names (SPEC §3.3).
 fn ops_command(row: &CsvInput) -> Result<Command> {
-    let text = |index: usize| -> Result<Option<String>> { Ok(row.optional(index)?.map(String::from)) };
-    let need = |index: usize| -> Result<String> { Ok(required(row, index, OPS_COLUMNS[index])?.to_string()) };
+    let text =
+        |index: usize| -> Result<Option<String>> { Ok(row.optional(index)?.map(String::from)) };
+    let need = |index: usize| -> Result<String> {
+        Ok(required(row, index, OPS_COLUMNS[index])?.to_string())
+    };
     let op = need(0)?;
     Ok(match op.as_str() {
         "allocate" => Command::Allocate {
             instance_id: need(1)?,
             account: text(3)?,
-            count: row.optional(4)?.map(|c| super::parse_integer("count", c)).transpose()?,
+            count: row.optional(4)?.map(super::allocate::parse_count).transpose()?,
             numbers: text(2)?.into_iter().collect(),
             request_id: text(9)?,
             generated: fresh_numbers(limits::ALLOCATE_MAX),
@@ -226,9 +288,12 @@ impl Chain {
     /// its derived rows.
     fn apply(&mut self, ledger: &Ledger, row: &CsvInput) -> Result<u64> {
         let seq_text = row.get(0)?;
-        let seq: i64 = seq_text
-            .parse()
-            .map_err(|_| Error::usage(format!("seq: '{}' is not a whole number", shorten(seq_text))))?;
+        let seq: i64 = seq_text.parse().map_err(|_| {
+            Error::usage(format!(
+                "seq: '{}' is not a whole number",
+                shorten(seq_text)
+            ))
+        })?;
         let event = Event {
             seq,
             event_id: row.get(1)?.to_string(),
@@ -241,7 +306,10 @@ impl Chain {
         };
         // The next row links to this one's stated hash, so one bad row
         // reports once instead of breaking every row after it.
-        let (expected_seq, expected_prev) = (self.seq + 1, std::mem::replace(&mut self.hash, event.hash.clone()));
+        let (expected_seq, expected_prev) = (
+            self.seq + 1,
+            std::mem::replace(&mut self.hash, event.hash.clone()),
+        );
         self.seq = seq;
         let broken = |what: String| Error::Integrity(format!("event {seq}: {what}"));
         if seq != expected_seq {
@@ -258,16 +326,27 @@ impl Chain {
         }
         let at = parse_time("at", &event.at)?;
         if format_time(at) != event.at {
-            return Err(Error::usage(format!("at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)", shorten(&event.at))));
+            return Err(Error::usage(format!(
+                "at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)",
+                shorten(&event.at)
+            )));
         }
         if event.at < self.at {
-            return Err(Error::refused(Reason::ClockBackwards, format!("event {seq}: time goes backwards")));
+            return Err(Error::refused(
+                Reason::ClockBackwards,
+                format!("event {seq}: time goes backwards"),
+            ));
         }
         self.at = event.at.clone();
         validate_text("actor", &event.actor, limits::TEXT_MAX)?;
         match uuid::Uuid::parse_str(&event.event_id) {
             Ok(id) if id.get_version_num() == 4 => {}
-            _ => return Err(Error::usage(format!("event_id: '{}' is not a UUID v4", shorten(&event.event_id)))),
+            _ => {
+                return Err(Error::usage(format!(
+                    "event_id: '{}' is not a UUID v4",
+                    shorten(&event.event_id)
+                )))
+            }
         }
         // replay_event records the subjects.
         ledger.store.append(&event, &[])?;

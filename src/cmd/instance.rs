@@ -29,12 +29,19 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
                 subscription_months: parse_integer("months", &months)?,
                 expires_at: parse_time("expires", &expires)?,
                 public_ip,
-                order_amount_fen: order_amount.as_deref().map(|text| parse_amount_fen("order amount", text)).transpose()?,
+                order_amount_fen: order_amount
+                    .as_deref()
+                    .map(|text| parse_amount_fen("order amount", text))
+                    .transpose()?,
                 instance_id: instance_id.clone(),
             };
             change_and_show(context, &command, &instance_id)
         }
-        InstanceCommand::Renew { instance_id, months, expires } => {
+        InstanceCommand::Renew {
+            instance_id,
+            months,
+            expires,
+        } => {
             let command = Command::Renew {
                 instance_id: instance_id.clone(),
                 months: parse_integer("months", &months)?,
@@ -42,14 +49,22 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             };
             change_and_show(context, &command, &instance_id)
         }
-        InstanceCommand::Release { instance_id } => {
-            change_and_show(context, &Command::Release { instance_id: instance_id.clone() }, &instance_id)
-        }
+        InstanceCommand::Release { instance_id } => change_and_show(
+            context,
+            &Command::Release {
+                instance_id: instance_id.clone(),
+            },
+            &instance_id,
+        ),
         InstanceCommand::Show { instance_id, as_of } => {
             let store = context.view(&as_of)?;
             show(context, &store, &instance_id)
         }
-        InstanceCommand::List { account, service_type, as_of } => {
+        InstanceCommand::List {
+            account,
+            service_type,
+            as_of,
+        } => {
             let store = context.view(&as_of)?;
             let _snapshot = store.begin_read()?;
             let mut json = Vec::new();
@@ -57,7 +72,11 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             for instance in store.instances(account.as_deref(), service_type.as_deref())? {
                 let max_numbers = max_numbers(&store, &instance)?;
                 let numbers = store.numbers_of(&instance.instance_id)?;
-                let view = InstanceView { instance: &instance, max_numbers, numbers: &numbers };
+                let view = InstanceView {
+                    instance: &instance,
+                    max_numbers,
+                    numbers: &numbers,
+                };
                 json.push(view.json());
                 table.row(view.list_row());
             }
@@ -74,7 +93,9 @@ fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> R
 
 /// The policy's max for the instance's type (0 when the type has no policy).
 pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
-    Ok(store.policy(&instance.service_type)?.map_or(0, |policy| policy.max_numbers))
+    Ok(store
+        .policy(&instance.service_type)?
+        .map_or(0, |policy| policy.max_numbers))
 }
 
 pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
@@ -87,6 +108,10 @@ fn show(context: &Context, store: &Store, instance_id: &str) -> Result<()> {
     let _snapshot = store.begin_read()?;
     let instance = find_instance(store, instance_id)?;
     let numbers = store.numbers_of(instance_id)?;
-    let view = InstanceView { instance: &instance, max_numbers: max_numbers(store, &instance)?, numbers: &numbers };
+    let view = InstanceView {
+        instance: &instance,
+        max_numbers: max_numbers(store, &instance)?,
+        numbers: &numbers,
+    };
     context.emit(&view.json(), view.table())
 }

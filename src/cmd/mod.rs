@@ -34,17 +34,42 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Init => init::run(&context),
         Commands::Instance(command) => instance::run(&context, command),
         Commands::Check { instance_id } => check::run(&context, &instance_id),
-        Commands::Allocate { instance_id, count, account, request_id, numbers } => {
-            allocate::run(&context, instance_id, count, account, request_id, numbers)
-        }
-        Commands::Select { instance_id, service, account } => select::run(&context, instance_id, service, account),
-        Commands::Grant { number, to, account, note } => grant::run(&context, number, to, account, note),
-        Commands::Bind { number, service, account } => bind::run(&context, number, service, account),
+        Commands::Allocate {
+            instance_id,
+            count,
+            account,
+            request_id,
+            numbers,
+        } => allocate::run(&context, instance_id, count, account, request_id, numbers),
+        Commands::Select {
+            instance_id,
+            service,
+            account,
+        } => select::run(&context, instance_id, service, account),
+        Commands::Grant {
+            number,
+            to,
+            account,
+            note,
+        } => grant::run(&context, number, to, account, note),
+        Commands::Bind {
+            number,
+            service,
+            account,
+        } => bind::run(&context, number, service, account),
         Commands::Submit { number } => review::run(&context, Command::Submit { number }),
-        Commands::Approve { number, icp_number } => review::run(&context, Command::Approve { number, icp_number }),
-        Commands::Reject { number, reason } => review::run(&context, Command::Reject { number, reason }),
-        Commands::Deregister { number, reason } => end::run(&context, Command::Deregister { number, reason }),
-        Commands::Invalidate { number, reason } => end::run(&context, Command::Invalidate { number, reason }),
+        Commands::Approve { number, icp_number } => {
+            review::run(&context, Command::Approve { number, icp_number })
+        }
+        Commands::Reject { number, reason } => {
+            review::run(&context, Command::Reject { number, reason })
+        }
+        Commands::Deregister { number, reason } => {
+            end::run(&context, Command::Deregister { number, reason })
+        }
+        Commands::Invalidate { number, reason } => {
+            end::run(&context, Command::Invalidate { number, reason })
+        }
         Commands::Number(command) => number::run(&context, command),
         Commands::Service(command) => service::run(&context, command),
         Commands::Advise { uses } => advise::run(&context, &uses),
@@ -61,17 +86,32 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Prints a clap error as `error[usage]` (exit 2), or help/version (exit 0).
 pub fn usage_error(error: clap::Error) -> i32 {
     use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         let _ = error.print();
-        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
     }
     // clap failed before it could read --format: look for it by hand.
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().enumerate().any(|(i, arg)| {
-        arg == "--format=json" || (arg == "--format" && args.get(i + 1).is_some_and(|next| next == "json"))
+        arg == "--format=json"
+            || (arg == "--format" && args.get(i + 1).is_some_and(|next| next == "json"))
     });
     let message = error.to_string();
-    let first_line = message.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+    let first_line = message
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_string();
     let format = if json { Format::Json } else { Format::Table };
     render::print_error(format, &Error::Usage(first_line));
     2
@@ -90,7 +130,10 @@ impl Context {
     pub fn now(&self) -> Result<Time> {
         match &self.global.now {
             Some(text) => parse_time("--now", text),
-            None => parse_time("clock", &crate::domain::types::format_time(chrono::Utc::now())),
+            None => parse_time(
+                "clock",
+                &crate::domain::types::format_time(chrono::Utc::now()),
+            ),
         }
     }
 
@@ -99,7 +142,11 @@ impl Context {
             .global
             .actor
             .clone()
-            .or_else(|| std::env::var("SNLEDGER_ACTOR").ok().filter(|a| !a.is_empty()))
+            .or_else(|| {
+                std::env::var("SNLEDGER_ACTOR")
+                    .ok()
+                    .filter(|a| !a.is_empty())
+            })
             .or_else(|| std::env::var("USER").ok().filter(|a| !a.is_empty()))
             .unwrap_or_else(|| "unknown".to_string());
         validate_text("actor", &actor, limits::TEXT_MAX)?;
@@ -133,9 +180,12 @@ impl Context {
 
 /// Parses an integer argument (counts, months, days): exit 2 when it is not one.
 pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
-    text.trim()
-        .parse()
-        .map_err(|_| Error::usage(format!("{field}: '{}' is not a whole number", crate::domain::types::shorten(text))))
+    text.trim().parse().map_err(|_| {
+        Error::usage(format!(
+            "{field}: '{}' is not a whole number",
+            crate::domain::types::shorten(text)
+        ))
+    })
 }
 
 /// Runs a command on one number and prints the number as it now stands.
@@ -149,5 +199,10 @@ pub fn run_number_command(context: &Context, command: Command, number: &str) -> 
 
 pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
     use crate::domain::decide::Lookup;
-    store.number(number)?.ok_or_else(|| Error::not_found(format!("no number {}", crate::domain::types::shorten(number))))
+    store.number(number)?.ok_or_else(|| {
+        Error::not_found(format!(
+            "no number {}",
+            crate::domain::types::shorten(number)
+        ))
+    })
 }

@@ -13,14 +13,23 @@ pub fn run(context: &Context, command: NumberCommand) -> Result<()> {
             let record = find_number(&store, &number)?;
             context.emit(&render::number_json(&record), render::number_table(&record))
         }
-        NumberCommand::List { instance, account, status, as_of } => {
+        NumberCommand::List {
+            instance,
+            account,
+            status,
+            as_of,
+        } => {
             if let Some(status) = &status {
                 Status::parse("status", status)?;
             }
             let store = context.view(&as_of)?;
-            let numbers = store.numbers(instance.as_deref(), account.as_deref(), status.as_deref())?;
+            let numbers =
+                store.numbers(instance.as_deref(), account.as_deref(), status.as_deref())?;
             let json: Vec<_> = numbers.iter().map(render::number_json).collect();
-            context.emit(&serde_json::Value::Array(json), render::numbers_table(&numbers))
+            context.emit(
+                &serde_json::Value::Array(json),
+                render::numbers_table(&numbers),
+            )
         }
     }
 }

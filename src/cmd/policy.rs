@@ -19,11 +19,23 @@ pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
             let json: Vec<_> = policies.iter().map(render::policy_json).collect();
             context.emit(&serde_json::Value::Array(json), table)
         }
-        PolicyCommand::Set { service_type, max, min_months, min_order_amount, requires_public_ip } => {
+        PolicyCommand::Set {
+            service_type,
+            max,
+            min_months,
+            min_order_amount,
+            requires_public_ip,
+        } => {
             let command = Command::SetPolicy {
                 service_type: service_type.clone(),
-                max_numbers: max.as_deref().map(|m| parse_integer("max", m)).transpose()?,
-                min_subscription_months: min_months.as_deref().map(|m| parse_integer("min months", m)).transpose()?,
+                max_numbers: max
+                    .as_deref()
+                    .map(|m| parse_integer("max", m))
+                    .transpose()?,
+                min_subscription_months: min_months
+                    .as_deref()
+                    .map(|m| parse_integer("min months", m))
+                    .transpose()?,
                 min_order_amount_fen: min_order_amount
                     .as_deref()
                     .map(|text| match text {
@@ -39,7 +51,13 @@ pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
                 .store
                 .policy(&service_type)?
                 .ok_or_else(|| Error::storage("invariant: a policy just set is stored"))?;
-            let table = Table::record(render::POLICY_HEADERS.iter().copied().zip(render::policy_row(&policy)).collect());
+            let table = Table::record(
+                render::POLICY_HEADERS
+                    .iter()
+                    .copied()
+                    .zip(render::policy_row(&policy))
+                    .collect(),
+            );
             context.emit(&render::policy_json(&policy), table)
         }
     }
@@ -49,6 +67,9 @@ fn parse_bool(text: &str) -> Result<bool> {
     match text.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
-        _ => Err(Error::usage(format!("requires public ip: '{}' is not true or false", shorten(text)))),
+        _ => Err(Error::usage(format!(
+            "requires public ip: '{}' is not true or false",
+            shorten(text)
+        ))),
     }
 }

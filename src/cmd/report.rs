@@ -25,15 +25,20 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
             }
             let store = context.view(&as_of)?;
             let _snapshot = store.begin_read()?;
-            let policies: BTreeMap<String, Policy> =
-                store.policies()?.into_iter().map(|p| (p.service_type.clone(), p)).collect();
+            let policies: BTreeMap<String, Policy> = store
+                .policies()?
+                .into_iter()
+                .map(|p| (p.service_type.clone(), p))
+                .collect();
             let mut by_account: BTreeMap<String, Sums> = BTreeMap::new();
             let mut by_type: BTreeMap<String, Sums> = BTreeMap::new();
             store.each_instance(|instance| {
                 if account.as_ref().is_some_and(|a| *a != instance.account) {
                     return Ok(());
                 }
-                let max = policies.get(&instance.service_type).map_or(0, |p| p.max_numbers);
+                let max = policies
+                    .get(&instance.service_type)
+                    .map_or(0, |p| p.max_numbers);
                 for sums in [
                     by_account.entry(instance.account.clone()).or_default(),
                     by_type.entry(instance.service_type.clone()).or_default(),
@@ -45,7 +50,8 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
                 }
                 Ok(())
             })?;
-            let mut table = Table::new(&["scope", "key", "instances", "max", "consumed", "remaining"]);
+            let mut table =
+                Table::new(&["scope", "key", "instances", "max", "consumed", "remaining"]);
             let mut rows = Vec::new();
             for (scope, groups) in [("account", &by_account), ("service_type", &by_type)] {
                 for (key, sums) in groups {
@@ -79,14 +85,21 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
             let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for service in store.services(None)? {
                 if find_number(&store, &service.number)?.status.holds_service() {
-                    by_host.entry(service.host.clone()).or_default().push(service.service.clone());
+                    by_host
+                        .entry(service.host.clone())
+                        .or_default()
+                        .push(service.service.clone());
                 }
             }
-            let mut table = Table::new(&["instance_id", "expires_at", "account", "state", "services"]);
+            let mut table =
+                Table::new(&["instance_id", "expires_at", "account", "state", "services"]);
             let mut rows = Vec::new();
             for (host, services) in by_host {
-                let Some(instance) = store.instance(&host)? else { continue };
-                let at_risk = instance.state == InstanceState::Released || instance.expires_at <= horizon;
+                let Some(instance) = store.instance(&host)? else {
+                    continue;
+                };
+                let at_risk =
+                    instance.state == InstanceState::Released || instance.expires_at <= horizon;
                 if !at_risk {
                     continue;
                 }
@@ -97,7 +110,11 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
                     instance.instance_id.clone(),
                     instance.expires_at.clone(),
                     instance.account.clone(),
-                    if expired { format!("{} (expired)", instance.state) } else { instance.state.to_string() },
+                    if expired {
+                        format!("{} (expired)", instance.state)
+                    } else {
+                        instance.state.to_string()
+                    },
                     services.join(" "),
                 ]);
             }
@@ -108,7 +125,11 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
             let _snapshot = store.begin_read()?;
             let mut table = Table::new(&crate::render::SERVICE_HEADERS);
             let mut rows = Vec::new();
-            for service in store.services(None)?.into_iter().filter(|s| s.ip_update_required) {
+            for service in store
+                .services(None)?
+                .into_iter()
+                .filter(|s| s.ip_update_required)
+            {
                 let number = find_number(&store, &service.number)?;
                 rows.push(crate::render::service_json(&service, &number));
                 table.row(crate::render::service_row(&service, &number));

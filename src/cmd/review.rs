@@ -6,7 +6,9 @@ use crate::error::Result;
 
 pub fn run(context: &Context, command: Command) -> Result<()> {
     let number = match &command {
-        Command::Submit { number } | Command::Approve { number, .. } | Command::Reject { number, .. } => number.clone(),
+        Command::Submit { number }
+        | Command::Approve { number, .. }
+        | Command::Reject { number, .. } => number.clone(),
         other => unreachable!("invariant: review runs only review commands, not {other:?}"),
     };
     run_number_command(context, command, &number)

@@ -7,10 +7,20 @@ use crate::error::Result;
 use crate::ledger::{fresh_numbers, Outcome};
 use crate::render;
 
-pub fn run(context: &Context, instance_id: String, service: String, account: Option<String>) -> Result<()> {
+pub fn run(
+    context: &Context,
+    instance_id: String,
+    service: String,
+    account: Option<String>,
+) -> Result<()> {
     let generated = fresh_numbers(1).remove(0);
     let ledger = context.ledger()?;
-    let outcome = ledger.execute(&Command::Select { instance_id, service, account, generated })?;
+    let outcome = ledger.execute(&Command::Select {
+        instance_id,
+        service,
+        account,
+        generated,
+    })?;
     let Outcome::Appended(Body::Selected(payload)) = outcome else {
         unreachable!("invariant: select appends a selected event")
     };

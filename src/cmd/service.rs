@@ -23,14 +23,24 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
             }
             context.emit(&serde_json::Value::Array(json), table)
         }
-        ServiceCommand::Move { service, to, commercial } => {
+        ServiceCommand::Move {
+            service,
+            to,
+            commercial,
+        } => {
             let ledger = context.ledger()?;
-            ledger.execute(&Command::MoveService { service: service.clone(), to, commercial })?;
+            ledger.execute(&Command::MoveService {
+                service: service.clone(),
+                to,
+                commercial,
+            })?;
             show(context, &ledger.store, &service)
         }
         ServiceCommand::IpUpdated { service } => {
             let ledger = context.ledger()?;
-            ledger.execute(&Command::IpUpdated { service: service.clone() })?;
+            ledger.execute(&Command::IpUpdated {
+                service: service.clone(),
+            })?;
             show(context, &ledger.store, &service)
         }
     }

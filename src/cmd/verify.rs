@@ -3,9 +3,9 @@
 
 use super::Context;
 use crate::domain::event::GENESIS_HASH;
+use crate::domain::memory::MemoryState;
 use crate::domain::types::{format_time, parse_time};
 use crate::error::{Error, Result};
-use crate::domain::memory::MemoryState;
 use crate::render::Table;
 use crate::store::{EventFilter, Store};
 use serde_json::json;
@@ -36,7 +36,10 @@ pub fn check(store: &Store) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
     if !store.triggers_present()? {
-        report.problem(None, "the append-only triggers on events are missing".to_string());
+        report.problem(
+            None,
+            "the append-only triggers on events are missing".to_string(),
+        );
     }
     let mut rebuilt = MemoryState::new();
     let mut expected_seq = 1_i64;
@@ -99,7 +102,10 @@ pub fn run(context: &Context) -> Result<()> {
     let mut table = Table::record(vec![
         ("ok", ok.to_string()),
         ("events", report.events.to_string()),
-        ("first_bad_seq", first_bad_seq.map(|s| s.to_string()).unwrap_or_default()),
+        (
+            "first_bad_seq",
+            first_bad_seq.map(|s| s.to_string()).unwrap_or_default(),
+        ),
     ]);
     table.footer = problems.iter().map(|p| format!("problem: {p}")).collect();
     context.emit(&json, table)?;

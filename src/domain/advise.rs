@@ -52,7 +52,9 @@ pub const ADVICE: &[Advice] = &[
 
 /// The advice for one key, case-insensitively.
 pub fn find(key: &str) -> Option<&'static Advice> {
-    ADVICE.iter().find(|advice| advice.key.eq_ignore_ascii_case(key.trim()))
+    ADVICE
+        .iter()
+        .find(|advice| advice.key.eq_ignore_ascii_case(key.trim()))
 }
 
 #[cfg(test)]

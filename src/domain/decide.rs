@@ -111,7 +111,9 @@ pub enum Decision {
 }
 
 fn optional_text(field: &str, value: &Option<String>, max: usize) -> Result<()> {
-    value.as_deref().map_or(Ok(()), |text| validate_text(field, text, max))
+    value
+        .as_deref()
+        .map_or(Ok(()), |text| validate_text(field, text, max))
 }
 
 impl Command {
@@ -132,14 +134,24 @@ impl Command {
                 validate_account(account)?;
                 validate_region(region)?;
                 if !(0..=limits::MONTHS_MAX).contains(subscription_months) {
-                    return Err(Error::usage(format!("months: must be 0 to {}", limits::MONTHS_MAX)));
+                    return Err(Error::usage(format!(
+                        "months: must be 0 to {}",
+                        limits::MONTHS_MAX
+                    )));
                 }
                 public_ip.as_deref().map_or(Ok(()), validate_public_ip)
             }
-            Command::Renew { instance_id, months, .. } => {
+            Command::Renew {
+                instance_id,
+                months,
+                ..
+            } => {
                 validate_instance_id(instance_id)?;
                 if !(1..=limits::MONTHS_MAX).contains(months) {
-                    return Err(Error::usage(format!("months: must be 1 to {}", limits::MONTHS_MAX)));
+                    return Err(Error::usage(format!(
+                        "months: must be 1 to {}",
+                        limits::MONTHS_MAX
+                    )));
                 }
                 Ok(())
             }
@@ -153,12 +165,18 @@ impl Command {
                 validate_service_type(service_type)?;
                 if let Some(max) = max_numbers {
                     if !(0..=limits::NUMBERS_MAX).contains(max) {
-                        return Err(Error::usage(format!("max: must be 0 to {}", limits::NUMBERS_MAX)));
+                        return Err(Error::usage(format!(
+                            "max: must be 0 to {}",
+                            limits::NUMBERS_MAX
+                        )));
                     }
                 }
                 if let Some(months) = min_subscription_months {
                     if !(0..=limits::MONTHS_MAX).contains(months) {
-                        return Err(Error::usage(format!("min months: must be 0 to {}", limits::MONTHS_MAX)));
+                        return Err(Error::usage(format!(
+                            "min months: must be 0 to {}",
+                            limits::MONTHS_MAX
+                        )));
                     }
                 }
                 Ok(())
@@ -175,7 +193,11 @@ impl Command {
                 if numbers.len() > limits::ALLOCATE_MAX {
                     return Err(Error::refused(
                         Reason::CountOutOfRange,
-                        format!("{} numbers given; one request takes 1 to {}", numbers.len(), limits::ALLOCATE_MAX),
+                        format!(
+                            "{} numbers given; one request takes 1 to {}",
+                            numbers.len(),
+                            limits::ALLOCATE_MAX
+                        ),
                     ));
                 }
                 for (i, number) in numbers.iter().enumerate() {
@@ -196,13 +218,22 @@ impl Command {
                 validate_service(service)?;
                 account.as_deref().map_or(Ok(()), validate_account)
             }
-            Command::Grant { number, to, account, note } => {
+            Command::Grant {
+                number,
+                to,
+                account,
+                note,
+            } => {
                 validate_number(number)?;
                 validate_account(to)?;
                 account.as_deref().map_or(Ok(()), validate_account)?;
                 optional_text("note", note, limits::TEXT_MAX)
             }
-            Command::Bind { number, service, account } => {
+            Command::Bind {
+                number,
+                service,
+                account,
+            } => {
                 validate_number(number)?;
                 validate_service(service)?;
                 validate_account(account)
@@ -235,7 +266,8 @@ fn find_instance(view: &dyn Lookup, instance_id: &str) -> Result<Instance> {
 }
 
 fn find_number(view: &dyn Lookup, number: &str) -> Result<NumberRecord> {
-    view.number(number)?.ok_or_else(|| Error::not_found(format!("no number {number}")))
+    view.number(number)?
+        .ok_or_else(|| Error::not_found(format!("no number {number}")))
 }
 
 fn find_service(view: &dyn Lookup, service: &str) -> Result<ServiceRecord> {
@@ -256,7 +288,12 @@ fn acting_owner(account: &Option<String>, owner: &str, what: &str) -> Result<Str
     Ok(account)
 }
 
-fn refuse_ineligible(instance: &Instance, policy: Option<&Policy>, reasons: &[Reason], requested: i64) -> Error {
+fn refuse_ineligible(
+    instance: &Instance,
+    policy: Option<&Policy>,
+    reasons: &[Reason],
+    requested: i64,
+) -> Error {
     let first = reasons[0];
     let message = if reasons == [Reason::QuotaExhausted] {
         format!(
@@ -267,7 +304,11 @@ fn refuse_ineligible(instance: &Instance, policy: Option<&Policy>, reasons: &[Re
         )
     } else {
         let codes: Vec<&str> = reasons.iter().map(|r| r.code()).collect();
-        format!("instance {} is not eligible: {}", instance.instance_id, codes.join(", "))
+        format!(
+            "instance {} is not eligible: {}",
+            instance.instance_id,
+            codes.join(", ")
+        )
     };
     Error::refused(first, message)
 }
@@ -280,14 +321,23 @@ fn check_service_free(view: &dyn Lookup, service: &str) -> Result<()> {
         if number.status.holds_service() {
             return Err(Error::refused(
                 Reason::ServiceTaken,
-                format!("service {} already holds number {} ({})", shorten(service), number.number, number.status),
+                format!(
+                    "service {} already holds number {} ({})",
+                    shorten(service),
+                    number.number,
+                    number.status
+                ),
             ));
         }
     }
     Ok(())
 }
 
-fn number_changed(number: &NumberRecord, icp_number: Option<String>, reason: Option<String>) -> NumberChanged {
+fn number_changed(
+    number: &NumberRecord,
+    icp_number: Option<String>,
+    reason: Option<String>,
+) -> NumberChanged {
     NumberChanged {
         number: number.number.clone(),
         instance_id: number.instance_id.clone(),
@@ -313,7 +363,10 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             order_amount_fen,
         } => {
             if view.instance(instance_id)?.is_some() {
-                return Err(Error::refused(Reason::AlreadyExists, format!("instance {instance_id} already exists")));
+                return Err(Error::refused(
+                    Reason::AlreadyExists,
+                    format!("instance {instance_id} already exists"),
+                ));
             }
             Body::InstanceAdded(InstanceAdded {
                 instance_id: instance_id.clone(),
@@ -334,7 +387,10 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
         } => {
             let instance = find_instance(view, instance_id)?;
             if instance.state == InstanceState::Released {
-                return Err(Error::refused(Reason::Released, format!("instance {instance_id} is released")));
+                return Err(Error::refused(
+                    Reason::Released,
+                    format!("instance {instance_id} is released"),
+                ));
             }
             let expires_at = format_time(*expires_at);
             if expires_at <= instance.expires_at {
@@ -345,7 +401,10 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             }
             let subscription_months = instance.subscription_months + months;
             if subscription_months > limits::MONTHS_MAX {
-                return Err(Error::usage(format!("months: the total would pass {}", limits::MONTHS_MAX)));
+                return Err(Error::usage(format!(
+                    "months: the total would pass {}",
+                    limits::MONTHS_MAX
+                )));
             }
             Body::InstanceRenewed(InstanceRenewed {
                 instance_id: instance_id.clone(),
@@ -358,7 +417,10 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
         Command::Release { instance_id } => {
             let instance = find_instance(view, instance_id)?;
             if instance.state == InstanceState::Released {
-                return Err(Error::refused(Reason::Released, format!("instance {instance_id} is already released")));
+                return Err(Error::refused(
+                    Reason::Released,
+                    format!("instance {instance_id} is already released"),
+                ));
             }
             Body::InstanceReleased(InstanceReleased {
                 instance_id: instance_id.clone(),
@@ -373,23 +435,25 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             requires_public_ip,
         } => {
             let current = view.policy(service_type)?;
-            let (max_numbers, min_subscription_months) = match (&current, max_numbers, min_subscription_months) {
-                (Some(policy), max, months) => (
-                    max.unwrap_or(policy.max_numbers),
-                    months.unwrap_or(policy.min_subscription_months),
-                ),
-                (None, Some(max), Some(months)) => (*max, *months),
-                (None, _, _) => {
-                    return Err(Error::usage(format!(
-                        "policy for the new type {service_type} needs --max and --min-months"
-                    )))
-                }
-            };
+            let (max_numbers, min_subscription_months) =
+                match (&current, max_numbers, min_subscription_months) {
+                    (Some(policy), max, months) => (
+                        max.unwrap_or(policy.max_numbers),
+                        months.unwrap_or(policy.min_subscription_months),
+                    ),
+                    (None, Some(max), Some(months)) => (*max, *months),
+                    (None, _, _) => {
+                        return Err(Error::usage(format!(
+                            "policy for the new type {service_type} needs --max and --min-months"
+                        )))
+                    }
+                };
             let min_order_amount_fen = match min_order_amount_fen {
                 Some(value) => *value,
                 None => current.as_ref().and_then(|p| p.min_order_amount_fen),
             };
-            let requires_public_ip = requires_public_ip.unwrap_or(current.as_ref().is_some_and(|p| p.requires_public_ip));
+            let requires_public_ip = requires_public_ip
+                .unwrap_or(current.as_ref().is_some_and(|p| p.requires_public_ip));
             Body::PolicySet(PolicySet {
                 service_type: service_type.clone(),
                 max_numbers,
@@ -421,11 +485,18 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             if !(1..=limits::ALLOCATE_MAX as i64).contains(&requested) {
                 return Err(Error::refused(
                     Reason::CountOutOfRange,
-                    format!("count {requested}: one request takes 1 to {}", limits::ALLOCATE_MAX),
+                    format!(
+                        "count {requested}: one request takes 1 to {}",
+                        limits::ALLOCATE_MAX
+                    ),
                 ));
             }
             let instance = find_instance(view, instance_id)?;
-            let account = acting_owner(account, &instance.account, &format!("allocate on {instance_id}"))?;
+            let account = acting_owner(
+                account,
+                &instance.account,
+                &format!("allocate on {instance_id}"),
+            )?;
             if let Some(request_id) = request_id {
                 if let Some(earlier) = view.request(request_id)? {
                     let same = earlier.instance_id == *instance_id
@@ -451,17 +522,29 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             let policy = view.policy(&instance.service_type)?;
             let reasons = failing_reasons(&instance, policy.as_ref(), now, requested);
             if !reasons.is_empty() {
-                return Err(refuse_ineligible(&instance, policy.as_ref(), &reasons, requested));
+                return Err(refuse_ineligible(
+                    &instance,
+                    policy.as_ref(),
+                    &reasons,
+                    requested,
+                ));
             }
             let new_numbers: Vec<String> = if numbers.is_empty() {
                 generated.iter().take(requested as usize).cloned().collect()
             } else {
                 numbers.clone()
             };
-            assert_eq!(new_numbers.len() as i64, requested, "invariant: the caller generates enough numbers");
+            assert_eq!(
+                new_numbers.len() as i64,
+                requested,
+                "invariant: the caller generates enough numbers"
+            );
             for number in &new_numbers {
                 if view.number(number)?.is_some() {
-                    return Err(Error::refused(Reason::AlreadyExists, format!("number {number} already exists")));
+                    return Err(Error::refused(
+                        Reason::AlreadyExists,
+                        format!("number {number} already exists"),
+                    ));
                 }
             }
             Body::Allocated(Allocated {
@@ -479,7 +562,8 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             generated,
         } => {
             let instance = find_instance(view, instance_id)?;
-            let account = acting_owner(account, &instance.account, &format!("select {instance_id}"))?;
+            let account =
+                acting_owner(account, &instance.account, &format!("select {instance_id}"))?;
             let policy = view.policy(&instance.service_type)?;
             let reasons = failing_reasons(&instance, policy.as_ref(), now, 1);
             if !reasons.is_empty() {
@@ -487,7 +571,10 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             }
             check_service_free(view, service)?;
             if view.number(generated)?.is_some() {
-                return Err(Error::refused(Reason::AlreadyExists, format!("number {generated} already exists")));
+                return Err(Error::refused(
+                    Reason::AlreadyExists,
+                    format!("number {generated} already exists"),
+                ));
             }
             Body::Selected(Selected {
                 instance_id: instance_id.clone(),
@@ -496,7 +583,12 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                 service: service.clone(),
             })
         }
-        Command::Grant { number, to, account, note } => {
+        Command::Grant {
+            number,
+            to,
+            account,
+            note,
+        } => {
             let record = find_number(view, number)?;
             acting_owner(account, &record.owner, &format!("grant {number}"))?;
             transition(number, record.status, Action::Grant)?;
@@ -508,12 +600,19 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                 note: note.clone(),
             })
         }
-        Command::Bind { number, service, account } => {
+        Command::Bind {
+            number,
+            service,
+            account,
+        } => {
             let record = find_number(view, number)?;
             if *account != record.holder {
                 return Err(Error::refused(
                     Reason::NotHolder,
-                    format!("account {account} cannot bind {number}: the holder is {}", record.holder),
+                    format!(
+                        "account {account} cannot bind {number}: the holder is {}",
+                        record.holder
+                    ),
                 ));
             }
             transition(number, record.status, Action::Bind)?;
@@ -550,7 +649,11 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             transition(number, record.status, Action::Invalidate)?;
             Body::Invalidated(number_changed(&record, None, Some(reason.clone())))
         }
-        Command::MoveService { service, to, commercial } => {
+        Command::MoveService {
+            service,
+            to,
+            commercial,
+        } => {
             let record = find_service(view, service)?;
             let number = find_number(view, &record.number)?;
             // Only a filed service moves: before that, the provider is still

@@ -15,12 +15,18 @@ pub fn is_mainland(region: &str) -> bool {
 
 /// An instance has expired once its expiry time is not after `now`.
 pub fn is_expired(instance: &Instance, now: Time) -> bool {
-    super::types::parse_time("expires_at", &instance.expires_at).map_or(true, |expires_at| expires_at <= now)
+    super::types::parse_time("expires_at", &instance.expires_at)
+        .map_or(true, |expires_at| expires_at <= now)
 }
 
 /// Every failing reason, in the order of SPEC §1.3, for a request of
 /// `requested` slots. An empty list means eligible.
-pub fn failing_reasons(instance: &Instance, policy: Option<&Policy>, now: Time, requested: i64) -> Vec<Reason> {
+pub fn failing_reasons(
+    instance: &Instance,
+    policy: Option<&Policy>,
+    now: Time,
+    requested: i64,
+) -> Vec<Reason> {
     let mut reasons = Vec::new();
     if !is_mainland(&instance.region) {
         reasons.push(Reason::RegionNotMainland);
@@ -86,7 +92,10 @@ mod tests {
     }
 
     fn policy(service_type: &str) -> Policy {
-        default_policies().into_iter().find(|p| p.service_type == service_type).unwrap()
+        default_policies()
+            .into_iter()
+            .find(|p| p.service_type == service_type)
+            .unwrap()
     }
 
     fn now() -> Time {
@@ -94,7 +103,9 @@ mod tests {
     }
 
     fn reasons(instance: &Instance) -> Vec<Reason> {
-        let policy = default_policies().into_iter().find(|p| p.service_type == instance.service_type);
+        let policy = default_policies()
+            .into_iter()
+            .find(|p| p.service_type == instance.service_type);
         failing_reasons(instance, policy.as_ref(), now(), 1)
     }
 
@@ -143,7 +154,11 @@ mod tests {
         instance.service_type = "rds".into();
         assert_eq!(
             reasons(&instance),
-            vec![Reason::ServiceTypeUnsupported, Reason::Trial, Reason::QuotaExhausted]
+            vec![
+                Reason::ServiceTypeUnsupported,
+                Reason::Trial,
+                Reason::QuotaExhausted
+            ]
         );
     }
 
@@ -154,7 +169,10 @@ mod tests {
         instance.public_ip = None;
         instance.subscription_months = 5;
         instance.order_amount_fen = Some(8999);
-        assert_eq!(reasons(&instance), vec![Reason::SubscriptionTooShort, Reason::OrderAmountTooLow]);
+        assert_eq!(
+            reasons(&instance),
+            vec![Reason::SubscriptionTooShort, Reason::OrderAmountTooLow]
+        );
         instance.subscription_months = 6;
         instance.order_amount_fen = Some(9000);
         assert!(reasons(&instance).is_empty());
@@ -189,7 +207,10 @@ mod tests {
         instance.consumed = 3;
         let policy = policy("ecs");
         assert!(failing_reasons(&instance, Some(&policy), now(), 2).is_empty());
-        assert_eq!(failing_reasons(&instance, Some(&policy), now(), 3), vec![Reason::QuotaExhausted]);
+        assert_eq!(
+            failing_reasons(&instance, Some(&policy), now(), 3),
+            vec![Reason::QuotaExhausted]
+        );
         instance.consumed = 9;
         assert_eq!(remaining_slots(&instance, Some(&policy)), 0);
     }

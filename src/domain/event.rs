@@ -22,15 +22,39 @@ pub struct Event {
 
 impl Event {
     /// Seals a new event onto the chain after `prev_hash`.
-    pub fn seal(seq: i64, event_id: String, at: String, actor: String, body: &Body, prev_hash: &str) -> Event {
+    pub fn seal(
+        seq: i64,
+        event_id: String,
+        at: String,
+        actor: String,
+        body: &Body,
+        prev_hash: &str,
+    ) -> Event {
         let payload = body.payload();
         let kind = body.kind().to_string();
         let hash = chain_hash(prev_hash, seq, &event_id, &at, &actor, &kind, &payload);
-        Event { seq, event_id, at, actor, kind, payload, prev_hash: prev_hash.to_string(), hash }
+        Event {
+            seq,
+            event_id,
+            at,
+            actor,
+            kind,
+            payload,
+            prev_hash: prev_hash.to_string(),
+            hash,
+        }
     }
 
     pub fn computed_hash(&self) -> String {
-        chain_hash(&self.prev_hash, self.seq, &self.event_id, &self.at, &self.actor, &self.kind, &self.payload)
+        chain_hash(
+            &self.prev_hash,
+            self.seq,
+            &self.event_id,
+            &self.at,
+            &self.actor,
+            &self.kind,
+            &self.payload,
+        )
     }
 
     pub fn body(&self) -> Result<Body> {
@@ -40,13 +64,29 @@ impl Event {
 
 /// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
 /// lowercase hex (SPEC §2). Fed piecewise: no joined copy is built.
-pub fn chain_hash(prev_hash: &str, seq: i64, event_id: &str, at: &str, actor: &str, kind: &str, payload: &str) -> String {
+pub fn chain_hash(
+    prev_hash: &str,
+    seq: i64,
+    event_id: &str,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    payload: &str,
+) -> String {
     let mut hasher = Sha256::new();
     let mut seq_buffer = [0_u8; 20];
     let seq_text = decimal(seq, &mut seq_buffer);
-    for (i, part) in [prev_hash.as_bytes(), seq_text, event_id.as_bytes(), at.as_bytes(), actor.as_bytes(), kind.as_bytes(), payload.as_bytes()]
-        .iter()
-        .enumerate()
+    for (i, part) in [
+        prev_hash.as_bytes(),
+        seq_text,
+        event_id.as_bytes(),
+        at.as_bytes(),
+        actor.as_bytes(),
+        kind.as_bytes(),
+        payload.as_bytes(),
+    ]
+    .iter()
+    .enumerate()
     {
         if i > 0 {
             hasher.update(b"\n");
@@ -272,9 +312,11 @@ impl Body {
             Body::Selected(p) => to_json(p),
             Body::Granted(p) => to_json(p),
             Body::Bound(p) => to_json(p),
-            Body::Submitted(p) | Body::Approved(p) | Body::Rejected(p) | Body::Deregistered(p) | Body::Invalidated(p) => {
-                to_json(p)
-            }
+            Body::Submitted(p)
+            | Body::Approved(p)
+            | Body::Rejected(p)
+            | Body::Deregistered(p)
+            | Body::Invalidated(p) => to_json(p),
             Body::ServiceMoved(p) => to_json(p),
             Body::ServiceIpUpdated(p) => to_json(p),
         }
@@ -282,8 +324,9 @@ impl Body {
 
     pub fn parse(kind: &str, payload: &str) -> Result<Body> {
         fn from<T: for<'de> Deserialize<'de>>(kind: &str, payload: &str) -> Result<T> {
-            serde_json::from_str(payload)
-                .map_err(|error| Error::Integrity(format!("payload of a {kind} event does not parse: {error}")))
+            serde_json::from_str(payload).map_err(|error| {
+                Error::Integrity(format!("payload of a {kind} event does not parse: {error}"))
+            })
         }
         Ok(match kind {
             "instance_added" => Body::InstanceAdded(from(kind, payload)?),
@@ -301,7 +344,12 @@ impl Body {
             "invalidated" => Body::Invalidated(from(kind, payload)?),
             "service_moved" => Body::ServiceMoved(from(kind, payload)?),
             "service_ip_updated" => Body::ServiceIpUpdated(from(kind, payload)?),
-            other => return Err(Error::Integrity(format!("unknown event kind '{}'", super::types::shorten(other)))),
+            other => {
+                return Err(Error::Integrity(format!(
+                    "unknown event kind '{}'",
+                    super::types::shorten(other)
+                )))
+            }
         })
     }
 
@@ -360,7 +408,11 @@ impl Body {
                 add("a", &p.holder);
                 add("s", &p.service);
             }
-            Body::Submitted(p) | Body::Approved(p) | Body::Rejected(p) | Body::Deregistered(p) | Body::Invalidated(p) => {
+            Body::Submitted(p)
+            | Body::Approved(p)
+            | Body::Rejected(p)
+            | Body::Deregistered(p)
+            | Body::Invalidated(p) => {
                 add("i", &p.instance_id);
                 add("n", &p.number);
                 add("a", &p.holder);
@@ -393,17 +445,35 @@ mod tests {
         let mut buffer = [0_u8; 20];
         assert_eq!(decimal(0, &mut buffer), b"0");
         assert_eq!(decimal(1234567, &mut buffer), b"1234567");
-        assert_eq!(decimal(i64::MAX, &mut buffer), i64::MAX.to_string().as_bytes());
+        assert_eq!(
+            decimal(i64::MAX, &mut buffer),
+            i64::MAX.to_string().as_bytes()
+        );
     }
 
     #[test]
     fn genesis_hash_matches_the_formula() {
         let expected = {
-            let text = format!("{GENESIS_HASH}\n1\nid\n2026-11-22T10:00:00Z\nops\npolicy_set\n{{}}");
+            let text =
+                format!("{GENESIS_HASH}\n1\nid\n2026-11-22T10:00:00Z\nops\npolicy_set\n{{}}");
             let digest = Sha256::digest(text.as_bytes());
-            digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         };
-        assert_eq!(chain_hash(GENESIS_HASH, 1, "id", "2026-11-22T10:00:00Z", "ops", "policy_set", "{}"), expected);
+        assert_eq!(
+            chain_hash(
+                GENESIS_HASH,
+                1,
+                "id",
+                "2026-11-22T10:00:00Z",
+                "ops",
+                "policy_set",
+                "{}"
+            ),
+            expected
+        );
     }
 
     #[test]
@@ -415,7 +485,14 @@ mod tests {
             to: "b".into(),
             note: Some("=HYPERLINK(\"x\")".into()),
         });
-        let event = Event::seal(7, "e".into(), "2026-11-22T10:00:00Z".into(), "ops".into(), &body, GENESIS_HASH);
+        let event = Event::seal(
+            7,
+            "e".into(),
+            "2026-11-22T10:00:00Z".into(),
+            "ops".into(),
+            &body,
+            GENESIS_HASH,
+        );
         assert_eq!(event.hash, event.computed_hash());
         assert_eq!(event.body().unwrap(), body);
         let mut tampered = event.clone();

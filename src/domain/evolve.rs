@@ -38,7 +38,15 @@ fn number(view: &dyn Lookup, seq: i64, number: &str) -> Result<NumberRecord> {
 
 fn moved(seq: i64, mut record: NumberRecord, action: Action) -> Result<NumberRecord> {
     record.status = next_status(record.status, action).ok_or_else(|| {
-        broken(seq, format!("cannot {} number {} from status {}", action.verb(), record.number, record.status))
+        broken(
+            seq,
+            format!(
+                "cannot {} number {} from status {}",
+                action.verb(),
+                record.number,
+                record.status
+            ),
+        )
     })?;
     record.updated_seq = seq;
     Ok(record)
@@ -67,14 +75,18 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
     let changes = match body {
         Body::InstanceAdded(p) => {
             if view.instance(&p.instance_id)?.is_some() {
-                return Err(broken(seq, format!("adds instance {} twice", p.instance_id)));
+                return Err(broken(
+                    seq,
+                    format!("adds instance {} twice", p.instance_id),
+                ));
             }
             Change::Instance(Instance {
                 instance_id: p.instance_id.clone(),
                 service_type: p.service_type.clone(),
                 account: p.account.clone(),
                 region: p.region.clone(),
-                billing: Billing::parse("billing", &p.billing).map_err(|e| broken(seq, e.to_string()))?,
+                billing: Billing::parse("billing", &p.billing)
+                    .map_err(|e| broken(seq, e.to_string()))?,
                 subscription_months: p.subscription_months,
                 expires_at: p.expires_at.clone(),
                 public_ip: p.public_ip.clone(),
@@ -146,7 +158,10 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
         Body::Selected(p) => {
             let mut record = instance(view, seq, &p.instance_id)?;
             if view.number(&p.number)?.is_some() {
-                return Err(broken(seq, format!("selects with existing number {}", p.number)));
+                return Err(broken(
+                    seq,
+                    format!("selects with existing number {}", p.number),
+                ));
             }
             let number = NumberRecord {
                 number: p.number.clone(),
@@ -162,7 +177,11 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
             };
             record.consumed += 1;
             record.updated_seq = seq;
-            vec![service_bound(seq, &p.service, &number), Change::Number(number), Change::Instance(record)]
+            vec![
+                service_bound(seq, &p.service, &number),
+                Change::Number(number),
+                Change::Instance(record),
+            ]
         }
         Body::Granted(p) => {
             let mut record = moved(seq, number(view, seq, &p.number)?, Action::Grant)?;
@@ -172,21 +191,41 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
         Body::Bound(p) => {
             let mut record = moved(seq, number(view, seq, &p.number)?, Action::Bind)?;
             record.service = Some(p.service.clone());
-            vec![service_bound(seq, &p.service, &record), Change::Number(record)]
+            vec![
+                service_bound(seq, &p.service, &record),
+                Change::Number(record),
+            ]
         }
-        Body::Submitted(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Submit)?).into(),
+        Body::Submitted(p) => {
+            Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Submit)?).into()
+        }
         Body::Approved(p) => {
             let mut record = moved(seq, number(view, seq, &p.number)?, Action::Approve)?;
             record.icp_number = p.icp_number.clone();
             Change::Number(record).into()
         }
-        Body::Rejected(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Reject)?).into(),
-        Body::Deregistered(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Deregister)?).into(),
-        Body::Invalidated(p) => Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Invalidate)?).into(),
+        Body::Rejected(p) => {
+            Change::Number(moved(seq, number(view, seq, &p.number)?, Action::Reject)?).into()
+        }
+        Body::Deregistered(p) => Change::Number(moved(
+            seq,
+            number(view, seq, &p.number)?,
+            Action::Deregister,
+        )?)
+        .into(),
+        Body::Invalidated(p) => Change::Number(moved(
+            seq,
+            number(view, seq, &p.number)?,
+            Action::Invalidate,
+        )?)
+        .into(),
         Body::ServiceMoved(p) => {
-            let mut record = view
-                .service(&p.service)?
-                .ok_or_else(|| broken(seq, format!("moves unknown service {}", shorten(&p.service))))?;
+            let mut record = view.service(&p.service)?.ok_or_else(|| {
+                broken(
+                    seq,
+                    format!("moves unknown service {}", shorten(&p.service)),
+                )
+            })?;
             instance(view, seq, &p.to_host)?;
             record.host = p.to_host.clone();
             record.commercial = p.commercial;
@@ -195,9 +234,12 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
             Change::Service(record).into()
         }
         Body::ServiceIpUpdated(p) => {
-            let mut record = view
-                .service(&p.service)?
-                .ok_or_else(|| broken(seq, format!("updates unknown service {}", shorten(&p.service))))?;
+            let mut record = view.service(&p.service)?.ok_or_else(|| {
+                broken(
+                    seq,
+                    format!("updates unknown service {}", shorten(&p.service)),
+                )
+            })?;
             record.ip_update_required = false;
             record.updated_seq = seq;
             Change::Service(record).into()

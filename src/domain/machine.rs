@@ -62,7 +62,10 @@ pub fn transition(number: &str, status: Status, action: Action) -> Result<Status
     next_status(status, action).ok_or_else(|| {
         Error::refused(
             Reason::WrongStatus,
-            format!("cannot {} number {number}: its status is {status}", action.verb()),
+            format!(
+                "cannot {} number {number}: its status is {status}",
+                action.verb()
+            ),
         )
     })
 }
@@ -92,8 +95,15 @@ mod tests {
         ];
         for status in Status::ALL {
             for action in Action::ALL {
-                let expected = allowed.iter().find(|(s, a, _)| s == status && *a == action).map(|(_, _, to)| *to);
-                assert_eq!(next_status(*status, action), expected, "{status} {action:?}");
+                let expected = allowed
+                    .iter()
+                    .find(|(s, a, _)| s == status && *a == action)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(
+                    next_status(*status, action),
+                    expected,
+                    "{status} {action:?}"
+                );
             }
         }
     }

@@ -27,7 +27,12 @@ pub struct MemoryState {
 pub fn subject_digest(parts: &[&[u8]], seq: i64) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let seq_bytes = seq.to_le_bytes();
-    for byte in parts.iter().flat_map(|part| part.iter()).chain(b"\n").chain(seq_bytes.iter()) {
+    for byte in parts
+        .iter()
+        .flat_map(|part| part.iter())
+        .chain(b"\n")
+        .chain(seq_bytes.iter())
+    {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }

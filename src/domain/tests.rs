@@ -1,4 +1,5 @@
 //! The rules end to end on an in-memory state: decide, then evolve.
+//! This whole file is compiled only for tests (`#[cfg(test)] mod tests;` in mod.rs).
 
 use super::decide::*;
 use super::event::Body;
@@ -22,7 +23,11 @@ impl std::ops::Deref for Memory {
 
 impl Memory {
     fn new() -> Memory {
-        Memory { state: MemoryState::new(), seq: 0, next_id: 0 }
+        Memory {
+            state: MemoryState::new(),
+            seq: 0,
+            next_id: 0,
+        }
     }
 
     fn now() -> Time {
@@ -95,7 +100,11 @@ fn allocation_counts_against_the_quota_and_never_gives_back() {
     m.allocate("i-1", 2, None).unwrap();
     assert_eq!(m.instances["i-1"].consumed, 5);
     // Ending a number's use does not return its slot.
-    m.run(Command::Invalidate { number: first[0].clone(), reason: "test".into() }).unwrap();
+    m.run(Command::Invalidate {
+        number: first[0].clone(),
+        reason: "test".into(),
+    })
+    .unwrap();
     assert_eq!(m.instances["i-1"].consumed, 5);
     assert_eq!(code(m.allocate("i-1", 1, None)), "quota_exhausted");
 }
@@ -126,7 +135,10 @@ fn request_ids_are_idempotent_and_conflicts_refused() {
     let seq = m.seq;
     assert_eq!(m.allocate("i-1", 2, Some("req-1")).unwrap(), first);
     assert_eq!(m.seq, seq, "a repeated request appends nothing");
-    assert_eq!(code(m.allocate("i-1", 1, Some("req-1"))), "request_conflict");
+    assert_eq!(
+        code(m.allocate("i-1", 1, Some("req-1"))),
+        "request_conflict"
+    );
 }
 
 #[test]
@@ -155,12 +167,24 @@ fn grant_bind_review_and_service_rules() {
     assert_eq!(code(m.run(grant("other", None))), "wrong_status");
     assert_eq!(code(m.run(bind(&b, "owner"))), "service_taken");
     m.run(Command::Submit { number: a.clone() }).unwrap();
-    m.run(Command::Reject { number: a.clone(), reason: "photo".into() }).unwrap();
+    m.run(Command::Reject {
+        number: a.clone(),
+        reason: "photo".into(),
+    })
+    .unwrap();
     assert_eq!(m.numbers[&a].status, Status::Bound);
     m.run(Command::Submit { number: a.clone() }).unwrap();
-    m.run(Command::Approve { number: a.clone(), icp_number: "浙ICP备12345678号-1".into() }).unwrap();
+    m.run(Command::Approve {
+        number: a.clone(),
+        icp_number: "浙ICP备12345678号-1".into(),
+    })
+    .unwrap();
     assert_eq!(m.numbers[&a].status, Status::Filed);
-    m.run(Command::Deregister { number: a.clone(), reason: None }).unwrap();
+    m.run(Command::Deregister {
+        number: a.clone(),
+        reason: None,
+    })
+    .unwrap();
     // The service is free again, the number is not.
     m.run(bind(&b, "owner")).unwrap();
     assert_eq!(code(m.run(bind(&a, "third"))), "wrong_status");
@@ -179,7 +203,10 @@ fn direct_selection_consumes_a_slot_and_binds_at_once() {
     })
     .unwrap();
     let number = &m.numbers["direct-1"];
-    assert_eq!((number.status, number.origin), (Status::Bound, Origin::Direct));
+    assert_eq!(
+        (number.status, number.origin),
+        (Status::Bound, Origin::Direct)
+    );
     assert_eq!(m.instances["i-1"].consumed, 1);
     assert_eq!(m.services["app"].host, "i-1");
 }
@@ -190,22 +217,46 @@ fn services_move_only_when_filed_and_to_eligible_hosts() {
     m.add_ecs("i-1", "owner");
     m.add_ecs("i-2", "owner");
     let n = m.allocate("i-1", 1, None).unwrap().remove(0);
-    m.run(Command::Bind { number: n.clone(), service: "s".into(), account: "owner".into() }).unwrap();
-    let move_to = |to: &str, commercial| Command::MoveService { service: "s".into(), to: to.into(), commercial };
+    m.run(Command::Bind {
+        number: n.clone(),
+        service: "s".into(),
+        account: "owner".into(),
+    })
+    .unwrap();
+    let move_to = |to: &str, commercial| Command::MoveService {
+        service: "s".into(),
+        to: to.into(),
+        commercial,
+    };
     assert_eq!(code(m.run(move_to("i-2", false))), "wrong_status");
     m.run(Command::Submit { number: n.clone() }).unwrap();
-    m.run(Command::Approve { number: n.clone(), icp_number: "x".into() }).unwrap();
+    m.run(Command::Approve {
+        number: n.clone(),
+        icp_number: "x".into(),
+    })
+    .unwrap();
     assert_eq!(code(m.run(move_to("i-9", false))), "not_found");
     assert_eq!(code(m.run(move_to("i-1", false))), "already_exists");
-    m.run(Command::Release { instance_id: "i-2".into() }).unwrap();
+    m.run(Command::Release {
+        instance_id: "i-2".into(),
+    })
+    .unwrap();
     assert_eq!(code(m.run(move_to("i-2", false))), "released");
     m.add_ecs("i-3", "owner");
-    assert_eq!(code(m.run(Command::IpUpdated { service: "s".into() })), "wrong_status");
+    assert_eq!(
+        code(m.run(Command::IpUpdated {
+            service: "s".into()
+        })),
+        "wrong_status"
+    );
     m.run(move_to("i-3", true)).unwrap();
     assert!(m.services["s"].ip_update_required);
     assert_eq!(m.instances["i-1"].consumed, 1);
     assert_eq!(m.instances["i-3"].consumed, 0);
-    m.run(Command::IpUpdated { service: "s".into() }).unwrap();
+    m.run(Command::IpUpdated {
+        service: "s".into(),
+    })
+    .unwrap();
     assert!(!m.services["s"].ip_update_required);
 }
 
@@ -246,7 +297,10 @@ fn renew_and_release() {
     assert_eq!(code(m.run(renew("2027-01-01"))), "usage");
     m.run(renew("2028-06-01")).unwrap();
     assert_eq!(m.instances["i-1"].subscription_months, 24);
-    m.run(Command::Release { instance_id: "i-1".into() }).unwrap();
+    m.run(Command::Release {
+        instance_id: "i-1".into(),
+    })
+    .unwrap();
     assert_eq!(code(m.run(renew("2029-06-01"))), "released");
     assert_eq!(code(m.allocate("i-1", 1, None)), "released");
 }

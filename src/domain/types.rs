@@ -19,7 +19,7 @@ pub mod limits {
     pub const MONTHS_MAX: i64 = 1200; // a century of subscription
     pub const NUMBERS_MAX: i64 = 1000; // a policy's max numbers per instance
     pub const ALLOCATE_MAX: usize = 20; // numbers per allocate request (SPEC §1.4)
-    pub const ORDER_AMOUNT_MAX_FEN: i64 = 100_000_000_000_00; // 10^11 CNY
+    pub const ORDER_AMOUNT_MAX_FEN: i64 = 10_000_000_000_000; // 10^11 CNY in fen
 }
 
 /// Time in the ledger: UTC, whole seconds.
@@ -56,7 +56,11 @@ pub fn parse_time(field: &str, text: &str) -> Result<Time> {
 /// For messages: at most 80 characters of something the user typed, with
 /// control characters made visible.
 pub fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(80).flat_map(|c| c.escape_debug()).collect();
+    let mut out: String = text
+        .chars()
+        .take(80)
+        .flat_map(|c| c.escape_debug())
+        .collect();
     if text.chars().count() > 80 {
         out.push('…');
     }
@@ -73,7 +77,12 @@ fn check_length(field: &str, text: &str, min: usize, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn check_charset(field: &str, text: &str, allowed: impl Fn(char) -> bool, what: &str) -> Result<()> {
+fn check_charset(
+    field: &str,
+    text: &str,
+    allowed: impl Fn(char) -> bool,
+    what: &str,
+) -> Result<()> {
     if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
         return Err(Error::usage(format!(
             "{field}: '{}' has the character {:?}; allowed are {what}",
@@ -93,7 +102,10 @@ fn check_identifier(field: &str, text: &str, max: usize, extra: &str) -> Result<
         &format!("A-Z a-z 0-9 and '{extra}'"),
     )?;
     if !text.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(Error::usage(format!("{field}: '{}' must start with a letter or digit", shorten(text))));
+        return Err(Error::usage(format!(
+            "{field}: '{}' must start with a letter or digit",
+            shorten(text)
+        )));
     }
     Ok(())
 }
@@ -108,7 +120,12 @@ pub fn validate_instance_id(text: &str) -> Result<()> {
 
 pub fn validate_number(text: &str) -> Result<()> {
     check_length("number", text, limits::NUMBER_MIN, limits::NUMBER_MAX)?;
-    check_charset("number", text, |c| c.is_ascii_alphanumeric() || c == '-', "A-Z a-z 0-9 and '-'")
+    check_charset(
+        "number",
+        text,
+        |c| c.is_ascii_alphanumeric() || c == '-',
+        "A-Z a-z 0-9 and '-'",
+    )
 }
 
 pub fn validate_service_type(text: &str) -> Result<()> {
@@ -137,10 +154,15 @@ pub fn validate_region(text: &str) -> Result<()> {
 pub fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
     check_length(field, text, 1, max)?;
     if let Some(bad) = text.chars().find(|c| c.is_control()) {
-        return Err(Error::usage(format!("{field}: control character {bad:?} is not allowed")));
+        return Err(Error::usage(format!(
+            "{field}: control character {bad:?} is not allowed"
+        )));
     }
     if text.trim() != text {
-        return Err(Error::usage(format!("{field}: '{}' has leading or trailing spaces", shorten(text))));
+        return Err(Error::usage(format!(
+            "{field}: '{}' has leading or trailing spaces",
+            shorten(text)
+        )));
     }
     Ok(())
 }
@@ -150,18 +172,26 @@ pub fn validate_service(text: &str) -> Result<()> {
 }
 
 pub fn validate_public_ip(text: &str) -> Result<()> {
-    text.parse::<std::net::IpAddr>()
-        .map(|_| ())
-        .map_err(|_| Error::usage(format!("public ip: '{}' is not an IP address", shorten(text))))
+    text.parse::<std::net::IpAddr>().map(|_| ()).map_err(|_| {
+        Error::usage(format!(
+            "public ip: '{}' is not an IP address",
+            shorten(text)
+        ))
+    })
 }
 
 pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
-    let months: i64 = text
-        .trim()
-        .parse()
-        .map_err(|_| Error::usage(format!("{field}: '{}' is not a whole number", shorten(text))))?;
+    let months: i64 = text.trim().parse().map_err(|_| {
+        Error::usage(format!(
+            "{field}: '{}' is not a whole number",
+            shorten(text)
+        ))
+    })?;
     if months < min || months > limits::MONTHS_MAX {
-        return Err(Error::usage(format!("{field}: must be {min} to {}, got {months}", limits::MONTHS_MAX)));
+        return Err(Error::usage(format!(
+            "{field}: must be {min} to {}, got {months}",
+            limits::MONTHS_MAX
+        )));
     }
     Ok(months)
 }
@@ -169,7 +199,12 @@ pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
 /// Money in CNY with at most two decimals, kept as fen (1/100 CNY) so that
 /// comparisons are exact.
 pub fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
-    let bad = || Error::usage(format!("{field}: '{}' is not an amount in CNY such as 99 or 99.50", shorten(text)));
+    let bad = || {
+        Error::usage(format!(
+            "{field}: '{}' is not an amount in CNY such as 99 or 99.50",
+            shorten(text)
+        ))
+    };
     let text = text.trim();
     let (whole, fraction) = match text.split_once('.') {
         Some((whole, fraction)) => (whole, fraction),
@@ -185,8 +220,15 @@ pub fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let fraction_fen: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().map_err(|_| bad())? };
-    let fen = whole.checked_mul(100).and_then(|w| w.checked_add(fraction_fen)).ok_or_else(bad)?;
+    let fraction_fen: i64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<2}").parse().map_err(|_| bad())?
+    };
+    let fen = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(fraction_fen))
+        .ok_or_else(bad)?;
     if fen > limits::ORDER_AMOUNT_MAX_FEN {
         return Err(bad());
     }
@@ -274,7 +316,11 @@ pub struct Policy {
 
 /// The quota policy a new ledger starts with (SPEC §1.2).
 pub fn default_policies() -> Vec<Policy> {
-    let row = |service_type: &str, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip| Policy {
+    let row = |service_type: &str,
+               max_numbers,
+               min_subscription_months,
+               min_order_amount_fen,
+               requires_public_ip| Policy {
         service_type: service_type.to_string(),
         max_numbers,
         min_subscription_months,
@@ -373,7 +419,10 @@ mod tests {
     fn times() {
         let t = parse_time("t", "2026-11-22T18:00:00.5+08:00").unwrap();
         assert_eq!(format_time(t), "2026-11-22T10:00:00Z");
-        assert_eq!(format_time(parse_time("t", "2026-01-02").unwrap()), "2026-01-02T00:00:00Z");
+        assert_eq!(
+            format_time(parse_time("t", "2026-01-02").unwrap()),
+            "2026-01-02T00:00:00Z"
+        );
         assert!(parse_time("t", "yesterday").is_err());
         assert!(parse_time("t", "0001-01-01T00:00:00Z").is_err());
     }
@@ -383,7 +432,16 @@ mod tests {
         assert_eq!(parse_amount_fen("a", "90").unwrap(), 9000);
         assert_eq!(parse_amount_fen("a", "89.9").unwrap(), 8990);
         assert_eq!(parse_amount_fen("a", "0.05").unwrap(), 5);
-        for bad in ["", "-1", "1.234", "1.", ".5", "1e3", "abc", "99999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1.",
+            ".5",
+            "1e3",
+            "abc",
+            "99999999999999",
+        ] {
             assert!(parse_amount_fen("a", bad).is_err(), "{bad}");
         }
         assert_eq!(format_fen(8990), "89.90");
