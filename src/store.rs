@@ -712,6 +712,19 @@ impl Store {
         Ok(())
     }
 
+    /// Every history index row grouped by seq (only used to locate a
+    /// disagreement that the digest found).
+    pub fn subjects_by_seq(&self) -> Result<std::collections::BTreeMap<i64, Vec<String>>> {
+        let mut by_seq: std::collections::BTreeMap<i64, Vec<String>> =
+            std::collections::BTreeMap::new();
+        self.each_row(
+            "SELECT subject, seq FROM event_subjects",
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            |(subject, seq)| by_seq.entry(seq).or_default().push(subject),
+        )?;
+        Ok(by_seq)
+    }
+
     /// Compares every derived table with the state rebuilt from the log,
     /// consuming `rebuilt`. Rows left in it afterwards are missing here.
     pub fn compare_derived(&self, mut rebuilt: MemoryState) -> Result<Vec<Disagreement>> {

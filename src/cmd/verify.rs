@@ -87,9 +87,34 @@ pub fn check(store: &Store) -> Result<Report> {
         Ok(())
     })?;
     for disagreement in store.compare_derived(rebuilt)? {
-        report.problem(disagreement.seq, disagreement.problem);
+        // The history index is checked by digest; find the event it is off at.
+        let seq = match disagreement.seq {
+            Some(seq) => Some(seq),
+            None => first_bad_subjects(store)?,
+        };
+        report.problem(seq, disagreement.problem);
     }
     Ok(report)
+}
+
+/// The first seq whose stored history index rows differ from what the
+/// event names.
+fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
+    let mut stored = store.subjects_by_seq()?;
+    let mut first = None;
+    store.each_event(&EventFilter::all(), |event| {
+        if first.is_none() {
+            let mut named = event.body().map(|body| body.subjects()).unwrap_or_default();
+            let mut found = stored.remove(&event.seq).unwrap_or_default();
+            named.sort();
+            found.sort();
+            if named != found {
+                first = Some(event.seq);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(first.or_else(|| stored.keys().next().copied()))
 }
 
 pub fn run(context: &Context) -> Result<()> {

@@ -595,6 +595,7 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             Body::Granted(Granted {
                 number: number.clone(),
                 instance_id: record.instance_id,
+                owner: record.owner,
                 from: record.holder,
                 to: to.clone(),
                 note: note.clone(),

@@ -190,6 +190,8 @@ pub struct Selected {
 pub struct Granted {
     pub number: String,
     pub instance_id: String,
+    /// The owner, who alone grants.
+    pub owner: String,
     pub from: String,
     pub to: String,
     pub note: Option<String>,
@@ -399,6 +401,7 @@ impl Body {
             Body::Granted(p) => {
                 add("i", &p.instance_id);
                 add("n", &p.number);
+                add("a", &p.owner);
                 add("a", &p.from);
                 add("a", &p.to);
             }
@@ -481,6 +484,7 @@ mod tests {
         let body = Body::Granted(Granted {
             number: "n-1".into(),
             instance_id: "i-1".into(),
+            owner: "a".into(),
             from: "a".into(),
             to: "b".into(),
             note: Some("=HYPERLINK(\"x\")".into()),
