@@ -27,28 +27,162 @@ const EVENTS: i64 = 22;
 fn audit_ledger() -> Ledger {
     let l = Ledger::new();
     l.ok(T01, &["init"]);
-    l.ok(T01, &["instance", "add", "i-hz1", "--type", "ecs", "--account", "acme", "--region", "cn-hangzhou",
-        "--billing", "subscription", "--months", "12", "--expires", "2026-12-31T16:00:00Z", "--public-ip", "47.96.1.1"]);
-    l.ok(T01, &["instance", "add", "i-sh2", "--type", "ecs", "--account", "acme", "--region", "cn-shanghai",
-        "--billing", "subscription", "--months", "24", "--expires", "2027-06-30T16:00:00Z", "--public-ip", "47.100.1.2"]);
-    l.ok(T01, &["instance", "add", "mall-1", "--type", "linkedmall", "--account", "beta", "--region", "cn-hangzhou",
-        "--billing", "subscription", "--months", "0", "--expires", "2026-08-31T16:00:00Z"]);
-    l.ok(T01, &["instance", "add", "iot-1", "--type", "iot_studio", "--account", "gamma", "--region", "cn-shanghai",
-        "--billing", "subscription", "--months", "12", "--expires", "2026-10-31T16:00:00Z", "--order-amount", "120"]);
-    l.ok(T02, &["allocate", "i-hz1", "--number", "SN-0001", "--number", "SN-0002", "--number", "SN-0003"]);
-    l.ok(T02, &["allocate", "i-sh2", "--count", "2", "--request-id", "req-1"]);
+    l.ok(
+        T01,
+        &[
+            "instance",
+            "add",
+            "i-hz1",
+            "--type",
+            "ecs",
+            "--account",
+            "acme",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2026-12-31T16:00:00Z",
+            "--public-ip",
+            "47.96.1.1",
+        ],
+    );
+    l.ok(
+        T01,
+        &[
+            "instance",
+            "add",
+            "i-sh2",
+            "--type",
+            "ecs",
+            "--account",
+            "acme",
+            "--region",
+            "cn-shanghai",
+            "--billing",
+            "subscription",
+            "--months",
+            "24",
+            "--expires",
+            "2027-06-30T16:00:00Z",
+            "--public-ip",
+            "47.100.1.2",
+        ],
+    );
+    l.ok(
+        T01,
+        &[
+            "instance",
+            "add",
+            "mall-1",
+            "--type",
+            "linkedmall",
+            "--account",
+            "beta",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "0",
+            "--expires",
+            "2026-08-31T16:00:00Z",
+        ],
+    );
+    l.ok(
+        T01,
+        &[
+            "instance",
+            "add",
+            "iot-1",
+            "--type",
+            "iot_studio",
+            "--account",
+            "gamma",
+            "--region",
+            "cn-shanghai",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2026-10-31T16:00:00Z",
+            "--order-amount",
+            "120",
+        ],
+    );
+    l.ok(
+        T02,
+        &[
+            "allocate", "i-hz1", "--number", "SN-0001", "--number", "SN-0002", "--number",
+            "SN-0003",
+        ],
+    );
+    l.ok(
+        T02,
+        &["allocate", "i-sh2", "--count", "2", "--request-id", "req-1"],
+    );
     l.ok(T03, &["policy", "set", "ecs", "--max", "6"]);
-    l.ok(T04, &["grant", "SN-0001", "--to", "beta", "--note", "for beta"]);
-    l.ok(T04, &["bind", "SN-0001", "--service", "shop.beta.example", "--account", "beta"]);
+    l.ok(
+        T04,
+        &["grant", "SN-0001", "--to", "beta", "--note", "for beta"],
+    );
+    l.ok(
+        T04,
+        &[
+            "bind",
+            "SN-0001",
+            "--service",
+            "shop.beta.example",
+            "--account",
+            "beta",
+        ],
+    );
     l.ok(T04, &["select", "mall-1", "--service", "mall.beta.example"]);
-    l.ok(T04, &["bind", "SN-0002", "--service", "blog.acme.example", "--account", "acme"]);
+    l.ok(
+        T04,
+        &[
+            "bind",
+            "SN-0002",
+            "--service",
+            "blog.acme.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(T05, &["submit", "SN-0001"]);
     l.ok(T05, &["submit", "SN-0002"]);
     l.ok(T06, &["reject", "SN-0002", "--reason", "wrong documents"]);
-    l.ok(T06, &["approve", "SN-0001", "--icp-number", "浙ICP备12345678号-1"]);
-    l.ok(T07, &["service", "move", "shop.beta.example", "--to", "i-sh2", "--commercial"]);
+    l.ok(
+        T06,
+        &["approve", "SN-0001", "--icp-number", "浙ICP备12345678号-1"],
+    );
+    l.ok(
+        T07,
+        &[
+            "service",
+            "move",
+            "shop.beta.example",
+            "--to",
+            "i-sh2",
+            "--commercial",
+        ],
+    );
     l.ok(T08, &["service", "ip-updated", "shop.beta.example"]);
-    l.ok(T09, &["instance", "renew", "i-hz1", "--months", "12", "--expires", "2027-12-31T16:00:00Z"]);
+    l.ok(
+        T09,
+        &[
+            "instance",
+            "renew",
+            "i-hz1",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31T16:00:00Z",
+        ],
+    );
     l.ok(T10, &["allocate", "iot-1", "--number", "IOT-0001"]);
     l.ok(T10, &["invalidate", "IOT-0001", "--reason", "duplicate"]);
     l.ok(T11, &["deregister", "SN-0002", "--reason", "site closed"]);
@@ -63,20 +197,41 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
     let l = audit_ledger();
     let (code, report) = l.verify();
     assert_eq!(code, 0, "{report}");
-    assert_eq!(keys(&report), sorted(&["ok", "events", "first_bad_seq", "problems"]));
+    assert_eq!(
+        keys(&report),
+        sorted(&["ok", "events", "first_bad_seq", "problems"])
+    );
     assert_eq!(report["ok"], json!(true));
     assert_eq!(report["events"], json!(EVENTS));
     assert_eq!(report["first_bad_seq"], Value::Null);
     assert_eq!(report["problems"], json!([]));
     // Every kind of event is in the ledger.
     let kinds: BTreeSet<String> = kinds(&l.history(&[])).into_iter().collect();
-    for kind in ["instance_added", "instance_renewed", "instance_released", "policy_set", "allocated", "selected",
-        "granted", "bound", "submitted", "approved", "rejected", "deregistered", "invalidated", "service_moved",
-        "service_ip_updated"] {
+    for kind in [
+        "instance_added",
+        "instance_renewed",
+        "instance_released",
+        "policy_set",
+        "allocated",
+        "selected",
+        "granted",
+        "bound",
+        "submitted",
+        "approved",
+        "rejected",
+        "deregistered",
+        "invalidated",
+        "service_moved",
+        "service_ip_updated",
+    ] {
         assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
     }
     // Table output too.
-    l.cmd(LATER).arg("verify").assert().success().stdout(predicates::str::contains("true"));
+    l.cmd(LATER)
+        .arg("verify")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("true"));
     // Every stored hash follows SPEC §2 and links to the previous one.
     let mut prev = GENESIS.to_string();
     for seq in 1..=EVENTS {
@@ -93,7 +248,10 @@ fn verify_on_an_empty_ledger_is_ok() {
     l.ok(T01, &["init"]);
     let (code, report) = l.verify();
     assert_eq!(code, 0);
-    assert_eq!(report, json!({"ok": true, "events": 0, "first_bad_seq": null, "problems": []}));
+    assert_eq!(
+        report,
+        json!({"ok": true, "events": 0, "first_bad_seq": null, "problems": []})
+    );
 }
 
 fn assert_tamper_found(l: &Ledger, first_bad: i64) -> Value {
@@ -101,7 +259,10 @@ fn assert_tamper_found(l: &Ledger, first_bad: i64) -> Value {
     assert_eq!(code, 5, "verify must exit 5: {report}");
     assert_eq!(report["ok"], json!(false), "{report}");
     assert_eq!(report["first_bad_seq"], json!(first_bad), "{report}");
-    assert!(!report["problems"].as_array().unwrap().is_empty(), "{report}");
+    assert!(
+        !report["problems"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
     // The table form exits 5 too, with error[integrity] on stderr.
     l.cmd(LATER)
         .arg("verify")
@@ -116,9 +277,15 @@ fn append_only_triggers_refuse_update_and_delete() {
     let l = audit_ledger();
     let conn = l.conn();
     let update = conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 3", []);
-    assert!(update.is_err(), "UPDATE on events must fail while the triggers are there");
+    assert!(
+        update.is_err(),
+        "UPDATE on events must fail while the triggers are there"
+    );
     let delete = conn.execute("DELETE FROM events WHERE seq = 22", []);
-    assert!(delete.is_err(), "DELETE on events must fail while the triggers are there");
+    assert!(
+        delete.is_err(),
+        "DELETE on events must fail while the triggers are there"
+    );
     let delete_all = conn.execute("DELETE FROM events", []);
     assert!(delete_all.is_err());
     drop(conn);
@@ -132,7 +299,9 @@ fn tamper_payload_edited_is_found_at_that_event() {
     let row = l.event_row(8);
     assert_eq!(row.kind, "granted");
     assert!(row.payload.contains("\"beta\""));
-    l.tamper("UPDATE events SET payload = replace(payload, '\"beta\"', '\"mallory\"') WHERE seq = 8");
+    l.tamper(
+        "UPDATE events SET payload = replace(payload, '\"beta\"', '\"mallory\"') WHERE seq = 8",
+    );
     assert_tamper_found(&l, 8);
 }
 
@@ -167,7 +336,15 @@ fn tamper_event_inserted_mid_chain_with_a_valid_hash_is_found_at_the_insertion()
     let before = l.event_row(5);
     let event_id = "9b2f7c1e-4a5d-4c3b-8e2f-1a2b3c4d5e6f";
     let payload = r#"{"instance_id":"i-hz1","account":"acme","numbers":["FORGED-1"],"asked":["FORGED-1"],"request_id":null}"#;
-    let hash = chain_hash(&before.hash, 6, event_id, T02, "mallory", "allocated", payload);
+    let hash = chain_hash(
+        &before.hash,
+        6,
+        event_id,
+        T02,
+        "mallory",
+        "allocated",
+        payload,
+    );
     l.tamper(&format!(
         "UPDATE events SET seq = -seq WHERE seq >= 6; \
          UPDATE events SET seq = 1 - seq WHERE seq < 0; \
@@ -202,7 +379,10 @@ fn tamper_last_event_edited_with_hash_recomputed_is_given_away_by_the_derived_ta
     assert_eq!(last.kind, "instance_released");
     // The forger claims a different instance was released and re-seals the event.
     assert!(last.payload.contains("\"iot-1\""), "{}", last.payload);
-    last.payload = last.payload.replace("\"iot-1\"", "\"i-sh2\"").replace("\"gamma\"", "\"acme\"");
+    last.payload = last
+        .payload
+        .replace("\"iot-1\"", "\"i-sh2\"")
+        .replace("\"gamma\"", "\"acme\"");
     last.hash = last.computed_hash();
     l.tamper(&format!(
         "UPDATE events SET payload = '{}', hash = '{}' WHERE seq = {EVENTS}",
@@ -210,7 +390,10 @@ fn tamper_last_event_edited_with_hash_recomputed_is_given_away_by_the_derived_ta
         last.hash
     ));
     // The chain itself is intact now...
-    assert_eq!(l.event_row(EVENTS).computed_hash(), l.event_row(EVENTS).hash);
+    assert_eq!(
+        l.event_row(EVENTS).computed_hash(),
+        l.event_row(EVENTS).hash
+    );
     // ...but the log no longer explains the stored tables.
     assert_tamper_found(&l, EVENTS);
 }
@@ -219,12 +402,25 @@ fn tamper_last_event_edited_with_hash_recomputed_is_given_away_by_the_derived_ta
 fn tamper_last_event_value_edited_with_hash_recomputed_is_found() {
     // A simpler forgery of the last event: a renewal's months changed.
     let l = audit_ledger();
-    l.ok(LATER, &["instance", "renew", "i-sh2", "--months", "12", "--expires", "2028-06-30T16:00:00Z"]);
+    l.ok(
+        LATER,
+        &[
+            "instance",
+            "renew",
+            "i-sh2",
+            "--months",
+            "12",
+            "--expires",
+            "2028-06-30T16:00:00Z",
+        ],
+    );
     let seq = EVENTS + 1;
     let mut last = l.event_row(seq);
     assert_eq!(last.kind, "instance_renewed");
     assert!(last.payload.contains("12"), "{}", last.payload);
-    last.payload = last.payload.replace("2028-06-30T16:00:00Z", "2029-06-30T16:00:00Z");
+    last.payload = last
+        .payload
+        .replace("2028-06-30T16:00:00Z", "2029-06-30T16:00:00Z");
     last.hash = last.computed_hash();
     l.tamper(&format!(
         "UPDATE events SET payload = '{}', hash = '{}' WHERE seq = {seq}",
@@ -240,7 +436,11 @@ fn tamper_derived_row_edited_is_found() {
     // i-hz1 was last written by its renewal (seq 18).
     assert_eq!(l.event_row(18).kind, "instance_renewed");
     let conn = l.conn();
-    conn.execute("UPDATE instances SET consumed = 0 WHERE instance_id = 'i-hz1'", []).unwrap();
+    conn.execute(
+        "UPDATE instances SET consumed = 0 WHERE instance_id = 'i-hz1'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let report = assert_tamper_found(&l, 18);
     assert!(report["problems"].to_string().contains("i-hz1"), "{report}");
@@ -253,7 +453,10 @@ fn tamper_derived_number_row_edited_is_found() {
     // tries to give the slot back.
     assert_eq!(l.event_row(21).kind, "deregistered");
     l.conn()
-        .execute("UPDATE numbers SET status = 'unbound', service = NULL WHERE number = 'SN-0002'", [])
+        .execute(
+            "UPDATE numbers SET status = 'unbound', service = NULL WHERE number = 'SN-0002'",
+            [],
+        )
         .unwrap();
     assert_tamper_found(&l, 21);
 }
@@ -262,7 +465,8 @@ fn tamper_derived_number_row_edited_is_found() {
 /// SPEC §2, as a forger who knows the formula would after an edit.
 fn rechain(l: &Ledger) {
     let conn = l.conn();
-    conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;").unwrap();
+    conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+        .unwrap();
     let rows: Vec<EventRow> = {
         let mut statement = conn
             .prepare("SELECT seq, event_id, at, actor, kind, payload, prev_hash, hash FROM events ORDER BY seq")
@@ -312,7 +516,10 @@ fn tamper_event_deleted_and_chain_recomputed_is_found() {
     l.tamper("DELETE FROM events WHERE seq = 8");
     rechain(&l);
     assert_eq!(l.event_row(8).kind, "bound");
-    assert_eq!(l.event_row(EVENTS - 1).computed_hash(), l.event_row(EVENTS - 1).hash);
+    assert_eq!(
+        l.event_row(EVENTS - 1).computed_hash(),
+        l.event_row(EVENTS - 1).hash
+    );
     assert_tamper_found(&l, 8);
 }
 
@@ -330,7 +537,10 @@ fn tamper_unparsable_payload_with_hash_recomputed_is_found() {
     let mut last = l.event_row(EVENTS);
     last.payload = "not json".to_string();
     last.hash = last.computed_hash();
-    l.tamper(&format!("UPDATE events SET payload = 'not json', hash = '{}' WHERE seq = {EVENTS}", last.hash));
+    l.tamper(&format!(
+        "UPDATE events SET payload = 'not json', hash = '{}' WHERE seq = {EVENTS}",
+        last.hash
+    ));
     assert_tamper_found(&l, EVENTS);
 }
 
@@ -340,7 +550,10 @@ fn tamper_derived_service_row_edited_is_found() {
     // shop.beta.example was last written by its IP update (seq 17).
     assert_eq!(l.event_row(17).kind, "service_ip_updated");
     l.conn()
-        .execute("UPDATE services SET host = 'i-hz1' WHERE service = 'shop.beta.example'", [])
+        .execute(
+            "UPDATE services SET host = 'i-hz1' WHERE service = 'shop.beta.example'",
+            [],
+        )
         .unwrap();
     assert_tamper_found(&l, 17);
 }
@@ -351,7 +564,9 @@ fn tamper_history_index_edited_is_found() {
     // subjects index is a derived-table edit like any other.
     let l = audit_ledger();
     assert!(!l.history(&["--account", "beta"]).is_empty());
-    l.conn().execute("DELETE FROM event_subjects WHERE subject = 'a:beta'", []).unwrap();
+    l.conn()
+        .execute("DELETE FROM event_subjects WHERE subject = 'a:beta'", [])
+        .unwrap();
     assert_tamper_found(&l, 3);
 }
 
@@ -359,7 +574,9 @@ fn tamper_history_index_edited_is_found() {
 fn tamper_derived_row_deleted_is_found() {
     let l = audit_ledger();
     // SN-0003 was allocated at seq 5 and never touched again.
-    l.conn().execute("DELETE FROM numbers WHERE number = 'SN-0003'", []).unwrap();
+    l.conn()
+        .execute("DELETE FROM numbers WHERE number = 'SN-0003'", [])
+        .unwrap();
     assert_tamper_found(&l, 5);
 }
 
@@ -368,7 +585,12 @@ fn tamper_derived_policy_row_edited_is_found() {
     let l = audit_ledger();
     // The ecs policy was last set by seq 7.
     assert_eq!(l.event_row(7).kind, "policy_set");
-    l.conn().execute("UPDATE policy SET max_numbers = 50 WHERE service_type = 'ecs'", []).unwrap();
+    l.conn()
+        .execute(
+            "UPDATE policy SET max_numbers = 50 WHERE service_type = 'ecs'",
+            [],
+        )
+        .unwrap();
     assert_tamper_found(&l, 7);
 }
 
@@ -384,13 +606,18 @@ fn tamper_triggers_dropped_is_not_ok() {
     assert_eq!(report["events"], json!(EVENTS));
     // No event is bad: only the triggers are missing.
     assert_eq!(report["first_bad_seq"], Value::Null, "{report}");
-    assert!(report["problems"].to_string().contains("trigger"), "{report}");
+    assert!(
+        report["problems"].to_string().contains("trigger"),
+        "{report}"
+    );
 }
 
 #[test]
 fn tamper_one_trigger_dropped_is_not_ok() {
     let l = audit_ledger();
-    l.conn().execute_batch("DROP TRIGGER events_no_delete;").unwrap();
+    l.conn()
+        .execute_batch("DROP TRIGGER events_no_delete;")
+        .unwrap();
     let (code, report) = l.verify();
     assert_eq!(code, 5, "{report}");
     assert_eq!(report["ok"], json!(false));
@@ -407,7 +634,9 @@ fn names(payload: &Value, keys: &[&str], value: &str) -> bool {
 
 fn names_number(payload: &Value, number: &str) -> bool {
     payload["number"].as_str() == Some(number)
-        || payload["numbers"].as_array().is_some_and(|list| list.iter().any(|n| n.as_str() == Some(number)))
+        || payload["numbers"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|n| n.as_str() == Some(number)))
 }
 
 #[test]
@@ -418,10 +647,22 @@ fn history_json_has_the_spec_shape() {
     for event in &events {
         assert_eq!(
             keys(event),
-            sorted(&["seq", "event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"]),
+            sorted(&[
+                "seq",
+                "event_id",
+                "at",
+                "actor",
+                "kind",
+                "payload",
+                "prev_hash",
+                "hash"
+            ]),
             "{event}"
         );
-        assert!(event["payload"].is_object(), "payload must be a JSON object: {event}");
+        assert!(
+            event["payload"].is_object(),
+            "payload must be a JSON object: {event}"
+        );
         assert_eq!(event["actor"], json!(ACTOR));
         // The JSON matches the stored row exactly.
         let row = l.event_row(event["seq"].as_i64().unwrap());
@@ -430,7 +671,10 @@ fn history_json_has_the_spec_shape() {
         assert_eq!(str_field(event, "kind"), row.kind);
         assert_eq!(str_field(event, "prev_hash"), row.prev_hash);
         assert_eq!(str_field(event, "hash"), row.hash);
-        assert_eq!(event["payload"], serde_json::from_str::<Value>(&row.payload).unwrap());
+        assert_eq!(
+            event["payload"],
+            serde_json::from_str::<Value>(&row.payload).unwrap()
+        );
     }
     assert_eq!(str_field(&events[0], "prev_hash"), GENESIS);
 }
@@ -440,7 +684,10 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     let l = audit_ledger();
     let all = l.history(&[]);
     let expect = |pred: &dyn Fn(&Value) -> bool| -> Vec<i64> {
-        all.iter().filter(|e| pred(&e["payload"])).map(|e| e["seq"].as_i64().unwrap()).collect()
+        all.iter()
+            .filter(|e| pred(&e["payload"]))
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect()
     };
 
     // --instance: every event naming the instance (incl. a move to it).
@@ -449,7 +696,10 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     assert_eq!(got, vec![2, 6, 16, 17]);
     let got = seqs(&l.history(&["--instance", "i-hz1"]));
     assert_eq!(got, expect(&|p| names(p, &INSTANCE_KEYS, "i-hz1")));
-    assert!(got.contains(&1) && got.contains(&5) && got.contains(&18) && got.contains(&21), "{got:?}");
+    assert!(
+        got.contains(&1) && got.contains(&5) && got.contains(&18) && got.contains(&21),
+        "{got:?}"
+    );
 
     // --number: allocation (in its list), grant, bind, review, move, IP update.
     let got = seqs(&l.history(&["--number", "SN-0001"]));
@@ -467,14 +717,20 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     for seq in [1, 2, 5, 6, 8, 11, 13, 14, 18, 21] {
         assert!(got.contains(&seq), "--account acme misses {seq}: {got:?}");
     }
-    assert!(!got.contains(&3) && !got.contains(&4) && !got.contains(&7), "{got:?}");
+    assert!(
+        !got.contains(&3) && !got.contains(&4) && !got.contains(&7),
+        "{got:?}"
+    );
     let got = seqs(&l.history(&["--account", "gamma"]));
     assert_eq!(got, expect(&|p| names(p, &ACCOUNT_KEYS, "gamma")));
     assert!(got.contains(&4) && got.contains(&22), "{got:?}");
 
     // --service
     let got = seqs(&l.history(&["--service", "shop.beta.example"]));
-    assert_eq!(got, expect(&|p| p["service"].as_str() == Some("shop.beta.example")));
+    assert_eq!(
+        got,
+        expect(&|p| p["service"].as_str() == Some("shop.beta.example"))
+    );
     assert_eq!(got, vec![9, 12, 15, 16, 17]);
 
     // --kind
@@ -493,41 +749,126 @@ fn history_account_of_the_owner_includes_every_grant_it_made() {
     // owner's act, including a re-grant from one grantee to another.
     let l = Ledger::new();
     let t = "2026-02-01T00:00:00Z";
-    l.ok(t, &["instance", "add", "i-1", "--type", "ecs", "--account", "acme", "--region", "cn-hangzhou",
-        "--billing", "subscription", "--months", "12", "--expires", "2027-01-01T00:00:00Z", "--public-ip", "1.1.1.1"]);
+    l.ok(
+        t,
+        &[
+            "instance",
+            "add",
+            "i-1",
+            "--type",
+            "ecs",
+            "--account",
+            "acme",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-01-01T00:00:00Z",
+            "--public-ip",
+            "1.1.1.1",
+        ],
+    );
     l.ok(t, &["allocate", "i-1", "--number", "G-0001"]);
     l.ok(t, &["grant", "G-0001", "--to", "bob"]);
     l.ok(t, &["grant", "G-0001", "--to", "carol"]);
     l.ok(t, &["grant", "G-0001", "--to", "acme"]);
     assert_eq!(seqs(&l.history(&["--account", "bob"])), vec![3, 4]);
     assert_eq!(seqs(&l.history(&["--account", "carol"])), vec![4, 5]);
-    assert_eq!(seqs(&l.history(&["--kind", "granted", "--account", "acme"])), vec![3, 4, 5]);
+    assert_eq!(
+        seqs(&l.history(&["--kind", "granted", "--account", "acme"])),
+        vec![3, 4, 5]
+    );
 }
 
 #[test]
 fn history_filters_by_time_and_combined() {
     let l = audit_ledger();
     // --since and --until are inclusive, like --as-of.
-    assert_eq!(seqs(&l.history(&["--since", T04, "--until", T06])), (8..=15).collect::<Vec<_>>());
-    assert_eq!(seqs(&l.history(&["--since", "2026-03-01T00:00:00Z", "--until", "2026-03-20T23:59:59Z"])), (8..=15).collect::<Vec<_>>());
-    assert_eq!(seqs(&l.history(&["--until", T02])), (1..=6).collect::<Vec<_>>());
+    assert_eq!(
+        seqs(&l.history(&["--since", T04, "--until", T06])),
+        (8..=15).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&l.history(&[
+            "--since",
+            "2026-03-01T00:00:00Z",
+            "--until",
+            "2026-03-20T23:59:59Z"
+        ])),
+        (8..=15).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&l.history(&["--until", T02])),
+        (1..=6).collect::<Vec<_>>()
+    );
     assert_eq!(seqs(&l.history(&["--since", T12])), vec![22]);
     assert_eq!(seqs(&l.history(&["--since", LATER])), Vec::<i64>::new());
-    assert_eq!(seqs(&l.history(&["--until", "2026-01-01T00:00:00Z"])), Vec::<i64>::new());
+    assert_eq!(
+        seqs(&l.history(&["--until", "2026-01-01T00:00:00Z"])),
+        Vec::<i64>::new()
+    );
 
     // Combined filters are an AND.
-    assert_eq!(seqs(&l.history(&["--account", "acme", "--kind", "allocated"])), vec![5, 6]);
-    assert_eq!(seqs(&l.history(&["--instance", "i-hz1", "--kind", "submitted", "--since", T05])), vec![12, 13]);
     assert_eq!(
-        seqs(&l.history(&["--number", "SN-0001", "--service", "shop.beta.example", "--until", "2026-03-31T00:00:00Z"])),
+        seqs(&l.history(&["--account", "acme", "--kind", "allocated"])),
+        vec![5, 6]
+    );
+    assert_eq!(
+        seqs(&l.history(&["--instance", "i-hz1", "--kind", "submitted", "--since", T05])),
+        vec![12, 13]
+    );
+    assert_eq!(
+        seqs(&l.history(&[
+            "--number",
+            "SN-0001",
+            "--service",
+            "shop.beta.example",
+            "--until",
+            "2026-03-31T00:00:00Z"
+        ])),
         vec![9, 12, 15]
     );
-    assert_eq!(seqs(&l.history(&["--account", "beta", "--instance", "mall-1"])), vec![3, 10]);
-    assert_eq!(seqs(&l.history(&["--account", "beta", "--instance", "i-hz1", "--since", T05, "--until", T07])), vec![12, 15]);
-    assert_eq!(seqs(&l.history(&["--kind", "bound", "--account", "gamma"])), Vec::<i64>::new());
     assert_eq!(
-        seqs(&l.history(&["--instance", "i-hz1", "--number", "SN-0002", "--account", "acme", "--service", "blog.acme.example",
-            "--kind", "rejected", "--since", T01, "--until", LATER])),
+        seqs(&l.history(&["--account", "beta", "--instance", "mall-1"])),
+        vec![3, 10]
+    );
+    assert_eq!(
+        seqs(&l.history(&[
+            "--account",
+            "beta",
+            "--instance",
+            "i-hz1",
+            "--since",
+            T05,
+            "--until",
+            T07
+        ])),
+        vec![12, 15]
+    );
+    assert_eq!(
+        seqs(&l.history(&["--kind", "bound", "--account", "gamma"])),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        seqs(&l.history(&[
+            "--instance",
+            "i-hz1",
+            "--number",
+            "SN-0002",
+            "--account",
+            "acme",
+            "--service",
+            "blog.acme.example",
+            "--kind",
+            "rejected",
+            "--since",
+            T01,
+            "--until",
+            LATER
+        ])),
         vec![14]
     );
 }
@@ -536,15 +877,41 @@ fn history_filters_by_time_and_combined() {
 fn history_csv_and_table_output() {
     let l = audit_ledger();
     // CSV: the header of SPEC §3.3 and one row per event, matching the JSON.
-    let csv = l.ok(LATER, &["--format", "csv", "history", "--account", "beta", "--kind", "bound"]);
+    let csv = l.ok(
+        LATER,
+        &[
+            "--format",
+            "csv",
+            "history",
+            "--account",
+            "beta",
+            "--kind",
+            "bound",
+        ],
+    );
     let rows = csv_rows(&csv);
-    assert_eq!(rows[0], vec!["seq", "event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"]);
+    assert_eq!(
+        rows[0],
+        vec![
+            "seq",
+            "event_id",
+            "at",
+            "actor",
+            "kind",
+            "payload",
+            "prev_hash",
+            "hash"
+        ]
+    );
     assert_eq!(rows.len(), 2, "{csv}");
     assert_eq!(rows[1][0], "9");
     assert_eq!(rows[1][4], "bound");
     let row = l.event_row(9);
     assert_eq!(rows[1][1], row.event_id);
-    assert_eq!(rows[1][5], row.payload, "the CSV payload is the stored text");
+    assert_eq!(
+        rows[1][5], row.payload,
+        "the CSV payload is the stored text"
+    );
     assert_eq!(rows[1][6], row.prev_hash);
     assert_eq!(rows[1][7], row.hash);
 
@@ -555,26 +922,58 @@ fn history_csv_and_table_output() {
     for row in &rows[1..] {
         let seq: i64 = row[0].parse().unwrap();
         assert_eq!(row[6], prev);
-        assert_eq!(row[7], chain_hash(&prev, seq, &row[1], &row[2], &row[3], &row[4], &row[5]));
+        assert_eq!(
+            row[7],
+            chain_hash(&prev, seq, &row[1], &row[2], &row[3], &row[4], &row[5])
+        );
         prev = row[7].clone();
     }
 
     // Empty result: header only in CSV, [] in JSON.
-    let rows = csv_rows(&l.ok(LATER, &["--format", "csv", "history", "--kind", "selected", "--account", "acme"]));
+    let rows = csv_rows(&l.ok(
+        LATER,
+        &[
+            "--format",
+            "csv",
+            "history",
+            "--kind",
+            "selected",
+            "--account",
+            "acme",
+        ],
+    ));
     assert_eq!(rows.len(), 1);
-    assert_eq!(l.history(&["--kind", "selected", "--account", "acme"]), Vec::<Value>::new());
+    assert_eq!(
+        l.history(&["--kind", "selected", "--account", "acme"]),
+        Vec::<Value>::new()
+    );
 
     // Table: the selected events and nothing else.
     let table = l.ok(LATER, &["history", "--service", "shop.beta.example"]);
-    for kind in ["bound", "submitted", "approved", "service_moved", "service_ip_updated"] {
+    for kind in [
+        "bound",
+        "submitted",
+        "approved",
+        "service_moved",
+        "service_ip_updated",
+    ] {
         assert!(table.contains(kind), "table lacks {kind}:\n{table}");
     }
-    for kind in ["instance_added", "allocated", "granted", "rejected", "policy_set"] {
+    for kind in [
+        "instance_added",
+        "allocated",
+        "granted",
+        "rejected",
+        "policy_set",
+    ] {
         assert!(!table.contains(kind), "table shows {kind}:\n{table}");
     }
     assert!(table.contains("shop.beta.example"));
     let table = l.ok(LATER, &["history", "--kind", "policy_set"]);
-    assert!(table.contains("policy_set") && !table.contains("instance_added"), "{table}");
+    assert!(
+        table.contains("policy_set") && !table.contains("instance_added"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -608,9 +1007,24 @@ fn quota(v: &Value) -> (i64, i64, i64) {
 fn time_travel_instance_show_and_list() {
     let l = audit_ledger();
     // Before anything: the instance did not exist.
-    let (code, error, _) = l.refuse(LATER, &["instance", "show", "i-hz1", "--as-of", "2026-01-01T00:00:00Z"]);
+    let (code, error, _) = l.refuse(
+        LATER,
+        &[
+            "instance",
+            "show",
+            "i-hz1",
+            "--as-of",
+            "2026-01-01T00:00:00Z",
+        ],
+    );
     assert_eq!((code, error.as_str()), (3, "not_found"));
-    assert_eq!(l.json(LATER, &["instance", "list", "--as-of", "2026-01-01T00:00:00Z"]), json!([]));
+    assert_eq!(
+        l.json(
+            LATER,
+            &["instance", "list", "--as-of", "2026-01-01T00:00:00Z"]
+        ),
+        json!([])
+    );
 
     // After the instances were added, before allocation.
     let v = instance_at(&l, "i-hz1", "2026-01-20T00:00:00Z");
@@ -619,22 +1033,49 @@ fn time_travel_instance_show_and_list() {
     assert_eq!(v["subscription_months"], json!(12));
     assert_eq!(v["expires_at"], json!("2026-12-31T16:00:00Z"));
     assert_eq!(v["state"], json!("active"));
-    let list = l.json(LATER, &["instance", "list", "--as-of", "2026-01-20T00:00:00Z"]);
+    let list = l.json(
+        LATER,
+        &["instance", "list", "--as-of", "2026-01-20T00:00:00Z"],
+    );
     assert_eq!(list.as_array().unwrap().len(), 4);
-    assert!(list.as_array().unwrap().iter().all(|i| i["quota"]["consumed"] == json!(0)), "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["quota"]["consumed"] == json!(0)),
+        "{list}"
+    );
 
     // Exactly at the allocation: included (at <= T).
     let v = instance_at(&l, "i-hz1", T02);
     assert_eq!(quota(&v), (5, 3, 2));
-    let numbers: Vec<&str> = v["numbers"].as_array().unwrap().iter().map(|n| str_field(n, "number")).collect();
+    let numbers: Vec<&str> = v["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| str_field(n, "number"))
+        .collect();
     assert_eq!(numbers, vec!["SN-0001", "SN-0002", "SN-0003"]);
-    assert!(v["numbers"].as_array().unwrap().iter().all(|n| n["status"] == json!("unbound") && n["holder"] == json!("acme")));
+    assert!(v["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["status"] == json!("unbound") && n["holder"] == json!("acme")));
     // One second before it: not yet.
-    assert_eq!(quota(&instance_at(&l, "i-hz1", "2026-02-01T09:59:59Z")), (5, 0, 5));
+    assert_eq!(
+        quota(&instance_at(&l, "i-hz1", "2026-02-01T09:59:59Z")),
+        (5, 0, 5)
+    );
 
     // The policy in force: max 5 before the policy change, 6 after.
-    assert_eq!(quota(&instance_at(&l, "i-hz1", "2026-02-10T00:00:00Z")), (5, 3, 2));
-    assert_eq!(quota(&instance_at(&l, "i-hz1", "2026-02-20T00:00:00Z")), (6, 3, 3));
+    assert_eq!(
+        quota(&instance_at(&l, "i-hz1", "2026-02-10T00:00:00Z")),
+        (5, 3, 2)
+    );
+    assert_eq!(
+        quota(&instance_at(&l, "i-hz1", "2026-02-20T00:00:00Z")),
+        (6, 3, 3)
+    );
 
     // Number states inside instance show.
     let v = instance_at(&l, "i-hz1", "2026-03-15T00:00:00Z");
@@ -646,23 +1087,71 @@ fn time_travel_instance_show_and_list() {
 
     // Renewal: before and after.
     let v = instance_at(&l, "i-hz1", "2026-04-08T00:00:00Z");
-    assert_eq!((v["subscription_months"].clone(), v["expires_at"].clone()), (json!(12), json!("2026-12-31T16:00:00Z")));
+    assert_eq!(
+        (v["subscription_months"].clone(), v["expires_at"].clone()),
+        (json!(12), json!("2026-12-31T16:00:00Z"))
+    );
     let v = instance_at(&l, "i-hz1", "2026-04-12T00:00:00Z");
-    assert_eq!((v["subscription_months"].clone(), v["expires_at"].clone()), (json!(24), json!("2027-12-31T16:00:00Z")));
+    assert_eq!(
+        (v["subscription_months"].clone(), v["expires_at"].clone()),
+        (json!(24), json!("2027-12-31T16:00:00Z"))
+    );
 
     // Release: before and after.
-    assert_eq!(instance_at(&l, "iot-1", "2026-05-05T00:00:00Z")["state"], json!("active"));
-    assert_eq!(instance_at(&l, "iot-1", "2026-05-15T00:00:00Z")["state"], json!("released"));
-    assert_eq!(quota(&instance_at(&l, "iot-1", "2026-04-01T00:00:00Z")), (1, 0, 1));
-    assert_eq!(quota(&instance_at(&l, "iot-1", "2026-05-15T00:00:00Z")), (1, 1, 0));
+    assert_eq!(
+        instance_at(&l, "iot-1", "2026-05-05T00:00:00Z")["state"],
+        json!("active")
+    );
+    assert_eq!(
+        instance_at(&l, "iot-1", "2026-05-15T00:00:00Z")["state"],
+        json!("released")
+    );
+    assert_eq!(
+        quota(&instance_at(&l, "iot-1", "2026-04-01T00:00:00Z")),
+        (1, 0, 1)
+    );
+    assert_eq!(
+        quota(&instance_at(&l, "iot-1", "2026-05-15T00:00:00Z")),
+        (1, 1, 0)
+    );
 
     // list --account / --type in the past.
-    let list = l.json(LATER, &["instance", "list", "--account", "acme", "--as-of", "2026-02-10T00:00:00Z"]);
-    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|i| str_field(i, "instance_id")).collect();
+    let list = l.json(
+        LATER,
+        &[
+            "instance",
+            "list",
+            "--account",
+            "acme",
+            "--as-of",
+            "2026-02-10T00:00:00Z",
+        ],
+    );
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| str_field(i, "instance_id"))
+        .collect();
     assert_eq!(sorted(&ids), sorted(&["i-hz1", "i-sh2"]));
-    let sh2 = list.as_array().unwrap().iter().find(|i| i["instance_id"] == json!("i-sh2")).unwrap();
+    let sh2 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["instance_id"] == json!("i-sh2"))
+        .unwrap();
     assert_eq!(quota(sh2), (5, 2, 3));
-    let list = l.json(LATER, &["instance", "list", "--type", "iot_studio", "--as-of", "2026-05-05T00:00:00Z"]);
+    let list = l.json(
+        LATER,
+        &[
+            "instance",
+            "list",
+            "--type",
+            "iot_studio",
+            "--as-of",
+            "2026-05-05T00:00:00Z",
+        ],
+    );
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["state"], json!("active"));
 
@@ -675,9 +1164,24 @@ fn time_travel_instance_show_and_list() {
 #[test]
 fn time_travel_number_show_and_list() {
     let l = audit_ledger();
-    let (code, error, _) = l.refuse(LATER, &["number", "show", "SN-0001", "--as-of", "2026-01-20T00:00:00Z"]);
+    let (code, error, _) = l.refuse(
+        LATER,
+        &[
+            "number",
+            "show",
+            "SN-0001",
+            "--as-of",
+            "2026-01-20T00:00:00Z",
+        ],
+    );
     assert_eq!((code, error.as_str()), (3, "not_found"));
-    assert_eq!(l.json(LATER, &["number", "list", "--as-of", "2026-01-20T00:00:00Z"]), json!([]));
+    assert_eq!(
+        l.json(
+            LATER,
+            &["number", "list", "--as-of", "2026-01-20T00:00:00Z"]
+        ),
+        json!([])
+    );
 
     let at = |as_of: &str| l.json(LATER, &["number", "show", "SN-0001", "--as-of", as_of]);
     let v = at("2026-02-10T00:00:00Z");
@@ -687,16 +1191,30 @@ fn time_travel_number_show_and_list() {
                "service": null, "icp_number": null, "origin": "issued"})
     );
     let v = at("2026-03-05T00:00:00Z");
-    assert_eq!((v["holder"].clone(), v["status"].clone(), v["service"].clone()), (json!("beta"), json!("bound"), json!("shop.beta.example")));
+    assert_eq!(
+        (
+            v["holder"].clone(),
+            v["status"].clone(),
+            v["service"].clone()
+        ),
+        (json!("beta"), json!("bound"), json!("shop.beta.example"))
+    );
     assert_eq!(at("2026-03-15T00:00:00Z")["status"], json!("filing"));
     let v = at("2026-03-25T00:00:00Z");
-    assert_eq!((v["status"].clone(), v["icp_number"].clone()), (json!("filed"), json!("浙ICP备12345678号-1")));
+    assert_eq!(
+        (v["status"].clone(), v["icp_number"].clone()),
+        (json!("filed"), json!("浙ICP备12345678号-1"))
+    );
 
-    let sn2 = |as_of: &str| l.json(LATER, &["number", "show", "SN-0002", "--as-of", as_of])["status"].clone();
+    let sn2 = |as_of: &str| {
+        l.json(LATER, &["number", "show", "SN-0002", "--as-of", as_of])["status"].clone()
+    };
     assert_eq!(sn2("2026-03-15T00:00:00Z"), json!("filing"));
     assert_eq!(sn2("2026-03-25T00:00:00Z"), json!("bound"));
     assert_eq!(sn2("2026-05-05T00:00:00Z"), json!("deregistered"));
-    let iot = |as_of: &str| l.json(LATER, &["number", "show", "IOT-0001", "--as-of", as_of])["status"].clone();
+    let iot = |as_of: &str| {
+        l.json(LATER, &["number", "show", "IOT-0001", "--as-of", as_of])["status"].clone()
+    };
     assert_eq!(iot(T10), json!("invalid"));
 
     // Lists with filters in the past.
@@ -704,15 +1222,44 @@ fn time_travel_number_show_and_list() {
         let mut all = vec!["number", "list"];
         all.extend_from_slice(args);
         let list = l.json(LATER, &all);
-        list.as_array().unwrap().iter().map(|n| str_field(n, "number").to_string()).collect()
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| str_field(n, "number").to_string())
+            .collect()
     };
-    assert_eq!(statuses(&["--status", "filing", "--as-of", "2026-03-15T00:00:00Z"]), vec!["SN-0001", "SN-0002"]);
+    assert_eq!(
+        statuses(&["--status", "filing", "--as-of", "2026-03-15T00:00:00Z"]),
+        vec!["SN-0001", "SN-0002"]
+    );
     assert_eq!(statuses(&["--status", "filing"]), Vec::<String>::new());
-    assert_eq!(statuses(&["--instance", "mall-1", "--as-of", "2026-02-20T00:00:00Z"]), Vec::<String>::new());
-    assert_eq!(statuses(&["--instance", "mall-1", "--as-of", "2026-03-05T00:00:00Z"]).len(), 1);
-    assert_eq!(statuses(&["--account", "beta", "--as-of", "2026-02-20T00:00:00Z"]), Vec::<String>::new());
-    assert!(statuses(&["--account", "beta", "--as-of", "2026-03-05T00:00:00Z"]).contains(&"SN-0001".to_string()));
-    let direct = l.json(LATER, &["number", "list", "--instance", "mall-1", "--as-of", "2026-03-05T00:00:00Z"]);
+    assert_eq!(
+        statuses(&["--instance", "mall-1", "--as-of", "2026-02-20T00:00:00Z"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        statuses(&["--instance", "mall-1", "--as-of", "2026-03-05T00:00:00Z"]).len(),
+        1
+    );
+    assert_eq!(
+        statuses(&["--account", "beta", "--as-of", "2026-02-20T00:00:00Z"]),
+        Vec::<String>::new()
+    );
+    assert!(
+        statuses(&["--account", "beta", "--as-of", "2026-03-05T00:00:00Z"])
+            .contains(&"SN-0001".to_string())
+    );
+    let direct = l.json(
+        LATER,
+        &[
+            "number",
+            "list",
+            "--instance",
+            "mall-1",
+            "--as-of",
+            "2026-03-05T00:00:00Z",
+        ],
+    );
     assert_eq!(direct[0]["origin"], json!("direct"));
     assert_eq!(direct[0]["status"], json!("bound"));
     assert_eq!(direct[0]["service"], json!("mall.beta.example"));
@@ -729,15 +1276,42 @@ fn time_travel_report_quota_and_policy_show() {
             .cloned()
             .unwrap_or_else(|| panic!("no {scope} {key} row in {rows}"))
     };
-    let rows = l.json(LATER, &["report", "quota", "--as-of", "2026-02-10T00:00:00Z"]);
-    assert_eq!(row(&rows, "account", "acme"), json!({"scope": "account", "key": "acme", "instances": 2, "max": 10, "consumed": 5, "remaining": 5}));
-    assert_eq!(row(&rows, "service_type", "ecs"), json!({"scope": "service_type", "key": "ecs", "instances": 2, "max": 10, "consumed": 5, "remaining": 5}));
-    let rows = l.json(LATER, &["report", "quota", "--as-of", "2026-02-20T00:00:00Z"]);
-    assert_eq!(row(&rows, "account", "acme"), json!({"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7}));
+    let rows = l.json(
+        LATER,
+        &["report", "quota", "--as-of", "2026-02-10T00:00:00Z"],
+    );
+    assert_eq!(
+        row(&rows, "account", "acme"),
+        json!({"scope": "account", "key": "acme", "instances": 2, "max": 10, "consumed": 5, "remaining": 5})
+    );
+    assert_eq!(
+        row(&rows, "service_type", "ecs"),
+        json!({"scope": "service_type", "key": "ecs", "instances": 2, "max": 10, "consumed": 5, "remaining": 5})
+    );
+    let rows = l.json(
+        LATER,
+        &["report", "quota", "--as-of", "2026-02-20T00:00:00Z"],
+    );
+    assert_eq!(
+        row(&rows, "account", "acme"),
+        json!({"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7})
+    );
     assert_eq!(row(&rows, "account", "beta")["consumed"], json!(0));
-    let rows = l.json(LATER, &["report", "quota", "--as-of", "2026-01-20T00:00:00Z"]);
-    assert_eq!(row(&rows, "account", "gamma"), json!({"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 0, "remaining": 1}));
-    assert_eq!(l.json(LATER, &["report", "quota", "--as-of", "2026-01-01T00:00:00Z"]), json!([]));
+    let rows = l.json(
+        LATER,
+        &["report", "quota", "--as-of", "2026-01-20T00:00:00Z"],
+    );
+    assert_eq!(
+        row(&rows, "account", "gamma"),
+        json!({"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 0, "remaining": 1})
+    );
+    assert_eq!(
+        l.json(
+            LATER,
+            &["report", "quota", "--as-of", "2026-01-01T00:00:00Z"]
+        ),
+        json!([])
+    );
 
     let ecs = |as_of: Option<&str>| -> Value {
         let mut args = vec!["policy", "show"];
@@ -745,15 +1319,28 @@ fn time_travel_report_quota_and_policy_show() {
             args.extend(["--as-of", t]);
         }
         let rows = l.json(LATER, &args);
-        rows.as_array().unwrap().iter().find(|p| p["service_type"] == json!("ecs")).cloned().expect("ecs policy")
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["service_type"] == json!("ecs"))
+            .cloned()
+            .expect("ecs policy")
     };
     assert_eq!(ecs(Some("2026-01-20T00:00:00Z"))["max_numbers"], json!(5));
     assert_eq!(ecs(Some("2026-02-15T09:59:59Z"))["max_numbers"], json!(5));
     assert_eq!(ecs(Some(T03))["max_numbers"], json!(6));
     assert_eq!(ecs(None)["max_numbers"], json!(6));
     // The other types are the seeded defaults throughout.
-    let rows = l.json(LATER, &["policy", "show", "--as-of", "2026-01-20T00:00:00Z"]);
-    let iot = rows.as_array().unwrap().iter().find(|p| p["service_type"] == json!("iot_studio")).unwrap();
+    let rows = l.json(
+        LATER,
+        &["policy", "show", "--as-of", "2026-01-20T00:00:00Z"],
+    );
+    let iot = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["service_type"] == json!("iot_studio"))
+        .unwrap();
     assert_eq!(iot["max_numbers"], json!(1));
     assert_eq!(iot["min_subscription_months"], json!(6));
 }
@@ -765,14 +1352,27 @@ fn time_travel_exports() {
     let lines: Vec<&str> = full.lines().collect();
     assert_eq!(lines.len() as i64, EVENTS + 1);
     // export history --as-of T is exactly the prefix of events with at <= T.
-    for (as_of, count) in [("2026-01-01T00:00:00Z", 0), (T01, 4), ("2026-02-10T00:00:00Z", 6), (T04, 11), ("2026-04-03T00:00:00Z", 16), (LATER, 22)] {
+    for (as_of, count) in [
+        ("2026-01-01T00:00:00Z", 0),
+        (T01, 4),
+        ("2026-02-10T00:00:00Z", 6),
+        (T04, 11),
+        ("2026-04-03T00:00:00Z", 16),
+        (LATER, 22),
+    ] {
         let past = l.ok(LATER, &["export", "history", "--as-of", as_of]);
-        let expected: String = lines[..=count].iter().map(|line| format!("{line}\n")).collect();
+        let expected: String = lines[..=count]
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect();
         assert_eq!(past, expected, "export history --as-of {as_of}");
     }
 
     // export instances in the past.
-    let rows = csv_rows(&l.ok(LATER, &["export", "instances", "--as-of", "2026-01-20T00:00:00Z"]));
+    let rows = csv_rows(&l.ok(
+        LATER,
+        &["export", "instances", "--as-of", "2026-01-20T00:00:00Z"],
+    ));
     assert_eq!(rows[0][0], "instance_id");
     assert_eq!(rows.len(), 5);
     let col = |rows: &Vec<Vec<String>>, name: &str| rows[0].iter().position(|c| c == name).unwrap();
@@ -782,16 +1382,44 @@ fn time_travel_exports() {
     let rows = csv_rows(&l.ok(LATER, &["export", "instances"]));
     let hz1 = rows.iter().find(|r| r[0] == "i-hz1").unwrap();
     assert_eq!(hz1[col(&rows, "subscription_months")], "24");
-    assert!(csv_rows(&l.ok(LATER, &["export", "instances", "--as-of", "2026-01-01T00:00:00Z"])).len() == 1);
+    assert!(
+        csv_rows(&l.ok(
+            LATER,
+            &["export", "instances", "--as-of", "2026-01-01T00:00:00Z"]
+        ))
+        .len()
+            == 1
+    );
 
     // export numbers in the past.
-    let rows = csv_rows(&l.ok(LATER, &["export", "numbers", "--as-of", "2026-01-20T00:00:00Z"]));
+    let rows = csv_rows(&l.ok(
+        LATER,
+        &["export", "numbers", "--as-of", "2026-01-20T00:00:00Z"],
+    ));
     assert_eq!(rows.len(), 1, "no numbers yet");
-    assert_eq!(rows[0], vec!["number", "instance_id", "owner", "holder", "status", "service", "icp_number", "origin"]);
-    let rows = csv_rows(&l.ok(LATER, &["export", "numbers", "--as-of", "2026-03-15T00:00:00Z"]));
+    assert_eq!(
+        rows[0],
+        vec![
+            "number",
+            "instance_id",
+            "owner",
+            "holder",
+            "status",
+            "service",
+            "icp_number",
+            "origin"
+        ]
+    );
+    let rows = csv_rows(&l.ok(
+        LATER,
+        &["export", "numbers", "--as-of", "2026-03-15T00:00:00Z"],
+    ));
     assert_eq!(rows.len(), 1 + 3 + 2 + 1);
     let sn1 = rows.iter().find(|r| r[0] == "SN-0001").unwrap();
-    assert_eq!(sn1[2..7], ["acme", "beta", "filing", "shop.beta.example", ""]);
+    assert_eq!(
+        sn1[2..7],
+        ["acme", "beta", "filing", "shop.beta.example", ""]
+    );
     let rows = csv_rows(&l.ok(LATER, &["export", "numbers"]));
     assert_eq!(rows.len(), 1 + 3 + 2 + 1 + 1);
     let sn1 = rows.iter().find(|r| r[0] == "SN-0001").unwrap();
@@ -799,14 +1427,30 @@ fn time_travel_exports() {
 
     // -o FILE writes the same bytes.
     let file = l.path("past.csv");
-    l.ok(LATER, &["export", "history", "--as-of", T04, "-o", file.to_str().unwrap()]);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), l.ok(LATER, &["export", "history", "--as-of", T04]));
+    l.ok(
+        LATER,
+        &[
+            "export",
+            "history",
+            "--as-of",
+            T04,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        l.ok(LATER, &["export", "history", "--as-of", T04])
+    );
 }
 
 #[test]
 fn time_travel_rejects_a_bad_time() {
     let l = audit_ledger();
-    let (code, error, _) = l.refuse(LATER, &["instance", "show", "i-hz1", "--as-of", "last tuesday"]);
+    let (code, error, _) = l.refuse(
+        LATER,
+        &["instance", "show", "i-hz1", "--as-of", "last tuesday"],
+    );
     assert_eq!((code, error.as_str()), (2, "usage"));
 }
 
@@ -840,14 +1484,20 @@ fn report_quota_sums_per_account_and_type() {
             {"scope": "service_type", "key": "linkedmall", "instances": 1, "max": 2, "consumed": 1, "remaining": 1},
         ])
     );
-    assert_eq!(l.json(LATER, &["report", "quota", "--account", "nobody"]), json!([]));
+    assert_eq!(
+        l.json(LATER, &["report", "quota", "--account", "nobody"]),
+        json!([])
+    );
     // Table and CSV.
     let table = l.ok(LATER, &["report", "quota"]);
     for word in ["acme", "beta", "gamma", "ecs", "linkedmall", "iot_studio"] {
         assert!(table.contains(word), "{table}");
     }
     let csv = csv_rows(&l.ok(LATER, &["--format", "csv", "report", "quota"]));
-    assert_eq!(csv[0], vec!["scope", "key", "instances", "max", "consumed", "remaining"]);
+    assert_eq!(
+        csv[0],
+        vec!["scope", "key", "instances", "max", "consumed", "remaining"]
+    );
     assert_eq!(csv.len(), 7);
 }
 
@@ -855,17 +1505,66 @@ fn report_quota_sums_per_account_and_type() {
 fn report_quota_remaining_never_goes_negative_and_consumed_never_decreases() {
     let l = Ledger::new();
     let t = "2026-02-01T00:00:00Z";
-    l.ok(t, &["instance", "add", "i-1", "--type", "ecs", "--account", "acme", "--region", "cn-hangzhou",
-        "--billing", "subscription", "--months", "12", "--expires", "2027-01-01T00:00:00Z", "--public-ip", "1.1.1.1"]);
-    l.ok(t, &["allocate", "i-1", "--number", "Q-0001", "--number", "Q-0002", "--number", "Q-0003"]);
-    l.ok(t, &["bind", "Q-0001", "--service", "a.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "instance",
+            "add",
+            "i-1",
+            "--type",
+            "ecs",
+            "--account",
+            "acme",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-01-01T00:00:00Z",
+            "--public-ip",
+            "1.1.1.1",
+        ],
+    );
+    l.ok(
+        t,
+        &[
+            "allocate", "i-1", "--number", "Q-0001", "--number", "Q-0002", "--number", "Q-0003",
+        ],
+    );
+    l.ok(
+        t,
+        &[
+            "bind",
+            "Q-0001",
+            "--service",
+            "a.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["deregister", "Q-0001"]);
     l.ok(t, &["invalidate", "Q-0002", "--reason", "lost"]);
-    l.ok("2026-02-02T00:00:00Z", &["policy", "set", "ecs", "--max", "2"]);
+    l.ok(
+        "2026-02-02T00:00:00Z",
+        &["policy", "set", "ecs", "--max", "2"],
+    );
     let rows = l.json(LATER, &["report", "quota"]);
-    let acme = rows.as_array().unwrap().iter().find(|r| r["scope"] == json!("account")).unwrap();
-    assert_eq!(acme, &json!({"scope": "account", "key": "acme", "instances": 1, "max": 2, "consumed": 3, "remaining": 0}));
-    let rows = l.json(LATER, &["report", "quota", "--as-of", "2026-02-01T12:00:00Z"]);
+    let acme = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scope"] == json!("account"))
+        .unwrap();
+    assert_eq!(
+        acme,
+        &json!({"scope": "account", "key": "acme", "instances": 1, "max": 2, "consumed": 3, "remaining": 0})
+    );
+    let rows = l.json(
+        LATER,
+        &["report", "quota", "--as-of", "2026-02-01T12:00:00Z"],
+    );
     assert_eq!(rows[0]["max"], json!(5));
     assert_eq!(rows[0]["remaining"], json!(2));
     l.assert_verifies();
@@ -878,8 +1577,28 @@ fn expiring_ledger() -> Ledger {
     let l = Ledger::new();
     let t = "2026-01-10T00:00:00Z";
     let add = |id: &str, account: &str, expires: &str| {
-        l.ok(t, &["instance", "add", id, "--type", "ecs", "--account", account, "--region", "cn-hangzhou",
-            "--billing", "subscription", "--months", "12", "--expires", expires, "--public-ip", "10.0.0.1"]);
+        l.ok(
+            t,
+            &[
+                "instance",
+                "add",
+                id,
+                "--type",
+                "ecs",
+                "--account",
+                account,
+                "--region",
+                "cn-hangzhou",
+                "--billing",
+                "subscription",
+                "--months",
+                "12",
+                "--expires",
+                expires,
+                "--public-ip",
+                "10.0.0.1",
+            ],
+        );
     };
     add("e1-soon", "acme", "2026-06-11T00:00:00Z"); // 10 days after Q, filed service
     add("e2-later", "beta", "2026-09-09T00:00:00Z"); // 100 days after Q, direct (bound) service
@@ -890,25 +1609,85 @@ fn expiring_ledger() -> Ledger {
     add("e7-invalid", "acme", "2026-06-06T00:00:00Z"); // only an invalidated number
     add("e8-safe", "acme", "2027-12-31T00:00:00Z"); // far away, filed service
     l.ok(t, &["allocate", "e1-soon", "--number", "E1-0001"]);
-    l.ok(t, &["bind", "E1-0001", "--service", "one.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E1-0001",
+            "--service",
+            "one.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["submit", "E1-0001"]);
     l.ok(t, &["approve", "E1-0001", "--icp-number", "ICP-1"]);
     l.ok(t, &["select", "e2-later", "--service", "two.example"]);
     l.ok(t, &["allocate", "e3-expired", "--number", "E3-0001"]);
-    l.ok(t, &["bind", "E3-0001", "--service", "three.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E3-0001",
+            "--service",
+            "three.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["submit", "E3-0001"]);
     l.ok(t, &["allocate", "e4-released", "--number", "E4-0001"]);
-    l.ok(t, &["bind", "E4-0001", "--service", "four.example", "--account", "beta"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E4-0001",
+            "--service",
+            "four.example",
+            "--account",
+            "beta",
+        ],
+    );
     l.ok(t, &["instance", "release", "e4-released"]);
     l.ok(t, &["allocate", "e5-unbound", "--count", "2"]);
     l.ok(t, &["allocate", "e6-dereg", "--number", "E6-0001"]);
-    l.ok(t, &["bind", "E6-0001", "--service", "six.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E6-0001",
+            "--service",
+            "six.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["deregister", "E6-0001"]);
     l.ok(t, &["allocate", "e7-invalid", "--number", "E7-0001"]);
-    l.ok(t, &["bind", "E7-0001", "--service", "seven.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E7-0001",
+            "--service",
+            "seven.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["invalidate", "E7-0001", "--reason", "revoked"]);
     l.ok(t, &["allocate", "e8-safe", "--number", "E8-0001"]);
-    l.ok(t, &["bind", "E8-0001", "--service", "eight.example", "--account", "acme"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "E8-0001",
+            "--service",
+            "eight.example",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(t, &["submit", "E8-0001"]);
     l.ok(t, &["approve", "E8-0001", "--icp-number", "ICP-8"]);
     l
@@ -920,7 +1699,12 @@ fn expiring_ids(l: &Ledger, now: &str, within: Option<&str>) -> Vec<String> {
         args.extend(["--within", days]);
     }
     let rows = l.json(now, &args);
-    let mut ids: Vec<String> = rows.as_array().unwrap().iter().map(|r| str_field(r, "instance_id").to_string()).collect();
+    let mut ids: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| str_field(r, "instance_id").to_string())
+        .collect();
     ids.sort();
     ids
 }
@@ -928,18 +1712,47 @@ fn expiring_ids(l: &Ledger, now: &str, within: Option<&str>) -> Vec<String> {
 #[test]
 fn report_expiring_lists_instances_whose_services_are_at_risk() {
     let l = expiring_ledger();
-    assert_eq!(expiring_ids(&l, Q, Some("30")), sorted(&["e1-soon", "e3-expired", "e4-released"]));
-    assert_eq!(expiring_ids(&l, Q, None), sorted(&["e1-soon", "e3-expired", "e4-released"]), "default is 30 days");
-    assert_eq!(expiring_ids(&l, Q, Some("200")), sorted(&["e1-soon", "e2-later", "e3-expired", "e4-released"]));
-    assert_eq!(expiring_ids(&l, Q, Some("0")), sorted(&["e3-expired", "e4-released"]));
-    assert_eq!(expiring_ids(&l, Q, Some("5")), sorted(&["e3-expired", "e4-released"]));
-    assert_eq!(expiring_ids(&l, Q, Some("10")), sorted(&["e1-soon", "e3-expired", "e4-released"]));
+    assert_eq!(
+        expiring_ids(&l, Q, Some("30")),
+        sorted(&["e1-soon", "e3-expired", "e4-released"])
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, None),
+        sorted(&["e1-soon", "e3-expired", "e4-released"]),
+        "default is 30 days"
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, Some("200")),
+        sorted(&["e1-soon", "e2-later", "e3-expired", "e4-released"])
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, Some("0")),
+        sorted(&["e3-expired", "e4-released"])
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, Some("5")),
+        sorted(&["e3-expired", "e4-released"])
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, Some("10")),
+        sorted(&["e1-soon", "e3-expired", "e4-released"])
+    );
     // Earlier, nothing had expired and e1 was far off.
-    assert_eq!(expiring_ids(&l, "2026-02-01T00:00:00Z", Some("30")), sorted(&["e4-released"]));
+    assert_eq!(
+        expiring_ids(&l, "2026-02-01T00:00:00Z", Some("30")),
+        sorted(&["e4-released"])
+    );
 
     // Each row names the instance, its expiry, the account and the services at risk.
     let rows = l.json(Q, &["report", "expiring", "--within", "200"]);
-    let find = |id: &str| rows.as_array().unwrap().iter().find(|r| r["instance_id"] == json!(id)).unwrap().clone();
+    let find = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["instance_id"] == json!(id))
+            .unwrap()
+            .clone()
+    };
     let e1 = find("e1-soon");
     assert_eq!(e1["expires_at"], json!("2026-06-11T00:00:00Z"));
     assert_eq!(e1["account"], json!("acme"));
@@ -951,18 +1764,47 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
 
     // Table and CSV.
     let table = l.ok(Q, &["report", "expiring"]);
-    for word in ["e1-soon", "one.example", "e3-expired", "three.example", "e4-released", "four.example", "2026-06-11T00:00:00Z"] {
+    for word in [
+        "e1-soon",
+        "one.example",
+        "e3-expired",
+        "three.example",
+        "e4-released",
+        "four.example",
+        "2026-06-11T00:00:00Z",
+    ] {
         assert!(table.contains(word), "{word} missing:\n{table}");
     }
-    for word in ["e2-later", "e5-unbound", "e6-dereg", "six.example", "e7-invalid", "e8-safe"] {
+    for word in [
+        "e2-later",
+        "e5-unbound",
+        "e6-dereg",
+        "six.example",
+        "e7-invalid",
+        "e8-safe",
+    ] {
         assert!(!table.contains(word), "{word} shown:\n{table}");
     }
     let csv = csv_rows(&l.ok(Q, &["--format", "csv", "report", "expiring"]));
     assert_eq!(csv.len(), 4);
 
     // A renewal takes an instance off the report; --within must be a number of days.
-    l.ok(Q, &["instance", "renew", "e1-soon", "--months", "12", "--expires", "2027-06-11T00:00:00Z"]);
-    assert_eq!(expiring_ids(&l, Q, Some("30")), sorted(&["e3-expired", "e4-released"]));
+    l.ok(
+        Q,
+        &[
+            "instance",
+            "renew",
+            "e1-soon",
+            "--months",
+            "12",
+            "--expires",
+            "2027-06-11T00:00:00Z",
+        ],
+    );
+    assert_eq!(
+        expiring_ids(&l, Q, Some("30")),
+        sorted(&["e3-expired", "e4-released"])
+    );
     let (code, error, _) = l.refuse(Q, &["report", "expiring", "--within", "soon"]);
     assert_eq!((code, error.as_str()), (2, "usage"));
     l.assert_verifies();
@@ -988,17 +1830,85 @@ fn python_verify(csv_path: &std::path::Path) -> Out {
 fn sample_ledger() -> Ledger {
     let l = Ledger::new();
     let csv = repo_file("samples/instances.csv");
-    l.ok_as("ops", "2026-03-01T08:00:00Z", &["import", "instances", csv.to_str().unwrap()]);
-    l.ok_as("=ops", "2026-03-02T08:00:00Z", &["allocate", "i-bp1web01", "--number", "WEB-0001", "--number", "WEB-0002"]);
-    l.ok_as("=ops", "2026-03-02T08:00:00Z", &["allocate", "sas-sh-7f2a", "--count", "3"]);
-    l.ok_as("-night-shift", "2026-03-03T08:00:00Z", &["grant", "WEB-0001", "--to", "blue-media", "--note", "=HYPERLINK(\"x\")"]);
-    l.ok_as("'quoted", "2026-03-03T09:00:00Z", &["bind", "WEB-0001", "--service", "news.blue.example", "--account", "blue-media"]);
+    l.ok_as(
+        "ops",
+        "2026-03-01T08:00:00Z",
+        &["import", "instances", csv.to_str().unwrap()],
+    );
+    l.ok_as(
+        "=ops",
+        "2026-03-02T08:00:00Z",
+        &[
+            "allocate",
+            "i-bp1web01",
+            "--number",
+            "WEB-0001",
+            "--number",
+            "WEB-0002",
+        ],
+    );
+    l.ok_as(
+        "=ops",
+        "2026-03-02T08:00:00Z",
+        &["allocate", "sas-sh-7f2a", "--count", "3"],
+    );
+    l.ok_as(
+        "-night-shift",
+        "2026-03-03T08:00:00Z",
+        &[
+            "grant",
+            "WEB-0001",
+            "--to",
+            "blue-media",
+            "--note",
+            "=HYPERLINK(\"x\")",
+        ],
+    );
+    l.ok_as(
+        "'quoted",
+        "2026-03-03T09:00:00Z",
+        &[
+            "bind",
+            "WEB-0001",
+            "--service",
+            "news.blue.example",
+            "--account",
+            "blue-media",
+        ],
+    );
     l.ok_as("@ops", "2026-03-04T08:00:00Z", &["submit", "WEB-0001"]);
-    l.ok_as("+ops", "2026-03-05T08:00:00Z", &["approve", "WEB-0001", "--icp-number", "浙ICP备20260305号-1"]);
-    l.ok_as("ops", "2026-03-05T09:00:00Z", &["select", "ens-gz-0031", "--service", "edge.green.example"]);
-    l.ok_as("ops", "2026-03-06T08:00:00Z", &["service", "move", "news.blue.example", "--to", "i-bp1web02", "--commercial"]);
-    l.ok_as("ops", "2026-03-07T08:00:00Z", &["service", "ip-updated", "news.blue.example"]);
-    l.ok_as("ops", "2026-03-08T08:00:00Z", &["policy", "set", "linkedmall", "--max", "3"]);
+    l.ok_as(
+        "+ops",
+        "2026-03-05T08:00:00Z",
+        &["approve", "WEB-0001", "--icp-number", "浙ICP备20260305号-1"],
+    );
+    l.ok_as(
+        "ops",
+        "2026-03-05T09:00:00Z",
+        &["select", "ens-gz-0031", "--service", "edge.green.example"],
+    );
+    l.ok_as(
+        "ops",
+        "2026-03-06T08:00:00Z",
+        &[
+            "service",
+            "move",
+            "news.blue.example",
+            "--to",
+            "i-bp1web02",
+            "--commercial",
+        ],
+    );
+    l.ok_as(
+        "ops",
+        "2026-03-07T08:00:00Z",
+        &["service", "ip-updated", "news.blue.example"],
+    );
+    l.ok_as(
+        "ops",
+        "2026-03-08T08:00:00Z",
+        &["policy", "set", "linkedmall", "--max", "3"],
+    );
     l.assert_verifies();
     l
 }
@@ -1009,18 +1919,35 @@ fn outside_check_script_passes_on_the_sample_ledger_and_fails_on_a_tampered_copy
     assert!(script.exists(), "samples/verify_history.py is missing");
     let l = sample_ledger();
     let exported = l.path("history.csv");
-    l.ok(LATER, &["export", "history", "-o", exported.to_str().unwrap()]);
+    l.ok(
+        LATER,
+        &["export", "history", "-o", exported.to_str().unwrap()],
+    );
     let text = std::fs::read_to_string(&exported).unwrap();
-    assert!(text.contains(",'=ops,"), "the export neutralises the formula-like actor: {text}");
-    assert!(text.contains(",''quoted,"), "a leading ' gets one more: {text}");
+    assert!(
+        text.contains(",'=ops,"),
+        "the export neutralises the formula-like actor: {text}"
+    );
+    assert!(
+        text.contains(",''quoted,"),
+        "a leading ' gets one more: {text}"
+    );
 
     let out = python_verify(&exported);
-    assert_eq!(out.code, 0, "the script must pass on a genuine export: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "the script must pass on a genuine export: {}{}",
+        out.stdout, out.stderr
+    );
     assert!(out.stdout.contains("OK"), "{}", out.stdout);
 
     // A payload cell changed (the holder of a grant).
     let lines: Vec<&str> = text.lines().collect();
-    let (index, line) = lines.iter().enumerate().find(|(_, l)| l.contains(",granted,")).unwrap();
+    let (index, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains(",granted,"))
+        .unwrap();
     let seq = line.split(',').next().unwrap().to_string();
     let tampered_line = line.replace("blue-media", "red-media");
     assert_ne!(&tampered_line, line);
@@ -1029,9 +1956,17 @@ fn outside_check_script_passes_on_the_sample_ledger_and_fails_on_a_tampered_copy
     let tampered_path = l.path("tampered.csv");
     std::fs::write(&tampered_path, tampered.join("\n") + "\n").unwrap();
     let out = python_verify(&tampered_path);
-    assert_eq!(out.code, 1, "the script must fail on a tampered copy: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 1,
+        "the script must fail on a tampered copy: {}{}",
+        out.stdout, out.stderr
+    );
     assert!(!out.stdout.contains("OK"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("seq {seq}")), "must name the first bad seq {seq}: {}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("seq {seq}")),
+        "must name the first bad seq {seq}: {}",
+        out.stdout
+    );
 
     // A row deleted: the next one no longer links.
     let mut deleted: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
@@ -1044,7 +1979,11 @@ fn outside_check_script_passes_on_the_sample_ledger_and_fails_on_a_tampered_copy
 
     // An actor cell changed (a neutralised one).
     let mut actor: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
-    let (index, line) = lines.iter().enumerate().find(|(_, l)| l.contains(",'=ops,")).unwrap();
+    let (index, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains(",'=ops,"))
+        .unwrap();
     let seq = line.split(',').next().unwrap().to_string();
     actor[index] = line.replacen(",'=ops,", ",'=opz,", 1);
     let actor_path = l.path("actor.csv");

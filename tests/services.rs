@@ -12,11 +12,40 @@ const SETUP2: &str = "2026-02-10T00:00:00Z";
 const MOVE: &str = "2026-04-01T00:00:00Z";
 const LATER: &str = "2026-04-20T00:00:00Z";
 
-const SERVICE_KEYS: [&str; 8] = ["service", "number", "instance_id", "host", "status", "icp_number", "commercial", "ip_update_required"];
+const SERVICE_KEYS: [&str; 8] = [
+    "service",
+    "number",
+    "instance_id",
+    "host",
+    "status",
+    "icp_number",
+    "commercial",
+    "ip_update_required",
+];
 
 fn add(l: &Ledger, id: &str, region: &str, expires: &str) {
-    l.ok(SETUP, &["instance", "add", id, "--type", "ecs", "--account", "acme", "--region", region,
-        "--billing", "subscription", "--months", "12", "--expires", expires, "--public-ip", "47.96.0.1"]);
+    l.ok(
+        SETUP,
+        &[
+            "instance",
+            "add",
+            id,
+            "--type",
+            "ecs",
+            "--account",
+            "acme",
+            "--region",
+            region,
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            expires,
+            "--public-ip",
+            "47.96.0.1",
+        ],
+    );
 }
 
 /// Numbers of i-src: a filed service (shop), a bound one, one under review,
@@ -30,21 +59,78 @@ fn services_ledger() -> Ledger {
     add(&l, "i-us", "us-west-1", "2027-12-31T00:00:00Z");
     add(&l, "i-old", "cn-hangzhou", "2026-03-01T00:00:00Z");
     add(&l, "i-rel", "cn-shanghai", "2027-12-31T00:00:00Z");
-    l.ok(SETUP, &["allocate", "i-src", "--number", "N-FILED", "--number", "N-BOUND", "--number", "N-FILING",
-        "--number", "N-GONE", "--number", "N-SPARE"]);
-    l.ok(SETUP, &["bind", "N-FILED", "--service", "shop.example.com", "--account", "acme"]);
+    l.ok(
+        SETUP,
+        &[
+            "allocate", "i-src", "--number", "N-FILED", "--number", "N-BOUND", "--number",
+            "N-FILING", "--number", "N-GONE", "--number", "N-SPARE",
+        ],
+    );
+    l.ok(
+        SETUP,
+        &[
+            "bind",
+            "N-FILED",
+            "--service",
+            "shop.example.com",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(SETUP, &["submit", "N-FILED"]);
-    l.ok("2026-02-03T00:00:00Z", &["reject", "N-FILED", "--reason", "blurry photo"]);
+    l.ok(
+        "2026-02-03T00:00:00Z",
+        &["reject", "N-FILED", "--reason", "blurry photo"],
+    );
     l.ok("2026-02-04T00:00:00Z", &["submit", "N-FILED"]);
-    l.ok("2026-02-05T00:00:00Z", &["approve", "N-FILED", "--icp-number", "京ICP备2026001号-1"]);
-    l.ok(SETUP2, &["bind", "N-BOUND", "--service", "bound.example.com", "--account", "acme"]);
-    l.ok(SETUP2, &["bind", "N-FILING", "--service", "filing.example.com", "--account", "acme"]);
+    l.ok(
+        "2026-02-05T00:00:00Z",
+        &["approve", "N-FILED", "--icp-number", "京ICP备2026001号-1"],
+    );
+    l.ok(
+        SETUP2,
+        &[
+            "bind",
+            "N-BOUND",
+            "--service",
+            "bound.example.com",
+            "--account",
+            "acme",
+        ],
+    );
+    l.ok(
+        SETUP2,
+        &[
+            "bind",
+            "N-FILING",
+            "--service",
+            "filing.example.com",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(SETUP2, &["submit", "N-FILING"]);
-    l.ok(SETUP2, &["bind", "N-GONE", "--service", "gone.example.com", "--account", "acme"]);
+    l.ok(
+        SETUP2,
+        &[
+            "bind",
+            "N-GONE",
+            "--service",
+            "gone.example.com",
+            "--account",
+            "acme",
+        ],
+    );
     l.ok(SETUP2, &["submit", "N-GONE"]);
-    l.ok(SETUP2, &["approve", "N-GONE", "--icp-number", "京ICP备2026002号-1"]);
+    l.ok(
+        SETUP2,
+        &["approve", "N-GONE", "--icp-number", "京ICP备2026002号-1"],
+    );
     l.ok(SETUP2, &["deregister", "N-GONE", "--reason", "site closed"]);
-    l.ok(SETUP2, &["select", "i-dst", "--service", "direct.example.com"]);
+    l.ok(
+        SETUP2,
+        &["select", "i-dst", "--service", "direct.example.com"],
+    );
     l.ok(SETUP2, &["instance", "release", "i-rel"]);
     l
 }
@@ -64,7 +150,10 @@ fn service_show_has_the_spec_shape() {
                "status": "filed", "icp_number": "京ICP备2026001号-1", "commercial": false, "ip_update_required": false})
     );
     let bound = show(&l, "bound.example.com");
-    assert_eq!((bound["status"].clone(), bound["icp_number"].clone()), (json!("bound"), Value::Null));
+    assert_eq!(
+        (bound["status"].clone(), bound["icp_number"].clone()),
+        (json!("bound"), Value::Null)
+    );
     assert_eq!(show(&l, "filing.example.com")["status"], json!("filing"));
     let gone = show(&l, "gone.example.com");
     assert_eq!(gone["status"], json!("deregistered"));
@@ -72,13 +161,26 @@ fn service_show_has_the_spec_shape() {
     // A direct selection is a service too: its slot is on i-dst, where it runs.
     let direct = show(&l, "direct.example.com");
     assert_eq!(keys(&direct), sorted(&SERVICE_KEYS));
-    assert_eq!((direct["instance_id"].clone(), direct["host"].clone(), direct["status"].clone()), (json!("i-dst"), json!("i-dst"), json!("bound")));
+    assert_eq!(
+        (
+            direct["instance_id"].clone(),
+            direct["host"].clone(),
+            direct["status"].clone()
+        ),
+        (json!("i-dst"), json!("i-dst"), json!("bound"))
+    );
     let number = l.json(LATER, &["number", "show", str_field(&direct, "number")]);
     assert_eq!(number["origin"], json!("direct"));
 
     // Table output names every field.
     let table = l.ok(LATER, &["service", "show", "shop.example.com"]);
-    for word in SERVICE_KEYS.iter().chain(&["shop.example.com", "N-FILED", "i-src", "filed", "京ICP备2026001号-1"]) {
+    for word in SERVICE_KEYS.iter().chain(&[
+        "shop.example.com",
+        "N-FILED",
+        "i-src",
+        "filed",
+        "京ICP备2026001号-1",
+    ]) {
         assert!(table.contains(word), "{word} missing:\n{table}");
     }
     // Unknown: exit 3.
@@ -99,25 +201,63 @@ fn service_list_is_an_array_of_show_objects() {
     let names: Vec<&str> = list.iter().map(|s| str_field(s, "service")).collect();
     assert_eq!(
         sorted(&names),
-        sorted(&["shop.example.com", "bound.example.com", "filing.example.com", "gone.example.com", "direct.example.com"])
+        sorted(&[
+            "shop.example.com",
+            "bound.example.com",
+            "filing.example.com",
+            "gone.example.com",
+            "direct.example.com"
+        ])
     );
     for item in list {
-        assert_eq!(item, &show(&l, str_field(item, "service")), "list item differs from show");
+        assert_eq!(
+            item,
+            &show(&l, str_field(item, "service")),
+            "list item differs from show"
+        );
     }
     let on_dst = l.json(LATER, &["service", "list", "--instance", "i-dst"]);
-    let names: Vec<&str> = on_dst.as_array().unwrap().iter().map(|s| str_field(s, "service")).collect();
+    let names: Vec<&str> = on_dst
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| str_field(s, "service"))
+        .collect();
     assert_eq!(names, vec!["direct.example.com"]);
-    assert_eq!(l.json(LATER, &["service", "list", "--instance", "i-hk"]), json!([]));
+    assert_eq!(
+        l.json(LATER, &["service", "list", "--instance", "i-hk"]),
+        json!([])
+    );
     // After a move the service is listed under its new host.
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     let on_dst = l.json(LATER, &["service", "list", "--instance", "i-dst"]);
-    let names: Vec<&str> = on_dst.as_array().unwrap().iter().map(|s| str_field(s, "service")).collect();
-    assert_eq!(sorted(&names), sorted(&["direct.example.com", "shop.example.com"]));
+    let names: Vec<&str> = on_dst
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| str_field(s, "service"))
+        .collect();
+    assert_eq!(
+        sorted(&names),
+        sorted(&["direct.example.com", "shop.example.com"])
+    );
     // Table and CSV.
     let table = l.ok(LATER, &["service", "list"]);
-    assert!(table.contains("gone.example.com") && table.contains("ip_update_required"), "{table}");
+    assert!(
+        table.contains("gone.example.com") && table.contains("ip_update_required"),
+        "{table}"
+    );
     let csv = csv_rows(&l.ok(LATER, &["--format", "csv", "service", "list"]));
-    assert_eq!(csv[0], SERVICE_KEYS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        csv[0],
+        SERVICE_KEYS
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(csv.len(), 6);
 }
 
@@ -129,9 +269,15 @@ fn service_move_changes_the_host_and_nothing_else() {
     let quota_before = l.json(LATER, &["report", "quota"]);
     let numbers_before = l.ok(LATER, &["export", "numbers"]);
     let events_before = l.history(&[]).len();
-    assert_eq!(src_before["quota"], json!({"max": 5, "consumed": 5, "remaining": 0}));
+    assert_eq!(
+        src_before["quota"],
+        json!({"max": 5, "consumed": 5, "remaining": 0})
+    );
 
-    let moved = l.json(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    let moved = l.json(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     assert_eq!(keys(&moved), sorted(&SERVICE_KEYS));
     let expected = json!({"service": "shop.example.com", "number": "N-FILED", "instance_id": "i-src", "host": "i-dst",
         "status": "filed", "icp_number": "京ICP备2026001号-1", "commercial": false, "ip_update_required": false});
@@ -144,7 +290,10 @@ fn service_move_changes_the_host_and_nothing_else() {
     assert_eq!(l.json(LATER, &["report", "quota"]), quota_before);
     assert_eq!(l.ok(LATER, &["export", "numbers"]), numbers_before);
     let number = l.json(LATER, &["number", "show", "N-FILED"]);
-    assert_eq!((number["instance_id"].clone(), number["status"].clone()), (json!("i-src"), json!("filed")));
+    assert_eq!(
+        (number["instance_id"].clone(), number["status"].clone()),
+        (json!("i-src"), json!("filed"))
+    );
     assert_eq!(l.json(LATER, &["check", "i-dst"])["remaining"], json!(4));
 
     // Exactly one event, service_moved, naming both hosts.
@@ -158,11 +307,20 @@ fn service_move_changes_the_host_and_nothing_else() {
     assert!(text.contains("i-src") && text.contains("i-dst"), "{text}");
 
     // It can move on, and back to where its number came from.
-    l.ok("2026-04-02T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst2"]);
+    l.ok(
+        "2026-04-02T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst2"));
-    l.ok("2026-04-03T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-src"]);
+    l.ok(
+        "2026-04-03T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-src"],
+    );
     let back = show(&l, "shop.example.com");
-    assert_eq!((back["host"].clone(), back["instance_id"].clone()), (json!("i-src"), json!("i-src")));
+    assert_eq!(
+        (back["host"].clone(), back["instance_id"].clone()),
+        (json!("i-src"), json!("i-src"))
+    );
     assert_eq!(l.json(LATER, &["instance", "show", "i-src"]), src_before);
     l.assert_verifies();
 }
@@ -173,26 +331,101 @@ fn service_move_refusals_change_nothing() {
     let before = l.export_all();
     let shop_before = show(&l, "shop.example.com");
     let cases: &[(&[&str], i32, &str)] = &[
-        (&["service", "move", "shop.example.com", "--to", "i-hk"], 4, "region_not_mainland"),
-        (&["service", "move", "shop.example.com", "--to", "i-us"], 4, "region_not_mainland"),
-        (&["service", "move", "shop.example.com", "--to", "i-old"], 4, "expired"),
-        (&["service", "move", "shop.example.com", "--to", "i-rel"], 4, "released"),
-        (&["service", "move", "shop.example.com", "--to", "i-nowhere"], 3, "not_found"),
-        (&["service", "move", "shop.example.com", "--to", "i-src"], 4, "already_exists"),
-        (&["service", "move", "shop.example.com", "--to", "bad id!"], 2, "usage"),
-        (&["service", "move", "bound.example.com", "--to", "i-dst"], 4, "wrong_status"),
-        (&["service", "move", "filing.example.com", "--to", "i-dst"], 4, "wrong_status"),
-        (&["service", "move", "gone.example.com", "--to", "i-dst"], 4, "wrong_status"),
-        (&["service", "move", "direct.example.com", "--to", "i-src"], 4, "wrong_status"),
-        (&["service", "move", "nosuch.example.com", "--to", "i-dst"], 3, "not_found"),
-        (&["service", "move", "shop.example.com", "--commercial", "--to", "i-hk"], 4, "region_not_mainland"),
-        (&["service", "ip-updated", "shop.example.com"], 4, "wrong_status"),
-        (&["service", "ip-updated", "bound.example.com"], 4, "wrong_status"),
-        (&["service", "ip-updated", "nosuch.example.com"], 3, "not_found"),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-hk"],
+            4,
+            "region_not_mainland",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-us"],
+            4,
+            "region_not_mainland",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-old"],
+            4,
+            "expired",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-rel"],
+            4,
+            "released",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-nowhere"],
+            3,
+            "not_found",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "i-src"],
+            4,
+            "already_exists",
+        ),
+        (
+            &["service", "move", "shop.example.com", "--to", "bad id!"],
+            2,
+            "usage",
+        ),
+        (
+            &["service", "move", "bound.example.com", "--to", "i-dst"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "move", "filing.example.com", "--to", "i-dst"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "move", "gone.example.com", "--to", "i-dst"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "move", "direct.example.com", "--to", "i-src"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "move", "nosuch.example.com", "--to", "i-dst"],
+            3,
+            "not_found",
+        ),
+        (
+            &[
+                "service",
+                "move",
+                "shop.example.com",
+                "--commercial",
+                "--to",
+                "i-hk",
+            ],
+            4,
+            "region_not_mainland",
+        ),
+        (
+            &["service", "ip-updated", "shop.example.com"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "ip-updated", "bound.example.com"],
+            4,
+            "wrong_status",
+        ),
+        (
+            &["service", "ip-updated", "nosuch.example.com"],
+            3,
+            "not_found",
+        ),
     ];
     for (args, exit, reason) in cases {
         let (code, error, message) = l.refuse(MOVE, args);
-        assert_eq!((code, error.as_str()), (*exit, *reason), "{args:?}: {message}");
+        assert_eq!(
+            (code, error.as_str()),
+            (*exit, *reason),
+            "{args:?}: {message}"
+        );
         assert!(!message.is_empty());
         // The table form: `error[CODE]: message` on stderr, same exit code.
         l.cmd(MOVE)
@@ -206,16 +439,28 @@ fn service_move_refusals_change_nothing() {
     assert_eq!(show(&l, "shop.example.com"), shop_before);
 
     // wrong_status names the status it found.
-    let (_, _, message) = l.refuse(MOVE, &["service", "move", "bound.example.com", "--to", "i-dst"]);
+    let (_, _, message) = l.refuse(
+        MOVE,
+        &["service", "move", "bound.example.com", "--to", "i-dst"],
+    );
     assert!(message.contains("bound"), "{message}");
-    let (_, _, message) = l.refuse(MOVE, &["service", "move", "filing.example.com", "--to", "i-dst"]);
+    let (_, _, message) = l.refuse(
+        MOVE,
+        &["service", "move", "filing.example.com", "--to", "i-dst"],
+    );
     assert!(message.contains("filing"), "{message}");
-    let (_, _, message) = l.refuse(MOVE, &["service", "move", "gone.example.com", "--to", "i-dst"]);
+    let (_, _, message) = l.refuse(
+        MOVE,
+        &["service", "move", "gone.example.com", "--to", "i-dst"],
+    );
     assert!(message.contains("deregistered"), "{message}");
 
     // A target that expires later is fine at an earlier time: expiry is
     // judged at the ledger's current time.
-    l.ok("2026-02-20T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-old"]);
+    l.ok(
+        "2026-02-20T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-old"],
+    );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-old"));
     l.assert_verifies();
 }
@@ -224,12 +469,21 @@ fn service_move_refusals_change_nothing() {
 fn a_service_may_move_away_from_an_expired_or_released_host() {
     // Moving off an instance at risk is the remedy, so the source is not checked.
     let l = services_ledger();
-    l.ok("2026-05-02T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        "2026-05-02T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst"));
     let l = services_ledger();
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst2"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
     l.ok("2026-04-02T00:00:00Z", &["instance", "release", "i-dst2"]);
-    l.ok("2026-04-03T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        "2026-04-03T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst"));
     l.assert_verifies();
 }
@@ -237,22 +491,63 @@ fn a_service_may_move_away_from_an_expired_or_released_host() {
 #[test]
 fn a_deregistered_service_can_be_filed_again_with_a_new_number() {
     let l = services_ledger();
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     l.ok("2026-04-02T00:00:00Z", &["deregister", "N-FILED"]);
-    l.ok("2026-04-03T00:00:00Z", &["allocate", "i-dst", "--number", "N-NEW"]);
-    l.ok("2026-04-03T00:00:00Z", &["bind", "N-NEW", "--service", "shop.example.com", "--account", "acme"]);
+    l.ok(
+        "2026-04-03T00:00:00Z",
+        &["allocate", "i-dst", "--number", "N-NEW"],
+    );
+    l.ok(
+        "2026-04-03T00:00:00Z",
+        &[
+            "bind",
+            "N-NEW",
+            "--service",
+            "shop.example.com",
+            "--account",
+            "acme",
+        ],
+    );
     let shop = show(&l, "shop.example.com");
     assert_eq!(
-        (shop["number"].clone(), shop["instance_id"].clone(), shop["host"].clone(), shop["status"].clone()),
-        (json!("N-NEW"), json!("i-dst"), json!("i-dst"), json!("bound"))
+        (
+            shop["number"].clone(),
+            shop["instance_id"].clone(),
+            shop["host"].clone(),
+            shop["status"].clone()
+        ),
+        (
+            json!("N-NEW"),
+            json!("i-dst"),
+            json!("i-dst"),
+            json!("bound")
+        )
     );
     // The old number stays consumed and deregistered.
-    assert_eq!(l.json(LATER, &["number", "show", "N-FILED"])["status"], json!("deregistered"));
-    assert_eq!(l.json(LATER, &["instance", "show", "i-src"])["quota"]["consumed"], json!(5));
+    assert_eq!(
+        l.json(LATER, &["number", "show", "N-FILED"])["status"],
+        json!("deregistered")
+    );
+    assert_eq!(
+        l.json(LATER, &["instance", "show", "i-src"])["quota"]["consumed"],
+        json!(5)
+    );
     // Its story covers both numbers.
     assert_eq!(
         kinds(&l.history(&["--service", "shop.example.com"])),
-        vec!["bound", "submitted", "rejected", "submitted", "approved", "service_moved", "deregistered", "bound"]
+        vec![
+            "bound",
+            "submitted",
+            "rejected",
+            "submitted",
+            "approved",
+            "service_moved",
+            "deregistered",
+            "bound"
+        ]
     );
     l.assert_verifies();
 }
@@ -260,25 +555,59 @@ fn a_deregistered_service_can_be_filed_again_with_a_new_number() {
 #[test]
 fn a_deregistered_service_stays_where_it_was_and_cannot_move() {
     let l = services_ledger();
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
-    l.ok("2026-04-02T00:00:00Z", &["deregister", "N-FILED", "--reason", "filing cancelled"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
+    l.ok(
+        "2026-04-02T00:00:00Z",
+        &["deregister", "N-FILED", "--reason", "filing cancelled"],
+    );
     let shop = show(&l, "shop.example.com");
-    assert_eq!((shop["status"].clone(), shop["host"].clone()), (json!("deregistered"), json!("i-dst")));
+    assert_eq!(
+        (shop["status"].clone(), shop["host"].clone()),
+        (json!("deregistered"), json!("i-dst"))
+    );
     let before = l.export_all();
-    let (code, error, _) = l.refuse("2026-04-03T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst2"]);
+    let (code, error, _) = l.refuse(
+        "2026-04-03T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
     assert_eq!((code, error.as_str()), (4, "wrong_status"));
     assert_eq!(l.export_all(), before);
     // The slot stays consumed on the instance the number came from.
-    assert_eq!(l.json(LATER, &["instance", "show", "i-src"])["quota"], json!({"max": 5, "consumed": 5, "remaining": 0}));
-    assert_eq!(l.json(LATER, &["instance", "show", "i-dst"])["quota"], json!({"max": 5, "consumed": 1, "remaining": 4}));
+    assert_eq!(
+        l.json(LATER, &["instance", "show", "i-src"])["quota"],
+        json!({"max": 5, "consumed": 5, "remaining": 0})
+    );
+    assert_eq!(
+        l.json(LATER, &["instance", "show", "i-dst"])["quota"],
+        json!({"max": 5, "consumed": 1, "remaining": 4})
+    );
 }
 
 #[test]
 fn commercial_move_needs_an_ip_update_until_recorded() {
     let l = services_ledger();
     assert_eq!(l.json(MOVE, &["report", "ip-updates"]), json!([]));
-    let moved = l.json(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst", "--commercial"]);
-    assert_eq!((moved["commercial"].clone(), moved["ip_update_required"].clone()), (json!(true), json!(true)));
+    let moved = l.json(
+        MOVE,
+        &[
+            "service",
+            "move",
+            "shop.example.com",
+            "--to",
+            "i-dst",
+            "--commercial",
+        ],
+    );
+    assert_eq!(
+        (
+            moved["commercial"].clone(),
+            moved["ip_update_required"].clone()
+        ),
+        (json!(true), json!(true))
+    );
     assert_eq!(moved["host"], json!("i-dst"));
 
     // Pending IP updates are listed, as service objects.
@@ -287,11 +616,23 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
     assert_eq!(pending[0], show(&l, "shop.example.com"));
     assert_eq!(keys(&pending[0]), sorted(&SERVICE_KEYS));
     let table = l.ok(LATER, &["report", "ip-updates"]);
-    assert!(table.contains("shop.example.com") && table.contains("i-dst"), "{table}");
+    assert!(
+        table.contains("shop.example.com") && table.contains("i-dst"),
+        "{table}"
+    );
 
     // Recorded: no longer pending, still commercial.
-    let updated = l.json("2026-04-05T00:00:00Z", &["service", "ip-updated", "shop.example.com"]);
-    assert_eq!((updated["commercial"].clone(), updated["ip_update_required"].clone()), (json!(true), json!(false)));
+    let updated = l.json(
+        "2026-04-05T00:00:00Z",
+        &["service", "ip-updated", "shop.example.com"],
+    );
+    assert_eq!(
+        (
+            updated["commercial"].clone(),
+            updated["ip_update_required"].clone()
+        ),
+        (json!(true), json!(false))
+    );
     assert_eq!(updated["host"], json!("i-dst"));
     assert_eq!(l.json(LATER, &["report", "ip-updates"]), json!([]));
     let last = l.history(&[]).pop().unwrap();
@@ -299,25 +640,73 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
     assert_eq!(last["payload"]["service"], json!("shop.example.com"));
     // Twice: nothing pending any more.
     let before = l.export_all();
-    let (code, error, _) = l.refuse("2026-04-06T00:00:00Z", &["service", "ip-updated", "shop.example.com"]);
+    let (code, error, _) = l.refuse(
+        "2026-04-06T00:00:00Z",
+        &["service", "ip-updated", "shop.example.com"],
+    );
     assert_eq!((code, error.as_str()), (4, "wrong_status"));
     assert_eq!(l.export_all(), before);
 
     // Commercial is sticky: the next move needs an IP update again.
-    let again = l.json("2026-04-07T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst2"]);
-    assert_eq!((again["commercial"].clone(), again["ip_update_required"].clone()), (json!(true), json!(true)));
-    assert_eq!(l.json(LATER, &["report", "ip-updates"]).as_array().unwrap().len(), 1);
+    let again = l.json(
+        "2026-04-07T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
+    assert_eq!(
+        (
+            again["commercial"].clone(),
+            again["ip_update_required"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+    assert_eq!(
+        l.json(LATER, &["report", "ip-updates"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // A plain move of a non-commercial service needs none.
     let other = services_ledger();
-    let moved = other.json(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
-    assert_eq!((moved["commercial"].clone(), moved["ip_update_required"].clone()), (json!(false), json!(false)));
+    let moved = other.json(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
+    assert_eq!(
+        (
+            moved["commercial"].clone(),
+            moved["ip_update_required"].clone()
+        ),
+        (json!(false), json!(false))
+    );
     assert_eq!(other.json(LATER, &["report", "ip-updates"]), json!([]));
 
     // Looking back: pending between the move and the update.
-    assert_eq!(l.json(LATER, &["report", "ip-updates", "--as-of", "2026-04-02T00:00:00Z"]).as_array().unwrap().len(), 1);
-    assert_eq!(l.json(LATER, &["report", "ip-updates", "--as-of", "2026-04-06T00:00:00Z"]), json!([]));
-    assert_eq!(l.json(LATER, &["report", "ip-updates", "--as-of", "2026-03-01T00:00:00Z"]), json!([]));
+    assert_eq!(
+        l.json(
+            LATER,
+            &["report", "ip-updates", "--as-of", "2026-04-02T00:00:00Z"]
+        )
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    assert_eq!(
+        l.json(
+            LATER,
+            &["report", "ip-updates", "--as-of", "2026-04-06T00:00:00Z"]
+        ),
+        json!([])
+    );
+    assert_eq!(
+        l.json(
+            LATER,
+            &["report", "ip-updates", "--as-of", "2026-03-01T00:00:00Z"]
+        ),
+        json!([])
+    );
     l.assert_verifies();
 }
 
@@ -328,8 +717,12 @@ fn expiring(l: &Ledger, now: &str, days: &str) -> Vec<(String, Vec<String>)> {
         .unwrap()
         .iter()
         .map(|r| {
-            let mut services: Vec<String> =
-                r["services"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+            let mut services: Vec<String> = r["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
             services.sort();
             (str_field(r, "instance_id").to_string(), services)
         })
@@ -346,33 +739,74 @@ fn row(id: &str, services: &[&str]) -> (String, Vec<String>) {
 fn expiry_risk_follows_the_host() {
     let l = services_ledger();
     // i-src expires 30 days after MOVE; i-dst2 61 days; i-dst in 2027.
-    let at_src = row("i-src", &["bound.example.com", "filing.example.com", "shop.example.com"]);
+    let at_src = row(
+        "i-src",
+        &[
+            "bound.example.com",
+            "filing.example.com",
+            "shop.example.com",
+        ],
+    );
     assert_eq!(expiring(&l, MOVE, "45"), vec![at_src.clone()]);
 
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     let left = row("i-src", &["bound.example.com", "filing.example.com"]);
     assert_eq!(expiring(&l, MOVE, "45"), vec![left.clone()]);
     assert_eq!(
         expiring(&l, MOVE, "1000"),
-        vec![row("i-dst", &["direct.example.com", "shop.example.com"]), left.clone()]
+        vec![
+            row("i-dst", &["direct.example.com", "shop.example.com"]),
+            left.clone()
+        ]
     );
 
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst2"]);
+    l.ok(
+        MOVE,
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
     assert_eq!(expiring(&l, MOVE, "45"), vec![left.clone()]);
-    assert_eq!(expiring(&l, MOVE, "90"), vec![row("i-dst2", &["shop.example.com"]), left.clone()]);
+    assert_eq!(
+        expiring(&l, MOVE, "90"),
+        vec![row("i-dst2", &["shop.example.com"]), left.clone()]
+    );
     let table = l.ok(MOVE, &["report", "expiring", "--within", "90"]);
-    assert!(table.contains("i-dst2") && table.contains("shop.example.com"), "{table}");
+    assert!(
+        table.contains("i-dst2") && table.contains("shop.example.com"),
+        "{table}"
+    );
 
     // Looking back: before the moves, the risk was on i-src.
-    let rows = l.json(MOVE, &["report", "expiring", "--within", "45", "--as-of", "2026-03-31T00:00:00Z"]);
+    let rows = l.json(
+        MOVE,
+        &[
+            "report",
+            "expiring",
+            "--within",
+            "45",
+            "--as-of",
+            "2026-03-31T00:00:00Z",
+        ],
+    );
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
     assert_eq!(rows[0]["instance_id"], json!("i-src"));
-    assert!(rows[0]["services"].to_string().contains("shop.example.com"), "{rows}");
+    assert!(
+        rows[0]["services"].to_string().contains("shop.example.com"),
+        "{rows}"
+    );
 
     // Once the host has expired, the service is at risk even with --within 0.
-    assert_eq!(expiring(&l, "2026-06-02T00:00:00Z", "0"), vec![row("i-dst2", &["shop.example.com"]), left.clone()]);
+    assert_eq!(
+        expiring(&l, "2026-06-02T00:00:00Z", "0"),
+        vec![row("i-dst2", &["shop.example.com"]), left.clone()]
+    );
     // A released host puts it at risk whatever its expiry.
-    l.ok("2026-04-02T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst"]);
+    l.ok(
+        "2026-04-02T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst"],
+    );
     l.ok("2026-04-03T00:00:00Z", &["instance", "release", "i-dst"]);
     assert_eq!(
         expiring(&l, "2026-04-03T00:00:00Z", "0"),
@@ -380,40 +814,108 @@ fn expiry_risk_follows_the_host() {
     );
     // Deregistered: no longer at risk anywhere.
     l.ok("2026-04-04T00:00:00Z", &["deregister", "N-FILED"]);
-    assert_eq!(expiring(&l, "2026-04-04T00:00:00Z", "0"), vec![row("i-dst", &["direct.example.com"])]);
+    assert_eq!(
+        expiring(&l, "2026-04-04T00:00:00Z", "0"),
+        vec![row("i-dst", &["direct.example.com"])]
+    );
     l.assert_verifies();
 }
 
 #[test]
 fn history_service_shows_the_whole_story() {
     let l = services_ledger();
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst", "--commercial"]);
-    l.ok("2026-04-02T00:00:00Z", &["service", "ip-updated", "shop.example.com"]);
-    l.ok("2026-04-03T00:00:00Z", &["service", "move", "shop.example.com", "--to", "i-dst2"]);
-    l.ok("2026-04-04T00:00:00Z", &["deregister", "N-FILED", "--reason", "closed"]);
+    l.ok(
+        MOVE,
+        &[
+            "service",
+            "move",
+            "shop.example.com",
+            "--to",
+            "i-dst",
+            "--commercial",
+        ],
+    );
+    l.ok(
+        "2026-04-02T00:00:00Z",
+        &["service", "ip-updated", "shop.example.com"],
+    );
+    l.ok(
+        "2026-04-03T00:00:00Z",
+        &["service", "move", "shop.example.com", "--to", "i-dst2"],
+    );
+    l.ok(
+        "2026-04-04T00:00:00Z",
+        &["deregister", "N-FILED", "--reason", "closed"],
+    );
     let story = l.history(&["--service", "shop.example.com"]);
     assert_eq!(
         kinds(&story),
-        vec!["bound", "submitted", "rejected", "submitted", "approved", "service_moved", "service_ip_updated", "service_moved", "deregistered"]
+        vec![
+            "bound",
+            "submitted",
+            "rejected",
+            "submitted",
+            "approved",
+            "service_moved",
+            "service_ip_updated",
+            "service_moved",
+            "deregistered"
+        ]
     );
     for event in &story {
-        assert_eq!(event["payload"]["service"], json!("shop.example.com"), "{event}");
-        assert_eq!(keys(event), sorted(&["seq", "event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"]));
+        assert_eq!(
+            event["payload"]["service"],
+            json!("shop.example.com"),
+            "{event}"
+        );
+        assert_eq!(
+            keys(event),
+            sorted(&[
+                "seq",
+                "event_id",
+                "at",
+                "actor",
+                "kind",
+                "payload",
+                "prev_hash",
+                "hash"
+            ])
+        );
     }
     let seqs = seqs(&story);
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in log order: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in log order: {seqs:?}"
+    );
 
     // Combined with other filters.
-    assert_eq!(seqs_of(&l, &["--service", "shop.example.com", "--kind", "service_moved"]).len(), 2);
     assert_eq!(
-        kinds(&l.history(&["--service", "shop.example.com", "--since", MOVE, "--until", "2026-04-02T00:00:00Z"])),
+        seqs_of(
+            &l,
+            &["--service", "shop.example.com", "--kind", "service_moved"]
+        )
+        .len(),
+        2
+    );
+    assert_eq!(
+        kinds(&l.history(&[
+            "--service",
+            "shop.example.com",
+            "--since",
+            MOVE,
+            "--until",
+            "2026-04-02T00:00:00Z"
+        ])),
         vec!["service_moved", "service_ip_updated"]
     );
     // The moves also show under the instances they name.
     let dst = kinds(&l.history(&["--instance", "i-dst2"]));
     assert!(dst.contains(&"service_moved".to_string()), "{dst:?}");
     // Another service's story is its own.
-    assert_eq!(kinds(&l.history(&["--service", "direct.example.com"])), vec!["selected"]);
+    assert_eq!(
+        kinds(&l.history(&["--service", "direct.example.com"])),
+        vec!["selected"]
+    );
     assert_eq!(
         kinds(&l.history(&["--service", "gone.example.com"])),
         vec!["bound", "submitted", "approved", "deregistered"]
@@ -421,8 +923,22 @@ fn history_service_shows_the_whole_story() {
     assert!(l.history(&["--service", "nosuch.example.com"]).is_empty());
     // Table and CSV.
     let table = l.ok(LATER, &["history", "--service", "shop.example.com"]);
-    assert!(table.contains("service_moved") && table.contains("rejected") && !table.contains("selected"), "{table}");
-    let csv = csv_rows(&l.ok(LATER, &["--format", "csv", "history", "--service", "shop.example.com"]));
+    assert!(
+        table.contains("service_moved")
+            && table.contains("rejected")
+            && !table.contains("selected"),
+        "{table}"
+    );
+    let csv = csv_rows(&l.ok(
+        LATER,
+        &[
+            "--format",
+            "csv",
+            "history",
+            "--service",
+            "shop.example.com",
+        ],
+    ));
     assert_eq!(csv.len(), 10);
 }
 
@@ -433,18 +949,70 @@ fn seqs_of(l: &Ledger, filters: &[&str]) -> Vec<i64> {
 #[test]
 fn service_show_as_of_answers_from_the_log() {
     let l = services_ledger();
-    l.ok(MOVE, &["service", "move", "shop.example.com", "--to", "i-dst", "--commercial"]);
-    let at = |t: &str| l.json(LATER, &["service", "show", "shop.example.com", "--as-of", t]);
-    let (code, error, _) = l.refuse(LATER, &["service", "show", "shop.example.com", "--as-of", "2026-01-15T00:00:00Z"]);
+    l.ok(
+        MOVE,
+        &[
+            "service",
+            "move",
+            "shop.example.com",
+            "--to",
+            "i-dst",
+            "--commercial",
+        ],
+    );
+    let at = |t: &str| {
+        l.json(
+            LATER,
+            &["service", "show", "shop.example.com", "--as-of", t],
+        )
+    };
+    let (code, error, _) = l.refuse(
+        LATER,
+        &[
+            "service",
+            "show",
+            "shop.example.com",
+            "--as-of",
+            "2026-01-15T00:00:00Z",
+        ],
+    );
     assert_eq!((code, error.as_str()), (3, "not_found"));
     let early = at("2026-02-02T00:00:00Z");
-    assert_eq!((early["status"].clone(), early["host"].clone()), (json!("filing"), json!("i-src")));
+    assert_eq!(
+        (early["status"].clone(), early["host"].clone()),
+        (json!("filing"), json!("i-src"))
+    );
     let filed = at("2026-03-01T00:00:00Z");
-    assert_eq!((filed["status"].clone(), filed["host"].clone(), filed["ip_update_required"].clone()), (json!("filed"), json!("i-src"), json!(false)));
+    assert_eq!(
+        (
+            filed["status"].clone(),
+            filed["host"].clone(),
+            filed["ip_update_required"].clone()
+        ),
+        (json!("filed"), json!("i-src"), json!(false))
+    );
     let moved = at(MOVE);
-    assert_eq!((moved["host"].clone(), moved["ip_update_required"].clone()), (json!("i-dst"), json!(true)));
-    let list = l.json(LATER, &["service", "list", "--instance", "i-dst", "--as-of", "2026-03-01T00:00:00Z"]);
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|s| str_field(s, "service")).collect();
+    assert_eq!(
+        (moved["host"].clone(), moved["ip_update_required"].clone()),
+        (json!("i-dst"), json!(true))
+    );
+    let list = l.json(
+        LATER,
+        &[
+            "service",
+            "list",
+            "--instance",
+            "i-dst",
+            "--as-of",
+            "2026-03-01T00:00:00Z",
+        ],
+    );
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| str_field(s, "service"))
+        .collect();
     assert_eq!(names, vec!["direct.example.com"]);
 }
 
@@ -479,9 +1047,15 @@ fn assert_advice(entry: &Value) {
     // Every one of these needs an ICP number for the domain from the MIIT,
     // and none needs the provider added to the filing.
     let object = entry.as_object().unwrap();
-    let icp = object.iter().find(|(k, _)| k.contains("icp")).map(|(_, v)| v.clone());
+    let icp = object
+        .iter()
+        .find(|(k, _)| k.contains("icp"))
+        .map(|(_, v)| v.clone());
     assert_eq!(icp, Some(json!(true)), "ICP number required: {entry}");
-    let provider = object.iter().find(|(k, _)| k.contains("provider")).map(|(_, v)| v.clone());
+    let provider = object
+        .iter()
+        .find(|(k, _)| k.contains("provider"))
+        .map(|(_, v)| v.clone());
     assert_eq!(provider, Some(json!(false)), "provider not added: {entry}");
 }
 
@@ -494,11 +1068,18 @@ fn advise_any_subset_case_insensitive() {
         ("anti-ddos", vec!["anti-ddos"]),
         ("OSS,Cdn", vec!["cdn", "oss"]),
         ("WAF,ANTI-DDOS", vec!["anti-ddos", "waf"]),
-        ("oss,cdn,waf,anti-ddos", vec!["anti-ddos", "cdn", "oss", "waf"]),
+        (
+            "oss,cdn,waf,anti-ddos",
+            vec!["anti-ddos", "cdn", "oss", "waf"],
+        ),
         ("Anti-DDoS,oSs,cdn", vec!["anti-ddos", "cdn", "oss"]),
     ] {
         let value = advise(uses);
-        assert_eq!(advised_keys(&value), sorted(&expected), "--uses {uses}: {value}");
+        assert_eq!(
+            advised_keys(&value),
+            sorted(&expected),
+            "--uses {uses}: {value}"
+        );
         for entry in value.as_array().unwrap() {
             assert_advice(entry);
         }
@@ -513,7 +1094,10 @@ fn advise_table_output() {
         assert!(table.contains(word), "{word} missing:\n{table}");
     }
     let table = l.ok(SETUP, &["advise", "--uses", "CDN"]);
-    assert!(table.contains("cdn") && !table.contains("waf") && !table.contains("anti-ddos"), "{table}");
+    assert!(
+        table.contains("cdn") && !table.contains("waf") && !table.contains("anti-ddos"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -522,10 +1106,17 @@ fn advise_refuses_unknown_services_with_exit_2() {
     let before = l.export_all();
     for uses in ["foo", "oss,foo", "s3", "oss,,cdn,cloudfront", ""] {
         let (code, error, message) = l.refuse(SETUP, &["advise", "--uses", uses]);
-        assert_eq!((code, error.as_str()), (2, "usage"), "--uses {uses:?}: {message}");
+        assert_eq!(
+            (code, error.as_str()),
+            (2, "usage"),
+            "--uses {uses:?}: {message}"
+        );
     }
     let (_, _, message) = l.refuse(SETUP, &["advise", "--uses", "oss,foo"]);
-    assert!(message.contains("foo"), "the message names the unknown service: {message}");
+    assert!(
+        message.contains("foo"),
+        "the message names the unknown service: {message}"
+    );
     l.cmd(SETUP)
         .args(["advise", "--uses", "ftp"])
         .assert()

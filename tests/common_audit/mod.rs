@@ -61,7 +61,11 @@ impl Ledger {
     }
 
     pub fn run_as(&self, actor: &str, now: &str, args: &[&str]) -> Out {
-        let output = self.cmd_as(actor, now).args(args).output().expect("run snledger");
+        let output = self
+            .cmd_as(actor, now)
+            .args(args)
+            .output()
+            .expect("run snledger");
         Out {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -76,13 +80,21 @@ impl Ledger {
     /// Runs and insists on exit 0; returns stdout.
     pub fn ok(&self, now: &str, args: &[&str]) -> String {
         let out = self.run(now, args);
-        assert_eq!(out.code, 0, "snledger {args:?} failed: {}{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "snledger {args:?} failed: {}{}",
+            out.stdout, out.stderr
+        );
         out.stdout
     }
 
     pub fn ok_as(&self, actor: &str, now: &str, args: &[&str]) -> String {
         let out = self.run_as(actor, now, args);
-        assert_eq!(out.code, 0, "snledger {args:?} failed: {}{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "snledger {args:?} failed: {}{}",
+            out.stdout, out.stderr
+        );
         out.stdout
     }
 
@@ -91,7 +103,8 @@ impl Ledger {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let text = self.ok(now, &all);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("snledger {args:?}: not JSON ({e}): {text}"))
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("snledger {args:?}: not JSON ({e}): {text}"))
     }
 
     /// Runs with `--format json` expecting failure; returns (exit code, error code, message).
@@ -99,11 +112,25 @@ impl Ledger {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let out = self.run(now, &all);
-        assert_ne!(out.code, 0, "snledger {args:?} should fail, printed {}", out.stdout);
-        let error: Value = serde_json::from_str(out.stderr.trim())
-            .unwrap_or_else(|e| panic!("snledger {args:?}: stderr is not one JSON object ({e}): {}", out.stderr));
-        let code = error["error"]["code"].as_str().unwrap_or_default().to_string();
-        let message = error["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert_ne!(
+            out.code, 0,
+            "snledger {args:?} should fail, printed {}",
+            out.stdout
+        );
+        let error: Value = serde_json::from_str(out.stderr.trim()).unwrap_or_else(|e| {
+            panic!(
+                "snledger {args:?}: stderr is not one JSON object ({e}): {}",
+                out.stderr
+            )
+        });
+        let code = error["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let message = error["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         (out.code, code, message)
     }
 
@@ -123,8 +150,12 @@ impl Ledger {
     /// `verify --format json`: (exit code, report).
     pub fn verify(&self) -> (i32, Value) {
         let out = self.run("2026-12-31T00:00:00Z", &["--format", "json", "verify"]);
-        let report: Value = serde_json::from_str(out.stdout.trim())
-            .unwrap_or_else(|e| panic!("verify printed no JSON report ({e}): {}{}", out.stdout, out.stderr));
+        let report: Value = serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "verify printed no JSON report ({e}): {}{}",
+                out.stdout, out.stderr
+            )
+        });
         (out.code, report)
     }
 
@@ -155,14 +186,24 @@ impl Ledger {
         let conn = self.conn();
         let triggers: Vec<String> = {
             let mut statement = conn
-                .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+                .prepare(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'",
+                )
                 .unwrap();
-            let rows = statement.query_map([], |row| row.get::<_, String>(0)).unwrap();
+            let rows = statement
+                .query_map([], |row| row.get::<_, String>(0))
+                .unwrap();
             rows.map(|r| r.unwrap()).collect()
         };
-        assert_eq!(triggers.len(), 2, "expected the two append-only triggers: {triggers:?}");
-        conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;").unwrap();
-        conn.execute_batch(sql).unwrap_or_else(|e| panic!("tamper SQL failed: {e}\n{sql}"));
+        assert_eq!(
+            triggers.len(),
+            2,
+            "expected the two append-only triggers: {triggers:?}"
+        );
+        conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+            .unwrap();
+        conn.execute_batch(sql)
+            .unwrap_or_else(|e| panic!("tamper SQL failed: {e}\n{sql}"));
         for trigger in triggers {
             conn.execute_batch(&trigger).unwrap();
         }
@@ -191,7 +232,9 @@ impl Ledger {
     }
 
     pub fn event_count(&self) -> i64 {
-        self.conn().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap()
+        self.conn()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap()
     }
 }
 
@@ -209,30 +252,59 @@ pub struct EventRow {
 
 impl EventRow {
     pub fn computed_hash(&self) -> String {
-        chain_hash(&self.prev_hash, self.seq, &self.event_id, &self.at, &self.actor, &self.kind, &self.payload)
+        chain_hash(
+            &self.prev_hash,
+            self.seq,
+            &self.event_id,
+            &self.at,
+            &self.actor,
+            &self.kind,
+            &self.payload,
+        )
     }
 }
 
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// SPEC §2: SHA-256 of `prev_hash \n seq \n event_id \n at \n actor \n kind \n payload`.
-pub fn chain_hash(prev: &str, seq: i64, event_id: &str, at: &str, actor: &str, kind: &str, payload: &str) -> String {
-    sha256_hex(&format!("{prev}\n{seq}\n{event_id}\n{at}\n{actor}\n{kind}\n{payload}"))
+pub fn chain_hash(
+    prev: &str,
+    seq: i64,
+    event_id: &str,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    payload: &str,
+) -> String {
+    sha256_hex(&format!(
+        "{prev}\n{seq}\n{event_id}\n{at}\n{actor}\n{kind}\n{payload}"
+    ))
 }
 
 /// Seqs of a list of history events.
 pub fn seqs(events: &[Value]) -> Vec<i64> {
-    events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect()
+    events
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect()
 }
 
 pub fn kinds(events: &[Value]) -> Vec<String> {
-    events.iter().map(|e| e["kind"].as_str().expect("kind").to_string()).collect()
+    events
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind").to_string())
+        .collect()
 }
 
 pub fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {value}"))
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {value}"))
 }
 
 pub fn keys(value: &Value) -> Vec<String> {
@@ -249,10 +321,17 @@ pub fn sorted(list: &[&str]) -> Vec<String> {
 
 /// Parses CSV text into rows of cells (header included).
 pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
     reader
         .records()
-        .map(|r| r.expect("valid CSV").iter().map(|c| c.to_string()).collect())
+        .map(|r| {
+            r.expect("valid CSV")
+                .iter()
+                .map(|c| c.to_string())
+                .collect()
+        })
         .collect()
 }
 
