@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# snledger benchmark against the bare SQLite floor (issue 6, SPEC §4).
+#
+#   bash bench/run.sh           full run: 1,000,000 and 1,000 instances
+#   bash bench/run.sh --smoke   10,000 and 1,000 instances, fewer repetitions;
+#                               prints the table but exits 0 unless a step
+#                               crashed (small sizes make the ratios meaningless)
+#
+# Prerequisites: cargo, python3 (standard library only), the `sqlite3` shell
+# and GNU time as /usr/bin/time. On Debian/Ubuntu:
+#     apt-get install -y sqlite3 time
+# When they are missing and the script runs as root with apt-get available,
+# it installs them itself.
+#
+# Every figure is a ratio against the `sqlite3` shell doing the bare storage
+# work on the same machine, in the same run, on the same file system:
+#   1. `snledger import instances` of the big CSV vs `sqlite3 .import` of it
+#      into a one-table database (same 9 columns, instance_id PRIMARY KEY);
+#      alternated A/B, fresh files each time; peak RSS of the snledger import.
+#   2. single `snledger allocate ID --count 1` calls on the big ledger vs single
+#      `sqlite3` BEGIN IMMEDIATE; INSERT; COMMIT transactions on a copy of the
+#      same ledger file, and the same allocate on the 1,000-instance ledger.
+#   3. `snledger verify` and `snledger export history -o FILE` on the big
+#      ledger vs `sqlite3 -csv` writing the same `events` rows to a file.
+# Each ratio is the median of the per-round ratios (A_i / B_i of runs made
+# back to back), so slow drift of the machine cancels out.
+#
+# Environment: BENCH_DIR=DIR works in DIR (kept) instead of a temporary
+# directory (removed on exit); `bench/out/` is git-ignored for this.
+
+set -euo pipefail
+
+MODE=full
+case "${1:-}" in
+    "") ;;
+    --smoke) MODE=smoke ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+    *) echo "usage: bash bench/run.sh [--smoke]" >&2; exit 2 ;;
+esac
+
+if [[ $MODE == smoke ]]; then
+    BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2
+else
+    BIG=1000000 SMALL=1000 IMPORT_ROUNDS=3 ALLOC_REPS=15 READ_ROUNDS=3
+fi
+NOW=2026-11-23T00:00:00Z   # the ledger clock for every snledger call
+ACTOR=bench
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools ---
+missing=()
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+[[ -x /usr/bin/time ]] || missing+=(time)
+if ((${#missing[@]})); then
+    echo "bench: missing prerequisite(s): ${missing[*]}" >&2
+    echo "bench: install them with:  apt-get install -y sqlite3 time" >&2
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "running as root: installing ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    else
+        exit 1
+    fi
+    command -v sqlite3 >/dev/null 2>&1 && [[ -x /usr/bin/time ]] || die "prerequisites still missing"
+fi
+command -v python3 >/dev/null 2>&1 || die "python3 is required (apt-get install -y python3)"
+command -v cargo >/dev/null 2>&1 || die "cargo is required (https://rustup.rs)"
+
+# ---------------------------------------------------------------- build ---
+say "cargo build --release"
+(cd "$ROOT" && cargo build --release --quiet)
+BUILT="${CARGO_TARGET_DIR:-$ROOT/target}/release/snledger"
+[[ -x $BUILT ]] || die "no binary at $BUILT"
+
+# ----------------------------------------------------------- work dir ---
+if [[ -n ${BENCH_DIR:-} ]]; then
+    mkdir -p "$BENCH_DIR"
+    W=$(cd "$BENCH_DIR" && pwd)   # files it writes are replaced, nothing else is touched
+else
+    W=$(mktemp -d "${TMPDIR:-/tmp}/snledger-bench.XXXXXX")
+    trap 'rm -rf "$W"' EXIT
+fi
+# The target directory may be shared: a build elsewhere must not swap the
+# binary in the middle of a run, so the run uses its own copy.
+SN=$W/snledger
+cp "$BUILT" "$SN"
+REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -n $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null) ]] && REV="$REV+dirty"
+say "benchmarking $BUILT (commit $REV) in $W"
+SAMPLES=$W/samples.txt
+: >"$SAMPLES"
+
+# timeit [--stdout FILE] -- CMD...: runs CMD once and prints its wall-clock
+# time in seconds, measured with time.perf_counter around subprocess.run, so
+# the timer's own start-up is outside the measurement. Stdin is /dev/null,
+# stdout goes to FILE (else /dev/null), stderr is kept and shown on failure;
+# a failing CMD makes timeit fail (and so the script, under set -e).
+cat >"$W/timeit.py" <<'PY'
+import subprocess, sys, time
+args = sys.argv[1:]
+out = "/dev/null"
+if args[0] == "--stdout":
+    out, args = args[1], args[2:]
+if args[0] == "--":
+    args = args[1:]
+with open(out, "wb") as sink:
+    start = time.perf_counter()
+    done = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+if done.returncode != 0:
+    sys.stderr.write(done.stderr.decode("utf-8", "replace"))
+    sys.exit(f"timeit: exit {done.returncode}: {' '.join(args)}")
+print(f"{elapsed:.6f}")
+PY
+timeit() { python3 "$W/timeit.py" "$@"; }
+record() { echo "$1 $2" >>"$SAMPLES"; }   # record NAME SECONDS
+
+# ----------------------------------------------------------- data sets ---
+say "generating $BIG and $SMALL instances in $W"
+python3 "$ROOT/bench/gen.py" "$BIG" -o "$W/big.csv" --pick "$ALLOC_REPS" --pick-out "$W/big.ids"
+python3 "$ROOT/bench/gen.py" "$SMALL" -o "$W/small.csv" --pick "$ALLOC_REPS" --pick-out "$W/small.ids" --seed 7
+
+# The sqlite3 side gets the same journal mode and sync level that snledger
+# sets on its ledgers (src/store.rs: journal_mode=WAL, synchronous=NORMAL),
+# so both sides pay the same durability cost; anything else would flatter
+# or penalise one side. journal_mode=WAL is stored in the file; synchronous
+# is per connection, hence -cmd on every timed sqlite3 call.
+SQ_PRAGMAS="PRAGMA synchronous=NORMAL;"
+INST_TABLE="CREATE TABLE inst(instance_id TEXT PRIMARY KEY, service_type TEXT, account TEXT, region TEXT,
+    billing TEXT, subscription_months INTEGER, expires_at TEXT, public_ip TEXT, order_amount TEXT);"
+
+rss_mib() { awk -F: '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$1"; }
+
+# ---------------------------------------------------------- 1. import ---
+for ((r = 1; r <= IMPORT_ROUNDS; r++)); do
+    rm -f "$W"/big.db* "$W"/y.db*
+    say "import round $r/$IMPORT_ROUNDS: snledger"
+    t=$(timeit -- /usr/bin/time -v -o "$W/rss.snledger" \
+        "$SN" --db "$W/big.db" --now "$NOW" --actor "$ACTOR" import instances "$W/big.csv")
+    record import.snledger "$t"
+    echo "import.rss_mib $(rss_mib "$W/rss.snledger")" >>"$SAMPLES"
+
+    say "import round $r/$IMPORT_ROUNDS: sqlite3 .import"
+    # The table exists before the clock starts; only the .import is timed.
+    sqlite3 "$W/y.db" "PRAGMA journal_mode=WAL; $INST_TABLE" >/dev/null
+    t=$(timeit -- /usr/bin/time -v -o "$W/rss.sqlite3" \
+        sqlite3 -cmd "$SQ_PRAGMAS" "$W/y.db" ".import --csv --skip 1 $W/big.csv inst")
+    record import.sqlite3 "$t"
+    echo "import.sqlite3_rss_mib $(rss_mib "$W/rss.sqlite3")" >>"$SAMPLES"
+    rows=$(sqlite3 "$W/y.db" "SELECT count(*) FROM inst")
+    [[ $rows == "$BIG" ]] || die "sqlite3 .import loaded $rows rows, expected $BIG"
+done
+rm -f "$W"/y.db*
+# The last snledger import is the big ledger from here on.
+events=$(sqlite3 "$W/big.db" "SELECT count(*) FROM events")
+[[ $events == "$BIG" ]] || die "big ledger has $events events, expected $BIG"
+
+say "small ledger: importing $SMALL instances"
+rm -f "$W"/small.db*
+"$SN" --db "$W/small.db" --now "$NOW" --actor "$ACTOR" import instances "$W/small.csv" >/dev/null
+
+# -------------------------------------------------------- 2. allocate ---
+# A byte copy of the big ledger (snledger checkpoints its WAL on exit; a
+# left-over -wal is copied too), with a small scratch table created once,
+# outside the timing, for the sqlite3 insert transactions.
+cp "$W/big.db" "$W/copy.db"
+[[ -f $W/big.db-wal ]] && cp "$W/big.db-wal" "$W/copy.db-wal"
+sqlite3 "$W/copy.db" "CREATE TABLE bench_scratch(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+
+say "allocate: $ALLOC_REPS x (snledger big, sqlite3 insert, snledger small)"
+mapfile -t big_ids <"$W/big.ids"
+mapfile -t small_ids <"$W/small.ids"
+for ((i = 0; i < ALLOC_REPS; i++)); do
+    t=$(timeit -- "$SN" --db "$W/big.db" --now "$NOW" --actor "$ACTOR" allocate "${big_ids[i]}" --count 1)
+    record alloc.big "$t"
+    t=$(timeit -- sqlite3 -cmd "$SQ_PRAGMAS" "$W/copy.db" \
+        "BEGIN IMMEDIATE; INSERT INTO bench_scratch(k, v) VALUES ('k$i', '${big_ids[i]}'); COMMIT;")
+    record alloc.sqlite3 "$t"
+    t=$(timeit -- "$SN" --db "$W/small.db" --now "$NOW" --actor "$ACTOR" allocate "${small_ids[i]}" --count 1)
+    record alloc.small "$t"
+done
+n=$(sqlite3 "$W/big.db" "SELECT count(*) FROM numbers")
+[[ $n == "$ALLOC_REPS" ]] || die "big ledger has $n numbers after $ALLOC_REPS allocations"
+rm -f "$W"/copy.db*
+
+# ------------------------------------------------ 3. verify and export ---
+say "verify / export history / sqlite3 read-out: $READ_ROUNDS round(s)"
+for ((r = 1; r <= READ_ROUNDS; r++)); do
+    rm -f "$W/events.csv"
+    t=$(timeit --stdout "$W/events.csv" -- sqlite3 -csv "$W/big.db" "SELECT * FROM events ORDER BY seq")
+    record read.sqlite3 "$t"
+    t=$(timeit -- "$SN" --db "$W/big.db" --actor "$ACTOR" verify)
+    record read.verify "$t"
+    rm -f "$W/history.csv"
+    t=$(timeit -- "$SN" --db "$W/big.db" --actor "$ACTOR" export history -o "$W/history.csv")
+    record read.export "$t"
+done
+want=$((BIG + ALLOC_REPS))
+got=$(wc -l <"$W/events.csv")
+[[ $got == "$want" ]] || die "sqlite3 read-out has $got lines, expected $want"
+got=$(($(wc -l <"$W/history.csv") - 1))
+[[ $got == "$want" ]] || die "export history has $got rows, expected $want"
+
+# ----------------------------------------------------------- the table ---
+set +e
+python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" <<'PY'
+import os, statistics, sys
+path, mode, big, small, rev = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+s = {}
+for line in open(path):
+    name, value = line.split()
+    s.setdefault(name, []).append(float(value))
+
+def ratio(a, b):
+    """Median of the per-round ratios a_i / b_i."""
+    return statistics.median(x / y for x, y in zip(s[a], s[b]))
+
+def med(name):
+    return statistics.median(s[name])
+
+def fmt_n(n):
+    return f"{n // 1000000}M" if n >= 1000000 and n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+B, S = fmt_n(big), fmt_n(small)
+rows = [
+    (f"import {B} instances / sqlite3 .import", ratio("import.snledger", "import.sqlite3"), 2.0, "x"),
+    ("import peak memory", max(s["import.rss_mib"]), 64.0, " MiB"),
+    (f"allocate on {B} ledger / sqlite3 insert txn", ratio("alloc.big", "alloc.sqlite3"), 1.5, "x"),
+    (f"allocate on {B} ledger / on {S} ledger", ratio("alloc.big", "alloc.small"), 1.3, "x"),
+    (f"verify ({B} events) / sqlite3 CSV read-out", ratio("read.verify", "read.sqlite3"), 3.0, "x"),
+    ("export history / sqlite3 CSV read-out", ratio("read.export", "read.sqlite3"), 1.5, "x"),
+]
+
+print()
+mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:")), 0)
+print(f"snledger {rev}, {mode} run, {os.cpu_count()} CPUs, {mem / 1048576:.1f} GiB memory")
+print("Times (median seconds, n = samples):")
+for name, what in [
+    ("import.snledger", "snledger import instances"), ("import.sqlite3", "sqlite3 .import"),
+    ("alloc.big", f"snledger allocate ({B} ledger)"), ("alloc.sqlite3", "sqlite3 insert transaction"),
+    ("alloc.small", f"snledger allocate ({S} ledger)"), ("read.verify", "snledger verify"),
+    ("read.export", "snledger export history"), ("read.sqlite3", "sqlite3 -csv events read-out"),
+]:
+    print(f"  {what:<34} {med(name):>10.4f} s   (n={len(s[name])}, min {min(s[name]):.4f}, max {max(s[name]):.4f})")
+print(f"  {'sqlite3 .import peak memory':<34} {max(s['import.sqlite3_rss_mib']):>10.1f} MiB")
+print()
+w = max(len(r[0]) for r in rows)
+head = f"| {'figure':<{w}} | {'measured':>10} | {'goal':>10} | result |"
+print(head)
+print("|" + "-" * (w + 2) + "|" + "-" * 12 + "|" + "-" * 12 + "|--------|")
+missed = 0
+for name, value, goal, unit in rows:
+    ok = value <= goal
+    missed += not ok
+    measured = f"{value:.2f}{unit}"
+    target = f"<= {goal:g}{unit}"
+    print(f"| {name:<{w}} | {measured:>10} | {target:>10} | {'pass' if ok else 'FAIL':<6} |")
+print()
+if mode == "smoke":
+    print(f"smoke run ({B}/{S} instances): every step ran; ratios at this size are not meaningful, exit 0")
+    sys.exit(0)
+print(f"{missed} goal(s) missed" if missed else "all goals met")
+sys.exit(1 if missed else 0)
+PY
+status=$?
+exit $status
