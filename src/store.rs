@@ -5,9 +5,10 @@
 //! formatted into SQL text.
 
 use crate::domain::decide::Lookup;
+use crate::domain::digest::TableDigests;
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
-use crate::domain::memory::{subject_digest, MemoryState};
+use crate::domain::memory::MemoryState;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
@@ -132,7 +133,8 @@ impl Store {
         // exclusive transaction lets one win; the others find the schema.
         // 16 KiB pages: the log's rows are large, and bulk imports write
         // fewer, fuller pages.
-        self.conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
+        self.conn
+            .execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let version: i64 = self
             .conn
@@ -216,6 +218,20 @@ impl Store {
                 })
             })
             .optional()?)
+    }
+
+    /// How many events are of these kinds (from the kind index).
+    pub fn count_kind(&self, kinds: &[&str]) -> Result<u64> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM events WHERE kind = ?1")?;
+        let mut total = 0_u64;
+        for kind in kinds {
+            total += statement
+                .query_row(params![kind], |row| row.get::<_, i64>(0))?
+                .max(0) as u64;
+        }
+        Ok(total)
     }
 
     pub fn event_count(&self) -> Result<i64> {
@@ -731,129 +747,145 @@ impl Store {
         Ok(by_seq)
     }
 
-    /// Compares every derived table with the state rebuilt from the log,
-    /// consuming `rebuilt`. Rows left in it afterwards are missing here.
-    pub fn compare_derived(&self, mut rebuilt: MemoryState) -> Result<Vec<Disagreement>> {
-        let mut found = Vec::new();
-        let f = &mut found;
+    /// The digest of every stored derived table (read in the caller's
+    /// snapshot; `verify` does this while the log is being replayed).
+    pub fn digest_derived(&self) -> Result<TableDigests> {
+        let mut d = TableDigests::default();
         self.each_row(
             &format!("SELECT {POLICY_COLUMNS} FROM policy"),
             policy_from_row,
-            |row| {
-                let key = row.service_type.clone();
-                compare_row(f, "policy", &key, row, rebuilt.policies.remove(&key), |r| {
-                    r.updated_seq
-                });
-            },
+            |r| d.policy.policy(&r),
         )?;
         self.each_row(
             &format!("SELECT {INSTANCE_COLUMNS} FROM instances"),
             instance_from_row,
-            |row| {
-                let key = row.instance_id.clone();
-                compare_row(
-                    f,
-                    "instances",
-                    &key,
-                    row,
-                    rebuilt.instances.remove(&key),
-                    |r| r.updated_seq,
-                );
-            },
+            |r| d.instances.instance(&r),
         )?;
         self.each_row(
             &format!("SELECT {NUMBER_COLUMNS} FROM numbers"),
             number_from_row,
-            |row| {
-                let key = row.number.clone();
-                compare_row(f, "numbers", &key, row, rebuilt.numbers.remove(&key), |r| {
-                    r.updated_seq
-                });
-            },
+            |r| d.numbers.number(&r),
         )?;
         self.each_row(
             &format!("SELECT {SERVICE_COLUMNS} FROM services"),
             service_from_row,
-            |row| {
-                let key = row.service.clone();
-                compare_row(
-                    f,
-                    "services",
-                    &key,
-                    row,
-                    rebuilt.services.remove(&key),
-                    |r| r.updated_seq,
-                );
-            },
+            |r| d.services.service(&r),
         )?;
         self.each_row(
             &format!("SELECT {REQUEST_COLUMNS} FROM requests"),
             request_from_row,
-            |row| {
-                let key = row.request_id.clone();
-                compare_row(
-                    f,
-                    "requests",
-                    &key,
-                    row,
-                    rebuilt.requests.remove(&key),
-                    |r| r.seq,
-                );
-            },
+            |r| d.requests.request(&r),
         )?;
-        let missing = |table: &str, key: &String, seq: i64| Disagreement {
-            seq: Some(seq.max(1)),
-            problem: format!("{table} row {key} is missing; the log makes it"),
-        };
-        found.extend(
-            rebuilt
-                .policies
-                .iter()
-                .map(|(k, r)| missing("policy", k, r.updated_seq)),
-        );
-        found.extend(
-            rebuilt
-                .instances
-                .iter()
-                .map(|(k, r)| missing("instances", k, r.updated_seq)),
-        );
-        found.extend(
-            rebuilt
-                .numbers
-                .iter()
-                .map(|(k, r)| missing("numbers", k, r.updated_seq)),
-        );
-        found.extend(
-            rebuilt
-                .services
-                .iter()
-                .map(|(k, r)| missing("services", k, r.updated_seq)),
-        );
-        found.extend(
-            rebuilt
-                .requests
-                .iter()
-                .map(|(k, r)| missing("requests", k, r.seq)),
-        );
-        let (mut digest, mut count) = (0_u64, 0_u64);
         self.each_row(
             "SELECT subject, seq FROM event_subjects",
             |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
-            |(subject, seq)| {
-                digest = digest.wrapping_add(subject_digest(&[subject.as_bytes()], seq));
-                count += 1;
-            },
+            |(subject, seq)| d.subjects.subject(&[&subject], seq),
         )?;
-        if (digest, count) != (rebuilt.subjects_digest, rebuilt.subjects_count) {
+        Ok(d)
+    }
+
+    /// Compares the stored derived tables (`stored`: their digests) with the
+    /// state rebuilt from the log. A table whose digests differ is then
+    /// compared row by row, to name the rows and the events.
+    pub fn compare_derived(
+        &self,
+        mut rebuilt: MemoryState,
+        stored: &TableDigests,
+    ) -> Result<Vec<Disagreement>> {
+        let fresh = rebuilt.digests();
+        let mut found = Vec::new();
+        if fresh.policy != stored.policy {
+            let sql = format!("SELECT {POLICY_COLUMNS} FROM policy");
+            self.compare_table(
+                &mut found,
+                "policy",
+                &sql,
+                policy_from_row,
+                &mut rebuilt.policies,
+                |r| r.updated_seq,
+            )?;
+        }
+        if fresh.instances != stored.instances {
+            let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances");
+            self.compare_table(
+                &mut found,
+                "instances",
+                &sql,
+                instance_from_row,
+                &mut rebuilt.instances,
+                |r| r.updated_seq,
+            )?;
+        }
+        if fresh.numbers != stored.numbers {
+            let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers");
+            self.compare_table(
+                &mut found,
+                "numbers",
+                &sql,
+                number_from_row,
+                &mut rebuilt.numbers,
+                |r| r.updated_seq,
+            )?;
+        }
+        if fresh.services != stored.services {
+            let sql = format!("SELECT {SERVICE_COLUMNS} FROM services");
+            self.compare_table(
+                &mut found,
+                "services",
+                &sql,
+                service_from_row,
+                &mut rebuilt.services,
+                |r| r.updated_seq,
+            )?;
+        }
+        if fresh.requests != stored.requests {
+            let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests");
+            self.compare_table(
+                &mut found,
+                "requests",
+                &sql,
+                request_from_row,
+                &mut rebuilt.requests,
+                |r| r.seq,
+            )?;
+        }
+        if fresh.subjects != stored.subjects {
             found.push(Disagreement {
                 seq: None,
                 problem: format!(
-                    "event_subjects (the history index) disagrees with the log: {count} rows stored, the log gives {}",
-                    rebuilt.subjects_count
+                    "event_subjects (the history index) disagrees with the log: {} rows stored, the log gives {}",
+                    stored.subjects.count, fresh.subjects.count
                 ),
             });
         }
         found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));
         Ok(found)
+    }
+
+    /// Row by row: each stored row against the rebuilt one of its key (taken
+    /// out of `rebuilt`); what is left in `rebuilt` is missing here.
+    fn compare_table<T: PartialEq + std::fmt::Debug>(
+        &self,
+        found: &mut Vec<Disagreement>,
+        table: &str,
+        sql: &str,
+        from_row: fn(&Row) -> rusqlite::Result<T>,
+        rebuilt: &mut std::collections::HashMap<String, T>,
+        seq_of: fn(&T) -> i64,
+    ) -> Result<()> {
+        let mut statement = self.conn.prepare(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let key: String = row.get(0)?;
+            let stored = from_row(row)?;
+            compare_row(found, table, &key, stored, rebuilt.remove(&key), seq_of);
+        }
+        for (key, row) in rebuilt.iter().take(DISAGREEMENTS_MAX) {
+            found.push(Disagreement {
+                seq: Some(seq_of(row).max(1)),
+                problem: format!("{table} row {key} is missing; the log makes it"),
+            });
+        }
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! table from the log alone, then compare with the stored tables.
 
 use super::Context;
-use crate::domain::event::GENESIS_HASH;
+use crate::domain::event::{Event, GENESIS_HASH};
 use crate::domain::memory::MemoryState;
 use crate::domain::types::{format_time, parse_time};
 use crate::error::{Error, Result};
@@ -32,6 +32,11 @@ impl Report {
     }
 }
 
+/// Events handed to the replay thread at a time.
+const BATCH: usize = 2048;
+
+/// Checks the chain on this thread while a second thread replays the events
+/// into memory (the two halves take similar time, and there are two cores).
 pub fn check(store: &Store) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
@@ -42,51 +47,67 @@ pub fn check(store: &Store) -> Result<Report> {
         );
     }
     let mut rebuilt = MemoryState::new();
+    rebuilt.reserve(
+        store.count_kind(&["instance_added"])?,
+        store.count_kind(&["allocated", "selected"])?,
+    );
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
+    let replayer = std::thread::spawn(move || {
+        let mut problems = Vec::new();
+        for batch in receiver {
+            for event in batch {
+                if let Err(error) = rebuilt.replay(&event) {
+                    let seq = event.seq;
+                    let message = match error {
+                        Error::Integrity(message) if message.starts_with("event ") => message,
+                        other => format!("event {seq}: {other}"),
+                    };
+                    if problems.len() < PROBLEMS_MAX {
+                        problems.push((Some(seq), message));
+                    }
+                }
+            }
+        }
+        (rebuilt, problems)
+    });
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut prev_at = String::new();
     let mut event_ids = HashSet::new();
-    store.each_event(&EventFilter::all(), |event| {
+    let mut batch = Vec::with_capacity(BATCH);
+    let read = store.each_event(&EventFilter::all(), |event| {
         report.events += 1;
-        let seq = event.seq;
-        if seq != expected_seq {
-            report.problem(Some(expected_seq.min(seq)), format!("seq {expected_seq} expected, found {seq} (an event is missing or out of place)"));
+        check_link(
+            &mut report,
+            &event,
+            expected_seq,
+            &prev_hash,
+            &prev_at,
+            &mut event_ids,
+        );
+        expected_seq = event.seq + 1;
+        prev_hash.clone_from(&event.hash);
+        prev_at.clone_from(&event.at);
+        batch.push(event);
+        if batch.len() == BATCH {
+            // A closed channel means the replay thread died; join says why.
+            let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
         }
-        if event.prev_hash != prev_hash {
-            report.problem(Some(seq), format!("event {seq}: prev_hash does not link to the previous event"));
-        }
-        if event.computed_hash() != event.hash {
-            report.problem(Some(seq), format!("event {seq}: hash does not match its contents"));
-        }
-        match parse_time("at", &event.at) {
-            Ok(at) if format_time(at) == event.at => {
-                if event.at < prev_at {
-                    report.problem(Some(seq), format!("event {seq}: time {} is earlier than the previous {}", event.at, prev_at));
-                }
-            }
-            _ => report.problem(Some(seq), format!("event {seq}: 'at' is not a canonical UTC time")),
-        }
-        match uuid::Uuid::parse_str(&event.event_id) {
-            Ok(id) if id.get_version_num() == 4 => {
-                if !event_ids.insert(id.as_u128()) {
-                    report.problem(Some(seq), format!("event {seq}: event_id {} appears twice", event.event_id));
-                }
-            }
-            _ => report.problem(Some(seq), format!("event {seq}: event_id is not a UUID v4")),
-        }
-        if let Err(error) = rebuilt.replay(&event) {
-            let message = match error {
-                Error::Integrity(message) if message.starts_with("event ") => message,
-                other => format!("event {seq}: {other}"),
-            };
-            report.problem(Some(seq), message);
-        }
-        expected_seq = seq + 1;
-        prev_hash = event.hash;
-        prev_at = event.at;
         Ok(())
+    });
+    let _ = sender.send(batch);
+    drop(sender);
+    // While the replay thread finishes, digest the stored tables.
+    let stored = store.digest_derived();
+    let (rebuilt, replay_problems) = replayer.join().map_err(|_| {
+        Error::Integrity("verify: the replay of the log failed unexpectedly".to_string())
     })?;
-    for disagreement in store.compare_derived(rebuilt)? {
+    read?;
+    let stored = stored?;
+    for (seq, message) in replay_problems {
+        report.problem(seq, message);
+    }
+    for disagreement in store.compare_derived(rebuilt, &stored)? {
         // The history index is checked by digest; find the event it is off at.
         let seq = match disagreement.seq {
             Some(seq) => Some(seq),
@@ -95,6 +116,67 @@ pub fn check(store: &Store) -> Result<Report> {
         report.problem(seq, disagreement.problem);
     }
     Ok(report)
+}
+
+/// The checks of one event against the one before it: seq, link, hash,
+/// time and id.
+fn check_link(
+    report: &mut Report,
+    event: &Event,
+    expected_seq: i64,
+    prev_hash: &str,
+    prev_at: &str,
+    event_ids: &mut HashSet<u128>,
+) {
+    let seq = event.seq;
+    if seq != expected_seq {
+        report.problem(
+            Some(expected_seq.min(seq)),
+            format!(
+                "seq {expected_seq} expected, found {seq} (an event is missing or out of place)"
+            ),
+        );
+    }
+    if event.prev_hash != prev_hash {
+        report.problem(
+            Some(seq),
+            format!("event {seq}: prev_hash does not link to the previous event"),
+        );
+    }
+    if event.computed_hash() != event.hash {
+        report.problem(
+            Some(seq),
+            format!("event {seq}: hash does not match its contents"),
+        );
+    }
+    match parse_time("at", &event.at) {
+        Ok(at) if format_time(at) == event.at => {
+            if event.at.as_str() < prev_at {
+                report.problem(
+                    Some(seq),
+                    format!(
+                        "event {seq}: time {} is earlier than the previous {prev_at}",
+                        event.at
+                    ),
+                );
+            }
+        }
+        _ => report.problem(
+            Some(seq),
+            format!("event {seq}: 'at' is not a canonical UTC time"),
+        ),
+    }
+    match uuid::Uuid::parse_str(&event.event_id) {
+        Ok(id) if id.get_version_num() == 4 => {
+            if !event_ids.insert(id.as_u128()) {
+                report.problem(
+                    Some(seq),
+                    format!("event {seq}: event_id {} appears twice", event.event_id),
+                );
+            }
+        }
+        _ => report.problem(Some(seq), format!("event {seq}: event_id is not a UUID v4")),
+    }
 }
 
 /// The first seq whose stored history index rows differ from what the

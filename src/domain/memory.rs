@@ -3,6 +3,7 @@
 //! test double for the rules.
 
 use super::decide::Lookup;
+use super::digest::{Digest, TableDigests};
 use super::event::Event;
 use super::evolve::{evolve, Change};
 use super::types::*;
@@ -16,27 +17,9 @@ pub struct MemoryState {
     pub services: HashMap<String, ServiceRecord>,
     pub policies: HashMap<String, Policy>,
     pub requests: HashMap<String, RequestRecord>,
-    /// Order-independent digest and count of every (subject, seq) pair, so
-    /// millions of history index rows are checked in constant memory.
-    pub subjects_digest: u64,
-    pub subjects_count: u64,
-}
-
-/// A 64-bit FNV-1a of one history index row (`subject` given in parts);
-/// summed, the order of rows does not matter.
-pub fn subject_digest(parts: &[&[u8]], seq: i64) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let seq_bytes = seq.to_le_bytes();
-    for byte in parts
-        .iter()
-        .flat_map(|part| part.iter())
-        .chain(b"\n")
-        .chain(seq_bytes.iter())
-    {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    /// The digest of every (subject, seq) history index row the log makes,
+    /// so millions of them are checked without being held.
+    pub subjects: Digest,
 }
 
 impl MemoryState {
@@ -47,6 +30,38 @@ impl MemoryState {
             state.policies.insert(policy.service_type.clone(), policy);
         }
         state
+    }
+
+    /// Room for the expected rows up front (hints, capped): growing maps of
+    /// millions of rows step by step costs more than the replay itself.
+    pub fn reserve(&mut self, instances: u64, numbers: u64) {
+        const HINT_MAX: u64 = 50_000_000;
+        self.instances.reserve(instances.min(HINT_MAX) as usize);
+        self.numbers.reserve(numbers.min(HINT_MAX) as usize);
+    }
+
+    /// The digests of the rebuilt tables, to compare with the stored ones.
+    pub fn digests(&self) -> TableDigests {
+        let mut digests = TableDigests {
+            subjects: self.subjects,
+            ..TableDigests::default()
+        };
+        self.policies
+            .values()
+            .for_each(|r| digests.policy.policy(r));
+        self.instances
+            .values()
+            .for_each(|r| digests.instances.instance(r));
+        self.numbers
+            .values()
+            .for_each(|r| digests.numbers.number(r));
+        self.services
+            .values()
+            .for_each(|r| digests.services.service(r));
+        self.requests
+            .values()
+            .for_each(|r| digests.requests.request(r));
+        digests
     }
 
     pub fn apply(&mut self, change: Change) {
@@ -72,9 +87,7 @@ impl MemoryState {
             }
         });
         for (letter, value) in named {
-            let digest = subject_digest(&[letter.as_bytes(), b":", value.as_bytes()], event.seq);
-            self.subjects_digest = self.subjects_digest.wrapping_add(digest);
-            self.subjects_count += 1;
+            self.subjects.subject(&[letter, ":", value], event.seq);
         }
         Ok(())
     }

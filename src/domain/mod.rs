@@ -5,6 +5,7 @@
 
 pub mod advise;
 pub mod decide;
+pub mod digest;
 pub mod eligibility;
 pub mod event;
 pub mod evolve;
