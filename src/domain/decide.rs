@@ -313,6 +313,34 @@ fn refuse_ineligible(
     Error::refused(first, message)
 }
 
+/// Refuses an instance that fails any eligibility rule for `requested` slots.
+fn check_eligible(view: &dyn Lookup, instance: &Instance, now: Time, requested: i64) -> Result<()> {
+    let policy = view.policy(&instance.service_type)?;
+    let reasons = failing_reasons(instance, policy.as_ref(), now, requested);
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    Err(refuse_ineligible(
+        instance,
+        policy.as_ref(),
+        &reasons,
+        requested,
+    ))
+}
+
+/// A number is unique across the whole ledger, forever.
+fn check_new_numbers(view: &dyn Lookup, numbers: &[String]) -> Result<()> {
+    for number in numbers {
+        if view.number(number)?.is_some() {
+            return Err(Error::refused(
+                Reason::AlreadyExists,
+                format!("number {number} already exists"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A service may take a number unless it already holds one that is bound,
 /// under review or filed.
 fn check_service_free(view: &dyn Lookup, service: &str) -> Result<()> {
@@ -519,16 +547,7 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                     ));
                 }
             }
-            let policy = view.policy(&instance.service_type)?;
-            let reasons = failing_reasons(&instance, policy.as_ref(), now, requested);
-            if !reasons.is_empty() {
-                return Err(refuse_ineligible(
-                    &instance,
-                    policy.as_ref(),
-                    &reasons,
-                    requested,
-                ));
-            }
+            check_eligible(view, &instance, now, requested)?;
             let new_numbers: Vec<String> = if numbers.is_empty() {
                 generated.iter().take(requested as usize).cloned().collect()
             } else {
@@ -539,14 +558,7 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                 requested,
                 "invariant: the caller generates enough numbers"
             );
-            for number in &new_numbers {
-                if view.number(number)?.is_some() {
-                    return Err(Error::refused(
-                        Reason::AlreadyExists,
-                        format!("number {number} already exists"),
-                    ));
-                }
-            }
+            check_new_numbers(view, &new_numbers)?;
             Body::Allocated(Allocated {
                 instance_id: instance_id.clone(),
                 account,
@@ -564,18 +576,9 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             let instance = find_instance(view, instance_id)?;
             let account =
                 acting_owner(account, &instance.account, &format!("select {instance_id}"))?;
-            let policy = view.policy(&instance.service_type)?;
-            let reasons = failing_reasons(&instance, policy.as_ref(), now, 1);
-            if !reasons.is_empty() {
-                return Err(refuse_ineligible(&instance, policy.as_ref(), &reasons, 1));
-            }
+            check_eligible(view, &instance, now, 1)?;
             check_service_free(view, service)?;
-            if view.number(generated)?.is_some() {
-                return Err(Error::refused(
-                    Reason::AlreadyExists,
-                    format!("number {generated} already exists"),
-                ));
-            }
+            check_new_numbers(view, std::slice::from_ref(generated))?;
             Body::Selected(Selected {
                 instance_id: instance_id.clone(),
                 account,
