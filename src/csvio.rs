@@ -26,7 +26,8 @@ pub fn restore(cell: &str) -> &str {
 
 /// A CSV file being read row by row, with its columns located by name.
 pub struct CsvInput {
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<CountingReader<Box<dyn Read>>>,
+    newlines: std::rc::Rc<std::cell::RefCell<Newlines>>,
     /// For each expected column, its position in the file (if present).
     positions: Vec<Option<usize>>,
     record: csv::ByteRecord,
@@ -34,6 +35,63 @@ pub struct CsvInput {
     rows: u64,
     /// Bytes of the file, for progress.
     pub size: u64,
+}
+
+/// Where the newlines of the file are, for exact line numbers: the csv
+/// crate numbers a record that follows blank lines by the first blank line.
+/// Only the newlines read ahead of the parser are kept, so this stays small.
+#[derive(Default)]
+struct Newlines {
+    /// Byte offsets of `\n` not yet passed by the parser.
+    ahead: std::collections::VecDeque<u64>,
+    /// Newlines already passed.
+    passed: u64,
+    /// Bytes read so far.
+    read: u64,
+}
+
+/// A reader that notes where each newline is.
+struct CountingReader<R> {
+    inner: R,
+    newlines: std::rc::Rc<std::cell::RefCell<Newlines>>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        let mut newlines = self.newlines.borrow_mut();
+        let start = newlines.read;
+        for (i, byte) in buffer[..count].iter().enumerate() {
+            if *byte == b'\n' {
+                newlines.ahead.push_back(start + i as u64);
+            }
+        }
+        newlines.read += count as u64;
+        Ok(count)
+    }
+}
+
+impl Newlines {
+    /// The 1-based line of a record that the parser says starts at `byte`:
+    /// the newlines before it, plus the blank lines it begins with.
+    fn line_of(&mut self, byte: u64) -> u64 {
+        while self.ahead.front().is_some_and(|offset| *offset < byte) {
+            self.ahead.pop_front();
+            self.passed += 1;
+        }
+        let mut line = self.passed + 1;
+        let mut start = byte;
+        for offset in self.ahead.iter() {
+            // A blank line: its newline right at the start (LF) or after a CR.
+            if *offset == start || *offset == start + 1 {
+                line += 1;
+                start = offset + 1;
+            } else {
+                break;
+            }
+        }
+        line
+    }
 }
 
 pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
@@ -58,6 +116,11 @@ impl CsvInput {
     /// of which `required` must be present.
     pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvInput> {
         let (source, size) = open_file(path)?;
+        let newlines = std::rc::Rc::new(std::cell::RefCell::new(Newlines::default()));
+        let source = CountingReader {
+            inner: source,
+            newlines: newlines.clone(),
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -117,6 +180,7 @@ impl CsvInput {
             reader,
             positions,
             record: csv::ByteRecord::new(),
+            newlines,
             line: 1,
             rows: 0,
             size,
@@ -131,13 +195,18 @@ impl CsvInput {
                 .reader
                 .read_byte_record(&mut self.record)
                 .map_err(|e| {
-                    let line = e.position().map_or(self.line + 1, |p| p.line());
+                    let line = e.position().map_or(self.line + 1, |p| {
+                        self.newlines.borrow_mut().line_of(p.byte())
+                    });
                     Error::usage(format!("line {line}: malformed CSV: {e}"))
                 })?;
             if !more {
                 return Ok(false);
             }
-            self.line = self.record.position().map_or(self.line + 1, |p| p.line());
+            self.line = match self.record.position() {
+                Some(position) => self.newlines.borrow_mut().line_of(position.byte()),
+                None => self.line + 1,
+            };
             // A blank line (one empty field) is skipped.
             if self.record.len() == 1 && self.record[0].is_empty() && width != 1 {
                 continue;

@@ -9,8 +9,19 @@ use common_csv::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const ALL_OPS: [&str; 11] =
-    ["allocate", "select", "grant", "bind", "submit", "approve", "reject", "deregister", "invalidate", "renew", "release"];
+const ALL_OPS: [&str; 11] = [
+    "allocate",
+    "select",
+    "grant",
+    "bind",
+    "submit",
+    "approve",
+    "reject",
+    "deregister",
+    "invalidate",
+    "renew",
+    "release",
+];
 
 /// A ledger holding the bundled sample instances.
 fn sample_ledger() -> Ledger {
@@ -22,7 +33,11 @@ fn sample_ledger() -> Ledger {
 /// A ledger with the sample instances and the sample ops applied.
 fn sample_ledger_with_ops() -> Ledger {
     let ledger = sample_ledger();
-    ledger.ok(&["import".as_ref(), "ops".as_ref(), repo_file("samples/ops.csv").as_os_str()]);
+    ledger.ok(&[
+        "import".as_ref(),
+        "ops".as_ref(),
+        repo_file("samples/ops.csv").as_os_str(),
+    ]);
     ledger
 }
 
@@ -30,7 +45,10 @@ fn sample_ledger_with_ops() -> Ledger {
 /// the same, for comparing `import ops` with the commands one by one.
 fn single_command(header: &[String], row: &[String]) -> Vec<String> {
     let get = |name: &str| -> String {
-        let index = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+        let index = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("column {name}"));
         row.get(index).cloned().unwrap_or_default()
     };
     let mut args: Vec<String> = Vec::new();
@@ -75,11 +93,19 @@ fn single_command(header: &[String], row: &[String]) -> Vec<String> {
             flag(&mut args, "--reason", "reason");
         }
         "renew" => {
-            args.extend(["instance".to_string(), "renew".to_string(), get("instance_id")]);
+            args.extend([
+                "instance".to_string(),
+                "renew".to_string(),
+                get("instance_id"),
+            ]);
             flag(&mut args, "--months", "months");
             flag(&mut args, "--expires", "expires_at");
         }
-        "release" => args.extend(["instance".to_string(), "release".to_string(), get("instance_id")]),
+        "release" => args.extend([
+            "instance".to_string(),
+            "release".to_string(),
+            get("instance_id"),
+        ]),
         other => panic!("unknown op {other}"),
     }
     args
@@ -94,7 +120,12 @@ fn comparable_history(ledger: &Ledger) -> Vec<(String, String, String, String)> 
         .iter()
         .zip(masked.split('\n'))
         .map(|(e, p)| {
-            (e["kind"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string(), e["at"].as_str().unwrap().to_string(), p.to_string())
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+                e["at"].as_str().unwrap().to_string(),
+                p.to_string(),
+            )
         })
         .collect()
 }
@@ -110,18 +141,43 @@ fn sample_ops_file_covers_every_op_and_imports_cleanly() {
         assert!(ops.contains(op), "samples/ops.csv lacks op {op}");
     }
     let col = |name: &str| OPS_COLUMNS.iter().position(|c| *c == name).unwrap();
-    assert!(body.iter().any(|r| r[0] == "allocate" && !r[col("request_id")].is_empty()), "an allocate with a request id");
-    assert!(body.iter().any(|r| r[0] == "allocate" && !r[col("number")].is_empty()), "an allocate with a provider number");
-    assert!(body.iter().any(|r| r[0] == "allocate" && r[col("number")].is_empty()), "an allocate of generated numbers");
+    assert!(
+        body.iter()
+            .any(|r| r[0] == "allocate" && !r[col("request_id")].is_empty()),
+        "an allocate with a request id"
+    );
+    assert!(
+        body.iter()
+            .any(|r| r[0] == "allocate" && !r[col("number")].is_empty()),
+        "an allocate with a provider number"
+    );
+    assert!(
+        body.iter()
+            .any(|r| r[0] == "allocate" && r[col("number")].is_empty()),
+        "an allocate of generated numbers"
+    );
 
     let ledger = sample_ledger();
     let before = ledger.verify_ok();
-    let dry = ledger.json(&["import".as_ref(), "ops".as_ref(), repo_file("samples/ops.csv").as_os_str(), "--dry-run".as_ref()]);
+    let dry = ledger.json(&[
+        "import".as_ref(),
+        "ops".as_ref(),
+        repo_file("samples/ops.csv").as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
     assert_eq!(dry["dry_run"], Value::Bool(true));
     assert_eq!(ledger.verify_ok(), before, "the dry run wrote nothing");
-    let report = ledger.json(&["import".as_ref(), "ops".as_ref(), repo_file("samples/ops.csv").as_os_str()]);
+    let report = ledger.json(&[
+        "import".as_ref(),
+        "ops".as_ref(),
+        repo_file("samples/ops.csv").as_os_str(),
+    ]);
     assert_eq!(report["rows"].as_u64(), Some(body.len() as u64));
-    assert_eq!(report["events"].as_u64(), Some(body.len() as u64), "every sample row is one event");
+    assert_eq!(
+        report["events"].as_u64(),
+        Some(body.len() as u64),
+        "every sample row is one event"
+    );
     assert_eq!(ledger.verify_ok(), before + body.len() as u64);
 }
 
@@ -135,7 +191,11 @@ fn every_op_through_import_ops_matches_the_single_commands() {
         let args = single_command(&rows[0], row);
         single.ok(&args);
     }
-    assert_eq!(comparable_history(&imported), comparable_history(&single), "the same events, in the same order");
+    assert_eq!(
+        comparable_history(&imported),
+        comparable_history(&single),
+        "the same events, in the same order"
+    );
     assert_eq!(imported.export("instances"), single.export("instances"));
     assert_eq!(
         mask_uuids(&String::from_utf8(imported.export("numbers")).unwrap()),
@@ -146,20 +206,32 @@ fn every_op_through_import_ops_matches_the_single_commands() {
     // What each op did, read back.
     let n1 = imported.number("SN-HZ-WEB01-0001");
     assert_eq!(n1["status"], "filed");
-    assert_eq!(n1["holder"], "green-apps", "granted twice, the last grantee holds it");
+    assert_eq!(
+        n1["holder"], "green-apps",
+        "granted twice, the last grantee holds it"
+    );
     assert_eq!(n1["owner"], "acme-shop");
     assert_eq!(n1["service"], "app.green.example.cn");
     assert_eq!(n1["icp_number"], "浙ICP备12345678号-1");
     let n2 = imported.number("SN-HZ-WEB01-0002");
-    assert_eq!(n2["status"], "invalid", "approved, deregistered, then invalidated");
+    assert_eq!(
+        n2["status"], "invalid",
+        "approved, deregistered, then invalidated"
+    );
     assert_eq!(imported.number("SN-BJ-HOST-0001")["status"], "bound");
     assert_eq!(imported.number("SN-SH-SAS-0001")["status"], "invalid");
     assert_eq!(imported.number("SN-HZ-SHORT-0001")["status"], "unbound");
     let web01 = imported.instance("i-bp1web01");
-    assert_eq!(web01["quota"]["consumed"], 4, "2 generated + 2 provider numbers");
+    assert_eq!(
+        web01["quota"]["consumed"], 4,
+        "2 generated + 2 provider numbers"
+    );
     assert_eq!(web01["quota"]["remaining"], 1);
     let web02 = imported.instance("i-bp1web02");
-    assert_eq!(web02["quota"]["consumed"], 1, "direct selection consumes a slot");
+    assert_eq!(
+        web02["quota"]["consumed"], 1,
+        "direct selection consumes a slot"
+    );
     assert_eq!(web02["numbers"][0]["origin"], "direct");
     assert_eq!(web02["numbers"][0]["service"], "shop.acme.example.com");
     assert_eq!(imported.instance("mall-88001")["quota"]["remaining"], 0);
@@ -167,10 +239,23 @@ fn every_op_through_import_ops_matches_the_single_commands() {
     assert_eq!(short["subscription_months"], 7);
     assert_eq!(short["expires_at"], "2027-07-15T16:00:00Z");
     assert_eq!(imported.instance("i-bp1old06")["state"], "released");
-    let kinds: Vec<String> = imported.history_json().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> = imported
+        .history_json()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
     for kind in [
-        "allocated", "selected", "granted", "bound", "submitted", "approved", "rejected", "deregistered", "invalidated",
-        "instance_renewed", "instance_released",
+        "allocated",
+        "selected",
+        "granted",
+        "bound",
+        "submitted",
+        "approved",
+        "rejected",
+        "deregistered",
+        "invalidated",
+        "instance_renewed",
+        "instance_released",
     ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} event");
     }
@@ -178,16 +263,29 @@ fn every_op_through_import_ops_matches_the_single_commands() {
     let grants: Vec<&Value> = history.iter().filter(|e| e["kind"] == "granted").collect();
     assert_eq!(grants[0]["payload"]["from"], "acme-shop");
     assert_eq!(grants[0]["payload"]["to"], "blue-media");
-    assert_eq!(grants[0]["payload"]["note"], "reseller hand-over (ticket 4471)");
+    assert_eq!(
+        grants[0]["payload"]["note"],
+        "reseller hand-over (ticket 4471)"
+    );
     assert_eq!(grants[1]["payload"]["from"], "blue-media");
     assert_eq!(grants[1]["payload"]["to"], "green-apps");
     let reject = history.iter().find(|e| e["kind"] == "rejected").unwrap();
-    assert_eq!(reject["payload"]["reason"], "site title does not match the licence, resubmit");
+    assert_eq!(
+        reject["payload"]["reason"],
+        "site title does not match the licence, resubmit"
+    );
 }
 
 /// Runs a failing import on `ledger` and checks exit code, that stderr
 /// names `line N: error[CODE]`, and that nothing changed.
-fn assert_import_fails(ledger: &Ledger, kind: &str, content: &str, exit: i32, line: u64, code: &str) {
+fn assert_import_fails(
+    ledger: &Ledger,
+    kind: &str,
+    content: &str,
+    exit: i32,
+    line: u64,
+    code: &str,
+) {
     let history = ledger.history_bytes();
     let instances = ledger.export("instances");
     let numbers = ledger.export("numbers");
@@ -196,11 +294,17 @@ fn assert_import_fails(ledger: &Ledger, kind: &str, content: &str, exit: i32, li
     assert_fails(&output, exit, code, &format!("import {kind} of\n{content}"));
     let wanted = format!("line {line}: error[{code}]");
     assert!(
-        failure_lines(&output).iter().any(|l| l.starts_with(&wanted)),
+        failure_lines(&output)
+            .iter()
+            .any(|l| l.starts_with(&wanted)),
         "stderr should have `{wanted}`:\n{}",
         stderr(&output)
     );
-    assert_eq!(ledger.history_bytes(), history, "export history unchanged byte for byte");
+    assert_eq!(
+        ledger.history_bytes(),
+        history,
+        "export history unchanged byte for byte"
+    );
     assert_eq!(ledger.export("instances"), instances);
     assert_eq!(ledger.export("numbers"), numbers);
 }
@@ -208,8 +312,16 @@ fn assert_import_fails(ledger: &Ledger, kind: &str, content: &str, exit: i32, li
 /// Two good rows first, so that a failure must roll them back.
 fn good_rows() -> Vec<String> {
     vec![
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("number", "SN-GOOD-0001")]),
-        ops_row(&[("op", "grant"), ("number", "SN-GOOD-0001"), ("to_account", "blue-media")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("number", "SN-GOOD-0001"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-GOOD-0001"),
+            ("to_account", "blue-media"),
+        ]),
     ]
 }
 
@@ -223,17 +335,47 @@ fn with_good_rows(bad: String) -> String {
 fn malformed_row_exits_2_with_its_line_and_changes_nothing() {
     let ledger = sample_ledger_with_ops();
     let bad_rows = [
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("count", "two")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("count", "two"),
+        ]),
         ops_row(&[("op", "explode"), ("instance_id", "i-bp1web02")]),
         "allocate,i-bp1web02\n".to_string(),
         "allocate,i-bp1web02,,,,,,,,,,,,,\n".to_string(),
-        ops_row(&[("op", "renew"), ("instance_id", "i-bp1web02"), ("months", "3"), ("expires_at", "2029-02-30T00:00:00Z")]),
-        ops_row(&[("op", "renew"), ("instance_id", "i-bp1web02"), ("months", "three"), ("expires_at", "2030-01-01T00:00:00Z")]),
-        ops_row(&[("op", "bind"), ("number", "SN-GOOD-0001"), ("account", "blue-media")]),
-        ops_row(&[("op", "grant"), ("number", "SN_BAD_0001"), ("to_account", "blue-media")]),
-        ops_row(&[("op", "grant"), ("number", "SN-GOOD-0001"), ("to_account", "bad account")]),
+        ops_row(&[
+            ("op", "renew"),
+            ("instance_id", "i-bp1web02"),
+            ("months", "3"),
+            ("expires_at", "2029-02-30T00:00:00Z"),
+        ]),
+        ops_row(&[
+            ("op", "renew"),
+            ("instance_id", "i-bp1web02"),
+            ("months", "three"),
+            ("expires_at", "2030-01-01T00:00:00Z"),
+        ]),
+        ops_row(&[
+            ("op", "bind"),
+            ("number", "SN-GOOD-0001"),
+            ("account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN_BAD_0001"),
+            ("to_account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-GOOD-0001"),
+            ("to_account", "bad account"),
+        ]),
         ops_row(&[("op", "allocate"), ("instance_id", "i bp1web02")]),
-        ops_row(&[("op", "reject"), ("number", "SN-GOOD-0001"), ("reason", " padded ")]),
+        ops_row(&[
+            ("op", "reject"),
+            ("number", "SN-GOOD-0001"),
+            ("reason", " padded "),
+        ]),
         ops_row(&[("op", "submit")]),
         ops_row(&[("op", "")]),
         "allocate,\"i-bp1web02,,,,,,,,,,\n".to_string(),
@@ -248,15 +390,45 @@ fn unknown_instance_or_number_exits_3_with_its_line_and_changes_nothing() {
     let ledger = sample_ledger_with_ops();
     let bad_rows = [
         ops_row(&[("op", "allocate"), ("instance_id", "i-nowhere")]),
-        ops_row(&[("op", "select"), ("instance_id", "i-nowhere"), ("service", "x.example.com")]),
-        ops_row(&[("op", "grant"), ("number", "SN-NOPE-0001"), ("to_account", "blue-media")]),
-        ops_row(&[("op", "bind"), ("number", "SN-NOPE-0001"), ("account", "acme-shop"), ("service", "x.example.com")]),
+        ops_row(&[
+            ("op", "select"),
+            ("instance_id", "i-nowhere"),
+            ("service", "x.example.com"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-NOPE-0001"),
+            ("to_account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "bind"),
+            ("number", "SN-NOPE-0001"),
+            ("account", "acme-shop"),
+            ("service", "x.example.com"),
+        ]),
         ops_row(&[("op", "submit"), ("number", "SN-NOPE-0001")]),
-        ops_row(&[("op", "approve"), ("number", "SN-NOPE-0001"), ("icp_number", "浙ICP备1号")]),
-        ops_row(&[("op", "reject"), ("number", "SN-NOPE-0001"), ("reason", "no")]),
+        ops_row(&[
+            ("op", "approve"),
+            ("number", "SN-NOPE-0001"),
+            ("icp_number", "浙ICP备1号"),
+        ]),
+        ops_row(&[
+            ("op", "reject"),
+            ("number", "SN-NOPE-0001"),
+            ("reason", "no"),
+        ]),
         ops_row(&[("op", "deregister"), ("number", "SN-NOPE-0001")]),
-        ops_row(&[("op", "invalidate"), ("number", "SN-NOPE-0001"), ("reason", "no")]),
-        ops_row(&[("op", "renew"), ("instance_id", "i-nowhere"), ("months", "3"), ("expires_at", "2030-01-01T00:00:00Z")]),
+        ops_row(&[
+            ("op", "invalidate"),
+            ("number", "SN-NOPE-0001"),
+            ("reason", "no"),
+        ]),
+        ops_row(&[
+            ("op", "renew"),
+            ("instance_id", "i-nowhere"),
+            ("months", "3"),
+            ("expires_at", "2030-01-01T00:00:00Z"),
+        ]),
         ops_row(&[("op", "release"), ("instance_id", "i-nowhere")]),
     ];
     for bad in bad_rows {
@@ -267,20 +439,110 @@ fn unknown_instance_or_number_exits_3_with_its_line_and_changes_nothing() {
 #[test]
 fn rule_refusal_exits_4_with_its_line_and_changes_nothing() {
     let ledger = sample_ledger_with_ops();
-    let cases: [(String, &str); 13] = [
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1tmp04")]), "pay_as_you_go"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-hk1web07")]), "region_not_mainland"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1nop05")]), "no_public_ip"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("count", "4")]), "quota_exhausted"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("count", "21")]), "count_out_of_range"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("account", "blue-media")]), "not_owner"),
-        (ops_row(&[("op", "bind"), ("number", "SN-GOOD-0001"), ("account", "acme-shop"), ("service", "x.example.com")]), "not_holder"),
-        (ops_row(&[("op", "submit"), ("number", "SN-GOOD-0001")]), "wrong_status"),
-        (ops_row(&[("op", "bind"), ("number", "SN-GOOD-0001"), ("account", "blue-media"), ("service", "app.green.example.cn")]), "service_taken"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("number", "SN-HZ-WEB01-0001")]), "already_exists"),
-        (ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("request_id", "req-2026-11-mall")]), "request_conflict"),
-        (ops_row(&[("op", "release"), ("instance_id", "i-bp1old06")]), "released"),
-        (ops_row(&[("op", "grant"), ("number", "SN-GOOD-0001"), ("to_account", "green-apps"), ("account", "blue-media")]), "not_owner"),
+    let cases: [(String, &str); 15] = [
+        (
+            ops_row(&[("op", "allocate"), ("instance_id", "i-bp1tmp04")]),
+            "pay_as_you_go",
+        ),
+        (
+            ops_row(&[("op", "allocate"), ("instance_id", "i-hk1web07")]),
+            "region_not_mainland",
+        ),
+        (
+            ops_row(&[("op", "allocate"), ("instance_id", "i-bp1nop05")]),
+            "no_public_ip",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("count", "4"),
+            ]),
+            "quota_exhausted",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("count", "21"),
+            ]),
+            "count_out_of_range",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("count", "-3"),
+            ]),
+            "count_out_of_range",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("count", "99999999999999999999"),
+            ]),
+            "count_out_of_range",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("account", "blue-media"),
+            ]),
+            "not_owner",
+        ),
+        (
+            ops_row(&[
+                ("op", "bind"),
+                ("number", "SN-GOOD-0001"),
+                ("account", "acme-shop"),
+                ("service", "x.example.com"),
+            ]),
+            "not_holder",
+        ),
+        (
+            ops_row(&[("op", "submit"), ("number", "SN-GOOD-0001")]),
+            "wrong_status",
+        ),
+        (
+            ops_row(&[
+                ("op", "bind"),
+                ("number", "SN-GOOD-0001"),
+                ("account", "blue-media"),
+                ("service", "app.green.example.cn"),
+            ]),
+            "service_taken",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("number", "SN-HZ-WEB01-0001"),
+            ]),
+            "already_exists",
+        ),
+        (
+            ops_row(&[
+                ("op", "allocate"),
+                ("instance_id", "i-bp1web02"),
+                ("request_id", "req-2026-11-mall"),
+            ]),
+            "request_conflict",
+        ),
+        (
+            ops_row(&[("op", "release"), ("instance_id", "i-bp1old06")]),
+            "released",
+        ),
+        (
+            ops_row(&[
+                ("op", "grant"),
+                ("number", "SN-GOOD-0001"),
+                ("to_account", "green-apps"),
+                ("account", "blue-media"),
+            ]),
+            "not_owner",
+        ),
     ];
     for (bad, code) in cases {
         assert_import_fails(&ledger, "ops", &with_good_rows(bad), 4, 4, code);
@@ -290,7 +552,13 @@ fn rule_refusal_exits_4_with_its_line_and_changes_nothing() {
 #[test]
 fn instances_import_failure_classes() {
     let ledger = sample_ledger();
-    let file = |bad: &str| format!("{INSTANCES_HEADER}\n{}{}{bad}\n", ecs_row("i-new-1", "acme-shop"), ecs_row("i-new-2", "acme-shop"));
+    let file = |bad: &str| {
+        format!(
+            "{INSTANCES_HEADER}\n{}{}{bad}\n",
+            ecs_row("i-new-1", "acme-shop"),
+            ecs_row("i-new-2", "acme-shop")
+        )
+    };
     let usage = [
         "i-new-3,ecs,acme-shop,cn-hangzhou,monthly,12,2027-12-31T16:00:00Z,203.0.113.10,",
         "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,-1,2027-12-31T16:00:00Z,203.0.113.10,",
@@ -304,8 +572,22 @@ fn instances_import_failure_classes() {
     for bad in usage {
         assert_import_fails(&ledger, "instances", &file(bad), 2, 4, "usage");
     }
-    assert_import_fails(&ledger, "instances", &file(ecs_row("i-bp1web01", "acme-shop").trim_end()), 4, 4, "already_exists");
-    assert_import_fails(&ledger, "instances", &file(ecs_row("i-new-1", "acme-shop").trim_end()), 4, 4, "already_exists");
+    assert_import_fails(
+        &ledger,
+        "instances",
+        &file(ecs_row("i-bp1web01", "acme-shop").trim_end()),
+        4,
+        4,
+        "already_exists",
+    );
+    assert_import_fails(
+        &ledger,
+        "instances",
+        &file(ecs_row("i-new-1", "acme-shop").trim_end()),
+        4,
+        4,
+        "already_exists",
+    );
 }
 
 #[test]
@@ -313,9 +595,22 @@ fn rows_are_validated_in_file_order_as_if_applied() {
     let ledger = sample_ledger();
     // Each row depends on the ones before it.
     let rows = vec![
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01"), ("number", "SN-ORDER-0001")]),
-        ops_row(&[("op", "grant"), ("number", "SN-ORDER-0001"), ("to_account", "blue-media")]),
-        ops_row(&[("op", "bind"), ("number", "SN-ORDER-0001"), ("account", "blue-media"), ("service", "order.example.com")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web01"),
+            ("number", "SN-ORDER-0001"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-ORDER-0001"),
+            ("to_account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "bind"),
+            ("number", "SN-ORDER-0001"),
+            ("account", "blue-media"),
+            ("service", "order.example.com"),
+        ]),
         ops_row(&[("op", "submit"), ("number", "SN-ORDER-0001")]),
     ];
     let file = ledger.write("ordered.csv", ops_file(&rows));
@@ -323,12 +618,21 @@ fn rows_are_validated_in_file_order_as_if_applied() {
     assert_eq!(ledger.number("SN-ORDER-0001")["status"], "filing");
     // The same rows in another order fail where a row needs a later one.
     let ledger = sample_ledger();
-    let swapped = vec![rows[0].clone(), rows[2].clone(), rows[1].clone(), rows[3].clone()];
+    let swapped = vec![
+        rows[0].clone(),
+        rows[2].clone(),
+        rows[1].clone(),
+        rows[3].clone(),
+    ];
     assert_import_fails(&ledger, "ops", &ops_file(&swapped), 4, 3, "not_holder");
     // The fifth slot of an instance: the file's own allocations count.
     let mut fill = Vec::new();
     for k in 0..6 {
-        fill.push(ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("number", &format!("SN-FILL-000{k}"))]));
+        fill.push(ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("number", &format!("SN-FILL-000{k}")),
+        ]));
     }
     assert_import_fails(&ledger, "ops", &ops_file(&fill), 4, 7, "quota_exhausted");
     // A number recorded twice in one file.
@@ -341,19 +645,52 @@ fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
     let ledger = sample_ledger_with_ops();
     let before = ledger.history_bytes();
     let rows = vec![
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("number", "SN-MANY-0001")]),
-        ops_row(&[("op", "grant"), ("number", "SN-NOPE-0001"), ("to_account", "blue-media")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("count", "x")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("account", "blue-media")]),
-        ops_row(&[("op", "grant"), ("number", "SN-MANY-0001"), ("to_account", "green-apps")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("number", "SN-MANY-0001"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-NOPE-0001"),
+            ("to_account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("count", "x"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("account", "blue-media"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-MANY-0001"),
+            ("to_account", "green-apps"),
+        ]),
         ops_row(&[("op", "submit"), ("number", "SN-MANY-0001")]),
     ];
     let file = ledger.write("many.csv", ops_file(&rows));
     let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
-    assert_eq!(output.status.code(), Some(3), "the first failing row (line 3) is not_found: {}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "the first failing row (line 3) is not_found: {}",
+        stderr(&output)
+    );
     let lines = failure_lines(&output);
-    let starts: Vec<&str> = lines.iter().map(|l| l.split(": error[").next().unwrap()).collect();
-    assert_eq!(starts, ["line 3", "line 4", "line 5", "line 7"], "{}", stderr(&output));
+    let starts: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(": error[").next().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        ["line 3", "line 4", "line 5", "line 7"],
+        "{}",
+        stderr(&output)
+    );
     assert!(lines[0].contains("error[not_found]"));
     assert!(lines[1].contains("error[usage]"));
     assert!(lines[2].contains("error[not_owner]"));
@@ -361,9 +698,16 @@ fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
     assert_eq!(ledger.history_bytes(), before);
 
     // With --format json the failures are one JSON object on stderr.
-    let output = ledger.run(&["--format".as_ref(), "json".as_ref(), "import".as_ref(), "ops".as_ref(), file.as_os_str()]);
+    let output = ledger.run(&[
+        "--format".as_ref(),
+        "json".as_ref(),
+        "import".as_ref(),
+        "ops".as_ref(),
+        file.as_os_str(),
+    ]);
     assert_eq!(output.status.code(), Some(3));
-    let value: Value = serde_json::from_str(stderr(&output).trim()).expect("one JSON object on stderr");
+    let value: Value =
+        serde_json::from_str(stderr(&output).trim()).expect("one JSON object on stderr");
     assert_eq!(value["error"]["code"], "not_found");
 }
 
@@ -371,26 +715,47 @@ fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
 fn failures_are_listed_for_the_first_100_rows_then_counted() {
     let ledger = sample_ledger();
     let before = ledger.history_bytes();
-    let rows: Vec<String> =
-        (0..150).map(|i| ops_row(&[("op", "grant"), ("number", &format!("SN-NOPE-{i:04}")), ("to_account", "blue-media")])).collect();
+    let rows: Vec<String> = (0..150)
+        .map(|i| {
+            ops_row(&[
+                ("op", "grant"),
+                ("number", &format!("SN-NOPE-{i:04}")),
+                ("to_account", "blue-media"),
+            ])
+        })
+        .collect();
     let file = ledger.write("150.csv", ops_file(&rows));
     let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
     assert_eq!(output.status.code(), Some(3));
     let lines = failure_lines(&output);
-    assert_eq!(lines.len(), 100, "exactly the first 100 failing rows are listed");
+    assert_eq!(
+        lines.len(),
+        100,
+        "exactly the first 100 failing rows are listed"
+    );
     for (i, line) in lines.iter().enumerate() {
-        assert!(line.starts_with(&format!("line {}: error[not_found]", i + 2)), "{line}");
+        assert!(
+            line.starts_with(&format!("line {}: error[not_found]", i + 2)),
+            "{line}"
+        );
     }
     let err = stderr(&output);
     assert!(!err.contains("line 102:"), "row 101 is not listed");
-    assert!(err.contains("50 more"), "then a count of the other 50: {err}");
+    assert!(
+        err.contains("50 more"),
+        "then a count of the other 50: {err}"
+    );
     assert_eq!(ledger.history_bytes(), before);
 
     // Exactly 100 failures: all listed, no count line.
     let file = ledger.write("100.csv", ops_file(&rows[..100]));
     let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
     assert_eq!(failure_lines(&output).len(), 100);
-    assert!(!stderr(&output).contains("more failing"), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("more failing"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -399,16 +764,34 @@ fn line_numbers_count_blank_lines_and_multi_line_fields() {
     let before = ledger.history_bytes();
     let content = format!(
         "{OPS_HEADER}\n{}\n{}{}\n\n{}",
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01"), ("number", "SN-LINE-0001")]).trim_end(),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web01"),
+            ("number", "SN-LINE-0001")
+        ])
+        .trim_end(),
         // lines 3-4: a quoted note over two lines (a control character: usage)
-        ops_row(&[("op", "grant"), ("number", "SN-LINE-0001"), ("to_account", "blue-media"), ("reason", "two\nlines")]),
-        ops_row(&[("op", "grant"), ("number", "SN-LINE-0001"), ("to_account", "blue-media")]).trim_end(),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-LINE-0001"),
+            ("to_account", "blue-media"),
+            ("reason", "two\nlines")
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-LINE-0001"),
+            ("to_account", "blue-media")
+        ])
+        .trim_end(),
         // line 7, after a blank line 6
         ops_row(&[("op", "submit"), ("number", "SN-LINE-0001")]),
     );
     let file = ledger.write("lines.csv", &content);
     let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
-    let starts: Vec<String> = failure_lines(&output).iter().map(|l| l.split(": error[").next().unwrap().to_string()).collect();
+    let starts: Vec<String> = failure_lines(&output)
+        .iter()
+        .map(|l| l.split(": error[").next().unwrap().to_string())
+        .collect();
     assert_eq!(starts, ["line 3", "line 7"], "{}", stderr(&output));
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(ledger.history_bytes(), before);
@@ -416,8 +799,18 @@ fn line_numbers_count_blank_lines_and_multi_line_fields() {
     // Blank lines alone are skipped.
     let content = format!(
         "{OPS_HEADER}\n\n{}\n\n{}\n",
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01"), ("number", "SN-LINE-0002")]).trim_end(),
-        ops_row(&[("op", "grant"), ("number", "SN-LINE-0002"), ("to_account", "blue-media")]).trim_end()
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web01"),
+            ("number", "SN-LINE-0002")
+        ])
+        .trim_end(),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-LINE-0002"),
+            ("to_account", "blue-media")
+        ])
+        .trim_end()
     );
     let file = ledger.write("blank.csv", content);
     let report = ledger.json(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
@@ -445,9 +838,15 @@ fn variants(text: &str) -> Vec<(&'static str, Vec<u8>)> {
     let crlf = text.replace('\n', "\r\n");
     vec![
         ("LF", text.as_bytes().to_vec()),
-        ("BOM+LF", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()),
+        (
+            "BOM+LF",
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
         ("CRLF", crlf.as_bytes().to_vec()),
-        ("BOM+CRLF", [b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat()),
+        (
+            "BOM+CRLF",
+            [b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat(),
+        ),
         ("CRLF no final newline", crlf.trim_end().as_bytes().to_vec()),
     ]
 }
@@ -460,14 +859,24 @@ fn bom_and_crlf_files_import_exactly_like_plain_ones() {
     let want_instances = reference.export("instances");
     let want_numbers = mask_uuids(&String::from_utf8(reference.export("numbers")).unwrap());
     let want_history = comparable_history(&reference);
-    for ((name, instance_bytes), (_, ops_bytes)) in variants(&instances).into_iter().zip(variants(&ops)) {
+    for ((name, instance_bytes), (_, ops_bytes)) in
+        variants(&instances).into_iter().zip(variants(&ops))
+    {
         let ledger = Ledger::new();
         let file = ledger.write("instances.csv", &instance_bytes);
         ledger.ok(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
         let file = ledger.write("ops.csv", &ops_bytes);
         ledger.ok(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
-        assert_eq!(ledger.export("instances"), want_instances, "{name}: instances");
-        assert_eq!(mask_uuids(&String::from_utf8(ledger.export("numbers")).unwrap()), want_numbers, "{name}: numbers");
+        assert_eq!(
+            ledger.export("instances"),
+            want_instances,
+            "{name}: instances"
+        );
+        assert_eq!(
+            mask_uuids(&String::from_utf8(ledger.export("numbers")).unwrap()),
+            want_numbers,
+            "{name}: numbers"
+        );
         assert_eq!(comparable_history(&ledger), want_history, "{name}: history");
         ledger.verify_ok();
     }
@@ -477,7 +886,11 @@ fn bom_and_crlf_files_import_exactly_like_plain_ones() {
         let target = Ledger::new();
         let file = target.write("history.csv", &bytes);
         target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
-        assert_eq!(target.history_bytes(), history.as_bytes(), "{name}: history round trip");
+        assert_eq!(
+            target.history_bytes(),
+            history.as_bytes(),
+            "{name}: history round trip"
+        );
     }
 }
 
@@ -491,7 +904,10 @@ fn missing_and_unknown_columns_are_named() {
         assert_fails(&output, 2, "usage", &format!("{kind}: {content}"));
         let err = stderr(&output);
         for name in names {
-            assert!(names_word(&err, name), "the message names column {name}: {err}");
+            assert!(
+                names_word(&err, name),
+                "the message names column {name}: {err}"
+            );
         }
     };
     check(
@@ -499,18 +915,39 @@ fn missing_and_unknown_columns_are_named() {
         "instance_id,service_type,account,billing,subscription_months,public_ip\ni-x,ecs,acme-shop,subscription,12,\n".into(),
         &["region", "expires_at"],
     );
-    check("instances", format!("{INSTANCES_HEADER},colour\n{}", ecs_row("i-x", "acme-shop").trim_end().to_string() + ",blue\n"), &["colour"]);
+    check(
+        "instances",
+        format!(
+            "{INSTANCES_HEADER},colour\n{}",
+            ecs_row("i-x", "acme-shop").trim_end().to_string() + ",blue\n"
+        ),
+        &["colour"],
+    );
     check("ops", format!("{OPS_HEADER},comment\n"), &["comment"]);
     check("ops", "instance_id,number\ni-bp1web01,\n".into(), &["op"]);
-    check("ops", "op,instance,count\nallocate,i-bp1web01,1\n".into(), &["instance"]);
+    check(
+        "ops",
+        "op,instance,count\nallocate,i-bp1web01,1\n".into(),
+        &["instance"],
+    );
     assert_eq!(ledger.history_bytes(), before);
     // (import history needs an empty ledger)
     let empty = Ledger::new();
-    for (content, name) in [("seq,event_id,at,actor,kind,payload,prev_hash\n".to_string(), "hash"), (format!("{HISTORY_HEADER},extra\n"), "extra")] {
+    for (content, name) in [
+        (
+            "seq,event_id,at,actor,kind,payload,prev_hash\n".to_string(),
+            "hash",
+        ),
+        (format!("{HISTORY_HEADER},extra\n"), "extra"),
+    ] {
         let file = empty.write("history.csv", &content);
         let output = empty.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
         assert_fails(&output, 2, "usage", &content);
-        assert!(names_word(&stderr(&output), name), "the message names column {name}: {}", stderr(&output));
+        assert!(
+            names_word(&stderr(&output), name),
+            "the message names column {name}: {}",
+            stderr(&output)
+        );
     }
     assert_eq!(empty.verify_ok(), 0);
 
@@ -524,7 +961,10 @@ fn missing_and_unknown_columns_are_named() {
     assert_eq!(instance["account"], "acme-shop");
     assert_eq!(instance["service_type"], "cloud_web_hosting");
     assert_eq!(instance["expires_at"], "2027-12-31T16:00:00Z");
-    let file = ledger.write("ops-reordered.csv", "number,op,instance_id\nSN-RE-0001,allocate,i-re-1\n");
+    let file = ledger.write(
+        "ops-reordered.csv",
+        "number,op,instance_id\nSN-RE-0001,allocate,i-re-1\n",
+    );
     ledger.ok(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
     assert_eq!(ledger.number("SN-RE-0001")["instance_id"], "i-re-1");
 }
@@ -532,24 +972,81 @@ fn missing_and_unknown_columns_are_named() {
 #[test]
 fn dry_run_reports_and_writes_nothing() {
     let ledger = sample_ledger();
-    let snapshot = |l: &Ledger| (l.history_bytes(), l.export("instances"), l.export("numbers"), std::fs::read(&l.db).unwrap());
+    let snapshot = |l: &Ledger| {
+        (
+            l.history_bytes(),
+            l.export("instances"),
+            l.export("numbers"),
+            std::fs::read(&l.db).unwrap(),
+        )
+    };
     let before = snapshot(&ledger);
 
-    let extra = ledger.write("extra.csv", format!("{INSTANCES_HEADER}\n{}{}", ecs_row("i-dry-1", "acme-shop"), ecs_row("i-dry-2", "acme-shop")));
-    let report = ledger.json(&["import".as_ref(), "instances".as_ref(), extra.as_os_str(), "--dry-run".as_ref()]);
-    assert_eq!((report["rows"].as_u64(), report["events"].as_u64(), report["dry_run"].as_bool()), (Some(2), Some(2), Some(true)));
-    let text = ledger.ok(&["import".as_ref(), "instances".as_ref(), extra.as_os_str(), "--dry-run".as_ref()]);
-    assert!(text.contains("would apply"), "the table output says what would happen: {text}");
-    assert!(snapshot(&ledger) == before, "import instances --dry-run changed the ledger");
+    let extra = ledger.write(
+        "extra.csv",
+        format!(
+            "{INSTANCES_HEADER}\n{}{}",
+            ecs_row("i-dry-1", "acme-shop"),
+            ecs_row("i-dry-2", "acme-shop")
+        ),
+    );
+    let report = ledger.json(&[
+        "import".as_ref(),
+        "instances".as_ref(),
+        extra.as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
+    assert_eq!(
+        (
+            report["rows"].as_u64(),
+            report["events"].as_u64(),
+            report["dry_run"].as_bool()
+        ),
+        (Some(2), Some(2), Some(true))
+    );
+    let text = ledger.ok(&[
+        "import".as_ref(),
+        "instances".as_ref(),
+        extra.as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
+    assert!(
+        text.contains("would apply"),
+        "the table output says what would happen: {text}"
+    );
+    assert!(
+        snapshot(&ledger) == before,
+        "import instances --dry-run changed the ledger"
+    );
 
-    let report = ledger.json(&["import".as_ref(), "ops".as_ref(), repo_file("samples/ops.csv").as_os_str(), "--dry-run".as_ref()]);
+    let report = ledger.json(&[
+        "import".as_ref(),
+        "ops".as_ref(),
+        repo_file("samples/ops.csv").as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
     assert_eq!(report["dry_run"], true);
     assert_eq!(report["events"], 24);
-    assert!(snapshot(&ledger) == before, "import ops --dry-run changed the ledger");
+    assert!(
+        snapshot(&ledger) == before,
+        "import ops --dry-run changed the ledger"
+    );
 
     // A failing dry run reports the failure like a real run.
-    let bad = ledger.write("bad.csv", ops_file(&[ops_row(&[("op", "grant"), ("number", "SN-NOPE-0001"), ("to_account", "x")])]));
-    let output = ledger.run(&["import".as_ref(), "ops".as_ref(), bad.as_os_str(), "--dry-run".as_ref()]);
+    let bad = ledger.write(
+        "bad.csv",
+        ops_file(&[ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-NOPE-0001"),
+            ("to_account", "x"),
+        ])]),
+    );
+    let output = ledger.run(&[
+        "import".as_ref(),
+        "ops".as_ref(),
+        bad.as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
     assert_fails(&output, 3, "not_found", "dry run of a bad file");
     assert!(failure_lines(&output)[0].starts_with("line 2: error[not_found]"));
     assert!(snapshot(&ledger) == before);
@@ -558,7 +1055,12 @@ fn dry_run_reports_and_writes_nothing() {
     let history = ledger.write("history.csv", ledger.history_bytes());
     let empty = Ledger::new();
     empty.ok(&["init"]);
-    let report = empty.json(&["import".as_ref(), "history".as_ref(), history.as_os_str(), "--dry-run".as_ref()]);
+    let report = empty.json(&[
+        "import".as_ref(),
+        "history".as_ref(),
+        history.as_os_str(),
+        "--dry-run".as_ref(),
+    ]);
     assert_eq!(report["events"], 16);
     assert_eq!(empty.verify_ok(), 0);
     // ... and the real import still works afterwards.
@@ -570,20 +1072,56 @@ fn dry_run_reports_and_writes_nothing() {
 fn rerun_of_an_allocate_only_ops_file_with_request_ids_allocates_nothing_new() {
     let ledger = sample_ledger();
     let rows = vec![
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01"), ("count", "2"), ("request_id", "rr-1")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web02"), ("number", "SN-RR-0001"), ("request_id", "rr-2")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "mall-88001"), ("account", "green-apps"), ("count", "2"), ("request_id", "rr-3")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "hosting-bj-001"), ("count", "1"), ("number", "SN-RR-0002"), ("request_id", "rr-4")]),
-        ops_row(&[("op", "allocate"), ("instance_id", "ens-gz-0031"), ("request_id", "rr-5")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web01"),
+            ("count", "2"),
+            ("request_id", "rr-1"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("number", "SN-RR-0001"),
+            ("request_id", "rr-2"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "mall-88001"),
+            ("account", "green-apps"),
+            ("count", "2"),
+            ("request_id", "rr-3"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "hosting-bj-001"),
+            ("count", "1"),
+            ("number", "SN-RR-0002"),
+            ("request_id", "rr-4"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "ens-gz-0031"),
+            ("request_id", "rr-5"),
+        ]),
         // The same request again in the same file: nothing new either.
-        ops_row(&[("op", "allocate"), ("instance_id", "ens-gz-0031"), ("request_id", "rr-5")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "ens-gz-0031"),
+            ("request_id", "rr-5"),
+        ]),
     ];
     let file = ledger.write("alloc.csv", ops_file(&rows));
     let first = ledger.json(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
-    assert_eq!(first["events"], 5, "the repeated request id in the file appends nothing");
+    assert_eq!(
+        first["events"], 5,
+        "the repeated request id in the file appends nothing"
+    );
     let history = ledger.history_bytes();
     let numbers = ledger.export("numbers");
-    assert_eq!(parse_csv(&String::from_utf8(numbers.clone()).unwrap()).len(), 1 + 7);
+    assert_eq!(
+        parse_csv(&String::from_utf8(numbers.clone()).unwrap()).len(),
+        1 + 7
+    );
     for _ in 0..2 {
         let again = ledger.json(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
         assert_eq!(again["rows"], 6);
@@ -593,8 +1131,21 @@ fn rerun_of_an_allocate_only_ops_file_with_request_ids_allocates_nothing_new() {
     }
     // The same key with other parameters is a conflict on its line.
     let mut changed = rows.clone();
-    changed[2] = ops_row(&[("op", "allocate"), ("instance_id", "mall-88001"), ("account", "green-apps"), ("count", "1"), ("request_id", "rr-3")]);
-    assert_import_fails(&ledger, "ops", &ops_file(&changed), 4, 4, "request_conflict");
+    changed[2] = ops_row(&[
+        ("op", "allocate"),
+        ("instance_id", "mall-88001"),
+        ("account", "green-apps"),
+        ("count", "1"),
+        ("request_id", "rr-3"),
+    ]);
+    assert_import_fails(
+        &ledger,
+        "ops",
+        &ops_file(&changed),
+        4,
+        4,
+        "request_conflict",
+    );
     ledger.verify_ok();
 }
 
@@ -608,49 +1159,214 @@ fn ledger_using_every_command() -> Ledger {
         format!("2026-11-23T12:{minute:02}:00Z")
     };
     ledger.ok_at(&at(), &["init"]);
-    ledger.ok_at(&at(), &["import".as_ref(), "instances".as_ref(), repo_file("samples/instances.csv").as_os_str()]);
     ledger.ok_at(
         &at(),
         &[
-            "instance", "add", "i-rt-01", "--type", "ecs", "--account", "acme-shop", "--region", "cn-hangzhou", "--billing",
-            "subscription", "--months", "12", "--expires", "2027-12-31T16:00:00+08:00", "--public-ip", "2001:db8::7",
+            "import".as_ref(),
+            "instances".as_ref(),
+            repo_file("samples/instances.csv").as_os_str(),
         ],
     );
     ledger.ok_at(
         &at(),
         &[
-            "instance", "add", "iot-rt-02", "--type", "iot_studio", "--account", "redriver-iot", "--region", "cn-shanghai",
-            "--billing", "subscription", "--months", "12", "--expires", "2027-12-31", "--order-amount", "90.5",
+            "instance",
+            "add",
+            "i-rt-01",
+            "--type",
+            "ecs",
+            "--account",
+            "acme-shop",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31T16:00:00+08:00",
+            "--public-ip",
+            "2001:db8::7",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "instance",
+            "add",
+            "iot-rt-02",
+            "--type",
+            "iot_studio",
+            "--account",
+            "redriver-iot",
+            "--region",
+            "cn-shanghai",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31",
+            "--order-amount",
+            "90.5",
         ],
     );
     ledger.ok_at(&at(), &["policy", "set", "linkedmall", "--max", "3"]);
-    ledger.ok_at(&at(), &["policy", "set", "iot_studio", "--min-order-amount", "none"]);
-    ledger.ok_at(&at(), &["allocate", "i-bp1web01", "--count", "3", "--request-id", "=req(1)"]);
-    ledger.ok_at(&at(), &["allocate", "i-bp1web01", "--number", "SN-RT-0001", "--number", "SN-RT-0002"]);
-    ledger.ok_at(&at(), &["allocate", "mall-88001", "--account", "green-apps", "--count", "3"]);
+    ledger.ok_at(
+        &at(),
+        &["policy", "set", "iot_studio", "--min-order-amount", "none"],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "allocate",
+            "i-bp1web01",
+            "--count",
+            "3",
+            "--request-id",
+            "=req(1)",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "allocate",
+            "i-bp1web01",
+            "--number",
+            "SN-RT-0001",
+            "--number",
+            "SN-RT-0002",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "allocate",
+            "mall-88001",
+            "--account",
+            "green-apps",
+            "--count",
+            "3",
+        ],
+    );
     ledger.ok_at(&at(), &["allocate", "i-rt-01", "--number=-RT-0003"]);
-    ledger.ok_at(&at(), &["select", "i-bp1web02", "--service", "=HYPERLINK(\"http://evil.example\")"]);
-    ledger.ok_at(&at(), &["grant", "SN-RT-0001", "--to", "blue-media", "--note=-1+1"]);
-    ledger.ok_at(&at(), &["grant", "SN-RT-0001", "--to", "green-apps", "--account", "acme-shop", "--note", "@SUM(A1)"]);
-    ledger.ok_at(&at(), &["bind", "SN-RT-0001", "--service", "+1", "--account", "green-apps"]);
+    ledger.ok_at(
+        &at(),
+        &[
+            "select",
+            "i-bp1web02",
+            "--service",
+            "=HYPERLINK(\"http://evil.example\")",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &["grant", "SN-RT-0001", "--to", "blue-media", "--note=-1+1"],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "grant",
+            "SN-RT-0001",
+            "--to",
+            "green-apps",
+            "--account",
+            "acme-shop",
+            "--note",
+            "@SUM(A1)",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "bind",
+            "SN-RT-0001",
+            "--service",
+            "+1",
+            "--account",
+            "green-apps",
+        ],
+    );
     ledger.ok_at(&at(), &["submit", "SN-RT-0001"]);
-    ledger.ok_at(&at(), &["reject", "SN-RT-0001", "--reason", "=1+1, \"quoted\", 'single'"]);
+    ledger.ok_at(
+        &at(),
+        &[
+            "reject",
+            "SN-RT-0001",
+            "--reason",
+            "=1+1, \"quoted\", 'single'",
+        ],
+    );
     ledger.ok_at(&at(), &["submit", "SN-RT-0001"]);
-    ledger.ok_at(&at(), &["approve", "SN-RT-0001", "--icp-number", "浙ICP备12345678号-1"]);
-    ledger.ok_at(&at(), &["bind", "SN-RT-0002", "--service", "'already quoted", "--account", "acme-shop"]);
+    ledger.ok_at(
+        &at(),
+        &[
+            "approve",
+            "SN-RT-0001",
+            "--icp-number",
+            "浙ICP备12345678号-1",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &[
+            "bind",
+            "SN-RT-0002",
+            "--service",
+            "'already quoted",
+            "--account",
+            "acme-shop",
+        ],
+    );
     ledger.ok_at(&at(), &["submit", "SN-RT-0002"]);
     ledger.ok_at(&at(), &["approve", "SN-RT-0002", "--icp-number=-ICP-2"]);
-    ledger.ok_at(&at(), &["service", "move", "+1", "--to", "i-rt-01", "--commercial"]);
+    ledger.ok_at(
+        &at(),
+        &["service", "move", "+1", "--to", "i-rt-01", "--commercial"],
+    );
     ledger.ok_at(&at(), &["service", "ip-updated", "+1"]);
-    ledger.ok_at(&at(), &["service", "move", "'already quoted", "--to", "hosting-bj-001"]);
-    ledger.ok_at(&at(), &["deregister", "SN-RT-0002", "--reason", "@cancelled"]);
+    ledger.ok_at(
+        &at(),
+        &[
+            "service",
+            "move",
+            "'already quoted",
+            "--to",
+            "hosting-bj-001",
+        ],
+    );
+    ledger.ok_at(
+        &at(),
+        &["deregister", "SN-RT-0002", "--reason", "@cancelled"],
+    );
     ledger.ok_at(&at(), &["deregister", "SN-RT-0001"]);
     ledger.ok_at(&at(), &["invalidate", "SN-RT-0002", "--reason", "+retired"]);
     ledger.ok_at(&at(), &["invalidate", "--reason", "typo", "--", "-RT-0003"]);
-    ledger.ok_at(&at(), &["instance", "renew", "i-bp1short08", "--months", "6", "--expires", "2027-07-15T16:00:00Z"]);
+    ledger.ok_at(
+        &at(),
+        &[
+            "instance",
+            "renew",
+            "i-bp1short08",
+            "--months",
+            "6",
+            "--expires",
+            "2027-07-15T16:00:00Z",
+        ],
+    );
     ledger.ok_at(&at(), &["instance", "release", "i-bp1old06"]);
-    let file = ledger.write("more-ops.csv", ops_file(&[ops_row(&[("op", "allocate"), ("instance_id", "i-bp1short08"), ("number", "SN-RT-0004")])]));
-    ledger.ok_at(&at(), &["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
+    let file = ledger.write(
+        "more-ops.csv",
+        ops_file(&[ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1short08"),
+            ("number", "SN-RT-0004"),
+        ])]),
+    );
+    ledger.ok_at(
+        &at(),
+        &["import".as_ref(), "ops".as_ref(), file.as_os_str()],
+    );
     ledger.actor = "=cmd|' /C calc'!A0".to_string();
     ledger.ok_at(&at(), &["grant", "SN-RT-0004", "--to", "acme-shop"]);
     ledger.actor = "@ops team".to_string();
@@ -663,26 +1379,63 @@ fn ledger_using_every_command() -> Ledger {
 #[test]
 fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
     let source = ledger_using_every_command();
-    let kinds: BTreeSet<String> = source.history_json().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: BTreeSet<String> = source
+        .history_json()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
     for kind in [
-        "instance_added", "instance_renewed", "instance_released", "policy_set", "allocated", "selected", "granted", "bound",
-        "submitted", "approved", "rejected", "deregistered", "invalidated", "service_moved", "service_ip_updated",
+        "instance_added",
+        "instance_renewed",
+        "instance_released",
+        "policy_set",
+        "allocated",
+        "selected",
+        "granted",
+        "bound",
+        "submitted",
+        "approved",
+        "rejected",
+        "deregistered",
+        "invalidated",
+        "service_moved",
+        "service_ip_updated",
     ] {
-        assert!(kinds.contains(kind), "the source ledger has no {kind} event");
+        assert!(
+            kinds.contains(kind),
+            "the source ledger has no {kind} event"
+        );
     }
     let events = source.verify_ok();
     let exported = source.history_bytes();
     let file = source.path("history.csv");
-    source.ok(&["export".as_ref(), "history".as_ref(), "-o".as_ref(), file.as_os_str()]);
-    assert_eq!(std::fs::read(&file).unwrap(), exported, "-o FILE and stdout agree");
+    source.ok(&[
+        "export".as_ref(),
+        "history".as_ref(),
+        "-o".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        exported,
+        "-o FILE and stdout agree"
+    );
 
     let target = Ledger::new();
     let report = target.json(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
     assert_eq!(report["events"].as_u64(), Some(events));
-    assert_eq!(target.history_bytes(), exported, "export → import → export is byte-identical");
+    assert_eq!(
+        target.history_bytes(),
+        exported,
+        "export → import → export is byte-identical"
+    );
     assert_eq!(target.verify_ok(), events);
     for what in ["instances", "numbers"] {
-        assert_eq!(target.export(what), source.export(what), "export {what} agrees");
+        assert_eq!(
+            target.export(what),
+            source.export(what),
+            "export {what} agrees"
+        );
     }
     for args in [
         vec!["history"],
@@ -693,7 +1446,13 @@ fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
         vec!["report", "quota"],
         vec!["service", "show", "+1"],
         vec!["service", "show", "'already quoted"],
-        vec!["instance", "show", "i-bp1web01", "--as-of", "2026-11-23T12:08:00Z"],
+        vec![
+            "instance",
+            "show",
+            "i-bp1web01",
+            "--as-of",
+            "2026-11-23T12:08:00Z",
+        ],
     ] {
         assert_eq!(target.json(&args), source.json(&args), "{args:?} agrees");
     }
@@ -712,9 +1471,19 @@ fn import_history_into_a_non_empty_ledger_is_refused() {
     for target in [&source, &other] {
         let before = target.history_bytes();
         let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
-        assert_fails(&output, 4, "already_exists", "import history into a non-empty ledger");
+        assert_fails(
+            &output,
+            4,
+            "already_exists",
+            "import history into a non-empty ledger",
+        );
         assert_eq!(target.history_bytes(), before);
-        let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str(), "--dry-run".as_ref()]);
+        let output = target.run(&[
+            "import".as_ref(),
+            "history".as_ref(),
+            file.as_os_str(),
+            "--dry-run".as_ref(),
+        ]);
         assert_fails(&output, 4, "already_exists", "dry run too");
     }
 }
@@ -735,15 +1504,25 @@ fn import_history_with_a_broken_chain_is_an_integrity_failure() {
     let mut swapped = owned.clone();
     swapped.swap(5, 6);
     let mut bad_first = owned.clone();
-    bad_first[1] = bad_first[1].replace(&format!(",{},", "0".repeat(64)), &format!(",{},", "1".repeat(64)));
-    for (name, content, line) in [("edited", join(&edited), 4), ("dropped", join(&dropped), 11), ("swapped", join(&swapped), 6), ("first", join(&bad_first), 2)] {
+    bad_first[1] = bad_first[1].replace(
+        &format!(",{},", "0".repeat(64)),
+        &format!(",{},", "1".repeat(64)),
+    );
+    for (name, content, line) in [
+        ("edited", join(&edited), 4),
+        ("dropped", join(&dropped), 11),
+        ("swapped", join(&swapped), 6),
+        ("first", join(&bad_first), 2),
+    ] {
         let target = Ledger::new();
         target.ok(&["init"]);
         let file = target.write("history.csv", &content);
         let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
         assert_fails(&output, 5, "integrity", name);
         assert!(
-            failure_lines(&output).first().is_some_and(|l| l.starts_with(&format!("line {line}: error[integrity]"))),
+            failure_lines(&output)
+                .first()
+                .is_some_and(|l| l.starts_with(&format!("line {line}: error[integrity]"))),
             "{name}: {}",
             stderr(&output)
         );
@@ -754,7 +1533,11 @@ fn import_history_with_a_broken_chain_is_an_integrity_failure() {
 #[test]
 fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
     let ledger = sample_ledger_with_ops();
-    for (what, header) in [("instances", INSTANCES_HEADER), ("numbers", NUMBERS_HEADER), ("history", HISTORY_HEADER)] {
+    for (what, header) in [
+        ("instances", INSTANCES_HEADER),
+        ("numbers", NUMBERS_HEADER),
+        ("history", HISTORY_HEADER),
+    ] {
         let stdout_bytes = ledger.export(what);
         let text = String::from_utf8(stdout_bytes.clone()).unwrap();
         assert_eq!(text.lines().next(), Some(header), "export {what} header");
@@ -762,16 +1545,31 @@ fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
         let output = run_with_umask(
             "022",
             &[
-                "--db".as_ref(), ledger.db.as_os_str(), "--now".as_ref(), NOW.as_ref(), "export".as_ref(), what.as_ref(), "-o".as_ref(),
+                "--db".as_ref(),
+                ledger.db.as_os_str(),
+                "--now".as_ref(),
+                NOW.as_ref(),
+                "export".as_ref(),
+                what.as_ref(),
+                "-o".as_ref(),
                 file.as_os_str(),
             ],
         );
         assert_ok(&output, "export -o");
         assert!(output.stdout.is_empty(), "-o writes nothing to stdout");
-        assert_eq!(std::fs::read(&file).unwrap(), stdout_bytes, "export {what}: -o FILE equals stdout");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            stdout_bytes,
+            "export {what}: -o FILE equals stdout"
+        );
         assert_eq!(mode(&file), 0o600, "export {what}: a new file is 0600");
         // --output, and overwriting an existing file, give the same bytes.
-        ledger.ok(&["export".as_ref(), what.as_ref(), "--output".as_ref(), file.as_os_str()]);
+        ledger.ok(&[
+            "export".as_ref(),
+            what.as_ref(),
+            "--output".as_ref(),
+            file.as_os_str(),
+        ]);
         assert_eq!(std::fs::read(&file).unwrap(), stdout_bytes);
     }
     let instances = parse_csv(&String::from_utf8(ledger.export("instances")).unwrap());
@@ -786,7 +1584,10 @@ fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
     let numbers = parse_csv(&String::from_utf8(ledger.export("numbers")).unwrap());
     assert_eq!(numbers.len(), 1 + 10);
     let row = numbers.iter().find(|r| r[0] == "SN-HZ-WEB01-0001").unwrap();
-    assert_eq!(row[1..].join(","), "i-bp1web01,acme-shop,green-apps,filed,app.green.example.cn,浙ICP备12345678号-1,issued");
+    assert_eq!(
+        row[1..].join(","),
+        "i-bp1web01,acme-shop,green-apps,filed,app.green.example.cn,浙ICP备12345678号-1,issued"
+    );
     let history = parse_csv(&String::from_utf8(ledger.export("history")).unwrap());
     assert_eq!(history.len(), 1 + 40);
     assert_eq!(history[1][0], "1");
@@ -797,58 +1598,157 @@ fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
 #[test]
 fn exports_as_of_a_past_time() {
     let ledger = Ledger::new();
-    ledger.ok_at("2026-11-23T10:00:00Z", &["instance", "add", "i-asof-1", "--type", "ecs", "--account", "acme-shop", "--region", "cn-hangzhou", "--billing", "subscription", "--months", "12", "--expires", "2027-12-31T16:00:00Z", "--public-ip", "203.0.113.1"]);
-    ledger.ok_at("2026-11-23T10:30:00Z", &["allocate", "i-asof-1", "--number", "SN-ASOF-0001"]);
-    ledger.ok_at("2026-11-23T11:00:00Z", &["instance", "add", "i-asof-2", "--type", "ens", "--account", "acme-shop", "--region", "cn-hangzhou", "--billing", "subscription", "--months", "12", "--expires", "2027-12-31T16:00:00Z"]);
-    ledger.ok_at("2026-11-23T11:30:00Z", &["grant", "SN-ASOF-0001", "--to", "blue-media"]);
+    ledger.ok_at(
+        "2026-11-23T10:00:00Z",
+        &[
+            "instance",
+            "add",
+            "i-asof-1",
+            "--type",
+            "ecs",
+            "--account",
+            "acme-shop",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31T16:00:00Z",
+            "--public-ip",
+            "203.0.113.1",
+        ],
+    );
+    ledger.ok_at(
+        "2026-11-23T10:30:00Z",
+        &["allocate", "i-asof-1", "--number", "SN-ASOF-0001"],
+    );
+    ledger.ok_at(
+        "2026-11-23T11:00:00Z",
+        &[
+            "instance",
+            "add",
+            "i-asof-2",
+            "--type",
+            "ens",
+            "--account",
+            "acme-shop",
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31T16:00:00Z",
+        ],
+    );
+    ledger.ok_at(
+        "2026-11-23T11:30:00Z",
+        &["grant", "SN-ASOF-0001", "--to", "blue-media"],
+    );
     let at = |what: &str, time: &str| ledger.ok(&["export", what, "--as-of", time]);
     let instances = at("instances", "2026-11-23T10:45:00Z");
-    assert!(instances.contains("i-asof-1") && !instances.contains("i-asof-2"), "{instances}");
+    assert!(
+        instances.contains("i-asof-1") && !instances.contains("i-asof-2"),
+        "{instances}"
+    );
     let numbers = at("numbers", "2026-11-23T11:00:00Z");
-    assert!(numbers.contains("SN-ASOF-0001,i-asof-1,acme-shop,acme-shop,unbound"), "{numbers}");
+    assert!(
+        numbers.contains("SN-ASOF-0001,i-asof-1,acme-shop,acme-shop,unbound"),
+        "{numbers}"
+    );
     let numbers = at("numbers", "2026-11-23T11:30:00Z");
-    assert!(numbers.contains("SN-ASOF-0001,i-asof-1,acme-shop,blue-media,unbound"), "at the very second of the grant: {numbers}");
+    assert!(
+        numbers.contains("SN-ASOF-0001,i-asof-1,acme-shop,blue-media,unbound"),
+        "at the very second of the grant: {numbers}"
+    );
     let history = at("history", "2026-11-23T10:30:00Z");
     assert_eq!(history.lines().count(), 1 + 2);
     let before_all = at("history", "2026-11-23T09:00:00Z");
     assert_eq!(before_all.lines().count(), 1);
     let full = String::from_utf8(ledger.history_bytes()).unwrap();
-    assert!(full.starts_with(&history), "an as-of history is a prefix of the whole");
+    assert!(
+        full.starts_with(&history),
+        "an as-of history is a prefix of the whole"
+    );
 }
 
 /// `name` appears in `text` as a whole word (not inside a longer name).
 fn names_word(text: &str, name: &str) -> bool {
     let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    text.match_indices(name).any(|(i, _)| !ident(text[..i].chars().last()) && !ident(text[i + name.len()..].chars().next()))
+    text.match_indices(name).any(|(i, _)| {
+        !ident(text[..i].chars().last()) && !ident(text[i + name.len()..].chars().next())
+    })
 }
 
 fn formula_start(cell: &str) -> bool {
-    matches!(cell.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 #[test]
 fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     let ledger = sample_ledger();
-    let services = ["=HYPERLINK(\"http://evil.example\",\"x\")", "-1+1", "@x", "+1", "'quoted", "=cmd|' /C calc'!A0"];
-    let notes = ["=HYPERLINK(\"x\")", "-1+1", "@x", "+1", "''twice", "plain note"];
+    let services = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "-1+1",
+        "@x",
+        "+1",
+        "'quoted",
+        "=cmd|' /C calc'!A0",
+    ];
+    let notes = [
+        "=HYPERLINK(\"x\")",
+        "-1+1",
+        "@x",
+        "+1",
+        "''twice",
+        "plain note",
+    ];
     for (k, (service, note)) in services.iter().zip(notes).enumerate() {
         let number = format!("SN-FX-000{k}");
         let instance = if k < 3 { "i-bp1web01" } else { "i-bp1web02" };
         ledger.ok(&["allocate", instance, "--number", &number]);
-        ledger.ok(&["grant", &number, "--to", "blue-media", &format!("--note={note}")]);
-        ledger.ok(&["bind", &number, &format!("--service={service}"), "--account", "blue-media"]);
+        ledger.ok(&[
+            "grant",
+            &number,
+            "--to",
+            "blue-media",
+            &format!("--note={note}"),
+        ]);
+        ledger.ok(&[
+            "bind",
+            &number,
+            &format!("--service={service}"),
+            "--account",
+            "blue-media",
+        ]);
         if k < 4 {
             ledger.ok(&["submit", &number]);
             ledger.ok(&["reject", &number, &format!("--reason={note}")]);
         }
     }
     ledger.ok(&["allocate", "hosting-bj-001", "--number", "SN-FX-0006"]);
-    ledger.ok(&["bind", "SN-FX-0006", "--service", "@site", "--account", "blue-media"]);
+    ledger.ok(&[
+        "bind",
+        "SN-FX-0006",
+        "--service",
+        "@site",
+        "--account",
+        "blue-media",
+    ]);
     ledger.ok(&["submit", "SN-FX-0006"]);
     ledger.ok(&["approve", "SN-FX-0006", "--icp-number", "=1+2"]);
     // Free text as given is what the ledger holds.
     for service in services {
-        assert_eq!(ledger.json(&["service", "show", "--", service])["service"], service);
+        assert_eq!(
+            ledger.json(&["service", "show", "--", service])["service"],
+            service
+        );
     }
     assert_eq!(ledger.number("SN-FX-0006")["icp_number"], "=1+2");
 
@@ -857,22 +1757,37 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
         let text = String::from_utf8(ledger.export(what)).unwrap();
         for row in parse_csv(&text) {
             for cell in row {
-                assert!(!formula_start(&cell), "export {what}: cell {cell:?} starts like a formula");
+                assert!(
+                    !formula_start(&cell),
+                    "export {what}: cell {cell:?} starts like a formula"
+                );
             }
         }
     }
     let numbers = String::from_utf8(ledger.export("numbers")).unwrap();
-    assert!(numbers.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""), "{numbers}");
+    assert!(
+        numbers.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+        "{numbers}"
+    );
     assert!(numbers.contains(",'-1+1,"), "{numbers}");
     assert!(numbers.contains(",'@x,"), "{numbers}");
     assert!(numbers.contains(",'+1,"), "{numbers}");
-    assert!(numbers.contains(",''quoted,"), "a leading ' is doubled so that import strips exactly one: {numbers}");
+    assert!(
+        numbers.contains(",''quoted,"),
+        "a leading ' is doubled so that import strips exactly one: {numbers}"
+    );
     assert!(numbers.contains(",'=1+2,"), "{numbers}");
     let rows = parse_csv(&numbers);
-    let exported_services: BTreeSet<String> =
-        rows[1..].iter().filter(|r| r[0].starts_with("SN-FX-000") && r[0] != "SN-FX-0006").map(|r| r[5].strip_prefix('\'').unwrap_or(&r[5]).to_string()).collect();
+    let exported_services: BTreeSet<String> = rows[1..]
+        .iter()
+        .filter(|r| r[0].starts_with("SN-FX-000") && r[0] != "SN-FX-0006")
+        .map(|r| r[5].strip_prefix('\'').unwrap_or(&r[5]).to_string())
+        .collect();
     let want: BTreeSet<String> = services.iter().map(|s| s.to_string()).collect();
-    assert_eq!(exported_services, want, "removing one leading ' gives the original back");
+    assert_eq!(
+        exported_services, want,
+        "removing one leading ' gives the original back"
+    );
 
     // The --format csv output of lists is guarded too.
     let listed = ledger.ok(&["--format", "csv", "number", "list"]);
@@ -896,7 +1811,10 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     assert_eq!(target.history_bytes(), ledger.history_bytes());
     target.verify_ok();
     for service in services {
-        assert_eq!(target.json(&["service", "show", "--", service]), ledger.json(&["service", "show", "--", service]));
+        assert_eq!(
+            target.json(&["service", "show", "--", service]),
+            ledger.json(&["service", "show", "--", service])
+        );
     }
     assert_eq!(target.history_json(), ledger.history_json());
     let file = actor.write("actor-history.csv", actor.history_bytes());
@@ -908,14 +1826,40 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     // An ops file written the guarded way imports the original text.
     let ops = sample_ledger();
     let rows = vec![
-        ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01"), ("number", "SN-OPS-0001")]),
-        ops_row(&[("op", "grant"), ("number", "SN-OPS-0001"), ("to_account", "blue-media"), ("reason", "'-1+1")]),
-        ops_row(&[("op", "bind"), ("number", "SN-OPS-0001"), ("account", "blue-media"), ("service", "'=HYPERLINK(\"x\")")]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web01"),
+            ("number", "SN-OPS-0001"),
+        ]),
+        ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-OPS-0001"),
+            ("to_account", "blue-media"),
+            ("reason", "'-1+1"),
+        ]),
+        ops_row(&[
+            ("op", "bind"),
+            ("number", "SN-OPS-0001"),
+            ("account", "blue-media"),
+            ("service", "'=HYPERLINK(\"x\")"),
+        ]),
         ops_row(&[("op", "submit"), ("number", "SN-OPS-0001")]),
-        ops_row(&[("op", "reject"), ("number", "SN-OPS-0001"), ("reason", "'@x")]),
+        ops_row(&[
+            ("op", "reject"),
+            ("number", "SN-OPS-0001"),
+            ("reason", "'@x"),
+        ]),
         ops_row(&[("op", "submit"), ("number", "SN-OPS-0001")]),
-        ops_row(&[("op", "approve"), ("number", "SN-OPS-0001"), ("icp_number", "'+1")]),
-        ops_row(&[("op", "select"), ("instance_id", "i-bp1web02"), ("service", "''quoted")]),
+        ops_row(&[
+            ("op", "approve"),
+            ("number", "SN-OPS-0001"),
+            ("icp_number", "'+1"),
+        ]),
+        ops_row(&[
+            ("op", "select"),
+            ("instance_id", "i-bp1web02"),
+            ("service", "''quoted"),
+        ]),
     ];
     let file = ops.write("guarded.csv", ops_file(&rows));
     ops.ok(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
@@ -923,9 +1867,18 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     assert_eq!(number["service"], "=HYPERLINK(\"x\")");
     assert_eq!(number["icp_number"], "+1");
     let history = ops.history_json();
-    assert_eq!(history.iter().find(|e| e["kind"] == "granted").unwrap()["payload"]["note"], "-1+1");
-    assert_eq!(history.iter().find(|e| e["kind"] == "rejected").unwrap()["payload"]["reason"], "@x");
-    assert_eq!(ops.json(&["service", "show", "'quoted"])["service"], "'quoted");
+    assert_eq!(
+        history.iter().find(|e| e["kind"] == "granted").unwrap()["payload"]["note"],
+        "-1+1"
+    );
+    assert_eq!(
+        history.iter().find(|e| e["kind"] == "rejected").unwrap()["payload"]["reason"],
+        "@x"
+    );
+    assert_eq!(
+        ops.json(&["service", "show", "'quoted"])["service"],
+        "'quoted"
+    );
 }
 
 #[test]
@@ -937,11 +1890,26 @@ fn import_of_200000_instance_rows() {
         use std::io::Write;
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         writeln!(out, "{INSTANCES_HEADER}").unwrap();
-        let types = ["ecs", "cloud_web_hosting", "simple_application_server", "ens", "linkedmall", "iot_studio"];
+        let types = [
+            "ecs",
+            "cloud_web_hosting",
+            "simple_application_server",
+            "ens",
+            "linkedmall",
+            "iot_studio",
+        ];
         for i in 0..ROWS {
             let service_type = types[i % types.len()];
-            let ip = if service_type == "ecs" { format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255) } else { String::new() };
-            let amount = if service_type == "iot_studio" { "99.50" } else { "" };
+            let ip = if service_type == "ecs" {
+                format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+            } else {
+                String::new()
+            };
+            let amount = if service_type == "iot_studio" {
+                "99.50"
+            } else {
+                ""
+            };
             writeln!(
                 out,
                 "gen-{i:07},{service_type},acct-{},cn-hangzhou,subscription,{},2027-{:02}-28T16:00:00Z,{ip},{amount}",
@@ -952,7 +1920,13 @@ fn import_of_200000_instance_rows() {
             .unwrap();
         }
     }
-    let output = ledger.run(&["--format".as_ref(), "json".as_ref(), "import".as_ref(), "instances".as_ref(), path.as_os_str()]);
+    let output = ledger.run(&[
+        "--format".as_ref(),
+        "json".as_ref(),
+        "import".as_ref(),
+        "instances".as_ref(),
+        path.as_os_str(),
+    ]);
     assert_ok(&output, "import of 200,000 rows");
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["rows"].as_u64(), Some(ROWS as u64));

@@ -65,6 +65,10 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             service_type,
             as_of,
         } => {
+            account.as_deref().map_or(Ok(()), validate_account)?;
+            service_type
+                .as_deref()
+                .map_or(Ok(()), validate_service_type)?;
             let store = context.view(&as_of)?;
             let _snapshot = store.begin_read()?;
             let mut json = Vec::new();
@@ -99,6 +103,7 @@ pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
 }
 
 pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
+    validate_instance_id(instance_id)?;
     store
         .instance(instance_id)?
         .ok_or_else(|| Error::not_found(format!("no instance {}", shorten(instance_id))))

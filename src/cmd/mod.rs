@@ -100,7 +100,10 @@ pub fn usage_error(error: clap::Error) -> i32 {
         };
     }
     // clap failed before it could read --format: look for it by hand.
-    let args: Vec<String> = std::env::args().collect();
+    // args_os: an argument that is not UTF-8 must not panic here.
+    let args: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
     let json = args.iter().enumerate().any(|(i, arg)| {
         arg == "--format=json"
             || (arg == "--format" && args.get(i + 1).is_some_and(|next| next == "json"))
@@ -199,6 +202,7 @@ pub fn run_number_command(context: &Context, command: Command, number: &str) -> 
 
 pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
     use crate::domain::decide::Lookup;
+    crate::domain::types::validate_number(number)?;
     store.number(number)?.ok_or_else(|| {
         Error::not_found(format!(
             "no number {}",

@@ -2,7 +2,7 @@
 
 use super::{find_number, Context};
 use crate::cli::NumberCommand;
-use crate::domain::types::Status;
+use crate::domain::types::{validate_account, validate_instance_id, Status};
 use crate::error::Result;
 use crate::render;
 
@@ -22,6 +22,8 @@ pub fn run(context: &Context, command: NumberCommand) -> Result<()> {
             if let Some(status) = &status {
                 Status::parse("status", status)?;
             }
+            instance.as_deref().map_or(Ok(()), validate_instance_id)?;
+            account.as_deref().map_or(Ok(()), validate_account)?;
             let store = context.view(&as_of)?;
             let numbers =
                 store.numbers(instance.as_deref(), account.as_deref(), status.as_deref())?;

@@ -3,7 +3,7 @@
 use super::{find_number, Context};
 use crate::cli::ServiceCommand;
 use crate::domain::decide::{Command, Lookup};
-use crate::domain::types::shorten;
+use crate::domain::types::{shorten, validate_instance_id, validate_service};
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
 use crate::store::Store;
@@ -12,6 +12,7 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
     match command {
         ServiceCommand::Show { service, as_of } => show(context, &context.view(&as_of)?, &service),
         ServiceCommand::List { instance, as_of } => {
+            instance.as_deref().map_or(Ok(()), validate_instance_id)?;
             let store = context.view(&as_of)?;
             let _snapshot = store.begin_read()?;
             let mut json = Vec::new();
@@ -47,6 +48,7 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
 }
 
 fn show(context: &Context, store: &Store, service: &str) -> Result<()> {
+    validate_service(service)?;
     let record = store
         .service(service)?
         .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))?;

@@ -16,7 +16,17 @@ pub const INSTANCES_HEADER: &str =
 pub const OPS_HEADER: &str =
     "op,instance_id,number,account,count,service,to_account,icp_number,reason,request_id,months,expires_at";
 pub const OPS_COLUMNS: [&str; 12] = [
-    "op", "instance_id", "number", "account", "count", "service", "to_account", "icp_number", "reason", "request_id", "months",
+    "op",
+    "instance_id",
+    "number",
+    "account",
+    "count",
+    "service",
+    "to_account",
+    "icp_number",
+    "reason",
+    "request_id",
+    "months",
     "expires_at",
 ];
 pub const HISTORY_HEADER: &str = "seq,event_id,at,actor,kind,payload,prev_hash,hash";
@@ -42,14 +52,24 @@ impl Ledger {
     pub fn new() -> Ledger {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("ledger.db");
-        Ledger { dir, db, now: NOW.to_string(), actor: ACTOR.to_string() }
+        Ledger {
+            dir,
+            db,
+            now: NOW.to_string(),
+            actor: ACTOR.to_string(),
+        }
     }
 
     /// Another ledger file in the same tempdir.
     pub fn sibling(&self, name: &str) -> Ledger {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join(format!("{name}.db"));
-        Ledger { dir, db, now: self.now.clone(), actor: self.actor.clone() }
+        Ledger {
+            dir,
+            db,
+            now: self.now.clone(),
+            actor: self.actor.clone(),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -72,6 +92,23 @@ impl Ledger {
             .env_remove("SNLEDGER_ACTOR")
             .arg("--db")
             .arg(&self.db)
+            .arg("--now")
+            .arg(&self.now)
+            .arg("--actor")
+            .arg(&self.actor)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// The binary with `--now` and `--actor` but no `--db` (for pointing
+    /// at some other file).
+    pub fn command_without_db(&self) -> Command {
+        let mut command = Command::new(bin());
+        command
+            .env_remove("SNLEDGER_DB")
+            .env_remove("SNLEDGER_NOW")
+            .env_remove("SNLEDGER_ACTOR")
+            .current_dir(self.dir.path())
             .arg("--now")
             .arg(&self.now)
             .arg("--actor")
@@ -138,21 +175,45 @@ impl Ledger {
     pub fn verify_ok(&self) -> u64 {
         let output = self.run(&["--format", "json", "verify"]);
         let text = String::from_utf8_lossy(&output.stdout).to_string();
-        assert_eq!(output.status.code(), Some(0), "verify failed: {text} {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "verify failed: {text} {}",
+            stderr(&output)
+        );
         let value: Value = serde_json::from_str(&text).expect("verify JSON");
         assert_eq!(value["ok"], Value::Bool(true), "verify: {value}");
         value["events"].as_u64().expect("events")
     }
 
     pub fn import_samples(&self) {
-        self.ok(&["import".as_ref(), "instances".as_ref(), repo_file("samples/instances.csv").as_os_str()]);
+        self.ok(&[
+            "import".as_ref(),
+            "instances".as_ref(),
+            repo_file("samples/instances.csv").as_os_str(),
+        ]);
     }
 
     /// An eligible ECS instance (5 slots).
     pub fn add_ecs(&self, id: &str, account: &str) {
         self.ok(&[
-            "instance", "add", id, "--type", "ecs", "--account", account, "--region", "cn-hangzhou", "--billing", "subscription",
-            "--months", "12", "--expires", "2027-12-31T16:00:00Z", "--public-ip", "203.0.113.10",
+            "instance",
+            "add",
+            id,
+            "--type",
+            "ecs",
+            "--account",
+            account,
+            "--region",
+            "cn-hangzhou",
+            "--billing",
+            "subscription",
+            "--months",
+            "12",
+            "--expires",
+            "2027-12-31T16:00:00Z",
+            "--public-ip",
+            "203.0.113.10",
         ]);
     }
 
@@ -178,13 +239,21 @@ impl Ledger {
 }
 
 pub fn count_rows(db: &Path, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open ledger read-only");
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open ledger read-only");
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).expect("count")
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })
+    .expect("count")
 }
 
 fn describe<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
-    args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn assert_ok(output: &Output, what: &str) {
@@ -208,8 +277,15 @@ pub fn stdout(output: &Output) -> String {
 /// Asserts the exit code and that stderr names `error[CODE]`.
 pub fn assert_fails(output: &Output, exit: i32, code: &str, what: &str) {
     let err = stderr(output);
-    assert_eq!(output.status.code(), Some(exit), "{what}: exit code; stderr: {err}");
-    assert!(err.contains(&format!("error[{code}]")), "{what}: stderr should name error[{code}]: {err}");
+    assert_eq!(
+        output.status.code(),
+        Some(exit),
+        "{what}: exit code; stderr: {err}"
+    );
+    assert!(
+        err.contains(&format!("error[{code}]")),
+        "{what}: stderr should name error[{code}]: {err}"
+    );
     assert!(!err.contains("panicked"), "{what}: panicked: {err}");
 }
 
@@ -246,7 +322,11 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(2));
     };
-    Output { status, stdout: out_thread.join().unwrap(), stderr: err_thread.join().unwrap() }
+    Output {
+        status,
+        stdout: out_thread.join().unwrap(),
+        stderr: err_thread.join().unwrap(),
+    }
 }
 
 /// One CSV cell, quoted when needed (RFC 4180).
@@ -262,7 +342,10 @@ pub fn cell(text: &str) -> String {
 pub fn ops_row(fields: &[(&str, &str)]) -> String {
     let mut cells = vec![String::new(); OPS_COLUMNS.len()];
     for (name, value) in fields {
-        let index = OPS_COLUMNS.iter().position(|c| c == name).unwrap_or_else(|| panic!("no ops column {name}"));
+        let index = OPS_COLUMNS
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no ops column {name}"));
         cells[index] = cell(value);
     }
     format!("{}\n", cells.join(","))
@@ -348,14 +431,26 @@ impl XorShift {
 /// File mode bits (permissions only).
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 /// Runs the binary under `sh -c 'umask 000; exec ...'`.
 pub fn run_with_umask(umask: &str, args: &[&std::ffi::OsStr]) -> Output {
     let mut command = Command::new("sh");
-    command.arg("-c").arg(format!("umask {umask}; exec \"$@\"")).arg("sh").arg(bin());
-    command.args(args).env_remove("SNLEDGER_DB").env_remove("SNLEDGER_NOW").env_remove("SNLEDGER_ACTOR");
+    command
+        .arg("-c")
+        .arg(format!("umask {umask}; exec \"$@\""))
+        .arg("sh")
+        .arg(bin());
+    command
+        .args(args)
+        .env_remove("SNLEDGER_DB")
+        .env_remove("SNLEDGER_NOW")
+        .env_remove("SNLEDGER_ACTOR");
     run_bounded(&mut command, Duration::from_secs(60))
 }
 
@@ -396,5 +491,9 @@ pub fn mask_uuids(text: &str) -> String {
 
 /// Lines of stderr that report a failing row (`line N: error[...]`).
 pub fn failure_lines(output: &Output) -> Vec<String> {
-    stderr(output).lines().filter(|l| l.starts_with("line ")).map(String::from).collect()
+    stderr(output)
+        .lines()
+        .filter(|l| l.starts_with("line "))
+        .map(String::from)
+        .collect()
 }
