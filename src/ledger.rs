@@ -119,16 +119,9 @@ pub fn state_as_of(store: &Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);
     let mut filter = EventFilter::all();
     // Events are in time order: everything before the first later one.
-    filter.to_seq = store.first_seq_at_or_after(&next_second(&cutoff))? - 1;
+    filter.to_seq = store.last_seq_at_or_before(&cutoff)?;
     let transaction = scratch.begin()?;
     store.each_event(&filter, |event| replay_event(&scratch, &event))?;
     transaction.commit()?;
     Ok(scratch)
-}
-
-/// The canonical text of the second after `time` (for "at or before" cuts).
-fn next_second(time: &str) -> String {
-    crate::domain::types::parse_time("time", time)
-        .map(|t| format_time(t + chrono::Duration::seconds(1)))
-        .unwrap_or_else(|_| time.to_string())
 }

@@ -27,7 +27,8 @@ impl From<rusqlite::Error> for Error {
         use rusqlite::ErrorCode;
         match error.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Storage(format!(
-                "the ledger is locked by another process past the busy timeout: {error}"
+                "the ledger is locked by another process (waited up to {} s): {error}",
+                BUSY_TIMEOUT_MS / 1000
             )),
             Some(ErrorCode::NotADatabase) => Error::Storage(format!("not a ledger: {error}")),
             _ => Error::Storage(format!("storage: {error}")),
@@ -72,7 +73,7 @@ impl Drop for Transaction<'_> {
 
 impl Store {
     /// Opens the ledger at `path`, creating it (mode 0600, schema, default
-    /// policy) if the file does not exist or is empty.
+    /// policy) if the file does not exist or is an empty database.
     pub fn open(path: &Path) -> Result<Store> {
         if path.is_dir() {
             return Err(Error::storage(format!(
@@ -80,21 +81,16 @@ impl Store {
                 path.display()
             )));
         }
-        let is_new = match std::fs::metadata(path) {
-            Ok(metadata) => metadata.len() == 0,
-            Err(_) => {
-                // Another process may create it at the same moment: fine.
-                match create_private_file(path) {
-                    Ok(_) => {}
-                    Err(_) if path.exists() => {}
-                    Err(error) => return Err(error),
+        if !path.exists() {
+            // Another process may create it at the same moment: fine.
+            if let Err(error) = create_private_file(path) {
+                if !path.exists() {
+                    return Err(error);
                 }
-                true
             }
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+        }
+        // No SQLITE_OPEN_URI: the path is a file name, never a URI.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
@@ -102,11 +98,7 @@ impl Store {
         // and re-prepared in a bulk loop.
         conn.set_prepared_statement_cache_capacity(64);
         let store = Store { conn };
-        if is_new {
-            store.create()?;
-        } else {
-            store.check_ledger(path)?;
-        }
+        store.check_or_create(path)?;
         // synchronous=NORMAL in WAL mode: a commit survives any process
         // crash; only a power loss can drop the last commits, never corrupt.
         // cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
@@ -128,13 +120,32 @@ impl Store {
         Ok(store)
     }
 
+    /// Creates the schema in a new, empty database. Several processes may
+    /// create the same new file at once, and one may have died half way: the
+    /// schema is written in one exclusive transaction that re-checks it.
     fn create(&self) -> Result<()> {
-        // Several processes may create the same new file at once: the
-        // exclusive transaction lets one win; the others find the schema.
-        // 16 KiB pages: the log's rows are large, and bulk imports write
-        // fewer, fuller pages.
-        self.conn
-            .execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
+        // 16 KiB pages (the log's rows are large; bulk imports write fewer,
+        // fuller pages) take effect only before the first write.
+        // Switching to WAL needs the database to itself, and SQLite does not
+        // wait for that: retry while another process creates the same file.
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(BUSY_TIMEOUT_MS);
+        loop {
+            let mode: String = self
+                .conn
+                .query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+            if mode.eq_ignore_ascii_case("wal") {
+                break;
+            }
+            match self
+                .conn
+                .execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")
+            {
+                Err(error) if std::time::Instant::now() >= deadline => return Err(error.into()),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                Ok(()) => {}
+            }
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let version: i64 = self
             .conn
@@ -157,20 +168,28 @@ impl Store {
         Ok(())
     }
 
-    /// One read of two pragmas: no schema re-application on every start.
-    fn check_ledger(&self, path: &Path) -> Result<()> {
+    /// One read of three values, no schema re-application on every start:
+    /// a ledger is checked; an empty database (new, or left half-created by
+    /// a process that died) gets the schema; anything else is refused.
+    fn check_or_create(&self, path: &Path) -> Result<()> {
         let not_ledger = |why: String| {
             Error::storage(format!(
                 "{} is not a snledger ledger: {why}",
                 path.display()
             ))
         };
-        let (application_id, version): (i64, i64) = self
+        let (application_id, version, objects): (i64, i64, i64) = self
             .conn
-            .query_row("SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
             .map_err(|e| not_ledger(e.to_string()))?;
+        if application_id == 0 && version == 0 && objects == 0 {
+            return self.create();
+        }
         if application_id != APPLICATION_ID {
             return Err(not_ledger(format!("application id {application_id:#x}")));
         }
@@ -454,9 +473,20 @@ impl Store {
         Ok(())
     }
 
-    /// The first seq whose `at` is at or after `time` (events are in time
-    /// order, so this is a binary search over seq, no index needed).
+    /// The first seq whose `at` is at or after `time`. Events are in time
+    /// order, so this is a binary search over seq, no index needed.
     pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
+        self.first_seq_where_at(|at| at >= time)
+    }
+
+    /// The last seq whose `at` is at or before `time` (0 when none).
+    pub fn last_seq_at_or_before(&self, time: &str) -> Result<i64> {
+        Ok(self.first_seq_where_at(|at| at > time)? - 1)
+    }
+
+    /// The first seq from 1 whose time satisfies `past` (a predicate that,
+    /// along the log, turns true once and stays true); head + 1 if none.
+    fn first_seq_where_at(&self, past: impl Fn(&str) -> bool) -> Result<i64> {
         let last = self.head()?.map_or(0, |head| head.seq);
         let mut statement = self
             .conn
@@ -468,7 +498,7 @@ impl Store {
                 .query_row(params![middle], |row| row.get(0))
                 .optional()?;
             match at {
-                Some(at) if at.as_str() < time => low = middle + 1,
+                Some(at) if !past(&at) => low = middle + 1,
                 _ => high = middle,
             }
         }
@@ -499,7 +529,7 @@ impl EventFilter {
         EventFilter {
             subject: None,
             kind: None,
-            from_seq: 1,
+            from_seq: i64::MIN,
             to_seq: i64::MAX,
         }
     }

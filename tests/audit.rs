@@ -846,7 +846,8 @@ fn history_filters_by_time_and_combined() {
             "--until",
             T07
         ])),
-        vec![12, 15]
+        // 16: the move of beta's service off i-hz1 names both.
+        vec![12, 15, 16]
     );
     assert_eq!(
         seqs(&l.history(&["--kind", "bound", "--account", "gamma"])),

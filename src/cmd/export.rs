@@ -44,9 +44,7 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
                 let _snapshot = live.begin_read()?;
                 let mut filter = EventFilter::all();
                 if let Some(cutoff) = cutoff {
-                    filter.to_seq = live.first_seq_at_or_after(&format_time(
-                        cutoff + chrono::Duration::seconds(1),
-                    ))? - 1;
+                    filter.to_seq = live.last_seq_at_or_before(&format_time(cutoff))?;
                 }
                 write_csv_row(&mut out, &header(&render::EVENT_HEADERS)).map_err(io)?;
                 live.each_event(&filter, |event| {

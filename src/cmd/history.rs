@@ -58,8 +58,7 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
         filter.from_seq = store.first_seq_at_or_after(&format_time(since))?;
     }
     if let Some(until) = until {
-        let after = format_time(until + chrono::Duration::seconds(1));
-        filter.to_seq = store.first_seq_at_or_after(&after)? - 1;
+        filter.to_seq = store.last_seq_at_or_before(&format_time(until))?;
     }
     let others = &subjects[subjects.len().min(1)..];
     let keep = |event: &Event| -> bool {

@@ -78,7 +78,8 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
                 Some(text) => parse_time("--as-of", text)?,
                 None => context.now()?,
             };
-            let horizon = format_time(now + chrono::Duration::days(days));
+            // Compared as times: a horizon past the year 9999 has no RFC 3339 text.
+            let horizon = now + chrono::Duration::days(days);
             let store = context.view(&as_of)?;
             let _snapshot = store.begin_read()?;
             // Services at risk, grouped by the instance that hosts them now.
@@ -98,12 +99,12 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
                 let Some(instance) = store.instance(&host)? else {
                     continue;
                 };
-                let at_risk =
-                    instance.state == InstanceState::Released || instance.expires_at <= horizon;
+                let expires_at = parse_time("expires_at", &instance.expires_at)?;
+                let at_risk = instance.state == InstanceState::Released || expires_at <= horizon;
                 if !at_risk {
                     continue;
                 }
-                let expired = instance.expires_at <= format_time(now);
+                let expired = expires_at <= now;
                 rows.push(json!({"instance_id": instance.instance_id, "expires_at": instance.expires_at,
                     "account": instance.account, "state": instance.state, "expired": expired, "services": services}));
                 table.row(vec![

@@ -369,6 +369,7 @@ fn number_changed(
     NumberChanged {
         number: number.number.clone(),
         instance_id: number.instance_id.clone(),
+        owner: number.owner.clone(),
         holder: number.holder.clone(),
         service: number.service.clone(),
         icp_number,
@@ -624,6 +625,7 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             Body::Bound(Bound {
                 number: number.clone(),
                 instance_id: record.instance_id,
+                owner: record.owner,
                 holder: record.holder,
                 service: service.clone(),
             })
@@ -702,6 +704,8 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                 service: service.clone(),
                 number: record.number,
                 instance_id: number.instance_id,
+                owner: number.owner,
+                holder: number.holder,
                 from_host: record.host,
                 to_host: to.clone(),
                 commercial,
@@ -716,9 +720,13 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
                     format!("service {} has no pending IP update", shorten(service)),
                 ));
             }
+            let number = find_number(view, &record.number)?;
             Body::ServiceIpUpdated(ServiceIpUpdated {
                 service: service.clone(),
                 number: record.number,
+                instance_id: number.instance_id,
+                owner: number.owner,
+                holder: number.holder,
                 host: record.host,
             })
         }

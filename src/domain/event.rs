@@ -202,6 +202,7 @@ pub struct Granted {
 pub struct Bound {
     pub number: String,
     pub instance_id: String,
+    pub owner: String,
     pub holder: String,
     pub service: String,
 }
@@ -212,6 +213,7 @@ pub struct Bound {
 pub struct NumberChanged {
     pub number: String,
     pub instance_id: String,
+    pub owner: String,
     pub holder: String,
     pub service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,7 +227,10 @@ pub struct NumberChanged {
 pub struct ServiceMoved {
     pub service: String,
     pub number: String,
+    /// Where the number came from, and who owns and holds it.
     pub instance_id: String,
+    pub owner: String,
+    pub holder: String,
     pub from_host: String,
     pub to_host: String,
     pub commercial: bool,
@@ -237,6 +242,9 @@ pub struct ServiceMoved {
 pub struct ServiceIpUpdated {
     pub service: String,
     pub number: String,
+    pub instance_id: String,
+    pub owner: String,
+    pub holder: String,
     pub host: String,
 }
 
@@ -408,6 +416,7 @@ impl Body {
             Body::Bound(p) => {
                 add("i", &p.instance_id);
                 add("n", &p.number);
+                add("a", &p.owner);
                 add("a", &p.holder);
                 add("s", &p.service);
             }
@@ -418,6 +427,7 @@ impl Body {
             | Body::Invalidated(p) => {
                 add("i", &p.instance_id);
                 add("n", &p.number);
+                add("a", &p.owner);
                 add("a", &p.holder);
                 if let Some(service) = &p.service {
                     add("s", service);
@@ -428,11 +438,16 @@ impl Body {
                 add("i", &p.from_host);
                 add("i", &p.to_host);
                 add("n", &p.number);
+                add("a", &p.owner);
+                add("a", &p.holder);
                 add("s", &p.service);
             }
             Body::ServiceIpUpdated(p) => {
+                add("i", &p.instance_id);
                 add("i", &p.host);
                 add("n", &p.number);
+                add("a", &p.owner);
+                add("a", &p.holder);
                 add("s", &p.service);
             }
         }

@@ -48,15 +48,51 @@ fn expect_same(seq: i64, what: &str, stated: &str, actual: &str) -> Result<()> {
     Ok(())
 }
 
-/// A number event's stated instance and holder must match the number.
+/// A number event's stated instance, owner and holder must match the number.
 fn number_as_stated(
     view: &dyn Lookup,
     seq: i64,
     stated: &super::event::NumberChanged,
 ) -> Result<NumberRecord> {
-    let record = number(view, seq, &stated.number)?;
-    expect_same(seq, "instance", &stated.instance_id, &record.instance_id)?;
-    expect_same(seq, "holder", &stated.holder, &record.holder)?;
+    number_of_service(
+        view,
+        seq,
+        &stated.number,
+        &stated.instance_id,
+        &stated.owner,
+        &stated.holder,
+    )
+}
+
+/// The service an event names, holding the number and on the host it states.
+fn service_as_stated(
+    view: &dyn Lookup,
+    seq: i64,
+    name: &str,
+    number: &str,
+    host: &str,
+) -> Result<ServiceRecord> {
+    let record = view
+        .service(name)?
+        .ok_or_else(|| broken(seq, format!("names unknown service {}", shorten(name))))?;
+    expect_same(seq, "number", number, &record.number)?;
+    expect_same(seq, "host", host, &record.host)?;
+    Ok(record)
+}
+
+/// The number an event names, with the instance, owner and holder it states.
+fn number_of_service(
+    view: &dyn Lookup,
+    seq: i64,
+    name: &str,
+    instance_id: &str,
+    owner: &str,
+    holder: &str,
+) -> Result<NumberRecord> {
+    let record = number(view, seq, name)?;
+    expect_same(seq, "instance", instance_id, &record.instance_id)?;
+    expect_same(seq, "owner", owner, &record.owner)?;
+    expect_same(seq, "holder", holder, &record.holder)?;
     Ok(record)
 }
 
@@ -219,6 +255,7 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
         }
         Body::Bound(p) => {
             let record = number(view, seq, &p.number)?;
+            expect_same(seq, "owner", &p.owner, &record.owner)?;
             expect_same(seq, "holder", &p.holder, &record.holder)?;
             let mut record = moved(seq, record, Action::Bind)?;
             record.service = Some(p.service.clone());
@@ -251,12 +288,8 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
         )?)
         .into(),
         Body::ServiceMoved(p) => {
-            let mut record = view.service(&p.service)?.ok_or_else(|| {
-                broken(
-                    seq,
-                    format!("moves unknown service {}", shorten(&p.service)),
-                )
-            })?;
+            let mut record = service_as_stated(view, seq, &p.service, &p.number, &p.from_host)?;
+            number_of_service(view, seq, &p.number, &p.instance_id, &p.owner, &p.holder)?;
             instance(view, seq, &p.to_host)?;
             record.host = p.to_host.clone();
             record.commercial = p.commercial;
@@ -265,12 +298,8 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
             Change::Service(record).into()
         }
         Body::ServiceIpUpdated(p) => {
-            let mut record = view.service(&p.service)?.ok_or_else(|| {
-                broken(
-                    seq,
-                    format!("updates unknown service {}", shorten(&p.service)),
-                )
-            })?;
+            let mut record = service_as_stated(view, seq, &p.service, &p.number, &p.host)?;
+            number_of_service(view, seq, &p.number, &p.instance_id, &p.owner, &p.holder)?;
             record.ip_update_required = false;
             record.updated_seq = seq;
             Change::Service(record).into()
