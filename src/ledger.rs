@@ -90,7 +90,7 @@ impl Ledger {
             prev_hash,
         );
         self.store.append(&event, &body.subjects())?;
-        for change in evolve(&self.store, &body, seq)? {
+        for change in evolve(&self.store, body.clone(), seq)? {
             self.store.write(&change)?;
         }
         *head = Some(Head {
@@ -106,10 +106,11 @@ impl Ledger {
 /// only the structural checks of `evolve`).
 pub fn replay_event(store: &Store, event: &Event) -> Result<()> {
     let body = event.body()?;
-    for change in evolve(store, &body, event.seq)? {
+    let subjects = body.subjects();
+    for change in evolve(store, body, event.seq)? {
         store.write(&change)?;
     }
-    store.add_subjects(event.seq, &body.subjects())
+    store.add_subjects(event.seq, &subjects)
 }
 
 /// Rebuilds the derived state as it stood at `as_of` (all events whose

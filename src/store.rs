@@ -516,6 +516,52 @@ impl Store {
     }
 }
 
+/// One row of the log borrowed from SQLite's buffers (no copies), for the
+/// chain check of `verify`. A value that is not text reads as "", which then
+/// fails its hash.
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub event_id: &'a str,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+impl Store {
+    /// Every row of the log in seq order, whatever its seq.
+    pub fn each_event_ref(&self, mut visit: impl FnMut(&EventRef) -> Result<()>) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT seq, event_id, at, actor, kind, payload, prev_hash, hash FROM events ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let text = |index: usize| {
+                row.get_ref(index)
+                    .ok()
+                    .and_then(|value| value.as_str().ok())
+                    .unwrap_or("")
+            };
+            let seq = row.get_ref(0)?.as_i64().map_err(|_| {
+                Error::Integrity("the log has a seq that is not an integer".to_string())
+            })?;
+            visit(&EventRef {
+                seq,
+                event_id: text(1),
+                at: text(2),
+                actor: text(3),
+                kind: text(4),
+                payload: text(5),
+                prev_hash: text(6),
+                hash: text(7),
+            })?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub subject: Option<String>,
@@ -820,9 +866,9 @@ impl Store {
     pub fn compare_derived(
         &self,
         mut rebuilt: MemoryState,
+        fresh: &TableDigests,
         stored: &TableDigests,
     ) -> Result<Vec<Disagreement>> {
-        let fresh = rebuilt.digests();
         let mut found = Vec::new();
         if fresh.policy != stored.policy {
             let sql = format!("SELECT {POLICY_COLUMNS} FROM policy");

@@ -2,14 +2,13 @@
 //! table from the log alone, then compare with the stored tables.
 
 use super::Context;
-use crate::domain::event::{Event, GENESIS_HASH};
+use crate::domain::event::{chain_hash, GENESIS_HASH};
 use crate::domain::memory::MemoryState;
 use crate::domain::types::{format_time, parse_time};
 use crate::error::{Error, Result};
 use crate::render::Table;
-use crate::store::{EventFilter, Store};
+use crate::store::{EventFilter, EventRef, Store};
 use serde_json::json;
-use std::collections::HashSet;
 
 /// Problems listed at most (the count of events checked is always exact).
 const PROBLEMS_MAX: usize = 100;
@@ -51,13 +50,13 @@ pub fn check(store: &Store) -> Result<Report> {
         store.count_kind(&["instance_added"])?,
         store.count_kind(&["allocated", "selected"])?,
     );
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
+    // Only what the replay needs crosses to the other thread.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(i64, String, String)>>(8);
     let replayer = std::thread::spawn(move || {
         let mut problems = Vec::new();
         for batch in receiver {
-            for event in batch {
-                if let Err(error) = rebuilt.replay(&event) {
-                    let seq = event.seq;
+            for (seq, kind, payload) in batch {
+                if let Err(error) = rebuilt.replay(seq, &kind, &payload) {
                     let message = match error {
                         Error::Integrity(message) if message.starts_with("event ") => message,
                         other => format!("event {seq}: {other}"),
@@ -68,27 +67,37 @@ pub fn check(store: &Store) -> Result<Report> {
                 }
             }
         }
-        (rebuilt, problems)
+        // The rebuilt tables' digests, while the main thread digests the stored ones.
+        let digests = rebuilt.digests();
+        (rebuilt, digests, problems)
     });
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut prev_at = String::new();
-    let mut event_ids = HashSet::new();
+    // Event ids with their seqs, sorted at the end to find repeats (cheaper
+    // than a hash set of millions).
+    let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(
+        store
+            .head()?
+            .map_or(0, |head| head.seq.clamp(0, 50_000_000)) as usize,
+    );
     let mut batch = Vec::with_capacity(BATCH);
-    let read = store.each_event(&EventFilter::all(), |event| {
+    let read = store.each_event_ref(|event| {
         report.events += 1;
         check_link(
             &mut report,
-            &event,
+            event,
             expected_seq,
             &prev_hash,
             &prev_at,
             &mut event_ids,
         );
         expected_seq = event.seq + 1;
-        prev_hash.clone_from(&event.hash);
-        prev_at.clone_from(&event.at);
-        batch.push(event);
+        prev_hash.clear();
+        prev_hash.push_str(event.hash);
+        prev_at.clear();
+        prev_at.push_str(event.at);
+        batch.push((event.seq, event.kind.to_string(), event.payload.to_string()));
         if batch.len() == BATCH {
             // A closed channel means the replay thread died; join says why.
             let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
@@ -99,15 +108,28 @@ pub fn check(store: &Store) -> Result<Report> {
     drop(sender);
     // While the replay thread finishes, digest the stored tables.
     let stored = store.digest_derived();
-    let (rebuilt, replay_problems) = replayer.join().map_err(|_| {
+    let (rebuilt, rebuilt_digests, replay_problems) = replayer.join().map_err(|_| {
         Error::Integrity("verify: the replay of the log failed unexpectedly".to_string())
     })?;
     read?;
     let stored = stored?;
+    event_ids.sort_unstable();
+    for pair in event_ids.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let seq = pair[0].1.max(pair[1].1);
+            report.problem(
+                Some(seq),
+                format!(
+                    "event {seq}: its event_id also belongs to event {}",
+                    pair[0].1.min(pair[1].1)
+                ),
+            );
+        }
+    }
     for (seq, message) in replay_problems {
         report.problem(seq, message);
     }
-    for disagreement in store.compare_derived(rebuilt, &stored)? {
+    for disagreement in store.compare_derived(rebuilt, &rebuilt_digests, &stored)? {
         // The history index is checked by digest; find the event it is off at.
         let seq = match disagreement.seq {
             Some(seq) => Some(seq),
@@ -122,11 +144,11 @@ pub fn check(store: &Store) -> Result<Report> {
 /// time and id.
 fn check_link(
     report: &mut Report,
-    event: &Event,
+    event: &EventRef,
     expected_seq: i64,
     prev_hash: &str,
     prev_at: &str,
-    event_ids: &mut HashSet<u128>,
+    event_ids: &mut Vec<(u128, i64)>,
 ) {
     let seq = event.seq;
     if seq != expected_seq {
@@ -143,15 +165,24 @@ fn check_link(
             format!("event {seq}: prev_hash does not link to the previous event"),
         );
     }
-    if event.computed_hash() != event.hash {
+    let computed = chain_hash(
+        event.prev_hash,
+        event.seq,
+        event.event_id,
+        event.at,
+        event.actor,
+        event.kind,
+        event.payload,
+    );
+    if computed != event.hash {
         report.problem(
             Some(seq),
             format!("event {seq}: hash does not match its contents"),
         );
     }
-    match parse_time("at", &event.at) {
+    match parse_time("at", event.at) {
         Ok(at) if format_time(at) == event.at => {
-            if event.at.as_str() < prev_at {
+            if event.at < prev_at {
                 report.problem(
                     Some(seq),
                     format!(
@@ -166,15 +197,8 @@ fn check_link(
             format!("event {seq}: 'at' is not a canonical UTC time"),
         ),
     }
-    match uuid::Uuid::parse_str(&event.event_id) {
-        Ok(id) if id.get_version_num() == 4 => {
-            if !event_ids.insert(id.as_u128()) {
-                report.problem(
-                    Some(seq),
-                    format!("event {seq}: event_id {} appears twice", event.event_id),
-                );
-            }
-        }
+    match uuid::Uuid::parse_str(event.event_id) {
+        Ok(id) if id.get_version_num() == 4 => event_ids.push((id.as_u128(), seq)),
         _ => report.problem(Some(seq), format!("event {seq}: event_id is not a UUID v4")),
     }
 }

@@ -12,6 +12,106 @@ use super::machine::{next_status, Action};
 use super::types::*;
 use crate::error::{Error, Result};
 
+/// The fields of a payload obey the same syntax and limits as the commands
+/// that make them: a log edited or forged by hand cannot smuggle in a value
+/// the program would refuse (or overflow on) later.
+fn validate_payload(body: &Body) -> Result<()> {
+    let time = |text: &str| -> Result<()> {
+        let parsed = parse_time("time", text)?;
+        if format_time(parsed) != text {
+            return Err(Error::Integrity(format!(
+                "time '{}' is not canonical",
+                shorten(text)
+            )));
+        }
+        Ok(())
+    };
+    let months = |value: i64| -> Result<()> {
+        if !(0..=limits::MONTHS_MAX).contains(&value) {
+            return Err(Error::Integrity(format!("months {value} out of range")));
+        }
+        Ok(())
+    };
+    let text = |field: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map_or(Ok(()), |v| validate_text(field, v, limits::TEXT_MAX))
+    };
+    match body {
+        Body::InstanceAdded(p) => {
+            validate_instance_id(&p.instance_id)?;
+            validate_service_type(&p.service_type)?;
+            validate_account(&p.account)?;
+            validate_region(&p.region)?;
+            months(p.subscription_months)?;
+            time(&p.expires_at)?;
+            p.public_ip.as_deref().map_or(Ok(()), validate_public_ip)
+        }
+        Body::InstanceRenewed(p) => {
+            validate_instance_id(&p.instance_id)?;
+            months(p.months)?;
+            months(p.subscription_months)?;
+            time(&p.expires_at)
+        }
+        Body::InstanceReleased(p) => validate_instance_id(&p.instance_id),
+        Body::PolicySet(p) => {
+            validate_service_type(&p.service_type)?;
+            months(p.min_subscription_months)?;
+            if !(0..=limits::NUMBERS_MAX).contains(&p.max_numbers) {
+                return Err(Error::Integrity(format!(
+                    "max numbers {} out of range",
+                    p.max_numbers
+                )));
+            }
+            Ok(())
+        }
+        Body::Allocated(p) => {
+            validate_instance_id(&p.instance_id)?;
+            validate_account(&p.account)?;
+            if p.numbers.is_empty() || p.numbers.len() > limits::ALLOCATE_MAX {
+                return Err(Error::Integrity(format!(
+                    "allocates {} numbers",
+                    p.numbers.len()
+                )));
+            }
+            for (i, number) in p.numbers.iter().enumerate() {
+                validate_number(number)?;
+                if p.numbers[..i].contains(number) {
+                    return Err(Error::Integrity(format!("allocates number {number} twice")));
+                }
+            }
+            p.asked.iter().try_for_each(|n| validate_number(n))?;
+            text("request id", &p.request_id)
+        }
+        Body::Selected(p) => {
+            validate_instance_id(&p.instance_id)?;
+            validate_account(&p.account)?;
+            validate_number(&p.number)?;
+            validate_service(&p.service)
+        }
+        Body::Granted(p) => {
+            validate_number(&p.number)?;
+            validate_account(&p.to)?;
+            text("note", &p.note)
+        }
+        Body::Bound(p) => {
+            validate_number(&p.number)?;
+            validate_service(&p.service)
+        }
+        Body::Submitted(p)
+        | Body::Approved(p)
+        | Body::Rejected(p)
+        | Body::Deregistered(p)
+        | Body::Invalidated(p) => {
+            validate_number(&p.number)?;
+            text("icp number", &p.icp_number)?;
+            text("reason", &p.reason)
+        }
+        Body::ServiceMoved(p) => validate_instance_id(&p.to_host),
+        Body::ServiceIpUpdated(_) => Ok(()),
+    }
+}
+
 /// A derived row to write (insert or replace).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -131,7 +231,10 @@ fn service_bound(seq: i64, service: &str, number: &NumberRecord) -> Change {
     })
 }
 
-pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
+/// Takes the body by value: replaying millions of events moves their
+/// fields into the rows instead of copying them.
+pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
+    validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
     let changes = match body {
         Body::InstanceAdded(p) => {
             if view.instance(&p.instance_id)?.is_some() {
@@ -141,16 +244,16 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
                 ));
             }
             Change::Instance(Instance {
-                instance_id: p.instance_id.clone(),
-                service_type: p.service_type.clone(),
-                account: p.account.clone(),
-                region: p.region.clone(),
                 billing: Billing::parse("billing", &p.billing)
                     .map_err(|e| broken(seq, e.to_string()))?,
-                subscription_months: p.subscription_months,
-                expires_at: p.expires_at.clone(),
-                public_ip: p.public_ip.clone(),
                 order_amount_fen: parse_amount(seq, &p.order_amount)?,
+                instance_id: p.instance_id,
+                service_type: p.service_type,
+                account: p.account,
+                region: p.region,
+                subscription_months: p.subscription_months,
+                expires_at: p.expires_at,
+                public_ip: p.public_ip,
                 state: InstanceState::Active,
                 consumed: 0,
                 updated_seq: seq,
@@ -264,26 +367,32 @@ pub fn evolve(view: &dyn Lookup, body: &Body, seq: i64) -> Result<Vec<Change>> {
                 Change::Number(record),
             ]
         }
-        Body::Submitted(p) => {
-            Change::Number(moved(seq, number_as_stated(view, seq, p)?, Action::Submit)?).into()
-        }
+        Body::Submitted(p) => Change::Number(moved(
+            seq,
+            number_as_stated(view, seq, &p)?,
+            Action::Submit,
+        )?)
+        .into(),
         Body::Approved(p) => {
-            let mut record = moved(seq, number_as_stated(view, seq, p)?, Action::Approve)?;
-            record.icp_number = p.icp_number.clone();
+            let mut record = moved(seq, number_as_stated(view, seq, &p)?, Action::Approve)?;
+            record.icp_number = p.icp_number;
             Change::Number(record).into()
         }
-        Body::Rejected(p) => {
-            Change::Number(moved(seq, number_as_stated(view, seq, p)?, Action::Reject)?).into()
-        }
+        Body::Rejected(p) => Change::Number(moved(
+            seq,
+            number_as_stated(view, seq, &p)?,
+            Action::Reject,
+        )?)
+        .into(),
         Body::Deregistered(p) => Change::Number(moved(
             seq,
-            number_as_stated(view, seq, p)?,
+            number_as_stated(view, seq, &p)?,
             Action::Deregister,
         )?)
         .into(),
         Body::Invalidated(p) => Change::Number(moved(
             seq,
-            number_as_stated(view, seq, p)?,
+            number_as_stated(view, seq, &p)?,
             Action::Invalidate,
         )?)
         .into(),

@@ -4,7 +4,7 @@
 
 use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
-use super::event::Event;
+use super::event::Body;
 use super::evolve::{evolve, Change};
 use super::types::*;
 use crate::error::Result;
@@ -75,11 +75,8 @@ impl MemoryState {
     }
 
     /// Replays one event: its derived rows and its history index rows.
-    pub fn replay(&mut self, event: &Event) -> Result<()> {
-        let body = event.body()?;
-        for change in evolve(self, &body, event.seq)? {
-            self.apply(change);
-        }
+    pub fn replay(&mut self, seq: i64, kind: &str, payload: &str) -> Result<()> {
+        let body = Body::parse(kind, payload)?;
         let mut named: Vec<(&str, &str)> = Vec::with_capacity(8);
         body.each_subject(|letter, value| {
             if !named.contains(&(letter, value)) {
@@ -87,7 +84,10 @@ impl MemoryState {
             }
         });
         for (letter, value) in named {
-            self.subjects.subject(&[letter, ":", value], event.seq);
+            self.subjects.subject(&[letter, ":", value], seq);
+        }
+        for change in evolve(self, body, seq)? {
+            self.apply(change);
         }
         Ok(())
     }

@@ -38,7 +38,7 @@ impl Memory {
         let decision = decide(&self.state, &command, Memory::now())?;
         if let Decision::Append(body) = &decision {
             self.seq += 1;
-            for change in evolve(&self.state, body, self.seq)? {
+            for change in evolve(&self.state, body.clone(), self.seq)? {
                 self.state.apply(change);
             }
         }
