@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS policy (
     max_numbers             INTEGER NOT NULL,
     min_subscription_months INTEGER NOT NULL,
     min_order_amount_fen    INTEGER,            -- CNY in fen (1/100); NULL = no minimum
-    requires_public_ip      INTEGER NOT NULL,   -- 0 or 1
+    requires_public_ip      INTEGER NOT NULL CHECK (requires_public_ip IN (0, 1)),
     updated_seq             INTEGER NOT NULL    -- 0 for the built-in defaults
 ) WITHOUT ROWID;
 
@@ -46,12 +46,12 @@ CREATE TABLE IF NOT EXISTS instances (
     service_type        TEXT    NOT NULL,
     account             TEXT    NOT NULL,
     region              TEXT    NOT NULL,
-    billing             TEXT    NOT NULL,
+    billing             TEXT    NOT NULL CHECK (billing IN ('subscription', 'pay-as-you-go', 'trial')),
     subscription_months INTEGER NOT NULL,
     expires_at          TEXT    NOT NULL,
     public_ip           TEXT,
     order_amount_fen    INTEGER,
-    state               TEXT    NOT NULL,
+    state               TEXT    NOT NULL CHECK (state IN ('active', 'released')),
     consumed            INTEGER NOT NULL,       -- slots ever allocated or selected; never decreases
     updated_seq         INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -63,10 +63,10 @@ CREATE TABLE IF NOT EXISTS numbers (
     instance_id TEXT    NOT NULL,
     owner       TEXT    NOT NULL,
     holder      TEXT    NOT NULL,
-    status      TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('unbound', 'bound', 'filing', 'filed', 'deregistered', 'invalid')),
     service     TEXT,
     icp_number  TEXT,
-    origin      TEXT    NOT NULL,               -- issued | direct
+    origin      TEXT    NOT NULL CHECK (origin IN ('issued', 'direct')),
     issued_seq  INTEGER NOT NULL,               -- orders an instance's numbers
     updated_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -78,8 +78,8 @@ CREATE TABLE IF NOT EXISTS services (
     service            TEXT PRIMARY KEY,
     number             TEXT    NOT NULL,
     host               TEXT    NOT NULL,        -- the instance it runs on now
-    commercial         INTEGER NOT NULL,
-    ip_update_required INTEGER NOT NULL,
+    commercial         INTEGER NOT NULL CHECK (commercial IN (0, 1)),
+    ip_update_required INTEGER NOT NULL CHECK (ip_update_required IN (0, 1)),
     updated_seq        INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS services_by_host ON services(host);

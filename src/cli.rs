@@ -19,15 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// The ledger file (created with its schema on first use).
-    #[arg(
-        long,
-        global = true,
-        env = "SNLEDGER_DB",
-        default_value = "snledger.db",
-        value_name = "PATH"
-    )]
-    pub db: PathBuf,
+    /// The ledger file, created with its schema on first use (else $SNLEDGER_DB, else ./snledger.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     /// Who runs the command, recorded in every event (else $SNLEDGER_ACTOR, else $USER).
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
@@ -35,7 +29,7 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// The ledger's current time, RFC 3339 (else $SNLEDGER_NOW, else the system clock).
-    #[arg(long, global = true, env = "SNLEDGER_NOW", value_name = "TIME")]
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
 }
 

@@ -33,6 +33,8 @@ pub struct CsvInput {
     record: csv::ByteRecord,
     pub line: u64,
     rows: u64,
+    /// A read error ended the file.
+    broken: bool,
     /// Bytes of the file, for progress.
     pub size: u64,
 }
@@ -42,13 +44,22 @@ pub struct CsvInput {
 /// Only the newlines read ahead of the parser are kept, so this stays small.
 #[derive(Default)]
 struct Newlines {
-    /// Byte offsets of `\n` not yet passed by the parser.
-    ahead: std::collections::VecDeque<u64>,
+    /// Byte offsets of `\n` not yet passed by the parser, each with whether
+    /// a `\r` came right before it.
+    ahead: std::collections::VecDeque<(u64, bool)>,
     /// Newlines already passed.
     passed: u64,
     /// Bytes read so far.
     read: u64,
+    /// Where the record being parsed began: the csv crate holds a whole
+    /// record in memory, so reading far past this is refused.
+    record_start: u64,
+    /// Whether the last byte read was `\r`.
+    last_was_cr: bool,
 }
+
+/// The most bytes one record may take: every field at its limit, and more.
+pub const RECORD_MAX_BYTES: u64 = 16 * FIELD_MAX_BYTES as u64;
 
 /// A reader that notes where each newline is.
 struct CountingReader<R> {
@@ -58,13 +69,20 @@ struct CountingReader<R> {
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let count = self.inner.read(buffer)?;
         let mut newlines = self.newlines.borrow_mut();
+        if newlines.read.saturating_sub(newlines.record_start) > RECORD_MAX_BYTES {
+            return Err(std::io::Error::other(format!(
+                "a record is longer than {RECORD_MAX_BYTES} bytes"
+            )));
+        }
+        let count = self.inner.read(buffer)?;
         let start = newlines.read;
         for (i, byte) in buffer[..count].iter().enumerate() {
             if *byte == b'\n' {
-                newlines.ahead.push_back(start + i as u64);
+                let after_cr = newlines.last_was_cr;
+                newlines.ahead.push_back((start + i as u64, after_cr));
             }
+            newlines.last_was_cr = *byte == b'\r';
         }
         newlines.read += count as u64;
         Ok(count)
@@ -75,15 +93,17 @@ impl Newlines {
     /// The 1-based line of a record that the parser says starts at `byte`:
     /// the newlines before it, plus the blank lines it begins with.
     fn line_of(&mut self, byte: u64) -> u64 {
-        while self.ahead.front().is_some_and(|offset| *offset < byte) {
+        self.record_start = byte;
+        while self.ahead.front().is_some_and(|(offset, _)| *offset < byte) {
             self.ahead.pop_front();
             self.passed += 1;
         }
         let mut line = self.passed + 1;
         let mut start = byte;
-        for offset in self.ahead.iter() {
-            // A blank line: its newline right at the start (LF) or after a CR.
-            if *offset == start || *offset == start + 1 {
+        for (offset, after_cr) in self.ahead.iter() {
+            // A blank line: its newline right at the start (LF), or right
+            // after a CR at the start (CRLF).
+            if *offset == start || (*offset == start + 1 && *after_cr) {
                 line += 1;
                 start = offset + 1;
             } else {
@@ -183,6 +203,7 @@ impl CsvInput {
             newlines,
             line: 1,
             rows: 0,
+            broken: false,
             size,
         })
     }
@@ -190,15 +211,21 @@ impl CsvInput {
     /// Advances to the next data row; false at the end of the file.
     pub fn next_row(&mut self) -> Result<bool> {
         let width = self.positions.iter().flatten().count();
+        if self.broken {
+            return Ok(false);
+        }
         loop {
             let more = self
                 .reader
                 .read_byte_record(&mut self.record)
                 .map_err(|e| {
+                    // The reader cannot go on after this: the file ends here.
+                    self.broken = true;
                     let line = e.position().map_or(self.line + 1, |p| {
                         self.newlines.borrow_mut().line_of(p.byte())
                     });
-                    Error::usage(format!("line {line}: malformed CSV: {e}"))
+                    self.line = line;
+                    Error::usage(format!("malformed CSV: {e}"))
                 })?;
             if !more {
                 return Ok(false);

@@ -5,7 +5,7 @@
 //! formatted into SQL text.
 
 use crate::domain::decide::Lookup;
-use crate::domain::digest::TableDigests;
+use crate::domain::digest::{Digest, TableDigests};
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
@@ -827,37 +827,65 @@ impl Store {
     /// snapshot; `verify` does this while the log is being replayed).
     pub fn digest_derived(&self) -> Result<TableDigests> {
         let mut d = TableDigests::default();
-        self.each_row(
-            &format!("SELECT {POLICY_COLUMNS} FROM policy"),
+        let sql = |columns: &str, table: &str| format!("SELECT {columns} FROM {table}");
+        self.digest_rows(
+            &sql(POLICY_COLUMNS, "policy"),
             policy_from_row,
-            |r| d.policy.policy(&r),
+            &mut d.policy,
+            Digest::policy,
         )?;
-        self.each_row(
-            &format!("SELECT {INSTANCE_COLUMNS} FROM instances"),
+        self.digest_rows(
+            &sql(INSTANCE_COLUMNS, "instances"),
             instance_from_row,
-            |r| d.instances.instance(&r),
+            &mut d.instances,
+            Digest::instance,
         )?;
-        self.each_row(
-            &format!("SELECT {NUMBER_COLUMNS} FROM numbers"),
+        self.digest_rows(
+            &sql(NUMBER_COLUMNS, "numbers"),
             number_from_row,
-            |r| d.numbers.number(&r),
+            &mut d.numbers,
+            Digest::number,
         )?;
-        self.each_row(
-            &format!("SELECT {SERVICE_COLUMNS} FROM services"),
+        self.digest_rows(
+            &sql(SERVICE_COLUMNS, "services"),
             service_from_row,
-            |r| d.services.service(&r),
+            &mut d.services,
+            Digest::service,
         )?;
-        self.each_row(
-            &format!("SELECT {REQUEST_COLUMNS} FROM requests"),
+        self.digest_rows(
+            &sql(REQUEST_COLUMNS, "requests"),
             request_from_row,
-            |r| d.requests.request(&r),
+            &mut d.requests,
+            Digest::request,
         )?;
-        self.each_row(
+        self.digest_rows(
             "SELECT subject, seq FROM event_subjects",
             |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
-            |(subject, seq)| d.subjects.subject(&[&subject], seq),
+            &mut d.subjects,
+            |digest, (subject, seq)| digest.subject(&[subject], *seq),
         )?;
         Ok(d)
+    }
+
+    /// Adds every row of a query to `digest`. A row that does not even
+    /// parse (edited by hand) spoils the digest, so the table is then
+    /// compared row by row and the row named.
+    fn digest_rows<T>(
+        &self,
+        sql: &str,
+        from_row: fn(&Row) -> rusqlite::Result<T>,
+        digest: &mut Digest,
+        add: fn(&mut Digest, &T),
+    ) -> Result<()> {
+        let mut statement = self.conn.prepare(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            match from_row(row) {
+                Ok(value) => add(digest, &value),
+                Err(_) => digest.spoil(),
+            }
+        }
+        Ok(())
     }
 
     /// Compares the stored derived tables (`stored`: their digests) with the
@@ -950,11 +978,23 @@ impl Store {
         seq_of: fn(&T) -> i64,
     ) -> Result<()> {
         let mut statement = self.conn.prepare(sql)?;
+        let seq_column = statement.column_count() - 1;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let key: String = row.get(0)?;
-            let stored = from_row(row)?;
-            compare_row(found, table, &key, stored, rebuilt.remove(&key), seq_of);
+            let key: String = row
+                .get(0)
+                .unwrap_or_else(|_| format!("{:?}", row.get_ref(0).ok()));
+            match from_row(row) {
+                Ok(stored) => compare_row(found, table, &key, stored, rebuilt.remove(&key), seq_of),
+                Err(error) => {
+                    let seq = row.get::<_, i64>(seq_column).unwrap_or(1).max(1);
+                    let rebuilt_row = rebuilt.remove(&key);
+                    found.push(Disagreement {
+                        seq: Some(rebuilt_row.as_ref().map_or(seq, seq_of).max(seq)),
+                        problem: format!("{table} row {key} does not parse ({error}); the log gives {rebuilt_row:?}"),
+                    });
+                }
+            }
         }
         for (key, row) in rebuilt.iter().take(DISAGREEMENTS_MAX) {
             found.push(Disagreement {

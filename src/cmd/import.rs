@@ -231,6 +231,41 @@ fn instance_command(row: &CsvInput) -> Result<Command> {
     })
 }
 
+/// The columns (by index in `OPS_COLUMNS`) each op takes; the others must
+/// be left empty, so that a row never says more than is applied.
+const OPS_TAKE: [(&str, &[usize]); 11] = [
+    ("allocate", &[1, 2, 3, 4, 9]),
+    ("select", &[1, 3, 5]),
+    ("grant", &[2, 3, 6, 8]),
+    ("bind", &[2, 3, 5]),
+    ("submit", &[2]),
+    ("approve", &[2, 7]),
+    ("reject", &[2, 8]),
+    ("deregister", &[2, 8]),
+    ("invalidate", &[2, 8]),
+    ("renew", &[1, 10, 11]),
+    ("release", &[1]),
+];
+
+fn check_unused_columns(row: &CsvInput, op: &str) -> Result<()> {
+    let Some((_, takes)) = OPS_TAKE.iter().find(|(name, _)| *name == op) else {
+        return Ok(()); // an unknown op is reported by the caller
+    };
+    let mut extra = Vec::new();
+    for (index, name) in OPS_COLUMNS.iter().enumerate().skip(1) {
+        if !takes.contains(&index) && row.optional(index)?.is_some() {
+            extra.push(*name);
+        }
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "op {op} does not take column(s) {}: leave them empty",
+        extra.join(", ")
+    )))
+}
+
 /// One row of an ops file as the command it names (SPEC §3.3).
 fn ops_command(row: &CsvInput) -> Result<Command> {
     let text =
@@ -239,6 +274,7 @@ fn ops_command(row: &CsvInput) -> Result<Command> {
         Ok(required(row, index, OPS_COLUMNS[index])?.to_string())
     };
     let op = need(0)?;
+    check_unused_columns(row, &op)?;
     Ok(match op.as_str() {
         "allocate" => Command::Allocate {
             instance_id: need(1)?,

@@ -9,7 +9,7 @@ use serde_json::json;
 pub fn run(context: &Context) -> Result<()> {
     let store = context.store()?;
     let events = store.event_count()?;
-    let db = context.global.db.display().to_string();
+    let db = context.db().display().to_string();
     let json = json!({"db": db, "schema_version": SCHEMA_VERSION, "events": events});
     let table = Table::record(vec![
         ("db", db.clone()),

@@ -129,10 +129,25 @@ impl Context {
         self.global.format
     }
 
+    /// The ledger file: --db, $SNLEDGER_DB, or ./snledger.db. An empty
+    /// variable counts as unset, as for $SNLEDGER_ACTOR.
+    pub fn db(&self) -> std::path::PathBuf {
+        self.global
+            .db
+            .clone()
+            .or_else(|| env_value("SNLEDGER_DB").map(Into::into))
+            .unwrap_or_else(|| "snledger.db".into())
+    }
+
     /// The ledger's current time: --now, $SNLEDGER_NOW, or the clock.
     pub fn now(&self) -> Result<Time> {
-        match &self.global.now {
-            Some(text) => parse_time("--now", text),
+        match self
+            .global
+            .now
+            .clone()
+            .or_else(|| env_value("SNLEDGER_NOW"))
+        {
+            Some(text) => parse_time("--now", &text),
             None => parse_time(
                 "clock",
                 &crate::domain::types::format_time(chrono::Utc::now()),
@@ -157,7 +172,7 @@ impl Context {
     }
 
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.global.db)
+        Store::open(&self.db())
     }
 
     pub fn ledger(&self) -> Result<Ledger> {
@@ -179,6 +194,11 @@ impl Context {
     pub fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
         render::emit(self.format(), json, table)
     }
+}
+
+/// An environment variable's value; empty or not Unicode counts as unset.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 /// Parses an integer argument (counts, months, days): exit 2 when it is not one.

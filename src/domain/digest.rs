@@ -59,6 +59,15 @@ impl Digest {
         self.count += 1;
     }
 
+    /// Marks a row that could not be read: the digest no longer matches
+    /// any rebuilt table.
+    pub fn spoil(&mut self) {
+        self.add(|h| {
+            h.text("unreadable row");
+        });
+        self.lanes[0] ^= 1;
+    }
+
     pub fn instance(&mut self, r: &Instance) {
         self.add(|h| {
             h.text(&r.instance_id)
