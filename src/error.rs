@@ -27,27 +27,6 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 18] = [
-        Reason::RegionNotMainland,
-        Reason::ServiceTypeUnsupported,
-        Reason::PayAsYouGo,
-        Reason::Trial,
-        Reason::SubscriptionTooShort,
-        Reason::OrderAmountTooLow,
-        Reason::NoPublicIp,
-        Reason::Expired,
-        Reason::Released,
-        Reason::QuotaExhausted,
-        Reason::NotOwner,
-        Reason::NotHolder,
-        Reason::WrongStatus,
-        Reason::ServiceTaken,
-        Reason::AlreadyExists,
-        Reason::RequestConflict,
-        Reason::ClockBackwards,
-        Reason::CountOutOfRange,
-    ];
-
     pub fn code(self) -> &'static str {
         match self {
             Reason::RegionNotMainland => "region_not_mainland",

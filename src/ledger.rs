@@ -14,8 +14,9 @@ pub struct Ledger {
     pub actor: String,
     pub now: Time,
     /// The chain head as of the last append in the open write transaction,
-    /// so a bulk import does not look it up once per row.
-    head: std::cell::RefCell<Option<Head>>,
+    /// so a bulk import does not look it up once per row: `None` outside a
+    /// transaction, `Some(None)` for an empty log.
+    head: std::cell::RefCell<Option<Option<Head>>>,
 }
 
 #[derive(Debug)]
@@ -46,16 +47,23 @@ impl Ledger {
     /// inside it, since another process may have appended before.
     pub fn begin(&self) -> Result<crate::store::Transaction<'_>> {
         let transaction = self.store.begin()?;
-        *self.head.borrow_mut() = self.store.head()?;
+        *self.head.borrow_mut() = Some(self.store.head()?);
         Ok(transaction)
     }
 
-    /// Runs one command in its own `BEGIN IMMEDIATE` transaction.
-    pub fn execute(&self, command: &Command) -> Result<Outcome> {
+    /// Runs one command in its own `BEGIN IMMEDIATE` transaction, and reads
+    /// what to show of its result before committing, so the answer is the
+    /// state this command made, not one a later writer changed.
+    pub fn execute<T>(
+        &self,
+        command: &Command,
+        read: impl FnOnce(&Store, Outcome) -> Result<T>,
+    ) -> Result<T> {
         let transaction = self.begin()?;
         let outcome = self.apply(command)?;
+        let answer = read(&self.store, outcome)?;
         transaction.commit()?;
-        Ok(outcome)
+        Ok(answer)
     }
 
     /// Runs one command inside a write transaction opened by `begin`.
@@ -65,7 +73,12 @@ impl Ledger {
             Decision::Append(body) => body,
         };
         let at = format_time(self.now);
-        let mut head = self.head.borrow_mut();
+        let mut loaded = self.head.borrow_mut();
+        let Some(head) = loaded.as_mut() else {
+            return Err(Error::storage(
+                "invariant broken: a command applied outside a write transaction",
+            ));
+        };
         let (seq, prev_hash) = match head.as_ref() {
             Some(head) => {
                 if at < head.at {

@@ -399,6 +399,18 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `visit` for every number in instance order without holding them all.
+    pub fn each_number(&self, mut visit: impl FnMut(NumberRecord) -> Result<()>) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers ORDER BY instance_id, issued_seq, number"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(number_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
     pub fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = ?1 ORDER BY issued_seq, number"
@@ -506,14 +518,39 @@ impl Store {
     }
 
     /// Does the database still refuse edits of the log?
+    /// Both append-only triggers are there, exactly as `schema.sql` makes
+    /// them (a trigger of the same name that does nothing does not count).
     pub fn triggers_present(&self) -> Result<bool> {
-        let count: i64 = self.conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('events_no_update', 'events_no_delete')",
-            [],
-            |row| row.get(0),
-        )?;
-        Ok(count == 2)
+        let mut statement = self
+            .conn
+            .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?;
+        for name in ["events_no_update", "events_no_delete"] {
+            let stored: Option<String> = statement
+                .query_row(params![name], |row| row.get(0))
+                .optional()?;
+            let expected = expected_trigger(name);
+            if stored.map(|sql| squeeze(&sql)) != expected {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
+}
+
+/// A trigger's SQL as SQLite stores it from `schema.sql` (it drops
+/// `IF NOT EXISTS` and the final `;`), white space squeezed.
+fn expected_trigger(name: &str) -> Option<String> {
+    let start = SCHEMA.find(&format!("CREATE TRIGGER IF NOT EXISTS {name} "))?;
+    let end = start + SCHEMA[start..].find("END;")? + "END".len();
+    Some(squeeze(&SCHEMA[start..end].replacen(
+        "IF NOT EXISTS ",
+        "",
+        1,
+    )))
+}
+
+fn squeeze(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// One row of the log borrowed from SQLite's buffers (no copies), for the

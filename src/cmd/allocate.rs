@@ -28,22 +28,22 @@ pub fn run(
         generated: fresh_numbers(limits::ALLOCATE_MAX),
     };
     let ledger = context.ledger()?;
-    let allocated = match ledger.execute(&command)? {
-        Outcome::Appended(Body::Allocated(payload)) => payload.numbers,
-        Outcome::AlreadyDone(record) => record.numbers,
-        Outcome::Appended(_) => unreachable!("invariant: allocate appends an allocated event"),
-    };
-    let instance = find_instance(&ledger.store, &instance_id)?;
-    let remaining = remaining(max_numbers(&ledger.store, &instance)?, instance.consumed);
-    let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed, "remaining": remaining});
-    let mut table = Table::new(&["number"]);
-    for number in &allocated {
-        table.row(vec![number.clone()]);
-    }
-    table.footer.push(format!(
-        "instance {instance_id}: {} consumed, {remaining} remaining",
-        instance.consumed
-    ));
+    let (json, table) = ledger.execute(&command, |store, outcome| {
+        let allocated = match outcome {
+            Outcome::Appended(Body::Allocated(payload)) => payload.numbers,
+            Outcome::AlreadyDone(record) => record.numbers,
+            Outcome::Appended(_) => unreachable!("invariant: allocate appends an allocated event"),
+        };
+        let instance = find_instance(store, &instance_id)?;
+        let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);
+        let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed, "remaining": remaining});
+        let mut table = Table::new(&["number"]);
+        for number in &allocated {
+            table.row(vec![number.clone()]);
+        }
+        table.footer.push(format!("instance {instance_id}: {} consumed, {remaining} remaining", instance.consumed));
+        Ok((json, table))
+    })?;
     context.emit(&json, table)
 }
 

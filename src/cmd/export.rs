@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::render;
 use crate::store::{create_private_file, EventFilter, Store};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const INSTANCE_COLUMNS: [&str; 9] = [
     "instance_id",
@@ -35,7 +35,8 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
         .as_deref()
         .map(|t| parse_time("--as-of", t))
         .transpose()?;
-    let mut out = open_output(&output)?;
+    let destination = Destination::open(output.as_deref(), &context.db())?;
+    let mut out = destination.writer()?;
     let io = |e: std::io::Error| Error::storage(format!("cannot write output: {e}"));
     let header = |columns: &[&str]| columns.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     let result = (|| -> Result<()> {
@@ -74,16 +75,21 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
                 let store = view(live, cutoff)?;
                 let _snapshot = store.begin_read()?;
                 write_csv_row(&mut out, &header(&render::NUMBER_HEADERS)).map_err(io)?;
-                for number in store.numbers(None, None, None)? {
-                    write_csv_row(&mut out, &render::number_row(&number)).map_err(io)?;
-                }
+                store.each_number(|number| {
+                    write_csv_row(&mut out, &render::number_row(&number)).map_err(io)
+                })?;
             }
         }
         out.flush().map_err(io)
     })();
+    drop(out);
     match result {
         Err(Error::Storage(message)) if message.contains("Broken pipe") => Ok(()),
-        other => other,
+        Ok(()) => destination.finish(),
+        Err(error) => {
+            destination.abandon();
+            Err(error)
+        }
     }
 }
 
@@ -94,25 +100,82 @@ fn view(live: Store, cutoff: Option<Time>) -> Result<Store> {
     }
 }
 
-/// stdout, or a file; a new file is created with mode 0600, an existing one
+/// Where an export goes: stdout, or a file written beside its target and
+/// renamed over it only once complete, so a failed export never leaves a
+/// half-written or emptied file. A new file is mode 0600; an existing one
 /// keeps the mode its owner gave it.
-fn open_output(output: &Option<PathBuf>) -> Result<Box<dyn Write>> {
-    Ok(match output {
-        None => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
-        Some(path) => {
-            let file = if path.exists() {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .truncate(true)
-                    .open(path)
-                    .map_err(|e| Error::storage(format!("cannot write {}: {e}", path.display())))?
-            } else {
-                create_private_file(path)?
-            };
-            Box::new(std::io::BufWriter::with_capacity(1 << 16, file))
+enum Destination {
+    Stdout,
+    File { temporary: PathBuf, target: PathBuf },
+}
+
+impl Destination {
+    fn open(output: Option<&Path>, ledger: &Path) -> Result<Destination> {
+        let Some(target) = output else {
+            return Ok(Destination::Stdout);
+        };
+        if target.is_dir() {
+            return Err(Error::usage(format!(
+                "-o {}: is a directory",
+                target.display()
+            )));
         }
-    })
+        if let (Ok(target_path), Ok(ledger_path)) = (target.canonicalize(), ledger.canonicalize()) {
+            let ledger_files =
+                ["", "-wal", "-shm"].map(|suffix| format!("{}{suffix}", ledger_path.display()));
+            if ledger_files
+                .iter()
+                .any(|file| Path::new(file) == target_path)
+            {
+                return Err(Error::usage(format!(
+                    "-o {}: that is the ledger itself",
+                    target.display()
+                )));
+            }
+        }
+        let name = target
+            .file_name()
+            .map_or("export".into(), |n| n.to_string_lossy().into_owned());
+        let temporary = target.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        let file = create_private_file(&temporary)?;
+        if let Ok(metadata) = std::fs::metadata(target) {
+            let _ = file.set_permissions(metadata.permissions());
+        }
+        Ok(Destination::File {
+            temporary,
+            target: target.to_path_buf(),
+        })
+    }
+
+    fn writer(&self) -> Result<Box<dyn Write>> {
+        Ok(match self {
+            Destination::Stdout => Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            )),
+            Destination::File { temporary, .. } => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(temporary)
+                    .map_err(|e| {
+                        Error::storage(format!("cannot write {}: {e}", temporary.display()))
+                    })?;
+                Box::new(std::io::BufWriter::with_capacity(1 << 16, file))
+            }
+        })
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Destination::File { temporary, target } = &self {
+            std::fs::rename(temporary, target)
+                .map_err(|e| Error::storage(format!("cannot write {}: {e}", target.display())))?;
+        }
+        Ok(())
+    }
+
+    fn abandon(self) {
+        if let Destination::File { temporary, .. } = self {
+            let _ = std::fs::remove_file(temporary);
+        }
+    }
 }

@@ -340,6 +340,14 @@ impl Chain {
             prev_hash: row.get(6)?.to_string(),
             hash: row.get(7)?.to_string(),
         };
+        // Checked again inside the write transaction: another process may
+        // have written since the first look.
+        if self.seq == 0 && ledger.store.head()?.is_some() {
+            return Err(Error::refused(
+                Reason::AlreadyExists,
+                "import history needs an empty ledger; this one has events",
+            ));
+        }
         // The next row links to this one's stated hash, so one bad row
         // reports once instead of breaking every row after it.
         let (expected_seq, expected_prev) = (

@@ -91,8 +91,8 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
 
 fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> Result<()> {
     let ledger = context.ledger()?;
-    ledger.execute(command)?;
-    show(context, &ledger.store, instance_id)
+    let (json, table) = ledger.execute(command, |store, _| view(store, instance_id))?;
+    context.emit(&json, table)
 }
 
 /// The policy's max for the instance's type (0 when the type has no policy).
@@ -111,6 +111,12 @@ pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
 
 fn show(context: &Context, store: &Store, instance_id: &str) -> Result<()> {
     let _snapshot = store.begin_read()?;
+    let (json, table) = view(store, instance_id)?;
+    context.emit(&json, table)
+}
+
+/// An instance as `instance show` prints it.
+fn view(store: &Store, instance_id: &str) -> Result<(serde_json::Value, Table)> {
     let instance = find_instance(store, instance_id)?;
     let numbers = store.numbers_of(instance_id)?;
     let view = InstanceView {
@@ -118,5 +124,5 @@ fn show(context: &Context, store: &Store, instance_id: &str) -> Result<()> {
         max_numbers: max_numbers(store, &instance)?,
         numbers: &numbers,
     };
-    context.emit(&view.json(), view.table())
+    Ok((view.json(), view.table()))
 }

@@ -214,9 +214,10 @@ pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
 /// Runs a command on one number and prints the number as it now stands.
 pub fn run_number_command(context: &Context, command: Command, number: &str) -> Result<()> {
     let ledger = context.ledger()?;
-    let outcome = ledger.execute(&command)?;
-    debug_assert!(matches!(outcome, Outcome::Appended(_)));
-    let record = find_number(&ledger.store, number)?;
+    let record = ledger.execute(&command, |store, outcome| {
+        debug_assert!(matches!(outcome, Outcome::Appended(_)));
+        find_number(store, number)
+    })?;
     context.emit(&render::number_json(&record), render::number_table(&record))
 }
 

@@ -46,11 +46,11 @@ pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
                 requires_public_ip: requires_public_ip.as_deref().map(parse_bool).transpose()?,
             };
             let ledger = context.ledger()?;
-            ledger.execute(&command)?;
-            let policy = ledger
-                .store
-                .policy(&service_type)?
-                .ok_or_else(|| Error::storage("invariant: a policy just set is stored"))?;
+            let policy = ledger.execute(&command, |store, _| {
+                store.policy(&service_type)?.ok_or_else(|| {
+                    Error::storage("invariant broken: a policy just set is not stored")
+                })
+            })?;
             let table = Table::record(
                 render::POLICY_HEADERS
                     .iter()

@@ -15,15 +15,17 @@ pub fn run(
 ) -> Result<()> {
     let generated = fresh_numbers(1).remove(0);
     let ledger = context.ledger()?;
-    let outcome = ledger.execute(&Command::Select {
+    let command = Command::Select {
         instance_id,
         service,
         account,
         generated,
-    })?;
-    let Outcome::Appended(Body::Selected(payload)) = outcome else {
-        unreachable!("invariant: select appends a selected event")
     };
-    let record = find_number(&ledger.store, &payload.number)?;
+    let record = ledger.execute(&command, |store, outcome| {
+        let Outcome::Appended(Body::Selected(payload)) = outcome else {
+            unreachable!("invariant: select appends a selected event")
+        };
+        find_number(store, &payload.number)
+    })?;
     context.emit(&render::number_json(&record), render::number_table(&record))
 }

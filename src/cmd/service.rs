@@ -29,25 +29,35 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
             to,
             commercial,
         } => {
-            let ledger = context.ledger()?;
-            ledger.execute(&Command::MoveService {
+            let command = Command::MoveService {
                 service: service.clone(),
                 to,
                 commercial,
-            })?;
-            show(context, &ledger.store, &service)
+            };
+            change_and_show(context, &command, &service)
         }
         ServiceCommand::IpUpdated { service } => {
-            let ledger = context.ledger()?;
-            ledger.execute(&Command::IpUpdated {
+            let command = Command::IpUpdated {
                 service: service.clone(),
-            })?;
-            show(context, &ledger.store, &service)
+            };
+            change_and_show(context, &command, &service)
         }
     }
 }
 
+fn change_and_show(context: &Context, command: &Command, service: &str) -> Result<()> {
+    let ledger = context.ledger()?;
+    let (json, table) = ledger.execute(command, |store, _| view(store, service))?;
+    context.emit(&json, table)
+}
+
 fn show(context: &Context, store: &Store, service: &str) -> Result<()> {
+    let (json, table) = view(store, service)?;
+    context.emit(&json, table)
+}
+
+/// A service as `service show` prints it.
+fn view(store: &Store, service: &str) -> Result<(serde_json::Value, Table)> {
     validate_service(service)?;
     let record = store
         .service(service)?
@@ -55,5 +65,5 @@ fn show(context: &Context, store: &Store, service: &str) -> Result<()> {
     let number = find_number(store, &record.number)?;
     let row = render::service_row(&record, &number);
     let table = Table::record(render::SERVICE_HEADERS.iter().copied().zip(row).collect());
-    context.emit(&render::service_json(&record, &number), table)
+    Ok((render::service_json(&record, &number), table))
 }

@@ -42,7 +42,7 @@ pub fn check(store: &Store) -> Result<Report> {
     if !store.triggers_present()? {
         report.problem(
             None,
-            "the append-only triggers on events are missing".to_string(),
+            "the append-only triggers on events are missing or altered".to_string(),
         );
     }
     let mut rebuilt = MemoryState::new();

@@ -285,18 +285,6 @@ text_enum!(
 text_enum!(Origin { Issued = "issued", Direct = "direct" });
 
 impl Status {
-    /// The provider's numeric code (SPEC §1.4); `deregistered` has none.
-    pub fn provider_code(self) -> Option<u8> {
-        match self {
-            Status::Unbound => Some(0),
-            Status::Bound => Some(1),
-            Status::Filed => Some(2),
-            Status::Invalid => Some(3),
-            Status::Filing => Some(4),
-            Status::Deregistered => None,
-        }
-    }
-
     /// A service whose number is in one of these holds it; no other number may
     /// be bound to that service meanwhile.
     pub fn holds_service(self) -> bool {
