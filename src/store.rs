@@ -89,7 +89,16 @@ impl Store {
                 }
             }
         }
-        // No SQLITE_OPEN_URI: the path is a file name, never a URI.
+        // The path is a file name, never a URI: the bundled SQLite reads a
+        // name starting with `file:` as one whatever the flags, so such a
+        // relative name is opened as `./file:…`.
+        let local;
+        let path = if path.is_relative() && path.to_string_lossy().starts_with("file:") {
+            local = Path::new(".").join(path);
+            local.as_path()
+        } else {
+            path
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
@@ -137,13 +146,24 @@ impl Store {
             if mode.eq_ignore_ascii_case("wal") {
                 break;
             }
-            match self
+            let switched = self
                 .conn
-                .execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")
-            {
+                .execute_batch("PRAGMA page_size = 16384;")
+                .and_then(|()| {
+                    self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
+                        row.get::<_, String>(0)
+                    })
+                });
+            match switched {
                 Err(error) if std::time::Instant::now() >= deadline => return Err(error.into()),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
-                Ok(()) => {}
+                // SQLite declined without an error (an in-memory database).
+                Ok(mode) if !mode.eq_ignore_ascii_case("wal") => {
+                    return Err(Error::storage(format!(
+                        "the ledger cannot use WAL journaling (journal mode {mode})"
+                    )))
+                }
+                Ok(_) => {}
             }
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;

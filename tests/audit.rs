@@ -623,6 +623,119 @@ fn tamper_one_trigger_dropped_is_not_ok() {
     assert_eq!(report["ok"], json!(false));
 }
 
+#[test]
+fn tamper_event_inserted_at_seq_0_is_found_at_0() {
+    // A well-formed event placed before the genesis: its prev_hash is the
+    // genesis and its hash is right for seq 0, so only reading every seq
+    // (not just 1..) finds it.
+    let l = audit_ledger();
+    let first = l.event_row(1);
+    let event_id = "3c1d5e7f-2a4b-4c6d-9e8f-0a1b2c3d4e5f";
+    let hash = chain_hash(
+        GENESIS,
+        0,
+        event_id,
+        &first.at,
+        "mallory",
+        &first.kind,
+        &first.payload,
+    );
+    l.tamper(&format!(
+        "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
+         (0, '{event_id}', '{}', 'mallory', '{}', '{}', '{GENESIS}', '{hash}')",
+        first.at,
+        first.kind,
+        first.payload.replace('\'', "''")
+    ));
+    assert_eq!(l.event_count(), EVENTS + 1);
+    assert_tamper_found(&l, 0);
+}
+
+#[test]
+fn tamper_trigger_replaced_by_a_no_op_of_the_same_name_is_not_ok() {
+    for name in ["events_no_update", "events_no_delete"] {
+        let l = audit_ledger();
+        let when = if name == "events_no_update" {
+            "UPDATE"
+        } else {
+            "DELETE"
+        };
+        let conn = l.conn();
+        conn.execute_batch(&format!(
+            "DROP TRIGGER {name}; CREATE TRIGGER {name} BEFORE {when} ON events BEGIN SELECT 1; END;"
+        ))
+        .unwrap();
+        // The trigger is there by name but no longer guards anything.
+        let present: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(present, 1);
+        if when == "UPDATE" {
+            conn.execute("UPDATE events SET actor = actor WHERE seq = 1", [])
+                .expect("the no-op trigger lets an UPDATE through");
+        }
+        drop(conn);
+        let (code, report) = l.verify();
+        assert_eq!(code, 5, "{name}: {report}");
+        assert_eq!(report["ok"], json!(false), "{name}: {report}");
+        assert_eq!(report["events"], json!(EVENTS), "{name}: {report}");
+        assert_eq!(report["first_bad_seq"], Value::Null, "{name}: {report}");
+        assert!(
+            report["problems"].to_string().contains("trigger"),
+            "{name}: {report}"
+        );
+        l.cmd(LATER)
+            .arg("verify")
+            .assert()
+            .code(5)
+            .stderr(predicates::str::contains("error[integrity]"));
+    }
+}
+
+#[test]
+fn tamper_derived_row_that_does_not_parse_is_an_integrity_failure_at_its_event() {
+    // The CHECK constraints keep such values out of the tables; a forger
+    // who switches them off still gets caught, as tampering (exit 5), not
+    // as a storage error (exit 6), and the row's last event is named.
+    let l = audit_ledger();
+    assert_eq!(l.event_row(18).kind, "instance_renewed");
+    let conn = l.conn();
+    conn.execute_batch(
+        "PRAGMA ignore_check_constraints = ON; \
+         UPDATE instances SET billing = 'free' WHERE instance_id = 'i-hz1';",
+    )
+    .unwrap();
+    let billing: String = conn
+        .query_row(
+            "SELECT billing FROM instances WHERE instance_id = 'i-hz1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(billing, "free", "the edit went in");
+    drop(conn);
+    let report = assert_tamper_found(&l, 18);
+    assert!(report["problems"].to_string().contains("i-hz1"), "{report}");
+
+    // A number row with a status no program writes, likewise.
+    let l = audit_ledger();
+    l.conn()
+        .execute_batch(
+            "PRAGMA ignore_check_constraints = ON; \
+             UPDATE numbers SET status = 'lost' WHERE number = 'SN-0003';",
+        )
+        .unwrap();
+    let report = assert_tamper_found(&l, 5);
+    assert!(
+        report["problems"].to_string().contains("SN-0003"),
+        "{report}"
+    );
+}
+
 // ---------------------------------------------------------------- history
 
 const ACCOUNT_KEYS: [&str; 5] = ["account", "owner", "holder", "from", "to"];
@@ -781,6 +894,113 @@ fn history_account_of_the_owner_includes_every_grant_it_made() {
         seqs(&l.history(&["--kind", "granted", "--account", "acme"])),
         vec![3, 4, 5]
     );
+}
+
+#[test]
+fn history_account_follows_a_granted_number_through_its_whole_life() {
+    // acme owns the instance and allocates; cust holds the number from the
+    // grant on and files a service with it, which later moves to an instance
+    // of a third account. Each of these events names both owner and holder.
+    let l = Ledger::new();
+    let t = "2026-02-01T00:00:00Z";
+    let add = |id: &str, account: &str| {
+        l.ok(
+            t,
+            &[
+                "instance",
+                "add",
+                id,
+                "--type",
+                "ecs",
+                "--account",
+                account,
+                "--region",
+                "cn-hangzhou",
+                "--billing",
+                "subscription",
+                "--months",
+                "12",
+                "--expires",
+                "2027-01-01T00:00:00Z",
+                "--public-ip",
+                "1.1.1.1",
+            ],
+        );
+    };
+    add("i-origin", "acme"); // seq 1
+    add("i-target", "hostco"); // seq 2
+    l.ok(t, &["allocate", "i-origin", "--number", "LIFE-0001"]); // 3
+    l.ok(t, &["grant", "LIFE-0001", "--to", "cust"]); // 4
+    l.ok(
+        t,
+        &[
+            "bind",
+            "LIFE-0001",
+            "--service",
+            "life.example",
+            "--account",
+            "cust",
+        ],
+    ); // 5
+    l.ok(t, &["submit", "LIFE-0001"]); // 6
+    l.ok(t, &["approve", "LIFE-0001", "--icp-number", "ICP-LIFE-1"]); // 7
+    l.ok(
+        t,
+        &[
+            "service",
+            "move",
+            "life.example",
+            "--to",
+            "i-target",
+            "--commercial",
+        ],
+    ); // 8
+    l.ok(t, &["service", "ip-updated", "life.example"]); // 9
+    let life = [
+        (3, "allocated"),
+        (4, "granted"),
+        (5, "bound"),
+        (6, "submitted"),
+        (7, "approved"),
+        (8, "service_moved"),
+        (9, "service_ip_updated"),
+    ];
+    let all = l.history(&[]);
+    for (seq, kind) in life {
+        assert_eq!(all[seq as usize - 1]["kind"], json!(kind), "seq {seq}");
+    }
+
+    let acme = seqs(&l.history(&["--account", "acme"]));
+    for (seq, kind) in life {
+        assert!(
+            acme.contains(&seq),
+            "--account acme misses {kind} (seq {seq}): {acme:?}"
+        );
+    }
+    let cust = seqs(&l.history(&["--account", "cust"]));
+    for (seq, kind) in &life[1..] {
+        assert!(
+            cust.contains(seq),
+            "--account cust misses {kind} (seq {seq}): {cust:?}"
+        );
+    }
+    assert!(
+        !cust.contains(&3),
+        "the allocation was before cust held anything: {cust:?}"
+    );
+    assert!(!cust.contains(&1) && !cust.contains(&2), "{cust:?}");
+
+    // The number's origin instance keeps the whole life too.
+    let origin = l.history(&["--instance", "i-origin"]);
+    let origin_kinds = kinds(&origin);
+    for kind in ["allocated", "service_moved", "service_ip_updated"] {
+        assert!(
+            origin_kinds.iter().any(|k| k == kind),
+            "--instance i-origin misses {kind}: {origin_kinds:?}"
+        );
+    }
+    assert!(seqs(&origin).contains(&9), "{:?}", seqs(&origin));
+    l.assert_verifies();
 }
 
 #[test]
@@ -1808,6 +2028,88 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     );
     let (code, error, _) = l.refuse(Q, &["report", "expiring", "--within", "soon"]);
     assert_eq!((code, error.as_str()), (2, "usage"));
+    l.assert_verifies();
+}
+
+#[test]
+fn time_cut_offs_at_the_end_of_year_9999_include_every_event() {
+    let l = audit_ledger();
+    let end = "9999-12-31T23:59:59Z";
+    assert_eq!(
+        seqs(&l.history(&["--until", end])),
+        (1..=EVENTS).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&l.history(&["--since", T01, "--until", end])),
+        (1..=EVENTS).collect::<Vec<_>>()
+    );
+    assert_eq!(seqs(&l.history(&["--since", end])), Vec::<i64>::new());
+    let full = l.export_history();
+    assert_eq!(full.lines().count() as i64, EVENTS + 1);
+    assert_eq!(
+        l.ok(LATER, &["export", "history", "--as-of", end]),
+        full,
+        "export history --as-of {end}"
+    );
+    // The state at the end of time is the state now.
+    assert_eq!(
+        l.ok(LATER, &["export", "instances", "--as-of", end]),
+        l.ok(LATER, &["export", "instances"])
+    );
+}
+
+#[test]
+fn report_expiring_near_the_end_of_year_9999() {
+    let l = Ledger::new();
+    let t = "2026-01-10T00:00:00Z";
+    let add = |id: &str, expires: &str| {
+        l.ok(
+            t,
+            &[
+                "instance",
+                "add",
+                id,
+                "--type",
+                "ecs",
+                "--account",
+                "acme",
+                "--region",
+                "cn-hangzhou",
+                "--billing",
+                "subscription",
+                "--months",
+                "12",
+                "--expires",
+                expires,
+                "--public-ip",
+                "10.0.0.1",
+            ],
+        );
+    };
+    add("far-bound", "9999-06-01T00:00:00Z");
+    add("far-unbound", "9999-06-01T00:00:00Z");
+    l.ok(t, &["allocate", "far-bound", "--number", "FAR-0001"]);
+    l.ok(
+        t,
+        &[
+            "bind",
+            "FAR-0001",
+            "--service",
+            "far.example",
+            "--account",
+            "acme",
+        ],
+    );
+    l.ok(t, &["allocate", "far-unbound", "--number", "FAR-0002"]);
+    let now = "9999-01-01T00:00:00Z";
+    // 36,500 days from then is past year 9999: the window must not overflow.
+    assert_eq!(expiring_ids(&l, now, Some("36500")), sorted(&["far-bound"]));
+    let rows = l.json(now, &["report", "expiring", "--within", "36500"]);
+    assert_eq!(rows[0]["expires_at"], json!("9999-06-01T00:00:00Z"));
+    assert_eq!(rows[0]["services"], json!(["far.example"]));
+    // 151 days away: outside a 30-day window, inside a 151-day one.
+    assert_eq!(expiring_ids(&l, now, Some("30")), Vec::<String>::new());
+    assert_eq!(expiring_ids(&l, now, Some("151")), sorted(&["far-bound"]));
     l.assert_verifies();
 }
 

@@ -129,6 +129,215 @@ fn global_options_may_follow_the_subcommand() {
     assert_eq!(shown["instance_id"], "i-1");
 }
 
+/// Runs `command` to completion, killing it (and failing the test) if it
+/// takes longer than `limit`: a hung ledger must fail, not stall the suite.
+fn output_within(
+    command: &mut std::process::Command,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "{command:?} still running after {limit:?} (killed); stderr: {}",
+                stderr_of(&output)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// The binary with no `SNLEDGER_*` variable and the tempdir as working
+/// directory; the caller adds `--db`/`--now` or the variables.
+fn bare_cmd(ledger: &Ledger) -> std::process::Command {
+    let mut command = std::process::Command::new(bin());
+    command
+        .current_dir(ledger.dir.path())
+        .env_remove("SNLEDGER_DB")
+        .env_remove("SNLEDGER_NOW")
+        .env_remove("SNLEDGER_ACTOR");
+    command
+}
+
+const ADD_ECS: [&str; 15] = [
+    "instance",
+    "add",
+    "i-env",
+    "--type",
+    "ecs",
+    "--account",
+    "acme",
+    "--region",
+    "cn-hangzhou",
+    "--billing",
+    "subscription",
+    "--months",
+    "12",
+    "--expires",
+    EXPIRES,
+];
+
+#[test]
+fn an_empty_sqlite_file_already_in_wal_mode_is_taken_as_a_new_ledger() {
+    // What a process killed while creating a ledger leaves behind: the file
+    // exists, its header says 16 KiB pages and WAL, and it holds no schema.
+    let ledger = Ledger::new();
+    {
+        let conn = rusqlite::Connection::open(&ledger.db).unwrap();
+        conn.pragma_update(None, "page_size", 16384).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(objects, 0);
+    }
+    assert_eq!(
+        fs::metadata(&ledger.db).unwrap().len(),
+        16384,
+        "one 16 KiB page: a header and nothing else"
+    );
+    let output = output_within(
+        bare_cmd(&ledger)
+            .args(["--db", &ledger.db_str(), "--now", NOW, "--actor", ACTOR])
+            .arg("init"),
+        std::time::Duration::from_secs(30),
+    );
+    assert_success(&output, &["init on an empty WAL file"]);
+    assert_eq!(ledger.event_count(), 0);
+    ledger.verify_ok();
+    // Later commands work on it as on any ledger.
+    ledger.ecs("i-1", "acme");
+    ledger.allocate("i-1", 2);
+    assert_eq!(ledger.consumed("i-1"), 2);
+    assert_eq!(ledger.event_count(), 2);
+    ledger.ok(&["init"]);
+    assert_eq!(ledger.event_count(), 2, "a second init changes nothing");
+    ledger.verify_ok();
+}
+
+#[test]
+fn a_uri_like_db_argument_is_a_plain_file_name() {
+    let ledger = Ledger::new();
+    for name in ["file:x.db?mode=memory", "file:plain.db"] {
+        let run = |args: &[&str]| {
+            output_within(
+                bare_cmd(&ledger)
+                    .args(["--db", name, "--now", NOW, "--actor", ACTOR])
+                    .args(args),
+                std::time::Duration::from_secs(30),
+            )
+        };
+        let output = run(&["init"]);
+        assert_success(&output, &["--db", name, "init"]);
+        let file = ledger.dir.path().join(name);
+        assert!(
+            file.is_file(),
+            "--db {name}: no file with exactly that name in the working directory"
+        );
+        assert!(fs::metadata(&file).unwrap().len() > 0, "{name}: empty file");
+        for stripped in ["x.db", "plain.db"] {
+            assert!(
+                !ledger.dir.path().join(stripped).exists(),
+                "--db {name} created {stripped}: read as a URI"
+            );
+        }
+        // A second command sees what the first wrote.
+        let mut add = ADD_ECS.to_vec();
+        add.extend(["--public-ip", "47.96.10.21"]);
+        assert_success(&run(&add), &["--db", name, "instance add"]);
+        let output = run(&["--format", "json", "history"]);
+        assert_success(&output, &["--db", name, "history"]);
+        let events: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let events = events.as_array().unwrap();
+        assert_eq!(events.len(), 1, "{name}: {events:?}");
+        assert_eq!(events[0]["kind"], "instance_added");
+        assert_eq!(events[0]["payload"]["instance_id"], "i-env");
+        let output = run(&["--format", "json", "verify"]);
+        assert_success(&output, &["--db", name, "verify"]);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["events"], 1, "{report}");
+    }
+}
+
+#[test]
+fn empty_snledger_now_and_snledger_db_count_as_unset() {
+    use std::time::Duration;
+    // SNLEDGER_DB= : the default ./snledger.db in the working directory.
+    let ledger = Ledger::new();
+    let output = output_within(
+        bare_cmd(&ledger)
+            .env("SNLEDGER_DB", "")
+            .args(["--now", NOW, "--actor", ACTOR])
+            .args(ADD_ECS),
+        Duration::from_secs(30),
+    );
+    assert_success(&output, &["SNLEDGER_DB= instance add"]);
+    let default = ledger.dir.path().join("snledger.db");
+    assert!(default.is_file(), "./snledger.db was not used");
+    let mut entries: Vec<String> = fs::read_dir(ledger.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with("-wal") && !name.ends_with("-shm"))
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["snledger.db"], "no other file was created");
+    let output = output_within(
+        bare_cmd(&ledger)
+            .env("SNLEDGER_DB", "")
+            .args(["--now", NOW, "--actor", ACTOR, "--format", "json"])
+            .args(["instance", "show", "i-env"]),
+        Duration::from_secs(30),
+    );
+    assert_success(&output, &["SNLEDGER_DB= instance show"]);
+    let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(shown["account"], "acme");
+
+    // SNLEDGER_NOW= : the system clock.
+    let clocked = Ledger::new();
+    let clock = || chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let before = clock();
+    let output = output_within(
+        bare_cmd(&clocked)
+            .env("SNLEDGER_NOW", "")
+            .args(["--db", &clocked.db_str(), "--actor", ACTOR])
+            .args(ADD_ECS),
+        Duration::from_secs(30),
+    );
+    assert_success(&output, &["SNLEDGER_NOW= instance add"]);
+    let after = clock();
+    let at = clocked.last_event()["at"].as_str().unwrap().to_string();
+    assert!(
+        before <= at && at <= after,
+        "SNLEDGER_NOW= should mean the clock: event at {at}, clock {before}..{after}"
+    );
+
+    // Both empty at once.
+    let other = Ledger::new();
+    let output = output_within(
+        bare_cmd(&other)
+            .env("SNLEDGER_DB", "")
+            .env("SNLEDGER_NOW", "")
+            .args(["--actor", ACTOR, "init"]),
+        Duration::from_secs(30),
+    );
+    assert_success(&output, &["SNLEDGER_DB= SNLEDGER_NOW= init"]);
+    assert!(other.dir.path().join("snledger.db").is_file());
+}
+
 // ---------------------------------------------------------------------------
 // instances
 
@@ -2187,4 +2396,82 @@ fn concurrent_multi_number_allocations_hand_out_exactly_the_quota() {
     assert_eq!(ledger.consumed("m-1"), 6);
     assert_eq!(ledger.remaining("m-1"), 1);
     ledger.verify_ok();
+}
+
+#[test]
+fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
+    // Each round: 16 processes started together on a path that does not
+    // exist yet, each registering its own instance. Whoever creates the
+    // file, none may fail or lose its event.
+    for round in 0..3 {
+        let ledger = Ledger::new();
+        assert!(!ledger.db.exists());
+        let children: Vec<_> = (0..16)
+            .map(|i| {
+                let id = format!("new-{i:02}");
+                let child = std::process::Command::new(bin())
+                    .env_remove("SNLEDGER_DB")
+                    .env_remove("SNLEDGER_NOW")
+                    .env_remove("SNLEDGER_ACTOR")
+                    .args([
+                        "--db",
+                        &ledger.db_str(),
+                        "--now",
+                        NOW,
+                        "--actor",
+                        &format!("w{i}"),
+                    ])
+                    .args([
+                        "instance",
+                        "add",
+                        &id,
+                        "--type",
+                        "ecs",
+                        "--account",
+                        "acme",
+                        "--region",
+                        "cn-hangzhou",
+                        "--billing",
+                        "subscription",
+                        "--months",
+                        "12",
+                        "--expires",
+                        EXPIRES,
+                        "--public-ip",
+                        "47.96.10.21",
+                    ])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (id, child)
+            })
+            .collect();
+        for (id, child) in children {
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "round {round}: instance add {id}: {}",
+                stderr_of(&output)
+            );
+        }
+        let report = ledger.json(&["verify"]);
+        assert_eq!(report["ok"], Value::Bool(true), "round {round}: {report}");
+        assert_eq!(report["events"], 16, "round {round}: {report}");
+        let events = ledger.events();
+        let added: BTreeSet<String> = events
+            .iter()
+            .map(|e| e["payload"]["instance_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(added.len(), 16, "round {round}: every instance once");
+        for (i, event) in events.iter().enumerate() {
+            assert_eq!(event["seq"], (i + 1) as i64, "round {round}: no gap in seq");
+        }
+        let listed = ledger.json(&["instance", "list"]);
+        assert_eq!(listed.as_array().unwrap().len(), 16);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&ledger.db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "round {round}: mode {mode:o}");
+    }
 }

@@ -437,6 +437,81 @@ fn unknown_instance_or_number_exits_3_with_its_line_and_changes_nothing() {
 }
 
 #[test]
+fn an_ops_row_filling_a_column_its_op_does_not_take_is_refused_and_named() {
+    let ledger = sample_ledger_with_ops();
+    let grant = ops_row(&[
+        ("op", "grant"),
+        ("instance_id", "i-bp1web02"),
+        ("number", "SN-GOOD-0001"),
+        ("count", "2"),
+        ("to_account", "green-apps"),
+        ("months", "12"),
+    ]);
+    assert_import_fails(
+        &ledger,
+        "ops",
+        &with_good_rows(grant.clone()),
+        2,
+        4,
+        "usage",
+    );
+    let file = ledger.write("extra-columns.csv", with_good_rows(grant));
+    let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
+    let lines = failure_lines(&output);
+    assert_eq!(lines.len(), 1, "{}", stderr(&output));
+    assert!(lines[0].starts_with("line 4: error[usage]"), "{lines:?}");
+    for column in ["instance_id", "count", "months"] {
+        assert!(
+            lines[0].contains(column),
+            "the message should name {column}: {lines:?}"
+        );
+    }
+    for column in ["number", "to_account"] {
+        assert!(
+            !lines[0].contains(&format!(" {column}")),
+            "{column} is the grant's own column: {lines:?}"
+        );
+    }
+    // Other ops with one stray column each.
+    for bad in [
+        ops_row(&[
+            ("op", "submit"),
+            ("number", "SN-GOOD-0001"),
+            ("service", "x.example.com"),
+        ]),
+        ops_row(&[
+            ("op", "allocate"),
+            ("instance_id", "i-bp1web02"),
+            ("to_account", "green-apps"),
+        ]),
+        ops_row(&[
+            ("op", "release"),
+            ("instance_id", "i-bp1web02"),
+            ("months", "3"),
+        ]),
+        ops_row(&[
+            ("op", "approve"),
+            ("number", "SN-GOOD-0001"),
+            ("icp_number", "浙ICP备1号"),
+            ("expires_at", "2030-01-01T00:00:00Z"),
+        ]),
+    ] {
+        assert_import_fails(&ledger, "ops", &with_good_rows(bad), 2, 4, "usage");
+    }
+    // The same grant with only its own columns goes through.
+    let file = ledger.write(
+        "own-columns.csv",
+        with_good_rows(ops_row(&[
+            ("op", "grant"),
+            ("number", "SN-GOOD-0001"),
+            ("to_account", "green-apps"),
+        ])),
+    );
+    ledger.ok(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
+    assert_eq!(ledger.number("SN-GOOD-0001")["holder"], "green-apps");
+}
+
+#[test]
 fn rule_refusal_exits_4_with_its_line_and_changes_nothing() {
     let ledger = sample_ledger_with_ops();
     let cases: [(String, &str); 15] = [
@@ -817,6 +892,166 @@ fn line_numbers_count_blank_lines_and_multi_line_fields() {
     assert_eq!(report["rows"], 2);
     assert_eq!(report["events"], 2);
     assert_eq!(ledger.number("SN-LINE-0002")["holder"], "blue-media");
+}
+
+#[test]
+fn a_record_longer_than_1_mib_is_refused_at_its_line_and_changes_nothing() {
+    // A 50 MB field (a runaway quote does the same): refused at line 2 with
+    // bounded memory, whatever follows it.
+    let field = "7".repeat(50 << 20);
+    let ledger = sample_ledger();
+    let empty = Ledger::new();
+    empty.ok(&["init"]);
+    let cases = [
+        (
+            &ledger,
+            "instances",
+            format!(
+                "{INSTANCES_HEADER}\ni-huge,ecs,acme-shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,{field},\n{}",
+                ecs_row("i-after-huge", "acme-shop")
+            ),
+        ),
+        (
+            &ledger,
+            "ops",
+            format!(
+                "{OPS_HEADER}\ninvalidate,,SN-X-0001,,,,,,{field},,,\n{}",
+                ops_row(&[("op", "allocate"), ("instance_id", "i-bp1web01")])
+            ),
+        ),
+        (
+            &empty,
+            "history",
+            format!("{HISTORY_HEADER}\n1,{field},2026-01-01T00:00:00Z,a,policy_set,{{}},0,0\n"),
+        ),
+    ];
+    for (target, kind, content) in cases {
+        let history = target.history_bytes();
+        let instances = target.export("instances");
+        let file = target.write(&format!("huge-{kind}.csv"), content);
+        assert!(std::fs::metadata(&file).unwrap().len() > 50_000_000);
+        let output = target.run(&["import".as_ref(), kind.as_ref(), file.as_os_str()]);
+        assert_fails(
+            &output,
+            2,
+            "usage",
+            &format!("import {kind} of a 50 MB field"),
+        );
+        let lines = failure_lines(&output);
+        assert!(
+            lines
+                .first()
+                .is_some_and(|l| l.starts_with("line 2: error[usage]")),
+            "{kind}: {lines:?}"
+        );
+        assert!(
+            output.stderr.len() < 64 * 1024,
+            "{kind}: the field is not echoed back ({} bytes of stderr)",
+            output.stderr.len()
+        );
+        assert_eq!(target.history_bytes(), history, "{kind}: ledger unchanged");
+        assert_eq!(target.export("instances"), instances);
+    }
+    let output = ledger.run(&["instance", "show", "i-after-huge"]);
+    assert_fails(
+        &output,
+        3,
+        "not_found",
+        "nothing after the huge row applied",
+    );
+    ledger.verify_ok();
+    assert_eq!(empty.verify_ok(), 0);
+}
+
+#[test]
+fn line_numbers_are_exact_after_crlf_blank_lines_and_one_byte_rows() {
+    let ledger = sample_ledger();
+    let before = ledger.history_bytes();
+    let good = ecs_row("i-line-ok", "acme-shop");
+    let good = good.trim_end();
+    let bad_billing =
+        "i-line-b,ecs,acme-shop,cn-hangzhou,bogus,12,2027-12-31T16:00:00Z,203.0.113.10,";
+    let bad_months =
+        "i-line-m,ecs,acme-shop,cn-hangzhou,subscription,x,2027-12-31T16:00:00Z,203.0.113.10,";
+    let starts = |output: &std::process::Output| -> Vec<String> {
+        failure_lines(output)
+            .iter()
+            .map(|l| l.split(": error[").next().unwrap().to_string())
+            .collect()
+    };
+    // CRLF, blank lines right after the header, in pairs and before the end.
+    let crlf_lines = [
+        INSTANCES_HEADER, // 1
+        "",               // 2
+        bad_billing,      // 3
+        good,             // 4
+        "",               // 5
+        "",               // 6
+        bad_months,       // 7
+        "",               // 8
+        "x",              // 9
+        "",               // 10
+    ];
+    let content = crlf_lines.join("\r\n") + "\r\n";
+    let file = ledger.write("crlf-blank.csv", &content);
+    let output = ledger.run(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        starts(&output),
+        ["line 3", "line 7", "line 9"],
+        "{}",
+        stderr(&output)
+    );
+    // LF, a one-byte row after a blank line, twice, then a bad row.
+    let lf_lines = [
+        INSTANCES_HEADER, // 1
+        good,             // 2
+        "",               // 3
+        "x",              // 4
+        "",               // 5
+        "",               // 6
+        "x",              // 7
+        bad_months,       // 8
+    ];
+    let content = lf_lines.join("\n") + "\n";
+    let file = ledger.write("lf-one-byte.csv", &content);
+    let output = ledger.run(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        starts(&output),
+        ["line 4", "line 7", "line 8"],
+        "{}",
+        stderr(&output)
+    );
+    // The same shapes in an ops file.
+    let allocate = ops_row(&[
+        ("op", "allocate"),
+        ("instance_id", "i-bp1web01"),
+        ("number", "SN-CRLF-0001"),
+    ]);
+    let explode = ops_row(&[("op", "explode"), ("instance_id", "i-bp1web01")]);
+    let ops_lines = [
+        OPS_HEADER,          // 1
+        allocate.trim_end(), // 2
+        "",                  // 3
+        "",                  // 4
+        explode.trim_end(),  // 5
+        "",                  // 6
+        "x",                 // 7
+    ];
+    for (name, separator) in [("CRLF", "\r\n"), ("LF", "\n")] {
+        let content = ops_lines.join(separator) + separator;
+        let file = ledger.write("ops-lines.csv", &content);
+        let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
+        assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
+        assert_eq!(
+            starts(&output),
+            ["line 5", "line 7"],
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(ledger.history_bytes(), before);
 }
 
 #[test]
@@ -1528,6 +1763,235 @@ fn import_history_with_a_broken_chain_is_an_integrity_failure() {
         );
         assert_eq!(target.verify_ok(), 0, "{name}: nothing imported");
     }
+}
+
+/// SPEC §2: lowercase hex SHA-256 of
+/// `prev_hash \n seq \n event_id \n at \n actor \n kind \n payload`.
+fn event_hash(
+    prev: &str,
+    seq: u64,
+    event_id: &str,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    payload: &str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(
+        format!("{prev}\n{seq}\n{event_id}\n{at}\n{actor}\n{kind}\n{payload}").as_bytes(),
+    )
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect()
+}
+
+/// A history export with one more event appended after its last, linked
+/// and hashed exactly as snledger would.
+fn append_sealed_event(export: &str, kind: &str, payload: &str) -> String {
+    let rows = parse_csv(export);
+    let last = rows.last().expect("at least one event");
+    let seq: u64 = last[0].parse::<u64>().unwrap() + 1;
+    let event_id = format!("5f0c2b9e-7d41-4a36-b8e5-{seq:012x}");
+    let (at, actor, prev) = (&last[2], &last[3], &last[7]);
+    let hash = event_hash(prev, seq, &event_id, at, actor, kind, payload);
+    format!(
+        "{export}{seq},{event_id},{at},{},{kind},{},{prev},{hash}\n",
+        cell(actor),
+        cell(payload)
+    )
+}
+
+#[test]
+fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_refuse() {
+    // A small real ledger: one instance, one allocation of two numbers.
+    let source = Ledger::new();
+    source.add_ecs("i-forge", "acme-shop");
+    source.ok(&[
+        "allocate", "i-forge", "--number", "SRC-0001", "--number", "SRC-0002",
+    ]);
+    let export = String::from_utf8(source.history_bytes()).unwrap();
+    let rows = parse_csv(&export);
+    assert_eq!(rows.len(), 3);
+    // The hash formula used here is the program's.
+    for row in &rows[1..] {
+        let seq: u64 = row[0].parse().unwrap();
+        assert_eq!(
+            event_hash(&row[6], seq, &row[1], &row[2], &row[3], &row[4], &row[5]),
+            row[7]
+        );
+    }
+    let (added, allocated) = (&rows[1][5], &rows[2][5]);
+    assert_eq!(rows[1][4], "instance_added");
+    assert_eq!(rows[2][4], "allocated");
+    assert!(
+        allocated.contains("\"SRC-0001\",\"SRC-0002\""),
+        "{allocated}"
+    );
+    assert!(added.contains("\"subscription_months\":12"), "{added}");
+
+    let another_allocation = |first: &str, second: &str| {
+        allocated
+            .replace("SRC-0001", first)
+            .replace("SRC-0002", second)
+    };
+    let another_instance = |id: &str, months: &str| {
+        added.replace("\"i-forge\"", &format!("\"{id}\"")).replace(
+            "\"subscription_months\":12",
+            &format!("\"subscription_months\":{months}"),
+        )
+    };
+    // (name, kind, the forged payload, the same event made honest)
+    let cases = [
+        (
+            "allocated repeats a number",
+            "allocated",
+            another_allocation("DUP-0001", "DUP-0001"),
+            another_allocation("DUP-0001", "DUP-0002"),
+        ),
+        (
+            "instance id with a space",
+            "instance_added",
+            another_instance("i forged", "12"),
+            another_instance("i-forged", "12"),
+        ),
+        (
+            "subscription_months of i64::MAX",
+            "instance_added",
+            another_instance("i-forged", "9223372036854775807"),
+            another_instance("i-forged", "12"),
+        ),
+    ];
+    for (name, kind, forged, honest) in cases {
+        // The honest event imports: the file is well made.
+        let control = Ledger::new();
+        let file = control.write("honest.csv", append_sealed_event(&export, kind, &honest));
+        control.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+        assert_eq!(control.verify_ok(), 3, "{name}: the honest file");
+
+        let target = Ledger::new();
+        target.ok(&["init"]);
+        let file = target.write("forged.csv", append_sealed_event(&export, kind, &forged));
+        for dry_run in [true, false] {
+            let mut args = vec!["import".as_ref(), "history".as_ref(), file.as_os_str()];
+            if dry_run {
+                args.push("--dry-run".as_ref());
+            }
+            let output = target.run(&args);
+            assert_fails(&output, 5, "integrity", name);
+            assert!(
+                failure_lines(&output)
+                    .first()
+                    .is_some_and(|l| l.starts_with("line 4: error[integrity]")),
+                "{name}: {}",
+                stderr(&output)
+            );
+        }
+        assert_eq!(target.verify_ok(), 0, "{name}: nothing imported");
+        assert_eq!(
+            target.history_bytes(),
+            format!("{HISTORY_HEADER}\n").into_bytes()
+        );
+    }
+}
+
+#[test]
+fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
+    let ledger = sample_ledger_with_ops();
+    let history = ledger.history_bytes();
+    let events = ledger.verify_ok();
+    let link = ledger.path("link-to-ledger.db");
+    std::os::unix::fs::symlink(&ledger.db, &link).unwrap();
+    let dotted = ledger.dir.path().join(".").join("ledger.db");
+    for what in ["history", "instances", "numbers"] {
+        for target in [&ledger.db, &dotted, &link] {
+            let output = ledger.run(&[
+                "export".as_ref(),
+                what.as_ref(),
+                "-o".as_ref(),
+                target.as_os_str(),
+            ]);
+            assert_fails(
+                &output,
+                2,
+                "usage",
+                &format!("export {what} -o {}", target.display()),
+            );
+        }
+    }
+    // Relative to the working directory, as an operator would type it.
+    let output = run_bounded(
+        ledger.command_without_db().args([
+            "--db",
+            "ledger.db",
+            "export",
+            "history",
+            "-o",
+            "ledger.db",
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_fails(&output, 2, "usage", "export -o ledger.db (relative)");
+    assert_eq!(ledger.verify_ok(), events, "the ledger still verifies");
+    assert_eq!(ledger.history_bytes(), history);
+
+    // A failing export to an existing file leaves it as it was.
+    let existing = ledger.write("existing.csv", "precious,content\n1,2\n");
+    let output = ledger.run(&[
+        "export".as_ref(),
+        "instances".as_ref(),
+        "--as-of".as_ref(),
+        "not-a-time".as_ref(),
+        "-o".as_ref(),
+        existing.as_os_str(),
+    ]);
+    assert_fails(&output, 2, "usage", "export --as-of not-a-time");
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "precious,content\n1,2\n"
+    );
+
+    // Also when it fails half way, after the output was opened: the log
+    // cannot be replayed (a payload forged to unparsable text).
+    let broken = Ledger::new();
+    broken.add_ecs("i-1", "acme-shop");
+    broken.add_ecs("i-2", "acme-shop");
+    {
+        let conn = rusqlite::Connection::open(&broken.db).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER events_no_update; \
+             UPDATE events SET payload = 'not json' WHERE seq = 2;",
+        )
+        .unwrap();
+    }
+    let existing = broken.write("existing.csv", "precious,content\n");
+    for what in ["instances", "numbers"] {
+        let output = broken.run(&[
+            "export".as_ref(),
+            what.as_ref(),
+            "--as-of".as_ref(),
+            NOW.as_ref(),
+            "-o".as_ref(),
+            existing.as_os_str(),
+        ]);
+        assert_ne!(
+            output.status.code(),
+            Some(0),
+            "export {what} of a broken log"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&existing).unwrap(),
+            "precious,content\n",
+            "export {what}"
+        );
+    }
+    // And it left nothing half-written beside it.
+    let mut names: Vec<String> = std::fs::read_dir(broken.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("ledger.db"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["existing.csv"]);
 }
 
 #[test]
