@@ -46,12 +46,12 @@ CREATE TABLE IF NOT EXISTS instances (
     service_type        TEXT    NOT NULL,
     account             TEXT    NOT NULL,
     region              TEXT    NOT NULL,
-    billing             TEXT    NOT NULL CHECK (billing IN ('subscription', 'pay-as-you-go', 'trial')),
+    billing             TEXT    NOT NULL,       -- no CHECK here: it would cost bulk imports
     subscription_months INTEGER NOT NULL,
     expires_at          TEXT    NOT NULL,
     public_ip           TEXT,
     order_amount_fen    INTEGER,
-    state               TEXT    NOT NULL CHECK (state IN ('active', 'released')),
+    state               TEXT    NOT NULL,       -- a tenth of their time; verify names bad values
     consumed            INTEGER NOT NULL,       -- slots ever allocated or selected; never decreases
     updated_seq         INTEGER NOT NULL
 ) WITHOUT ROWID;

@@ -3,8 +3,8 @@
 //! replay of a log into a scratch store (verify, `--as-of`, import history).
 
 use crate::domain::decide::{decide, Command, Decision};
-use crate::domain::event::{Body, Event, GENESIS_HASH};
-use crate::domain::evolve::evolve;
+use crate::domain::event::{Event, GENESIS_HASH};
+use crate::domain::evolve::{evolve, evolve_replayed};
 use crate::domain::types::{format_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
 use crate::store::{EventFilter, Head, Store};
@@ -21,7 +21,8 @@ pub struct Ledger {
 
 #[derive(Debug)]
 pub enum Outcome {
-    Appended(Body),
+    /// The event appended (its body: `event.body()`).
+    Appended(Event),
     /// A repeated request id: nothing appended, the first answer returned.
     AlreadyDone(RequestRecord),
 }
@@ -103,15 +104,15 @@ impl Ledger {
             prev_hash,
         );
         self.store.append(&event, &body.subjects())?;
-        for change in evolve(&self.store, body.clone(), seq)? {
+        for change in evolve(&self.store, body, seq)? {
             self.store.write(&change)?;
         }
         *head = Some(Head {
             seq: event.seq,
-            hash: event.hash,
-            at: event.at,
+            hash: event.hash.clone(),
+            at: event.at.clone(),
         });
-        Ok(Outcome::Appended(body))
+        Ok(Outcome::Appended(event))
     }
 }
 
@@ -120,7 +121,7 @@ impl Ledger {
 pub fn replay_event(store: &Store, event: &Event) -> Result<()> {
     let body = event.body()?;
     let subjects = body.subjects();
-    for change in evolve(store, body, event.seq)? {
+    for change in evolve_replayed(store, body, event.seq)? {
         store.write(&change)?;
     }
     store.add_subjects(event.seq, &subjects)

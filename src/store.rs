@@ -667,6 +667,16 @@ fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>>
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
 }
 
+/// A stored flag must be exactly 0 or 1 (SQLite would read 7 as true, and
+/// hide an edit from `verify`).
+fn strict_bool(row: &Row, index: usize) -> rusqlite::Result<bool> {
+    match row.get::<_, i64>(index)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(rusqlite::Error::IntegralValueOutOfRange(index, other)),
+    }
+}
+
 /// A stored enum text that does not parse is a corrupt row.
 fn parse_enum<T>(
     row: &Row,
@@ -728,8 +738,8 @@ fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
         service: row.get(0)?,
         number: row.get(1)?,
         host: row.get(2)?,
-        commercial: row.get(3)?,
-        ip_update_required: row.get(4)?,
+        commercial: strict_bool(row, 3)?,
+        ip_update_required: strict_bool(row, 4)?,
         updated_seq: row.get(5)?,
     })
 }
@@ -752,7 +762,7 @@ fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
         max_numbers: row.get(1)?,
         min_subscription_months: row.get(2)?,
         min_order_amount_fen: row.get(3)?,
-        requires_public_ip: row.get(4)?,
+        requires_public_ip: strict_bool(row, 4)?,
         updated_seq: row.get(5)?,
     })
 }

@@ -698,9 +698,10 @@ fn tamper_trigger_replaced_by_a_no_op_of_the_same_name_is_not_ok() {
 
 #[test]
 fn tamper_derived_row_that_does_not_parse_is_an_integrity_failure_at_its_event() {
-    // The CHECK constraints keep such values out of the tables; a forger
-    // who switches them off still gets caught, as tampering (exit 5), not
-    // as a storage error (exit 6), and the row's last event is named.
+    // CHECK constraints keep most such values out of the tables; a forger
+    // who switches them off (or edits a column without one) still gets
+    // caught, as tampering (exit 5), not as a storage error (exit 6), and
+    // the row's last event is named.
     let l = audit_ledger();
     assert_eq!(l.event_row(18).kind, "instance_renewed");
     let conn = l.conn();
@@ -732,6 +733,24 @@ fn tamper_derived_row_that_does_not_parse_is_an_integrity_failure_at_its_event()
     let report = assert_tamper_found(&l, 5);
     assert!(
         report["problems"].to_string().contains("SN-0003"),
+        "{report}"
+    );
+}
+
+#[test]
+fn tamper_flag_set_to_a_value_other_than_0_or_1_is_found() {
+    // SQLite reads any non-zero integer as true; verify must not.
+    let l = audit_ledger();
+    assert_eq!(l.event_row(17).kind, "service_ip_updated");
+    l.conn()
+        .execute_batch(
+            "PRAGMA ignore_check_constraints = ON; \
+             UPDATE services SET commercial = 2 WHERE service = 'shop.beta.example';",
+        )
+        .unwrap();
+    let report = assert_tamper_found(&l, 17);
+    assert!(
+        report["problems"].to_string().contains("shop.beta.example"),
         "{report}"
     );
 }

@@ -30,9 +30,11 @@ pub fn run(
     let ledger = context.ledger()?;
     let (json, table) = ledger.execute(&command, |store, outcome| {
         let allocated = match outcome {
-            Outcome::Appended(Body::Allocated(payload)) => payload.numbers,
+            Outcome::Appended(event) => match event.body()? {
+                Body::Allocated(payload) => payload.numbers,
+                _ => unreachable!("invariant: allocate appends an allocated event"),
+            },
             Outcome::AlreadyDone(record) => record.numbers,
-            Outcome::Appended(_) => unreachable!("invariant: allocate appends an allocated event"),
         };
         let instance = find_instance(store, &instance_id)?;
         let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);

@@ -22,7 +22,10 @@ pub fn run(
         generated,
     };
     let record = ledger.execute(&command, |store, outcome| {
-        let Outcome::Appended(Body::Selected(payload)) = outcome else {
+        let Outcome::Appended(event) = outcome else {
+            unreachable!("invariant: select appends an event")
+        };
+        let Body::Selected(payload) = event.body()? else {
             unreachable!("invariant: select appends a selected event")
         };
         find_number(store, &payload.number)

@@ -231,10 +231,18 @@ fn service_bound(seq: i64, service: &str, number: &NumberRecord) -> Change {
     })
 }
 
-/// Takes the body by value: replaying millions of events moves their
-/// fields into the rows instead of copying them.
-pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
+/// An event read back from a log (verify, import history, `--as-of`): its
+/// fields are checked first, since nothing checked them on the way in.
+pub fn evolve_replayed(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
     validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
+    evolve(view, body, seq)
+}
+
+/// The rows an event changes. Its fields are trusted: `decide` made it from
+/// a validated command (`evolve_replayed` is for events read back). Takes
+/// the body by value: replaying millions of events moves their fields into
+/// the rows instead of copying them.
+pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
     let changes = match body {
         Body::InstanceAdded(p) => {
             if view.instance(&p.instance_id)?.is_some() {

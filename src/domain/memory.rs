@@ -5,7 +5,7 @@
 use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
 use super::event::Body;
-use super::evolve::{evolve, Change};
+use super::evolve::{evolve_replayed, Change};
 use super::types::*;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -86,7 +86,7 @@ impl MemoryState {
         for (letter, value) in named {
             self.subjects.subject(&[letter, ":", value], seq);
         }
-        for change in evolve(self, body, seq)? {
+        for change in evolve_replayed(self, body, seq)? {
             self.apply(change);
         }
         Ok(())
