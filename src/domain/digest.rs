@@ -1,21 +1,49 @@
 //! Order-independent digests of the derived tables, so `verify` can compare
 //! millions of stored rows with the rebuilt state without a row-by-row
-//! merge: each row's SHA-256 (over length-prefixed fields) is added
-//! lane-wise, so the order rows are read in does not matter and a repeated
-//! row does not cancel out. Rows are compared one by one only when a table's
-//! digest differs, to name the first bad event.
+//! merge: each row's hash (over length-prefixed fields) is added lane-wise,
+//! so the order rows are read in does not matter and a repeated row does not
+//! cancel out. Rows are compared one by one only when a table's digest
+//! differs, to name the first bad event.
+//!
+//! The row hash is two SipHash-1-3 hashes under keys drawn at random for
+//! each run (std's `RandomState`): far cheaper than SHA-256 on millions of
+//! short rows, and someone editing the file cannot forge a collision for
+//! keys that exist only inside the `verify` process that checks it.
 
 use super::types::*;
-use sha2::{Digest as _, Sha256};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Digest {
-    lanes: [u64; 4],
+    lanes: [u64; 2],
     pub count: u64,
 }
 
+/// The two secret keys of this process (the same for both sides compared).
+fn keys() -> &'static (
+    std::collections::hash_map::RandomState,
+    std::collections::hash_map::RandomState,
+) {
+    static KEYS: OnceLock<(
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    )> = OnceLock::new();
+    KEYS.get_or_init(Default::default)
+}
+
 /// Builds one row's hash field by field.
-struct RowHasher(Sha256);
+struct RowHasher(
+    std::collections::hash_map::DefaultHasher,
+    std::collections::hash_map::DefaultHasher,
+);
+
+impl RowHasher {
+    fn update(&mut self, bytes: impl AsRef<[u8]>) {
+        self.0.write(bytes.as_ref());
+        self.1.write(bytes.as_ref());
+    }
+}
 
 impl RowHasher {
     fn text(&mut self, value: &str) -> &mut Self {
@@ -28,10 +56,10 @@ impl RowHasher {
         match value {
             // invariant: a field is far shorter than 4 GiB (limits on input).
             Some(bytes) => {
-                self.0.update((bytes.len() as u32).to_le_bytes());
-                self.0.update(bytes);
+                self.update((bytes.len() as u32).to_le_bytes());
+                self.update(bytes);
             }
-            None => self.0.update(u32::MAX.to_le_bytes()),
+            None => self.update(u32::MAX.to_le_bytes()),
         }
         self
     }
@@ -48,14 +76,11 @@ impl RowHasher {
 
 impl Digest {
     fn add(&mut self, fill: impl FnOnce(&mut RowHasher)) {
-        let mut row = RowHasher(Sha256::new());
+        let (first, second) = keys();
+        let mut row = RowHasher(first.build_hasher(), second.build_hasher());
         fill(&mut row);
-        let hash = row.0.finalize();
-        for (lane, chunk) in self.lanes.iter_mut().zip(hash.chunks_exact(8)) {
-            let mut word = [0_u8; 8];
-            word.copy_from_slice(chunk);
-            *lane = lane.wrapping_add(u64::from_le_bytes(word));
-        }
+        self.lanes[0] = self.lanes[0].wrapping_add(row.0.finish());
+        self.lanes[1] = self.lanes[1].wrapping_add(row.1.finish());
         self.count += 1;
     }
 
@@ -143,9 +168,9 @@ impl Digest {
     pub fn subject(&mut self, parts: &[&str], seq: i64) {
         self.add(|h| {
             let length: usize = parts.iter().map(|p| p.len()).sum();
-            h.0.update((length as u32).to_le_bytes());
+            h.update((length as u32).to_le_bytes());
             for part in parts {
-                h.0.update(part.as_bytes());
+                h.update(part.as_bytes());
             }
             h.integer(seq);
         })
