@@ -1,9 +1,12 @@
 //! Issue 4: verify and tamper evidence, history filters, time travel,
 //! reports, and the outside check in samples/verify_history.py.
 
-mod common_audit;
+#[allow(dead_code)]
+mod common;
 
-use common_audit::*;
+use assert_cmd::prelude::*;
+use common::AUDIT_ACTOR as ACTOR;
+use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -25,44 +28,17 @@ const EVENTS: i64 = 22;
 
 /// A healthy ledger built with every writing command, at known times.
 fn audit_ledger() -> Ledger {
-    let l = Ledger::new();
-    l.ok(T01, &["init"]);
-    l.ok(
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
+    l.ok_at(T01, &["init"]);
+    l.ecs_at(T01, "i-hz1", "acme", "2026-12-31T16:00:00Z", "47.96.1.1");
+    l.add_instance_at(
         T01,
+        "i-sh2",
+        "ecs",
+        "acme",
         &[
-            "instance",
-            "add",
-            "i-hz1",
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2026-12-31T16:00:00Z",
-            "--public-ip",
-            "47.96.1.1",
-        ],
-    );
-    l.ok(
-        T01,
-        &[
-            "instance",
-            "add",
-            "i-sh2",
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
             "--region",
             "cn-shanghai",
-            "--billing",
-            "subscription",
             "--months",
             "24",
             "--expires",
@@ -71,95 +47,54 @@ fn audit_ledger() -> Ledger {
             "47.100.1.2",
         ],
     );
-    l.ok(
+    l.add_instance_at(
         T01,
-        &[
-            "instance",
-            "add",
-            "mall-1",
-            "--type",
-            "linkedmall",
-            "--account",
-            "beta",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "0",
-            "--expires",
-            "2026-08-31T16:00:00Z",
-        ],
+        "mall-1",
+        "linkedmall",
+        "beta",
+        &["--months", "0", "--expires", "2026-08-31T16:00:00Z"],
     );
-    l.ok(
+    l.add_instance_at(
         T01,
+        "iot-1",
+        "iot_studio",
+        "gamma",
         &[
-            "instance",
-            "add",
-            "iot-1",
-            "--type",
-            "iot_studio",
-            "--account",
-            "gamma",
             "--region",
             "cn-shanghai",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
             "--expires",
             "2026-10-31T16:00:00Z",
             "--order-amount",
             "120",
         ],
     );
-    l.ok(
+    l.ok_at(
         T02,
         &[
             "allocate", "i-hz1", "--number", "SN-0001", "--number", "SN-0002", "--number",
             "SN-0003",
         ],
     );
-    l.ok(
+    l.ok_at(
         T02,
         &["allocate", "i-sh2", "--count", "2", "--request-id", "req-1"],
     );
-    l.ok(T03, &["policy", "set", "ecs", "--max", "6"]);
-    l.ok(
+    l.ok_at(T03, &["policy", "set", "ecs", "--max", "6"]);
+    l.ok_at(
         T04,
         &["grant", "SN-0001", "--to", "beta", "--note", "for beta"],
     );
-    l.ok(
-        T04,
-        &[
-            "bind",
-            "SN-0001",
-            "--service",
-            "shop.beta.example",
-            "--account",
-            "beta",
-        ],
-    );
-    l.ok(T04, &["select", "mall-1", "--service", "mall.beta.example"]);
-    l.ok(
-        T04,
-        &[
-            "bind",
-            "SN-0002",
-            "--service",
-            "blog.acme.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(T05, &["submit", "SN-0001"]);
-    l.ok(T05, &["submit", "SN-0002"]);
-    l.ok(T06, &["reject", "SN-0002", "--reason", "wrong documents"]);
-    l.ok(
+    l.bind_at(T04, "SN-0001", "shop.beta.example", "beta");
+    l.ok_at(T04, &["select", "mall-1", "--service", "mall.beta.example"]);
+    l.bind_at(T04, "SN-0002", "blog.acme.example", "acme");
+    l.ok_at(T05, &["submit", "SN-0001"]);
+    l.ok_at(T05, &["submit", "SN-0002"]);
+    l.ok_at(T06, &["reject", "SN-0002", "--reason", "wrong documents"]);
+    l.ok_at(
         T06,
         &["approve", "SN-0001", "--icp-number", "浙ICP备12345678号-1"],
     );
-    l.ok(
+    l.ok_at(
         T07,
         &[
             "service",
@@ -170,8 +105,8 @@ fn audit_ledger() -> Ledger {
             "--commercial",
         ],
     );
-    l.ok(T08, &["service", "ip-updated", "shop.beta.example"]);
-    l.ok(
+    l.ok_at(T08, &["service", "ip-updated", "shop.beta.example"]);
+    l.ok_at(
         T09,
         &[
             "instance",
@@ -183,10 +118,10 @@ fn audit_ledger() -> Ledger {
             "2027-12-31T16:00:00Z",
         ],
     );
-    l.ok(T10, &["allocate", "iot-1", "--number", "IOT-0001"]);
-    l.ok(T10, &["invalidate", "IOT-0001", "--reason", "duplicate"]);
-    l.ok(T11, &["deregister", "SN-0002", "--reason", "site closed"]);
-    l.ok(T12, &["instance", "release", "iot-1"]);
+    l.ok_at(T10, &["allocate", "iot-1", "--number", "IOT-0001"]);
+    l.ok_at(T10, &["invalidate", "IOT-0001", "--reason", "duplicate"]);
+    l.ok_at(T11, &["deregister", "SN-0002", "--reason", "site closed"]);
+    l.ok_at(T12, &["instance", "release", "iot-1"]);
     l
 }
 
@@ -206,7 +141,7 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
     assert_eq!(report["first_bad_seq"], Value::Null);
     assert_eq!(report["problems"], json!([]));
     // Every kind of event is in the ledger.
-    let kinds: BTreeSet<String> = kinds(&l.history(&[])).into_iter().collect();
+    let kinds: BTreeSet<String> = kinds(&l.events(&[])).into_iter().collect();
     for kind in [
         "instance_added",
         "instance_renewed",
@@ -227,7 +162,7 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
         assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
     }
     // Table output too.
-    l.cmd(LATER)
+    l.command_at(LATER)
         .arg("verify")
         .assert()
         .success()
@@ -244,8 +179,8 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
 
 #[test]
 fn verify_on_an_empty_ledger_is_ok() {
-    let l = Ledger::new();
-    l.ok(T01, &["init"]);
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
+    l.ok_at(T01, &["init"]);
     let (code, report) = l.verify();
     assert_eq!(code, 0);
     assert_eq!(
@@ -264,7 +199,7 @@ fn assert_tamper_found(l: &Ledger, first_bad: i64) -> Value {
         "{report}"
     );
     // The table form exits 5 too, with error[integrity] on stderr.
-    l.cmd(LATER)
+    l.command_at(LATER)
         .arg("verify")
         .assert()
         .code(5)
@@ -289,8 +224,8 @@ fn append_only_triggers_refuse_update_and_delete() {
     let delete_all = conn.execute("DELETE FROM events", []);
     assert!(delete_all.is_err());
     drop(conn);
-    assert_eq!(l.event_count(), EVENTS);
-    l.assert_verifies();
+    assert_eq!(l.count("events"), EVENTS);
+    l.verify_ok();
 }
 
 #[test]
@@ -352,7 +287,7 @@ fn tamper_event_inserted_mid_chain_with_a_valid_hash_is_found_at_the_insertion()
          (6, '{event_id}', '{T02}', 'mallory', 'allocated', '{payload}', '{}', '{hash}');",
         before.hash
     ));
-    assert_eq!(l.event_count(), EVENTS + 1);
+    assert_eq!(l.count("events"), EVENTS + 1);
     assert_tamper_found(&l, 6);
 }
 
@@ -402,7 +337,7 @@ fn tamper_last_event_edited_with_hash_recomputed_is_given_away_by_the_derived_ta
 fn tamper_last_event_value_edited_with_hash_recomputed_is_found() {
     // A simpler forgery of the last event: a renewal's months changed.
     let l = audit_ledger();
-    l.ok(
+    l.ok_at(
         LATER,
         &[
             "instance",
@@ -464,29 +399,10 @@ fn tamper_derived_number_row_edited_is_found() {
 /// Renumbers seq 1.. in order and recomputes every prev_hash and hash per
 /// SPEC §2, as a forger who knows the formula would after an edit.
 fn rechain(l: &Ledger) {
+    let rows = l.event_rows();
     let conn = l.conn();
     conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
         .unwrap();
-    let rows: Vec<EventRow> = {
-        let mut statement = conn
-            .prepare("SELECT seq, event_id, at, actor, kind, payload, prev_hash, hash FROM events ORDER BY seq")
-            .unwrap();
-        let rows = statement
-            .query_map([], |r| {
-                Ok(EventRow {
-                    seq: r.get(0)?,
-                    event_id: r.get(1)?,
-                    at: r.get(2)?,
-                    actor: r.get(3)?,
-                    kind: r.get(4)?,
-                    payload: r.get(5)?,
-                    prev_hash: r.get(6)?,
-                    hash: r.get(7)?,
-                })
-            })
-            .unwrap();
-        rows.map(|r| r.unwrap()).collect()
-    };
     conn.execute("UPDATE events SET seq = -seq", []).unwrap();
     let mut prev = GENESIS.to_string();
     for (i, mut row) in rows.into_iter().enumerate() {
@@ -563,7 +479,7 @@ fn tamper_history_index_edited_is_found() {
     // Hiding beta's events from `history --account beta` by editing the
     // subjects index is a derived-table edit like any other.
     let l = audit_ledger();
-    assert!(!l.history(&["--account", "beta"]).is_empty());
+    assert!(!l.events(&["--account", "beta"]).is_empty());
     l.conn()
         .execute("DELETE FROM event_subjects WHERE subject = 'a:beta'", [])
         .unwrap();
@@ -647,7 +563,7 @@ fn tamper_event_inserted_at_seq_0_is_found_at_0() {
         first.kind,
         first.payload.replace('\'', "''")
     ));
-    assert_eq!(l.event_count(), EVENTS + 1);
+    assert_eq!(l.count("events"), EVENTS + 1);
     assert_tamper_found(&l, 0);
 }
 
@@ -688,7 +604,7 @@ fn tamper_trigger_replaced_by_a_no_op_of_the_same_name_is_not_ok() {
             report["problems"].to_string().contains("trigger"),
             "{name}: {report}"
         );
-        l.cmd(LATER)
+        l.command_at(LATER)
             .arg("verify")
             .assert()
             .code(5)
@@ -774,7 +690,7 @@ fn names_number(payload: &Value, number: &str) -> bool {
 #[test]
 fn history_json_has_the_spec_shape() {
     let l = audit_ledger();
-    let events = l.history(&[]);
+    let events = l.events(&[]);
     assert_eq!(seqs(&events), (1..=EVENTS).collect::<Vec<_>>());
     for event in &events {
         assert_eq!(
@@ -814,7 +730,7 @@ fn history_json_has_the_spec_shape() {
 #[test]
 fn history_filters_by_instance_number_account_service_and_kind() {
     let l = audit_ledger();
-    let all = l.history(&[]);
+    let all = l.events(&[]);
     let expect = |pred: &dyn Fn(&Value) -> bool| -> Vec<i64> {
         all.iter()
             .filter(|e| pred(&e["payload"]))
@@ -823,10 +739,10 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     };
 
     // --instance: every event naming the instance (incl. a move to it).
-    let got = seqs(&l.history(&["--instance", "i-sh2"]));
+    let got = seqs(&l.events(&["--instance", "i-sh2"]));
     assert_eq!(got, expect(&|p| names(p, &INSTANCE_KEYS, "i-sh2")));
     assert_eq!(got, vec![2, 6, 16, 17]);
-    let got = seqs(&l.history(&["--instance", "i-hz1"]));
+    let got = seqs(&l.events(&["--instance", "i-hz1"]));
     assert_eq!(got, expect(&|p| names(p, &INSTANCE_KEYS, "i-hz1")));
     assert!(
         got.contains(&1) && got.contains(&5) && got.contains(&18) && got.contains(&21),
@@ -834,17 +750,17 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     );
 
     // --number: allocation (in its list), grant, bind, review, move, IP update.
-    let got = seqs(&l.history(&["--number", "SN-0001"]));
+    let got = seqs(&l.events(&["--number", "SN-0001"]));
     assert_eq!(got, expect(&|p| names_number(p, "SN-0001")));
     assert_eq!(got, vec![5, 8, 9, 12, 15, 16, 17]);
 
     // --account matches owner, holder, from and to.
-    let got = seqs(&l.history(&["--account", "beta"]));
+    let got = seqs(&l.events(&["--account", "beta"]));
     assert_eq!(got, expect(&|p| names(p, &ACCOUNT_KEYS, "beta")));
     for seq in [3, 8, 9, 10, 12, 15] {
         assert!(got.contains(&seq), "--account beta misses {seq}: {got:?}");
     }
-    let got = seqs(&l.history(&["--account", "acme"]));
+    let got = seqs(&l.events(&["--account", "acme"]));
     assert_eq!(got, expect(&|p| names(p, &ACCOUNT_KEYS, "acme")));
     for seq in [1, 2, 5, 6, 8, 11, 13, 14, 18, 21] {
         assert!(got.contains(&seq), "--account acme misses {seq}: {got:?}");
@@ -853,12 +769,12 @@ fn history_filters_by_instance_number_account_service_and_kind() {
         !got.contains(&3) && !got.contains(&4) && !got.contains(&7),
         "{got:?}"
     );
-    let got = seqs(&l.history(&["--account", "gamma"]));
+    let got = seqs(&l.events(&["--account", "gamma"]));
     assert_eq!(got, expect(&|p| names(p, &ACCOUNT_KEYS, "gamma")));
     assert!(got.contains(&4) && got.contains(&22), "{got:?}");
 
     // --service
-    let got = seqs(&l.history(&["--service", "shop.beta.example"]));
+    let got = seqs(&l.events(&["--service", "shop.beta.example"]));
     assert_eq!(
         got,
         expect(&|p| p["service"].as_str() == Some("shop.beta.example"))
@@ -866,51 +782,30 @@ fn history_filters_by_instance_number_account_service_and_kind() {
     assert_eq!(got, vec![9, 12, 15, 16, 17]);
 
     // --kind
-    assert_eq!(seqs(&l.history(&["--kind", "allocated"])), vec![5, 6, 19]);
-    assert_eq!(seqs(&l.history(&["--kind", "policy_set"])), vec![7]);
-    assert_eq!(seqs(&l.history(&["--kind", "service_moved"])), vec![16]);
+    assert_eq!(seqs(&l.events(&["--kind", "allocated"])), vec![5, 6, 19]);
+    assert_eq!(seqs(&l.events(&["--kind", "policy_set"])), vec![7]);
+    assert_eq!(seqs(&l.events(&["--kind", "service_moved"])), vec![16]);
 
     // Nobody named: empty.
-    assert!(l.history(&["--account", "nobody"]).is_empty());
-    assert!(l.history(&["--instance", "i-none"]).is_empty());
+    assert!(l.events(&["--account", "nobody"]).is_empty());
+    assert!(l.events(&["--instance", "i-none"]).is_empty());
 }
 
 #[test]
 fn history_account_of_the_owner_includes_every_grant_it_made() {
     // Only the owner grants (SPEC §1.5), so each grant of its number is the
     // owner's act, including a re-grant from one grantee to another.
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-02-01T00:00:00Z";
-    l.ok(
-        t,
-        &[
-            "instance",
-            "add",
-            "i-1",
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2027-01-01T00:00:00Z",
-            "--public-ip",
-            "1.1.1.1",
-        ],
-    );
-    l.ok(t, &["allocate", "i-1", "--number", "G-0001"]);
-    l.ok(t, &["grant", "G-0001", "--to", "bob"]);
-    l.ok(t, &["grant", "G-0001", "--to", "carol"]);
-    l.ok(t, &["grant", "G-0001", "--to", "acme"]);
-    assert_eq!(seqs(&l.history(&["--account", "bob"])), vec![3, 4]);
-    assert_eq!(seqs(&l.history(&["--account", "carol"])), vec![4, 5]);
+    l.ecs_at(t, "i-1", "acme", "2027-01-01T00:00:00Z", "1.1.1.1");
+    l.ok_at(t, &["allocate", "i-1", "--number", "G-0001"]);
+    l.ok_at(t, &["grant", "G-0001", "--to", "bob"]);
+    l.ok_at(t, &["grant", "G-0001", "--to", "carol"]);
+    l.ok_at(t, &["grant", "G-0001", "--to", "acme"]);
+    assert_eq!(seqs(&l.events(&["--account", "bob"])), vec![3, 4]);
+    assert_eq!(seqs(&l.events(&["--account", "carol"])), vec![4, 5]);
     assert_eq!(
-        seqs(&l.history(&["--kind", "granted", "--account", "acme"])),
+        seqs(&l.events(&["--kind", "granted", "--account", "acme"])),
         vec![3, 4, 5]
     );
 }
@@ -920,50 +815,19 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
     // acme owns the instance and allocates; cust holds the number from the
     // grant on and files a service with it, which later moves to an instance
     // of a third account. Each of these events names both owner and holder.
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-02-01T00:00:00Z";
     let add = |id: &str, account: &str| {
-        l.ok(
-            t,
-            &[
-                "instance",
-                "add",
-                id,
-                "--type",
-                "ecs",
-                "--account",
-                account,
-                "--region",
-                "cn-hangzhou",
-                "--billing",
-                "subscription",
-                "--months",
-                "12",
-                "--expires",
-                "2027-01-01T00:00:00Z",
-                "--public-ip",
-                "1.1.1.1",
-            ],
-        );
+        l.ecs_at(t, id, account, "2027-01-01T00:00:00Z", "1.1.1.1");
     };
     add("i-origin", "acme"); // seq 1
     add("i-target", "hostco"); // seq 2
-    l.ok(t, &["allocate", "i-origin", "--number", "LIFE-0001"]); // 3
-    l.ok(t, &["grant", "LIFE-0001", "--to", "cust"]); // 4
-    l.ok(
-        t,
-        &[
-            "bind",
-            "LIFE-0001",
-            "--service",
-            "life.example",
-            "--account",
-            "cust",
-        ],
-    ); // 5
-    l.ok(t, &["submit", "LIFE-0001"]); // 6
-    l.ok(t, &["approve", "LIFE-0001", "--icp-number", "ICP-LIFE-1"]); // 7
-    l.ok(
+    l.ok_at(t, &["allocate", "i-origin", "--number", "LIFE-0001"]); // 3
+    l.ok_at(t, &["grant", "LIFE-0001", "--to", "cust"]); // 4
+    l.bind_at(t, "LIFE-0001", "life.example", "cust"); // 5
+    l.ok_at(t, &["submit", "LIFE-0001"]); // 6
+    l.ok_at(t, &["approve", "LIFE-0001", "--icp-number", "ICP-LIFE-1"]); // 7
+    l.ok_at(
         t,
         &[
             "service",
@@ -974,7 +838,7 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
             "--commercial",
         ],
     ); // 8
-    l.ok(t, &["service", "ip-updated", "life.example"]); // 9
+    l.ok_at(t, &["service", "ip-updated", "life.example"]); // 9
     let life = [
         (3, "allocated"),
         (4, "granted"),
@@ -984,19 +848,19 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
         (8, "service_moved"),
         (9, "service_ip_updated"),
     ];
-    let all = l.history(&[]);
+    let all = l.events(&[]);
     for (seq, kind) in life {
         assert_eq!(all[seq as usize - 1]["kind"], json!(kind), "seq {seq}");
     }
 
-    let acme = seqs(&l.history(&["--account", "acme"]));
+    let acme = seqs(&l.events(&["--account", "acme"]));
     for (seq, kind) in life {
         assert!(
             acme.contains(&seq),
             "--account acme misses {kind} (seq {seq}): {acme:?}"
         );
     }
-    let cust = seqs(&l.history(&["--account", "cust"]));
+    let cust = seqs(&l.events(&["--account", "cust"]));
     for (seq, kind) in &life[1..] {
         assert!(
             cust.contains(seq),
@@ -1010,7 +874,7 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
     assert!(!cust.contains(&1) && !cust.contains(&2), "{cust:?}");
 
     // The number's origin instance keeps the whole life too.
-    let origin = l.history(&["--instance", "i-origin"]);
+    let origin = l.events(&["--instance", "i-origin"]);
     let origin_kinds = kinds(&origin);
     for kind in ["allocated", "service_moved", "service_ip_updated"] {
         assert!(
@@ -1019,7 +883,7 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
         );
     }
     assert!(seqs(&origin).contains(&9), "{:?}", seqs(&origin));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
@@ -1027,11 +891,11 @@ fn history_filters_by_time_and_combined() {
     let l = audit_ledger();
     // --since and --until are inclusive, like --as-of.
     assert_eq!(
-        seqs(&l.history(&["--since", T04, "--until", T06])),
+        seqs(&l.events(&["--since", T04, "--until", T06])),
         (8..=15).collect::<Vec<_>>()
     );
     assert_eq!(
-        seqs(&l.history(&[
+        seqs(&l.events(&[
             "--since",
             "2026-03-01T00:00:00Z",
             "--until",
@@ -1040,27 +904,27 @@ fn history_filters_by_time_and_combined() {
         (8..=15).collect::<Vec<_>>()
     );
     assert_eq!(
-        seqs(&l.history(&["--until", T02])),
+        seqs(&l.events(&["--until", T02])),
         (1..=6).collect::<Vec<_>>()
     );
-    assert_eq!(seqs(&l.history(&["--since", T12])), vec![22]);
-    assert_eq!(seqs(&l.history(&["--since", LATER])), Vec::<i64>::new());
+    assert_eq!(seqs(&l.events(&["--since", T12])), vec![22]);
+    assert_eq!(seqs(&l.events(&["--since", LATER])), Vec::<i64>::new());
     assert_eq!(
-        seqs(&l.history(&["--until", "2026-01-01T00:00:00Z"])),
+        seqs(&l.events(&["--until", "2026-01-01T00:00:00Z"])),
         Vec::<i64>::new()
     );
 
     // Combined filters are an AND.
     assert_eq!(
-        seqs(&l.history(&["--account", "acme", "--kind", "allocated"])),
+        seqs(&l.events(&["--account", "acme", "--kind", "allocated"])),
         vec![5, 6]
     );
     assert_eq!(
-        seqs(&l.history(&["--instance", "i-hz1", "--kind", "submitted", "--since", T05])),
+        seqs(&l.events(&["--instance", "i-hz1", "--kind", "submitted", "--since", T05])),
         vec![12, 13]
     );
     assert_eq!(
-        seqs(&l.history(&[
+        seqs(&l.events(&[
             "--number",
             "SN-0001",
             "--service",
@@ -1071,11 +935,11 @@ fn history_filters_by_time_and_combined() {
         vec![9, 12, 15]
     );
     assert_eq!(
-        seqs(&l.history(&["--account", "beta", "--instance", "mall-1"])),
+        seqs(&l.events(&["--account", "beta", "--instance", "mall-1"])),
         vec![3, 10]
     );
     assert_eq!(
-        seqs(&l.history(&[
+        seqs(&l.events(&[
             "--account",
             "beta",
             "--instance",
@@ -1089,11 +953,11 @@ fn history_filters_by_time_and_combined() {
         vec![12, 15, 16]
     );
     assert_eq!(
-        seqs(&l.history(&["--kind", "bound", "--account", "gamma"])),
+        seqs(&l.events(&["--kind", "bound", "--account", "gamma"])),
         Vec::<i64>::new()
     );
     assert_eq!(
-        seqs(&l.history(&[
+        seqs(&l.events(&[
             "--instance",
             "i-hz1",
             "--number",
@@ -1117,7 +981,7 @@ fn history_filters_by_time_and_combined() {
 fn history_csv_and_table_output() {
     let l = audit_ledger();
     // CSV: the header of SPEC §3.3 and one row per event, matching the JSON.
-    let csv = l.ok(
+    let csv = l.ok_at(
         LATER,
         &[
             "--format",
@@ -1129,7 +993,7 @@ fn history_csv_and_table_output() {
             "bound",
         ],
     );
-    let rows = csv_rows(&csv);
+    let rows = parse_csv(&csv);
     assert_eq!(
         rows[0],
         vec![
@@ -1156,7 +1020,7 @@ fn history_csv_and_table_output() {
     assert_eq!(rows[1][7], row.hash);
 
     // Unfiltered CSV: every hash re-checks from the CSV alone.
-    let rows = csv_rows(&l.ok(LATER, &["--format", "csv", "history"]));
+    let rows = parse_csv(&l.ok_at(LATER, &["--format", "csv", "history"]));
     assert_eq!(rows.len() as i64, EVENTS + 1);
     let mut prev = GENESIS.to_string();
     for row in &rows[1..] {
@@ -1170,7 +1034,7 @@ fn history_csv_and_table_output() {
     }
 
     // Empty result: header only in CSV, [] in JSON.
-    let rows = csv_rows(&l.ok(
+    let rows = parse_csv(&l.ok_at(
         LATER,
         &[
             "--format",
@@ -1184,12 +1048,12 @@ fn history_csv_and_table_output() {
     ));
     assert_eq!(rows.len(), 1);
     assert_eq!(
-        l.history(&["--kind", "selected", "--account", "acme"]),
+        l.events(&["--kind", "selected", "--account", "acme"]),
         Vec::<Value>::new()
     );
 
     // Table: the selected events and nothing else.
-    let table = l.ok(LATER, &["history", "--service", "shop.beta.example"]);
+    let table = l.ok_at(LATER, &["history", "--service", "shop.beta.example"]);
     for kind in [
         "bound",
         "submitted",
@@ -1209,7 +1073,7 @@ fn history_csv_and_table_output() {
         assert!(!table.contains(kind), "table shows {kind}:\n{table}");
     }
     assert!(table.contains("shop.beta.example"));
-    let table = l.ok(LATER, &["history", "--kind", "policy_set"]);
+    let table = l.ok_at(LATER, &["history", "--kind", "policy_set"]);
     assert!(
         table.contains("policy_set") && !table.contains("instance_added"),
         "{table}"
@@ -1224,7 +1088,7 @@ fn history_rejects_bad_filters_with_exit_2() {
         vec!["history", "--since", "yesterday"],
         vec!["history", "--until", "2026-13-45T00:00:00Z"],
     ] {
-        let (code, error, _) = l.refuse(LATER, &args);
+        let (code, error, _) = l.json_error_at(LATER, &args);
         assert_eq!((code, error.as_str()), (2, "usage"), "{args:?}");
     }
 }
@@ -1232,7 +1096,7 @@ fn history_rejects_bad_filters_with_exit_2() {
 // ---------------------------------------------------------------- time travel
 
 fn instance_at(l: &Ledger, id: &str, as_of: &str) -> Value {
-    l.json(LATER, &["instance", "show", id, "--as-of", as_of])
+    l.json_at(LATER, &["instance", "show", id, "--as-of", as_of])
 }
 
 fn quota(v: &Value) -> (i64, i64, i64) {
@@ -1247,7 +1111,7 @@ fn quota(v: &Value) -> (i64, i64, i64) {
 fn time_travel_instance_show_and_list() {
     let l = audit_ledger();
     // Before anything: the instance did not exist.
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         LATER,
         &[
             "instance",
@@ -1259,7 +1123,7 @@ fn time_travel_instance_show_and_list() {
     );
     assert_eq!((code, error.as_str()), (3, "not_found"));
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["instance", "list", "--as-of", "2026-01-01T00:00:00Z"]
         ),
@@ -1273,7 +1137,7 @@ fn time_travel_instance_show_and_list() {
     assert_eq!(v["subscription_months"], json!(12));
     assert_eq!(v["expires_at"], json!("2026-12-31T16:00:00Z"));
     assert_eq!(v["state"], json!("active"));
-    let list = l.json(
+    let list = l.json_at(
         LATER,
         &["instance", "list", "--as-of", "2026-01-20T00:00:00Z"],
     );
@@ -1356,7 +1220,7 @@ fn time_travel_instance_show_and_list() {
     );
 
     // list --account / --type in the past.
-    let list = l.json(
+    let list = l.json_at(
         LATER,
         &[
             "instance",
@@ -1381,7 +1245,7 @@ fn time_travel_instance_show_and_list() {
         .find(|i| i["instance_id"] == json!("i-sh2"))
         .unwrap();
     assert_eq!(quota(sh2), (5, 2, 3));
-    let list = l.json(
+    let list = l.json_at(
         LATER,
         &[
             "instance",
@@ -1396,7 +1260,7 @@ fn time_travel_instance_show_and_list() {
     assert_eq!(list[0]["state"], json!("active"));
 
     // The present is unchanged by all this looking back.
-    let now = l.json(LATER, &["instance", "show", "i-hz1"]);
+    let now = l.json_at(LATER, &["instance", "show", "i-hz1"]);
     assert_eq!(quota(&now), (6, 3, 3));
     assert_eq!(now["subscription_months"], json!(24));
 }
@@ -1404,7 +1268,7 @@ fn time_travel_instance_show_and_list() {
 #[test]
 fn time_travel_number_show_and_list() {
     let l = audit_ledger();
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         LATER,
         &[
             "number",
@@ -1416,14 +1280,14 @@ fn time_travel_number_show_and_list() {
     );
     assert_eq!((code, error.as_str()), (3, "not_found"));
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["number", "list", "--as-of", "2026-01-20T00:00:00Z"]
         ),
         json!([])
     );
 
-    let at = |as_of: &str| l.json(LATER, &["number", "show", "SN-0001", "--as-of", as_of]);
+    let at = |as_of: &str| l.json_at(LATER, &["number", "show", "SN-0001", "--as-of", as_of]);
     let v = at("2026-02-10T00:00:00Z");
     assert_eq!(
         v,
@@ -1447,13 +1311,13 @@ fn time_travel_number_show_and_list() {
     );
 
     let sn2 = |as_of: &str| {
-        l.json(LATER, &["number", "show", "SN-0002", "--as-of", as_of])["status"].clone()
+        l.json_at(LATER, &["number", "show", "SN-0002", "--as-of", as_of])["status"].clone()
     };
     assert_eq!(sn2("2026-03-15T00:00:00Z"), json!("filing"));
     assert_eq!(sn2("2026-03-25T00:00:00Z"), json!("bound"));
     assert_eq!(sn2("2026-05-05T00:00:00Z"), json!("deregistered"));
     let iot = |as_of: &str| {
-        l.json(LATER, &["number", "show", "IOT-0001", "--as-of", as_of])["status"].clone()
+        l.json_at(LATER, &["number", "show", "IOT-0001", "--as-of", as_of])["status"].clone()
     };
     assert_eq!(iot(T10), json!("invalid"));
 
@@ -1461,7 +1325,7 @@ fn time_travel_number_show_and_list() {
     let statuses = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["number", "list"];
         all.extend_from_slice(args);
-        let list = l.json(LATER, &all);
+        let list = l.json_at(LATER, &all);
         list.as_array()
             .unwrap()
             .iter()
@@ -1489,7 +1353,7 @@ fn time_travel_number_show_and_list() {
         statuses(&["--account", "beta", "--as-of", "2026-03-05T00:00:00Z"])
             .contains(&"SN-0001".to_string())
     );
-    let direct = l.json(
+    let direct = l.json_at(
         LATER,
         &[
             "number",
@@ -1516,7 +1380,7 @@ fn time_travel_report_quota_and_policy_show() {
             .cloned()
             .unwrap_or_else(|| panic!("no {scope} {key} row in {rows}"))
     };
-    let rows = l.json(
+    let rows = l.json_at(
         LATER,
         &["report", "quota", "--as-of", "2026-02-10T00:00:00Z"],
     );
@@ -1528,7 +1392,7 @@ fn time_travel_report_quota_and_policy_show() {
         row(&rows, "service_type", "ecs"),
         json!({"scope": "service_type", "key": "ecs", "instances": 2, "max": 10, "consumed": 5, "remaining": 5})
     );
-    let rows = l.json(
+    let rows = l.json_at(
         LATER,
         &["report", "quota", "--as-of", "2026-02-20T00:00:00Z"],
     );
@@ -1537,7 +1401,7 @@ fn time_travel_report_quota_and_policy_show() {
         json!({"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7})
     );
     assert_eq!(row(&rows, "account", "beta")["consumed"], json!(0));
-    let rows = l.json(
+    let rows = l.json_at(
         LATER,
         &["report", "quota", "--as-of", "2026-01-20T00:00:00Z"],
     );
@@ -1546,7 +1410,7 @@ fn time_travel_report_quota_and_policy_show() {
         json!({"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 0, "remaining": 1})
     );
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["report", "quota", "--as-of", "2026-01-01T00:00:00Z"]
         ),
@@ -1558,7 +1422,7 @@ fn time_travel_report_quota_and_policy_show() {
         if let Some(t) = as_of {
             args.extend(["--as-of", t]);
         }
-        let rows = l.json(LATER, &args);
+        let rows = l.json_at(LATER, &args);
         rows.as_array()
             .unwrap()
             .iter()
@@ -1571,7 +1435,7 @@ fn time_travel_report_quota_and_policy_show() {
     assert_eq!(ecs(Some(T03))["max_numbers"], json!(6));
     assert_eq!(ecs(None)["max_numbers"], json!(6));
     // The other types are the seeded defaults throughout.
-    let rows = l.json(
+    let rows = l.json_at(
         LATER,
         &["policy", "show", "--as-of", "2026-01-20T00:00:00Z"],
     );
@@ -1588,7 +1452,7 @@ fn time_travel_report_quota_and_policy_show() {
 #[test]
 fn time_travel_exports() {
     let l = audit_ledger();
-    let full = l.export_history();
+    let full = String::from_utf8(l.export_history()).unwrap();
     let lines: Vec<&str> = full.lines().collect();
     assert_eq!(lines.len() as i64, EVENTS + 1);
     // export history --as-of T is exactly the prefix of events with at <= T.
@@ -1600,7 +1464,7 @@ fn time_travel_exports() {
         ("2026-04-03T00:00:00Z", 16),
         (LATER, 22),
     ] {
-        let past = l.ok(LATER, &["export", "history", "--as-of", as_of]);
+        let past = l.ok_at(LATER, &["export", "history", "--as-of", as_of]);
         let expected: String = lines[..=count]
             .iter()
             .map(|line| format!("{line}\n"))
@@ -1609,7 +1473,7 @@ fn time_travel_exports() {
     }
 
     // export instances in the past.
-    let rows = csv_rows(&l.ok(
+    let rows = parse_csv(&l.ok_at(
         LATER,
         &["export", "instances", "--as-of", "2026-01-20T00:00:00Z"],
     ));
@@ -1619,11 +1483,11 @@ fn time_travel_exports() {
     let hz1 = rows.iter().find(|r| r[0] == "i-hz1").unwrap();
     assert_eq!(hz1[col(&rows, "subscription_months")], "12");
     assert_eq!(hz1[col(&rows, "expires_at")], "2026-12-31T16:00:00Z");
-    let rows = csv_rows(&l.ok(LATER, &["export", "instances"]));
+    let rows = parse_csv(&l.ok_at(LATER, &["export", "instances"]));
     let hz1 = rows.iter().find(|r| r[0] == "i-hz1").unwrap();
     assert_eq!(hz1[col(&rows, "subscription_months")], "24");
     assert!(
-        csv_rows(&l.ok(
+        parse_csv(&l.ok_at(
             LATER,
             &["export", "instances", "--as-of", "2026-01-01T00:00:00Z"]
         ))
@@ -1632,7 +1496,7 @@ fn time_travel_exports() {
     );
 
     // export numbers in the past.
-    let rows = csv_rows(&l.ok(
+    let rows = parse_csv(&l.ok_at(
         LATER,
         &["export", "numbers", "--as-of", "2026-01-20T00:00:00Z"],
     ));
@@ -1650,7 +1514,7 @@ fn time_travel_exports() {
             "origin"
         ]
     );
-    let rows = csv_rows(&l.ok(
+    let rows = parse_csv(&l.ok_at(
         LATER,
         &["export", "numbers", "--as-of", "2026-03-15T00:00:00Z"],
     ));
@@ -1660,14 +1524,14 @@ fn time_travel_exports() {
         sn1[2..7],
         ["acme", "beta", "filing", "shop.beta.example", ""]
     );
-    let rows = csv_rows(&l.ok(LATER, &["export", "numbers"]));
+    let rows = parse_csv(&l.ok_at(LATER, &["export", "numbers"]));
     assert_eq!(rows.len(), 1 + 3 + 2 + 1 + 1);
     let sn1 = rows.iter().find(|r| r[0] == "SN-0001").unwrap();
     assert_eq!(sn1[4], "filed");
 
     // -o FILE writes the same bytes.
     let file = l.path("past.csv");
-    l.ok(
+    l.ok_at(
         LATER,
         &[
             "export",
@@ -1680,14 +1544,14 @@ fn time_travel_exports() {
     );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
-        l.ok(LATER, &["export", "history", "--as-of", T04])
+        l.ok_at(LATER, &["export", "history", "--as-of", T04])
     );
 }
 
 #[test]
 fn time_travel_rejects_a_bad_time() {
     let l = audit_ledger();
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         LATER,
         &["instance", "show", "i-hz1", "--as-of", "last tuesday"],
     );
@@ -1699,7 +1563,7 @@ fn time_travel_rejects_a_bad_time() {
 #[test]
 fn report_quota_sums_per_account_and_type() {
     let l = audit_ledger();
-    let rows = l.json(LATER, &["report", "quota"]);
+    let rows = l.json_at(LATER, &["report", "quota"]);
     let mut rows_sorted: Vec<Value> = rows.as_array().unwrap().clone();
     rows_sorted.sort_by_key(|r| (r["scope"].to_string(), r["key"].to_string()));
     assert_eq!(
@@ -1714,7 +1578,7 @@ fn report_quota_sums_per_account_and_type() {
         ])
     );
     // --account narrows every scope to that account's instances.
-    let rows = l.json(LATER, &["report", "quota", "--account", "beta"]);
+    let rows = l.json_at(LATER, &["report", "quota", "--account", "beta"]);
     let mut rows_sorted: Vec<Value> = rows.as_array().unwrap().clone();
     rows_sorted.sort_by_key(|r| r["scope"].to_string());
     assert_eq!(
@@ -1725,15 +1589,15 @@ fn report_quota_sums_per_account_and_type() {
         ])
     );
     assert_eq!(
-        l.json(LATER, &["report", "quota", "--account", "nobody"]),
+        l.json_at(LATER, &["report", "quota", "--account", "nobody"]),
         json!([])
     );
     // Table and CSV.
-    let table = l.ok(LATER, &["report", "quota"]);
+    let table = l.ok_at(LATER, &["report", "quota"]);
     for word in ["acme", "beta", "gamma", "ecs", "linkedmall", "iot_studio"] {
         assert!(table.contains(word), "{table}");
     }
-    let csv = csv_rows(&l.ok(LATER, &["--format", "csv", "report", "quota"]));
+    let csv = parse_csv(&l.ok_at(LATER, &["--format", "csv", "report", "quota"]));
     assert_eq!(
         csv[0],
         vec!["scope", "key", "instances", "max", "consumed", "remaining"]
@@ -1743,54 +1607,23 @@ fn report_quota_sums_per_account_and_type() {
 
 #[test]
 fn report_quota_remaining_never_goes_negative_and_consumed_never_decreases() {
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-02-01T00:00:00Z";
-    l.ok(
-        t,
-        &[
-            "instance",
-            "add",
-            "i-1",
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2027-01-01T00:00:00Z",
-            "--public-ip",
-            "1.1.1.1",
-        ],
-    );
-    l.ok(
+    l.ecs_at(t, "i-1", "acme", "2027-01-01T00:00:00Z", "1.1.1.1");
+    l.ok_at(
         t,
         &[
             "allocate", "i-1", "--number", "Q-0001", "--number", "Q-0002", "--number", "Q-0003",
         ],
     );
-    l.ok(
-        t,
-        &[
-            "bind",
-            "Q-0001",
-            "--service",
-            "a.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["deregister", "Q-0001"]);
-    l.ok(t, &["invalidate", "Q-0002", "--reason", "lost"]);
-    l.ok(
+    l.bind_at(t, "Q-0001", "a.example", "acme");
+    l.ok_at(t, &["deregister", "Q-0001"]);
+    l.ok_at(t, &["invalidate", "Q-0002", "--reason", "lost"]);
+    l.ok_at(
         "2026-02-02T00:00:00Z",
         &["policy", "set", "ecs", "--max", "2"],
     );
-    let rows = l.json(LATER, &["report", "quota"]);
+    let rows = l.json_at(LATER, &["report", "quota"]);
     let acme = rows
         .as_array()
         .unwrap()
@@ -1801,44 +1634,23 @@ fn report_quota_remaining_never_goes_negative_and_consumed_never_decreases() {
         acme,
         &json!({"scope": "account", "key": "acme", "instances": 1, "max": 2, "consumed": 3, "remaining": 0})
     );
-    let rows = l.json(
+    let rows = l.json_at(
         LATER,
         &["report", "quota", "--as-of", "2026-02-01T12:00:00Z"],
     );
     assert_eq!(rows[0]["max"], json!(5));
     assert_eq!(rows[0]["remaining"], json!(2));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 /// A ledger for the expiry report: queried at Q = 2026-06-01.
 const Q: &str = "2026-06-01T00:00:00Z";
 
 fn expiring_ledger() -> Ledger {
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-01-10T00:00:00Z";
     let add = |id: &str, account: &str, expires: &str| {
-        l.ok(
-            t,
-            &[
-                "instance",
-                "add",
-                id,
-                "--type",
-                "ecs",
-                "--account",
-                account,
-                "--region",
-                "cn-hangzhou",
-                "--billing",
-                "subscription",
-                "--months",
-                "12",
-                "--expires",
-                expires,
-                "--public-ip",
-                "10.0.0.1",
-            ],
-        );
+        l.ecs_at(t, id, account, expires, "10.0.0.1");
     };
     add("e1-soon", "acme", "2026-06-11T00:00:00Z"); // 10 days after Q, filed service
     add("e2-later", "beta", "2026-09-09T00:00:00Z"); // 100 days after Q, direct (bound) service
@@ -1848,88 +1660,28 @@ fn expiring_ledger() -> Ledger {
     add("e6-dereg", "acme", "2026-06-06T00:00:00Z"); // only a deregistered service
     add("e7-invalid", "acme", "2026-06-06T00:00:00Z"); // only an invalidated number
     add("e8-safe", "acme", "2027-12-31T00:00:00Z"); // far away, filed service
-    l.ok(t, &["allocate", "e1-soon", "--number", "E1-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E1-0001",
-            "--service",
-            "one.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["submit", "E1-0001"]);
-    l.ok(t, &["approve", "E1-0001", "--icp-number", "ICP-1"]);
-    l.ok(t, &["select", "e2-later", "--service", "two.example"]);
-    l.ok(t, &["allocate", "e3-expired", "--number", "E3-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E3-0001",
-            "--service",
-            "three.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["submit", "E3-0001"]);
-    l.ok(t, &["allocate", "e4-released", "--number", "E4-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E4-0001",
-            "--service",
-            "four.example",
-            "--account",
-            "beta",
-        ],
-    );
-    l.ok(t, &["instance", "release", "e4-released"]);
-    l.ok(t, &["allocate", "e5-unbound", "--count", "2"]);
-    l.ok(t, &["allocate", "e6-dereg", "--number", "E6-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E6-0001",
-            "--service",
-            "six.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["deregister", "E6-0001"]);
-    l.ok(t, &["allocate", "e7-invalid", "--number", "E7-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E7-0001",
-            "--service",
-            "seven.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["invalidate", "E7-0001", "--reason", "revoked"]);
-    l.ok(t, &["allocate", "e8-safe", "--number", "E8-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "E8-0001",
-            "--service",
-            "eight.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["submit", "E8-0001"]);
-    l.ok(t, &["approve", "E8-0001", "--icp-number", "ICP-8"]);
+    l.ok_at(t, &["allocate", "e1-soon", "--number", "E1-0001"]);
+    l.bind_at(t, "E1-0001", "one.example", "acme");
+    l.ok_at(t, &["submit", "E1-0001"]);
+    l.ok_at(t, &["approve", "E1-0001", "--icp-number", "ICP-1"]);
+    l.ok_at(t, &["select", "e2-later", "--service", "two.example"]);
+    l.ok_at(t, &["allocate", "e3-expired", "--number", "E3-0001"]);
+    l.bind_at(t, "E3-0001", "three.example", "acme");
+    l.ok_at(t, &["submit", "E3-0001"]);
+    l.ok_at(t, &["allocate", "e4-released", "--number", "E4-0001"]);
+    l.bind_at(t, "E4-0001", "four.example", "beta");
+    l.ok_at(t, &["instance", "release", "e4-released"]);
+    l.ok_at(t, &["allocate", "e5-unbound", "--count", "2"]);
+    l.ok_at(t, &["allocate", "e6-dereg", "--number", "E6-0001"]);
+    l.bind_at(t, "E6-0001", "six.example", "acme");
+    l.ok_at(t, &["deregister", "E6-0001"]);
+    l.ok_at(t, &["allocate", "e7-invalid", "--number", "E7-0001"]);
+    l.bind_at(t, "E7-0001", "seven.example", "acme");
+    l.ok_at(t, &["invalidate", "E7-0001", "--reason", "revoked"]);
+    l.ok_at(t, &["allocate", "e8-safe", "--number", "E8-0001"]);
+    l.bind_at(t, "E8-0001", "eight.example", "acme");
+    l.ok_at(t, &["submit", "E8-0001"]);
+    l.ok_at(t, &["approve", "E8-0001", "--icp-number", "ICP-8"]);
     l
 }
 
@@ -1938,7 +1690,7 @@ fn expiring_ids(l: &Ledger, now: &str, within: Option<&str>) -> Vec<String> {
     if let Some(days) = within {
         args.extend(["--within", days]);
     }
-    let rows = l.json(now, &args);
+    let rows = l.json_at(now, &args);
     let mut ids: Vec<String> = rows
         .as_array()
         .unwrap()
@@ -1984,7 +1736,7 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     );
 
     // Each row names the instance, its expiry, the account and the services at risk.
-    let rows = l.json(Q, &["report", "expiring", "--within", "200"]);
+    let rows = l.json_at(Q, &["report", "expiring", "--within", "200"]);
     let find = |id: &str| {
         rows.as_array()
             .unwrap()
@@ -2003,7 +1755,7 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     assert_eq!(find("e4-released")["services"], json!(["four.example"]));
 
     // Table and CSV.
-    let table = l.ok(Q, &["report", "expiring"]);
+    let table = l.ok_at(Q, &["report", "expiring"]);
     for word in [
         "e1-soon",
         "one.example",
@@ -2025,11 +1777,11 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     ] {
         assert!(!table.contains(word), "{word} shown:\n{table}");
     }
-    let csv = csv_rows(&l.ok(Q, &["--format", "csv", "report", "expiring"]));
+    let csv = parse_csv(&l.ok_at(Q, &["--format", "csv", "report", "expiring"]));
     assert_eq!(csv.len(), 4);
 
     // A renewal takes an instance off the report; --within must be a number of days.
-    l.ok(
+    l.ok_at(
         Q,
         &[
             "instance",
@@ -2045,9 +1797,9 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
         expiring_ids(&l, Q, Some("30")),
         sorted(&["e3-expired", "e4-released"])
     );
-    let (code, error, _) = l.refuse(Q, &["report", "expiring", "--within", "soon"]);
+    let (code, error, _) = l.json_error_at(Q, &["report", "expiring", "--within", "soon"]);
     assert_eq!((code, error.as_str()), (2, "usage"));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
@@ -2055,81 +1807,50 @@ fn time_cut_offs_at_the_end_of_year_9999_include_every_event() {
     let l = audit_ledger();
     let end = "9999-12-31T23:59:59Z";
     assert_eq!(
-        seqs(&l.history(&["--until", end])),
+        seqs(&l.events(&["--until", end])),
         (1..=EVENTS).collect::<Vec<_>>()
     );
     assert_eq!(
-        seqs(&l.history(&["--since", T01, "--until", end])),
+        seqs(&l.events(&["--since", T01, "--until", end])),
         (1..=EVENTS).collect::<Vec<_>>()
     );
-    assert_eq!(seqs(&l.history(&["--since", end])), Vec::<i64>::new());
-    let full = l.export_history();
+    assert_eq!(seqs(&l.events(&["--since", end])), Vec::<i64>::new());
+    let full = String::from_utf8(l.export_history()).unwrap();
     assert_eq!(full.lines().count() as i64, EVENTS + 1);
     assert_eq!(
-        l.ok(LATER, &["export", "history", "--as-of", end]),
+        l.ok_at(LATER, &["export", "history", "--as-of", end]),
         full,
         "export history --as-of {end}"
     );
     // The state at the end of time is the state now.
     assert_eq!(
-        l.ok(LATER, &["export", "instances", "--as-of", end]),
-        l.ok(LATER, &["export", "instances"])
+        l.ok_at(LATER, &["export", "instances", "--as-of", end]),
+        l.ok_at(LATER, &["export", "instances"])
     );
 }
 
 #[test]
 fn report_expiring_near_the_end_of_year_9999() {
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-01-10T00:00:00Z";
     let add = |id: &str, expires: &str| {
-        l.ok(
-            t,
-            &[
-                "instance",
-                "add",
-                id,
-                "--type",
-                "ecs",
-                "--account",
-                "acme",
-                "--region",
-                "cn-hangzhou",
-                "--billing",
-                "subscription",
-                "--months",
-                "12",
-                "--expires",
-                expires,
-                "--public-ip",
-                "10.0.0.1",
-            ],
-        );
+        l.ecs_at(t, id, "acme", expires, "10.0.0.1");
     };
     add("far-bound", "9999-06-01T00:00:00Z");
     add("far-unbound", "9999-06-01T00:00:00Z");
-    l.ok(t, &["allocate", "far-bound", "--number", "FAR-0001"]);
-    l.ok(
-        t,
-        &[
-            "bind",
-            "FAR-0001",
-            "--service",
-            "far.example",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(t, &["allocate", "far-unbound", "--number", "FAR-0002"]);
+    l.ok_at(t, &["allocate", "far-bound", "--number", "FAR-0001"]);
+    l.bind_at(t, "FAR-0001", "far.example", "acme");
+    l.ok_at(t, &["allocate", "far-unbound", "--number", "FAR-0002"]);
     let now = "9999-01-01T00:00:00Z";
     // 36,500 days from then is past year 9999: the window must not overflow.
     assert_eq!(expiring_ids(&l, now, Some("36500")), sorted(&["far-bound"]));
-    let rows = l.json(now, &["report", "expiring", "--within", "36500"]);
+    let rows = l.json_at(now, &["report", "expiring", "--within", "36500"]);
     assert_eq!(rows[0]["expires_at"], json!("9999-06-01T00:00:00Z"));
     assert_eq!(rows[0]["services"], json!(["far.example"]));
     // 151 days away: outside a 30-day window, inside a 151-day one.
     assert_eq!(expiring_ids(&l, now, Some("30")), Vec::<String>::new());
     assert_eq!(expiring_ids(&l, now, Some("151")), sorted(&["far-bound"]));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 // ---------------------------------------------------------------- outside check
@@ -2140,17 +1861,13 @@ fn python_verify(csv_path: &std::path::Path) -> Out {
         .arg(csv_path)
         .output()
         .expect("python3 runs");
-    Out {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Out::from(output)
 }
 
 /// The sample ledger: samples/instances.csv plus some numbers, grants and
 /// filings, by operators whose names a spreadsheet would take for formulas.
 fn sample_ledger() -> Ledger {
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, ACTOR);
     let csv = repo_file("samples/instances.csv");
     l.ok_as(
         "ops",
@@ -2231,7 +1948,7 @@ fn sample_ledger() -> Ledger {
         "2026-03-08T08:00:00Z",
         &["policy", "set", "linkedmall", "--max", "3"],
     );
-    l.assert_verifies();
+    l.verify_ok();
     l
 }
 
@@ -2241,7 +1958,7 @@ fn outside_check_script_passes_on_the_sample_ledger_and_fails_on_a_tampered_copy
     assert!(script.exists(), "samples/verify_history.py is missing");
     let l = sample_ledger();
     let exported = l.path("history.csv");
-    l.ok(
+    l.ok_at(
         LATER,
         &["export", "history", "-o", exported.to_str().unwrap()],
     );

@@ -3,6 +3,7 @@
 //! eligibility refusals, exit codes, error output, JSON and CSV shapes,
 //! history, completions, import instances and concurrency.
 
+#[allow(dead_code)]
 mod common;
 
 use common::*;
@@ -13,10 +14,6 @@ use std::process::Stdio;
 
 // ---------------------------------------------------------------------------
 // helpers local to this file
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).to_string()
-}
 
 fn reasons(check: &Value) -> BTreeSet<String> {
     strings(&check["reasons"]).into_iter().collect()
@@ -44,15 +41,6 @@ fn amount(value: &Value) -> f64 {
     }
 }
 
-fn write_file(ledger: &Ledger, name: &str, text: &str) -> String {
-    let path = ledger.dir.path().join(name);
-    fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-const INSTANCE_HEADER: &str =
-    "instance_id,service_type,account,region,billing,subscription_months,expires_at,public_ip,order_amount\n";
-
 /// The ledger file's bytes (to prove a storage failure left it alone).
 fn file_bytes(path: &std::path::Path) -> Vec<u8> {
     fs::read(path).unwrap()
@@ -63,12 +51,11 @@ fn file_bytes(path: &std::path::Path) -> Vec<u8> {
 
 #[test]
 fn init_creates_a_ledger_readable_by_its_owner_only() {
-    use std::os::unix::fs::PermissionsExt;
     let ledger = Ledger::new();
     assert!(!ledger.db.exists());
     ledger.ok(&["init"]);
     assert!(ledger.db.exists());
-    let mode = fs::metadata(&ledger.db).unwrap().permissions().mode() & 0o777;
+    let mode = mode(&ledger.db);
     assert_eq!(mode, 0o600, "new ledger file mode is {mode:o}");
     assert_eq!(ledger.event_count(), 0);
     ledger.verify_ok();
@@ -76,10 +63,9 @@ fn init_creates_a_ledger_readable_by_its_owner_only() {
 
 #[test]
 fn a_ledger_created_on_first_use_is_also_mode_0600() {
-    use std::os::unix::fs::PermissionsExt;
     let ledger = Ledger::new();
     ledger.ecs("i-first", "acme");
-    let mode = fs::metadata(&ledger.db).unwrap().permissions().mode() & 0o777;
+    let mode = mode(&ledger.db);
     assert_eq!(
         mode, 0o600,
         "ledger created by a first command has mode {mode:o}"
@@ -93,9 +79,13 @@ fn init_is_idempotent() {
     ledger.ok(&["init"]);
     ledger.ecs("i-1", "acme");
     ledger.allocate("i-1", 2);
-    let before = ledger.history();
+    let before = ledger.export_history();
     ledger.ok(&["init"]);
-    assert_eq!(before, ledger.history(), "init changed an existing ledger");
+    assert_eq!(
+        before,
+        ledger.export_history(),
+        "init changed an existing ledger"
+    );
     assert_eq!(ledger.consumed("i-1"), 2);
     ledger.verify_ok();
 }
@@ -105,10 +95,8 @@ fn global_options_may_follow_the_subcommand() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     // No global options before the subcommand at all.
-    let output = std::process::Command::new(bin())
-        .env_remove("SNLEDGER_DB")
-        .env_remove("SNLEDGER_NOW")
-        .env_remove("SNLEDGER_ACTOR")
+    let output = ledger
+        .bare_command()
         .args([
             "instance",
             "show",
@@ -124,50 +112,9 @@ fn global_options_may_follow_the_subcommand() {
         ])
         .output()
         .unwrap();
-    assert_success(&output, &["instance show (options after)"]);
+    assert_ok(&output, "instance show (options after)");
     let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(shown["instance_id"], "i-1");
-}
-
-/// Runs `command` to completion, killing it (and failing the test) if it
-/// takes longer than `limit`: a hung ledger must fail, not stall the suite.
-fn output_within(
-    command: &mut std::process::Command,
-    limit: std::time::Duration,
-) -> std::process::Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "{command:?} still running after {limit:?} (killed); stderr: {}",
-                stderr_of(&output)
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
-
-/// The binary with no `SNLEDGER_*` variable and the tempdir as working
-/// directory; the caller adds `--db`/`--now` or the variables.
-fn bare_cmd(ledger: &Ledger) -> std::process::Command {
-    let mut command = std::process::Command::new(bin());
-    command
-        .current_dir(ledger.dir.path())
-        .env_remove("SNLEDGER_DB")
-        .env_remove("SNLEDGER_NOW")
-        .env_remove("SNLEDGER_ACTOR");
-    command
 }
 
 const ADD_ECS: [&str; 15] = [
@@ -210,13 +157,14 @@ fn an_empty_sqlite_file_already_in_wal_mode_is_taken_as_a_new_ledger() {
         16384,
         "one 16 KiB page: a header and nothing else"
     );
-    let output = output_within(
-        bare_cmd(&ledger)
+    let output = run_bounded(
+        ledger
+            .bare_command()
             .args(["--db", &ledger.db_str(), "--now", NOW, "--actor", ACTOR])
             .arg("init"),
         std::time::Duration::from_secs(30),
     );
-    assert_success(&output, &["init on an empty WAL file"]);
+    assert_ok(&output, "init on an empty WAL file");
     assert_eq!(ledger.event_count(), 0);
     ledger.verify_ok();
     // Later commands work on it as on any ledger.
@@ -234,15 +182,16 @@ fn a_uri_like_db_argument_is_a_plain_file_name() {
     let ledger = Ledger::new();
     for name in ["file:x.db?mode=memory", "file:plain.db"] {
         let run = |args: &[&str]| {
-            output_within(
-                bare_cmd(&ledger)
+            run_bounded(
+                ledger
+                    .bare_command()
                     .args(["--db", name, "--now", NOW, "--actor", ACTOR])
                     .args(args),
                 std::time::Duration::from_secs(30),
             )
         };
         let output = run(&["init"]);
-        assert_success(&output, &["--db", name, "init"]);
+        assert_ok(&output, &format!("--db {name} init"));
         let file = ledger.dir.path().join(name);
         assert!(
             file.is_file(),
@@ -258,16 +207,16 @@ fn a_uri_like_db_argument_is_a_plain_file_name() {
         // A second command sees what the first wrote.
         let mut add = ADD_ECS.to_vec();
         add.extend(["--public-ip", "47.96.10.21"]);
-        assert_success(&run(&add), &["--db", name, "instance add"]);
+        assert_ok(&run(&add), &format!("--db {name} instance add"));
         let output = run(&["--format", "json", "history"]);
-        assert_success(&output, &["--db", name, "history"]);
+        assert_ok(&output, &format!("--db {name} history"));
         let events: Value = serde_json::from_slice(&output.stdout).unwrap();
         let events = events.as_array().unwrap();
         assert_eq!(events.len(), 1, "{name}: {events:?}");
         assert_eq!(events[0]["kind"], "instance_added");
         assert_eq!(events[0]["payload"]["instance_id"], "i-env");
         let output = run(&["--format", "json", "verify"]);
-        assert_success(&output, &["--db", name, "verify"]);
+        assert_ok(&output, &format!("--db {name} verify"));
         let report: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["events"], 1, "{report}");
     }
@@ -278,14 +227,15 @@ fn empty_snledger_now_and_snledger_db_count_as_unset() {
     use std::time::Duration;
     // SNLEDGER_DB= : the default ./snledger.db in the working directory.
     let ledger = Ledger::new();
-    let output = output_within(
-        bare_cmd(&ledger)
+    let output = run_bounded(
+        ledger
+            .bare_command()
             .env("SNLEDGER_DB", "")
             .args(["--now", NOW, "--actor", ACTOR])
             .args(ADD_ECS),
         Duration::from_secs(30),
     );
-    assert_success(&output, &["SNLEDGER_DB= instance add"]);
+    assert_ok(&output, "SNLEDGER_DB= instance add");
     let default = ledger.dir.path().join("snledger.db");
     assert!(default.is_file(), "./snledger.db was not used");
     let mut entries: Vec<String> = fs::read_dir(ledger.dir.path())
@@ -295,14 +245,15 @@ fn empty_snledger_now_and_snledger_db_count_as_unset() {
         .collect();
     entries.sort();
     assert_eq!(entries, ["snledger.db"], "no other file was created");
-    let output = output_within(
-        bare_cmd(&ledger)
+    let output = run_bounded(
+        ledger
+            .bare_command()
             .env("SNLEDGER_DB", "")
             .args(["--now", NOW, "--actor", ACTOR, "--format", "json"])
             .args(["instance", "show", "i-env"]),
         Duration::from_secs(30),
     );
-    assert_success(&output, &["SNLEDGER_DB= instance show"]);
+    assert_ok(&output, "SNLEDGER_DB= instance show");
     let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(shown["account"], "acme");
 
@@ -310,14 +261,15 @@ fn empty_snledger_now_and_snledger_db_count_as_unset() {
     let clocked = Ledger::new();
     let clock = || chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let before = clock();
-    let output = output_within(
-        bare_cmd(&clocked)
+    let output = run_bounded(
+        clocked
+            .bare_command()
             .env("SNLEDGER_NOW", "")
             .args(["--db", &clocked.db_str(), "--actor", ACTOR])
             .args(ADD_ECS),
         Duration::from_secs(30),
     );
-    assert_success(&output, &["SNLEDGER_NOW= instance add"]);
+    assert_ok(&output, "SNLEDGER_NOW= instance add");
     let after = clock();
     let at = clocked.last_event()["at"].as_str().unwrap().to_string();
     assert!(
@@ -327,14 +279,15 @@ fn empty_snledger_now_and_snledger_db_count_as_unset() {
 
     // Both empty at once.
     let other = Ledger::new();
-    let output = output_within(
-        bare_cmd(&other)
+    let output = run_bounded(
+        other
+            .bare_command()
             .env("SNLEDGER_DB", "")
             .env("SNLEDGER_NOW", "")
             .args(["--actor", ACTOR, "init"]),
         Duration::from_secs(30),
     );
-    assert_success(&output, &["SNLEDGER_DB= SNLEDGER_NOW= init"]);
+    assert_ok(&output, "SNLEDGER_DB= SNLEDGER_NOW= init");
     assert!(other.dir.path().join("snledger.db").is_file());
 }
 
@@ -865,10 +818,10 @@ fn check_lists_every_failing_reason() {
 fn check_changes_nothing() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
-    let before = ledger.history();
+    let before = ledger.export_history();
     ledger.json(&["check", "i-1"]);
     ledger.ok(&["check", "i-1"]);
-    assert_eq!(before, ledger.history());
+    assert_eq!(before, ledger.export_history());
 }
 
 // ---------------------------------------------------------------------------
@@ -995,7 +948,11 @@ fn policy_set_changes_the_eligibility_rules() {
         set(&["subscription_too_short"])
     );
     ledger.refused(&["allocate", "i-12"], 4, "subscription_too_short");
-    let kinds: Vec<Value> = ledger.events().iter().map(|e| e["kind"].clone()).collect();
+    let kinds: Vec<Value> = ledger
+        .events(&[])
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "policy_set").count(), 3);
 }
 
@@ -1241,18 +1198,18 @@ fn a_request_id_with_the_same_parameters_returns_the_first_answer() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     let first = ledger.json(&["allocate", "i-1", "--count", "2", "--request-id", "req-1"]);
-    let log = ledger.history();
+    let log = ledger.export_history();
     let again = ledger.json(&["allocate", "i-1", "--count", "2", "--request-id", "req-1"]);
     assert_eq!(strings(&first["numbers"]), strings(&again["numbers"]));
     assert_eq!(again["consumed"], 2);
     assert_eq!(
         log,
-        ledger.history(),
+        ledger.export_history(),
         "a repeated request appended something"
     );
     // the table form as well
     ledger.ok(&["allocate", "i-1", "--count", "2", "--request-id", "req-1"]);
-    assert_eq!(log, ledger.history());
+    assert_eq!(log, ledger.export_history());
     assert_eq!(ledger.consumed("i-1"), 2);
 }
 
@@ -1269,7 +1226,7 @@ fn a_repeated_request_id_answers_even_when_the_quota_is_now_used_up() {
         "all-of-it",
     ]);
     assert_eq!(first["remaining"], 0);
-    let log = ledger.history();
+    let log = ledger.export_history();
     let again = ledger.json(&[
         "allocate",
         "i-1",
@@ -1279,7 +1236,7 @@ fn a_repeated_request_id_answers_even_when_the_quota_is_now_used_up() {
         "all-of-it",
     ]);
     assert_eq!(strings(&first["numbers"]), strings(&again["numbers"]));
-    assert_eq!(log, ledger.history());
+    assert_eq!(log, ledger.export_history());
 }
 
 #[test]
@@ -1345,10 +1302,10 @@ fn a_request_id_with_provider_numbers_is_idempotent() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     let first = ledger.json(&["allocate", "i-1", "--number", "PROV-1", "--request-id", "k"]);
-    let log = ledger.history();
+    let log = ledger.export_history();
     let again = ledger.json(&["allocate", "i-1", "--number", "PROV-1", "--request-id", "k"]);
     assert_eq!(strings(&first["numbers"]), strings(&again["numbers"]));
-    assert_eq!(log, ledger.history());
+    assert_eq!(log, ledger.export_history());
     ledger.refused(
         &["allocate", "i-1", "--number", "PROV-2", "--request-id", "k"],
         4,
@@ -1407,7 +1364,7 @@ fn an_event_earlier_than_the_last_is_clock_backwards() {
     ledger.allocate("i-1", 1);
     ledger.set_now("2026-05-02T00:00:00Z");
     ledger.allocate("i-1", 1);
-    let events = ledger.events();
+    let events = ledger.events(&[]);
     let ats: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
     let mut sorted = ats.clone();
     sorted.sort();
@@ -1667,9 +1624,9 @@ fn exit_code_0_on_success() {
     let output = ledger.run(&["allocate", "i-1"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(
-        output.stderr.is_empty() || !stderr_of(&output).contains("error["),
+        output.stderr.is_empty() || !stderr(&output).contains("error["),
         "{}",
-        stderr_of(&output)
+        stderr(&output)
     );
 }
 
@@ -1719,8 +1676,8 @@ fn exit_code_4_on_a_rule_refusal() {
 fn exit_code_6_when_the_ledger_cannot_be_created() {
     let ledger = Ledger::new();
     let missing = ledger.dir.path().join("no-such-dir").join("ledger.db");
-    let output = std::process::Command::new(bin())
-        .env_remove("SNLEDGER_DB")
+    let output = ledger
+        .bare_command()
         .args([
             "--db",
             missing.to_str().unwrap(),
@@ -1732,29 +1689,31 @@ fn exit_code_6_when_the_ledger_cannot_be_created() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(6), "{}", stderr_of(&output));
+    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
     assert!(
-        stderr_of(&output).contains("error[storage]"),
+        stderr(&output).contains("error[storage]"),
         "{}",
-        stderr_of(&output)
+        stderr(&output)
     );
 }
 
 #[test]
 fn the_ledger_is_mode_0600_whatever_the_umask() {
-    use std::os::unix::fs::PermissionsExt;
     let ledger = Ledger::new();
-    let script = format!(
-        "umask 000; exec '{}' --db '{}' --now {NOW} --actor {ACTOR} init",
-        bin().display(),
-        ledger.db.display()
+    let output = run_with_umask(
+        "000",
+        &[
+            "--db",
+            &ledger.db_str(),
+            "--now",
+            NOW,
+            "--actor",
+            ACTOR,
+            "init",
+        ],
     );
-    let output = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert_success(&output, &["init with umask 000"]);
-    let mode = fs::metadata(&ledger.db).unwrap().permissions().mode() & 0o777;
+    assert_ok(&output, "init with umask 000");
+    let mode = mode(&ledger.db);
     assert_eq!(mode, 0o600, "mode {mode:o}");
 }
 
@@ -1778,12 +1737,12 @@ fn exit_code_6_for_a_file_that_is_not_a_ledger() {
             output.status.code(),
             Some(6),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
         assert!(
-            stderr_of(&output).contains("error[storage]"),
+            stderr(&output).contains("error[storage]"),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
     }
     assert_eq!(
@@ -1810,12 +1769,12 @@ fn exit_code_6_for_a_sqlite_file_that_is_not_a_ledger() {
             output.status.code(),
             Some(6),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
         assert!(
-            stderr_of(&output).contains("error[storage]"),
+            stderr(&output).contains("error[storage]"),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
     }
     assert_eq!(
@@ -1847,12 +1806,12 @@ fn exit_code_6_for_a_ledger_from_a_newer_program() {
             output.status.code(),
             Some(6),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
         assert!(
-            stderr_of(&output).contains("error[storage]"),
+            stderr(&output).contains("error[storage]"),
             "{args:?}: {}",
-            stderr_of(&output)
+            stderr(&output)
         );
     }
     let conn = rusqlite::Connection::open(&ledger.db).unwrap();
@@ -1872,7 +1831,7 @@ fn errors_are_one_line_error_code_message() {
     ledger.ecs("i-1", "acme");
     ledger.allocate("i-1", 5);
     let output = ledger.run(&["allocate", "i-1"]);
-    let stderr = stderr_of(&output);
+    let stderr = stderr(&output);
     let line = stderr
         .lines()
         .find(|l| l.starts_with("error["))
@@ -1900,16 +1859,16 @@ fn with_format_json_the_error_is_one_json_object() {
         (vec!["allocate", "i-1", "--count", "x"], 2, "usage"),
         (vec!["allocate", "i-1", "--bogus"], 2, "usage"),
     ] {
-        let before = ledger.history();
+        let before = ledger.export_history();
         let output = ledger
-            .cmd()
+            .command()
             .arg("--format")
             .arg("json")
             .args(&args)
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(exit), "{args:?}");
-        let stderr = stderr_of(&output);
+        let stderr = stderr(&output);
         let value: Value = serde_json::from_str(stderr.trim())
             .unwrap_or_else(|e| panic!("{args:?}: stderr is not one JSON value ({e}): {stderr}"));
         let object = value.as_object().unwrap();
@@ -1917,31 +1876,23 @@ fn with_format_json_the_error_is_one_json_object() {
         has_keys(&value["error"], &["code", "message"]);
         assert_eq!(value["error"]["code"], code, "{args:?}: {value}");
         assert!(!value["error"]["message"].as_str().unwrap().is_empty());
-        assert_eq!(before, ledger.history());
+        assert_eq!(before, ledger.export_history());
     }
     // storage errors too
     let other = Ledger::new();
     fs::write(&other.db, b"not a ledger at all, not even close".repeat(50)).unwrap();
     let output = other
-        .cmd()
+        .command()
         .args(["--format", "json", "instance", "list"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(6));
-    let value: Value = serde_json::from_str(stderr_of(&output).trim()).unwrap();
+    let value: Value = serde_json::from_str(stderr(&output).trim()).unwrap();
     assert_eq!(value["error"]["code"], "storage");
 }
 
 // ---------------------------------------------------------------------------
 // history
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 #[test]
 fn history_has_the_spec_json_shape_and_a_valid_chain() {
@@ -1960,7 +1911,7 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
         "2027-09-01T00:00:00Z",
     ]);
     ledger.ok(&["instance", "release", "i-1"]);
-    let events = ledger.events();
+    let events = ledger.events(&[]);
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -2008,7 +1959,7 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
     assert_eq!(events[2]["at"], "2026-03-02T08:30:00Z");
 
     // Re-check every hash from the exported log, per SPEC §2.
-    let exported = ledger.history();
+    let exported = ledger.export_history();
     let mut reader = csv::Reader::from_reader(exported.as_slice());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -2026,11 +1977,8 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
     let mut count = 0;
     for record in reader.records() {
         let r = record.unwrap();
-        let text = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}",
-            &r[6], &r[0], &r[1], &r[2], &r[3], &r[4], &r[5]
-        );
-        assert_eq!(sha256_hex(&text), &r[7], "hash of event {}", &r[0]);
+        let hash = chain_hash(&r[6], &r[0], &r[1], &r[2], &r[3], &r[4], &r[5]);
+        assert_eq!(hash, &r[7], "hash of event {}", &r[0]);
         let payload: Value = serde_json::from_str(&r[5]).unwrap();
         assert_eq!(payload, events[count]["payload"]);
         count += 1;
@@ -2047,24 +1995,13 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
 fn every_change_records_its_actor() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
-    let output = std::process::Command::new(bin())
-        .env_remove("SNLEDGER_ACTOR")
-        .env_remove("SNLEDGER_NOW")
-        .env_remove("SNLEDGER_DB")
-        .args([
-            "--db",
-            &ledger.db_str(),
-            "--now",
-            NOW,
-            "--actor",
-            "ops.alice",
-            "allocate",
-            "i-1",
-        ])
+    let output = ledger
+        .command_as("ops.alice", NOW)
+        .args(["allocate", "i-1"])
         .output()
         .unwrap();
-    assert_success(&output, &["allocate as ops.alice"]);
-    let events = ledger.events();
+    assert_ok(&output, "allocate as ops.alice");
+    let events = ledger.events(&[]);
     assert_eq!(events[0]["actor"], ACTOR);
     assert_eq!(events.last().unwrap()["actor"], "ops.alice");
 }
@@ -2090,18 +2027,17 @@ fn completions_for_bash() {
 fn import_instances_registers_every_row() {
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
-    let file = write_file(
-        &ledger,
+    let file = ledger.write(
         "instances.csv",
-        &format!(
-            "{INSTANCE_HEADER}\
+        format!(
+            "{INSTANCES_HEADER}\n\
              i-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},47.96.10.21,\n\
              mall-1,linkedmall,beta,cn-shanghai,subscription,0,{EXPIRES},,\n\
              \"iot-1\",iot_studio,beta,cn-beijing,subscription,6,{EXPIRES},,99.00\n"
         ),
     );
-    ledger.ok(&["import", "instances", &file]);
-    let events = ledger.events();
+    ledger.ok(&["import", "instances", file.to_str().unwrap()]);
+    let events = ledger.events(&[]);
     assert_eq!(events.len(), 3);
     assert!(events.iter().all(|e| e["kind"] == "instance_added"));
     assert_eq!(ledger.instance("i-1")["public_ip"], "47.96.10.21");
@@ -2118,10 +2054,10 @@ fn import_instances_accepts_bom_and_crlf() {
     ledger.ok(&["init"]);
     let text = format!(
         "\u{feff}{}\r\ni-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\r\n",
-        INSTANCE_HEADER.trim_end()
+        INSTANCES_HEADER
     );
-    let file = write_file(&ledger, "bom.csv", &text);
-    ledger.ok(&["import", "instances", &file]);
+    let file = ledger.write("bom.csv", &text);
+    ledger.ok(&["import", "instances", file.to_str().unwrap()]);
     assert_eq!(ledger.instance("i-1")["public_ip"], "1.2.3.4");
 }
 
@@ -2129,11 +2065,10 @@ fn import_instances_accepts_bom_and_crlf() {
 fn import_instances_is_all_or_nothing_and_lists_every_failing_line() {
     let ledger = Ledger::new();
     ledger.ecs("i-0", "acme");
-    let file = write_file(
-        &ledger,
+    let file = ledger.write(
         "bad.csv",
-        &format!(
-            "{INSTANCE_HEADER}\
+        format!(
+            "{INSTANCES_HEADER}\n\
              i-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n\
              i-2,ecs,acme,cn-hangzhou,subscription,twelve,{EXPIRES},1.2.3.4,\n\
              i-3,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n\
@@ -2143,7 +2078,7 @@ fn import_instances_is_all_or_nothing_and_lists_every_failing_line() {
         ),
     );
     // first failing row is a malformed one (line 3): exit 2
-    let stderr = ledger.refused(&["import", "instances", &file], 2, "usage");
+    let stderr = ledger.refused(&["import", "instances", file.to_str().unwrap()], 2, "usage");
     assert!(stderr.contains("line 3: error[usage]"), "{stderr}");
     assert!(stderr.contains("line 5: error[already_exists]"), "{stderr}");
     assert!(stderr.contains("line 6: error[usage]"), "{stderr}");
@@ -2159,17 +2094,20 @@ fn import_instances_is_all_or_nothing_and_lists_every_failing_line() {
 fn import_instances_exits_with_the_code_of_the_first_failing_row() {
     let ledger = Ledger::new();
     ledger.ecs("i-0", "acme");
-    let file = write_file(
-        &ledger,
+    let file = ledger.write(
         "dup.csv",
-        &format!(
-            "{INSTANCE_HEADER}\
+        format!(
+            "{INSTANCES_HEADER}\n\
              i-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n\
              i-0,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n\
              i-2,ecs,acme,cn-hangzhou,subscription,x,{EXPIRES},1.2.3.4,\n"
         ),
     );
-    let stderr = ledger.refused(&["import", "instances", &file], 4, "already_exists");
+    let stderr = ledger.refused(
+        &["import", "instances", file.to_str().unwrap()],
+        4,
+        "already_exists",
+    );
     assert!(stderr.contains("line 3: error[already_exists]"), "{stderr}");
     assert!(stderr.contains("line 4: error[usage]"), "{stderr}");
     ledger.refused(&["instance", "show", "i-1"], 3, "not_found");
@@ -2179,25 +2117,30 @@ fn import_instances_exits_with_the_code_of_the_first_failing_row() {
 fn import_instances_names_missing_and_unknown_columns() {
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
-    let missing = write_file(
-        &ledger,
-        "missing.csv",
-        &format!("instance_id,service_type,account,region,billing,expires_at\ni-1,ecs,acme,cn-hangzhou,subscription,{EXPIRES}\n"),
+    let missing = ledger.write("missing.csv",
+        format!("instance_id,service_type,account,region,billing,expires_at\ni-1,ecs,acme,cn-hangzhou,subscription,{EXPIRES}\n"),
     );
-    let stderr = ledger.refused(&["import", "instances", &missing], 2, "usage");
+    let stderr = ledger.refused(
+        &["import", "instances", missing.to_str().unwrap()],
+        2,
+        "usage",
+    );
     assert!(
         stderr.contains("subscription_months"),
         "the missing column is named: {stderr}"
     );
-    let unknown = write_file(
-        &ledger,
+    let unknown = ledger.write(
         "unknown.csv",
-        &format!(
+        format!(
             "{},colour\ni-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,,blue\n",
-            INSTANCE_HEADER.trim_end()
+            INSTANCES_HEADER
         ),
     );
-    let stderr = ledger.refused(&["import", "instances", &unknown], 2, "usage");
+    let stderr = ledger.refused(
+        &["import", "instances", unknown.to_str().unwrap()],
+        2,
+        "usage",
+    );
     assert!(
         stderr.contains("colour"),
         "the unknown column is named: {stderr}"
@@ -2208,14 +2151,15 @@ fn import_instances_names_missing_and_unknown_columns() {
 fn import_instances_dry_run_writes_nothing() {
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
-    let file = write_file(
-        &ledger,
+    let file = ledger.write(
         "ok.csv",
-        &format!("{INSTANCE_HEADER}i-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n"),
+        format!(
+            "{INSTANCES_HEADER}\ni-1,ecs,acme,cn-hangzhou,subscription,12,{EXPIRES},1.2.3.4,\n"
+        ),
     );
-    let before = ledger.history();
-    ledger.ok(&["import", "instances", &file, "--dry-run"]);
-    assert_eq!(before, ledger.history());
+    let before = ledger.export_history();
+    ledger.ok(&["import", "instances", file.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(before, ledger.export_history());
     ledger.refused(&["instance", "show", "i-1"], 3, "not_found");
 }
 
@@ -2234,20 +2178,9 @@ fn concurrent_allocations_never_over_allocate() {
     let mut children = Vec::new();
     for round in 0..per_instance {
         for id in instances {
-            let child = std::process::Command::new(bin())
-                .env_remove("SNLEDGER_DB")
-                .env_remove("SNLEDGER_NOW")
-                .env_remove("SNLEDGER_ACTOR")
-                .args([
-                    "--db",
-                    &ledger.db_str(),
-                    "--now",
-                    NOW,
-                    "--actor",
-                    &format!("worker-{round}"),
-                    "--format",
-                    "json",
-                ])
+            let child = ledger
+                .command_as(&format!("worker-{round}"), NOW)
+                .args(["--format", "json"])
                 .args(["allocate", id])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -2270,12 +2203,12 @@ fn concurrent_allocations_never_over_allocate() {
                     .extend(strings(&answer["numbers"]));
             }
             Some(4) => {
-                let error: Value = serde_json::from_str(stderr_of(&output).trim())
-                    .unwrap_or_else(|_| panic!("not a JSON error: {}", stderr_of(&output)));
+                let error: Value = serde_json::from_str(stderr(&output).trim())
+                    .unwrap_or_else(|_| panic!("not a JSON error: {}", stderr(&output)));
                 assert_eq!(error["error"]["code"], "quota_exhausted", "{error}");
                 refused += 1;
             }
-            other => panic!("allocate {id} exited {other:?}: {}", stderr_of(&output)),
+            other => panic!("allocate {id} exited {other:?}: {}", stderr(&output)),
         }
     }
     for id in instances {
@@ -2292,7 +2225,7 @@ fn concurrent_allocations_never_over_allocate() {
     assert_eq!(all.len(), 15, "no number handed out twice");
     let listed = ledger.json(&["number", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 15);
-    let events = ledger.events();
+    let events = ledger.events(&[]);
     assert_eq!(events.len(), 3 + 15, "one event per successful allocation");
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event["seq"], (i + 1) as i64, "no gap in seq");
@@ -2306,20 +2239,9 @@ fn concurrent_requests_with_one_request_id_allocate_once() {
     ledger.ecs("r-1", "acme");
     let children: Vec<_> = (0..10)
         .map(|i| {
-            std::process::Command::new(bin())
-                .env_remove("SNLEDGER_DB")
-                .env_remove("SNLEDGER_NOW")
-                .env_remove("SNLEDGER_ACTOR")
-                .args([
-                    "--db",
-                    &ledger.db_str(),
-                    "--now",
-                    NOW,
-                    "--actor",
-                    &format!("w{i}"),
-                    "--format",
-                    "json",
-                ])
+            ledger
+                .command_as(&format!("w{i}"), NOW)
+                .args(["--format", "json"])
                 .args([
                     "allocate",
                     "r-1",
@@ -2337,7 +2259,7 @@ fn concurrent_requests_with_one_request_id_allocate_once() {
     let mut answers = BTreeSet::new();
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
         answers.insert(strings(&answer["numbers"]));
     }
@@ -2360,18 +2282,8 @@ fn concurrent_multi_number_allocations_hand_out_exactly_the_quota() {
     // (6 numbers), and all or nothing per request.
     let children: Vec<_> = (0..10)
         .map(|i| {
-            std::process::Command::new(bin())
-                .env_remove("SNLEDGER_DB")
-                .env_remove("SNLEDGER_NOW")
-                .env_remove("SNLEDGER_ACTOR")
-                .args([
-                    "--db",
-                    &ledger.db_str(),
-                    "--now",
-                    NOW,
-                    "--actor",
-                    &format!("w{i}"),
-                ])
+            ledger
+                .command_as(&format!("w{i}"), NOW)
                 .args(["allocate", "m-1", "--count", "2"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -2385,11 +2297,11 @@ fn concurrent_multi_number_allocations_hand_out_exactly_the_quota() {
         match output.status.code() {
             Some(0) => ok += 1,
             Some(4) => assert!(
-                stderr_of(&output).contains("error[quota_exhausted]"),
+                stderr(&output).contains("error[quota_exhausted]"),
                 "{}",
-                stderr_of(&output)
+                stderr(&output)
             ),
-            other => panic!("exit {other:?}: {}", stderr_of(&output)),
+            other => panic!("exit {other:?}: {}", stderr(&output)),
         }
     }
     assert_eq!(ok, 3);
@@ -2409,18 +2321,8 @@ fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
         let children: Vec<_> = (0..16)
             .map(|i| {
                 let id = format!("new-{i:02}");
-                let child = std::process::Command::new(bin())
-                    .env_remove("SNLEDGER_DB")
-                    .env_remove("SNLEDGER_NOW")
-                    .env_remove("SNLEDGER_ACTOR")
-                    .args([
-                        "--db",
-                        &ledger.db_str(),
-                        "--now",
-                        NOW,
-                        "--actor",
-                        &format!("w{i}"),
-                    ])
+                let child = ledger
+                    .command_as(&format!("w{i}"), NOW)
                     .args([
                         "instance",
                         "add",
@@ -2453,13 +2355,13 @@ fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
                 output.status.code(),
                 Some(0),
                 "round {round}: instance add {id}: {}",
-                stderr_of(&output)
+                stderr(&output)
             );
         }
         let report = ledger.json(&["verify"]);
         assert_eq!(report["ok"], Value::Bool(true), "round {round}: {report}");
         assert_eq!(report["events"], 16, "round {round}: {report}");
-        let events = ledger.events();
+        let events = ledger.events(&[]);
         let added: BTreeSet<String> = events
             .iter()
             .map(|e| e["payload"]["instance_id"].as_str().unwrap().to_string())
@@ -2470,8 +2372,7 @@ fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
         }
         let listed = ledger.json(&["instance", "list"]);
         assert_eq!(listed.as_array().unwrap().len(), 16);
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&ledger.db).unwrap().permissions().mode() & 0o777;
+        let mode = mode(&ledger.db);
         assert_eq!(mode, 0o600, "round {round}: mode {mode:o}");
     }
 }

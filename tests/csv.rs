@@ -3,9 +3,11 @@
 //! failures, BOM/CRLF, dry runs, idempotent re-runs, the history round trip,
 //! spreadsheet-formula neutralisation and a 200,000-row import.
 
-mod common_csv;
+#[allow(dead_code)]
+mod common;
 
-use common_csv::*;
+use common::*;
+use common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -25,7 +27,7 @@ const ALL_OPS: [&str; 11] = [
 
 /// A ledger holding the bundled sample instances.
 fn sample_ledger() -> Ledger {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
     ledger
 }
@@ -33,11 +35,7 @@ fn sample_ledger() -> Ledger {
 /// A ledger with the sample instances and the sample ops applied.
 fn sample_ledger_with_ops() -> Ledger {
     let ledger = sample_ledger();
-    ledger.ok(&[
-        "import".as_ref(),
-        "ops".as_ref(),
-        repo_file("samples/ops.csv").as_os_str(),
-    ]);
+    ledger.import_sample_ops();
     ledger
 }
 
@@ -113,7 +111,7 @@ fn single_command(header: &[String], row: &[String]) -> Vec<String> {
 
 /// (kind, actor, at, payload with UUIDs masked) for each event.
 fn comparable_history(ledger: &Ledger) -> Vec<(String, String, String, String)> {
-    let events = ledger.history_json();
+    let events = ledger.events(&[]);
     let payloads: Vec<String> = events.iter().map(|e| e["payload"].to_string()).collect();
     let masked = mask_uuids(&payloads.join("\n"));
     events
@@ -240,7 +238,7 @@ fn every_op_through_import_ops_matches_the_single_commands() {
     assert_eq!(short["expires_at"], "2027-07-15T16:00:00Z");
     assert_eq!(imported.instance("i-bp1old06")["state"], "released");
     let kinds: Vec<String> = imported
-        .history_json()
+        .events(&[])
         .iter()
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
@@ -259,7 +257,7 @@ fn every_op_through_import_ops_matches_the_single_commands() {
     ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} event");
     }
-    let history = imported.history_json();
+    let history = imported.events(&[]);
     let grants: Vec<&Value> = history.iter().filter(|e| e["kind"] == "granted").collect();
     assert_eq!(grants[0]["payload"]["from"], "acme-shop");
     assert_eq!(grants[0]["payload"]["to"], "blue-media");
@@ -286,7 +284,7 @@ fn assert_import_fails(
     line: u64,
     code: &str,
 ) {
-    let history = ledger.history_bytes();
+    let history = ledger.export_history();
     let instances = ledger.export("instances");
     let numbers = ledger.export("numbers");
     let file = ledger.write("bad.csv", content);
@@ -301,7 +299,7 @@ fn assert_import_fails(
         stderr(&output)
     );
     assert_eq!(
-        ledger.history_bytes(),
+        ledger.export_history(),
         history,
         "export history unchanged byte for byte"
     );
@@ -718,7 +716,7 @@ fn rows_are_validated_in_file_order_as_if_applied() {
 #[test]
 fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
     let ledger = sample_ledger_with_ops();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let rows = vec![
         ops_row(&[
             ("op", "allocate"),
@@ -770,7 +768,7 @@ fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
     assert!(lines[1].contains("error[usage]"));
     assert!(lines[2].contains("error[not_owner]"));
     assert!(lines[3].contains("error[wrong_status]"));
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
 
     // With --format json the failures are one JSON object on stderr.
     let output = ledger.run(&[
@@ -789,7 +787,7 @@ fn several_failing_rows_are_listed_and_the_first_failure_sets_the_exit_code() {
 #[test]
 fn failures_are_listed_for_the_first_100_rows_then_counted() {
     let ledger = sample_ledger();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let rows: Vec<String> = (0..150)
         .map(|i| {
             ops_row(&[
@@ -820,7 +818,7 @@ fn failures_are_listed_for_the_first_100_rows_then_counted() {
         err.contains("50 more"),
         "then a count of the other 50: {err}"
     );
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
 
     // Exactly 100 failures: all listed, no count line.
     let file = ledger.write("100.csv", ops_file(&rows[..100]));
@@ -836,7 +834,7 @@ fn failures_are_listed_for_the_first_100_rows_then_counted() {
 #[test]
 fn line_numbers_count_blank_lines_and_multi_line_fields() {
     let ledger = sample_ledger();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let content = format!(
         "{OPS_HEADER}\n{}\n{}{}\n\n{}",
         ops_row(&[
@@ -869,7 +867,7 @@ fn line_numbers_count_blank_lines_and_multi_line_fields() {
         .collect();
     assert_eq!(starts, ["line 3", "line 7"], "{}", stderr(&output));
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
 
     // Blank lines alone are skipped.
     let content = format!(
@@ -900,7 +898,7 @@ fn a_record_longer_than_1_mib_is_refused_at_its_line_and_changes_nothing() {
     // bounded memory, whatever follows it.
     let field = "7".repeat(50 << 20);
     let ledger = sample_ledger();
-    let empty = Ledger::new();
+    let empty = Ledger::with(NOW, ACTOR);
     empty.ok(&["init"]);
     let cases = [
         (
@@ -926,7 +924,7 @@ fn a_record_longer_than_1_mib_is_refused_at_its_line_and_changes_nothing() {
         ),
     ];
     for (target, kind, content) in cases {
-        let history = target.history_bytes();
+        let history = target.export_history();
         let instances = target.export("instances");
         let file = target.write(&format!("huge-{kind}.csv"), content);
         assert!(std::fs::metadata(&file).unwrap().len() > 50_000_000);
@@ -949,7 +947,7 @@ fn a_record_longer_than_1_mib_is_refused_at_its_line_and_changes_nothing() {
             "{kind}: the field is not echoed back ({} bytes of stderr)",
             output.stderr.len()
         );
-        assert_eq!(target.history_bytes(), history, "{kind}: ledger unchanged");
+        assert_eq!(target.export_history(), history, "{kind}: ledger unchanged");
         assert_eq!(target.export("instances"), instances);
     }
     let output = ledger.run(&["instance", "show", "i-after-huge"]);
@@ -966,7 +964,7 @@ fn a_record_longer_than_1_mib_is_refused_at_its_line_and_changes_nothing() {
 #[test]
 fn line_numbers_are_exact_after_crlf_blank_lines_and_one_byte_rows() {
     let ledger = sample_ledger();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let good = ecs_row("i-line-ok", "acme-shop");
     let good = good.trim_end();
     let bad_billing =
@@ -1051,13 +1049,13 @@ fn line_numbers_are_exact_after_crlf_blank_lines_and_one_byte_rows() {
             stderr(&output)
         );
     }
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
 }
 
 #[test]
 fn header_only_file_imports_nothing_and_empty_file_is_refused() {
     let ledger = sample_ledger();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     for (kind, header) in [("instances", INSTANCES_HEADER), ("ops", OPS_HEADER)] {
         let file = ledger.write("header.csv", format!("{header}\n"));
         let report = ledger.json(&["import".as_ref(), kind.as_ref(), file.as_os_str()]);
@@ -1066,7 +1064,7 @@ fn header_only_file_imports_nothing_and_empty_file_is_refused() {
         let output = ledger.run(&["import".as_ref(), kind.as_ref(), file.as_os_str()]);
         assert_fails(&output, 2, "usage", "empty file");
     }
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
 }
 
 fn variants(text: &str) -> Vec<(&'static str, Vec<u8>)> {
@@ -1097,7 +1095,7 @@ fn bom_and_crlf_files_import_exactly_like_plain_ones() {
     for ((name, instance_bytes), (_, ops_bytes)) in
         variants(&instances).into_iter().zip(variants(&ops))
     {
-        let ledger = Ledger::new();
+        let ledger = Ledger::with(NOW, ACTOR);
         let file = ledger.write("instances.csv", &instance_bytes);
         ledger.ok(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
         let file = ledger.write("ops.csv", &ops_bytes);
@@ -1116,13 +1114,13 @@ fn bom_and_crlf_files_import_exactly_like_plain_ones() {
         ledger.verify_ok();
     }
     // A history export with a BOM and CRLF imports to the same chain.
-    let history = String::from_utf8(reference.history_bytes()).unwrap();
+    let history = String::from_utf8(reference.export_history()).unwrap();
     for (name, bytes) in variants(&history) {
-        let target = Ledger::new();
+        let target = Ledger::with(NOW, ACTOR);
         let file = target.write("history.csv", &bytes);
         target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
         assert_eq!(
-            target.history_bytes(),
+            target.export_history(),
             history.as_bytes(),
             "{name}: history round trip"
         );
@@ -1132,7 +1130,7 @@ fn bom_and_crlf_files_import_exactly_like_plain_ones() {
 #[test]
 fn missing_and_unknown_columns_are_named() {
     let ledger = sample_ledger();
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let check = |kind: &str, content: String, names: &[&str]| {
         let file = ledger.write("columns.csv", &content);
         let output = ledger.run(&["import".as_ref(), kind.as_ref(), file.as_os_str()]);
@@ -1165,9 +1163,9 @@ fn missing_and_unknown_columns_are_named() {
         "op,instance,count\nallocate,i-bp1web01,1\n".into(),
         &["instance"],
     );
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
     // (import history needs an empty ledger)
-    let empty = Ledger::new();
+    let empty = Ledger::with(NOW, ACTOR);
     for (content, name) in [
         (
             "seq,event_id,at,actor,kind,payload,prev_hash\n".to_string(),
@@ -1209,7 +1207,7 @@ fn dry_run_reports_and_writes_nothing() {
     let ledger = sample_ledger();
     let snapshot = |l: &Ledger| {
         (
-            l.history_bytes(),
+            l.export_history(),
             l.export("instances"),
             l.export("numbers"),
             std::fs::read(&l.db).unwrap(),
@@ -1287,8 +1285,8 @@ fn dry_run_reports_and_writes_nothing() {
     assert!(snapshot(&ledger) == before);
 
     // import history --dry-run into an empty ledger leaves it empty.
-    let history = ledger.write("history.csv", ledger.history_bytes());
-    let empty = Ledger::new();
+    let history = ledger.write("history.csv", ledger.export_history());
+    let empty = Ledger::with(NOW, ACTOR);
     empty.ok(&["init"]);
     let report = empty.json(&[
         "import".as_ref(),
@@ -1300,7 +1298,7 @@ fn dry_run_reports_and_writes_nothing() {
     assert_eq!(empty.verify_ok(), 0);
     // ... and the real import still works afterwards.
     empty.ok(&["import".as_ref(), "history".as_ref(), history.as_os_str()]);
-    assert_eq!(empty.history_bytes(), ledger.history_bytes());
+    assert_eq!(empty.export_history(), ledger.export_history());
 }
 
 #[test]
@@ -1351,7 +1349,7 @@ fn rerun_of_an_allocate_only_ops_file_with_request_ids_allocates_nothing_new() {
         first["events"], 5,
         "the repeated request id in the file appends nothing"
     );
-    let history = ledger.history_bytes();
+    let history = ledger.export_history();
     let numbers = ledger.export("numbers");
     assert_eq!(
         parse_csv(&String::from_utf8(numbers.clone()).unwrap()).len(),
@@ -1361,7 +1359,7 @@ fn rerun_of_an_allocate_only_ops_file_with_request_ids_allocates_nothing_new() {
         let again = ledger.json(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
         assert_eq!(again["rows"], 6);
         assert_eq!(again["events"], 0, "a re-run allocates nothing new");
-        assert_eq!(ledger.history_bytes(), history);
+        assert_eq!(ledger.export_history(), history);
         assert_eq!(ledger.export("numbers"), numbers);
     }
     // The same key with other parameters is a conflict on its line.
@@ -1387,7 +1385,7 @@ fn rerun_of_an_allocate_only_ops_file_with_request_ids_allocates_nothing_new() {
 /// A ledger that has used every command, with times moving forward and
 /// free text that looks like spreadsheet formulas.
 fn ledger_using_every_command() -> Ledger {
-    let mut ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     let mut minute = 0;
     let mut at = || {
         minute += 1;
@@ -1402,44 +1400,21 @@ fn ledger_using_every_command() -> Ledger {
             repo_file("samples/instances.csv").as_os_str(),
         ],
     );
-    ledger.ok_at(
+    ledger.ecs_at(
         &at(),
-        &[
-            "instance",
-            "add",
-            "i-rt-01",
-            "--type",
-            "ecs",
-            "--account",
-            "acme-shop",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2027-12-31T16:00:00+08:00",
-            "--public-ip",
-            "2001:db8::7",
-        ],
+        "i-rt-01",
+        "acme-shop",
+        "2027-12-31T16:00:00+08:00",
+        "2001:db8::7",
     );
-    ledger.ok_at(
+    ledger.add_instance_at(
         &at(),
+        "iot-rt-02",
+        "iot_studio",
+        "redriver-iot",
         &[
-            "instance",
-            "add",
-            "iot-rt-02",
-            "--type",
-            "iot_studio",
-            "--account",
-            "redriver-iot",
             "--region",
             "cn-shanghai",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
             "--expires",
             "2027-12-31",
             "--order-amount",
@@ -1511,17 +1486,7 @@ fn ledger_using_every_command() -> Ledger {
             "@SUM(A1)",
         ],
     );
-    ledger.ok_at(
-        &at(),
-        &[
-            "bind",
-            "SN-RT-0001",
-            "--service",
-            "+1",
-            "--account",
-            "green-apps",
-        ],
-    );
+    ledger.bind_at(&at(), "SN-RT-0001", "+1", "green-apps");
     ledger.ok_at(&at(), &["submit", "SN-RT-0001"]);
     ledger.ok_at(
         &at(),
@@ -1542,17 +1507,7 @@ fn ledger_using_every_command() -> Ledger {
             "浙ICP备12345678号-1",
         ],
     );
-    ledger.ok_at(
-        &at(),
-        &[
-            "bind",
-            "SN-RT-0002",
-            "--service",
-            "'already quoted",
-            "--account",
-            "acme-shop",
-        ],
-    );
+    ledger.bind_at(&at(), "SN-RT-0002", "'already quoted", "acme-shop");
     ledger.ok_at(&at(), &["submit", "SN-RT-0002"]);
     ledger.ok_at(&at(), &["approve", "SN-RT-0002", "--icp-number=-ICP-2"]);
     ledger.ok_at(
@@ -1602,12 +1557,12 @@ fn ledger_using_every_command() -> Ledger {
         &at(),
         &["import".as_ref(), "ops".as_ref(), file.as_os_str()],
     );
-    ledger.actor = "=cmd|' /C calc'!A0".to_string();
+    ledger.set_actor("=cmd|' /C calc'!A0");
     ledger.ok_at(&at(), &["grant", "SN-RT-0004", "--to", "acme-shop"]);
-    ledger.actor = "@ops team".to_string();
+    ledger.set_actor("@ops team");
     ledger.ok_at(&at(), &["allocate", "ens-gz-0031", "--count", "2"]);
-    ledger.actor = ACTOR.to_string();
-    ledger.now = at();
+    ledger.set_actor(ACTOR);
+    ledger.set_now(&at());
     ledger
 }
 
@@ -1615,7 +1570,7 @@ fn ledger_using_every_command() -> Ledger {
 fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
     let source = ledger_using_every_command();
     let kinds: BTreeSet<String> = source
-        .history_json()
+        .events(&[])
         .iter()
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
@@ -1642,7 +1597,7 @@ fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
         );
     }
     let events = source.verify_ok();
-    let exported = source.history_bytes();
+    let exported = source.export_history();
     let file = source.path("history.csv");
     source.ok(&[
         "export".as_ref(),
@@ -1656,11 +1611,11 @@ fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
         "-o FILE and stdout agree"
     );
 
-    let target = Ledger::new();
+    let target = Ledger::with(NOW, ACTOR);
     let report = target.json(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
     assert_eq!(report["events"].as_u64(), Some(events));
     assert_eq!(
-        target.history_bytes(),
+        target.export_history(),
         exported,
         "export → import → export is byte-identical"
     );
@@ -1692,19 +1647,19 @@ fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
         assert_eq!(target.json(&args), source.json(&args), "{args:?} agrees");
     }
     // The rebuilt ledger takes new commands on the same chain.
-    target.ok_at(&source.now, &["allocate", "hosting-bj-001"]);
+    target.ok_at(&source.now(), &["allocate", "hosting-bj-001"]);
     assert_eq!(target.verify_ok(), events + 1);
 }
 
 #[test]
 fn import_history_into_a_non_empty_ledger_is_refused() {
     let source = sample_ledger_with_ops();
-    let file = source.write("history.csv", source.history_bytes());
+    let file = source.write("history.csv", source.export_history());
     // Into itself, and into another ledger with one event.
-    let other = Ledger::new();
-    other.add_ecs("i-other", "acme-shop");
+    let other = Ledger::with(NOW, ACTOR);
+    other.ecs("i-other", "acme-shop");
     for target in [&source, &other] {
-        let before = target.history_bytes();
+        let before = target.export_history();
         let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
         assert_fails(
             &output,
@@ -1712,7 +1667,7 @@ fn import_history_into_a_non_empty_ledger_is_refused() {
             "already_exists",
             "import history into a non-empty ledger",
         );
-        assert_eq!(target.history_bytes(), before);
+        assert_eq!(target.export_history(), before);
         let output = target.run(&[
             "import".as_ref(),
             "history".as_ref(),
@@ -1726,7 +1681,7 @@ fn import_history_into_a_non_empty_ledger_is_refused() {
 #[test]
 fn import_history_with_a_broken_chain_is_an_integrity_failure() {
     let source = sample_ledger_with_ops();
-    let text = String::from_utf8(source.history_bytes()).unwrap();
+    let text = String::from_utf8(source.export_history()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let join = |lines: &[String]| lines.join("\n") + "\n";
     let owned: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
@@ -1749,7 +1704,7 @@ fn import_history_with_a_broken_chain_is_an_integrity_failure() {
         ("swapped", join(&swapped), 6),
         ("first", join(&bad_first), 2),
     ] {
-        let target = Ledger::new();
+        let target = Ledger::with(NOW, ACTOR);
         target.ok(&["init"]);
         let file = target.write("history.csv", &content);
         let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
@@ -1765,26 +1720,6 @@ fn import_history_with_a_broken_chain_is_an_integrity_failure() {
     }
 }
 
-/// SPEC §2: lowercase hex SHA-256 of
-/// `prev_hash \n seq \n event_id \n at \n actor \n kind \n payload`.
-fn event_hash(
-    prev: &str,
-    seq: u64,
-    event_id: &str,
-    at: &str,
-    actor: &str,
-    kind: &str,
-    payload: &str,
-) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(
-        format!("{prev}\n{seq}\n{event_id}\n{at}\n{actor}\n{kind}\n{payload}").as_bytes(),
-    )
-    .iter()
-    .map(|b| format!("{b:02x}"))
-    .collect()
-}
-
 /// A history export with one more event appended after its last, linked
 /// and hashed exactly as snledger would.
 fn append_sealed_event(export: &str, kind: &str, payload: &str) -> String {
@@ -1793,7 +1728,7 @@ fn append_sealed_event(export: &str, kind: &str, payload: &str) -> String {
     let seq: u64 = last[0].parse::<u64>().unwrap() + 1;
     let event_id = format!("5f0c2b9e-7d41-4a36-b8e5-{seq:012x}");
     let (at, actor, prev) = (&last[2], &last[3], &last[7]);
-    let hash = event_hash(prev, seq, &event_id, at, actor, kind, payload);
+    let hash = chain_hash(prev, seq, &event_id, at, actor, kind, payload);
     format!(
         "{export}{seq},{event_id},{at},{},{kind},{},{prev},{hash}\n",
         cell(actor),
@@ -1804,19 +1739,19 @@ fn append_sealed_event(export: &str, kind: &str, payload: &str) -> String {
 #[test]
 fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_refuse() {
     // A small real ledger: one instance, one allocation of two numbers.
-    let source = Ledger::new();
-    source.add_ecs("i-forge", "acme-shop");
+    let source = Ledger::with(NOW, ACTOR);
+    source.ecs("i-forge", "acme-shop");
     source.ok(&[
         "allocate", "i-forge", "--number", "SRC-0001", "--number", "SRC-0002",
     ]);
-    let export = String::from_utf8(source.history_bytes()).unwrap();
+    let export = String::from_utf8(source.export_history()).unwrap();
     let rows = parse_csv(&export);
     assert_eq!(rows.len(), 3);
     // The hash formula used here is the program's.
     for row in &rows[1..] {
         let seq: u64 = row[0].parse().unwrap();
         assert_eq!(
-            event_hash(&row[6], seq, &row[1], &row[2], &row[3], &row[4], &row[5]),
+            chain_hash(&row[6], seq, &row[1], &row[2], &row[3], &row[4], &row[5]),
             row[7]
         );
     }
@@ -1863,12 +1798,12 @@ fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_ref
     ];
     for (name, kind, forged, honest) in cases {
         // The honest event imports: the file is well made.
-        let control = Ledger::new();
+        let control = Ledger::with(NOW, ACTOR);
         let file = control.write("honest.csv", append_sealed_event(&export, kind, &honest));
         control.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
         assert_eq!(control.verify_ok(), 3, "{name}: the honest file");
 
-        let target = Ledger::new();
+        let target = Ledger::with(NOW, ACTOR);
         target.ok(&["init"]);
         let file = target.write("forged.csv", append_sealed_event(&export, kind, &forged));
         for dry_run in [true, false] {
@@ -1888,7 +1823,7 @@ fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_ref
         }
         assert_eq!(target.verify_ok(), 0, "{name}: nothing imported");
         assert_eq!(
-            target.history_bytes(),
+            target.export_history(),
             format!("{HISTORY_HEADER}\n").into_bytes()
         );
     }
@@ -1897,7 +1832,7 @@ fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_ref
 #[test]
 fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
     let ledger = sample_ledger_with_ops();
-    let history = ledger.history_bytes();
+    let history = ledger.export_history();
     let events = ledger.verify_ok();
     let link = ledger.path("link-to-ledger.db");
     std::os::unix::fs::symlink(&ledger.db, &link).unwrap();
@@ -1932,7 +1867,7 @@ fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
     );
     assert_fails(&output, 2, "usage", "export -o ledger.db (relative)");
     assert_eq!(ledger.verify_ok(), events, "the ledger still verifies");
-    assert_eq!(ledger.history_bytes(), history);
+    assert_eq!(ledger.export_history(), history);
 
     // A failing export to an existing file leaves it as it was.
     let existing = ledger.write("existing.csv", "precious,content\n1,2\n");
@@ -1952,9 +1887,9 @@ fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
 
     // Also when it fails half way, after the output was opened: the log
     // cannot be replayed (a payload forged to unparsable text).
-    let broken = Ledger::new();
-    broken.add_ecs("i-1", "acme-shop");
-    broken.add_ecs("i-2", "acme-shop");
+    let broken = Ledger::with(NOW, ACTOR);
+    broken.ecs("i-1", "acme-shop");
+    broken.ecs("i-2", "acme-shop");
     {
         let conn = rusqlite::Connection::open(&broken.db).unwrap();
         conn.execute_batch(
@@ -2041,7 +1976,7 @@ fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
     let iot = instances.iter().find(|r| r[0] == "iot-studio-a1").unwrap();
     assert_eq!(iot[8], "199.00");
     // An export of instances imports back into a new ledger unchanged.
-    let other = Ledger::new();
+    let other = Ledger::with(NOW, ACTOR);
     let file = ledger.write("instances-out.csv", ledger.export("instances"));
     other.ok(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
     assert_eq!(other.export("instances"), ledger.export("instances"));
@@ -2061,52 +1996,24 @@ fn exports_to_stdout_and_to_a_file_agree_and_new_files_are_private() {
 
 #[test]
 fn exports_as_of_a_past_time() {
-    let ledger = Ledger::new();
-    ledger.ok_at(
+    let ledger = Ledger::with(NOW, ACTOR);
+    ledger.ecs_at(
         "2026-11-23T10:00:00Z",
-        &[
-            "instance",
-            "add",
-            "i-asof-1",
-            "--type",
-            "ecs",
-            "--account",
-            "acme-shop",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2027-12-31T16:00:00Z",
-            "--public-ip",
-            "203.0.113.1",
-        ],
+        "i-asof-1",
+        "acme-shop",
+        "2027-12-31T16:00:00Z",
+        "203.0.113.1",
     );
     ledger.ok_at(
         "2026-11-23T10:30:00Z",
         &["allocate", "i-asof-1", "--number", "SN-ASOF-0001"],
     );
-    ledger.ok_at(
+    ledger.add_instance_at(
         "2026-11-23T11:00:00Z",
-        &[
-            "instance",
-            "add",
-            "i-asof-2",
-            "--type",
-            "ens",
-            "--account",
-            "acme-shop",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            "2027-12-31T16:00:00Z",
-        ],
+        "i-asof-2",
+        "ens",
+        "acme-shop",
+        &["--expires", "2027-12-31T16:00:00Z"],
     );
     ledger.ok_at(
         "2026-11-23T11:30:00Z",
@@ -2132,7 +2039,7 @@ fn exports_as_of_a_past_time() {
     assert_eq!(history.lines().count(), 1 + 2);
     let before_all = at("history", "2026-11-23T09:00:00Z");
     assert_eq!(before_all.lines().count(), 1);
-    let full = String::from_utf8(ledger.history_bytes()).unwrap();
+    let full = String::from_utf8(ledger.export_history()).unwrap();
     assert!(
         full.starts_with(&history),
         "an as-of history is a prefix of the whole"
@@ -2262,17 +2169,17 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     }
 
     // A formula-looking actor goes through the history file too.
-    let mut actor = sample_ledger();
-    actor.actor = "=2+3".to_string();
+    let actor = sample_ledger();
+    actor.set_actor("=2+3");
     actor.ok(&["allocate", "i-bp1web01", "--number", "SN-FX-ACTR"]);
-    let text = String::from_utf8(actor.history_bytes()).unwrap();
+    let text = String::from_utf8(actor.export_history()).unwrap();
     assert!(text.contains(",'=2+3,allocated,"), "{text}");
 
     // Round trip: the history file rebuilds the very same texts and hashes.
-    let file = ledger.write("history.csv", ledger.history_bytes());
-    let target = Ledger::new();
+    let file = ledger.write("history.csv", ledger.export_history());
+    let target = Ledger::with(NOW, ACTOR);
     target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
-    assert_eq!(target.history_bytes(), ledger.history_bytes());
+    assert_eq!(target.export_history(), ledger.export_history());
     target.verify_ok();
     for service in services {
         assert_eq!(
@@ -2280,12 +2187,12 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
             ledger.json(&["service", "show", "--", service])
         );
     }
-    assert_eq!(target.history_json(), ledger.history_json());
-    let file = actor.write("actor-history.csv", actor.history_bytes());
-    let target = Ledger::new();
+    assert_eq!(target.events(&[]), ledger.events(&[]));
+    let file = actor.write("actor-history.csv", actor.export_history());
+    let target = Ledger::with(NOW, ACTOR);
     target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
-    assert_eq!(target.history_bytes(), actor.history_bytes());
-    assert_eq!(target.history_json().last().unwrap()["actor"], "=2+3");
+    assert_eq!(target.export_history(), actor.export_history());
+    assert_eq!(target.events(&[]).last().unwrap()["actor"], "=2+3");
 
     // An ops file written the guarded way imports the original text.
     let ops = sample_ledger();
@@ -2330,7 +2237,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     let number = ops.number("SN-OPS-0001");
     assert_eq!(number["service"], "=HYPERLINK(\"x\")");
     assert_eq!(number["icp_number"], "+1");
-    let history = ops.history_json();
+    let history = ops.events(&[]);
     assert_eq!(
         history.iter().find(|e| e["kind"] == "granted").unwrap()["payload"]["note"],
         "-1+1"
@@ -2348,7 +2255,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
 #[test]
 fn import_of_200000_instance_rows() {
     const ROWS: usize = 200_000;
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     let path = ledger.path("big.csv");
     {
         use std::io::Write;

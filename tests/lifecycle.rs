@@ -3,6 +3,7 @@
 //! deregister, invalidate, number show / list, and instance show listing
 //! numbers. One test per (status, action) pair of the transition table.
 
+#[allow(dead_code)]
 mod common;
 
 use common::*;

@@ -6,6 +6,7 @@
 //! byte for byte unchanged; an accepted step appends exactly one event to the
 //! log without touching the earlier ones; `verify` passes at the end.
 
+#[allow(dead_code)]
 mod common;
 
 use common::*;
@@ -464,7 +465,7 @@ fn compare(ledger: &Ledger, model: &Model, step: usize, op: &Op) {
 fn run_case(ops: &[Op]) {
     let ledger = new_ledger();
     let mut model = Model::default();
-    let mut log = ledger.history();
+    let mut log = ledger.export_history();
     let mut consumed_before = [0i64; 3];
     for (step, op) in ops.iter().enumerate() {
         let args = command_line(&model, op);
@@ -473,7 +474,7 @@ fn run_case(ops: &[Op]) {
         let output = ledger.run(&full);
         let code = output.status.code();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-        let after = ledger.history();
+        let after = ledger.export_history();
         match model.judge(op) {
             Verdict::Accept => {
                 assert_eq!(

@@ -2,9 +2,11 @@
 //! (SPEC §4): concurrent writers, SIGKILL at random moments, a corpus of
 //! hostile inputs plus a proptest, and least privilege.
 
-mod common_csv;
+#[allow(dead_code)]
+mod common;
 
-use common_csv::*;
+use common::*;
+use common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -118,7 +120,7 @@ fn assert_chain_contiguous(events: &[Value]) {
 
 #[test]
 fn eight_processes_race_240_allocations_for_50_slots() {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     let mut text = format!("{INSTANCES_HEADER}\n");
     for i in 0..10 {
         text.push_str(&ecs_row(&format!("i-load-{i:02}"), "load-owner"));
@@ -179,7 +181,7 @@ fn eight_processes_race_240_allocations_for_50_slots() {
     let numbers: BTreeSet<&String> = successes.iter().flat_map(|r| r.2.iter()).collect();
     assert_eq!(numbers.len(), 50, "50 distinct numbers");
     assert_eq!(ledger.verify_ok(), 60, "10 instance_added + 50 allocated");
-    assert_chain_contiguous(&ledger.history_json());
+    assert_chain_contiguous(&ledger.events(&[]));
     for i in 0..10 {
         let quota = &ledger.instance(&format!("i-load-{i:02}"))["quota"];
         assert_eq!(
@@ -209,7 +211,7 @@ enum MixOp {
 
 #[test]
 fn concurrent_grant_bind_and_allocate_leave_every_number_in_one_legal_state() {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     let mut text = format!("{INSTANCES_HEADER}\n");
     for i in 0..4 {
         text.push_str(&ecs_row(&format!("i-mix-{i}"), "own"));
@@ -373,7 +375,7 @@ fn concurrent_grant_bind_and_allocate_leave_every_number_in_one_legal_state() {
         setup_events + total as u64,
         "every successful command is one event, no more, no less"
     );
-    let history = ledger.history_json();
+    let history = ledger.events(&[]);
     assert_chain_contiguous(&history);
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for event in &history[setup_events as usize..] {
@@ -502,7 +504,7 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
         delta,
     } = &setup;
     let base_count = base.count(table);
-    let base_history = base.history_bytes();
+    let base_history = base.export_history();
     let args: [&OsStr; 3] = ["import".as_ref(), kind.as_ref(), file.as_os_str()];
     let millis = duration.as_millis() as u64;
     let mut interrupted = 0;
@@ -537,7 +539,7 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
         );
         if count == base_count {
             assert_eq!(
-                ledger.history_bytes(),
+                ledger.export_history(),
                 base_history,
                 "nothing applied means the very same log"
             );
@@ -557,8 +559,8 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
 fn sigkill_during_import_instances_leaves_all_or_nothing() {
     let mut rng = XorShift::new(crash_seed());
     crash_trials("instances", 4, &mut rng, |scale| {
-        let base = Ledger::new();
-        base.add_ecs("i-crash-base", "crash-owner");
+        let base = Ledger::with(NOW, ACTOR);
+        base.ecs("i-crash-base", "crash-owner");
         let file = base.path("instances.csv");
         let rows = 14_000 * scale;
         instances_file(&file, rows, "i-crash", "crash-owner");
@@ -575,7 +577,7 @@ fn sigkill_during_import_instances_leaves_all_or_nothing() {
 fn sigkill_during_import_ops_leaves_all_or_nothing() {
     let mut rng = XorShift::new(crash_seed() ^ 0xABCDEF);
     crash_trials("ops", 4, &mut rng, |scale| {
-        let base = Ledger::new();
+        let base = Ledger::with(NOW, ACTOR);
         let count = 2_400 * scale;
         let instances = base.path("instances.csv");
         instances_file(&instances, count, "i-ops", "ops-owner");
@@ -626,8 +628,8 @@ fn sigkill_during_import_ops_leaves_all_or_nothing() {
 
 #[test]
 fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() {
-    let ledger = Ledger::new();
-    ledger.add_ecs("i-stale", "stale-owner");
+    let ledger = Ledger::with(NOW, ACTOR);
+    ledger.ecs("i-stale", "stale-owner");
     let file = ledger.path("big.csv");
     instances_file(&file, 14_000, "i-wal", "stale-owner");
     let mut child = spawn_quiet(
@@ -678,8 +680,8 @@ fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() 
     // A stale WAL holding committed, not yet checkpointed events: a reader
     // keeps the checkpoint from copying them back, then the files are copied
     // as a crash would leave them.
-    let source = Ledger::new();
-    source.add_ecs("i-wal-src", "wal-owner");
+    let source = Ledger::with(NOW, ACTOR);
+    source.ecs("i-wal-src", "wal-owner");
     let reader = rusqlite::Connection::open(&source.db).unwrap();
     reader.execute_batch("BEGIN").unwrap();
     let seen: i64 = reader
@@ -687,7 +689,7 @@ fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() 
         .unwrap();
     assert_eq!(seen, 1);
     source.ok(&["allocate", "i-wal-src", "--number", "SN-WAL-0001"]);
-    let copy = Ledger::new();
+    let copy = Ledger::with(NOW, ACTOR);
     std::fs::copy(&source.db, &copy.db).unwrap();
     std::fs::copy(wal_of(&source.db), wal_of(&copy.db)).unwrap();
     assert!(
@@ -705,8 +707,8 @@ fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() 
     assert_eq!(copy.number("SN-WAL-0001")["status"], "unbound");
 
     // A WAL and shared-memory file of junk beside a ledger (no process has it open).
-    let junk = Ledger::new();
-    junk.add_ecs("i-junk", "junk-owner");
+    let junk = Ledger::with(NOW, ACTOR);
+    junk.ecs("i-junk", "junk-owner");
     let mut rng = XorShift::new(7);
     let bytes: Vec<u8> = (0..8192).map(|_| rng.next() as u8).collect();
     std::fs::write(wal_of(&junk.db), &bytes).unwrap();
@@ -769,7 +771,7 @@ fn db_case(name: &str, db: &Path, exit: i32, code: &'static str) -> Case {
 fn run_corpus(ledger: &Ledger, cases: Vec<Case>) {
     let mut failures = Vec::new();
     for case in &cases {
-        let history = ledger.history_bytes();
+        let history = ledger.export_history();
         let other = case.db.as_ref().map(|db| std::fs::read(db).ok());
         let output = if case.args.iter().any(|a| a == "--db") {
             run_bounded(
@@ -800,7 +802,7 @@ fn run_corpus(ledger: &Ledger, cases: Vec<Case>) {
                 case.name
             ));
         }
-        if ledger.history_bytes() != history {
+        if ledger.export_history() != history {
             failures.push(format!("{}: the ledger changed", case.name));
         }
         if let (Some(db), Some(before)) = (&case.db, other) {
@@ -820,13 +822,9 @@ fn run_corpus(ledger: &Ledger, cases: Vec<Case>) {
 
 #[test]
 fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
-    ledger.ok(&[
-        "import".as_ref(),
-        "ops".as_ref(),
-        repo_file("samples/ops.csv").as_os_str(),
-    ]);
+    ledger.import_sample_ops();
     let long = |n: usize| "a".repeat(n);
     let (id129, acct65, service254, text1025, number65) =
         (long(129), long(65), long(254), long(1025), long(65));
@@ -953,8 +951,8 @@ fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
     }
     let newer = ledger.path("newer.db");
     {
-        let seeded = Ledger::new();
-        seeded.add_ecs("i-newer", "acme-shop");
+        let seeded = Ledger::with(NOW, ACTOR);
+        seeded.ecs("i-newer", "acme-shop");
         copy_ledger(&seeded.db, &newer);
         let conn = rusqlite::Connection::open(&newer).unwrap();
         conn.execute_batch("PRAGMA user_version = 99;").unwrap();
@@ -1588,7 +1586,7 @@ fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
     );
 
     // The history importer on an empty ledger.
-    let empty = Ledger::new();
+    let empty = Ledger::with(NOW, ACTOR);
     empty.ok(&["init"]);
     let cases = vec![
         file_case("history: binary junk", "history", &junk, 2, "usage"),
@@ -1605,7 +1603,7 @@ fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
 /// a malformed id is a usage error (exit 2), not "not found" or an empty list.
 #[test]
 fn malformed_ids_in_lookups_and_filters_are_usage_errors() {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
     let cases = vec![
         case(
@@ -1668,13 +1666,9 @@ mod no_panic {
 
     /// A ledger with the samples and the sample ops, copied for each case.
     fn template() -> Ledger {
-        let ledger = Ledger::new();
+        let ledger = Ledger::with(NOW, ACTOR);
         ledger.import_samples();
-        ledger.ok(&[
-            "import".as_ref(),
-            "ops".as_ref(),
-            repo_file("samples/ops.csv").as_os_str(),
-        ]);
+        ledger.import_sample_ops();
         ledger
     }
 
@@ -1779,7 +1773,7 @@ mod no_panic {
         let result = runner(60).run(
             &(0..3usize, csv_body(), any::<bool>()),
             |(importer, body, dry)| {
-                let ledger = Ledger::new();
+                let ledger = Ledger::with(NOW, ACTOR);
                 let kind = ["instances", "ops", "history"][importer];
                 if kind != "history" {
                     copy_ledger(&template.db, &ledger.db);
@@ -1956,7 +1950,7 @@ mod no_panic {
         ];
         let mut failures = Vec::new();
         for args in cases {
-            let before = ledger.history_bytes();
+            let before = ledger.export_history();
             let output = ledger.run(&args);
             let err = stderr(&output);
             if output.status.code() != Some(2)
@@ -1969,7 +1963,7 @@ mod no_panic {
                     err.lines().take(2).collect::<Vec<_>>().join(" | ")
                 ));
             }
-            assert_eq!(ledger.history_bytes(), before);
+            assert_eq!(ledger.export_history(), before);
         }
         assert!(
             failures.is_empty(),
@@ -2006,7 +2000,7 @@ mod no_panic {
                     || (a.starts_with('-') && !a.starts_with("--") && a.contains('o'))
             });
             prop_assume!(!redirect);
-            let ledger = Ledger::new();
+            let ledger = Ledger::with(NOW, ACTOR);
             copy_ledger(&template.db, &ledger.db);
             let output = ledger.run(&args);
             assert_documented(&output, &format!("{args:?}"))
@@ -2073,7 +2067,7 @@ fn a_new_ledger_is_0600_whatever_the_umask() {
     }
 
     // The -wal and -shm files of a ledger being written are private too.
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.ok(&["init"]);
     let file = ledger.path("wal.csv");
     instances_file(&file, 14_000, "i-walperm", "a");
@@ -2114,13 +2108,9 @@ fn a_new_ledger_is_0600_whatever_the_umask() {
 #[test]
 fn export_files_are_created_0600_and_existing_ones_keep_their_mode() {
     use std::os::unix::fs::PermissionsExt;
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
-    ledger.ok(&[
-        "import".as_ref(),
-        "ops".as_ref(),
-        repo_file("samples/ops.csv").as_os_str(),
-    ]);
+    ledger.import_sample_ops();
     for what in ["instances", "numbers", "history"] {
         let expected = ledger.export(what);
         for umask in ["000", "022"] {
@@ -2180,7 +2170,7 @@ fn export_files_are_created_0600_and_existing_ones_keep_their_mode() {
 
 #[test]
 fn owner_only_commands_as_the_wrong_account_are_refused() {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
     ledger.ok(&[
         "allocate",
@@ -2281,10 +2271,10 @@ fn owner_only_commands_as_the_wrong_account_are_refused() {
         ),
     ];
     for (args, code) in cases {
-        let before = ledger.history_bytes();
+        let before = ledger.export_history();
         let output = ledger.run(&args);
         assert_fails(&output, 4, code, &args.join(" "));
-        assert_eq!(ledger.history_bytes(), before, "{args:?} changed nothing");
+        assert_eq!(ledger.export_history(), before, "{args:?} changed nothing");
     }
     // The same through import ops.
     let rows = [
@@ -2312,7 +2302,7 @@ fn owner_only_commands_as_the_wrong_account_are_refused() {
             ("account", "blue-media"),
         ]),
     ];
-    let before = ledger.history_bytes();
+    let before = ledger.export_history();
     let file = ledger.write("wrong.csv", ops_file(&rows));
     let output = ledger.run(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
     assert_fails(&output, 4, "not_owner", "import ops as the wrong accounts");
@@ -2323,16 +2313,9 @@ fn owner_only_commands_as_the_wrong_account_are_refused() {
         "{}",
         lines[3]
     );
-    assert_eq!(ledger.history_bytes(), before);
+    assert_eq!(ledger.export_history(), before);
     // And the right accounts succeed.
-    ledger.ok(&[
-        "bind",
-        "SN-PRIV-0002",
-        "--service",
-        "mine.example.com",
-        "--account",
-        "blue-media",
-    ]);
+    ledger.bind("SN-PRIV-0002", "mine.example.com", "blue-media");
     ledger.ok(&[
         "select",
         "i-bp1web01",
@@ -2355,7 +2338,7 @@ const SQL: [&str; 6] = [
 
 /// A ledger with an eligible instance owned by acme-shop (5 slots) per text.
 fn sql_ledger() -> Ledger {
-    let ledger = Ledger::new();
+    let ledger = Ledger::with(NOW, ACTOR);
     let mut text = format!("{INSTANCES_HEADER}\n");
     for i in 0..SQL.len() {
         text.push_str(&ecs_row(&format!("i-sql-{i}"), "acme-shop"));
@@ -2370,10 +2353,10 @@ fn assert_tables_intact(ledger: &Ledger, events: u64) {
     assert_eq!(ledger.count("events"), events as i64);
     assert_eq!(ledger.count("instances"), SQL.len() as i64);
     // The round trip keeps the texts too.
-    let file = ledger.write("sql-history.csv", ledger.history_bytes());
-    let copy = Ledger::new();
+    let file = ledger.write("sql-history.csv", ledger.export_history());
+    let copy = Ledger::with(NOW, ACTOR);
     copy.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
-    assert_eq!(copy.history_bytes(), ledger.history_bytes());
+    assert_eq!(copy.export_history(), ledger.export_history());
 }
 
 #[test]
@@ -2388,7 +2371,7 @@ fn sql_text_in_service_names_reads_back_intact() {
         );
         let number = format!("SN-SQL-{i}");
         ledger.ok(&["allocate", &format!("i-sql-{i}"), "--number", &number]);
-        ledger.ok(&["bind", &number, "--service", text, "--account", "acme-shop"]);
+        ledger.bind(&number, text, "acme-shop");
         assert_eq!(ledger.number(&number)["service"].as_str(), Some(*text));
         let shown = ledger.json(&["service", "show", text]);
         assert_eq!(
@@ -2412,7 +2395,7 @@ fn sql_text_in_grant_notes_reads_back_intact() {
         let number = format!("SN-SQL-{i}");
         ledger.ok(&["allocate", &format!("i-sql-{i}"), "--number", &number]);
         ledger.ok(&["grant", &number, "--to", "blue-media", "--note", text]);
-        let last = ledger.history_json().pop().unwrap();
+        let last = ledger.events(&[]).pop().unwrap();
         assert_eq!(last["payload"]["note"].as_str(), Some(*text));
     }
     assert_tables_intact(&ledger, (SQL.len() * 3) as u64);
@@ -2424,19 +2407,12 @@ fn sql_text_in_reasons_reads_back_intact() {
     for (i, text) in SQL.iter().enumerate() {
         let number = format!("SN-SQL-{i}");
         ledger.ok(&["allocate", &format!("i-sql-{i}"), "--number", &number]);
-        ledger.ok(&[
-            "bind",
-            &number,
-            "--service",
-            &format!("s{i}.example.com"),
-            "--account",
-            "acme-shop",
-        ]);
+        ledger.bind(&number, &format!("s{i}.example.com"), "acme-shop");
         ledger.ok(&["submit", &number]);
         ledger.ok(&["reject", &number, "--reason", text]);
         ledger.ok(&["deregister", &number, "--reason", text]);
         ledger.ok(&["invalidate", &number, "--reason", text]);
-        let history = ledger.history_json();
+        let history = ledger.events(&[]);
         for kind in ["rejected", "deregistered", "invalidated"] {
             let event = history.iter().rev().find(|e| e["kind"] == kind).unwrap();
             assert_eq!(event["payload"]["reason"].as_str(), Some(*text), "{kind}");
@@ -2451,14 +2427,7 @@ fn sql_text_in_icp_numbers_reads_back_intact() {
     for (i, text) in SQL.iter().enumerate() {
         let number = format!("SN-SQL-{i}");
         ledger.ok(&["allocate", &format!("i-sql-{i}"), "--number", &number]);
-        ledger.ok(&[
-            "bind",
-            &number,
-            "--service",
-            &format!("s{i}.example.com"),
-            "--account",
-            "acme-shop",
-        ]);
+        ledger.bind(&number, &format!("s{i}.example.com"), "acme-shop");
         ledger.ok(&["submit", &number]);
         ledger.ok(&["approve", &number, "--icp-number", text]);
         assert_eq!(ledger.number(&number)["icp_number"].as_str(), Some(*text));
@@ -2481,7 +2450,7 @@ fn sql_text_in_request_ids_reads_back_intact() {
             first["numbers"], again["numbers"],
             "the key finds its first answer"
         );
-        let last = ledger.history_json().pop().unwrap();
+        let last = ledger.events(&[]).pop().unwrap();
         assert_eq!(last["payload"]["request_id"].as_str(), Some(*text));
         let output = ledger.run(&["allocate", &instance, "--count", "1", "--request-id", text]);
         assert_fails(
@@ -2496,13 +2465,13 @@ fn sql_text_in_request_ids_reads_back_intact() {
 
 #[test]
 fn sql_text_in_actors_reads_back_intact() {
-    let mut ledger = sql_ledger();
+    let ledger = sql_ledger();
     for (i, text) in SQL.iter().enumerate() {
-        ledger.actor = text.to_string();
+        ledger.set_actor(text);
         ledger.ok(&["allocate", &format!("i-sql-{i}")]);
-        let last = ledger.history_json().pop().unwrap();
+        let last = ledger.events(&[]).pop().unwrap();
         assert_eq!(last["actor"].as_str(), Some(*text));
     }
-    ledger.actor = ACTOR.to_string();
+    ledger.set_actor(ACTOR);
     assert_tables_intact(&ledger, (SQL.len() * 2) as u64);
 }

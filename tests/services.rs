@@ -2,9 +2,11 @@
 //! `service ip-updated`), the expiry report following the host, the story of
 //! a service in `history`, and `advise`.
 
-mod common_audit;
+#[allow(dead_code)]
+mod common;
 
-use common_audit::*;
+use assert_cmd::prelude::*;
+use common::*;
 use serde_json::{json, Value};
 
 const SETUP: &str = "2026-02-01T00:00:00Z";
@@ -24,34 +26,21 @@ const SERVICE_KEYS: [&str; 8] = [
 ];
 
 fn add(l: &Ledger, id: &str, region: &str, expires: &str) {
-    l.ok(
-        SETUP,
-        &[
-            "instance",
-            "add",
-            id,
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
-            "--region",
-            region,
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            expires,
-            "--public-ip",
-            "47.96.0.1",
-        ],
-    );
+    let extra = [
+        "--region",
+        region,
+        "--expires",
+        expires,
+        "--public-ip",
+        "47.96.0.1",
+    ];
+    l.add_instance_at(SETUP, id, "ecs", "acme", &extra);
 }
 
 /// Numbers of i-src: a filed service (shop), a bound one, one under review,
 /// a deregistered one and a spare unbound number; a direct selection on i-dst.
 fn services_ledger() -> Ledger {
-    let l = Ledger::new();
+    let l = Ledger::with(AUDIT_NOW, AUDIT_ACTOR);
     add(&l, "i-src", "cn-hangzhou", "2026-05-01T00:00:00Z");
     add(&l, "i-dst", "cn-beijing", "2027-12-31T00:00:00Z");
     add(&l, "i-dst2", "cn-shenzhen", "2026-06-01T00:00:00Z");
@@ -59,84 +48,44 @@ fn services_ledger() -> Ledger {
     add(&l, "i-us", "us-west-1", "2027-12-31T00:00:00Z");
     add(&l, "i-old", "cn-hangzhou", "2026-03-01T00:00:00Z");
     add(&l, "i-rel", "cn-shanghai", "2027-12-31T00:00:00Z");
-    l.ok(
+    l.ok_at(
         SETUP,
         &[
             "allocate", "i-src", "--number", "N-FILED", "--number", "N-BOUND", "--number",
             "N-FILING", "--number", "N-GONE", "--number", "N-SPARE",
         ],
     );
-    l.ok(
-        SETUP,
-        &[
-            "bind",
-            "N-FILED",
-            "--service",
-            "shop.example.com",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(SETUP, &["submit", "N-FILED"]);
-    l.ok(
+    l.bind_at(SETUP, "N-FILED", "shop.example.com", "acme");
+    l.ok_at(SETUP, &["submit", "N-FILED"]);
+    l.ok_at(
         "2026-02-03T00:00:00Z",
         &["reject", "N-FILED", "--reason", "blurry photo"],
     );
-    l.ok("2026-02-04T00:00:00Z", &["submit", "N-FILED"]);
-    l.ok(
+    l.ok_at("2026-02-04T00:00:00Z", &["submit", "N-FILED"]);
+    l.ok_at(
         "2026-02-05T00:00:00Z",
         &["approve", "N-FILED", "--icp-number", "京ICP备2026001号-1"],
     );
-    l.ok(
-        SETUP2,
-        &[
-            "bind",
-            "N-BOUND",
-            "--service",
-            "bound.example.com",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(
-        SETUP2,
-        &[
-            "bind",
-            "N-FILING",
-            "--service",
-            "filing.example.com",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(SETUP2, &["submit", "N-FILING"]);
-    l.ok(
-        SETUP2,
-        &[
-            "bind",
-            "N-GONE",
-            "--service",
-            "gone.example.com",
-            "--account",
-            "acme",
-        ],
-    );
-    l.ok(SETUP2, &["submit", "N-GONE"]);
-    l.ok(
+    l.bind_at(SETUP2, "N-BOUND", "bound.example.com", "acme");
+    l.bind_at(SETUP2, "N-FILING", "filing.example.com", "acme");
+    l.ok_at(SETUP2, &["submit", "N-FILING"]);
+    l.bind_at(SETUP2, "N-GONE", "gone.example.com", "acme");
+    l.ok_at(SETUP2, &["submit", "N-GONE"]);
+    l.ok_at(
         SETUP2,
         &["approve", "N-GONE", "--icp-number", "京ICP备2026002号-1"],
     );
-    l.ok(SETUP2, &["deregister", "N-GONE", "--reason", "site closed"]);
-    l.ok(
+    l.ok_at(SETUP2, &["deregister", "N-GONE", "--reason", "site closed"]);
+    l.ok_at(
         SETUP2,
         &["select", "i-dst", "--service", "direct.example.com"],
     );
-    l.ok(SETUP2, &["instance", "release", "i-rel"]);
+    l.ok_at(SETUP2, &["instance", "release", "i-rel"]);
     l
 }
 
 fn show(l: &Ledger, service: &str) -> Value {
-    l.json(LATER, &["service", "show", service])
+    l.json_at(LATER, &["service", "show", service])
 }
 
 #[test]
@@ -169,11 +118,11 @@ fn service_show_has_the_spec_shape() {
         ),
         (json!("i-dst"), json!("i-dst"), json!("bound"))
     );
-    let number = l.json(LATER, &["number", "show", str_field(&direct, "number")]);
+    let number = l.json_at(LATER, &["number", "show", str_field(&direct, "number")]);
     assert_eq!(number["origin"], json!("direct"));
 
     // Table output names every field.
-    let table = l.ok(LATER, &["service", "show", "shop.example.com"]);
+    let table = l.ok_at(LATER, &["service", "show", "shop.example.com"]);
     for word in SERVICE_KEYS.iter().chain(&[
         "shop.example.com",
         "N-FILED",
@@ -184,9 +133,9 @@ fn service_show_has_the_spec_shape() {
         assert!(table.contains(word), "{word} missing:\n{table}");
     }
     // Unknown: exit 3.
-    let (code, error, _) = l.refuse(LATER, &["service", "show", "nosuch.example.com"]);
+    let (code, error, _) = l.json_error_at(LATER, &["service", "show", "nosuch.example.com"]);
     assert_eq!((code, error.as_str()), (3, "not_found"));
-    l.cmd(LATER)
+    l.command_at(LATER)
         .args(["service", "show", "nosuch.example.com"])
         .assert()
         .code(3)
@@ -196,7 +145,7 @@ fn service_show_has_the_spec_shape() {
 #[test]
 fn service_list_is_an_array_of_show_objects() {
     let l = services_ledger();
-    let list = l.json(LATER, &["service", "list"]);
+    let list = l.json_at(LATER, &["service", "list"]);
     let list = list.as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|s| str_field(s, "service")).collect();
     assert_eq!(
@@ -216,7 +165,7 @@ fn service_list_is_an_array_of_show_objects() {
             "list item differs from show"
         );
     }
-    let on_dst = l.json(LATER, &["service", "list", "--instance", "i-dst"]);
+    let on_dst = l.json_at(LATER, &["service", "list", "--instance", "i-dst"]);
     let names: Vec<&str> = on_dst
         .as_array()
         .unwrap()
@@ -225,15 +174,15 @@ fn service_list_is_an_array_of_show_objects() {
         .collect();
     assert_eq!(names, vec!["direct.example.com"]);
     assert_eq!(
-        l.json(LATER, &["service", "list", "--instance", "i-hk"]),
+        l.json_at(LATER, &["service", "list", "--instance", "i-hk"]),
         json!([])
     );
     // After a move the service is listed under its new host.
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
-    let on_dst = l.json(LATER, &["service", "list", "--instance", "i-dst"]);
+    let on_dst = l.json_at(LATER, &["service", "list", "--instance", "i-dst"]);
     let names: Vec<&str> = on_dst
         .as_array()
         .unwrap()
@@ -245,12 +194,12 @@ fn service_list_is_an_array_of_show_objects() {
         sorted(&["direct.example.com", "shop.example.com"])
     );
     // Table and CSV.
-    let table = l.ok(LATER, &["service", "list"]);
+    let table = l.ok_at(LATER, &["service", "list"]);
     assert!(
         table.contains("gone.example.com") && table.contains("ip_update_required"),
         "{table}"
     );
-    let csv = csv_rows(&l.ok(LATER, &["--format", "csv", "service", "list"]));
+    let csv = parse_csv(&l.ok_at(LATER, &["--format", "csv", "service", "list"]));
     assert_eq!(
         csv[0],
         SERVICE_KEYS
@@ -264,17 +213,17 @@ fn service_list_is_an_array_of_show_objects() {
 #[test]
 fn service_move_changes_the_host_and_nothing_else() {
     let l = services_ledger();
-    let src_before = l.json(LATER, &["instance", "show", "i-src"]);
-    let dst_before = l.json(LATER, &["instance", "show", "i-dst"]);
-    let quota_before = l.json(LATER, &["report", "quota"]);
-    let numbers_before = l.ok(LATER, &["export", "numbers"]);
-    let events_before = l.history(&[]).len();
+    let src_before = l.json_at(LATER, &["instance", "show", "i-src"]);
+    let dst_before = l.json_at(LATER, &["instance", "show", "i-dst"]);
+    let quota_before = l.json_at(LATER, &["report", "quota"]);
+    let numbers_before = l.ok_at(LATER, &["export", "numbers"]);
+    let events_before = l.events(&[]).len();
     assert_eq!(
         src_before["quota"],
         json!({"max": 5, "consumed": 5, "remaining": 0})
     );
 
-    let moved = l.json(
+    let moved = l.json_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
@@ -285,19 +234,19 @@ fn service_move_changes_the_host_and_nothing_else() {
     assert_eq!(show(&l, "shop.example.com"), expected);
 
     // No new number, no new filing: quotas and numbers of both instances untouched.
-    assert_eq!(l.json(LATER, &["instance", "show", "i-src"]), src_before);
-    assert_eq!(l.json(LATER, &["instance", "show", "i-dst"]), dst_before);
-    assert_eq!(l.json(LATER, &["report", "quota"]), quota_before);
-    assert_eq!(l.ok(LATER, &["export", "numbers"]), numbers_before);
-    let number = l.json(LATER, &["number", "show", "N-FILED"]);
+    assert_eq!(l.json_at(LATER, &["instance", "show", "i-src"]), src_before);
+    assert_eq!(l.json_at(LATER, &["instance", "show", "i-dst"]), dst_before);
+    assert_eq!(l.json_at(LATER, &["report", "quota"]), quota_before);
+    assert_eq!(l.ok_at(LATER, &["export", "numbers"]), numbers_before);
+    let number = l.json_at(LATER, &["number", "show", "N-FILED"]);
     assert_eq!(
         (number["instance_id"].clone(), number["status"].clone()),
         (json!("i-src"), json!("filed"))
     );
-    assert_eq!(l.json(LATER, &["check", "i-dst"])["remaining"], json!(4));
+    assert_eq!(l.json_at(LATER, &["check", "i-dst"])["remaining"], json!(4));
 
     // Exactly one event, service_moved, naming both hosts.
-    let events = l.history(&[]);
+    let events = l.events(&[]);
     assert_eq!(events.len(), events_before + 1);
     let last = events.last().unwrap();
     assert_eq!(last["kind"], json!("service_moved"));
@@ -307,12 +256,12 @@ fn service_move_changes_the_host_and_nothing_else() {
     assert!(text.contains("i-src") && text.contains("i-dst"), "{text}");
 
     // It can move on, and back to where its number came from.
-    l.ok(
+    l.ok_at(
         "2026-04-02T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst2"));
-    l.ok(
+    l.ok_at(
         "2026-04-03T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-src"],
     );
@@ -321,8 +270,8 @@ fn service_move_changes_the_host_and_nothing_else() {
         (back["host"].clone(), back["instance_id"].clone()),
         (json!("i-src"), json!("i-src"))
     );
-    assert_eq!(l.json(LATER, &["instance", "show", "i-src"]), src_before);
-    l.assert_verifies();
+    assert_eq!(l.json_at(LATER, &["instance", "show", "i-src"]), src_before);
+    l.verify_ok();
 }
 
 #[test]
@@ -420,7 +369,7 @@ fn service_move_refusals_change_nothing() {
         ),
     ];
     for (args, exit, reason) in cases {
-        let (code, error, message) = l.refuse(MOVE, args);
+        let (code, error, message) = l.json_error_at(MOVE, args);
         assert_eq!(
             (code, error.as_str()),
             (*exit, *reason),
@@ -428,7 +377,7 @@ fn service_move_refusals_change_nothing() {
         );
         assert!(!message.is_empty());
         // The table form: `error[CODE]: message` on stderr, same exit code.
-        l.cmd(MOVE)
+        l.command_at(MOVE)
             .args(*args)
             .assert()
             .code(*exit)
@@ -439,17 +388,17 @@ fn service_move_refusals_change_nothing() {
     assert_eq!(show(&l, "shop.example.com"), shop_before);
 
     // wrong_status names the status it found.
-    let (_, _, message) = l.refuse(
+    let (_, _, message) = l.json_error_at(
         MOVE,
         &["service", "move", "bound.example.com", "--to", "i-dst"],
     );
     assert!(message.contains("bound"), "{message}");
-    let (_, _, message) = l.refuse(
+    let (_, _, message) = l.json_error_at(
         MOVE,
         &["service", "move", "filing.example.com", "--to", "i-dst"],
     );
     assert!(message.contains("filing"), "{message}");
-    let (_, _, message) = l.refuse(
+    let (_, _, message) = l.json_error_at(
         MOVE,
         &["service", "move", "gone.example.com", "--to", "i-dst"],
     );
@@ -457,60 +406,50 @@ fn service_move_refusals_change_nothing() {
 
     // A target that expires later is fine at an earlier time: expiry is
     // judged at the ledger's current time.
-    l.ok(
+    l.ok_at(
         "2026-02-20T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-old"],
     );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-old"));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
 fn a_service_may_move_away_from_an_expired_or_released_host() {
     // Moving off an instance at risk is the remedy, so the source is not checked.
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         "2026-05-02T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst"));
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
-    l.ok("2026-04-02T00:00:00Z", &["instance", "release", "i-dst2"]);
-    l.ok(
+    l.ok_at("2026-04-02T00:00:00Z", &["instance", "release", "i-dst2"]);
+    l.ok_at(
         "2026-04-03T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
     assert_eq!(show(&l, "shop.example.com")["host"], json!("i-dst"));
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
 fn a_deregistered_service_can_be_filed_again_with_a_new_number() {
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
-    l.ok("2026-04-02T00:00:00Z", &["deregister", "N-FILED"]);
-    l.ok(
+    l.ok_at("2026-04-02T00:00:00Z", &["deregister", "N-FILED"]);
+    l.ok_at(
         "2026-04-03T00:00:00Z",
         &["allocate", "i-dst", "--number", "N-NEW"],
     );
-    l.ok(
-        "2026-04-03T00:00:00Z",
-        &[
-            "bind",
-            "N-NEW",
-            "--service",
-            "shop.example.com",
-            "--account",
-            "acme",
-        ],
-    );
+    l.bind_at("2026-04-03T00:00:00Z", "N-NEW", "shop.example.com", "acme");
     let shop = show(&l, "shop.example.com");
     assert_eq!(
         (
@@ -528,16 +467,16 @@ fn a_deregistered_service_can_be_filed_again_with_a_new_number() {
     );
     // The old number stays consumed and deregistered.
     assert_eq!(
-        l.json(LATER, &["number", "show", "N-FILED"])["status"],
+        l.json_at(LATER, &["number", "show", "N-FILED"])["status"],
         json!("deregistered")
     );
     assert_eq!(
-        l.json(LATER, &["instance", "show", "i-src"])["quota"]["consumed"],
+        l.json_at(LATER, &["instance", "show", "i-src"])["quota"]["consumed"],
         json!(5)
     );
     // Its story covers both numbers.
     assert_eq!(
-        kinds(&l.history(&["--service", "shop.example.com"])),
+        kinds(&l.events(&["--service", "shop.example.com"])),
         vec![
             "bound",
             "submitted",
@@ -549,17 +488,17 @@ fn a_deregistered_service_can_be_filed_again_with_a_new_number() {
             "bound"
         ]
     );
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
 fn a_deregistered_service_stays_where_it_was_and_cannot_move() {
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
-    l.ok(
+    l.ok_at(
         "2026-04-02T00:00:00Z",
         &["deregister", "N-FILED", "--reason", "filing cancelled"],
     );
@@ -569,7 +508,7 @@ fn a_deregistered_service_stays_where_it_was_and_cannot_move() {
         (json!("deregistered"), json!("i-dst"))
     );
     let before = l.export_all();
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         "2026-04-03T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
@@ -577,11 +516,11 @@ fn a_deregistered_service_stays_where_it_was_and_cannot_move() {
     assert_eq!(l.export_all(), before);
     // The slot stays consumed on the instance the number came from.
     assert_eq!(
-        l.json(LATER, &["instance", "show", "i-src"])["quota"],
+        l.json_at(LATER, &["instance", "show", "i-src"])["quota"],
         json!({"max": 5, "consumed": 5, "remaining": 0})
     );
     assert_eq!(
-        l.json(LATER, &["instance", "show", "i-dst"])["quota"],
+        l.json_at(LATER, &["instance", "show", "i-dst"])["quota"],
         json!({"max": 5, "consumed": 1, "remaining": 4})
     );
 }
@@ -589,8 +528,8 @@ fn a_deregistered_service_stays_where_it_was_and_cannot_move() {
 #[test]
 fn commercial_move_needs_an_ip_update_until_recorded() {
     let l = services_ledger();
-    assert_eq!(l.json(MOVE, &["report", "ip-updates"]), json!([]));
-    let moved = l.json(
+    assert_eq!(l.json_at(MOVE, &["report", "ip-updates"]), json!([]));
+    let moved = l.json_at(
         MOVE,
         &[
             "service",
@@ -611,18 +550,18 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
     assert_eq!(moved["host"], json!("i-dst"));
 
     // Pending IP updates are listed, as service objects.
-    let pending = l.json(LATER, &["report", "ip-updates"]);
+    let pending = l.json_at(LATER, &["report", "ip-updates"]);
     assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
     assert_eq!(pending[0], show(&l, "shop.example.com"));
     assert_eq!(keys(&pending[0]), sorted(&SERVICE_KEYS));
-    let table = l.ok(LATER, &["report", "ip-updates"]);
+    let table = l.ok_at(LATER, &["report", "ip-updates"]);
     assert!(
         table.contains("shop.example.com") && table.contains("i-dst"),
         "{table}"
     );
 
     // Recorded: no longer pending, still commercial.
-    let updated = l.json(
+    let updated = l.json_at(
         "2026-04-05T00:00:00Z",
         &["service", "ip-updated", "shop.example.com"],
     );
@@ -634,13 +573,13 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
         (json!(true), json!(false))
     );
     assert_eq!(updated["host"], json!("i-dst"));
-    assert_eq!(l.json(LATER, &["report", "ip-updates"]), json!([]));
-    let last = l.history(&[]).pop().unwrap();
+    assert_eq!(l.json_at(LATER, &["report", "ip-updates"]), json!([]));
+    let last = l.events(&[]).pop().unwrap();
     assert_eq!(last["kind"], json!("service_ip_updated"));
     assert_eq!(last["payload"]["service"], json!("shop.example.com"));
     // Twice: nothing pending any more.
     let before = l.export_all();
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         "2026-04-06T00:00:00Z",
         &["service", "ip-updated", "shop.example.com"],
     );
@@ -648,7 +587,7 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
     assert_eq!(l.export_all(), before);
 
     // Commercial is sticky: the next move needs an IP update again.
-    let again = l.json(
+    let again = l.json_at(
         "2026-04-07T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
@@ -660,7 +599,7 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
         (json!(true), json!(true))
     );
     assert_eq!(
-        l.json(LATER, &["report", "ip-updates"])
+        l.json_at(LATER, &["report", "ip-updates"])
             .as_array()
             .unwrap()
             .len(),
@@ -669,7 +608,7 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
 
     // A plain move of a non-commercial service needs none.
     let other = services_ledger();
-    let moved = other.json(
+    let moved = other.json_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
@@ -680,11 +619,11 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
         ),
         (json!(false), json!(false))
     );
-    assert_eq!(other.json(LATER, &["report", "ip-updates"]), json!([]));
+    assert_eq!(other.json_at(LATER, &["report", "ip-updates"]), json!([]));
 
     // Looking back: pending between the move and the update.
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["report", "ip-updates", "--as-of", "2026-04-02T00:00:00Z"]
         )
@@ -694,24 +633,24 @@ fn commercial_move_needs_an_ip_update_until_recorded() {
         1
     );
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["report", "ip-updates", "--as-of", "2026-04-06T00:00:00Z"]
         ),
         json!([])
     );
     assert_eq!(
-        l.json(
+        l.json_at(
             LATER,
             &["report", "ip-updates", "--as-of", "2026-03-01T00:00:00Z"]
         ),
         json!([])
     );
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 fn expiring(l: &Ledger, now: &str, days: &str) -> Vec<(String, Vec<String>)> {
-    let rows = l.json(now, &["report", "expiring", "--within", days]);
+    let rows = l.json_at(now, &["report", "expiring", "--within", days]);
     let mut out: Vec<(String, Vec<String>)> = rows
         .as_array()
         .unwrap()
@@ -749,7 +688,7 @@ fn expiry_risk_follows_the_host() {
     );
     assert_eq!(expiring(&l, MOVE, "45"), vec![at_src.clone()]);
 
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
@@ -763,7 +702,7 @@ fn expiry_risk_follows_the_host() {
         ]
     );
 
-    l.ok(
+    l.ok_at(
         MOVE,
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
@@ -772,14 +711,14 @@ fn expiry_risk_follows_the_host() {
         expiring(&l, MOVE, "90"),
         vec![row("i-dst2", &["shop.example.com"]), left.clone()]
     );
-    let table = l.ok(MOVE, &["report", "expiring", "--within", "90"]);
+    let table = l.ok_at(MOVE, &["report", "expiring", "--within", "90"]);
     assert!(
         table.contains("i-dst2") && table.contains("shop.example.com"),
         "{table}"
     );
 
     // Looking back: before the moves, the risk was on i-src.
-    let rows = l.json(
+    let rows = l.json_at(
         MOVE,
         &[
             "report",
@@ -803,28 +742,28 @@ fn expiry_risk_follows_the_host() {
         vec![row("i-dst2", &["shop.example.com"]), left.clone()]
     );
     // A released host puts it at risk whatever its expiry.
-    l.ok(
+    l.ok_at(
         "2026-04-02T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
-    l.ok("2026-04-03T00:00:00Z", &["instance", "release", "i-dst"]);
+    l.ok_at("2026-04-03T00:00:00Z", &["instance", "release", "i-dst"]);
     assert_eq!(
         expiring(&l, "2026-04-03T00:00:00Z", "0"),
         vec![row("i-dst", &["direct.example.com", "shop.example.com"])]
     );
     // Deregistered: no longer at risk anywhere.
-    l.ok("2026-04-04T00:00:00Z", &["deregister", "N-FILED"]);
+    l.ok_at("2026-04-04T00:00:00Z", &["deregister", "N-FILED"]);
     assert_eq!(
         expiring(&l, "2026-04-04T00:00:00Z", "0"),
         vec![row("i-dst", &["direct.example.com"])]
     );
-    l.assert_verifies();
+    l.verify_ok();
 }
 
 #[test]
 fn history_service_shows_the_whole_story() {
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         MOVE,
         &[
             "service",
@@ -835,19 +774,19 @@ fn history_service_shows_the_whole_story() {
             "--commercial",
         ],
     );
-    l.ok(
+    l.ok_at(
         "2026-04-02T00:00:00Z",
         &["service", "ip-updated", "shop.example.com"],
     );
-    l.ok(
+    l.ok_at(
         "2026-04-03T00:00:00Z",
         &["service", "move", "shop.example.com", "--to", "i-dst2"],
     );
-    l.ok(
+    l.ok_at(
         "2026-04-04T00:00:00Z",
         &["deregister", "N-FILED", "--reason", "closed"],
     );
-    let story = l.history(&["--service", "shop.example.com"]);
+    let story = l.events(&["--service", "shop.example.com"]);
     assert_eq!(
         kinds(&story),
         vec![
@@ -898,7 +837,7 @@ fn history_service_shows_the_whole_story() {
         2
     );
     assert_eq!(
-        kinds(&l.history(&[
+        kinds(&l.events(&[
             "--service",
             "shop.example.com",
             "--since",
@@ -909,27 +848,27 @@ fn history_service_shows_the_whole_story() {
         vec!["service_moved", "service_ip_updated"]
     );
     // The moves also show under the instances they name.
-    let dst = kinds(&l.history(&["--instance", "i-dst2"]));
+    let dst = kinds(&l.events(&["--instance", "i-dst2"]));
     assert!(dst.contains(&"service_moved".to_string()), "{dst:?}");
     // Another service's story is its own.
     assert_eq!(
-        kinds(&l.history(&["--service", "direct.example.com"])),
+        kinds(&l.events(&["--service", "direct.example.com"])),
         vec!["selected"]
     );
     assert_eq!(
-        kinds(&l.history(&["--service", "gone.example.com"])),
+        kinds(&l.events(&["--service", "gone.example.com"])),
         vec!["bound", "submitted", "approved", "deregistered"]
     );
-    assert!(l.history(&["--service", "nosuch.example.com"]).is_empty());
+    assert!(l.events(&["--service", "nosuch.example.com"]).is_empty());
     // Table and CSV.
-    let table = l.ok(LATER, &["history", "--service", "shop.example.com"]);
+    let table = l.ok_at(LATER, &["history", "--service", "shop.example.com"]);
     assert!(
         table.contains("service_moved")
             && table.contains("rejected")
             && !table.contains("selected"),
         "{table}"
     );
-    let csv = csv_rows(&l.ok(
+    let csv = parse_csv(&l.ok_at(
         LATER,
         &[
             "--format",
@@ -943,13 +882,13 @@ fn history_service_shows_the_whole_story() {
 }
 
 fn seqs_of(l: &Ledger, filters: &[&str]) -> Vec<i64> {
-    seqs(&l.history(filters))
+    seqs(&l.events(filters))
 }
 
 #[test]
 fn service_show_as_of_answers_from_the_log() {
     let l = services_ledger();
-    l.ok(
+    l.ok_at(
         MOVE,
         &[
             "service",
@@ -961,12 +900,12 @@ fn service_show_as_of_answers_from_the_log() {
         ],
     );
     let at = |t: &str| {
-        l.json(
+        l.json_at(
             LATER,
             &["service", "show", "shop.example.com", "--as-of", t],
         )
     };
-    let (code, error, _) = l.refuse(
+    let (code, error, _) = l.json_error_at(
         LATER,
         &[
             "service",
@@ -996,7 +935,7 @@ fn service_show_as_of_answers_from_the_log() {
         (moved["host"].clone(), moved["ip_update_required"].clone()),
         (json!("i-dst"), json!(true))
     );
-    let list = l.json(
+    let list = l.json_at(
         LATER,
         &[
             "service",
@@ -1019,8 +958,8 @@ fn service_show_as_of_answers_from_the_log() {
 // ---------------------------------------------------------------- advise
 
 fn advise(uses: &str) -> Value {
-    let l = Ledger::new();
-    l.json(SETUP, &["advise", "--uses", uses])
+    let l = Ledger::with(AUDIT_NOW, AUDIT_ACTOR);
+    l.json_at(SETUP, &["advise", "--uses", uses])
 }
 
 fn advised_keys(value: &Value) -> Vec<String> {
@@ -1088,12 +1027,12 @@ fn advise_any_subset_case_insensitive() {
 
 #[test]
 fn advise_table_output() {
-    let l = Ledger::new();
-    let table = l.ok(SETUP, &["advise", "--uses", "oss,cdn,waf,anti-ddos"]);
+    let l = Ledger::with(AUDIT_NOW, AUDIT_ACTOR);
+    let table = l.ok_at(SETUP, &["advise", "--uses", "oss,cdn,waf,anti-ddos"]);
     for word in ["oss", "cdn", "waf", "anti-ddos", "MIIT"] {
         assert!(table.contains(word), "{word} missing:\n{table}");
     }
-    let table = l.ok(SETUP, &["advise", "--uses", "CDN"]);
+    let table = l.ok_at(SETUP, &["advise", "--uses", "CDN"]);
     assert!(
         table.contains("cdn") && !table.contains("waf") && !table.contains("anti-ddos"),
         "{table}"
@@ -1105,19 +1044,19 @@ fn advise_refuses_unknown_services_with_exit_2() {
     let l = services_ledger();
     let before = l.export_all();
     for uses in ["foo", "oss,foo", "s3", "oss,,cdn,cloudfront", ""] {
-        let (code, error, message) = l.refuse(SETUP, &["advise", "--uses", uses]);
+        let (code, error, message) = l.json_error_at(SETUP, &["advise", "--uses", uses]);
         assert_eq!(
             (code, error.as_str()),
             (2, "usage"),
             "--uses {uses:?}: {message}"
         );
     }
-    let (_, _, message) = l.refuse(SETUP, &["advise", "--uses", "oss,foo"]);
+    let (_, _, message) = l.json_error_at(SETUP, &["advise", "--uses", "oss,foo"]);
     assert!(
         message.contains("foo"),
         "the message names the unknown service: {message}"
     );
-    l.cmd(SETUP)
+    l.command_at(SETUP)
         .args(["advise", "--uses", "ftp"])
         .assert()
         .code(2)
