@@ -960,7 +960,7 @@ impl Store {
     /// compared row by row, to name the rows and the events.
     pub fn compare_derived(
         &self,
-        mut rebuilt: MemoryState,
+        rebuilt: &mut MemoryState,
         fresh: &TableDigests,
         stored: &TableDigests,
     ) -> Result<Vec<Disagreement>> {
