@@ -235,39 +235,56 @@ fn service_bound(seq: i64, service: &str, number: &NumberRecord) -> Change {
 /// fields are checked first, since nothing checked them on the way in.
 pub fn evolve_replayed(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
     validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
+    // What `decide` checked before a live command made the event: nothing
+    // it creates may exist already.
+    match &body {
+        Body::InstanceAdded(p) if view.instance(&p.instance_id)?.is_some() => {
+            return Err(broken(
+                seq,
+                format!("adds instance {} twice", p.instance_id),
+            ));
+        }
+        Body::Allocated(p) => {
+            for number in &p.numbers {
+                if view.number(number)?.is_some() {
+                    return Err(broken(seq, format!("allocates existing number {number}")));
+                }
+            }
+        }
+        Body::Selected(p) if view.number(&p.number)?.is_some() => {
+            return Err(broken(
+                seq,
+                format!("selects with existing number {}", p.number),
+            ));
+        }
+        _ => {}
+    }
     evolve(view, body, seq)
 }
 
-/// The rows an event changes. Its fields are trusted: `decide` made it from
-/// a validated command (`evolve_replayed` is for events read back). Takes
+/// The rows an event changes. Its fields are trusted, and what it creates is
+/// new: `decide` made it from a validated command (`evolve_replayed` is for
+/// events read back, and checks both first). Takes
 /// the body by value: replaying millions of events moves their fields into
 /// the rows instead of copying them.
 pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
     let changes = match body {
-        Body::InstanceAdded(p) => {
-            if view.instance(&p.instance_id)?.is_some() {
-                return Err(broken(
-                    seq,
-                    format!("adds instance {} twice", p.instance_id),
-                ));
-            }
-            Change::Instance(Instance {
-                billing: Billing::parse("billing", &p.billing)
-                    .map_err(|e| broken(seq, e.to_string()))?,
-                order_amount_fen: parse_amount(seq, &p.order_amount)?,
-                instance_id: p.instance_id,
-                service_type: p.service_type,
-                account: p.account,
-                region: p.region,
-                subscription_months: p.subscription_months,
-                expires_at: p.expires_at,
-                public_ip: p.public_ip,
-                state: InstanceState::Active,
-                consumed: 0,
-                updated_seq: seq,
-            })
-            .into()
-        }
+        Body::InstanceAdded(p) => Change::Instance(Instance {
+            billing: Billing::parse("billing", &p.billing)
+                .map_err(|e| broken(seq, e.to_string()))?,
+            order_amount_fen: parse_amount(seq, &p.order_amount)?,
+            instance_id: p.instance_id,
+            service_type: p.service_type,
+            account: p.account,
+            region: p.region,
+            subscription_months: p.subscription_months,
+            expires_at: p.expires_at,
+            public_ip: p.public_ip,
+            state: InstanceState::Active,
+            consumed: 0,
+            updated_seq: seq,
+        })
+        .into(),
         Body::InstanceRenewed(p) => {
             let mut record = instance(view, seq, &p.instance_id)?;
             record.subscription_months = p.subscription_months;
@@ -295,9 +312,6 @@ pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
             expect_same(seq, "owner", &p.account, &record.account)?;
             let mut changes = Vec::with_capacity(p.numbers.len() + 2);
             for number in &p.numbers {
-                if view.number(number)?.is_some() {
-                    return Err(broken(seq, format!("allocates existing number {number}")));
-                }
                 changes.push(Change::Number(NumberRecord {
                     number: number.clone(),
                     instance_id: p.instance_id.clone(),
@@ -330,12 +344,6 @@ pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
         Body::Selected(p) => {
             let mut record = instance(view, seq, &p.instance_id)?;
             expect_same(seq, "owner", &p.account, &record.account)?;
-            if view.number(&p.number)?.is_some() {
-                return Err(broken(
-                    seq,
-                    format!("selects with existing number {}", p.number),
-                ));
-            }
             let number = NumberRecord {
                 number: p.number.clone(),
                 instance_id: p.instance_id.clone(),
