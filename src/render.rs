@@ -237,14 +237,11 @@ impl InstanceView<'_> {
                 i.order_amount_fen.map(format_fen).unwrap_or_default(),
             ),
             ("state", i.state.to_string()),
+            ("max", self.max_numbers.to_string()),
+            ("consumed", i.consumed.to_string()),
             (
-                "quota",
-                format!(
-                    "{} max, {} consumed, {} remaining",
-                    self.max_numbers,
-                    i.consumed,
-                    remaining(self.max_numbers, i.consumed)
-                ),
+                "remaining",
+                remaining(self.max_numbers, i.consumed).to_string(),
             ),
         ]);
         for number in self.numbers {

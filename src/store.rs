@@ -273,6 +273,18 @@ impl Store {
         Ok(total)
     }
 
+    /// An event id used by two events, if any: (id, first seq, second seq).
+    pub fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT event_id, min(seq), max(seq) FROM events GROUP BY event_id HAVING count(*) > 1 ORDER BY 3 LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?)
+    }
+
     pub fn event_count(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -838,6 +850,33 @@ pub struct Disagreement {
 const DISAGREEMENTS_MAX: usize = 1000;
 
 /// Compares one stored row with the rebuilt one of the same key.
+/// The fields in which two rows (as `Debug` text, `Name { a: 1, b: 2 }`)
+/// differ: `b stored 3, the log gives 2`. The whole rows when the texts
+/// cannot be split alike.
+fn differences(stored: &str, rebuilt: &str) -> String {
+    let fields = |text: &str| -> Vec<String> {
+        let inner = text
+            .split_once("{ ")
+            .map_or(text, |(_, rest)| rest.trim_end_matches(" }"));
+        inner.split(", ").map(str::to_string).collect()
+    };
+    let (left, right) = (fields(stored), fields(rebuilt));
+    if left.len() != right.len() {
+        return format!("stored {stored}, the log gives {rebuilt}");
+    }
+    let changed: Vec<String> = left
+        .iter()
+        .zip(&right)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| {
+            let (name, stored_value) = a.split_once(": ").unwrap_or(("", a));
+            let logged = b.split_once(": ").map_or(b.as_str(), |(_, value)| value);
+            format!("{name} stored {stored_value}, the log gives {logged}")
+        })
+        .collect();
+    changed.join("; ")
+}
+
 fn compare_row<T: PartialEq + std::fmt::Debug>(
     found: &mut Vec<Disagreement>,
     table: &str,
@@ -853,7 +892,10 @@ fn compare_row<T: PartialEq + std::fmt::Debug>(
         Some(rebuilt) if rebuilt == stored => {}
         Some(rebuilt) => found.push(Disagreement {
             seq: Some(seq_of(&stored).max(seq_of(&rebuilt)).max(1)),
-            problem: format!("{table} row {key}: stored {stored:?}, the log gives {rebuilt:?}"),
+            problem: format!(
+                "{table} row {key}: {}",
+                differences(&format!("{stored:?}"), &format!("{rebuilt:?}"))
+            ),
         }),
         None => found.push(Disagreement {
             seq: Some(seq_of(&stored).max(1)),

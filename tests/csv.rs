@@ -2272,7 +2272,7 @@ fn import_of_200000_instance_rows() {
         for i in 0..ROWS {
             let service_type = types[i % types.len()];
             let ip = if service_type == "ecs" {
-                format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+                format!("47.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
             } else {
                 String::new()
             };

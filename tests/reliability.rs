@@ -52,7 +52,7 @@ fn instances_file(path: &Path, rows: usize, prefix: &str, account: &str) {
     for i in 0..rows {
         writeln!(
             out,
-            "{prefix}-{i:06},ecs,{account},cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,10.{}.{}.{},",
+            "{prefix}-{i:06},ecs,{account},cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.{}.{}.{},",
             (i >> 16) & 255,
             (i >> 8) & 255,
             i & 255

@@ -39,11 +39,21 @@ pub fn run(
         let instance = find_instance(store, &instance_id)?;
         let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);
         let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed, "remaining": remaining});
-        let mut table = Table::new(&["number"]);
+        // One row per number, each with the instance's quota after the call,
+        // so the CSV form carries everything the JSON does.
+        let mut table = Table::new(&["instance_id", "number", "consumed", "remaining"]);
         for number in &allocated {
-            table.row(vec![number.clone()]);
+            table.row(vec![
+                instance_id.clone(),
+                number.clone(),
+                instance.consumed.to_string(),
+                remaining.to_string(),
+            ]);
         }
-        table.footer.push(format!("instance {instance_id}: {} consumed, {remaining} remaining", instance.consumed));
+        table.footer.push(format!(
+            "instance {instance_id}: {} consumed, {remaining} remaining",
+            instance.consumed
+        ));
         Ok((json, table))
     })?;
     context.emit(&json, table)

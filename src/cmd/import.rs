@@ -7,11 +7,12 @@ use super::Context;
 use crate::cli::ImportCommand;
 use crate::csvio::CsvInput;
 use crate::domain::decide::Command;
-use crate::domain::event::{Event, GENESIS_HASH, KINDS};
+use crate::domain::event::{canonical_event_id, Event, GENESIS_HASH, KINDS};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
 use crate::ledger::{fresh_numbers, replay_event, Ledger, Outcome};
 use crate::render::Table;
+use crate::store::Store;
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -38,23 +39,27 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
     match command {
         ImportCommand::Instances { file, dry_run } => {
             let columns = super::export::INSTANCE_COLUMNS;
-            import(
-                context,
-                &file,
+            let input = Input {
+                file: &file,
                 dry_run,
-                &columns,
-                &columns[..7],
-                |ledger, row| apply(ledger, instance_command(row)?),
-            )
+                columns: &columns,
+                required: &columns[..7],
+            };
+            import(context, input, |ledger, row| {
+                apply(ledger, instance_command(row)?)
+            })
         }
-        ImportCommand::Ops { file, dry_run } => import(
-            context,
-            &file,
-            dry_run,
-            &OPS_COLUMNS,
-            &["op"],
-            |ledger, row| apply(ledger, ops_command(row)?),
-        ),
+        ImportCommand::Ops { file, dry_run } => {
+            let input = Input {
+                file: &file,
+                dry_run,
+                columns: &OPS_COLUMNS,
+                required: &["op"],
+            };
+            import(context, input, |ledger, row| {
+                apply(ledger, ops_command(row)?)
+            })
+        }
         ImportCommand::History { file, dry_run } => {
             let columns = crate::render::EVENT_HEADERS;
             let ledger = context.ledger()?;
@@ -69,14 +74,18 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
                 hash: GENESIS_HASH.to_string(),
                 at: String::new(),
             };
+            let input = Input {
+                file: &file,
+                dry_run,
+                columns: &columns,
+                required: &columns,
+            };
             import_into(
                 context,
                 ledger,
-                &file,
-                dry_run,
-                &columns,
-                &columns,
+                input,
                 |ledger, row| chain.apply(ledger, row),
+                unique_event_ids,
             )
         }
     }
@@ -91,26 +100,46 @@ fn apply(ledger: &Ledger, command: Command) -> Result<u64> {
     })
 }
 
+/// The file an import reads, and how.
+struct Input<'a> {
+    file: &'a Path,
+    dry_run: bool,
+    /// Every column the file may have, and those it must have.
+    columns: &'a [&'a str],
+    required: &'a [&'a str],
+}
+
 fn import(
     context: &Context,
-    file: &Path,
-    dry_run: bool,
-    columns: &[&str],
-    required: &[&str],
+    input: Input,
     row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
 ) -> Result<()> {
     let ledger = context.ledger()?;
-    import_into(context, ledger, file, dry_run, columns, required, row)
+    import_into(context, ledger, input, row, |_| Ok(()))
+}
+
+/// A rebuilt log must not reuse an event id. Checked once at the end by
+/// SQLite (which sorts on disk if it must), so memory stays bounded.
+fn unique_event_ids(store: &Store) -> Result<()> {
+    match store.repeated_event_id()? {
+        None => Ok(()),
+        Some((event_id, first, second)) => Err(Error::Integrity(format!(
+            "event {second}: its event_id {event_id} also belongs to event {first}"
+        ))),
+    }
 }
 
 fn import_into(
     context: &Context,
     ledger: Ledger,
-    file: &Path,
-    dry_run: bool,
-    columns: &[&str],
-    required: &[&str],
+    Input {
+        file,
+        dry_run,
+        columns,
+        required,
+    }: Input,
     mut apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+    finish: fn(&Store) -> Result<()>,
 ) -> Result<()> {
     let mut input = CsvInput::open(file, columns, required)?;
     let progress = progress_bar(input.size);
@@ -154,6 +183,7 @@ fn import_into(
             total: failed,
         });
     }
+    finish(&ledger.store)?;
     if dry_run {
         drop(transaction); // rolls back
     } else {
@@ -383,14 +413,11 @@ impl Chain {
         }
         self.at = event.at.clone();
         validate_text("actor", &event.actor, limits::TEXT_MAX)?;
-        match uuid::Uuid::parse_str(&event.event_id) {
-            Ok(id) if id.get_version_num() == 4 => {}
-            _ => {
-                return Err(Error::usage(format!(
-                    "event_id: '{}' is not a UUID v4",
-                    shorten(&event.event_id)
-                )))
-            }
+        if canonical_event_id(&event.event_id).is_none() {
+            return Err(Error::usage(format!(
+                "event_id: '{}' is not a UUID v4 in lowercase hyphenated form",
+                shorten(&event.event_id)
+            )));
         }
         // replay_event records the subjects.
         ledger.store.append(&event, &[])?;

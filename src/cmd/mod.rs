@@ -88,16 +88,14 @@ pub fn usage_error(error: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
         let _ = error.print();
-        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            2
-        } else {
-            0
-        };
+        return 0;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // The help, then the one error line every usage error has.
+        let _ = error.print();
     }
     // clap failed before it could read --format: look for it by hand.
     // args_os: an argument that is not UTF-8 must not panic here.
@@ -108,16 +106,32 @@ pub fn usage_error(error: clap::Error) -> i32 {
         arg == "--format=json"
             || (arg == "--format" && args.get(i + 1).is_some_and(|next| next == "json"))
     });
-    let message = error.to_string();
-    let first_line = message
-        .lines()
+    let message = clap_message(&error);
+    let format = if json { Format::Json } else { Format::Table };
+    render::print_error(format, &Error::Usage(message));
+    2
+}
+
+/// clap's message as one line: the first line, with the details clap puts
+/// on the indented lines after it (missing arguments, allowed values).
+fn clap_message(error: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a subcommand is required (see the help above)".to_string();
+    }
+    let text = error.render().to_string();
+    let mut lines = text.lines();
+    let mut message = lines
         .next()
         .unwrap_or("")
         .trim_start_matches("error: ")
+        .trim()
         .to_string();
-    let format = if json { Format::Json } else { Format::Table };
-    render::print_error(format, &Error::Usage(first_line));
-    2
+    for line in lines.take_while(|line| !line.trim().is_empty()) {
+        message.push(' ');
+        message.push_str(line.trim());
+    }
+    message
 }
 
 pub struct Context {

@@ -39,7 +39,7 @@ pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
                 min_order_amount_fen: min_order_amount
                     .as_deref()
                     .map(|text| match text {
-                        "none" | "" => Ok(None),
+                        "none" => Ok(None),
                         amount => parse_amount_fen("min order amount", amount).map(Some),
                     })
                     .transpose()?,

@@ -132,6 +132,11 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
                 .filter(|s| s.ip_update_required)
             {
                 let number = find_number(&store, &service.number)?;
+                // A filing that was deregistered or invalidated has no
+                // submitted IP left to update.
+                if !number.status.holds_service() {
+                    continue;
+                }
                 rows.push(crate::render::service_json(&service, &number));
                 table.row(crate::render::service_row(&service, &number));
             }

@@ -2,7 +2,7 @@
 //! table from the log alone, then compare with the stored tables.
 
 use super::Context;
-use crate::domain::event::{chain_hash, GENESIS_HASH};
+use crate::domain::event::{canonical_event_id, chain_hash, GENESIS_HASH};
 use crate::domain::memory::MemoryState;
 use crate::domain::types::{format_time, parse_time};
 use crate::error::{Error, Result};
@@ -232,9 +232,12 @@ fn check_link(
             ),
         );
     }
-    match uuid::Uuid::parse_str(event.event_id) {
-        Ok(id) if id.get_version_num() == 4 => event_ids.push((id.as_u128(), seq)),
-        _ => report.problem(Some(seq), format!("event {seq}: event_id is not a UUID v4")),
+    match canonical_event_id(event.event_id) {
+        Some(id) => event_ids.push((id, seq)),
+        None => report.problem(
+            Some(seq),
+            format!("event {seq}: event_id is not a UUID v4 in lowercase hyphenated form"),
+        ),
     }
 }
 
@@ -265,15 +268,22 @@ pub fn run(context: &Context) -> Result<()> {
     let first_bad_seq = report.first_bad_seq();
     let problems: Vec<&str> = report.problems.iter().map(|(_, p)| p.as_str()).collect();
     let json = json!({"ok": ok, "events": report.events, "first_bad_seq": first_bad_seq, "problems": problems});
-    let mut table = Table::record(vec![
-        ("ok", ok.to_string()),
-        ("events", report.events.to_string()),
-        (
-            "first_bad_seq",
-            first_bad_seq.map(|s| s.to_string()).unwrap_or_default(),
-        ),
-    ]);
-    table.footer = problems.iter().map(|p| format!("problem: {p}")).collect();
+    // One row per problem (or one row when all is well), so the CSV form
+    // carries the problems too.
+    let mut table = Table::new(&["ok", "events", "first_bad_seq", "problem"]);
+    let first = first_bad_seq.map(|s| s.to_string()).unwrap_or_default();
+    for problem in problems
+        .iter()
+        .map(|p| p.to_string())
+        .chain(ok.then(String::new))
+    {
+        table.row(vec![
+            ok.to_string(),
+            report.events.to_string(),
+            first.clone(),
+            problem,
+        ]);
+    }
     context.emit(&json, table)?;
     if ok {
         Ok(())

@@ -463,6 +463,15 @@ pub fn decide(view: &dyn Lookup, command: &Command, now: Time) -> Result<Decisio
             min_order_amount_fen,
             requires_public_ip,
         } => {
+            if max_numbers.is_none()
+                && min_subscription_months.is_none()
+                && min_order_amount_fen.is_none()
+                && requires_public_ip.is_none()
+            {
+                return Err(Error::usage(
+                    "policy set: nothing to set; give --max, --min-months, --min-order-amount or --requires-public-ip",
+                ));
+            }
             let current = view.policy(service_type)?;
             let (max_numbers, min_subscription_months) =
                 match (&current, max_numbers, min_subscription_months) {

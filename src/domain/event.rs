@@ -62,6 +62,13 @@ impl Event {
     }
 }
 
+/// The id of an event as it must be written: a UUID v4 in its canonical
+/// lowercase hyphenated text (so one id has one spelling).
+pub fn canonical_event_id(text: &str) -> Option<u128> {
+    let id = uuid::Uuid::parse_str(text).ok()?;
+    (id.get_version_num() == 4 && id.hyphenated().to_string() == text).then(|| id.as_u128())
+}
+
 /// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
 /// lowercase hex (SPEC §2). Fed piecewise: no joined copy is built.
 pub fn chain_hash(

@@ -171,13 +171,41 @@ pub fn validate_service(text: &str) -> Result<()> {
     validate_text("service", text, limits::SERVICE_MAX)
 }
 
+/// A public IP: an address that is reachable from the Internet, so not
+/// loopback, private, link-local, unspecified, broadcast or multicast (an
+/// ECS instance with only such an address cannot vouch for a filing).
 pub fn validate_public_ip(text: &str) -> Result<()> {
-    text.parse::<std::net::IpAddr>().map(|_| ()).map_err(|_| {
+    use std::net::IpAddr;
+    let address: IpAddr = text.parse().map_err(|_| {
         Error::usage(format!(
             "public ip: '{}' is not an IP address",
             shorten(text)
         ))
-    })
+    })?;
+    let not_public = match address {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+        }
+    };
+    if not_public {
+        return Err(Error::usage(format!(
+            "public ip: {address} is not a public address"
+        )));
+    }
+    Ok(())
 }
 
 pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
@@ -401,6 +429,27 @@ mod tests {
         assert!(validate_service("www.example.com").is_ok());
         assert!(validate_service("a\u{0}b").is_err());
         assert!(validate_service(&"a".repeat(254)).is_err());
+        for public in ["47.96.10.21", "203.0.113.7", "2001:db8::1", "240e::1"] {
+            assert!(validate_public_ip(public).is_ok(), "{public}");
+        }
+        for private in [
+            "10.0.0.1",
+            "192.168.1.1",
+            "172.16.0.1",
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.1.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "300.1.1.1",
+            "x",
+        ] {
+            assert!(validate_public_ip(private).is_err(), "{private}");
+        }
     }
 
     #[test]
