@@ -92,21 +92,39 @@ fn table_text(table: &Table) -> String {
     text
 }
 
+/// A whole table as CSV text (the writer every CSV output goes through).
 pub fn csv_text(table: &Table) -> Result<String> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let io = |e: csv::Error| Error::storage(format!("cannot write CSV: {e}"));
-    writer.write_record(&table.headers).map_err(io)?;
+    let mut out = Vec::new();
+    let io = |e: std::io::Error| Error::storage(format!("cannot write CSV: {e}"));
+    write_csv_row(&mut out, &table.headers).map_err(io)?;
     for row in &table.rows {
-        writer
-            .write_record(row.iter().map(|cell| neutralise(cell).into_owned()))
-            .map_err(io)?;
+        write_csv_row(&mut out, row).map_err(io)?;
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| Error::storage(format!("cannot write CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::storage(format!("cannot write CSV: {e}")))
+    String::from_utf8(out).map_err(|e| Error::storage(format!("cannot write CSV: {e}")))
+}
+
+/// One CSV row with the formula guard, quoted only where needed.
+pub fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<()> {
+    // A lone empty field is written as "" so the row is not a blank line.
+    if let [only] = cells {
+        if only.is_empty() {
+            return out.write_all(b"\"\"\n");
+        }
+    }
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let cell = neutralise(cell);
+        if cell.contains(['"', ',', '\n', '\r']) {
+            out.write_all(b"\"")?;
+            out.write_all(cell.replace('"', "\"\"").as_bytes())?;
+            out.write_all(b"\"")?;
+        } else {
+            out.write_all(cell.as_bytes())?;
+        }
+    }
+    out.write_all(b"\n")
 }
 
 /// Prints an error as `error[CODE]: message` (or the JSON object) on stderr.

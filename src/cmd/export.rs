@@ -1,12 +1,11 @@
 //! `export instances | numbers | history [-o FILE] [--as-of TIME]`: CSV out,
 //! streamed, with the spreadsheet-formula guard on every cell.
 
-use super::history::write_csv_row;
 use super::Context;
 use crate::cli::ExportCommand;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use crate::render;
+use crate::render::{self, write_csv_row};
 use crate::store::{create_private_file, EventFilter, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -115,7 +115,7 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
                         serde_json::to_writer(&mut out, &render::event_json(&event))
                             .map_err(|e| Error::storage(e.to_string()))?;
                     } else {
-                        write_csv_row(&mut out, &render::event_row(&event)).map_err(io)?;
+                        render::write_csv_row(&mut out, &render::event_row(&event)).map_err(io)?;
                     }
                     Ok(())
                 })?;
@@ -130,22 +130,4 @@ pub fn run(context: &Context, args: HistoryArgs) -> Result<()> {
             }
         }
     }
-}
-
-/// One CSV row with the formula guard, quoted only where needed.
-pub fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<()> {
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        let cell = crate::csvio::neutralise(cell);
-        if cell.contains(['"', ',', '\n', '\r']) {
-            out.write_all(b"\"")?;
-            out.write_all(cell.replace('"', "\"\"").as_bytes())?;
-            out.write_all(b"\"")?;
-        } else {
-            out.write_all(cell.as_bytes())?;
-        }
-    }
-    out.write_all(b"\n")
 }
