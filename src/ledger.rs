@@ -27,6 +27,34 @@ pub enum Outcome {
     AlreadyDone(RequestRecord),
 }
 
+/// An allocate command carrying as many fresh numbers as it can use: none
+/// when the numbers are given, else `count` (1 by default), never more
+/// than one request takes (a count out of range is refused before any is
+/// used).
+pub fn allocate_command(
+    instance_id: String,
+    account: Option<String>,
+    count: Option<i64>,
+    numbers: Vec<String>,
+    request_id: Option<String>,
+) -> Command {
+    let wanted = if numbers.is_empty() {
+        count.unwrap_or(1)
+    } else {
+        0
+    };
+    let generated =
+        fresh_numbers(wanted.clamp(0, crate::domain::types::limits::ALLOCATE_MAX as i64) as usize);
+    Command::Allocate {
+        instance_id,
+        account,
+        count,
+        numbers,
+        request_id,
+        generated,
+    }
+}
+
 /// Fresh UUID v4 strings for generated numbers.
 pub fn fresh_numbers(count: usize) -> Vec<String> {
     (0..count)

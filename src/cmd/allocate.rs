@@ -2,11 +2,10 @@
 
 use super::instance::{find_instance, max_numbers};
 use super::{parse_integer, Context};
-use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining};
 use crate::error::{Error, Reason, Result};
-use crate::ledger::{fresh_numbers, Outcome};
+use crate::ledger::{allocate_command, Outcome};
 use crate::render::Table;
 use serde_json::json;
 
@@ -19,14 +18,7 @@ pub fn run(
     numbers: Vec<String>,
 ) -> Result<()> {
     let count = count.as_deref().map(parse_count).transpose()?;
-    let command = Command::Allocate {
-        instance_id: instance_id.clone(),
-        account,
-        count,
-        numbers,
-        request_id,
-        generated: fresh_numbers(limits::ALLOCATE_MAX),
-    };
+    let command = allocate_command(instance_id.clone(), account, count, numbers, request_id);
     let ledger = context.ledger()?;
     let (json, table) = ledger.execute(&command, |store, outcome| {
         let allocated = match outcome {

@@ -10,7 +10,7 @@ use crate::domain::decide::Command;
 use crate::domain::event::{canonical_event_id, Event, GENESIS_HASH, KINDS};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
-use crate::ledger::{fresh_numbers, replay_event, Ledger, Outcome};
+use crate::ledger::{allocate_command, fresh_numbers, replay_event, Ledger, Outcome};
 use crate::render::Table;
 use crate::store::Store;
 use serde_json::json;
@@ -306,14 +306,13 @@ fn ops_command(row: &CsvInput) -> Result<Command> {
     let op = need(0)?;
     check_unused_columns(row, &op)?;
     Ok(match op.as_str() {
-        "allocate" => Command::Allocate {
-            instance_id: need(1)?,
-            account: text(3)?,
-            count: row.optional(4)?.map(super::allocate::parse_count).transpose()?,
-            numbers: text(2)?.into_iter().collect(),
-            request_id: text(9)?,
-            generated: fresh_numbers(limits::ALLOCATE_MAX),
-        },
+        "allocate" => allocate_command(
+            need(1)?,
+            text(3)?,
+            row.optional(4)?.map(super::allocate::parse_count).transpose()?,
+            text(2)?.into_iter().collect(),
+            text(9)?,
+        ),
         "select" => Command::Select {
             instance_id: need(1)?,
             service: need(5)?,
