@@ -107,25 +107,7 @@ fn only_a_public_address_is_a_public_ip() {
     .enumerate()
     {
         let id = format!("p-{i}");
-        let args = [
-            "instance",
-            "add",
-            &id,
-            "--type",
-            "ecs",
-            "--account",
-            "acme",
-            "--region",
-            "cn-hangzhou",
-            "--billing",
-            "subscription",
-            "--months",
-            "12",
-            "--expires",
-            EXPIRES,
-            "--public-ip",
-            address,
-        ];
+        let args = instance_add_args(&id, "ecs", "acme", &["--public-ip", address]);
         let stderr = ledger.refused(&args, 2, "usage");
         assert!(stderr.contains("public"), "{address}: {stderr}");
     }

@@ -2323,25 +2323,12 @@ fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
                 let id = format!("new-{i:02}");
                 let child = ledger
                     .command_as(&format!("w{i}"), NOW)
-                    .args([
-                        "instance",
-                        "add",
+                    .args(instance_add_args(
                         &id,
-                        "--type",
                         "ecs",
-                        "--account",
                         "acme",
-                        "--region",
-                        "cn-hangzhou",
-                        "--billing",
-                        "subscription",
-                        "--months",
-                        "12",
-                        "--expires",
-                        EXPIRES,
-                        "--public-ip",
-                        "47.96.10.21",
-                    ])
+                        &["--public-ip", "47.96.10.21"],
+                    ))
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()

@@ -57,6 +57,38 @@ pub const HISTORY_HEADER: &str = "seq,event_id,at,actor,kind,payload,prev_hash,h
 pub const NUMBERS_HEADER: &str = "number,instance_id,owner,holder,status,service,icp_number,origin";
 
 /// Path of the binary under test.
+/// `instance add ID --type T --account A` with the defaults (cn-hangzhou,
+/// subscription, 12 months, [`EXPIRES`]) for whatever `extra` does not name.
+pub fn instance_add_args(
+    id: &str,
+    service_type: &str,
+    account: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args = vec![
+        "instance",
+        "add",
+        id,
+        "--type",
+        service_type,
+        "--account",
+        account,
+    ];
+    let has = |flag: &str| extra.contains(&flag);
+    for (flag, value) in [
+        ("--region", "cn-hangzhou"),
+        ("--billing", "subscription"),
+        ("--months", "12"),
+        ("--expires", EXPIRES),
+    ] {
+        if !has(flag) {
+            args.extend([flag, value]);
+        }
+    }
+    args.extend_from_slice(extra);
+    args.into_iter().map(String::from).collect()
+}
+
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_snledger"))
 }
@@ -387,30 +419,7 @@ impl Ledger {
         account: &str,
         extra: &[&str],
     ) {
-        let mut args = vec![
-            "instance",
-            "add",
-            id,
-            "--type",
-            service_type,
-            "--account",
-            account,
-        ];
-        let has = |flag: &str| extra.contains(&flag);
-        if !has("--region") {
-            args.extend(["--region", "cn-hangzhou"]);
-        }
-        if !has("--billing") {
-            args.extend(["--billing", "subscription"]);
-        }
-        if !has("--months") {
-            args.extend(["--months", "12"]);
-        }
-        if !has("--expires") {
-            args.extend(["--expires", EXPIRES]);
-        }
-        args.extend_from_slice(extra);
-        self.ok_at(now, &args);
+        self.ok_at(now, &instance_add_args(id, service_type, account, extra));
     }
 
     /// An eligible ECS instance (public IP, 12 months, mainland: 5 slots).
