@@ -6,9 +6,11 @@ mod cmd;
 mod csvio;
 mod domain;
 mod error;
+mod files;
 mod ledger;
 mod render;
 mod store;
+mod verify;
 
 use clap::Parser;
 

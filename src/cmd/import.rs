@@ -7,12 +7,13 @@ use super::Context;
 use crate::cli::ImportCommand;
 use crate::csvio::CsvInput;
 use crate::domain::decide::Command;
-use crate::domain::event::{canonical_event_id, Event, GENESIS_HASH, KINDS};
+use crate::domain::event::{Event, KINDS};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
 use crate::ledger::{allocate_command, fresh_numbers, replay_event, Ledger, Outcome};
 use crate::render::Table;
-use crate::store::Store;
+use crate::store::{EventRef, Store};
+use crate::verify::chain::{Chain, LinkProblem};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -69,11 +70,7 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
                     "import history needs an empty ledger; this one has events",
                 ));
             }
-            let mut chain = Chain {
-                seq: 0,
-                hash: GENESIS_HASH.to_string(),
-                at: String::new(),
-            };
+            let mut history = History::default();
             let input = Input {
                 file: &file,
                 dry_run,
@@ -84,7 +81,7 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
                 context,
                 ledger,
                 input,
-                |ledger, row| chain.apply(ledger, row),
+                |ledger, row| history.apply(ledger, row),
                 unique_event_ids,
             )
         }
@@ -342,13 +339,13 @@ fn ops_command(row: &CsvInput) -> Result<Command> {
 }
 
 /// The chain as the history file builds it.
-struct Chain {
-    seq: i64,
-    hash: String,
-    at: String,
+#[derive(Default)]
+struct History {
+    chain: Chain,
+    rows: i64,
 }
 
-impl Chain {
+impl History {
     /// Checks one history row against the chain so far and writes it with
     /// its derived rows.
     fn apply(&mut self, ledger: &Ledger, row: &CsvInput) -> Result<u64> {
@@ -371,55 +368,66 @@ impl Chain {
         };
         // Checked again inside the write transaction: another process may
         // have written since the first look.
-        if self.seq == 0 && ledger.store.head()?.is_some() {
+        if self.rows == 0 && ledger.store.head()?.is_some() {
             return Err(Error::refused(
                 Reason::AlreadyExists,
                 "import history needs an empty ledger; this one has events",
             ));
         }
-        // The next row links to this one's stated hash, so one bad row
-        // reports once instead of breaking every row after it.
-        let (expected_seq, expected_prev) = (
-            self.seq + 1,
-            std::mem::replace(&mut self.hash, event.hash.clone()),
-        );
-        self.seq = seq;
-        let broken = |what: String| Error::Integrity(format!("event {seq}: {what}"));
-        if seq != expected_seq {
-            return Err(broken(format!("seq {expected_seq} expected")));
-        }
-        if event.prev_hash != expected_prev {
-            return Err(broken("prev_hash does not link to the previous row".into()));
-        }
-        if event.computed_hash() != event.hash {
-            return Err(broken("hash does not match the row's contents".into()));
+        self.rows += 1;
+        let mut problems = Vec::new();
+        self.chain.check(&event_ref(&event), &mut problems);
+        if let Some(problem) = problems.first() {
+            return Err(link_error(problem, &event));
         }
         if !KINDS.contains(&event.kind.as_str()) {
-            return Err(broken(format!("unknown kind '{}'", shorten(&event.kind))));
-        }
-        let at = parse_time("at", &event.at)?;
-        if format_time(at) != event.at {
-            return Err(Error::usage(format!(
-                "at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)",
-                shorten(&event.at)
+            return Err(Error::Integrity(format!(
+                "event {seq}: unknown kind '{}'",
+                shorten(&event.kind)
             )));
         }
-        if event.at < self.at {
-            return Err(Error::refused(
-                Reason::ClockBackwards,
-                format!("event {seq}: time goes backwards"),
-            ));
-        }
-        self.at = event.at.clone();
         validate_text("actor", &event.actor, limits::TEXT_MAX)?;
-        if canonical_event_id(&event.event_id).is_none() {
-            return Err(Error::usage(format!(
-                "event_id: '{}' is not a UUID v4 in lowercase hyphenated form",
-                shorten(&event.event_id)
-            )));
-        }
         // replay_event records the subjects.
         ledger.store.append(&event, &[])?;
         replay_event(&ledger.store, &event).map(|_| 1)
+    }
+}
+
+fn event_ref(event: &Event) -> EventRef<'_> {
+    EventRef {
+        seq: event.seq,
+        event_id: &event.event_id,
+        at: &event.at,
+        actor: &event.actor,
+        kind: &event.kind,
+        payload: &event.payload,
+        prev_hash: &event.prev_hash,
+        hash: &event.hash,
+    }
+}
+
+/// A chain problem as `import history` reports it for its row.
+fn link_error(problem: &LinkProblem, event: &Event) -> Error {
+    let seq = event.seq;
+    let broken = |what: String| Error::Integrity(format!("event {seq}: {what}"));
+    match problem {
+        LinkProblem::SeqOutOfPlace { expected } => broken(format!("seq {expected} expected")),
+        LinkProblem::BrokenLink => broken("prev_hash does not link to the previous row".into()),
+        LinkProblem::HashMismatch => broken("hash does not match the row's contents".into()),
+        LinkProblem::TimeNotCanonical => match parse_time("at", &event.at) {
+            Err(error) => error,
+            Ok(_) => Error::usage(format!(
+                "at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)",
+                shorten(&event.at)
+            )),
+        },
+        LinkProblem::TimeBackwards { .. } => Error::refused(
+            Reason::ClockBackwards,
+            format!("event {seq}: time goes backwards"),
+        ),
+        LinkProblem::EventIdNotCanonical => Error::usage(format!(
+            "event_id: '{}' is not a UUID v4 in lowercase hyphenated form",
+            shorten(&event.event_id)
+        )),
     }
 }

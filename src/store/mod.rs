@@ -1,0 +1,382 @@
+//! The store: the one interface between the program and a database. The
+//! rules, the commands and verify see only `Store`; each backend (today
+//! SQLite, in `sqlite/`) implements `Backend` and alone speaks SQL. Every
+//! statement is prepared with bound parameters; nothing from input is ever
+//! formatted into SQL text.
+
+mod sqlite;
+
+use crate::domain::decide::Lookup;
+use crate::domain::event::Event;
+use crate::domain::evolve::Change;
+use crate::domain::types::*;
+use crate::error::Result;
+use std::path::Path;
+
+pub use sqlite::SCHEMA_VERSION;
+
+/// The head of the chain: what the next event links to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+}
+
+/// One row of the log borrowed from the database's buffers (no copies),
+/// for the chain check of `verify`. A value that is not text reads as "",
+/// which then fails its hash.
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub event_id: &'a str,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+/// Which events `each_event` visits: those naming `subject` and/or of
+/// `kind`, with seq in `from_seq..=to_seq`.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub subject: Option<String>,
+    pub kind: Option<String>,
+    pub from_seq: i64,
+    pub to_seq: i64,
+}
+
+impl EventFilter {
+    pub fn all() -> EventFilter {
+        EventFilter {
+            subject: None,
+            kind: None,
+            from_seq: i64::MIN,
+            to_seq: i64::MAX,
+        }
+    }
+}
+
+/// The derived tables, as `verify` reads them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedTable {
+    Policy,
+    Instances,
+    Numbers,
+    Services,
+    Requests,
+}
+
+impl DerivedTable {
+    pub const ALL: [DerivedTable; 5] = [
+        DerivedTable::Policy,
+        DerivedTable::Instances,
+        DerivedTable::Numbers,
+        DerivedTable::Services,
+        DerivedTable::Requests,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DerivedTable::Policy => "policy",
+            DerivedTable::Instances => "instances",
+            DerivedTable::Numbers => "numbers",
+            DerivedTable::Services => "services",
+            DerivedTable::Requests => "requests",
+        }
+    }
+}
+
+/// A stored derived row that does not read back as its record (edited
+/// outside the program): its key, its stated seq, and why.
+#[derive(Debug, Clone)]
+pub struct UnreadableRow {
+    pub key: String,
+    pub seq: i64,
+    pub error: String,
+}
+
+/// A stored derived row: the record (as the `Change` that would write it),
+/// or why it cannot be read.
+pub type StoredRow = std::result::Result<Change, UnreadableRow>;
+
+/// What a database must do for the ledger, in three parts: the database
+/// itself (transactions, its schema), the log, and the derived tables.
+/// Transactions are explicit: `begin_write` takes the write lock before the
+/// rules read anything.
+pub trait Database {
+    fn begin_write(&self) -> Result<()>;
+    fn begin_read(&self) -> Result<()>;
+    fn commit(&self) -> Result<()>;
+    fn rollback(&self);
+    /// Are the append-only triggers there, exactly as the schema makes them?
+    fn triggers_present(&self) -> Result<bool>;
+}
+
+/// The log: appends, the head, iteration and filters.
+pub trait Log {
+    fn head(&self) -> Result<Option<Head>>;
+    fn event_count(&self) -> Result<i64>;
+    fn event_at(&self, seq: i64) -> Result<Option<String>>;
+    fn count_kind(&self, kind: &str) -> Result<u64>;
+    fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>>;
+    fn append(&self, event: &Event, subjects: &[String]) -> Result<()>;
+    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()>;
+    fn each_event(
+        &self,
+        filter: &EventFilter,
+        visit: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()>;
+    fn each_event_ref(&self, visit: &mut dyn FnMut(&EventRef) -> Result<()>) -> Result<()>;
+}
+
+/// The derived tables: writes of a `Change`, lists, and (for verify) every
+/// stored row as it reads back.
+pub trait DerivedRows {
+    fn write(&self, change: &Change) -> Result<()>;
+    fn instances(&self, account: Option<&str>, service_type: Option<&str>)
+        -> Result<Vec<Instance>>;
+    fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()>;
+    fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()>;
+    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>>;
+    fn numbers(
+        &self,
+        instance_id: Option<&str>,
+        account: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<NumberRecord>>;
+    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>>;
+    fn policies(&self) -> Result<Vec<Policy>>;
+    fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()>;
+    /// Every history index row, `None` for one that does not read as text
+    /// and a seq.
+    fn each_subject_row(&self, visit: &mut dyn FnMut(Option<(&str, i64)>)) -> Result<()>;
+}
+
+/// A backend is all of these, and answers the rules' look-ups.
+pub trait Backend: Database + Log + DerivedRows + Lookup {}
+impl<T: Database + Log + DerivedRows + Lookup> Backend for T {}
+
+/// An open ledger on some backend.
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+/// Rolls back an open transaction unless it was committed, so an early
+/// return (`?`) never leaves half a command behind.
+pub struct Transaction<'a> {
+    store: &'a Store,
+    done: bool,
+}
+
+impl Transaction<'_> {
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.store.backend.commit()
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.store.backend.rollback();
+        }
+    }
+}
+
+impl Store {
+    /// Opens the SQLite ledger at `path`, creating it (mode 0600, schema,
+    /// default policy) if the file does not exist or is an empty database.
+    pub fn open(path: &Path) -> Result<Store> {
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::open(path)?),
+        })
+    }
+
+    /// A private in-memory ledger for rebuilding state from a log
+    /// (`--as-of`).
+    pub fn scratch() -> Result<Store> {
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::scratch()?),
+        })
+    }
+
+    /// A write transaction: takes the write lock now (waiting up to the
+    /// busy timeout), so the state read by the rules cannot change before
+    /// commit.
+    pub fn begin(&self) -> Result<Transaction<'_>> {
+        self.backend.begin_write()?;
+        Ok(Transaction {
+            store: self,
+            done: false,
+        })
+    }
+
+    /// A read transaction: a consistent snapshot for multi-query reads.
+    pub fn begin_read(&self) -> Result<Transaction<'_>> {
+        self.backend.begin_read()?;
+        Ok(Transaction {
+            store: self,
+            done: false,
+        })
+    }
+
+    pub fn head(&self) -> Result<Option<Head>> {
+        self.backend.head()
+    }
+
+    pub fn event_count(&self) -> Result<i64> {
+        self.backend.event_count()
+    }
+
+    /// How many events are of these kinds (from the kind index).
+    pub fn count_kind(&self, kinds: &[&str]) -> Result<u64> {
+        let mut total = 0_u64;
+        for kind in kinds {
+            total += self.backend.count_kind(kind)?;
+        }
+        Ok(total)
+    }
+
+    /// An event id used by two events, if any: (id, first seq, second seq).
+    pub fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>> {
+        self.backend.repeated_event_id()
+    }
+
+    /// Appends one event and the subjects it names (within the caller's
+    /// transaction).
+    pub fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
+        self.backend.append(event, subjects)
+    }
+
+    pub fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
+        self.backend.add_subjects(seq, subjects)
+    }
+
+    /// Writes one derived row (insert or replace).
+    pub fn write(&self, change: &Change) -> Result<()> {
+        self.backend.write(change)
+    }
+
+    /// Events in `seq` order that pass `filter`.
+    pub fn each_event(
+        &self,
+        filter: &EventFilter,
+        mut visit: impl FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
+        self.backend.each_event(filter, &mut visit)
+    }
+
+    /// Every row of the log in seq order, whatever its seq.
+    pub fn each_event_ref(&self, mut visit: impl FnMut(&EventRef) -> Result<()>) -> Result<()> {
+        self.backend.each_event_ref(&mut visit)
+    }
+
+    /// The first seq whose `at` is at or after `time`. Events are in time
+    /// order, so this is a binary search over seq, no index needed.
+    pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
+        self.first_seq_where_at(|at| at >= time)
+    }
+
+    /// The last seq whose `at` is at or before `time` (0 when none).
+    pub fn last_seq_at_or_before(&self, time: &str) -> Result<i64> {
+        Ok(self.first_seq_where_at(|at| at > time)? - 1)
+    }
+
+    /// The first seq from 1 whose time satisfies `past` (a predicate that,
+    /// along the log, turns true once and stays true); head + 1 if none.
+    fn first_seq_where_at(&self, past: impl Fn(&str) -> bool) -> Result<i64> {
+        let last = self.head()?.map_or(0, |head| head.seq);
+        let (mut low, mut high) = (1_i64, last + 1);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.backend.event_at(middle)? {
+                Some(at) if !past(&at) => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        Ok(low)
+    }
+
+    pub fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
+        self.backend.instances(account, service_type)
+    }
+
+    /// Calls `visit` for every instance in id order without holding them all.
+    pub fn each_instance(&self, mut visit: impl FnMut(Instance) -> Result<()>) -> Result<()> {
+        self.backend.each_instance(&mut visit)
+    }
+
+    /// Calls `visit` for every number in instance order without holding them all.
+    pub fn each_number(&self, mut visit: impl FnMut(NumberRecord) -> Result<()>) -> Result<()> {
+        self.backend.each_number(&mut visit)
+    }
+
+    pub fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        self.backend.numbers_of(instance_id)
+    }
+
+    pub fn numbers(
+        &self,
+        instance_id: Option<&str>,
+        account: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<NumberRecord>> {
+        self.backend.numbers(instance_id, account, status)
+    }
+
+    /// Services hosted on, or with numbers from, `instance_id` (all when None).
+    pub fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        self.backend.services(instance_id)
+    }
+
+    pub fn policies(&self) -> Result<Vec<Policy>> {
+        self.backend.policies()
+    }
+
+    /// Does the database still refuse edits of the log? Both append-only
+    /// triggers are there, exactly as the schema makes them.
+    pub fn triggers_present(&self) -> Result<bool> {
+        self.backend.triggers_present()
+    }
+
+    /// Every stored row of a derived table, in no particular order.
+    pub fn each_stored_row(
+        &self,
+        table: DerivedTable,
+        mut visit: impl FnMut(StoredRow),
+    ) -> Result<()> {
+        self.backend.each_stored_row(table, &mut visit)
+    }
+
+    /// Every history index row: (subject, seq), `None` where unreadable.
+    pub fn each_subject_row(&self, mut visit: impl FnMut(Option<(&str, i64)>)) -> Result<()> {
+        self.backend.each_subject_row(&mut visit)
+    }
+}
+
+impl Lookup for Store {
+    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
+        self.backend.instance(instance_id)
+    }
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        self.backend.number(number)
+    }
+    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        self.backend.service(service)
+    }
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        self.backend.policy(service_type)
+    }
+    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
+        self.backend.request(request_id)
+    }
+}
+
+// Until the callers import it from its own module.
+pub use crate::files::create_private_file;

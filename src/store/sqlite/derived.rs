@@ -1,0 +1,305 @@
+//! The derived tables on SQLite: writes of a `Change`, lists, the rules'
+//! look-ups, and the stored rows as `verify` reads them back.
+
+use super::rows::*;
+use super::Sqlite;
+use crate::domain::decide::Lookup;
+use crate::domain::evolve::Change;
+use crate::domain::types::*;
+use crate::error::Result;
+use crate::store::{DerivedRows, DerivedTable, StoredRow, UnreadableRow};
+use rusqlite::{params, OptionalExtension, Row};
+
+impl Sqlite {
+    fn write_instance(&self, r: &Instance) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO instances (instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        statement.execute(params![
+            r.instance_id,
+            r.service_type,
+            r.account,
+            r.region,
+            r.billing.as_str(),
+            r.subscription_months,
+            r.expires_at,
+            r.public_ip,
+            r.order_amount_fen,
+            r.state.as_str(),
+            r.consumed,
+            r.updated_seq
+        ])?;
+        Ok(())
+    }
+
+    fn write_number(&self, r: &NumberRecord) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO numbers (number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        statement.execute(params![
+            r.number,
+            r.instance_id,
+            r.owner,
+            r.holder,
+            r.status.as_str(),
+            r.service,
+            r.icp_number,
+            r.origin.as_str(),
+            r.issued_seq,
+            r.updated_seq
+        ])?;
+        Ok(())
+    }
+
+    fn write_service(&self, r: &ServiceRecord) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        statement.execute(params![
+            r.service,
+            r.number,
+            r.host,
+            r.commercial,
+            r.ip_update_required,
+            r.updated_seq
+        ])?;
+        Ok(())
+    }
+
+    fn write_policy(&self, r: &Policy) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO policy (service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        statement.execute(params![
+            r.service_type,
+            r.max_numbers,
+            r.min_subscription_months,
+            r.min_order_amount_fen,
+            r.requires_public_ip,
+            r.updated_seq
+        ])?;
+        Ok(())
+    }
+
+    fn write_request(&self, r: &RequestRecord) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO requests (request_id, instance_id, account, count, asked, numbers, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        statement.execute(params![
+            r.request_id,
+            r.instance_id,
+            r.account,
+            r.count,
+            to_json_array(&r.asked),
+            to_json_array(&r.numbers),
+            r.seq
+        ])?;
+        Ok(())
+    }
+
+    /// One row by its key, or none.
+    fn one<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        from_row: fn(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        Ok(statement.query_row(params![key], from_row).optional()?)
+    }
+
+    /// Every row of `sql` (no parameters) through `from_row`, streamed.
+    fn each<T>(
+        &self,
+        sql: &str,
+        from_row: fn(&Row) -> rusqlite::Result<T>,
+        visit: &mut dyn FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every stored row of one table, read back as its `Change`.
+    fn each_stored<T>(
+        &self,
+        columns: &str,
+        table: &str,
+        from_row: fn(&Row) -> rusqlite::Result<T>,
+        wrap: fn(T) -> Change,
+        visit: &mut dyn FnMut(StoredRow),
+    ) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare(&format!("SELECT {columns} FROM {table}"))?;
+        let seq_column = statement.column_count() - 1;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(from_row(row).map(wrap).map_err(|error| {
+                UnreadableRow {
+                    key: row
+                        .get(0)
+                        .unwrap_or_else(|_| format!("{:?}", row.get_ref(0).ok())),
+                    seq: row.get::<_, i64>(seq_column).unwrap_or(1).max(1),
+                    error: error.to_string(),
+                }
+            }));
+        }
+        Ok(())
+    }
+}
+
+impl DerivedRows for Sqlite {
+    fn write(&self, change: &Change) -> Result<()> {
+        match change {
+            Change::Instance(r) => self.write_instance(r),
+            Change::Number(r) => self.write_number(r),
+            Change::Service(r) => self.write_service(r),
+            Change::Policy(r) => self.write_policy(r),
+            Change::Request(r) => self.write_request(r),
+        }
+    }
+
+    fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR service_type = ?2) ORDER BY instance_id"
+        ))?;
+        let rows = statement.query_map(params![account, service_type], instance_from_row)?;
+        collect(rows)
+    }
+
+    fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
+        let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY instance_id");
+        self.each(&sql, instance_from_row, visit)
+    }
+
+    fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers ORDER BY instance_id, issued_seq, number"
+        );
+        self.each(&sql, number_from_row, visit)
+    }
+
+    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = ?1 ORDER BY issued_seq, number"
+        ))?;
+        let rows = statement.query_map(params![instance_id], number_from_row)?;
+        collect(rows)
+    }
+
+    fn numbers(
+        &self,
+        instance_id: Option<&str>,
+        account: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<NumberRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers
+             WHERE (?1 IS NULL OR instance_id = ?1) AND (?2 IS NULL OR holder = ?2 OR owner = ?2) AND (?3 IS NULL OR status = ?3)
+             ORDER BY instance_id, issued_seq, number"
+        ))?;
+        let rows = statement.query_map(params![instance_id, account, status], number_from_row)?;
+        collect(rows)
+    }
+
+    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.updated_seq
+             FROM services s JOIN numbers n ON n.number = s.number
+             WHERE ?1 IS NULL OR s.host = ?1 OR n.instance_id = ?1 ORDER BY s.service",
+        )?;
+        let rows = statement.query_map(params![instance_id], service_from_row)?;
+        collect(rows)
+    }
+
+    fn policies(&self) -> Result<Vec<Policy>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"
+        ))?;
+        let rows = statement.query_map([], policy_from_row)?;
+        collect(rows)
+    }
+
+    fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
+        let name = table.name();
+        match table {
+            DerivedTable::Policy => {
+                self.each_stored(POLICY_COLUMNS, name, policy_from_row, Change::Policy, visit)
+            }
+            DerivedTable::Instances => self.each_stored(
+                INSTANCE_COLUMNS,
+                name,
+                instance_from_row,
+                Change::Instance,
+                visit,
+            ),
+            DerivedTable::Numbers => {
+                self.each_stored(NUMBER_COLUMNS, name, number_from_row, Change::Number, visit)
+            }
+            DerivedTable::Services => self.each_stored(
+                SERVICE_COLUMNS,
+                name,
+                service_from_row,
+                Change::Service,
+                visit,
+            ),
+            DerivedTable::Requests => self.each_stored(
+                REQUEST_COLUMNS,
+                name,
+                request_from_row,
+                Change::Request,
+                visit,
+            ),
+        }
+    }
+
+    fn each_subject_row(&self, visit: &mut dyn FnMut(Option<(&str, i64)>)) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT subject, seq FROM event_subjects")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let subject = row.get_ref(0)?.as_str().ok();
+            let seq = row.get_ref(1)?.as_i64().ok();
+            visit(subject.zip(seq));
+        }
+        Ok(())
+    }
+}
+
+impl Lookup for Sqlite {
+    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
+        let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1");
+        self.one(&sql, instance_id, instance_from_row)
+    }
+
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1");
+        self.one(&sql, number, number_from_row)
+    }
+
+    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE service = ?1");
+        self.one(&sql, service, service_from_row)
+    }
+
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        let sql = format!("SELECT {POLICY_COLUMNS} FROM policy WHERE service_type = ?1");
+        self.one(&sql, service_type, policy_from_row)
+    }
+
+    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1");
+        self.one(&sql, request_id, request_from_row)
+    }
+}

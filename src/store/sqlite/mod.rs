@@ -1,0 +1,276 @@
+//! The SQLite backend: opening and creating a ledger file, its pragmas,
+//! transactions and schema migrations. The log is in `log.rs`, the derived
+//! tables in `derived.rs`, row mapping in `rows.rs`.
+
+mod derived;
+mod log;
+mod rows;
+
+use super::{Database, DerivedRows};
+use crate::domain::evolve::Change;
+use crate::domain::types::default_policies;
+use crate::error::{Error, Result};
+use crate::files::create_private_file;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
+
+/// The schema's migrations, in order: migration N takes a ledger from
+/// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
+/// later version is one more file here, applied on open.
+const MIGRATIONS: &[&str] = &[include_str!("../../../schema.sql")];
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
+/// other SQLite file.
+const APPLICATION_ID: i64 = 0x534E_4C47;
+/// How long a writer waits for another one before giving up (exit 6).
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode;
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Storage(format!(
+                "the ledger is locked by another process (waited up to {} s): {error}",
+                BUSY_TIMEOUT_MS / 1000
+            )),
+            Some(ErrorCode::NotADatabase) => Error::Storage(format!("not a ledger: {error}")),
+            _ => Error::Storage(format!("storage: {error}")),
+        }
+    }
+}
+
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite> {
+        if path.is_dir() {
+            return Err(Error::storage(format!(
+                "{} is a directory, not a ledger",
+                path.display()
+            )));
+        }
+        if !path.exists() {
+            // Another process may create it at the same moment: fine.
+            if let Err(error) = create_private_file(path) {
+                if !path.exists() {
+                    return Err(error);
+                }
+            }
+        }
+        // The path is a file name, never a URI: the bundled SQLite reads a
+        // name starting with `file:` as one whatever the flags, so such a
+        // relative name is opened as `./file:…`.
+        let local;
+        let path = if path.is_relative() && path.to_string_lossy().starts_with("file:") {
+            local = Path::new(".").join(path);
+            local.as_path()
+        } else {
+            path
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // Room for every statement the program prepares, so none is evicted
+        // and re-prepared in a bulk loop.
+        conn.set_prepared_statement_cache_capacity(64);
+        let store = Sqlite { conn };
+        store.check_or_create(path)?;
+        // synchronous=NORMAL in WAL mode: a commit survives any process
+        // crash; only a power loss can drop the last commits, never corrupt.
+        // cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
+        // import from spilling mid-transaction, within its 64 MiB budget.
+        store
+            .conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?;
+        Ok(store)
+    }
+
+    pub fn scratch() -> Result<Sqlite> {
+        let conn = Connection::open_in_memory()?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let store = Sqlite { conn };
+        store.migrate_from(0)?;
+        Ok(store)
+    }
+
+    /// Switches a new file to WAL with 16 KiB pages (the log's rows are
+    /// large; bulk imports write fewer, fuller pages), which takes effect
+    /// only before the first write. Switching needs the database to itself,
+    /// and SQLite does not wait for that: retry while another process
+    /// creates the same file.
+    fn switch_to_wal(&self) -> Result<()> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(BUSY_TIMEOUT_MS);
+        loop {
+            let mode: String = self
+                .conn
+                .query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+            if mode.eq_ignore_ascii_case("wal") {
+                return Ok(());
+            }
+            let switched = self
+                .conn
+                .execute_batch("PRAGMA page_size = 16384;")
+                .and_then(|()| {
+                    self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
+                        row.get::<_, String>(0)
+                    })
+                });
+            match switched {
+                Err(error) if std::time::Instant::now() >= deadline => return Err(error.into()),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                // SQLite declined without an error (an in-memory database).
+                Ok(mode) if !mode.eq_ignore_ascii_case("wal") => {
+                    return Err(Error::storage(format!(
+                        "the ledger cannot use WAL journaling (journal mode {mode})"
+                    )))
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Creates the schema in a new, empty database. Several processes may
+    /// create the same new file at once, and one may have died half way: the
+    /// schema is written in one exclusive transaction that re-checks it.
+    fn create(&self) -> Result<()> {
+        self.switch_to_wal()?;
+        self.upgrade()
+    }
+
+    /// Applies the migrations a ledger lacks, in one exclusive transaction
+    /// that reads the version inside it (another process may be doing the
+    /// same).
+    fn upgrade(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let applied = self.migrate_from(version).and_then(|()| {
+            Ok(self.conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+            ))?)
+        });
+        match applied {
+            Ok(()) => Ok(self.conn.execute_batch("COMMIT")?),
+            Err(error) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs every migration after `version` (0: a new database, which also
+    /// gets the default policy).
+    fn migrate_from(&self, version: i64) -> Result<()> {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let target = index as i64 + 1;
+            if target > version {
+                self.conn.execute_batch(migration)?;
+            }
+            if target == 1 && version == 0 {
+                for policy in default_policies() {
+                    self.write(&Change::Policy(policy))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One read of three values, no schema re-application on every start:
+    /// a ledger is checked (and upgraded when older); an empty database
+    /// (new, or left half-created by a process that died) gets the schema;
+    /// anything else is refused.
+    fn check_or_create(&self, path: &Path) -> Result<()> {
+        let not_ledger = |why: String| {
+            Error::storage(format!(
+                "{} is not a snledger ledger: {why}",
+                path.display()
+            ))
+        };
+        let (application_id, version, objects): (i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(|e| not_ledger(e.to_string()))?;
+        if application_id == 0 && version == 0 && objects == 0 {
+            return self.create();
+        }
+        if application_id != APPLICATION_ID {
+            return Err(not_ledger(format!("application id {application_id:#x}")));
+        }
+        if version > SCHEMA_VERSION {
+            return Err(Error::storage(format!(
+                "{} has schema version {version}, newer than this program's {SCHEMA_VERSION}: upgrade snledger",
+                path.display()
+            )));
+        }
+        if version < 1 {
+            return Err(not_ledger(format!("schema version {version}")));
+        }
+        if version < SCHEMA_VERSION {
+            return self.upgrade();
+        }
+        Ok(())
+    }
+}
+
+impl Database for Sqlite {
+    /// `BEGIN IMMEDIATE`: takes the write lock now.
+    fn begin_write(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn begin_read(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("BEGIN")?)
+    }
+
+    fn commit(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+
+    fn rollback(&self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    /// Both append-only triggers are there, exactly as the schema makes
+    /// them (a trigger of the same name that does nothing does not count).
+    fn triggers_present(&self) -> Result<bool> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?;
+        for name in ["events_no_update", "events_no_delete"] {
+            let stored: Option<String> = statement
+                .query_row(rusqlite::params![name], |row| row.get(0))
+                .optional()?;
+            if stored.map(|sql| squeeze(&sql)) != expected_trigger(name) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A trigger's SQL as SQLite stores it from the schema (it drops
+/// `IF NOT EXISTS` and the final `;`), white space squeezed.
+fn expected_trigger(name: &str) -> Option<String> {
+    let schema = MIGRATIONS.concat();
+    let start = schema.find(&format!("CREATE TRIGGER IF NOT EXISTS {name} "))?;
+    let end = start + schema[start..].find("END;")? + "END".len();
+    Some(squeeze(&schema[start..end].replacen(
+        "IF NOT EXISTS ",
+        "",
+        1,
+    )))
+}
+
+fn squeeze(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,136 @@
+//! Row mapping: the column lists the queries select and the functions that
+//! turn a row into a domain record. A stored value that does not parse as
+//! its type is a corrupt row (an edit made outside the program).
+
+use crate::domain::event::Event;
+use crate::domain::types::*;
+use crate::error::Result;
+use rusqlite::Row;
+
+pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
+pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
+pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
+pub const SERVICE_COLUMNS: &str =
+    "service, number, host, commercial, ip_update_required, updated_seq";
+pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
+pub const EVENT_COLUMNS: &str =
+    "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
+
+pub fn to_json_array(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+pub fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+    Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+/// A stored flag must be exactly 0 or 1 (SQLite would read 7 as true, and
+/// hide an edit from `verify`).
+fn strict_bool(row: &Row, index: usize) -> rusqlite::Result<bool> {
+    match row.get::<_, i64>(index)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(rusqlite::Error::IntegralValueOutOfRange(index, other)),
+    }
+}
+
+/// A stored enum text that does not parse is a corrupt row.
+fn parse_enum<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str, &str) -> Result<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    parse("stored value", &text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            Box::new(std::io::Error::other(e.to_string())),
+        )
+    })
+}
+
+pub fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
+    Ok(Instance {
+        instance_id: row.get(0)?,
+        service_type: row.get(1)?,
+        account: row.get(2)?,
+        region: row.get(3)?,
+        billing: parse_enum(row, 4, Billing::parse)?,
+        subscription_months: row.get(5)?,
+        expires_at: row.get(6)?,
+        public_ip: row.get(7)?,
+        order_amount_fen: row.get(8)?,
+        state: parse_enum(row, 9, InstanceState::parse)?,
+        consumed: row.get(10)?,
+        updated_seq: row.get(11)?,
+    })
+}
+
+pub fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
+    Ok(NumberRecord {
+        number: row.get(0)?,
+        instance_id: row.get(1)?,
+        owner: row.get(2)?,
+        holder: row.get(3)?,
+        status: parse_enum(row, 4, Status::parse)?,
+        service: row.get(5)?,
+        icp_number: row.get(6)?,
+        origin: parse_enum(row, 7, Origin::parse)?,
+        issued_seq: row.get(8)?,
+        updated_seq: row.get(9)?,
+    })
+}
+
+pub fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
+    Ok(ServiceRecord {
+        service: row.get(0)?,
+        number: row.get(1)?,
+        host: row.get(2)?,
+        commercial: strict_bool(row, 3)?,
+        ip_update_required: strict_bool(row, 4)?,
+        updated_seq: row.get(5)?,
+    })
+}
+
+pub fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
+    Ok(RequestRecord {
+        request_id: row.get(0)?,
+        instance_id: row.get(1)?,
+        account: row.get(2)?,
+        count: row.get(3)?,
+        asked: from_json_array(&row.get::<_, String>(4)?)?,
+        numbers: from_json_array(&row.get::<_, String>(5)?)?,
+        seq: row.get(6)?,
+    })
+}
+
+pub fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
+    Ok(Policy {
+        service_type: row.get(0)?,
+        max_numbers: row.get(1)?,
+        min_subscription_months: row.get(2)?,
+        min_order_amount_fen: row.get(3)?,
+        requires_public_ip: strict_bool(row, 4)?,
+        updated_seq: row.get(5)?,
+    })
+}
+
+pub fn event_from_row(row: &Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        seq: row.get(0)?,
+        event_id: row.get(1)?,
+        at: row.get(2)?,
+        actor: row.get(3)?,
+        kind: row.get(4)?,
+        payload: row.get(5)?,
+        prev_hash: row.get(6)?,
+        hash: row.get(7)?,
+    })
+}

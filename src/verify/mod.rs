@@ -1,0 +1,226 @@
+//! Verifying a ledger: the chain from seq 1 (`chain`), a replay of the log
+//! into memory, and the derived tables against that replay (`tables`).
+//! `verify` runs all of it; `import history` runs the same chain check on
+//! each row it reads.
+
+pub mod chain;
+mod tables;
+
+use crate::domain::memory::MemoryState;
+use crate::error::{Error, Result};
+use crate::store::{EventRef, Store};
+use chain::{Chain, LinkProblem};
+
+/// Problems listed at most (the count of events checked is always exact).
+const PROBLEMS_MAX: usize = 100;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub events: i64,
+    pub problems: Vec<(Option<i64>, String)>,
+}
+
+impl Report {
+    fn problem(&mut self, seq: Option<i64>, message: String) {
+        if self.problems.len() < PROBLEMS_MAX {
+            self.problems.push((seq, message));
+        }
+    }
+
+    pub fn first_bad_seq(&self) -> Option<i64> {
+        self.problems.iter().filter_map(|(seq, _)| *seq).min()
+    }
+}
+
+/// Events handed to the replay thread at a time.
+const BATCH: usize = 2048;
+
+/// A batch of events for the replay thread: their kinds and payloads in one
+/// buffer (one allocation per batch, not two per event).
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// seq, and the ends of kind and payload in `text`.
+    events: Vec<(i64, usize, usize)>,
+}
+
+impl Batch {
+    fn push(&mut self, seq: i64, kind: &str, payload: &str) {
+        self.text.push_str(kind);
+        let kind_end = self.text.len();
+        self.text.push_str(payload);
+        self.events.push((seq, kind_end, self.text.len()));
+    }
+
+    fn each(&self, mut visit: impl FnMut(i64, &str, &str)) {
+        let mut start = 0;
+        for (seq, kind_end, payload_end) in &self.events {
+            visit(
+                *seq,
+                &self.text[start..*kind_end],
+                &self.text[*kind_end..*payload_end],
+            );
+            start = *payload_end;
+        }
+    }
+}
+
+/// What the replay thread gives back: the rebuilt state, its digests, and
+/// the events it could not replay.
+type Replayed = (
+    MemoryState,
+    crate::domain::digest::TableDigests,
+    Vec<(Option<i64>, String)>,
+);
+
+/// Replays batches of events into memory on a second thread.
+fn spawn_replay(
+    mut rebuilt: MemoryState,
+) -> (
+    std::sync::mpsc::SyncSender<Batch>,
+    std::thread::JoinHandle<Replayed>,
+) {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let replayer = std::thread::spawn(move || {
+        let mut problems = Vec::new();
+        for batch in receiver {
+            batch.each(|seq, kind, payload| {
+                if let Err(error) = rebuilt.replay(seq, kind, payload) {
+                    let message = match error {
+                        Error::Integrity(message) if message.starts_with("event ") => message,
+                        other => format!("event {seq}: {other}"),
+                    };
+                    if problems.len() < PROBLEMS_MAX {
+                        problems.push((Some(seq), message));
+                    }
+                }
+            });
+        }
+        // The rebuilt tables' digests, while the main thread digests the stored ones.
+        let digests = rebuilt.digests();
+        (rebuilt, digests, problems)
+    });
+    (sender, replayer)
+}
+
+/// Checks the chain on this thread while a second thread replays the events
+/// into memory (the two halves take similar time, and there are two cores).
+pub fn check(store: &Store) -> Result<Report> {
+    let mut report = Report::default();
+    let _snapshot = store.begin_read()?;
+    if !store.triggers_present()? {
+        report.problem(
+            None,
+            "the append-only triggers on events are missing or altered".to_string(),
+        );
+    }
+    let mut rebuilt = MemoryState::new();
+    rebuilt.reserve(
+        store.count_kind(&["instance_added"])?,
+        store.count_kind(&["allocated", "selected"])?,
+    );
+    let (sender, replayer) = spawn_replay(rebuilt);
+    let mut chain = Chain::default();
+    // Event ids with their seqs, sorted at the end to find repeats (cheaper
+    // than a hash set of millions).
+    let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(
+        store
+            .head()?
+            .map_or(0, |head| head.seq.clamp(0, 50_000_000)) as usize,
+    );
+    let mut batch = Batch::default();
+    let mut problems = Vec::new();
+    let read = store.each_event_ref(|event| {
+        report.events += 1;
+        if let Some(id) = chain.check(event, &mut problems) {
+            event_ids.push((id, event.seq));
+        }
+        for problem in problems.drain(..) {
+            let (seq, message) = describe(&problem, event);
+            report.problem(Some(seq), message);
+        }
+        batch.push(event.seq, event.kind, event.payload);
+        if batch.events.len() == BATCH {
+            // A closed channel means the replay thread died; join says why.
+            let _ = sender.send(std::mem::take(&mut batch));
+        }
+        Ok(())
+    });
+    let _ = sender.send(batch);
+    drop(sender);
+    // While the replay thread finishes, digest the stored tables.
+    let stored = tables::digest_stored(store);
+    let (mut rebuilt, rebuilt_digests, replay_problems) = replayer.join().map_err(|_| {
+        Error::Integrity("verify: the replay of the log failed unexpectedly".to_string())
+    })?;
+    read?;
+    let stored = stored?;
+    repeated_event_ids(&mut report, event_ids);
+    for (seq, message) in replay_problems {
+        report.problem(seq, message);
+    }
+    let disagreements = tables::compare(store, &mut rebuilt, &rebuilt_digests, &stored)?;
+    // Freeing millions of rebuilt rows one by one costs a tenth of a run,
+    // and the process ends right after verify: let it go with the process.
+    std::mem::forget(rebuilt);
+    for disagreement in disagreements {
+        // The history index is checked by digest; find the event it is off at.
+        let seq = match disagreement.seq {
+            Some(seq) => Some(seq),
+            None => tables::first_bad_subjects(store)?,
+        };
+        report.problem(seq, disagreement.problem);
+    }
+    Ok(report)
+}
+
+/// Two events with one id: named at the later one.
+fn repeated_event_ids(report: &mut Report, mut event_ids: Vec<(u128, i64)>) {
+    event_ids.sort_unstable();
+    for pair in event_ids.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let seq = pair[0].1.max(pair[1].1);
+            report.problem(
+                Some(seq),
+                format!(
+                    "event {seq}: its event_id also belongs to event {}",
+                    pair[0].1.min(pair[1].1)
+                ),
+            );
+        }
+    }
+}
+
+/// A chain problem as `verify` reports it: the seq it is at, and why.
+fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
+    let seq = event.seq;
+    match problem {
+        LinkProblem::SeqOutOfPlace { expected } => (
+            (*expected).min(seq),
+            format!("seq {expected} expected, found {seq} (an event is missing or out of place)"),
+        ),
+        LinkProblem::BrokenLink => (
+            seq,
+            format!("event {seq}: prev_hash does not link to the previous event"),
+        ),
+        LinkProblem::HashMismatch => (
+            seq,
+            format!("event {seq}: hash does not match its contents"),
+        ),
+        LinkProblem::TimeNotCanonical => (
+            seq,
+            format!("event {seq}: 'at' is not a canonical UTC time"),
+        ),
+        LinkProblem::TimeBackwards { previous } => (
+            seq,
+            format!(
+                "event {seq}: time {} is earlier than the previous {previous}",
+                event.at
+            ),
+        ),
+        LinkProblem::EventIdNotCanonical => (
+            seq,
+            format!("event {seq}: event_id is not a UUID v4 in lowercase hyphenated form"),
+        ),
+    }
+}

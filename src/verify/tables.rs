@@ -1,0 +1,263 @@
+//! The derived tables against the log: digests of the stored rows, and,
+//! for a table whose digest differs from the rebuilt one, a row-by-row
+//! comparison that names the rows and their events.
+
+use crate::domain::digest::{Digest, TableDigests};
+use crate::domain::evolve::Change;
+use crate::domain::memory::MemoryState;
+use crate::error::Result;
+use crate::store::{DerivedTable, EventFilter, Store};
+use std::collections::HashMap;
+
+/// A derived row that differs between the stored tables and a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    pub seq: Option<i64>,
+    pub problem: String,
+}
+
+/// Disagreements kept at most: enough to name the first bad event.
+const DISAGREEMENTS_MAX: usize = 1000;
+
+fn digest_of(digests: &mut TableDigests, table: DerivedTable) -> &mut Digest {
+    match table {
+        DerivedTable::Policy => &mut digests.policy,
+        DerivedTable::Instances => &mut digests.instances,
+        DerivedTable::Numbers => &mut digests.numbers,
+        DerivedTable::Services => &mut digests.services,
+        DerivedTable::Requests => &mut digests.requests,
+    }
+}
+
+fn add_row(digest: &mut Digest, change: &Change) {
+    match change {
+        Change::Policy(r) => digest.policy(r),
+        Change::Instance(r) => digest.instance(r),
+        Change::Number(r) => digest.number(r),
+        Change::Service(r) => digest.service(r),
+        Change::Request(r) => digest.request(r),
+    }
+}
+
+/// The digest of every stored derived table (read in the caller's
+/// snapshot; `verify` does this while the log is being replayed). A row
+/// that does not even read back (edited by hand) spoils its table's digest,
+/// so the table is then compared row by row and the row named.
+pub fn digest_stored(store: &Store) -> Result<TableDigests> {
+    let mut digests = TableDigests::default();
+    for table in DerivedTable::ALL {
+        let digest = digest_of(&mut digests, table);
+        store.each_stored_row(table, |row| match row {
+            Ok(change) => add_row(digest, &change),
+            Err(_) => digest.spoil(),
+        })?;
+    }
+    let subjects = &mut digests.subjects;
+    store.each_subject_row(|row| match row {
+        Some((subject, seq)) => subjects.subject(&[subject], seq),
+        None => subjects.spoil(),
+    })?;
+    Ok(digests)
+}
+
+/// Compares the stored derived tables (`stored`: their digests) with the
+/// state rebuilt from the log. A table whose digests differ is then
+/// compared row by row, to name the rows and the events.
+pub fn compare(
+    store: &Store,
+    rebuilt: &mut MemoryState,
+    fresh: &TableDigests,
+    stored: &TableDigests,
+) -> Result<Vec<Disagreement>> {
+    let mut found = Vec::new();
+    let (mut fresh, mut stored) = (*fresh, *stored);
+    for table in DerivedTable::ALL {
+        if digest_of(&mut fresh, table) == digest_of(&mut stored, table) {
+            continue;
+        }
+        let mut rows = Rows {
+            store,
+            table,
+            found: &mut found,
+        };
+        match table {
+            DerivedTable::Policy => rows.compare(&mut rebuilt.policies, policy, |r| r.updated_seq),
+            DerivedTable::Instances => {
+                rows.compare(&mut rebuilt.instances, instance, |r| r.updated_seq)
+            }
+            DerivedTable::Numbers => rows.compare(&mut rebuilt.numbers, number, |r| r.updated_seq),
+            DerivedTable::Services => {
+                rows.compare(&mut rebuilt.services, service, |r| r.updated_seq)
+            }
+            DerivedTable::Requests => rows.compare(&mut rebuilt.requests, request, |r| r.seq),
+        }?;
+    }
+    if fresh.subjects != stored.subjects {
+        found.push(Disagreement {
+            seq: None,
+            problem: format!(
+                "event_subjects (the history index) disagrees with the log: {} rows stored, the log gives {}",
+                stored.subjects.count, fresh.subjects.count
+            ),
+        });
+    }
+    found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));
+    Ok(found)
+}
+
+// The record inside a stored row of each table, with its key.
+fn policy(change: Change) -> Option<(String, crate::domain::types::Policy)> {
+    match change {
+        Change::Policy(r) => Some((r.service_type.clone(), r)),
+        _ => None,
+    }
+}
+fn instance(change: Change) -> Option<(String, crate::domain::types::Instance)> {
+    match change {
+        Change::Instance(r) => Some((r.instance_id.clone(), r)),
+        _ => None,
+    }
+}
+fn number(change: Change) -> Option<(String, crate::domain::types::NumberRecord)> {
+    match change {
+        Change::Number(r) => Some((r.number.clone(), r)),
+        _ => None,
+    }
+}
+fn service(change: Change) -> Option<(String, crate::domain::types::ServiceRecord)> {
+    match change {
+        Change::Service(r) => Some((r.service.clone(), r)),
+        _ => None,
+    }
+}
+fn request(change: Change) -> Option<(String, crate::domain::types::RequestRecord)> {
+    match change {
+        Change::Request(r) => Some((r.request_id.clone(), r)),
+        _ => None,
+    }
+}
+
+/// One table compared row by row.
+struct Rows<'a> {
+    store: &'a Store,
+    table: DerivedTable,
+    found: &'a mut Vec<Disagreement>,
+}
+
+impl Rows<'_> {
+    /// Each stored row against the rebuilt one of its key (taken out of
+    /// `rebuilt`); what is left in `rebuilt` is missing from the store.
+    fn compare<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        rebuilt: &mut HashMap<String, T>,
+        record_of: fn(Change) -> Option<(String, T)>,
+        seq_of: fn(&T) -> i64,
+    ) -> Result<()> {
+        let name = self.table.name();
+        let found = &mut *self.found;
+        self.store.each_stored_row(self.table, |row| match row {
+            Ok(change) => {
+                if let Some((key, stored)) = record_of(change) {
+                    let rebuilt_row = rebuilt.remove(&key);
+                    compare_row(found, name, &key, stored, rebuilt_row, seq_of);
+                }
+            }
+            Err(bad) => {
+                let rebuilt_row = rebuilt.remove(&bad.key);
+                found.push(Disagreement {
+                    seq: Some(rebuilt_row.as_ref().map_or(bad.seq, seq_of).max(bad.seq)),
+                    problem: format!(
+                        "{name} row {} does not parse ({}); the log gives {rebuilt_row:?}",
+                        bad.key, bad.error
+                    ),
+                });
+            }
+        })?;
+        for (key, row) in rebuilt.iter().take(DISAGREEMENTS_MAX) {
+            found.push(Disagreement {
+                seq: Some(seq_of(row).max(1)),
+                problem: format!("{name} row {key} is missing; the log makes it"),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn compare_row<T: PartialEq + std::fmt::Debug>(
+    found: &mut Vec<Disagreement>,
+    table: &str,
+    key: &str,
+    stored: T,
+    rebuilt: Option<T>,
+    seq_of: fn(&T) -> i64,
+) {
+    if found.len() >= DISAGREEMENTS_MAX {
+        return;
+    }
+    match rebuilt {
+        Some(rebuilt) if rebuilt == stored => {}
+        Some(rebuilt) => found.push(Disagreement {
+            seq: Some(seq_of(&stored).max(seq_of(&rebuilt)).max(1)),
+            problem: format!(
+                "{table} row {key}: {}",
+                differences(&format!("{stored:?}"), &format!("{rebuilt:?}"))
+            ),
+        }),
+        None => found.push(Disagreement {
+            seq: Some(seq_of(&stored).max(1)),
+            problem: format!("{table} row {key} is stored ({stored:?}) but no event made it"),
+        }),
+    }
+}
+
+/// The fields in which two rows (as `Debug` text, `Name { a: 1, b: 2 }`)
+/// differ: `b stored 3, the log gives 2`. The whole rows when the texts
+/// cannot be split alike.
+fn differences(stored: &str, rebuilt: &str) -> String {
+    let fields = |text: &str| -> Vec<String> {
+        let inner = text
+            .split_once("{ ")
+            .map_or(text, |(_, rest)| rest.trim_end_matches(" }"));
+        inner.split(", ").map(str::to_string).collect()
+    };
+    let (left, right) = (fields(stored), fields(rebuilt));
+    if left.len() != right.len() {
+        return format!("stored {stored}, the log gives {rebuilt}");
+    }
+    let changed: Vec<String> = left
+        .iter()
+        .zip(&right)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| {
+            let (name, stored_value) = a.split_once(": ").unwrap_or(("", a));
+            let logged = b.split_once(": ").map_or(b.as_str(), |(_, value)| value);
+            format!("{name} stored {stored_value}, the log gives {logged}")
+        })
+        .collect();
+    changed.join("; ")
+}
+
+/// The first seq whose stored history index rows differ from what the
+/// event names (only run to locate a disagreement the digest found).
+pub fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
+    let mut stored: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    store.each_subject_row(|row| {
+        if let Some((subject, seq)) = row {
+            stored.entry(seq).or_default().push(subject.to_string());
+        }
+    })?;
+    let mut first = None;
+    store.each_event(&EventFilter::all(), |event| {
+        if first.is_none() {
+            let mut named = event.body().map(|body| body.subjects()).unwrap_or_default();
+            let mut found = stored.remove(&event.seq).unwrap_or_default();
+            named.sort();
+            found.sort();
+            if named != found {
+                first = Some(event.seq);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(first.or_else(|| stored.keys().next().copied()))
+}
