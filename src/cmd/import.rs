@@ -14,6 +14,7 @@ use crate::ledger::{allocate_command, fresh_numbers, replay_event, Ledger, Outco
 use crate::render::Table;
 use crate::store::{EventRef, Store};
 use crate::verify::chain::{Chain, LinkProblem};
+use crate::verify::describe;
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -395,6 +396,7 @@ impl History {
 
 fn event_ref(event: &Event) -> EventRef<'_> {
     EventRef {
+        wrong_type: None,
         seq: event.seq,
         event_id: &event.event_id,
         at: &event.at,
@@ -406,28 +408,7 @@ fn event_ref(event: &Event) -> EventRef<'_> {
     }
 }
 
-/// A chain problem as `import history` reports it for its row.
+/// A chain problem, reported as `verify` reports it.
 fn link_error(problem: &LinkProblem, event: &Event) -> Error {
-    let seq = event.seq;
-    let broken = |what: String| Error::Integrity(format!("event {seq}: {what}"));
-    match problem {
-        LinkProblem::SeqOutOfPlace { expected } => broken(format!("seq {expected} expected")),
-        LinkProblem::BrokenLink => broken("prev_hash does not link to the previous row".into()),
-        LinkProblem::HashMismatch => broken("hash does not match the row's contents".into()),
-        LinkProblem::TimeNotCanonical => match parse_time("at", &event.at) {
-            Err(error) => error,
-            Ok(_) => Error::usage(format!(
-                "at: '{}' is not canonical UTC (2026-11-22T10:00:00Z)",
-                shorten(&event.at)
-            )),
-        },
-        LinkProblem::TimeBackwards { .. } => Error::refused(
-            Reason::ClockBackwards,
-            format!("event {seq}: time goes backwards"),
-        ),
-        LinkProblem::EventIdNotCanonical => Error::usage(format!(
-            "event_id: '{}' is not a UUID v4 in lowercase hyphenated form",
-            shorten(&event.event_id)
-        )),
-    }
+    Error::Integrity(describe(problem, &event_ref(event)).1)
 }

@@ -24,9 +24,11 @@ pub struct Head {
 }
 
 /// One row of the log borrowed from the database's buffers (no copies),
-/// for the chain check of `verify`. A value that is not text reads as "",
-/// which then fails its hash.
+/// for the chain check of `verify`. A value that is not text reads as ""
+/// and is named in `wrong_type`.
 pub struct EventRef<'a> {
+    /// The first column whose stored value is not of its type, if any.
+    pub wrong_type: Option<&'static str>,
     pub seq: i64,
     pub event_id: &'a str,
     pub at: &'a str,
@@ -110,8 +112,10 @@ pub trait Database {
     fn begin_read(&self) -> Result<()>;
     fn commit(&self) -> Result<()>;
     fn rollback(&self);
-    /// Are the append-only triggers there, exactly as the schema makes them?
-    fn triggers_present(&self) -> Result<bool>;
+    /// What is wrong with the storage itself: the database's own
+    /// consistency check, and every table, index and trigger that is
+    /// missing, altered or extra against the schema the program creates.
+    fn storage_problems(&self) -> Result<Vec<String>>;
 }
 
 /// The log: appends, the head, iteration and filters.
@@ -339,10 +343,9 @@ impl Store {
         self.backend.policies()
     }
 
-    /// Does the database still refuse edits of the log? Both append-only
-    /// triggers are there, exactly as the schema makes them.
-    pub fn triggers_present(&self) -> Result<bool> {
-        self.backend.triggers_present()
+    /// What is wrong with the storage itself (empty when nothing).
+    pub fn storage_problems(&self) -> Result<Vec<String>> {
+        self.backend.storage_problems()
     }
 
     /// Every stored row of a derived table, in no particular order.

@@ -10,6 +10,8 @@ use crate::store::EventRef;
 /// What is wrong with one row of the log, given the rows before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkProblem {
+    /// A column holds a value that is not of its type (a BLOB for text).
+    WrongType { column: &'static str },
     /// The row's seq is not the next one.
     SeqOutOfPlace { expected: i64 },
     /// `prev_hash` is not the previous row's hash.
@@ -48,6 +50,9 @@ impl Chain {
     /// row reports once instead of breaking every row after it). Returns
     /// the row's event id as a number when it is canonical.
     pub fn check(&mut self, event: &EventRef, problems: &mut Vec<LinkProblem>) -> Option<u128> {
+        if let Some(column) = event.wrong_type {
+            problems.push(LinkProblem::WrongType { column });
+        }
         if event.seq != self.expected_seq {
             problems.push(LinkProblem::SeqOutOfPlace {
                 expected: self.expected_seq,

@@ -108,11 +108,8 @@ fn spawn_replay(
 pub fn check(store: &Store) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
-    if !store.triggers_present()? {
-        report.problem(
-            None,
-            "the append-only triggers on events are missing or altered".to_string(),
-        );
+    for problem in store.storage_problems()? {
+        report.problem(None, problem);
     }
     let mut rebuilt = MemoryState::new();
     rebuilt.reserve(
@@ -123,11 +120,8 @@ pub fn check(store: &Store) -> Result<Report> {
     let mut chain = Chain::default();
     // Event ids with their seqs, sorted at the end to find repeats (cheaper
     // than a hash set of millions).
-    let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(
-        store
-            .head()?
-            .map_or(0, |head| head.seq.clamp(0, 50_000_000)) as usize,
-    );
+    // Sized by the rows the log holds, never by a number stored in it.
+    let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(store.event_count()?.max(0) as usize);
     let mut batch = Batch::default();
     let mut problems = Vec::new();
     let read = store.each_event_ref(|event| {
@@ -192,9 +186,13 @@ fn repeated_event_ids(report: &mut Report, mut event_ids: Vec<(u128, i64)>) {
 }
 
 /// A chain problem as `verify` reports it: the seq it is at, and why.
-fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
+pub fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
     let seq = event.seq;
     match problem {
+        LinkProblem::WrongType { column } => (
+            seq,
+            format!("event {seq}: {column} is stored as a value that is not text"),
+        ),
         LinkProblem::SeqOutOfPlace { expected } => (
             (*expected).min(seq),
             format!("seq {expected} expected, found {seq} (an event is missing or out of place)"),

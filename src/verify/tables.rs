@@ -6,7 +6,8 @@ use crate::domain::digest::{Digest, TableDigests};
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
 use crate::error::Result;
-use crate::store::{DerivedTable, EventFilter, Store};
+use crate::domain::event::Body;
+use crate::store::{DerivedTable, Store};
 use std::collections::HashMap;
 
 /// A derived row that differs between the stored tables and a rebuild.
@@ -247,9 +248,11 @@ pub fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
         }
     })?;
     let mut first = None;
-    store.each_event(&EventFilter::all(), |event| {
+    store.each_event_ref(|event| {
         if first.is_none() {
-            let mut named = event.body().map(|body| body.subjects()).unwrap_or_default();
+            let mut named = Body::parse(event.kind, event.payload)
+                .map(|body| body.subjects())
+                .unwrap_or_default();
             let mut found = stored.remove(&event.seq).unwrap_or_default();
             named.sort();
             found.sort();

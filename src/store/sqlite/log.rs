@@ -7,6 +7,11 @@ use crate::error::{Error, Result};
 use crate::store::{EventFilter, EventRef, Head, Log};
 use rusqlite::{params, OptionalExtension};
 
+/// The log's text columns, in the order `each_event_ref` selects them after
+/// seq.
+const EVENT_TEXT_COLUMNS: [&str; 7] =
+    ["event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"];
+
 impl Log for Sqlite {
     fn head(&self) -> Result<Option<Head>> {
         let mut statement = self
@@ -62,7 +67,7 @@ impl Log for Sqlite {
         let mut statement = self.conn.prepare_cached(
             "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        statement.execute(params![
+        let inserted = statement.execute(params![
             event.seq,
             event.event_id,
             event.at,
@@ -72,6 +77,14 @@ impl Log for Sqlite {
             event.prev_hash,
             event.hash
         ])?;
+        // A trigger added outside the program can swallow the insert
+        // (`RAISE(IGNORE)`): then nothing may be reported as done.
+        if inserted != 1 {
+            return Err(Error::Integrity(format!(
+                "the log did not take event {} (the storage is not as snledger made it: run snledger verify)",
+                event.seq
+            )));
+        }
         self.add_subjects(event.seq, subjects)
     }
 
@@ -121,16 +134,18 @@ impl Log for Sqlite {
             .prepare("SELECT seq, event_id, at, actor, kind, payload, prev_hash, hash FROM events ORDER BY seq")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let text = |index: usize| {
-                row.get_ref(index)
-                    .ok()
-                    .and_then(|value| value.as_str().ok())
-                    .unwrap_or("")
-            };
+            let text = |index: usize| row.get_ref(index).ok().and_then(|value| value.as_str().ok());
             let seq = row.get_ref(0)?.as_i64().map_err(|_| {
                 Error::Integrity("the log has a seq that is not an integer".to_string())
             })?;
+            let wrong_type = EVENT_TEXT_COLUMNS
+                .iter()
+                .zip(1..)
+                .find(|(_, index)| text(*index).is_none())
+                .map(|(name, _)| *name);
+            let text = |index: usize| text(index).unwrap_or("");
             visit(&EventRef {
+                wrong_type,
                 seq,
                 event_id: text(1),
                 at: text(2),

@@ -11,7 +11,7 @@ use crate::domain::evolve::Change;
 use crate::domain::types::default_policies;
 use crate::error::{Error, Result};
 use crate::files::create_private_file;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
 /// The schema's migrations, in order: migration N takes a ledger from
@@ -240,35 +240,68 @@ impl Database for Sqlite {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
 
-    /// Both append-only triggers are there, exactly as the schema makes
-    /// them (a trigger of the same name that does nothing does not count).
-    fn triggers_present(&self) -> Result<bool> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?;
-        for name in ["events_no_update", "events_no_delete"] {
-            let stored: Option<String> = statement
-                .query_row(rusqlite::params![name], |row| row.get(0))
-                .optional()?;
-            if stored.map(|sql| squeeze(&sql)) != expected_trigger(name) {
-                return Ok(false);
+    /// SQLite's own consistency check, then the schema object by object
+    /// against a fresh database made by the same migrations.
+    fn storage_problems(&self) -> Result<Vec<String>> {
+        let mut problems = self.quick_check()?;
+        let stored = schema_objects(&self.conn)?;
+        let expected = schema_objects(&Sqlite::scratch()?.conn)?;
+        for (key, sql) in &expected {
+            match stored.get(key) {
+                None => problems.push(format!("the schema lacks the {} {}", key.0, key.1)),
+                Some(found) if found != sql => problems.push(format!(
+                    "the {} {} is not as snledger creates it",
+                    key.0, key.1
+                )),
+                Some(_) => {}
             }
         }
-        Ok(true)
+        for key in stored.keys().filter(|key| !expected.contains_key(key)) {
+            problems.push(format!(
+                "the schema has a {} {} that snledger does not create",
+                key.0, key.1
+            ));
+        }
+        Ok(problems)
     }
 }
 
-/// A trigger's SQL as SQLite stores it from the schema (it drops
-/// `IF NOT EXISTS` and the final `;`), white space squeezed.
-fn expected_trigger(name: &str) -> Option<String> {
-    let schema = MIGRATIONS.concat();
-    let start = schema.find(&format!("CREATE TRIGGER IF NOT EXISTS {name} "))?;
-    let end = start + schema[start..].find("END;")? + "END".len();
-    Some(squeeze(&schema[start..end].replacen(
-        "IF NOT EXISTS ",
-        "",
-        1,
-    )))
+/// Problems kept at most from SQLite's consistency check.
+const QUICK_CHECK_MAX: usize = 20;
+
+impl Sqlite {
+    fn quick_check(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare(&format!("PRAGMA quick_check({QUICK_CHECK_MAX})"))?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let row = row?;
+            if row != "ok" {
+                problems.push(format!("the database's consistency check: {row}"));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// Every table, index, trigger and view by (type, name), with its SQL
+/// (white space squeezed). SQLite's statistics tables are left out: an
+/// operator's `ANALYZE` makes them.
+fn schema_objects(
+    conn: &Connection,
+) -> Result<std::collections::BTreeMap<(String, String), String>> {
+    let mut statement = conn.prepare(
+        "SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+            squeeze(&row.get::<_, String>(2)?),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn squeeze(sql: &str) -> String {
