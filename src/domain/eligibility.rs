@@ -1,4 +1,4 @@
-//! Eligibility (SPEC §1.3): every rule an instance must pass to receive
+//! Eligibility (README "Eligibility reason codes"): every rule an instance must pass to receive
 //! numbers, each with its stable reason code. `check` reports all of them;
 //! `allocate` and `select` refuse on any.
 
@@ -19,8 +19,8 @@ pub fn is_expired(instance: &Instance, now: Time) -> bool {
         .map_or(true, |expires_at| expires_at <= now)
 }
 
-/// Every failing reason, in the order of SPEC §1.3, for a request of
-/// `requested` slots. An empty list means eligible.
+/// Every failing reason, in the order of README "Eligibility reason codes",
+/// for a request of `requested` slots. An empty list means eligible.
 pub fn failing_reasons(
     instance: &Instance,
     policy: Option<&Policy>,

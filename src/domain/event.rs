@@ -1,5 +1,6 @@
-//! Events: the kinds, their payloads, the hash chain (SPEC §2), and which
-//! instances, numbers, accounts and services each event names.
+//! Events: the kinds, their payloads, the hash chain (README "The log and its
+//! hash"), and which instances, numbers, accounts and services each event
+//! names.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -70,7 +71,7 @@ pub fn canonical_event_id(text: &str) -> Option<u128> {
 }
 
 /// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
-/// lowercase hex (SPEC §2). Fed piecewise: no joined copy is built.
+/// lowercase hex (README "The log and its hash"). Fed piecewise: no joined copy is built.
 pub fn chain_hash(
     prev_hash: &str,
     seq: i64,
@@ -255,42 +256,58 @@ pub struct ServiceIpUpdated {
     pub host: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    InstanceAdded(InstanceAdded),
-    InstanceRenewed(InstanceRenewed),
-    InstanceReleased(InstanceReleased),
-    PolicySet(PolicySet),
-    Allocated(Allocated),
-    Selected(Selected),
-    Granted(Granted),
-    Bound(Bound),
-    Submitted(NumberChanged),
-    Approved(NumberChanged),
-    Rejected(NumberChanged),
-    Deregistered(NumberChanged),
-    Invalidated(NumberChanged),
-    ServiceMoved(ServiceMoved),
-    ServiceIpUpdated(ServiceIpUpdated),
+/// One table of every event kind: its `Body` variant, payload struct and
+/// name in the log. It makes the enum, `KINDS`, `Body::kind`, `Body::payload`
+/// and `Body::parse`, so a new kind is one more row and the lists cannot drift.
+macro_rules! event_kinds {
+    ($($variant:ident($payload:ty) = $kind:literal),+ $(,)?) => {
+        /// What an event says, typed: one variant per kind.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Body { $($variant($payload)),+ }
+
+        /// Every kind, as written in the log's `kind` column.
+        pub const KINDS: &[&str] = &[$($kind),+];
+
+        impl Body {
+            pub fn kind(&self) -> &'static str {
+                match self { $(Body::$variant(_) => $kind),+ }
+            }
+
+            /// The payload as it is stored and hashed: JSON text.
+            pub fn payload(&self) -> String {
+                match self { $(Body::$variant(payload) => to_json(payload)),+ }
+            }
+
+            pub fn parse(kind: &str, payload: &str) -> Result<Body> {
+                match kind {
+                    $($kind => Ok(Body::$variant(from_json(kind, payload)?)),)+
+                    other => Err(Error::Integrity(format!(
+                        "unknown event kind '{}'",
+                        super::types::shorten(other)
+                    ))),
+                }
+            }
+        }
+    };
 }
 
-pub const KINDS: [&str; 15] = [
-    "instance_added",
-    "instance_renewed",
-    "instance_released",
-    "policy_set",
-    "allocated",
-    "selected",
-    "granted",
-    "bound",
-    "submitted",
-    "approved",
-    "rejected",
-    "deregistered",
-    "invalidated",
-    "service_moved",
-    "service_ip_updated",
-];
+event_kinds! {
+    InstanceAdded(InstanceAdded) = "instance_added",
+    InstanceRenewed(InstanceRenewed) = "instance_renewed",
+    InstanceReleased(InstanceReleased) = "instance_released",
+    PolicySet(PolicySet) = "policy_set",
+    Allocated(Allocated) = "allocated",
+    Selected(Selected) = "selected",
+    Granted(Granted) = "granted",
+    Bound(Bound) = "bound",
+    Submitted(NumberChanged) = "submitted",
+    Approved(NumberChanged) = "approved",
+    Rejected(NumberChanged) = "rejected",
+    Deregistered(NumberChanged) = "deregistered",
+    Invalidated(NumberChanged) = "invalidated",
+    ServiceMoved(ServiceMoved) = "service_moved",
+    ServiceIpUpdated(ServiceIpUpdated) = "service_ip_updated",
+}
 
 fn to_json<T: Serialize>(value: &T) -> String {
     // invariant: these structs hold only strings, integers, bools and
@@ -298,78 +315,19 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("invariant: payload structs always serialise")
 }
 
+fn from_json<T: for<'de> Deserialize<'de>>(kind: &str, payload: &str) -> Result<T> {
+    serde_json::from_str(payload).map_err(|error| {
+        Error::Integrity(format!("payload of a {kind} event does not parse: {error}"))
+    })
+}
+
+/// An event that does not fit the state it lands on, or is not what snledger
+/// writes: an integrity error naming its seq.
+pub fn broken(seq: i64, message: String) -> Error {
+    Error::Integrity(format!("event {seq}: {message}"))
+}
+
 impl Body {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Body::InstanceAdded(_) => "instance_added",
-            Body::InstanceRenewed(_) => "instance_renewed",
-            Body::InstanceReleased(_) => "instance_released",
-            Body::PolicySet(_) => "policy_set",
-            Body::Allocated(_) => "allocated",
-            Body::Selected(_) => "selected",
-            Body::Granted(_) => "granted",
-            Body::Bound(_) => "bound",
-            Body::Submitted(_) => "submitted",
-            Body::Approved(_) => "approved",
-            Body::Rejected(_) => "rejected",
-            Body::Deregistered(_) => "deregistered",
-            Body::Invalidated(_) => "invalidated",
-            Body::ServiceMoved(_) => "service_moved",
-            Body::ServiceIpUpdated(_) => "service_ip_updated",
-        }
-    }
-
-    pub fn payload(&self) -> String {
-        match self {
-            Body::InstanceAdded(p) => to_json(p),
-            Body::InstanceRenewed(p) => to_json(p),
-            Body::InstanceReleased(p) => to_json(p),
-            Body::PolicySet(p) => to_json(p),
-            Body::Allocated(p) => to_json(p),
-            Body::Selected(p) => to_json(p),
-            Body::Granted(p) => to_json(p),
-            Body::Bound(p) => to_json(p),
-            Body::Submitted(p)
-            | Body::Approved(p)
-            | Body::Rejected(p)
-            | Body::Deregistered(p)
-            | Body::Invalidated(p) => to_json(p),
-            Body::ServiceMoved(p) => to_json(p),
-            Body::ServiceIpUpdated(p) => to_json(p),
-        }
-    }
-
-    pub fn parse(kind: &str, payload: &str) -> Result<Body> {
-        fn from<T: for<'de> Deserialize<'de>>(kind: &str, payload: &str) -> Result<T> {
-            serde_json::from_str(payload).map_err(|error| {
-                Error::Integrity(format!("payload of a {kind} event does not parse: {error}"))
-            })
-        }
-        Ok(match kind {
-            "instance_added" => Body::InstanceAdded(from(kind, payload)?),
-            "instance_renewed" => Body::InstanceRenewed(from(kind, payload)?),
-            "instance_released" => Body::InstanceReleased(from(kind, payload)?),
-            "policy_set" => Body::PolicySet(from(kind, payload)?),
-            "allocated" => Body::Allocated(from(kind, payload)?),
-            "selected" => Body::Selected(from(kind, payload)?),
-            "granted" => Body::Granted(from(kind, payload)?),
-            "bound" => Body::Bound(from(kind, payload)?),
-            "submitted" => Body::Submitted(from(kind, payload)?),
-            "approved" => Body::Approved(from(kind, payload)?),
-            "rejected" => Body::Rejected(from(kind, payload)?),
-            "deregistered" => Body::Deregistered(from(kind, payload)?),
-            "invalidated" => Body::Invalidated(from(kind, payload)?),
-            "service_moved" => Body::ServiceMoved(from(kind, payload)?),
-            "service_ip_updated" => Body::ServiceIpUpdated(from(kind, payload)?),
-            other => {
-                return Err(Error::Integrity(format!(
-                    "unknown event kind '{}'",
-                    super::types::shorten(other)
-                )))
-            }
-        })
-    }
-
     /// The subjects this event names, for `history` filters:
     /// `i:` instance, `n:` number, `a:` account, `s:` service.
     pub fn subjects(&self) -> Vec<String> {
@@ -387,17 +345,22 @@ impl Body {
     /// may come twice; `subjects` removes repeats).
     pub fn each_subject<'a>(&'a self, mut add: impl FnMut(&'static str, &'a str)) {
         match self {
-            Body::InstanceAdded(p) => {
-                add("i", &p.instance_id);
-                add("a", &p.account);
-            }
-            Body::InstanceRenewed(p) => {
-                add("i", &p.instance_id);
-                add("a", &p.account);
-            }
-            Body::InstanceReleased(p) => {
-                add("i", &p.instance_id);
-                add("a", &p.account);
+            Body::InstanceAdded(InstanceAdded {
+                instance_id,
+                account,
+                ..
+            })
+            | Body::InstanceRenewed(InstanceRenewed {
+                instance_id,
+                account,
+                ..
+            })
+            | Body::InstanceReleased(InstanceReleased {
+                instance_id,
+                account,
+            }) => {
+                add("i", instance_id);
+                add("a", account);
             }
             Body::PolicySet(_) => {}
             Body::Allocated(p) => {
@@ -414,17 +377,11 @@ impl Body {
                 add("s", &p.service);
             }
             Body::Granted(p) => {
-                add("i", &p.instance_id);
-                add("n", &p.number);
-                add("a", &p.owner);
-                add("a", &p.from);
+                on_number(&mut add, &p.instance_id, &p.number, &p.owner, &p.from);
                 add("a", &p.to);
             }
             Body::Bound(p) => {
-                add("i", &p.instance_id);
-                add("n", &p.number);
-                add("a", &p.owner);
-                add("a", &p.holder);
+                on_number(&mut add, &p.instance_id, &p.number, &p.owner, &p.holder);
                 add("s", &p.service);
             }
             Body::Submitted(p)
@@ -432,10 +389,7 @@ impl Body {
             | Body::Rejected(p)
             | Body::Deregistered(p)
             | Body::Invalidated(p) => {
-                add("i", &p.instance_id);
-                add("n", &p.number);
-                add("a", &p.owner);
-                add("a", &p.holder);
+                on_number(&mut add, &p.instance_id, &p.number, &p.owner, &p.holder);
                 if let Some(service) = &p.service {
                     add("s", service);
                 }
@@ -459,6 +413,21 @@ impl Body {
             }
         }
     }
+}
+
+/// The subjects of an event on one number, in the order every such event
+/// names them: its instance, the number, its owner and its holder.
+fn on_number<'a>(
+    add: &mut impl FnMut(&'static str, &'a str),
+    instance_id: &'a str,
+    number: &'a str,
+    owner: &'a str,
+    holder: &'a str,
+) {
+    add("i", instance_id);
+    add("n", number);
+    add("a", owner);
+    add("a", holder);
 }
 
 #[cfg(test)]

@@ -6,111 +6,12 @@
 //! transition the machine forbids) is an integrity error: a log written by
 //! snledger never contains one.
 
-use super::decide::Lookup;
-use super::event::Body;
+use super::event::*;
+use super::lookup::{Lookup, Missing::InEvent};
 use super::machine::{next_status, Action};
 use super::types::*;
-use crate::error::{Error, Result};
-
-/// The fields of a payload obey the same syntax and limits as the commands
-/// that make them: a log edited or forged by hand cannot smuggle in a value
-/// the program would refuse (or overflow on) later.
-fn validate_payload(body: &Body) -> Result<()> {
-    let time = |text: &str| -> Result<()> {
-        let parsed = parse_time("time", text)?;
-        if format_time(parsed) != text {
-            return Err(Error::Integrity(format!(
-                "time '{}' is not canonical",
-                shorten(text)
-            )));
-        }
-        Ok(())
-    };
-    let months = |value: i64| -> Result<()> {
-        if !(0..=limits::MONTHS_MAX).contains(&value) {
-            return Err(Error::Integrity(format!("months {value} out of range")));
-        }
-        Ok(())
-    };
-    let text = |field: &str, value: &Option<String>| {
-        value
-            .as_deref()
-            .map_or(Ok(()), |v| validate_text(field, v, limits::TEXT_MAX))
-    };
-    match body {
-        Body::InstanceAdded(p) => {
-            validate_instance_id(&p.instance_id)?;
-            validate_service_type(&p.service_type)?;
-            validate_account(&p.account)?;
-            validate_region(&p.region)?;
-            months(p.subscription_months)?;
-            time(&p.expires_at)?;
-            p.public_ip.as_deref().map_or(Ok(()), validate_public_ip)
-        }
-        Body::InstanceRenewed(p) => {
-            validate_instance_id(&p.instance_id)?;
-            months(p.months)?;
-            months(p.subscription_months)?;
-            time(&p.expires_at)
-        }
-        Body::InstanceReleased(p) => validate_instance_id(&p.instance_id),
-        Body::PolicySet(p) => {
-            validate_service_type(&p.service_type)?;
-            months(p.min_subscription_months)?;
-            if !(0..=limits::NUMBERS_MAX).contains(&p.max_numbers) {
-                return Err(Error::Integrity(format!(
-                    "max numbers {} out of range",
-                    p.max_numbers
-                )));
-            }
-            Ok(())
-        }
-        Body::Allocated(p) => {
-            validate_instance_id(&p.instance_id)?;
-            validate_account(&p.account)?;
-            if p.numbers.is_empty() || p.numbers.len() > limits::ALLOCATE_MAX {
-                return Err(Error::Integrity(format!(
-                    "allocates {} numbers",
-                    p.numbers.len()
-                )));
-            }
-            for (i, number) in p.numbers.iter().enumerate() {
-                validate_number(number)?;
-                if p.numbers[..i].contains(number) {
-                    return Err(Error::Integrity(format!("allocates number {number} twice")));
-                }
-            }
-            p.asked.iter().try_for_each(|n| validate_number(n))?;
-            text("request id", &p.request_id)
-        }
-        Body::Selected(p) => {
-            validate_instance_id(&p.instance_id)?;
-            validate_account(&p.account)?;
-            validate_number(&p.number)?;
-            validate_service(&p.service)
-        }
-        Body::Granted(p) => {
-            validate_number(&p.number)?;
-            validate_account(&p.to)?;
-            text("note", &p.note)
-        }
-        Body::Bound(p) => {
-            validate_number(&p.number)?;
-            validate_service(&p.service)
-        }
-        Body::Submitted(p)
-        | Body::Approved(p)
-        | Body::Rejected(p)
-        | Body::Deregistered(p)
-        | Body::Invalidated(p) => {
-            validate_number(&p.number)?;
-            text("icp number", &p.icp_number)?;
-            text("reason", &p.reason)
-        }
-        Body::ServiceMoved(p) => validate_instance_id(&p.to_host),
-        Body::ServiceIpUpdated(_) => Ok(()),
-    }
-}
+use super::validate::validate_payload;
+use crate::error::Result;
 
 /// A derived row to write (insert or replace).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,101 +23,203 @@ pub enum Change {
     Request(RequestRecord),
 }
 
-fn broken(seq: i64, message: String) -> Error {
-    Error::Integrity(format!("event {seq}: {message}"))
-}
-
-fn instance(view: &dyn Lookup, seq: i64, instance_id: &str) -> Result<Instance> {
-    view.instance(instance_id)?
-        .ok_or_else(|| broken(seq, format!("names unknown instance {instance_id}")))
-}
-
-fn number(view: &dyn Lookup, seq: i64, number: &str) -> Result<NumberRecord> {
-    view.number(number)?
-        .ok_or_else(|| broken(seq, format!("names unknown number {number}")))
-}
-
-/// A field the event states must match the state it lands on: a log
-/// rewritten by hand (an event dropped and the chain recomputed) breaks here.
-fn expect_same(seq: i64, what: &str, stated: &str, actual: &str) -> Result<()> {
-    if stated != actual {
-        return Err(broken(
-            seq,
-            format!("states {what} {stated}, but it is {actual}"),
-        ));
+impl From<Change> for Vec<Change> {
+    fn from(change: Change) -> Vec<Change> {
+        vec![change]
     }
-    Ok(())
 }
 
-/// A number event's stated instance, owner and holder must match the number.
-fn number_as_stated(
-    view: &dyn Lookup,
-    seq: i64,
-    stated: &super::event::NumberChanged,
-) -> Result<NumberRecord> {
-    number_of_service(
-        view,
-        seq,
-        &stated.number,
-        &stated.instance_id,
-        &stated.owner,
-        &stated.holder,
-    )
+/// An event read back from a log (verify, import history, `--as-of`): its
+/// fields are checked first, since nothing checked them on the way in.
+pub fn evolve_replayed(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
+    validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
+    check_creates_only_new(lookup, &body, seq)?;
+    evolve(lookup, body, seq)
 }
 
-/// The service an event names, holding the number and on the host it states.
-fn service_as_stated(
-    view: &dyn Lookup,
-    seq: i64,
-    name: &str,
-    number: &str,
-    host: &str,
-) -> Result<ServiceRecord> {
-    let record = view
-        .service(name)?
-        .ok_or_else(|| broken(seq, format!("names unknown service {}", shorten(name))))?;
-    expect_same(seq, "number", number, &record.number)?;
-    expect_same(seq, "host", host, &record.host)?;
-    Ok(record)
-}
-
-/// The number an event names, with the instance, owner and holder it states.
-fn number_of_service(
-    view: &dyn Lookup,
-    seq: i64,
-    name: &str,
-    instance_id: &str,
-    owner: &str,
-    holder: &str,
-) -> Result<NumberRecord> {
-    let record = number(view, seq, name)?;
-    expect_same(seq, "instance", instance_id, &record.instance_id)?;
-    expect_same(seq, "owner", owner, &record.owner)?;
-    expect_same(seq, "holder", holder, &record.holder)?;
-    Ok(record)
-}
-
-fn moved(seq: i64, mut record: NumberRecord, action: Action) -> Result<NumberRecord> {
-    record.status = next_status(record.status, action).ok_or_else(|| {
-        broken(
+/// What `decide` checked before a live command made the event: nothing it
+/// creates may exist already.
+fn check_creates_only_new(lookup: &dyn Lookup, body: &Body, seq: i64) -> Result<()> {
+    match body {
+        Body::InstanceAdded(payload) if lookup.instance(&payload.instance_id)?.is_some() => Err(
+            broken(seq, format!("adds instance {} twice", payload.instance_id)),
+        ),
+        Body::Allocated(payload) => {
+            for number in &payload.numbers {
+                if lookup.number(number)?.is_some() {
+                    return Err(broken(seq, format!("allocates existing number {number}")));
+                }
+            }
+            Ok(())
+        }
+        Body::Selected(payload) if lookup.number(&payload.number)?.is_some() => Err(broken(
             seq,
-            format!(
-                "cannot {} number {} from status {}",
-                action.verb(),
-                record.number,
-                record.status
-            ),
-        )
-    })?;
-    record.updated_seq = seq;
-    Ok(record)
+            format!("selects with existing number {}", payload.number),
+        )),
+        _ => Ok(()),
+    }
 }
 
-fn parse_amount(seq: i64, amount: &Option<String>) -> Result<Option<i64>> {
-    amount
-        .as_deref()
-        .map(|text| parse_amount_fen("order amount", text).map_err(|e| broken(seq, e.to_string())))
-        .transpose()
+/// The rows an event changes. Its fields are trusted, and what it creates is
+/// new: `decide` made it from a validated command (`evolve_replayed` is for
+/// events read back, and checks both first). Takes the body by value:
+/// replaying millions of events moves their fields into the rows instead of
+/// copying them.
+pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
+    Ok(match body {
+        Body::InstanceAdded(payload) => instance_added(payload, seq)?.into(),
+        Body::InstanceRenewed(payload) => instance_renewed(lookup, payload, seq)?.into(),
+        Body::InstanceReleased(payload) => instance_released(lookup, payload, seq)?.into(),
+        Body::PolicySet(payload) => policy_set(payload, seq)?.into(),
+        Body::Allocated(payload) => allocated(lookup, payload, seq)?,
+        Body::Selected(payload) => selected(lookup, payload, seq)?,
+        Body::Granted(payload) => granted(lookup, payload, seq)?.into(),
+        Body::Bound(payload) => bound(lookup, payload, seq)?,
+        Body::Submitted(payload) => number_changed(lookup, payload, Action::Submit, seq)?.into(),
+        Body::Approved(payload) => number_changed(lookup, payload, Action::Approve, seq)?.into(),
+        Body::Rejected(payload) => number_changed(lookup, payload, Action::Reject, seq)?.into(),
+        Body::Deregistered(payload) => {
+            number_changed(lookup, payload, Action::Deregister, seq)?.into()
+        }
+        Body::Invalidated(payload) => {
+            number_changed(lookup, payload, Action::Invalidate, seq)?.into()
+        }
+        Body::ServiceMoved(payload) => service_moved(lookup, payload, seq)?.into(),
+        Body::ServiceIpUpdated(payload) => service_ip_updated(lookup, payload, seq)?.into(),
+    })
+}
+
+// Instances.
+
+fn instance_added(payload: InstanceAdded, seq: i64) -> Result<Change> {
+    Ok(Change::Instance(Instance {
+        billing: Billing::parse("billing", &payload.billing)
+            .map_err(|e| broken(seq, e.to_string()))?,
+        order_amount_fen: parse_amount(seq, &payload.order_amount)?,
+        instance_id: payload.instance_id,
+        service_type: payload.service_type,
+        account: payload.account,
+        region: payload.region,
+        subscription_months: payload.subscription_months,
+        expires_at: payload.expires_at,
+        public_ip: payload.public_ip,
+        state: InstanceState::Active,
+        consumed: 0,
+        updated_seq: seq,
+    }))
+}
+
+fn instance_renewed(lookup: &dyn Lookup, payload: InstanceRenewed, seq: i64) -> Result<Change> {
+    let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
+    instance.subscription_months = payload.subscription_months;
+    instance.expires_at = payload.expires_at;
+    instance.updated_seq = seq;
+    Ok(Change::Instance(instance))
+}
+
+fn instance_released(lookup: &dyn Lookup, payload: InstanceReleased, seq: i64) -> Result<Change> {
+    let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
+    instance.state = InstanceState::Released;
+    instance.updated_seq = seq;
+    Ok(Change::Instance(instance))
+}
+
+// Policy.
+
+fn policy_set(payload: PolicySet, seq: i64) -> Result<Change> {
+    Ok(Change::Policy(Policy {
+        min_order_amount_fen: parse_amount(seq, &payload.min_order_amount)?,
+        service_type: payload.service_type,
+        max_numbers: payload.max_numbers,
+        min_subscription_months: payload.min_subscription_months,
+        requires_public_ip: payload.requires_public_ip,
+        updated_seq: seq,
+    }))
+}
+
+// Numbers.
+
+/// New unbound numbers held by the owner, each a consumed slot, and the
+/// request id that made them.
+fn allocated(lookup: &dyn Lookup, payload: Allocated, seq: i64) -> Result<Vec<Change>> {
+    let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
+    expect_same(seq, "owner", &payload.account, &instance.account)?;
+    let mut changes = Vec::with_capacity(payload.numbers.len() + 2);
+    for number in &payload.numbers {
+        changes.push(Change::Number(NumberRecord {
+            number: number.clone(),
+            instance_id: payload.instance_id.clone(),
+            owner: instance.account.clone(),
+            holder: instance.account.clone(),
+            status: Status::Unbound,
+            service: None,
+            icp_number: None,
+            origin: Origin::Issued,
+            issued_seq: seq,
+            updated_seq: seq,
+        }));
+    }
+    instance.consumed += payload.numbers.len() as i64;
+    instance.updated_seq = seq;
+    changes.push(Change::Instance(instance));
+    if let Some(request_id) = payload.request_id {
+        changes.push(Change::Request(RequestRecord {
+            request_id,
+            instance_id: payload.instance_id,
+            account: payload.account,
+            count: payload.numbers.len() as i64,
+            asked: payload.asked,
+            numbers: payload.numbers,
+            seq,
+        }));
+    }
+    Ok(changes)
+}
+
+/// A direct selection: one consumed slot, as a number bound at once.
+fn selected(lookup: &dyn Lookup, payload: Selected, seq: i64) -> Result<Vec<Change>> {
+    let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
+    expect_same(seq, "owner", &payload.account, &instance.account)?;
+    let number = NumberRecord {
+        number: payload.number,
+        instance_id: payload.instance_id,
+        owner: instance.account.clone(),
+        holder: instance.account.clone(),
+        status: Status::Bound,
+        service: Some(payload.service.clone()),
+        icp_number: None,
+        origin: Origin::Direct,
+        issued_seq: seq,
+        updated_seq: seq,
+    };
+    instance.consumed += 1;
+    instance.updated_seq = seq;
+    Ok(vec![
+        service_bound(seq, &payload.service, &number),
+        Change::Number(number),
+        Change::Instance(instance),
+    ])
+}
+
+fn granted(lookup: &dyn Lookup, payload: Granted, seq: i64) -> Result<Change> {
+    let number = lookup.number_or(&payload.number, InEvent(seq))?;
+    expect_same(seq, "owner", &payload.owner, &number.owner)?;
+    expect_same(seq, "holder", &payload.from, &number.holder)?;
+    let mut number = advanced(seq, number, Action::Grant)?;
+    number.holder = payload.to;
+    Ok(Change::Number(number))
+}
+
+fn bound(lookup: &dyn Lookup, payload: Bound, seq: i64) -> Result<Vec<Change>> {
+    let number = lookup.number_or(&payload.number, InEvent(seq))?;
+    expect_same(seq, "owner", &payload.owner, &number.owner)?;
+    expect_same(seq, "holder", &payload.holder, &number.holder)?;
+    let mut number = advanced(seq, number, Action::Bind)?;
+    number.service = Some(payload.service.clone());
+    Ok(vec![
+        service_bound(seq, &payload.service, &number),
+        Change::Number(number),
+    ])
 }
 
 /// The new service record when `number` is bound to `service`.
@@ -231,210 +234,140 @@ fn service_bound(seq: i64, service: &str, number: &NumberRecord) -> Change {
     })
 }
 
-/// An event read back from a log (verify, import history, `--as-of`): its
-/// fields are checked first, since nothing checked them on the way in.
-pub fn evolve_replayed(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
-    validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
-    // What `decide` checked before a live command made the event: nothing
-    // it creates may exist already.
-    match &body {
-        Body::InstanceAdded(p) if view.instance(&p.instance_id)?.is_some() => {
-            return Err(broken(
-                seq,
-                format!("adds instance {} twice", p.instance_id),
-            ));
-        }
-        Body::Allocated(p) => {
-            for number in &p.numbers {
-                if view.number(number)?.is_some() {
-                    return Err(broken(seq, format!("allocates existing number {number}")));
-                }
-            }
-        }
-        Body::Selected(p) if view.number(&p.number)?.is_some() => {
-            return Err(broken(
-                seq,
-                format!("selects with existing number {}", p.number),
-            ));
-        }
-        _ => {}
+// Filings: one move of the machine; approve also records the ICP number.
+
+fn number_changed(
+    lookup: &dyn Lookup,
+    payload: NumberChanged,
+    action: Action,
+    seq: i64,
+) -> Result<Change> {
+    let number = number_as_stated(
+        lookup,
+        seq,
+        &payload.number,
+        &payload.instance_id,
+        &payload.owner,
+        &payload.holder,
+    )?;
+    let mut number = advanced(seq, number, action)?;
+    if action == Action::Approve {
+        number.icp_number = payload.icp_number;
     }
-    evolve(view, body, seq)
+    Ok(Change::Number(number))
 }
 
-/// The rows an event changes. Its fields are trusted, and what it creates is
-/// new: `decide` made it from a validated command (`evolve_replayed` is for
-/// events read back, and checks both first). Takes
-/// the body by value: replaying millions of events moves their fields into
-/// the rows instead of copying them.
-pub fn evolve(view: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
-    let changes = match body {
-        Body::InstanceAdded(p) => Change::Instance(Instance {
-            billing: Billing::parse("billing", &p.billing)
-                .map_err(|e| broken(seq, e.to_string()))?,
-            order_amount_fen: parse_amount(seq, &p.order_amount)?,
-            instance_id: p.instance_id,
-            service_type: p.service_type,
-            account: p.account,
-            region: p.region,
-            subscription_months: p.subscription_months,
-            expires_at: p.expires_at,
-            public_ip: p.public_ip,
-            state: InstanceState::Active,
-            consumed: 0,
-            updated_seq: seq,
-        })
-        .into(),
-        Body::InstanceRenewed(p) => {
-            let mut record = instance(view, seq, &p.instance_id)?;
-            record.subscription_months = p.subscription_months;
-            record.expires_at = p.expires_at.clone();
-            record.updated_seq = seq;
-            Change::Instance(record).into()
-        }
-        Body::InstanceReleased(p) => {
-            let mut record = instance(view, seq, &p.instance_id)?;
-            record.state = InstanceState::Released;
-            record.updated_seq = seq;
-            Change::Instance(record).into()
-        }
-        Body::PolicySet(p) => Change::Policy(Policy {
-            service_type: p.service_type.clone(),
-            max_numbers: p.max_numbers,
-            min_subscription_months: p.min_subscription_months,
-            min_order_amount_fen: parse_amount(seq, &p.min_order_amount)?,
-            requires_public_ip: p.requires_public_ip,
-            updated_seq: seq,
-        })
-        .into(),
-        Body::Allocated(p) => {
-            let mut record = instance(view, seq, &p.instance_id)?;
-            expect_same(seq, "owner", &p.account, &record.account)?;
-            let mut changes = Vec::with_capacity(p.numbers.len() + 2);
-            for number in &p.numbers {
-                changes.push(Change::Number(NumberRecord {
-                    number: number.clone(),
-                    instance_id: p.instance_id.clone(),
-                    owner: record.account.clone(),
-                    holder: record.account.clone(),
-                    status: Status::Unbound,
-                    service: None,
-                    icp_number: None,
-                    origin: Origin::Issued,
-                    issued_seq: seq,
-                    updated_seq: seq,
-                }));
-            }
-            record.consumed += p.numbers.len() as i64;
-            record.updated_seq = seq;
-            changes.push(Change::Instance(record));
-            if let Some(request_id) = &p.request_id {
-                changes.push(Change::Request(RequestRecord {
-                    request_id: request_id.clone(),
-                    instance_id: p.instance_id.clone(),
-                    account: p.account.clone(),
-                    count: p.numbers.len() as i64,
-                    asked: p.asked.clone(),
-                    numbers: p.numbers.clone(),
-                    seq,
-                }));
-            }
-            changes
-        }
-        Body::Selected(p) => {
-            let mut record = instance(view, seq, &p.instance_id)?;
-            expect_same(seq, "owner", &p.account, &record.account)?;
-            let number = NumberRecord {
-                number: p.number.clone(),
-                instance_id: p.instance_id.clone(),
-                owner: record.account.clone(),
-                holder: record.account.clone(),
-                status: Status::Bound,
-                service: Some(p.service.clone()),
-                icp_number: None,
-                origin: Origin::Direct,
-                issued_seq: seq,
-                updated_seq: seq,
-            };
-            record.consumed += 1;
-            record.updated_seq = seq;
-            vec![
-                service_bound(seq, &p.service, &number),
-                Change::Number(number),
-                Change::Instance(record),
-            ]
-        }
-        Body::Granted(p) => {
-            let record = number(view, seq, &p.number)?;
-            expect_same(seq, "owner", &p.owner, &record.owner)?;
-            expect_same(seq, "holder", &p.from, &record.holder)?;
-            let mut record = moved(seq, record, Action::Grant)?;
-            record.holder = p.to.clone();
-            Change::Number(record).into()
-        }
-        Body::Bound(p) => {
-            let record = number(view, seq, &p.number)?;
-            expect_same(seq, "owner", &p.owner, &record.owner)?;
-            expect_same(seq, "holder", &p.holder, &record.holder)?;
-            let mut record = moved(seq, record, Action::Bind)?;
-            record.service = Some(p.service.clone());
-            vec![
-                service_bound(seq, &p.service, &record),
-                Change::Number(record),
-            ]
-        }
-        Body::Submitted(p) => Change::Number(moved(
-            seq,
-            number_as_stated(view, seq, &p)?,
-            Action::Submit,
-        )?)
-        .into(),
-        Body::Approved(p) => {
-            let mut record = moved(seq, number_as_stated(view, seq, &p)?, Action::Approve)?;
-            record.icp_number = p.icp_number;
-            Change::Number(record).into()
-        }
-        Body::Rejected(p) => Change::Number(moved(
-            seq,
-            number_as_stated(view, seq, &p)?,
-            Action::Reject,
-        )?)
-        .into(),
-        Body::Deregistered(p) => Change::Number(moved(
-            seq,
-            number_as_stated(view, seq, &p)?,
-            Action::Deregister,
-        )?)
-        .into(),
-        Body::Invalidated(p) => Change::Number(moved(
-            seq,
-            number_as_stated(view, seq, &p)?,
-            Action::Invalidate,
-        )?)
-        .into(),
-        Body::ServiceMoved(p) => {
-            let mut record = service_as_stated(view, seq, &p.service, &p.number, &p.from_host)?;
-            number_of_service(view, seq, &p.number, &p.instance_id, &p.owner, &p.holder)?;
-            instance(view, seq, &p.to_host)?;
-            record.host = p.to_host.clone();
-            record.commercial = p.commercial;
-            record.ip_update_required = p.ip_update_required;
-            record.updated_seq = seq;
-            Change::Service(record).into()
-        }
-        Body::ServiceIpUpdated(p) => {
-            let mut record = service_as_stated(view, seq, &p.service, &p.number, &p.host)?;
-            number_of_service(view, seq, &p.number, &p.instance_id, &p.owner, &p.holder)?;
-            record.ip_update_required = false;
-            record.updated_seq = seq;
-            Change::Service(record).into()
-        }
-    };
-    Ok(changes)
+// Services.
+
+fn service_moved(lookup: &dyn Lookup, payload: ServiceMoved, seq: i64) -> Result<Change> {
+    let mut service = service_as_stated(
+        lookup,
+        seq,
+        &payload.service,
+        &payload.number,
+        &payload.from_host,
+    )?;
+    number_as_stated(
+        lookup,
+        seq,
+        &payload.number,
+        &payload.instance_id,
+        &payload.owner,
+        &payload.holder,
+    )?;
+    lookup.instance_or(&payload.to_host, InEvent(seq))?;
+    service.host = payload.to_host;
+    service.commercial = payload.commercial;
+    service.ip_update_required = payload.ip_update_required;
+    service.updated_seq = seq;
+    Ok(Change::Service(service))
 }
 
-impl From<Change> for Vec<Change> {
-    fn from(change: Change) -> Vec<Change> {
-        vec![change]
+fn service_ip_updated(lookup: &dyn Lookup, payload: ServiceIpUpdated, seq: i64) -> Result<Change> {
+    let mut service = service_as_stated(
+        lookup,
+        seq,
+        &payload.service,
+        &payload.number,
+        &payload.host,
+    )?;
+    number_as_stated(
+        lookup,
+        seq,
+        &payload.number,
+        &payload.instance_id,
+        &payload.owner,
+        &payload.holder,
+    )?;
+    service.ip_update_required = false;
+    service.updated_seq = seq;
+    Ok(Change::Service(service))
+}
+
+// Checks every kind shares.
+
+/// A field the event states must match the state it lands on: a log
+/// rewritten by hand (an event dropped and the chain recomputed) breaks here.
+fn expect_same(seq: i64, what: &str, stated: &str, actual: &str) -> Result<()> {
+    if stated != actual {
+        return Err(broken(
+            seq,
+            format!("states {what} {stated}, but it is {actual}"),
+        ));
     }
+    Ok(())
+}
+
+/// The number an event names, with the instance, owner and holder it states.
+fn number_as_stated(
+    lookup: &dyn Lookup,
+    seq: i64,
+    number: &str,
+    instance_id: &str,
+    owner: &str,
+    holder: &str,
+) -> Result<NumberRecord> {
+    let record = lookup.number_or(number, InEvent(seq))?;
+    expect_same(seq, "instance", instance_id, &record.instance_id)?;
+    expect_same(seq, "owner", owner, &record.owner)?;
+    expect_same(seq, "holder", holder, &record.holder)?;
+    Ok(record)
+}
+
+/// The service an event names, holding the number and on the host it states.
+fn service_as_stated(
+    lookup: &dyn Lookup,
+    seq: i64,
+    service: &str,
+    number: &str,
+    host: &str,
+) -> Result<ServiceRecord> {
+    let record = lookup.service_or(service, InEvent(seq))?;
+    expect_same(seq, "number", number, &record.number)?;
+    expect_same(seq, "host", host, &record.host)?;
+    Ok(record)
+}
+
+/// The number after `action`, which the state machine must allow.
+fn advanced(seq: i64, mut number: NumberRecord, action: Action) -> Result<NumberRecord> {
+    number.status = next_status(number.status, action).ok_or_else(|| {
+        broken(
+            seq,
+            format!(
+                "cannot {} number {} from status {}",
+                action.verb(),
+                number.number,
+                number.status
+            ),
+        )
+    })?;
+    number.updated_seq = seq;
+    Ok(number)
+}
+
+fn parse_amount(seq: i64, amount: &Option<String>) -> Result<Option<i64>> {
+    amount
+        .as_deref()
+        .map(|text| parse_amount_fen("order amount", text).map_err(|e| broken(seq, e.to_string())))
+        .transpose()
 }

@@ -1,6 +1,6 @@
-//! The life of a number (SPEC §1.4) as one transition function. Every command
-//! that changes a number's status goes through `transition`; nothing else
-//! decides which moves are allowed.
+//! The life of a number (README "The life of a number") as one transition
+//! function. Every command that changes a number's status goes through
+//! `transition`; nothing else decides which moves are allowed.
 
 use super::types::Status;
 use crate::error::{Error, Reason, Result};

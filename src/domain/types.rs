@@ -18,7 +18,7 @@ pub mod limits {
     pub const SERVICE_TYPE_MAX: usize = 64;
     pub const MONTHS_MAX: i64 = 1200; // a century of subscription
     pub const NUMBERS_MAX: i64 = 1000; // a policy's max numbers per instance
-    pub const ALLOCATE_MAX: usize = 20; // numbers per allocate request (SPEC §1.4)
+    pub const ALLOCATE_MAX: usize = 20; // numbers per allocate request
     pub const ORDER_AMOUNT_MAX_FEN: i64 = 10_000_000_000_000; // 10^11 CNY in fen
 }
 
@@ -330,7 +330,7 @@ pub struct Policy {
     pub updated_seq: i64,
 }
 
-/// The quota policy a new ledger starts with (SPEC §1.2).
+/// The quota policy a new ledger starts with (README "Default policy").
 pub fn default_policies() -> Vec<Policy> {
     let row = |service_type: &str,
                max_numbers,
@@ -405,7 +405,7 @@ pub struct RequestRecord {
     pub seq: i64,
 }
 
-/// `remaining = max(0, max − consumed)` (SPEC §1.4).
+/// `remaining = max(0, max − consumed)` (README "Concepts in one minute").
 pub fn remaining(max_numbers: i64, consumed: i64) -> i64 {
     (max_numbers - consumed).max(0)
 }

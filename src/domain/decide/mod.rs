@@ -1,0 +1,265 @@
+//! Commands and the rules that accept or refuse them. `decide` checks the
+//! command's fields (`validate.rs`), reads the current state through
+//! `Lookup` and returns the one event to append (or, for a repeated request
+//! id, the earlier answer). It never writes.
+//!
+//! One function per command, grouped by subject: `instance.rs` (add, renew,
+//! release), `policy.rs`, `number.rs` (allocate, select, grant, bind),
+//! `filing.rs` (submit, approve, reject, deregister, invalidate) and
+//! `service.rs` (move, IP updated). The checks they share are here.
+
+mod filing;
+mod instance;
+mod number;
+mod policy;
+mod service;
+
+pub use super::lookup::{Lookup, Missing};
+
+use super::eligibility::{failing_reasons, remaining_slots};
+use super::event::Body;
+use super::types::*;
+use crate::error::{Error, Reason, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    AddInstance {
+        instance_id: String,
+        service_type: String,
+        account: String,
+        region: String,
+        billing: Billing,
+        subscription_months: i64,
+        expires_at: Time,
+        public_ip: Option<String>,
+        order_amount_fen: Option<i64>,
+    },
+    Renew {
+        instance_id: String,
+        months: i64,
+        expires_at: Time,
+    },
+    Release {
+        instance_id: String,
+    },
+    SetPolicy {
+        service_type: String,
+        max_numbers: Option<i64>,
+        min_subscription_months: Option<i64>,
+        /// `Some(None)` clears the minimum.
+        min_order_amount_fen: Option<Option<i64>>,
+        requires_public_ip: Option<bool>,
+    },
+    Allocate {
+        instance_id: String,
+        account: Option<String>,
+        count: Option<i64>,
+        /// Numbers the provider already issued (`--number`); empty = generate.
+        numbers: Vec<String>,
+        request_id: Option<String>,
+        /// Fresh UUIDs to use when generating (made by the caller, so that
+        /// this module stays deterministic).
+        generated: Vec<String>,
+    },
+    Select {
+        instance_id: String,
+        service: String,
+        account: Option<String>,
+        generated: String,
+    },
+    Grant {
+        number: String,
+        to: String,
+        account: Option<String>,
+        note: Option<String>,
+    },
+    Bind {
+        number: String,
+        service: String,
+        account: String,
+    },
+    Submit {
+        number: String,
+    },
+    Approve {
+        number: String,
+        icp_number: String,
+    },
+    Reject {
+        number: String,
+        reason: String,
+    },
+    Deregister {
+        number: String,
+        reason: Option<String>,
+    },
+    Invalidate {
+        number: String,
+        reason: String,
+    },
+    MoveService {
+        service: String,
+        to: String,
+        commercial: bool,
+    },
+    IpUpdated {
+        service: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Append(Body),
+    /// A request id seen before with the same parameters: its first answer.
+    AlreadyDone(RequestRecord),
+}
+
+pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decision> {
+    command.validate()?;
+    let body = match command {
+        Command::AddInstance { .. } => instance::add(lookup, command)?,
+        Command::Renew {
+            instance_id,
+            months,
+            expires_at,
+        } => instance::renew(lookup, instance_id, *months, *expires_at)?,
+        Command::Release { instance_id } => instance::release(lookup, instance_id)?,
+        Command::SetPolicy {
+            service_type,
+            max_numbers,
+            min_subscription_months,
+            min_order_amount_fen,
+            requires_public_ip,
+        } => policy::set(
+            lookup,
+            service_type,
+            *max_numbers,
+            *min_subscription_months,
+            *min_order_amount_fen,
+            *requires_public_ip,
+        )?,
+        Command::Allocate { .. } => return number::allocate(lookup, command, now),
+        Command::Select {
+            instance_id,
+            service,
+            account,
+            generated,
+        } => number::select(lookup, now, instance_id, service, account, generated)?,
+        Command::Grant {
+            number,
+            to,
+            account,
+            note,
+        } => number::grant(lookup, number, to, account, note)?,
+        Command::Bind {
+            number,
+            service,
+            account,
+        } => number::bind(lookup, number, service, account)?,
+        Command::Submit { number } => filing::submit(lookup, number)?,
+        Command::Approve { number, icp_number } => filing::approve(lookup, number, icp_number)?,
+        Command::Reject { number, reason } => filing::reject(lookup, number, reason)?,
+        Command::Deregister { number, reason } => filing::deregister(lookup, number, reason)?,
+        Command::Invalidate { number, reason } => filing::invalidate(lookup, number, reason)?,
+        Command::MoveService {
+            service,
+            to,
+            commercial,
+        } => service::move_to(lookup, now, service, to, *commercial)?,
+        Command::IpUpdated { service } => service::ip_updated(lookup, service)?,
+    };
+    Ok(Decision::Append(body))
+}
+
+/// Only the owner allocates, selects and grants; a missing `--account`
+/// means the owner acts.
+fn acting_owner(account: &Option<String>, owner: &str, what: &str) -> Result<String> {
+    let account = account.clone().unwrap_or_else(|| owner.to_string());
+    if account != owner {
+        return Err(Error::refused(
+            Reason::NotOwner,
+            format!("account {account} cannot {what}: the owner is {owner}"),
+        ));
+    }
+    Ok(account)
+}
+
+/// Refuses an instance that fails any eligibility rule for `requested` slots
+/// (README "Eligibility reason codes"), on the first failing reason.
+fn check_eligible(
+    lookup: &dyn Lookup,
+    instance: &Instance,
+    now: Time,
+    requested: i64,
+) -> Result<()> {
+    let policy = lookup.policy(&instance.service_type)?;
+    let reasons = failing_reasons(instance, policy.as_ref(), now, requested);
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    Err(refuse_ineligible(
+        instance,
+        policy.as_ref(),
+        &reasons,
+        requested,
+    ))
+}
+
+/// A short quota gets its own message; anything else lists every code.
+fn refuse_ineligible(
+    instance: &Instance,
+    policy: Option<&Policy>,
+    reasons: &[Reason],
+    requested: i64,
+) -> Error {
+    let first = reasons[0];
+    let message = if reasons == [Reason::QuotaExhausted] {
+        format!(
+            "instance {} has {} slot(s) left, {} asked",
+            instance.instance_id,
+            remaining_slots(instance, policy),
+            requested
+        )
+    } else {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code()).collect();
+        format!(
+            "instance {} is not eligible: {}",
+            instance.instance_id,
+            codes.join(", ")
+        )
+    };
+    Error::refused(first, message)
+}
+
+/// A number is unique across the whole ledger, forever.
+fn check_new_numbers(lookup: &dyn Lookup, numbers: &[String]) -> Result<()> {
+    for number in numbers {
+        if lookup.number(number)?.is_some() {
+            return Err(Error::refused(
+                Reason::AlreadyExists,
+                format!("number {number} already exists"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A service may take a number unless it already holds one that is bound,
+/// under review or filed.
+fn check_service_free(lookup: &dyn Lookup, service: &str) -> Result<()> {
+    if let Some(service_record) = lookup.service(service)? {
+        let number_record = lookup.number_or(&service_record.number, Missing::NotFound)?;
+        if number_record.status.holds_service() {
+            return Err(Error::refused(
+                Reason::ServiceTaken,
+                format!(
+                    "service {} already holds number {} ({})",
+                    shorten(service),
+                    number_record.number,
+                    number_record.status
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
