@@ -261,7 +261,11 @@ fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
     Ok(first.or_else(|| stored.keys().next().copied()))
 }
 
-pub fn run(context: &Context) -> Result<()> {
+// verify takes no arguments of its own.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.store()?;
     let report = check(&store)?;
     let ok = report.problems.is_empty();
