@@ -1,9 +1,82 @@
-//! CSV files in (SPEC §3.3): header checks, BOM, line numbers, limits, and the
-//! spreadsheet-formula guard shared by every export and import.
+//! CSV files (README "CSV files"): the column layouts of the files snledger
+//! reads and writes; reading with header checks, BOM, line numbers and
+//! limits; and the spreadsheet-formula guard shared by every export and
+//! import.
 
+use crate::domain::types::{format_fen, Instance};
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::path::Path;
+
+/// Declares a CSV layout from one list: a module with the index of each
+/// column (for `CsvInput::get`) and `HEADER`, the names in file order.
+macro_rules! csv_layout {
+    ($(#[$meta:meta])* $layout:ident { $($column:ident = $name:literal,)* }) => {
+        $(#[$meta])*
+        pub mod $layout {
+            pub const HEADER: &[&str] = &[$($name,)*];
+            csv_layout!(@index 0; $($column)*);
+        }
+    };
+    (@index $index:expr; $column:ident $($rest:ident)*) => {
+        pub const $column: usize = $index;
+        csv_layout!(@index $column + 1; $($rest)*);
+    };
+    (@index $index:expr;) => {};
+}
+
+csv_layout! {
+    /// The columns of an instances file (`import instances`, `export
+    /// instances`); all but the last two are required.
+    instance_csv {
+        INSTANCE_ID = "instance_id",
+        SERVICE_TYPE = "service_type",
+        ACCOUNT = "account",
+        REGION = "region",
+        BILLING = "billing",
+        SUBSCRIPTION_MONTHS = "subscription_months",
+        EXPIRES_AT = "expires_at",
+        PUBLIC_IP = "public_ip",
+        ORDER_AMOUNT = "order_amount",
+    }
+}
+
+csv_layout! {
+    /// The columns of an ops file (`import ops`); only `op` is required,
+    /// each op takes the ones `cmd::import` lists for it.
+    ops_csv {
+        OP = "op",
+        INSTANCE_ID = "instance_id",
+        NUMBER = "number",
+        ACCOUNT = "account",
+        COUNT = "count",
+        SERVICE = "service",
+        TO_ACCOUNT = "to_account",
+        ICP_NUMBER = "icp_number",
+        REASON = "reason",
+        REQUEST_ID = "request_id",
+        MONTHS = "months",
+        EXPIRES_AT = "expires_at",
+    }
+}
+
+/// One instance as a row of an instances file.
+pub fn instance_csv_row(instance: Instance) -> Vec<String> {
+    vec![
+        instance.instance_id,
+        instance.service_type,
+        instance.account,
+        instance.region,
+        instance.billing.to_string(),
+        instance.subscription_months.to_string(),
+        instance.expires_at,
+        instance.public_ip.unwrap_or_default(),
+        instance
+            .order_amount_fen
+            .map(format_fen)
+            .unwrap_or_default(),
+    ]
+}
 
 /// Limits on an input file.
 pub const FIELD_MAX_BYTES: usize = 64 * 1024;
@@ -155,43 +228,8 @@ impl CsvInput {
                 path.display()
             )));
         }
-        let mut names = Vec::with_capacity(header.len());
-        for (i, field) in header.iter().enumerate() {
-            let mut name = std::str::from_utf8(field)
-                .map_err(|_| Error::usage("line 1: the header is not UTF-8"))?;
-            if i == 0 {
-                name = name.strip_prefix('\u{feff}').unwrap_or(name);
-            }
-            names.push(name.trim().to_string());
-        }
-        let unknown: Vec<&str> = names
-            .iter()
-            .map(|n| n.as_str())
-            .filter(|n| !columns.contains(n))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(Error::usage(format!(
-                "line 1: unknown column(s) {}; expected {}",
-                unknown.join(", "),
-                columns.join(",")
-            )));
-        }
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !names.iter().any(|n| n == c))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::usage(format!(
-                "line 1: missing column(s) {}",
-                missing.join(", ")
-            )));
-        }
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(Error::usage(format!("line 1: column {name} appears twice")));
-            }
-        }
+        let names = header_names(&header)?;
+        check_header(&names, columns, required)?;
         let positions = columns
             .iter()
             .map(|c| names.iter().position(|n| n == c))
@@ -281,6 +319,53 @@ impl CsvInput {
     pub fn bytes_read(&self) -> u64 {
         self.reader.position().byte()
     }
+}
+
+/// The column names of a header row: trimmed, without a BOM.
+fn header_names(header: &csv::ByteRecord) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(header.len());
+    for (i, field) in header.iter().enumerate() {
+        let mut name = std::str::from_utf8(field)
+            .map_err(|_| Error::usage("line 1: the header is not UTF-8"))?;
+        if i == 0 {
+            name = name.strip_prefix('\u{feff}').unwrap_or(name);
+        }
+        names.push(name.trim().to_string());
+    }
+    Ok(names)
+}
+
+/// Every name known, every required column present, none twice.
+fn check_header(names: &[String], columns: &[&str], required: &[&str]) -> Result<()> {
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(|n| n.as_str())
+        .filter(|n| !columns.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::usage(format!(
+            "line 1: unknown column(s) {}; expected {}",
+            unknown.join(", "),
+            columns.join(",")
+        )));
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !names.iter().any(|n| n == c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::usage(format!(
+            "line 1: missing column(s) {}",
+            missing.join(", ")
+        )));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(Error::usage(format!("line 1: column {name} appears twice")));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

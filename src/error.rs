@@ -1,54 +1,48 @@
-//! The one error type. Every failure maps to a stable code (SPEC §1.3, §1.5,
-//! §3.1) and an exit code; `main` prints it and exits with that code.
+//! The one error type. Every failure maps to a stable code and an exit code
+//! (README "Exit codes and errors", "Eligibility reason codes"); `main`
+//! prints it and exits with that code.
 
 use std::fmt;
 
-/// The reason codes of a refusal by a ledger rule (exit 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    RegionNotMainland,
-    ServiceTypeUnsupported,
-    PayAsYouGo,
-    Trial,
-    SubscriptionTooShort,
-    OrderAmountTooLow,
-    NoPublicIp,
-    Expired,
-    Released,
-    QuotaExhausted,
-    NotOwner,
-    NotHolder,
-    WrongStatus,
-    ServiceTaken,
-    AlreadyExists,
-    RequestConflict,
-    ClockBackwards,
-    CountOutOfRange,
+/// Declares `Reason` from one table: each variant with the code printed in
+/// `error[CODE]`. Every reason is a refusal, so all share one exit code.
+macro_rules! reasons {
+    ($($variant:ident => $code:literal,)*) => {
+        /// The reason codes of a refusal by a ledger rule (exit 4).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Reason {
+            $($variant,)*
+        }
+
+        impl Reason {
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $code,)*
+                }
+            }
+        }
+    };
 }
 
-impl Reason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Reason::RegionNotMainland => "region_not_mainland",
-            Reason::ServiceTypeUnsupported => "service_type_unsupported",
-            Reason::PayAsYouGo => "pay_as_you_go",
-            Reason::Trial => "trial",
-            Reason::SubscriptionTooShort => "subscription_too_short",
-            Reason::OrderAmountTooLow => "order_amount_too_low",
-            Reason::NoPublicIp => "no_public_ip",
-            Reason::Expired => "expired",
-            Reason::Released => "released",
-            Reason::QuotaExhausted => "quota_exhausted",
-            Reason::NotOwner => "not_owner",
-            Reason::NotHolder => "not_holder",
-            Reason::WrongStatus => "wrong_status",
-            Reason::ServiceTaken => "service_taken",
-            Reason::AlreadyExists => "already_exists",
-            Reason::RequestConflict => "request_conflict",
-            Reason::ClockBackwards => "clock_backwards",
-            Reason::CountOutOfRange => "count_out_of_range",
-        }
-    }
+reasons! {
+    RegionNotMainland => "region_not_mainland",
+    ServiceTypeUnsupported => "service_type_unsupported",
+    PayAsYouGo => "pay_as_you_go",
+    Trial => "trial",
+    SubscriptionTooShort => "subscription_too_short",
+    OrderAmountTooLow => "order_amount_too_low",
+    NoPublicIp => "no_public_ip",
+    Expired => "expired",
+    Released => "released",
+    QuotaExhausted => "quota_exhausted",
+    NotOwner => "not_owner",
+    NotHolder => "not_holder",
+    WrongStatus => "wrong_status",
+    ServiceTaken => "service_taken",
+    AlreadyExists => "already_exists",
+    RequestConflict => "request_conflict",
+    ClockBackwards => "clock_backwards",
+    CountOutOfRange => "count_out_of_range",
 }
 
 impl fmt::Display for Reason {
@@ -78,9 +72,13 @@ pub enum Error {
     /// `verify` found the log or a derived table broken: exit 5.
     #[error("{0}")]
     Integrity(String),
-    /// Locked past the busy timeout, I/O, not a ledger, newer schema: exit 6.
+    /// Locked past the busy timeout, not a ledger, newer schema: exit 6.
     #[error("{0}")]
     Storage(String),
+    /// Writing the output failed: a storage error too (exit 6), except a
+    /// closed pipe, which `render::closed_pipe_is_done` treats as done.
+    #[error("cannot write output: {0}")]
+    Io(#[from] std::io::Error),
     /// An import with failing rows: the first 100 of them and how many in all.
     #[error("{} of the file's rows failed; nothing was imported", .total)]
     Import {
@@ -105,28 +103,33 @@ impl Error {
         Error::Storage(message.into())
     }
 
-    /// The code printed in `error[CODE]`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Usage(_) => "usage",
-            Error::NotFound(_) => "not_found",
-            Error::Refused(reason, _) => reason.code(),
-            Error::Integrity(_) => "integrity",
-            Error::Storage(_) => "storage",
-            Error::Import { failures, .. } => failures.first().map_or("usage", |f| f.error.code()),
-        }
+    /// Storage trouble (not the input's fault): an import stops at once.
+    pub fn is_storage(&self) -> bool {
+        matches!(self, Error::Storage(_) | Error::Io(_))
     }
 
-    /// The process exit code (SPEC §3.1). An import exits with the code of
-    /// its first failing row.
+    /// The code printed in `error[CODE]`.
+    pub fn code(&self) -> &'static str {
+        self.code_and_exit_code().0
+    }
+
+    /// The process exit code (README "Exit codes and errors").
     pub fn exit_code(&self) -> i32 {
+        self.code_and_exit_code().1
+    }
+
+    /// Both codes of every kind of error, in one table. An import has the
+    /// codes of its first failing row.
+    fn code_and_exit_code(&self) -> (&'static str, i32) {
         match self {
-            Error::Usage(_) => 2,
-            Error::NotFound(_) => 3,
-            Error::Refused(..) => 4,
-            Error::Integrity(_) => 5,
-            Error::Storage(_) => 6,
-            Error::Import { failures, .. } => failures.first().map_or(2, |f| f.error.exit_code()),
+            Error::Usage(_) => ("usage", 2),
+            Error::NotFound(_) => ("not_found", 3),
+            Error::Refused(reason, _) => (reason.code(), 4),
+            Error::Integrity(_) => ("integrity", 5),
+            Error::Storage(_) | Error::Io(_) => ("storage", 6),
+            Error::Import { failures, .. } => failures
+                .first()
+                .map_or(("usage", 2), |failure| failure.error.code_and_exit_code()),
         }
     }
 }

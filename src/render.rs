@@ -1,6 +1,7 @@
-//! All output: tables for people, JSON and CSV for programs (SPEC §3.2), and
-//! errors (SPEC §3.1). Commands build a JSON value and a `Table`; this
-//! module decides how they look.
+//! All output: tables for people, JSON and CSV for programs (README "Command
+//! reference", "CSV files"), and errors (README "Exit codes and errors").
+//! Commands build a JSON value and a `Table`; this module decides how they
+//! look.
 
 use crate::cli::Format;
 use crate::csvio::neutralise;
@@ -46,14 +47,18 @@ impl Table {
 /// Writes to stdout; a closed pipe (`| head`) ends output quietly.
 pub fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
+    let written = stdout
         .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::storage(format!("cannot write output: {e}")))
-        }
-        _ => Ok(()),
+        .and_then(|_| stdout.flush());
+    closed_pipe_is_done(written.map_err(Error::from))
+}
+
+/// The one place a closed pipe is recognised: the reader (`| head`) has
+/// all it wanted, so the output ends there and the command succeeds.
+pub fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
+    match result {
+        Err(Error::Io(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -95,10 +100,9 @@ fn table_text(table: &Table) -> String {
 /// A whole table as CSV text (the writer every CSV output goes through).
 pub fn csv_text(table: &Table) -> Result<String> {
     let mut out = Vec::new();
-    let io = |e: std::io::Error| Error::storage(format!("cannot write CSV: {e}"));
-    write_csv_row(&mut out, &table.headers).map_err(io)?;
+    write_csv_row(&mut out, &table.headers)?;
     for row in &table.rows {
-        write_csv_row(&mut out, row).map_err(io)?;
+        write_csv_row(&mut out, row)?;
     }
     String::from_utf8(out).map_err(|e| Error::storage(format!("cannot write CSV: {e}")))
 }
@@ -172,7 +176,7 @@ pub fn print_error(format: Format, error: &Error) {
     }
 }
 
-// ---- views of the domain objects (SPEC §3.2) ----
+// ---- views of the domain objects (README "Command reference") ----
 
 fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()

@@ -7,9 +7,16 @@ use crate::domain::types::shorten;
 use crate::error::{Error, Result};
 use crate::render::Table;
 
-pub fn run(context: &Context, uses: &[String]) -> Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Comma-separated: oss, cdn, waf, anti-ddos.
+    #[arg(long, value_delimiter = ',', required = true)]
+    uses: Vec<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
     let mut chosen: Vec<&Advice> = Vec::new();
-    for key in uses.iter().filter(|key| !key.trim().is_empty()) {
+    for key in args.uses.iter().filter(|key| !key.trim().is_empty()) {
         let advice = find(key).ok_or_else(|| {
             let known: Vec<&str> = ADVICE.iter().map(|a| a.key).collect();
             Error::usage(format!(

@@ -1,7 +1,6 @@
 //! `allocate ID [--count N] [--account A] [--request-id KEY] [--number X]...`
 
-use super::instance::{find_instance, max_numbers};
-use super::{parse_integer, Context};
+use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining};
 use crate::error::{Error, Reason, Result};
@@ -9,16 +8,34 @@ use crate::ledger::{allocate_command, Outcome};
 use crate::render::Table;
 use serde_json::json;
 
-pub fn run(
-    context: &Context,
+#[derive(Debug, clap::Args)]
+pub struct Args {
     instance_id: String,
+    /// How many numbers (1 to 20; default 1, or the count of --number).
+    #[arg(long, allow_negative_numbers = true)]
     count: Option<String>,
+    /// The acting account (default: the owner).
+    #[arg(long)]
     account: Option<String>,
+    /// Makes the call idempotent: the same key and parameters return the first answer.
+    #[arg(long)]
     request_id: Option<String>,
+    /// Record a number the provider already issued (repeatable).
+    #[arg(long = "number", value_name = "X")]
     numbers: Vec<String>,
-) -> Result<()> {
-    let count = count.as_deref().map(parse_count).transpose()?;
-    let command = allocate_command(instance_id.clone(), account, count, numbers, request_id);
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let count = args.count.as_deref().map(parse_count).transpose()?;
+    let instance_id = args.instance_id;
+    // allocate_command takes its arguments by position: each one named here.
+    let command = allocate_command(
+        instance_id.clone(),
+        args.account,
+        count,
+        args.numbers,
+        args.request_id,
+    );
     let ledger = context.ledger()?;
     let (json, table) = ledger.execute(&command, |store, outcome| {
         let allocated = match outcome {

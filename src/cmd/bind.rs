@@ -1,14 +1,23 @@
 //! `bind NUMBER --service S --account A`
 
-use super::{run_number_command, Context};
+use super::{change_number_and_show, Context};
 use crate::domain::decide::Command;
 use crate::error::Result;
 
-pub fn run(context: &Context, number: String, service: String, account: String) -> Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    number: String,
+    #[arg(long)]
+    service: String,
+    #[arg(long)]
+    account: String,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Bind {
-        number: number.clone(),
-        service,
-        account,
+        number: args.number.clone(),
+        service: args.service,
+        account: args.account,
     };
-    run_number_command(context, command, &number)
+    change_number_and_show(context, command, &args.number)
 }

@@ -1,14 +1,19 @@
 //! `check ID`: eligibility with every failing reason, and remaining quota.
 
-use super::instance::find_instance;
-use super::Context;
+use super::{find_instance, Context};
 use crate::domain::decide::Lookup;
 use crate::domain::eligibility::{failing_reasons, remaining_slots};
 use crate::error::Result;
 use crate::render::Table;
 use serde_json::json;
 
-pub fn run(context: &Context, instance_id: &str) -> Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    instance_id: String,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let instance_id = args.instance_id.as_str();
     let now = context.now()?;
     let store = context.store()?;
     let instance = find_instance(&store, instance_id)?;

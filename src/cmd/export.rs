@@ -2,88 +2,59 @@
 //! streamed, with the spreadsheet-formula guard on every cell.
 
 use super::Context;
-use crate::cli::ExportCommand;
+use crate::cli::AsOf;
+use crate::csvio::{instance_csv, instance_csv_row};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
+use crate::files::create_private_file;
 use crate::render::{self, write_csv_row};
-use crate::store::{create_private_file, EventFilter, Store};
+use crate::store::{EventFilter, Store};
+use clap::Subcommand;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const INSTANCE_COLUMNS: [&str; 9] = [
-    "instance_id",
-    "service_type",
-    "account",
-    "region",
-    "billing",
-    "subscription_months",
-    "expires_at",
-    "public_ip",
-    "order_amount",
-];
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    Instances(Args),
+    Numbers(Args),
+    History(Args),
+}
+
+// What every export takes (no doc comment: clap would show it as help).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+/// Which table an export writes.
+#[derive(Clone, Copy)]
+enum Exported {
+    Instances,
+    Numbers,
+    History,
+}
 
 pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
-    let (output, as_of) = match &command {
-        ExportCommand::Instances { output, as_of }
-        | ExportCommand::Numbers { output, as_of }
-        | ExportCommand::History { output, as_of } => (output.clone(), as_of.clone()),
+    let (exported, args) = match command {
+        ExportCommand::Instances(args) => (Exported::Instances, args),
+        ExportCommand::Numbers(args) => (Exported::Numbers, args),
+        ExportCommand::History(args) => (Exported::History, args),
     };
     let live = context.store()?;
-    let cutoff = as_of
+    let cutoff = args
+        .as_of
         .as_of
         .as_deref()
         .map(|t| parse_time("--as-of", t))
         .transpose()?;
-    let destination = Destination::open(output.as_deref(), &context.db())?;
+    let destination = Destination::open(args.output.as_deref(), &context.db())?;
     let mut out = destination.writer()?;
-    let io = |e: std::io::Error| Error::storage(format!("cannot write output: {e}"));
-    let header = |columns: &[&str]| columns.iter().map(|c| c.to_string()).collect::<Vec<_>>();
-    let result = (|| -> Result<()> {
-        match command {
-            ExportCommand::History { .. } => {
-                let _snapshot = live.begin_read()?;
-                let mut filter = EventFilter::all();
-                if let Some(cutoff) = cutoff {
-                    filter.to_seq = live.last_seq_at_or_before(&format_time(cutoff))?;
-                }
-                write_csv_row(&mut out, &header(&render::EVENT_HEADERS)).map_err(io)?;
-                live.each_event(&filter, |event| {
-                    write_csv_row(&mut out, &render::event_row(&event)).map_err(io)
-                })?;
-            }
-            ExportCommand::Instances { .. } => {
-                let store = view(live, cutoff)?;
-                let _snapshot = store.begin_read()?;
-                write_csv_row(&mut out, &header(&INSTANCE_COLUMNS)).map_err(io)?;
-                store.each_instance(|i| {
-                    let row = vec![
-                        i.instance_id,
-                        i.service_type,
-                        i.account,
-                        i.region,
-                        i.billing.to_string(),
-                        i.subscription_months.to_string(),
-                        i.expires_at,
-                        i.public_ip.unwrap_or_default(),
-                        i.order_amount_fen.map(format_fen).unwrap_or_default(),
-                    ];
-                    write_csv_row(&mut out, &row).map_err(io)
-                })?;
-            }
-            ExportCommand::Numbers { .. } => {
-                let store = view(live, cutoff)?;
-                let _snapshot = store.begin_read()?;
-                write_csv_row(&mut out, &header(&render::NUMBER_HEADERS)).map_err(io)?;
-                store.each_number(|number| {
-                    write_csv_row(&mut out, &render::number_row(&number)).map_err(io)
-                })?;
-            }
-        }
-        out.flush().map_err(io)
-    })();
+    let result = write_table(&mut out, exported, live, cutoff);
     drop(out);
-    match result {
-        Err(Error::Storage(message)) if message.contains("Broken pipe") => Ok(()),
+    match render::closed_pipe_is_done(result) {
         Ok(()) => destination.finish(),
         Err(error) => {
             destination.abandon();
@@ -92,7 +63,44 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
     }
 }
 
-fn view(live: Store, cutoff: Option<Time>) -> Result<Store> {
+/// Writes the header and every row, streamed from one read snapshot.
+fn write_table(
+    out: &mut impl Write,
+    exported: Exported,
+    live: Store,
+    cutoff: Option<Time>,
+) -> Result<()> {
+    let header = |columns: &[&str]| columns.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    match exported {
+        Exported::History => {
+            let _snapshot = live.begin_read()?;
+            let mut filter = EventFilter::all();
+            if let Some(cutoff) = cutoff {
+                filter.to_seq = live.last_seq_at_or_before(&format_time(cutoff))?;
+            }
+            write_csv_row(out, &header(&render::EVENT_HEADERS))?;
+            live.each_event(&filter, |event| {
+                Ok(write_csv_row(out, &render::event_row(&event))?)
+            })?;
+        }
+        Exported::Instances => {
+            let store = state_at(live, cutoff)?;
+            let _snapshot = store.begin_read()?;
+            write_csv_row(out, &header(instance_csv::HEADER))?;
+            store.each_instance(|instance| Ok(write_csv_row(out, &instance_csv_row(instance))?))?;
+        }
+        Exported::Numbers => {
+            let store = state_at(live, cutoff)?;
+            let _snapshot = store.begin_read()?;
+            write_csv_row(out, &header(&render::NUMBER_HEADERS))?;
+            store.each_number(|number| Ok(write_csv_row(out, &render::number_row(&number))?))?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+/// The live store, or the state rebuilt from the log as it stood at `cutoff`.
+fn state_at(live: Store, cutoff: Option<Time>) -> Result<Store> {
     match cutoff {
         Some(time) => crate::ledger::state_as_of(&live, time),
         None => Ok(live),

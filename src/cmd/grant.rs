@@ -1,21 +1,26 @@
 //! `grant NUMBER --to ACCOUNT [--account A] [--note TEXT]`
 
-use super::{run_number_command, Context};
+use super::{change_number_and_show, Context};
 use crate::domain::decide::Command;
 use crate::error::Result;
 
-pub fn run(
-    context: &Context,
+#[derive(Debug, clap::Args)]
+pub struct Args {
     number: String,
+    #[arg(long)]
     to: String,
+    #[arg(long)]
     account: Option<String>,
+    #[arg(long)]
     note: Option<String>,
-) -> Result<()> {
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Grant {
-        number: number.clone(),
-        to,
-        account,
-        note,
+        number: args.number.clone(),
+        to: args.to,
+        account: args.account,
+        note: args.note,
     };
-    run_number_command(context, command, &number)
+    change_number_and_show(context, command, &args.number)
 }

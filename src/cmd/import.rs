@@ -1,11 +1,12 @@
 //! `import instances | ops | history FILE [--dry-run]`: CSV in, all or
-//! nothing. Every row is validated in order as if applied, inside one write
-//! transaction; any failure rolls the whole file back. The file is streamed,
-//! so memory stays bounded whatever its size.
+//! nothing (README "CSV files", "All or nothing"). Every row is validated in
+//! order as if applied, inside one write transaction; any failure rolls the
+//! whole file back. The file is streamed, so memory stays bounded whatever
+//! its size.
 
+use super::allocate::parse_count;
 use super::Context;
-use crate::cli::ImportCommand;
-use crate::csvio::CsvInput;
+use crate::csvio::{instance_csv, ops_csv as column, CsvInput};
 use crate::domain::decide::Command;
 use crate::domain::event::{Event, KINDS};
 use crate::domain::types::*;
@@ -15,78 +16,81 @@ use crate::render::Table;
 use crate::store::{EventRef, Store};
 use crate::verify::chain::{Chain, LinkProblem};
 use crate::verify::describe;
+use clap::Subcommand;
 use serde_json::json;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    Instances(Args),
+    Ops(Args),
+    History(Args),
+}
+
+// What every import takes (no doc comment: clap would show it as help).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    file: PathBuf,
+    #[arg(long)]
+    dry_run: bool,
+}
 
 /// Failing rows listed at most; the rest are counted.
 const FAILURES_LISTED: usize = 100;
 
-pub const OPS_COLUMNS: [&str; 12] = [
-    "op",
-    "instance_id",
-    "number",
-    "account",
-    "count",
-    "service",
-    "to_account",
-    "icp_number",
-    "reason",
-    "request_id",
-    "months",
-    "expires_at",
-];
-
 pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
     match command {
-        ImportCommand::Instances { file, dry_run } => {
-            let columns = super::export::INSTANCE_COLUMNS;
+        ImportCommand::Instances(args) => {
             let input = Input {
-                file: &file,
-                dry_run,
-                columns: &columns,
-                required: &columns[..7],
+                file: &args.file,
+                dry_run: args.dry_run,
+                columns: instance_csv::HEADER,
+                // All but public_ip and order_amount.
+                required: &instance_csv::HEADER[..instance_csv::PUBLIC_IP],
             };
             import(context, input, |ledger, row| {
                 apply(ledger, instance_command(row)?)
             })
         }
-        ImportCommand::Ops { file, dry_run } => {
+        ImportCommand::Ops(args) => {
             let input = Input {
-                file: &file,
-                dry_run,
-                columns: &OPS_COLUMNS,
-                required: &["op"],
+                file: &args.file,
+                dry_run: args.dry_run,
+                columns: column::HEADER,
+                required: &column::HEADER[..=column::OP],
             };
             import(context, input, |ledger, row| {
                 apply(ledger, ops_command(row)?)
             })
         }
-        ImportCommand::History { file, dry_run } => {
-            let columns = crate::render::EVENT_HEADERS;
-            let ledger = context.ledger()?;
-            if ledger.store.event_count()? > 0 {
-                return Err(Error::refused(
-                    Reason::AlreadyExists,
-                    "import history needs an empty ledger; this one has events",
-                ));
-            }
-            let mut history = History::default();
-            let input = Input {
-                file: &file,
-                dry_run,
-                columns: &columns,
-                required: &columns,
-            };
-            import_into(
-                context,
-                ledger,
-                input,
-                |ledger, row| history.apply(ledger, row),
-                unique_event_ids,
-            )
-        }
+        ImportCommand::History(args) => history(context, args),
     }
+}
+
+fn history(context: &Context, args: Args) -> Result<()> {
+    let columns = crate::render::EVENT_HEADERS;
+    let ledger = context.ledger()?;
+    if ledger.store.event_count()? > 0 {
+        return Err(Error::refused(
+            Reason::AlreadyExists,
+            "import history needs an empty ledger; this one has events",
+        ));
+    }
+    let mut history = History::default();
+    let input = Input {
+        file: &args.file,
+        dry_run: args.dry_run,
+        columns: &columns,
+        required: &columns,
+    };
+    import_into(
+        context,
+        ledger,
+        input,
+        |ledger, row| history.apply(ledger, row),
+        unique_event_ids,
+    )
 }
 
 /// Applies one command; returns how many events it appended (0 for a
@@ -127,6 +131,15 @@ fn unique_event_ids(store: &Store) -> Result<()> {
     }
 }
 
+/// What a pass over the file found.
+#[derive(Default)]
+struct Tally {
+    rows: u64,
+    events: u64,
+    failed: u64,
+    failures: Vec<RowFailure>,
+}
+
 fn import_into(
     context: &Context,
     ledger: Ledger,
@@ -136,49 +149,16 @@ fn import_into(
         columns,
         required,
     }: Input,
-    mut apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+    apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
     finish: fn(&Store) -> Result<()>,
 ) -> Result<()> {
     let mut input = CsvInput::open(file, columns, required)?;
-    let progress = progress_bar(input.size);
     let transaction = ledger.begin()?;
-    let (mut rows, mut events, mut failed) = (0_u64, 0_u64, 0_u64);
-    let mut failures = Vec::new();
-    loop {
-        let outcome = match input.next_row() {
-            Ok(false) => break,
-            Ok(true) => apply_row(&ledger, &input),
-            Err(error) => Err(error),
-        };
-        rows += 1;
-        match outcome {
-            Ok(appended) => events += appended,
-            // Storage trouble is not the row's fault: stop at once.
-            Err(error @ Error::Storage(_)) => return Err(error),
-            Err(error) => {
-                failed += 1;
-                if failures.len() < FAILURES_LISTED {
-                    let error = strip_line_prefix(error);
-                    failures.push(RowFailure {
-                        line: input.line,
-                        error,
-                    });
-                }
-            }
-        }
-        if rows % 4096 == 0 {
-            if let Some(bar) = &progress {
-                bar.set_position(input.bytes_read());
-            }
-        }
-    }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    if failed > 0 {
+    let tally = apply_rows(&ledger, &mut input, apply_row)?;
+    if tally.failed > 0 {
         return Err(Error::Import {
-            failures,
-            total: failed,
+            failures: tally.failures,
+            total: tally.failed,
         });
     }
     finish(&ledger.store)?;
@@ -187,8 +167,56 @@ fn import_into(
     } else {
         transaction.commit()?;
     }
-    let verb = if dry_run { "would apply" } else { "applied" };
+    let (rows, events) = (tally.rows, tally.events);
     let json = json!({"file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run});
+    context.emit(&json, summary(file, rows, events, dry_run))
+}
+
+/// Applies every row in file order, noting the failing ones; storage
+/// trouble is not the row's fault and stops the import at once.
+fn apply_rows(
+    ledger: &Ledger,
+    input: &mut CsvInput,
+    mut apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+) -> Result<Tally> {
+    let progress = progress_bar(input.size);
+    let mut tally = Tally::default();
+    loop {
+        let outcome = match input.next_row() {
+            Ok(false) => break,
+            Ok(true) => apply_row(ledger, input),
+            Err(error) => Err(error),
+        };
+        tally.rows += 1;
+        match outcome {
+            Ok(appended) => tally.events += appended,
+            Err(error) if error.is_storage() => return Err(error),
+            Err(error) => {
+                tally.failed += 1;
+                if tally.failures.len() < FAILURES_LISTED {
+                    let error = strip_line_prefix(error);
+                    tally.failures.push(RowFailure {
+                        line: input.line,
+                        error,
+                    });
+                }
+            }
+        }
+        if tally.rows % 4096 == 0 {
+            if let Some(bar) = &progress {
+                bar.set_position(input.bytes_read());
+            }
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(tally)
+}
+
+/// The one-record table an import prints, with its one-line footer.
+fn summary(file: &Path, rows: u64, events: u64, dry_run: bool) -> Table {
+    let verb = if dry_run { "would apply" } else { "applied" };
     let mut table = Table::default();
     table.footer.push(format!(
         "{}{verb} {rows} row(s) from {}: {events} event(s){}",
@@ -203,7 +231,7 @@ fn import_into(
         events.to_string(),
         dry_run.to_string(),
     ]];
-    context.emit(&json, table)
+    table
 }
 
 /// Errors made while reading a row may already name their line; the import
@@ -233,55 +261,210 @@ fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-fn required<'a>(row: &'a CsvInput, index: usize, name: &str) -> Result<&'a str> {
+/// A cell the row must fill, named by its column in `header`.
+fn required<'a>(row: &'a CsvInput, header: &[&str], index: usize) -> Result<&'a str> {
     row.optional(index)?
-        .ok_or_else(|| Error::usage(format!("column {name} is required for this row")))
+        .ok_or_else(|| Error::usage(format!("column {} is required for this row", header[index])))
 }
 
 fn instance_command(row: &CsvInput) -> Result<Command> {
+    use instance_csv::*;
+    let need = |index: usize| required(row, HEADER, index);
     Ok(Command::AddInstance {
-        instance_id: required(row, 0, "instance_id")?.to_string(),
-        service_type: required(row, 1, "service_type")?.to_string(),
-        account: required(row, 2, "account")?.to_string(),
-        region: required(row, 3, "region")?.to_string(),
-        billing: Billing::parse("billing", required(row, 4, "billing")?)?,
-        subscription_months: parse_months(
-            "subscription_months",
-            required(row, 5, "subscription_months")?,
-            0,
-        )?,
-        expires_at: parse_time("expires_at", required(row, 6, "expires_at")?)?,
-        public_ip: row.optional(7)?.map(String::from),
+        instance_id: need(INSTANCE_ID)?.to_string(),
+        service_type: need(SERVICE_TYPE)?.to_string(),
+        account: need(ACCOUNT)?.to_string(),
+        region: need(REGION)?.to_string(),
+        billing: Billing::parse("billing", need(BILLING)?)?,
+        subscription_months: parse_months("subscription_months", need(SUBSCRIPTION_MONTHS)?, 0)?,
+        expires_at: parse_time("expires_at", need(EXPIRES_AT)?)?,
+        public_ip: row.optional(PUBLIC_IP)?.map(String::from),
         order_amount_fen: row
-            .optional(8)?
+            .optional(ORDER_AMOUNT)?
             .map(|text| parse_amount_fen("order_amount", text))
             .transpose()?,
     })
 }
 
-/// The columns (by index in `OPS_COLUMNS`) each op takes; the others must
-/// be left empty, so that a row never says more than is applied.
-const OPS_TAKE: [(&str, &[usize]); 11] = [
-    ("allocate", &[1, 2, 3, 4, 9]),
-    ("select", &[1, 3, 5]),
-    ("grant", &[2, 3, 6, 8]),
-    ("bind", &[2, 3, 5]),
-    ("submit", &[2]),
-    ("approve", &[2, 7]),
-    ("reject", &[2, 8]),
-    ("deregister", &[2, 8]),
-    ("invalidate", &[2, 8]),
-    ("renew", &[1, 10, 11]),
-    ("release", &[1]),
+/// One row of an ops file, read by column.
+struct OpsRow<'a>(&'a CsvInput);
+
+impl OpsRow<'_> {
+    /// A cell the op must have.
+    fn need(&self, index: usize) -> Result<String> {
+        Ok(required(self.0, column::HEADER, index)?.to_string())
+    }
+
+    /// A cell the op may leave empty.
+    fn text(&self, index: usize) -> Result<Option<String>> {
+        Ok(self.0.optional(index)?.map(String::from))
+    }
+}
+
+/// One op of an ops file (README "CSV files"): its name, the columns it
+/// takes (the others must be left empty, so that a row never says more
+/// than is applied), and the command a row of it becomes.
+struct Op {
+    name: &'static str,
+    takes: &'static [usize],
+    command: fn(&OpsRow) -> Result<Command>,
+}
+
+/// Every op, in the order the error for an unknown one lists them.
+static OPS: [Op; 11] = [
+    Op {
+        name: "allocate",
+        takes: &[
+            column::INSTANCE_ID,
+            column::NUMBER,
+            column::ACCOUNT,
+            column::COUNT,
+            column::REQUEST_ID,
+        ],
+        command: |row| {
+            Ok(allocate_command(
+                row.need(column::INSTANCE_ID)?,
+                row.text(column::ACCOUNT)?,
+                row.0
+                    .optional(column::COUNT)?
+                    .map(parse_count)
+                    .transpose()?,
+                row.text(column::NUMBER)?.into_iter().collect(),
+                row.text(column::REQUEST_ID)?,
+            ))
+        },
+    },
+    Op {
+        name: "select",
+        takes: &[column::INSTANCE_ID, column::ACCOUNT, column::SERVICE],
+        command: |row| {
+            Ok(Command::Select {
+                instance_id: row.need(column::INSTANCE_ID)?,
+                service: row.need(column::SERVICE)?,
+                account: row.text(column::ACCOUNT)?,
+                generated: fresh_numbers(1).remove(0),
+            })
+        },
+    },
+    Op {
+        name: "grant",
+        takes: &[
+            column::NUMBER,
+            column::ACCOUNT,
+            column::TO_ACCOUNT,
+            column::REASON,
+        ],
+        command: |row| {
+            Ok(Command::Grant {
+                number: row.need(column::NUMBER)?,
+                to: row.need(column::TO_ACCOUNT)?,
+                account: row.text(column::ACCOUNT)?,
+                note: row.text(column::REASON)?,
+            })
+        },
+    },
+    Op {
+        name: "bind",
+        takes: &[column::NUMBER, column::ACCOUNT, column::SERVICE],
+        command: |row| {
+            Ok(Command::Bind {
+                number: row.need(column::NUMBER)?,
+                service: row.need(column::SERVICE)?,
+                account: row.need(column::ACCOUNT)?,
+            })
+        },
+    },
+    Op {
+        name: "submit",
+        takes: &[column::NUMBER],
+        command: |row| {
+            Ok(Command::Submit {
+                number: row.need(column::NUMBER)?,
+            })
+        },
+    },
+    Op {
+        name: "approve",
+        takes: &[column::NUMBER, column::ICP_NUMBER],
+        command: |row| {
+            Ok(Command::Approve {
+                number: row.need(column::NUMBER)?,
+                icp_number: row.need(column::ICP_NUMBER)?,
+            })
+        },
+    },
+    Op {
+        name: "reject",
+        takes: &[column::NUMBER, column::REASON],
+        command: |row| {
+            Ok(Command::Reject {
+                number: row.need(column::NUMBER)?,
+                reason: row.need(column::REASON)?,
+            })
+        },
+    },
+    Op {
+        name: "deregister",
+        takes: &[column::NUMBER, column::REASON],
+        command: |row| {
+            Ok(Command::Deregister {
+                number: row.need(column::NUMBER)?,
+                reason: row.text(column::REASON)?,
+            })
+        },
+    },
+    Op {
+        name: "invalidate",
+        takes: &[column::NUMBER, column::REASON],
+        command: |row| {
+            Ok(Command::Invalidate {
+                number: row.need(column::NUMBER)?,
+                reason: row.need(column::REASON)?,
+            })
+        },
+    },
+    Op {
+        name: "renew",
+        takes: &[column::INSTANCE_ID, column::MONTHS, column::EXPIRES_AT],
+        command: |row| {
+            Ok(Command::Renew {
+                instance_id: row.need(column::INSTANCE_ID)?,
+                months: parse_months("months", &row.need(column::MONTHS)?, 1)?,
+                expires_at: parse_time("expires_at", &row.need(column::EXPIRES_AT)?)?,
+            })
+        },
+    },
+    Op {
+        name: "release",
+        takes: &[column::INSTANCE_ID],
+        command: |row| {
+            Ok(Command::Release {
+                instance_id: row.need(column::INSTANCE_ID)?,
+            })
+        },
+    },
 ];
 
-fn check_unused_columns(row: &CsvInput, op: &str) -> Result<()> {
-    let Some((_, takes)) = OPS_TAKE.iter().find(|(name, _)| *name == op) else {
-        return Ok(()); // an unknown op is reported by the caller
+/// One row of an ops file as the command it names.
+fn ops_command(row: &CsvInput) -> Result<Command> {
+    let row = OpsRow(row);
+    let name = row.need(column::OP)?;
+    let Some(op) = OPS.iter().find(|op| op.name == name) else {
+        let names: Vec<&str> = OPS.iter().map(|op| op.name).collect();
+        return Err(Error::usage(format!(
+            "op '{}' is not one of {}",
+            shorten(&name),
+            names.join(", ")
+        )));
     };
+    check_unused_columns(&row, op)?;
+    (op.command)(&row)
+}
+
+fn check_unused_columns(row: &OpsRow, op: &Op) -> Result<()> {
     let mut extra = Vec::new();
-    for (index, name) in OPS_COLUMNS.iter().enumerate().skip(1) {
-        if !takes.contains(&index) && row.optional(index)?.is_some() {
+    for (index, name) in column::HEADER.iter().enumerate().skip(column::OP + 1) {
+        if !op.takes.contains(&index) && row.0.optional(index)?.is_some() {
             extra.push(*name);
         }
     }
@@ -289,54 +472,10 @@ fn check_unused_columns(row: &CsvInput, op: &str) -> Result<()> {
         return Ok(());
     }
     Err(Error::usage(format!(
-        "op {op} does not take column(s) {}: leave them empty",
+        "op {} does not take column(s) {}: leave them empty",
+        op.name,
         extra.join(", ")
     )))
-}
-
-/// One row of an ops file as the command it names (SPEC §3.3).
-fn ops_command(row: &CsvInput) -> Result<Command> {
-    let text =
-        |index: usize| -> Result<Option<String>> { Ok(row.optional(index)?.map(String::from)) };
-    let need = |index: usize| -> Result<String> {
-        Ok(required(row, index, OPS_COLUMNS[index])?.to_string())
-    };
-    let op = need(0)?;
-    check_unused_columns(row, &op)?;
-    Ok(match op.as_str() {
-        "allocate" => allocate_command(
-            need(1)?,
-            text(3)?,
-            row.optional(4)?.map(super::allocate::parse_count).transpose()?,
-            text(2)?.into_iter().collect(),
-            text(9)?,
-        ),
-        "select" => Command::Select {
-            instance_id: need(1)?,
-            service: need(5)?,
-            account: text(3)?,
-            generated: fresh_numbers(1).remove(0),
-        },
-        "grant" => Command::Grant { number: need(2)?, to: need(6)?, account: text(3)?, note: text(8)? },
-        "bind" => Command::Bind { number: need(2)?, service: need(5)?, account: need(3)? },
-        "submit" => Command::Submit { number: need(2)? },
-        "approve" => Command::Approve { number: need(2)?, icp_number: need(7)? },
-        "reject" => Command::Reject { number: need(2)?, reason: need(8)? },
-        "deregister" => Command::Deregister { number: need(2)?, reason: text(8)? },
-        "invalidate" => Command::Invalidate { number: need(2)?, reason: need(8)? },
-        "renew" => Command::Renew {
-            instance_id: need(1)?,
-            months: parse_months("months", &need(10)?, 1)?,
-            expires_at: parse_time("expires_at", &need(11)?)?,
-        },
-        "release" => Command::Release { instance_id: need(1)? },
-        other => {
-            return Err(Error::usage(format!(
-                "op '{}' is not one of allocate, select, grant, bind, submit, approve, reject, deregister, invalidate, renew, release",
-                shorten(other)
-            )))
-        }
-    })
 }
 
 /// The chain as the history file builds it.

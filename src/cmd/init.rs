@@ -6,7 +6,11 @@ use crate::render::Table;
 use crate::store::SCHEMA_VERSION;
 use serde_json::json;
 
-pub fn run(context: &Context) -> Result<()> {
+// init takes no arguments of its own.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.store()?;
     let events = store.event_count()?;
     let db = context.db().display().to_string();

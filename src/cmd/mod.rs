@@ -1,28 +1,38 @@
-//! One file per subcommand: parse the arguments, call the core, render.
+//! One file per command, named after it. Each declares its own arguments
+//! (an `Args` struct, or a `Subcommand` enum for a group such as `instance`)
+//! and one `run(context, args)`: check the arguments, call the core, render.
+//! What several commands share is here: the context of a run and the
+//! look-ups with their not-found messages.
 
-mod advise;
-mod allocate;
-mod bind;
-mod check;
-mod completions;
-mod end;
-mod export;
-mod grant;
-mod history;
-mod import;
-mod init;
-mod instance;
-mod number;
-mod policy;
-mod report;
-mod review;
-mod select;
-mod service;
-mod verify;
+pub mod advise;
+pub mod allocate;
+pub mod approve;
+pub mod bind;
+pub mod check;
+pub mod completions;
+pub mod deregister;
+pub mod export;
+pub mod grant;
+pub mod history;
+pub mod import;
+pub mod init;
+pub mod instance;
+pub mod invalidate;
+pub mod number;
+pub mod policy;
+pub mod reject;
+pub mod report;
+pub mod select;
+pub mod service;
+pub mod submit;
+pub mod verify;
 
 use crate::cli::{AsOf, Cli, Commands, Format, Global};
-use crate::domain::decide::Command;
-use crate::domain::types::{limits, parse_time, validate_text, NumberRecord, Time};
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::types::{
+    limits, parse_time, shorten, validate_instance_id, validate_number, validate_service,
+    validate_text, Instance, NumberRecord, ServiceRecord, Time,
+};
 use crate::error::{Error, Result};
 use crate::ledger::{state_as_of, Ledger, Outcome};
 use crate::render;
@@ -31,55 +41,28 @@ use crate::store::Store;
 pub fn run(cli: Cli) -> Result<()> {
     let context = Context { global: cli.global };
     match cli.command {
-        Commands::Init => init::run(&context),
+        Commands::Init(args) => init::run(&context, args),
         Commands::Instance(command) => instance::run(&context, command),
-        Commands::Check { instance_id } => check::run(&context, &instance_id),
-        Commands::Allocate {
-            instance_id,
-            count,
-            account,
-            request_id,
-            numbers,
-        } => allocate::run(&context, instance_id, count, account, request_id, numbers),
-        Commands::Select {
-            instance_id,
-            service,
-            account,
-        } => select::run(&context, instance_id, service, account),
-        Commands::Grant {
-            number,
-            to,
-            account,
-            note,
-        } => grant::run(&context, number, to, account, note),
-        Commands::Bind {
-            number,
-            service,
-            account,
-        } => bind::run(&context, number, service, account),
-        Commands::Submit { number } => review::run(&context, Command::Submit { number }),
-        Commands::Approve { number, icp_number } => {
-            review::run(&context, Command::Approve { number, icp_number })
-        }
-        Commands::Reject { number, reason } => {
-            review::run(&context, Command::Reject { number, reason })
-        }
-        Commands::Deregister { number, reason } => {
-            end::run(&context, Command::Deregister { number, reason })
-        }
-        Commands::Invalidate { number, reason } => {
-            end::run(&context, Command::Invalidate { number, reason })
-        }
+        Commands::Check(args) => check::run(&context, args),
+        Commands::Allocate(args) => allocate::run(&context, args),
+        Commands::Select(args) => select::run(&context, args),
+        Commands::Grant(args) => grant::run(&context, args),
+        Commands::Bind(args) => bind::run(&context, args),
+        Commands::Submit(args) => submit::run(&context, args),
+        Commands::Approve(args) => approve::run(&context, args),
+        Commands::Reject(args) => reject::run(&context, args),
+        Commands::Deregister(args) => deregister::run(&context, args),
+        Commands::Invalidate(args) => invalidate::run(&context, args),
         Commands::Number(command) => number::run(&context, command),
         Commands::Service(command) => service::run(&context, command),
-        Commands::Advise { uses } => advise::run(&context, &uses),
+        Commands::Advise(args) => advise::run(&context, args),
         Commands::History(args) => history::run(&context, args),
-        Commands::Verify => verify::run(&context),
+        Commands::Verify(args) => verify::run(&context, args),
         Commands::Report(command) => report::run(&context, command),
         Commands::Import(command) => import::run(&context, command),
         Commands::Export(command) => export::run(&context, command),
         Commands::Policy(command) => policy::run(&context, command),
-        Commands::Completions { shell } => completions::run(shell),
+        Commands::Completions(args) => completions::run(&context, args),
     }
 }
 
@@ -220,13 +203,14 @@ pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
     text.trim().parse().map_err(|_| {
         Error::usage(format!(
             "{field}: '{}' is not a whole number",
-            crate::domain::types::shorten(text)
+            shorten(text)
         ))
     })
 }
 
-/// Runs a command on one number and prints the number as it now stands.
-pub fn run_number_command(context: &Context, command: Command, number: &str) -> Result<()> {
+/// Runs a command on one number and prints the number as it now stands
+/// (grant, bind, submit, approve, reject, deregister, invalidate).
+pub fn change_number_and_show(context: &Context, command: Command, number: &str) -> Result<()> {
     let ledger = context.ledger()?;
     let record = ledger.execute(&command, |store, outcome| {
         debug_assert!(matches!(outcome, Outcome::Appended(_)));
@@ -235,13 +219,32 @@ pub fn run_number_command(context: &Context, command: Command, number: &str) -> 
     context.emit(&render::number_json(&record), render::number_table(&record))
 }
 
+// ---- look-ups: each validates the name, then says "no X" when it is absent ----
+
+pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
+    validate_instance_id(instance_id)?;
+    store
+        .instance(instance_id)?
+        .ok_or_else(|| Error::not_found(format!("no instance {}", shorten(instance_id))))
+}
+
 pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
-    use crate::domain::decide::Lookup;
-    crate::domain::types::validate_number(number)?;
-    store.number(number)?.ok_or_else(|| {
-        Error::not_found(format!(
-            "no number {}",
-            crate::domain::types::shorten(number)
-        ))
-    })
+    validate_number(number)?;
+    store
+        .number(number)?
+        .ok_or_else(|| Error::not_found(format!("no number {}", shorten(number))))
+}
+
+pub fn find_service(store: &Store, service: &str) -> Result<ServiceRecord> {
+    validate_service(service)?;
+    store
+        .service(service)?
+        .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))
+}
+
+/// The policy's max for the instance's type (0 when the type has no policy).
+pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
+    Ok(store
+        .policy(&instance.service_type)?
+        .map_or(0, |policy| policy.max_numbers))
 }

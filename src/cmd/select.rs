@@ -7,18 +7,22 @@ use crate::error::Result;
 use crate::ledger::{fresh_numbers, Outcome};
 use crate::render;
 
-pub fn run(
-    context: &Context,
+#[derive(Debug, clap::Args)]
+pub struct Args {
     instance_id: String,
+    #[arg(long)]
     service: String,
+    #[arg(long)]
     account: Option<String>,
-) -> Result<()> {
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
     let generated = fresh_numbers(1).remove(0);
     let ledger = context.ledger()?;
     let command = Command::Select {
-        instance_id,
-        service,
-        account,
+        instance_id: args.instance_id,
+        service: args.service,
+        account: args.account,
         generated,
     };
     let record = ledger.execute(&command, |store, outcome| {

@@ -1,67 +1,104 @@
 //! `service show | list | move | ip-updated`: where each service runs.
 
-use super::{find_number, Context};
-use crate::cli::ServiceCommand;
-use crate::domain::decide::{Command, Lookup};
-use crate::domain::types::{shorten, validate_instance_id, validate_service};
-use crate::error::{Error, Result};
+use super::{find_number, find_service, Context};
+use crate::cli::AsOf;
+use crate::domain::decide::Command;
+use crate::domain::types::validate_instance_id;
+use crate::error::Result;
 use crate::render::{self, Table};
 use crate::store::Store;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    Show(ShowArgs),
+    List(ListArgs),
+    /// The service now runs on another instance (a DNS change only).
+    Move(MoveArgs),
+    /// Record that the submitted IP of a moved commercial service was updated.
+    IpUpdated(IpUpdatedArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    service: String,
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    instance: Option<String>,
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MoveArgs {
+    service: String,
+    #[arg(long)]
+    to: String,
+    /// The service holds a commercial ICP licence in a province that
+    /// requires the submitted IP to be updated.
+    #[arg(long)]
+    commercial: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IpUpdatedArgs {
+    service: String,
+}
 
 pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
     match command {
-        ServiceCommand::Show { service, as_of } => show(context, &context.view(&as_of)?, &service),
-        ServiceCommand::List { instance, as_of } => {
-            instance.as_deref().map_or(Ok(()), validate_instance_id)?;
-            let store = context.view(&as_of)?;
-            let _snapshot = store.begin_read()?;
-            let mut json = Vec::new();
-            let mut table = Table::new(&render::SERVICE_HEADERS);
-            for service in store.services(instance.as_deref())? {
-                let number = find_number(&store, &service.number)?;
-                json.push(render::service_json(&service, &number));
-                table.row(render::service_row(&service, &number));
-            }
-            context.emit(&serde_json::Value::Array(json), table)
+        ServiceCommand::Show(args) => {
+            let (json, table) = shown(&context.view(&args.as_of)?, &args.service)?;
+            context.emit(&json, table)
         }
-        ServiceCommand::Move {
-            service,
-            to,
-            commercial,
-        } => {
+        ServiceCommand::List(args) => list(context, args),
+        ServiceCommand::Move(args) => {
             let command = Command::MoveService {
-                service: service.clone(),
-                to,
-                commercial,
+                service: args.service.clone(),
+                to: args.to,
+                commercial: args.commercial,
             };
-            change_and_show(context, &command, &service)
+            change_and_show(context, &command, &args.service)
         }
-        ServiceCommand::IpUpdated { service } => {
+        ServiceCommand::IpUpdated(args) => {
             let command = Command::IpUpdated {
-                service: service.clone(),
+                service: args.service.clone(),
             };
-            change_and_show(context, &command, &service)
+            change_and_show(context, &command, &args.service)
         }
     }
 }
 
-fn change_and_show(context: &Context, command: &Command, service: &str) -> Result<()> {
-    let ledger = context.ledger()?;
-    let (json, table) = ledger.execute(command, |store, _| view(store, service))?;
-    context.emit(&json, table)
+fn list(context: &Context, args: ListArgs) -> Result<()> {
+    args.instance
+        .as_deref()
+        .map_or(Ok(()), validate_instance_id)?;
+    let store = context.view(&args.as_of)?;
+    let _snapshot = store.begin_read()?;
+    let mut json = Vec::new();
+    let mut table = Table::new(&render::SERVICE_HEADERS);
+    for service in store.services(args.instance.as_deref())? {
+        let number = find_number(&store, &service.number)?;
+        json.push(render::service_json(&service, &number));
+        table.row(render::service_row(&service, &number));
+    }
+    context.emit(&serde_json::Value::Array(json), table)
 }
 
-fn show(context: &Context, store: &Store, service: &str) -> Result<()> {
-    let (json, table) = view(store, service)?;
+fn change_and_show(context: &Context, command: &Command, service: &str) -> Result<()> {
+    let ledger = context.ledger()?;
+    let (json, table) = ledger.execute(command, |store, _| shown(store, service))?;
     context.emit(&json, table)
 }
 
 /// A service as `service show` prints it.
-fn view(store: &Store, service: &str) -> Result<(serde_json::Value, Table)> {
-    validate_service(service)?;
-    let record = store
-        .service(service)?
-        .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))?;
+fn shown(store: &Store, service: &str) -> Result<(serde_json::Value, Table)> {
+    let record = find_service(store, service)?;
     let number = find_number(store, &record.number)?;
     let row = render::service_row(&record, &number);
     let table = Table::record(render::SERVICE_HEADERS.iter().copied().zip(row).collect());

@@ -7,7 +7,11 @@ use crate::render::Table;
 use crate::verify::check;
 use serde_json::json;
 
-pub fn run(context: &Context) -> Result<()> {
+// `verify` takes no options of its own (the global ones apply).
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.store()?;
     let report = check(&store)?;
     let ok = report.problems.is_empty();

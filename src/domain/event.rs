@@ -46,6 +46,7 @@ impl Event {
         }
     }
 
+    #[cfg(test)]
     pub fn computed_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,

@@ -99,6 +99,9 @@ pub struct UnreadableRow {
     pub error: String,
 }
 
+/// Visits one history index row: (subject, seq), `None` where unreadable.
+pub type SubjectVisit<'a> = dyn FnMut(Option<(&str, i64)>) + 'a;
+
 /// A stored derived row: the record (as the `Change` that would write it),
 /// or why it cannot be read.
 pub type StoredRow = std::result::Result<Change, UnreadableRow>;
@@ -155,7 +158,7 @@ pub trait DerivedRows {
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()>;
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
-    fn each_subject_row(&self, visit: &mut dyn FnMut(Option<(&str, i64)>)) -> Result<()>;
+    fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()>;
 }
 
 /// A backend is all of these, and answers the rules' look-ups.
@@ -380,6 +383,3 @@ impl Lookup for Store {
         self.backend.request(request_id)
     }
 }
-
-// Until the callers import it from its own module.
-pub use crate::files::create_private_file;

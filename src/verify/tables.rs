@@ -3,10 +3,10 @@
 //! comparison that names the rows and their events.
 
 use crate::domain::digest::{Digest, TableDigests};
+use crate::domain::event::Body;
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
 use crate::error::Result;
-use crate::domain::event::Body;
 use crate::store::{DerivedTable, Store};
 use std::collections::HashMap;
 

@@ -7,7 +7,7 @@ use crate::domain::decide::Lookup;
 use crate::domain::evolve::Change;
 use crate::domain::types::*;
 use crate::error::Result;
-use crate::store::{DerivedRows, DerivedTable, StoredRow, UnreadableRow};
+use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use rusqlite::{params, OptionalExtension, Row};
 
 impl Sqlite {
@@ -263,7 +263,7 @@ impl DerivedRows for Sqlite {
         }
     }
 
-    fn each_subject_row(&self, visit: &mut dyn FnMut(Option<(&str, i64)>)) -> Result<()> {
+    fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()> {
         let mut statement = self
             .conn
             .prepare("SELECT subject, seq FROM event_subjects")?;

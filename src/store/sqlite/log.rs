@@ -9,8 +9,15 @@ use rusqlite::{params, OptionalExtension};
 
 /// The log's text columns, in the order `each_event_ref` selects them after
 /// seq.
-const EVENT_TEXT_COLUMNS: [&str; 7] =
-    ["event_id", "at", "actor", "kind", "payload", "prev_hash", "hash"];
+const EVENT_TEXT_COLUMNS: [&str; 7] = [
+    "event_id",
+    "at",
+    "actor",
+    "kind",
+    "payload",
+    "prev_hash",
+    "hash",
+];
 
 impl Log for Sqlite {
     fn head(&self) -> Result<Option<Head>> {
@@ -134,7 +141,11 @@ impl Log for Sqlite {
             .prepare("SELECT seq, event_id, at, actor, kind, payload, prev_hash, hash FROM events ORDER BY seq")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let text = |index: usize| row.get_ref(index).ok().and_then(|value| value.as_str().ok());
+            let text = |index: usize| {
+                row.get_ref(index)
+                    .ok()
+                    .and_then(|value| value.as_str().ok())
+            };
             let seq = row.get_ref(0)?.as_i64().map_err(|_| {
                 Error::Integrity("the log has a seq that is not an integer".to_string())
             })?;

@@ -1,0 +1,20 @@
+//! `approve NUMBER --icp-number X`: the filing passed review.
+
+use super::{change_number_and_show, Context};
+use crate::domain::decide::Command;
+use crate::error::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    number: String,
+    #[arg(long)]
+    icp_number: String,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let command = Command::Approve {
+        number: args.number.clone(),
+        icp_number: args.icp_number,
+    };
+    change_number_and_show(context, command, &args.number)
+}

@@ -1,0 +1,17 @@
+//! `submit NUMBER`: a bound number's filing goes to review.
+
+use super::{change_number_and_show, Context};
+use crate::domain::decide::Command;
+use crate::error::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    number: String,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let command = Command::Submit {
+        number: args.number.clone(),
+    };
+    change_number_and_show(context, command, &args.number)
+}
