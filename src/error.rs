@@ -42,6 +42,7 @@ reasons! {
     AlreadyExists => "already_exists",
     RequestConflict => "request_conflict",
     ClockBackwards => "clock_backwards",
+    ClockAhead => "clock_ahead",
     CountOutOfRange => "count_out_of_range",
 }
 

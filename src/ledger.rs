@@ -1,22 +1,34 @@
 //! The write path: one command becomes at most one event, sealed onto the
-//! chain and written with its derived rows in one transaction. Also the
-//! replay of a log into a scratch store (verify, `--as-of`, import history).
+//! chain and written with its derived rows in one transaction (`Writer`).
+//! Also the replay of a log into a scratch store (`--as-of`).
 
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::event::{Event, GENESIS_HASH};
 use crate::domain::evolve::{evolve, evolve_replayed};
-use crate::domain::types::{format_time, RequestRecord, Time};
+use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
-use crate::store::{EventFilter, Head, Store};
+use crate::store::{EventFilter, Head, Store, Transaction};
+
+/// How far a write may be dated ahead of the reference clock, and how far
+/// the reference clock may lag the last event before a write without a
+/// given time is refused (colleagues' clocks differ by that much).
+pub const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+
+/// The time a write is dated: `--now` (or `$SNLEDGER_NOW`) when given,
+/// else the reference clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now: Time,
+    /// Was `now` given by the operator (rather than read from the clock)?
+    pub given: bool,
+    /// The reference clock (the system clock for SQLite).
+    pub reference: Time,
+}
 
 pub struct Ledger {
     pub store: Store,
     pub actor: String,
-    pub now: Time,
-    /// The chain head as of the last append in the open write transaction,
-    /// so a bulk import does not look it up once per row: `None` outside a
-    /// transaction, `Some(None)` for an empty log.
-    head: std::cell::RefCell<Option<Option<Head>>>,
+    pub clock: Clock,
 }
 
 #[derive(Debug)]
@@ -27,120 +39,147 @@ pub enum Outcome {
     AlreadyDone(RequestRecord),
 }
 
-/// An allocate command carrying as many fresh numbers as it can use: none
-/// when the numbers are given, else `count` (1 by default), never more
-/// than one request takes (a count out of range is refused before any is
-/// used).
-pub fn allocate_command(
-    instance_id: String,
-    account: Option<String>,
-    count: Option<i64>,
-    numbers: Vec<String>,
-    request_id: Option<String>,
-) -> Command {
-    let wanted = if numbers.is_empty() {
-        count.unwrap_or(1)
-    } else {
-        0
-    };
-    let generated =
-        fresh_numbers(wanted.clamp(0, crate::domain::types::limits::ALLOCATE_MAX as i64) as usize);
-    Command::Allocate {
-        instance_id,
-        account,
-        count,
-        numbers,
-        request_id,
-        generated,
-    }
-}
-
-/// Fresh UUID v4 strings for generated numbers.
-pub fn fresh_numbers(count: usize) -> Vec<String> {
-    (0..count)
-        .map(|_| uuid::Uuid::new_v4().to_string())
-        .collect()
+/// An open write transaction and the chain head as of its last append, so
+/// a bulk import does not look it up once per row. Commands are applied
+/// through it, so none can be applied outside a transaction; dropping it
+/// without `commit` rolls everything back.
+pub struct Writer<'a> {
+    ledger: &'a Ledger,
+    transaction: Transaction<'a>,
+    head: Option<Head>,
 }
 
 impl Ledger {
-    pub fn new(store: Store, actor: String, now: Time) -> Ledger {
+    pub fn new(store: Store, actor: String, clock: Clock) -> Ledger {
         Ledger {
             store,
             actor,
-            now,
-            head: std::cell::RefCell::new(None),
+            clock,
         }
     }
 
-    /// Opens a write transaction (`BEGIN IMMEDIATE`); the head is read anew
-    /// inside it, since another process may have appended before.
-    pub fn begin(&self) -> Result<crate::store::Transaction<'_>> {
+    /// Opens a write transaction; the head is read anew inside it, since
+    /// another process may have appended before.
+    pub fn begin(&self) -> Result<Writer<'_>> {
         let transaction = self.store.begin()?;
-        *self.head.borrow_mut() = Some(self.store.head()?);
-        Ok(transaction)
+        let head = self.store.head()?;
+        Ok(Writer {
+            ledger: self,
+            transaction,
+            head,
+        })
     }
 
-    /// Runs one command in its own `BEGIN IMMEDIATE` transaction, and reads
-    /// what to show of its result before committing, so the answer is the
-    /// state this command made, not one a later writer changed.
+    /// Runs one command in its own write transaction, and reads what to
+    /// show of its result before committing, so the answer is the state
+    /// this command made, not one a later writer changed.
     pub fn execute<T>(
         &self,
         command: &Command,
         read: impl FnOnce(&Store, Outcome) -> Result<T>,
     ) -> Result<T> {
-        let transaction = self.begin()?;
-        let outcome = self.apply(command)?;
+        let mut writer = self.begin()?;
+        let outcome = writer.apply(command)?;
         let answer = read(&self.store, outcome)?;
-        transaction.commit()?;
+        writer.commit()?;
         Ok(answer)
     }
+}
 
-    /// Runs one command inside a write transaction opened by `begin`.
-    pub fn apply(&self, command: &Command) -> Result<Outcome> {
-        let body = match decide(&self.store, command, self.now)? {
+impl Writer<'_> {
+    pub fn store(&self) -> &Store {
+        &self.ledger.store
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.transaction.commit()
+    }
+
+    /// Decides one command and, unless it was already done, appends its
+    /// event with its derived rows.
+    pub fn apply(&mut self, command: &Command) -> Result<Outcome> {
+        let now = self.event_time()?;
+        let store = &self.ledger.store;
+        let body = match decide(store, command, now)? {
             Decision::AlreadyDone(record) => return Ok(Outcome::AlreadyDone(record)),
             Decision::Append(body) => body,
         };
-        let at = format_time(self.now);
-        let mut loaded = self.head.borrow_mut();
-        let Some(head) = loaded.as_mut() else {
-            return Err(Error::storage(
-                "invariant broken: a command applied outside a write transaction",
-            ));
-        };
-        let (seq, prev_hash) = match head.as_ref() {
-            Some(head) => {
-                if at < head.at {
-                    return Err(Error::refused(
-                        Reason::ClockBackwards,
-                        format!(
-                            "time {at} is earlier than the last event's {} (event {})",
-                            head.at, head.seq
-                        ),
-                    ));
-                }
-                (head.seq + 1, head.hash.as_str())
-            }
+        let (seq, prev_hash) = match &self.head {
+            Some(head) => (head.seq + 1, head.hash.as_str()),
             None => (1, GENESIS_HASH),
         };
         let event = Event::seal(
             seq,
             uuid::Uuid::new_v4().to_string(),
-            at,
-            self.actor.clone(),
+            format_time(now),
+            self.ledger.actor.clone(),
             &body,
             prev_hash,
         );
-        self.store.append(&event, &body.subjects())?;
-        for change in evolve(&self.store, body, seq)? {
-            self.store.write(&change)?;
+        store.append(&event, &body.subjects())?;
+        for change in evolve(store, body, seq)? {
+            store.write(&change)?;
         }
-        *head = Some(Head {
+        self.advance(&event);
+        Ok(Outcome::Appended(event))
+    }
+
+    /// Appends an event that was sealed elsewhere (`import history`),
+    /// with its derived rows.
+    pub fn append_sealed(&mut self, event: &Event) -> Result<()> {
+        let store = &self.ledger.store;
+        // replay_event records the subjects.
+        store.append(event, &[])?;
+        replay_event(store, event)?;
+        self.advance(event);
+        Ok(())
+    }
+
+    fn advance(&mut self, event: &Event) {
+        self.head = Some(Head {
             seq: event.seq,
             hash: event.hash.clone(),
             at: event.at.clone(),
         });
-        Ok(Outcome::Appended(event))
+    }
+
+    /// The time of the next event (README "Time"): never more than the
+    /// allowed skew ahead of the reference clock, never before the last
+    /// event, except that a clock a little behind the last event (and no
+    /// time given) takes the last event's time.
+    fn event_time(&self) -> Result<Time> {
+        let clock = self.ledger.clock;
+        let ahead = (clock.now - clock.reference).num_seconds();
+        if clock.given && ahead > CLOCK_SKEW_SECONDS {
+            return Err(Error::refused(
+                Reason::ClockAhead,
+                format!(
+                    "time {} is more than {} minutes after the clock's {}: a write may not be dated in the future",
+                    format_time(clock.now),
+                    CLOCK_SKEW_SECONDS / 60,
+                    format_time(clock.reference)
+                ),
+            ));
+        }
+        let Some(head) = &self.head else {
+            return Ok(clock.now);
+        };
+        let last = parse_time("the last event's time", &head.at)?;
+        if clock.now >= last {
+            return Ok(clock.now);
+        }
+        if !clock.given && (last - clock.now).num_seconds() <= CLOCK_SKEW_SECONDS {
+            return Ok(last);
+        }
+        Err(Error::refused(
+            Reason::ClockBackwards,
+            format!(
+                "time {} is earlier than the last event's {} (event {})",
+                format_time(clock.now),
+                head.at,
+                head.seq
+            ),
+        ))
     }
 }
 

@@ -207,10 +207,11 @@ fn import_history_refuses_a_repeated_or_misspelt_event_id() {
         format!("urn:uuid:{}", row.event_id)
     });
     let genuine = forged_history(&source, 1, "event_id", |row, _| row.event_id.clone());
+    // For a log every defect is an integrity failure (exit 5), as in verify.
     for (name, text, exit, code) in [
         ("repeated", repeated, 5, "integrity"),
-        ("upper", misspelt, 2, "usage"),
-        ("urn", urn, 2, "usage"),
+        ("upper", misspelt, 5, "integrity"),
+        ("urn", urn, 5, "integrity"),
     ] {
         let target = source.sibling(name);
         target.ok(&["init"]);

@@ -1,10 +1,12 @@
 //! `allocate ID [--count N] [--account A] [--request-id KEY] [--number X]...`
 
+use super::fresh_numbers;
 use super::{find_instance, max_numbers, parse_integer, Context};
+use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining};
 use crate::error::{Error, Reason, Result};
-use crate::ledger::{allocate_command, Outcome};
+use crate::ledger::Outcome;
 use crate::render::Table;
 use serde_json::json;
 
@@ -28,14 +30,13 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let count = args.count.as_deref().map(parse_count).transpose()?;
     let instance_id = args.instance_id;
-    // allocate_command takes its arguments by position: each one named here.
-    let command = allocate_command(
-        instance_id.clone(),
-        args.account,
+    let command = command(Request {
+        instance_id: instance_id.clone(),
+        account: args.account,
         count,
-        args.numbers,
-        args.request_id,
-    );
+        numbers: args.numbers,
+        request_id: args.request_id,
+    });
     let ledger = context.ledger()?;
     let (json, table) = ledger.execute(&command, |store, outcome| {
         let allocated = match outcome {
@@ -66,6 +67,37 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         Ok((json, table))
     })?;
     context.emit(&json, table)
+}
+
+/// What an allocation asks for, from the command line or an ops row.
+pub struct Request {
+    pub instance_id: String,
+    pub account: Option<String>,
+    pub count: Option<i64>,
+    /// Numbers the provider already issued; empty = generate.
+    pub numbers: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+/// The allocate command, carrying as many fresh numbers as it can use:
+/// none when the numbers are given, else `count` (1 by default), never more
+/// than one request takes (a count out of range is refused before any is
+/// used).
+pub fn command(request: Request) -> Command {
+    let wanted = if request.numbers.is_empty() {
+        request.count.unwrap_or(1)
+    } else {
+        0
+    };
+    let generated = fresh_numbers(wanted.clamp(0, limits::ALLOCATE_MAX as i64) as usize);
+    Command::Allocate {
+        instance_id: request.instance_id,
+        account: request.account,
+        count: request.count,
+        numbers: request.numbers,
+        request_id: request.request_id,
+        generated,
+    }
 }
 
 /// A count that is not a number is malformed (exit 2); a number out of

@@ -4,14 +4,16 @@
 //! whole file back. The file is streamed, so memory stays bounded whatever
 //! its size.
 
+use super::allocate;
 use super::allocate::parse_count;
+use super::fresh_numbers;
 use super::Context;
 use crate::csvio::{instance_csv, ops_csv as column, CsvInput};
 use crate::domain::decide::Command;
 use crate::domain::event::{Event, KINDS};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
-use crate::ledger::{allocate_command, fresh_numbers, replay_event, Ledger, Outcome};
+use crate::ledger::{Ledger, Outcome, Writer};
 use crate::render::Table;
 use crate::store::{EventRef, Store};
 use crate::verify::chain::{Chain, LinkProblem};
@@ -88,15 +90,15 @@ fn history(context: &Context, args: Args) -> Result<()> {
         context,
         ledger,
         input,
-        |ledger, row| history.apply(ledger, row),
+        |writer, row| history.apply(writer, row),
         unique_event_ids,
     )
 }
 
 /// Applies one command; returns how many events it appended (0 for a
 /// repeated request id).
-fn apply(ledger: &Ledger, command: Command) -> Result<u64> {
-    Ok(match ledger.apply(&command)? {
+fn apply(writer: &mut Writer, command: Command) -> Result<u64> {
+    Ok(match writer.apply(&command)? {
         Outcome::Appended(_) => 1,
         Outcome::AlreadyDone(_) => 0,
     })
@@ -114,7 +116,7 @@ struct Input<'a> {
 fn import(
     context: &Context,
     input: Input,
-    row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+    row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
 ) -> Result<()> {
     let ledger = context.ledger()?;
     import_into(context, ledger, input, row, |_| Ok(()))
@@ -149,23 +151,23 @@ fn import_into(
         columns,
         required,
     }: Input,
-    apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+    apply_row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
     finish: fn(&Store) -> Result<()>,
 ) -> Result<()> {
     let mut input = CsvInput::open(file, columns, required)?;
-    let transaction = ledger.begin()?;
-    let tally = apply_rows(&ledger, &mut input, apply_row)?;
+    let mut writer = ledger.begin()?;
+    let tally = apply_rows(&mut writer, &mut input, apply_row)?;
     if tally.failed > 0 {
         return Err(Error::Import {
             failures: tally.failures,
             total: tally.failed,
         });
     }
-    finish(&ledger.store)?;
+    finish(writer.store())?;
     if dry_run {
-        drop(transaction); // rolls back
+        drop(writer); // rolls back
     } else {
-        transaction.commit()?;
+        writer.commit()?;
     }
     let (rows, events) = (tally.rows, tally.events);
     let json = json!({"file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run});
@@ -175,16 +177,16 @@ fn import_into(
 /// Applies every row in file order, noting the failing ones; storage
 /// trouble is not the row's fault and stops the import at once.
 fn apply_rows(
-    ledger: &Ledger,
+    writer: &mut Writer,
     input: &mut CsvInput,
-    mut apply_row: impl FnMut(&Ledger, &CsvInput) -> Result<u64>,
+    mut apply_row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
 ) -> Result<Tally> {
     let progress = progress_bar(input.size);
     let mut tally = Tally::default();
     loop {
         let outcome = match input.next_row() {
             Ok(false) => break,
-            Ok(true) => apply_row(ledger, input),
+            Ok(true) => apply_row(writer, input),
             Err(error) => Err(error),
         };
         tally.rows += 1;
@@ -322,16 +324,17 @@ static OPS: [Op; 11] = [
             column::REQUEST_ID,
         ],
         command: |row| {
-            Ok(allocate_command(
-                row.need(column::INSTANCE_ID)?,
-                row.text(column::ACCOUNT)?,
-                row.0
+            Ok(allocate::command(allocate::Request {
+                instance_id: row.need(column::INSTANCE_ID)?,
+                account: row.text(column::ACCOUNT)?,
+                count: row
+                    .0
                     .optional(column::COUNT)?
                     .map(parse_count)
                     .transpose()?,
-                row.text(column::NUMBER)?.into_iter().collect(),
-                row.text(column::REQUEST_ID)?,
-            ))
+                numbers: row.text(column::NUMBER)?.into_iter().collect(),
+                request_id: row.text(column::REQUEST_ID)?,
+            }))
         },
     },
     Op {
@@ -488,7 +491,7 @@ struct History {
 impl History {
     /// Checks one history row against the chain so far and writes it with
     /// its derived rows.
-    fn apply(&mut self, ledger: &Ledger, row: &CsvInput) -> Result<u64> {
+    fn apply(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
         let seq_text = row.get(0)?;
         let seq: i64 = seq_text.parse().map_err(|_| {
             Error::usage(format!(
@@ -508,7 +511,7 @@ impl History {
         };
         // Checked again inside the write transaction: another process may
         // have written since the first look.
-        if self.rows == 0 && ledger.store.head()?.is_some() {
+        if self.rows == 0 && writer.store().head()?.is_some() {
             return Err(Error::refused(
                 Reason::AlreadyExists,
                 "import history needs an empty ledger; this one has events",
@@ -527,9 +530,7 @@ impl History {
             )));
         }
         validate_text("actor", &event.actor, limits::TEXT_MAX)?;
-        // replay_event records the subjects.
-        ledger.store.append(&event, &[])?;
-        replay_event(&ledger.store, &event).map(|_| 1)
+        writer.append_sealed(&event).map(|()| 1)
     }
 }
 

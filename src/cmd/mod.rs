@@ -34,7 +34,7 @@ use crate::domain::types::{
     validate_text, Instance, NumberRecord, ServiceRecord, Time,
 };
 use crate::error::{Error, Result};
-use crate::ledger::{state_as_of, Ledger, Outcome};
+use crate::ledger::{state_as_of, Clock, Ledger, Outcome};
 use crate::render;
 use crate::store::Store;
 
@@ -137,19 +137,34 @@ impl Context {
     }
 
     /// The ledger's current time: --now, $SNLEDGER_NOW, or the clock.
+    /// The ledger's current time: `--now`, else `$SNLEDGER_NOW`, else the
+    /// system clock (to the second).
     pub fn now(&self) -> Result<Time> {
-        match self
+        Ok(self.clock()?.now)
+    }
+
+    pub fn clock(&self) -> Result<Clock> {
+        let reference = parse_time(
+            "clock",
+            &crate::domain::types::format_time(chrono::Utc::now()),
+        )?;
+        let given = self
             .global
             .now
             .clone()
-            .or_else(|| env_value("SNLEDGER_NOW"))
-        {
-            Some(text) => parse_time("--now", &text),
-            None => parse_time(
-                "clock",
-                &crate::domain::types::format_time(chrono::Utc::now()),
-            ),
-        }
+            .or_else(|| env_value("SNLEDGER_NOW"));
+        Ok(match given {
+            Some(text) => Clock {
+                now: parse_time("--now", &text)?,
+                given: true,
+                reference,
+            },
+            None => Clock {
+                now: reference,
+                given: false,
+                reference,
+            },
+        })
     }
 
     pub fn actor(&self) -> Result<String> {
@@ -173,9 +188,9 @@ impl Context {
     }
 
     pub fn ledger(&self) -> Result<Ledger> {
-        let now = self.now()?;
+        let clock = self.clock()?;
         let actor = self.actor()?;
-        Ok(Ledger::new(self.store()?, actor, now))
+        Ok(Ledger::new(self.store()?, actor, clock))
     }
 
     /// The store to answer a read from: the live one, or the state rebuilt
@@ -247,4 +262,11 @@ pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
     Ok(store
         .policy(&instance.service_type)?
         .map_or(0, |policy| policy.max_numbers))
+}
+
+/// Fresh UUID v4 strings for generated numbers.
+pub fn fresh_numbers(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect()
 }

@@ -1,10 +1,10 @@
 //! `select ID --service S [--account A]`: direct selection, one slot.
 
-use super::{find_number, Context};
+use super::{find_number, fresh_numbers, Context};
 use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::error::Result;
-use crate::ledger::{fresh_numbers, Outcome};
+use crate::ledger::Outcome;
 use crate::render;
 
 #[derive(Debug, clap::Args)]
