@@ -6,10 +6,7 @@
 //! byte for byte unchanged; an accepted step appends exactly one event to the
 //! log without touching the earlier ones; `verify` passes at the end.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::Value;

@@ -3,10 +3,7 @@
 //! deregister, invalidate, number show / list, and instance show listing
 //! numbers. One test per (status, action) pair of the transition table.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -2,11 +2,8 @@
 //! (SPEC §4): concurrent writers, SIGKILL at random moments, a corpus of
 //! hostile inputs plus a proptest, and least privilege.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
-use common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
+use crate::common::*;
+use crate::common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};

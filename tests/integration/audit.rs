@@ -1,12 +1,9 @@
 //! Issue 4: verify and tamper evidence, history filters, time travel,
 //! reports, and the outside check in samples/verify_history.py.
 
-#[allow(dead_code)]
-mod common;
-
+use crate::common::AUDIT_ACTOR as ACTOR;
+use crate::common::*;
 use assert_cmd::prelude::*;
-use common::AUDIT_ACTOR as ACTOR;
-use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

@@ -3,10 +3,7 @@
 //! eligibility refusals, exit codes, error output, JSON and CSV shapes,
 //! history, completions, import instances and concurrency.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
