@@ -1,7 +1,7 @@
 //! Integration tests for issue 3 (a number's whole life), through the binary,
-//! from SPEC.md §1.4-1.5: grant, bind, select, submit, approve, reject,
-//! deregister, invalidate, number show / list, and instance show listing
-//! numbers. One test per (status, action) pair of the transition table.
+//! from README "The life of a number": grant, bind, select, submit, approve,
+//! reject, deregister, invalidate, number show / list, and instance show
+//! listing numbers. One test per (status, action) pair of the transition table.
 
 use crate::common::*;
 use serde_json::Value;

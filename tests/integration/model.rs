@@ -1,5 +1,6 @@
 //! Property test for issue 3: random sequences of commands run through the
-//! binary against a small in-memory reference model of SPEC §1.4-1.5. After
+//! binary against a small in-memory reference model of README "The life of
+//! a number". After
 //! each step the ledger's answers (status, holder, service, consumed,
 //! remaining) equal the model's; a refused step exits with the class the model
 //! predicts, names one of the reasons the model allows, and leaves the log

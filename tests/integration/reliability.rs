@@ -1,6 +1,6 @@
 //! Issue 7: the ledger keeps its promises under load, faults and bad input
-//! (SPEC §4): concurrent writers, SIGKILL at random moments, a corpus of
-//! hostile inputs plus a proptest, and least privilege.
+//! (README "Guarantees"): concurrent writers, SIGKILL at random moments, a
+//! corpus of hostile inputs plus a proptest, and least privilege.
 
 use crate::common::*;
 use crate::common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
