@@ -1,13 +1,11 @@
-//! Issue 5: CSV in and out (SPEC §3.3): `import instances|ops|history`,
-//! `export instances|numbers|history`, all-or-nothing imports with per-row
-//! failures, BOM/CRLF, dry runs, idempotent re-runs, the history round trip,
-//! spreadsheet-formula neutralisation and a 200,000-row import.
+//! Issue 5: CSV in and out (README "CSV files"): `import
+//! instances|ops|history`, `export instances|numbers|history`, all-or-nothing
+//! imports with per-row failures, BOM/CRLF, dry runs, idempotent re-runs, the
+//! history round trip, spreadsheet-formula neutralisation and a 200,000-row
+//! import.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
-use common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
+use crate::common::*;
+use crate::common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -2,10 +2,7 @@
 //! missing, CSV forms that carry what the JSON does, what counts as a public
 //! IP, and edits and imports that must be refused.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_missing_argument_is_named_in_the_usage_error() {

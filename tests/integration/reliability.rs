@@ -1,12 +1,9 @@
 //! Issue 7: the ledger keeps its promises under load, faults and bad input
-//! (SPEC §4): concurrent writers, SIGKILL at random moments, a corpus of
-//! hostile inputs plus a proptest, and least privilege.
+//! (README "Guarantees"): concurrent writers, SIGKILL at random moments, a
+//! corpus of hostile inputs plus a proptest, and least privilege.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
-use common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
+use crate::common::*;
+use crate::common::{CSV_ACTOR as ACTOR, CSV_NOW as NOW};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};

@@ -1,12 +1,9 @@
 //! Integration tests for issue 3 (a number's whole life), through the binary,
-//! from SPEC.md §1.4-1.5: grant, bind, select, submit, approve, reject,
-//! deregister, invalidate, number show / list, and instance show listing
-//! numbers. One test per (status, action) pair of the transition table.
+//! from README "The life of a number": grant, bind, select, submit, approve,
+//! reject, deregister, invalidate, number show / list, and instance show
+//! listing numbers. One test per (status, action) pair of the transition table.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

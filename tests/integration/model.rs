@@ -1,15 +1,13 @@
 //! Property test for issue 3: random sequences of commands run through the
-//! binary against a small in-memory reference model of SPEC §1.4-1.5. After
+//! binary against a small in-memory reference model of README "The life of
+//! a number". After
 //! each step the ledger's answers (status, holder, service, consumed,
 //! remaining) equal the model's; a refused step exits with the class the model
 //! predicts, names one of the reasons the model allows, and leaves the log
 //! byte for byte unchanged; an accepted step appends exactly one event to the
 //! log without touching the earlier ones; `verify` passes at the end.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::Value;

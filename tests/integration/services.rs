@@ -2,11 +2,8 @@
 //! `service ip-updated`), the expiry report following the host, the story of
 //! a service in `history`, and `advise`.
 
-#[allow(dead_code)]
-mod common;
-
+use crate::common::*;
 use assert_cmd::prelude::*;
-use common::*;
 use serde_json::{json, Value};
 
 const SETUP: &str = "2026-02-01T00:00:00Z";

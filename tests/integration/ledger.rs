@@ -1,12 +1,9 @@
 //! Integration tests for issue 2 (the core ledger), through the binary, from
-//! SPEC.md: init, instances, check, policy, allocate, request ids, the clock,
-//! eligibility refusals, exit codes, error output, JSON and CSV shapes,
-//! history, completions, import instances and concurrency.
+//! README "Command reference": init, instances, check, policy, allocate,
+//! request ids, the clock, eligibility refusals, exit codes, error output, JSON
+//! and CSV shapes, history, completions, import instances and concurrency.
 
-#[allow(dead_code)]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -1958,7 +1955,8 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
     assert_eq!(events[0]["at"], NOW);
     assert_eq!(events[2]["at"], "2026-03-02T08:30:00Z");
 
-    // Re-check every hash from the exported log, per SPEC §2.
+    // Re-check every hash from the exported log (README "The log and its
+    // hash").
     let exported = ledger.export_history();
     let mut reader = csv::Reader::from_reader(exported.as_slice());
     assert_eq!(

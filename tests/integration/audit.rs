@@ -1,12 +1,9 @@
 //! Issue 4: verify and tamper evidence, history filters, time travel,
 //! reports, and the outside check in samples/verify_history.py.
 
-#[allow(dead_code)]
-mod common;
-
+use crate::common::AUDIT_ACTOR as ACTOR;
+use crate::common::*;
 use assert_cmd::prelude::*;
-use common::AUDIT_ACTOR as ACTOR;
-use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -167,7 +164,8 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
         .assert()
         .success()
         .stdout(predicates::str::contains("true"));
-    // Every stored hash follows SPEC §2 and links to the previous one.
+    // Every stored hash follows README "The log and its hash" and links to
+    // the previous one.
     let mut prev = GENESIS.to_string();
     for seq in 1..=EVENTS {
         let row = l.event_row(seq);
@@ -266,7 +264,8 @@ fn tamper_event_appended_with_a_bogus_hash_is_found() {
 #[test]
 fn tamper_event_inserted_mid_chain_with_a_valid_hash_is_found_at_the_insertion() {
     // A careful forger: shifts the events from seq 6 up by one and inserts an
-    // allocation at seq 6 whose prev_hash and hash are computed per SPEC §2.
+    // allocation at seq 6 whose prev_hash and hash are computed as README
+    // "The log and its hash" says.
     let l = audit_ledger();
     let before = l.event_row(5);
     let event_id = "9b2f7c1e-4a5d-4c3b-8e2f-1a2b3c4d5e6f";
@@ -396,8 +395,9 @@ fn tamper_derived_number_row_edited_is_found() {
     assert_tamper_found(&l, 21);
 }
 
-/// Renumbers seq 1.. in order and recomputes every prev_hash and hash per
-/// SPEC §2, as a forger who knows the formula would after an edit.
+/// Renumbers seq 1.. in order and recomputes every prev_hash and hash (README
+/// "The log and its hash"), as a forger who knows the formula would after an
+/// edit.
 fn rechain(l: &Ledger) {
     let rows = l.event_rows();
     let conn = l.conn();
@@ -793,8 +793,9 @@ fn history_filters_by_instance_number_account_service_and_kind() {
 
 #[test]
 fn history_account_of_the_owner_includes_every_grant_it_made() {
-    // Only the owner grants (SPEC §1.5), so each grant of its number is the
-    // owner's act, including a re-grant from one grantee to another.
+    // Only the owner grants (README "The life of a number"), so each grant of
+    // its number is the owner's act, including a re-grant from one grantee to
+    // another.
     let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-02-01T00:00:00Z";
     l.ecs_at(t, "i-1", "acme", "2027-01-01T00:00:00Z", "1.1.1.1");
@@ -980,7 +981,8 @@ fn history_filters_by_time_and_combined() {
 #[test]
 fn history_csv_and_table_output() {
     let l = audit_ledger();
-    // CSV: the header of SPEC §3.3 and one row per event, matching the JSON.
+    // CSV: the header of README "CSV files" and one row per event, matching
+    // the JSON.
     let csv = l.ok_at(
         LATER,
         &[

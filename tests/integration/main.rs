@@ -1,0 +1,14 @@
+//! The integration tests: every test drives the `snledger` binary. They live
+//! in one test binary, one module per feature, so a change links one
+//! executable instead of one per file (README "Tests and benchmark").
+
+mod common;
+
+mod audit;
+mod contract;
+mod import_export;
+mod ledger;
+mod lifecycle;
+mod model;
+mod reliability;
+mod services;
