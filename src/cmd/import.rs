@@ -529,7 +529,6 @@ impl History {
                 shorten(&event.kind)
             )));
         }
-        validate_text("actor", &event.actor, limits::TEXT_MAX)?;
         writer.append_sealed(&event).map(|()| 1)
     }
 }

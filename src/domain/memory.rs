@@ -4,8 +4,10 @@
 
 use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
+use super::event::broken;
 use super::event::Body;
-use super::evolve::{evolve_replayed, Change};
+use super::evolve::Change;
+use super::replay::redecide;
 use super::types::*;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -74,9 +76,11 @@ impl MemoryState {
         }
     }
 
-    /// Replays one event: its derived rows and its history index rows.
-    pub fn replay(&mut self, seq: i64, kind: &str, payload: &str) -> Result<()> {
-        let body = Body::parse(kind, payload)?;
+    /// Replays one event of a log by re-deciding it (README "Guarantees"):
+    /// its derived rows and its history index rows.
+    pub fn replay(&mut self, event: &Recorded) -> Result<()> {
+        let body =
+            Body::parse(event.kind, event.payload).map_err(|e| broken(event.seq, e.to_string()))?;
         let mut named: Vec<(&str, &str)> = Vec::with_capacity(8);
         body.each_subject(|letter, value| {
             if !named.contains(&(letter, value)) {
@@ -84,13 +88,23 @@ impl MemoryState {
             }
         });
         for (letter, value) in named {
-            self.subjects.subject(&[letter, ":", value], seq);
+            self.subjects.subject(&[letter, ":", value], event.seq);
         }
-        for change in evolve_replayed(self, body, seq)? {
+        let changes = redecide(self, event.seq, event.at, event.actor, body, event.payload)?;
+        for change in changes {
             self.apply(change);
         }
         Ok(())
     }
+}
+
+/// What re-deciding needs of one event of a log.
+pub struct Recorded<'a> {
+    pub seq: i64,
+    pub at: Time,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
 }
 
 impl Lookup for MemoryState {

@@ -6,7 +6,9 @@
 pub mod chain;
 mod tables;
 
-use crate::domain::memory::MemoryState;
+use crate::domain::event::broken;
+use crate::domain::memory::{MemoryState, Recorded};
+use crate::domain::types::{parse_time, Time};
 use crate::error::{Error, Result};
 use crate::store::{EventRef, Store};
 use chain::{Chain, LinkProblem};
@@ -35,34 +37,79 @@ impl Report {
 /// Events handed to the replay thread at a time.
 const BATCH: usize = 2048;
 
-/// A batch of events for the replay thread: their kinds and payloads in one
-/// buffer (one allocation per batch, not two per event).
+/// A batch of events for the replay thread: the fields re-deciding needs,
+/// in one buffer (one allocation per batch, not several per event).
 #[derive(Default)]
 struct Batch {
     text: String,
-    /// seq, and the ends of kind and payload in `text`.
-    events: Vec<(i64, usize, usize)>,
+    /// seq, and the ends of at, actor, kind and payload in `text`.
+    events: Vec<(i64, [usize; 4])>,
 }
 
 impl Batch {
-    fn push(&mut self, seq: i64, kind: &str, payload: &str) {
-        self.text.push_str(kind);
-        let kind_end = self.text.len();
-        self.text.push_str(payload);
-        self.events.push((seq, kind_end, self.text.len()));
+    fn push(&mut self, event: &EventRef) {
+        let mut ends = [0; 4];
+        for (end, field) in ends
+            .iter_mut()
+            .zip([event.at, event.actor, event.kind, event.payload])
+        {
+            self.text.push_str(field);
+            *end = self.text.len();
+        }
+        self.events.push((event.seq, ends));
     }
 
-    fn each(&self, mut visit: impl FnMut(i64, &str, &str)) {
+    /// Each event's seq and its at, actor, kind and payload.
+    fn each(&self, mut visit: impl FnMut(i64, [&str; 4])) {
         let mut start = 0;
-        for (seq, kind_end, payload_end) in &self.events {
-            visit(
-                *seq,
-                &self.text[start..*kind_end],
-                &self.text[*kind_end..*payload_end],
-            );
-            start = *payload_end;
+        for (seq, ends) in &self.events {
+            let mut fields = [""; 4];
+            for (field, end) in fields.iter_mut().zip(ends) {
+                *field = &self.text[start..*end];
+                start = *end;
+            }
+            visit(*seq, fields);
         }
     }
+}
+
+/// Parses event times, remembering the last one (a bulk import gives
+/// millions of events one time).
+#[derive(Default)]
+struct Times {
+    text: String,
+    time: Option<Time>,
+}
+
+impl Times {
+    fn parse(&mut self, seq: i64, text: &str) -> Result<Time> {
+        if let Some(time) = self.time.filter(|_| self.text == text) {
+            return Ok(time);
+        }
+        let time = parse_time("at", text).map_err(|e| broken(seq, e.to_string()))?;
+        self.text.clear();
+        self.text.push_str(text);
+        self.time = Some(time);
+        Ok(time)
+    }
+}
+
+/// Replays one event of a batch into the rebuilt state.
+fn replay_one(
+    rebuilt: &mut MemoryState,
+    times: &mut Times,
+    seq: i64,
+    fields: [&str; 4],
+) -> Result<()> {
+    let [at, actor, kind, payload] = fields;
+    let at = times.parse(seq, at)?;
+    rebuilt.replay(&Recorded {
+        seq,
+        at,
+        actor,
+        kind,
+        payload,
+    })
 }
 
 /// What the replay thread gives back: the rebuilt state, its digests, and
@@ -83,9 +130,10 @@ fn spawn_replay(
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(8);
     let replayer = std::thread::spawn(move || {
         let mut problems = Vec::new();
+        let mut times = Times::default();
         for batch in receiver {
-            batch.each(|seq, kind, payload| {
-                if let Err(error) = rebuilt.replay(seq, kind, payload) {
+            batch.each(|seq, fields| {
+                if let Err(error) = replay_one(&mut rebuilt, &mut times, seq, fields) {
                     let message = match error {
                         Error::Integrity(message) if message.starts_with("event ") => message,
                         other => format!("event {seq}: {other}"),
@@ -133,7 +181,7 @@ pub fn check(store: &Store) -> Result<Report> {
             let (seq, message) = describe(&problem, event);
             report.problem(Some(seq), message);
         }
-        batch.push(event.seq, event.kind, event.payload);
+        batch.push(event);
         if batch.events.len() == BATCH {
             // A closed channel means the replay thread died; join says why.
             let _ = sender.send(std::mem::take(&mut batch));

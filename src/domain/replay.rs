@@ -1,0 +1,221 @@
+//! Re-deciding a log (README "Guarantees"): every event read back from a
+//! log (`verify`, `import history`) is turned back into the command that
+//! records it, and that command is run through `decide` against the state
+//! before the event, at the event's time. The event must be exactly what
+//! the rules produce; anything they refuse is an integrity failure naming
+//! the event and the reason code the command would have got. So a log can
+//! hold only what the program itself would have written.
+
+use super::decide::{decide, Command, Decision, Lookup};
+use super::event::*;
+use super::evolve::{evolve, Change};
+use super::types::*;
+use super::validate::validate_payload;
+use crate::error::{Error, Result};
+
+/// Re-decides one event (its body as parsed from `payload`) at `at`, by
+/// `actor`; returns the derived rows it makes.
+pub fn redecide(
+    lookup: &dyn Lookup,
+    seq: i64,
+    at: Time,
+    actor: &str,
+    body: Body,
+    payload: &str,
+) -> Result<Vec<Change>> {
+    let in_event = |error: Error| match error {
+        Error::Storage(_) | Error::Io(_) => error,
+        other => broken(seq, format!("{}: {other}", other.code())),
+    };
+    validate_text("actor", actor, limits::TEXT_MAX).map_err(in_event)?;
+    validate_payload(&body).map_err(in_event)?;
+    let command = recorded_command(&body).map_err(in_event)?;
+    let decided = match decide(lookup, &command, at).map_err(in_event)? {
+        Decision::Append(decided) => decided,
+        Decision::AlreadyDone(earlier) => {
+            return Err(broken(
+                seq,
+                format!(
+                    "request_conflict: request id {} was already answered by event {}",
+                    shorten(earlier.request_id.as_str()),
+                    earlier.seq
+                ),
+            ))
+        }
+    };
+    let made = decided.payload();
+    if made != payload {
+        return Err(broken(seq, payload_differences(payload, &made)));
+    }
+    evolve(lookup, decided, seq)
+}
+
+/// Which fields of a stored payload differ from the one the rules make.
+fn payload_differences(stored: &str, made: &str) -> String {
+    let parse =
+        |text: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text);
+    let (Ok(stored_fields), Ok(made_fields)) = (parse(stored), parse(made)) else {
+        return "the payload is not what the rules make of it".to_string();
+    };
+    let mut differing: Vec<String> = made_fields
+        .iter()
+        .filter(|(name, value)| stored_fields.get(*name) != Some(value))
+        .map(|(name, value)| {
+            let stored_value = stored_fields
+                .get(name)
+                .map_or("nothing".to_string(), |v| shorten(&v.to_string()));
+            format!(
+                "{name} is {stored_value}, the rules give {}",
+                shorten(&value.to_string())
+            )
+        })
+        .collect();
+    differing.extend(
+        stored_fields
+            .keys()
+            .filter(|name| !made_fields.contains_key(*name))
+            .map(|name| format!("{name} is not a field the rules write")),
+    );
+    if differing.is_empty() {
+        // Same fields and values, other text (order, spacing, escapes).
+        return "the payload is not written as snledger writes it".to_string();
+    }
+    format!(
+        "the payload is not what the rules make of it: {}",
+        differing.join("; ")
+    )
+}
+
+/// The command an event records: what an operator ran to make it, with the
+/// numbers it names as the generated ones.
+pub fn recorded_command(body: &Body) -> Result<Command> {
+    Ok(match body {
+        Body::InstanceAdded(payload) => instance_added(payload)?,
+        Body::InstanceRenewed(payload) => Command::Renew {
+            instance_id: payload.instance_id.clone(),
+            months: payload.months,
+            expires_at: parse_time("expires_at", &payload.expires_at)?,
+        },
+        Body::InstanceReleased(payload) => Command::Release {
+            instance_id: payload.instance_id.clone(),
+        },
+        Body::PolicySet(payload) => policy_set(payload)?,
+        Body::Allocated(payload) => allocated(payload)?,
+        Body::Selected(payload) => selected(payload)?,
+        Body::Granted(payload) => Command::Grant {
+            number: payload.number.clone(),
+            to: payload.to.clone(),
+            account: Some(payload.owner.clone()),
+            note: payload.note.clone(),
+        },
+        Body::Bound(payload) => Command::Bind {
+            number: payload.number.clone(),
+            service: payload.service.clone(),
+            account: payload.holder.clone(),
+        },
+        Body::ServiceMoved(payload) => Command::MoveService {
+            service: payload.service.clone(),
+            to: payload.to_host.clone(),
+            commercial: payload.commercial,
+        },
+        Body::ServiceIpUpdated(payload) => Command::IpUpdated {
+            service: payload.service.clone(),
+        },
+        Body::Submitted(payload) => Command::Submit {
+            number: payload.number.clone(),
+        },
+        Body::Approved(payload) => Command::Approve {
+            number: payload.number.clone(),
+            icp_number: required(body, &payload.icp_number, "icp_number")?,
+        },
+        Body::Rejected(payload) => Command::Reject {
+            number: payload.number.clone(),
+            reason: required(body, &payload.reason, "reason")?,
+        },
+        Body::Deregistered(payload) => Command::Deregister {
+            number: payload.number.clone(),
+            reason: payload.reason.clone(),
+        },
+        Body::Invalidated(payload) => Command::Invalidate {
+            number: payload.number.clone(),
+            reason: required(body, &payload.reason, "reason")?,
+        },
+    })
+}
+
+/// A field the command needs, which this kind's payload must name.
+fn required(body: &Body, value: &Option<String>, field: &str) -> Result<String> {
+    value
+        .clone()
+        .ok_or_else(|| Error::usage(format!("{} names no {field}", body.kind())))
+}
+
+/// The selected number was generated: it must have the shape of a number.
+fn selected(payload: &Selected) -> Result<Command> {
+    validate_number(&payload.number)?;
+    Ok(Command::Select {
+        instance_id: payload.instance_id.clone(),
+        service: payload.service.clone(),
+        account: Some(payload.account.clone()),
+        generated: payload.number.clone(),
+    })
+}
+
+fn instance_added(payload: &InstanceAdded) -> Result<Command> {
+    Ok(Command::AddInstance {
+        instance_id: payload.instance_id.clone(),
+        service_type: payload.service_type.clone(),
+        account: payload.account.clone(),
+        region: payload.region.clone(),
+        billing: Billing::parse("billing", &payload.billing)?,
+        subscription_months: payload.subscription_months,
+        expires_at: parse_time("expires_at", &payload.expires_at)?,
+        public_ip: payload.public_ip.clone(),
+        order_amount_fen: payload
+            .order_amount
+            .as_deref()
+            .map(|text| parse_amount_fen("order_amount", text))
+            .transpose()?,
+    })
+}
+
+/// Every field given, so the rules' merge with the current row gives back
+/// exactly the stored values.
+fn policy_set(payload: &PolicySet) -> Result<Command> {
+    Ok(Command::SetPolicy {
+        service_type: payload.service_type.clone(),
+        max_numbers: Some(payload.max_numbers),
+        min_subscription_months: Some(payload.min_subscription_months),
+        min_order_amount_fen: Some(
+            payload
+                .min_order_amount
+                .as_deref()
+                .map(|text| parse_amount_fen("min_order_amount", text))
+                .transpose()?,
+        ),
+        requires_public_ip: Some(payload.requires_public_ip),
+    })
+}
+
+/// Numbers given with `--number` are `asked`; otherwise the event's
+/// numbers were generated, and must have the shape of a number.
+fn allocated(payload: &Allocated) -> Result<Command> {
+    let given = !payload.asked.is_empty();
+    if !given {
+        for number in &payload.numbers {
+            validate_number(number)?;
+        }
+    }
+    Ok(Command::Allocate {
+        instance_id: payload.instance_id.clone(),
+        account: Some(payload.account.clone()),
+        count: Some(payload.numbers.len() as i64),
+        numbers: payload.asked.clone(),
+        request_id: payload.request_id.clone(),
+        generated: if given {
+            Vec::new()
+        } else {
+            payload.numbers.clone()
+        },
+    })
+}
