@@ -1,10 +1,11 @@
 //! The write path: one command becomes at most one event, sealed onto the
 //! chain and written with its derived rows in one transaction (`Writer`).
-//! Also the replay of a log into a scratch store (`--as-of`).
+//! Also the replay of a log into a scratch store (`--as-of`), which re-decides
+//! every event as `verify` does.
 
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::event::{broken, Event, GENESIS_HASH};
-use crate::domain::evolve::{evolve, evolve_replayed};
+use crate::domain::evolve::evolve;
 use crate::domain::replay::redecide;
 use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
@@ -130,15 +131,9 @@ impl Writer<'_> {
     /// rows.
     pub fn append_sealed(&mut self, event: &Event) -> Result<()> {
         let store = &self.ledger.store;
-        let seq = event.seq;
-        let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
-        let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
-        let subjects = body.subjects();
-        let changes = redecide(store, seq, at, &event.actor, body, &event.payload)?;
-        store.append(event, &subjects)?;
-        for change in changes {
-            store.write(&change)?;
-        }
+        // replay_event records the subjects.
+        store.append(event, &[])?;
+        replay_event(store, event)?;
         self.advance(event);
         Ok(())
     }
@@ -191,15 +186,17 @@ impl Writer<'_> {
     }
 }
 
-/// Applies one already-sealed event's derived rows to `store` (no rules,
-/// only the structural checks of `evolve`).
-pub fn replay_event(store: &Store, event: &Event) -> Result<()> {
-    let body = event.body()?;
+/// Applies one event of a log to `store` as `verify` does: re-decided,
+/// with its derived rows and history index rows.
+fn replay_event(store: &Store, event: &Event) -> Result<()> {
+    let seq = event.seq;
+    let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
+    let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
     let subjects = body.subjects();
-    for change in evolve_replayed(store, body, event.seq)? {
+    for change in redecide(store, seq, at, &event.actor, body, &event.payload)? {
         store.write(&change)?;
     }
-    store.add_subjects(event.seq, &subjects)
+    store.add_subjects(seq, &subjects)
 }
 
 /// Rebuilds the derived state as it stood at `as_of` (all events whose

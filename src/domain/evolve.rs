@@ -1,6 +1,7 @@
 //! What an event does to the derived tables. The same function serves the
-//! live write path, `import history`, `verify` (rebuild and compare) and
-//! `--as-of` (replay up to a time), so there is one meaning of every event.
+//! live write path and every replay of a log (`import history`, `verify`,
+//! `--as-of`, after `replay.rs` re-decided the event), so there is one
+//! meaning of every event.
 //!
 //! An event that does not fit the state it lands on (an unknown instance, a
 //! transition the machine forbids) is an integrity error: a log written by
@@ -10,7 +11,6 @@ use super::event::*;
 use super::lookup::{Lookup, Missing::InEvent};
 use super::machine::{next_status, Action};
 use super::types::*;
-use super::validate::validate_payload;
 use crate::error::Result;
 
 /// A derived row to write (insert or replace).
@@ -29,40 +29,9 @@ impl From<Change> for Vec<Change> {
     }
 }
 
-/// An event read back from a log (verify, import history, `--as-of`): its
-/// fields are checked first, since nothing checked them on the way in.
-pub fn evolve_replayed(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
-    validate_payload(&body).map_err(|error| broken(seq, error.to_string()))?;
-    check_creates_only_new(lookup, &body, seq)?;
-    evolve(lookup, body, seq)
-}
-
-/// What `decide` checked before a live command made the event: nothing it
-/// creates may exist already.
-fn check_creates_only_new(lookup: &dyn Lookup, body: &Body, seq: i64) -> Result<()> {
-    match body {
-        Body::InstanceAdded(payload) if lookup.instance(&payload.instance_id)?.is_some() => Err(
-            broken(seq, format!("adds instance {} twice", payload.instance_id)),
-        ),
-        Body::Allocated(payload) => {
-            for number in &payload.numbers {
-                if lookup.number(number)?.is_some() {
-                    return Err(broken(seq, format!("allocates existing number {number}")));
-                }
-            }
-            Ok(())
-        }
-        Body::Selected(payload) if lookup.number(&payload.number)?.is_some() => Err(broken(
-            seq,
-            format!("selects with existing number {}", payload.number),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// The rows an event changes. Its fields are trusted, and what it creates is
-/// new: `decide` made it from a validated command (`evolve_replayed` is for
-/// events read back, and checks both first). Takes the body by value:
+/// new: `decide` made it from a validated command (an event read back from
+/// a log is re-decided first, `replay.rs`). Takes the body by value:
 /// replaying millions of events moves their fields into the rows instead of
 /// copying them.
 pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {

@@ -1,8 +1,9 @@
 //! The syntax and limits of every field, checked twice: on a command before
 //! any rule runs (`Command::validate`: a usage error, exit 2), and on the
 //! payload of an event read back from a log (`validate_payload`, run by
-//! `evolve_replayed`), so that a log edited or forged by hand cannot smuggle
-//! in a value the program would refuse (or overflow on) later.
+//! `replay::redecide` before it rebuilds the command), so that a log edited
+//! or forged by hand cannot smuggle in a value the program would refuse (or
+//! overflow on) later.
 //!
 //! Each command's check sits beside the check of the payload it makes, so
 //! the two lists cannot drift apart.
