@@ -377,16 +377,8 @@ pub fn event_json(event: &Event) -> Value {
     })
 }
 
-pub const EVENT_HEADERS: [&str; 8] = [
-    "seq",
-    "event_id",
-    "at",
-    "actor",
-    "kind",
-    "payload",
-    "prev_hash",
-    "hash",
-];
+/// The log's columns, as `history` and `export history` print them.
+pub use crate::domain::event::EVENT_COLUMNS as EVENT_HEADERS;
 
 pub fn event_row(event: &Event) -> Vec<String> {
     vec![

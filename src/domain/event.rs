@@ -9,6 +9,18 @@ use sha2::{Digest, Sha256};
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One row of the log.
+/// The columns of the log, in order (README "The log and its hash").
+pub const EVENT_COLUMNS: [&str; 8] = [
+    "seq",
+    "event_id",
+    "at",
+    "actor",
+    "kind",
+    "payload",
+    "prev_hash",
+    "hash",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub seq: i64,

@@ -2,22 +2,10 @@
 
 use super::rows::{event_from_row, EVENT_COLUMNS};
 use super::Sqlite;
-use crate::domain::event::Event;
+use crate::domain::event::{Event, EVENT_COLUMNS as LOG_COLUMNS};
 use crate::error::{Error, Result};
 use crate::store::{EventFilter, EventRef, Head, Log};
 use rusqlite::{params, OptionalExtension};
-
-/// The log's text columns, in the order `each_event_ref` selects them after
-/// seq.
-const EVENT_TEXT_COLUMNS: [&str; 7] = [
-    "event_id",
-    "at",
-    "actor",
-    "kind",
-    "payload",
-    "prev_hash",
-    "hash",
-];
 
 impl Log for Sqlite {
     fn head(&self) -> Result<Option<Head>> {
@@ -149,7 +137,8 @@ impl Log for Sqlite {
             let seq = row.get_ref(0)?.as_i64().map_err(|_| {
                 Error::Integrity("the log has a seq that is not an integer".to_string())
             })?;
-            let wrong_type = EVENT_TEXT_COLUMNS
+            // Every column after seq is text.
+            let wrong_type = LOG_COLUMNS[1..]
                 .iter()
                 .zip(1..)
                 .find(|(_, index)| text(*index).is_none())
