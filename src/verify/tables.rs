@@ -6,6 +6,7 @@ use crate::domain::digest::{Digest, TableDigests};
 use crate::domain::event::Body;
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
+use crate::domain::types::{Instance, NumberRecord, Policy, RequestRecord, ServiceRecord};
 use crate::error::Result;
 use crate::store::{DerivedTable, Store};
 use std::collections::HashMap;
@@ -82,15 +83,11 @@ pub fn compare(
             found: &mut found,
         };
         match table {
-            DerivedTable::Policy => rows.compare(&mut rebuilt.policies, policy, |r| r.updated_seq),
-            DerivedTable::Instances => {
-                rows.compare(&mut rebuilt.instances, instance, |r| r.updated_seq)
-            }
-            DerivedTable::Numbers => rows.compare(&mut rebuilt.numbers, number, |r| r.updated_seq),
-            DerivedTable::Services => {
-                rows.compare(&mut rebuilt.services, service, |r| r.updated_seq)
-            }
-            DerivedTable::Requests => rows.compare(&mut rebuilt.requests, request, |r| r.seq),
+            DerivedTable::Policy => rows.compare(&mut rebuilt.policies),
+            DerivedTable::Instances => rows.compare(&mut rebuilt.instances),
+            DerivedTable::Numbers => rows.compare(&mut rebuilt.numbers),
+            DerivedTable::Services => rows.compare(&mut rebuilt.services),
+            DerivedTable::Requests => rows.compare(&mut rebuilt.requests),
         }?;
     }
     if fresh.subjects != stored.subjects {
@@ -106,36 +103,39 @@ pub fn compare(
     Ok(found)
 }
 
-// The record inside a stored row of each table, with its key.
-fn policy(change: Change) -> Option<(String, crate::domain::types::Policy)> {
-    match change {
-        Change::Policy(r) => Some((r.service_type.clone(), r)),
-        _ => None,
-    }
+/// A derived record as verify compares it: its key, the seq that last
+/// wrote it, and how to take it out of a stored row.
+trait Keyed: Sized {
+    fn key(&self) -> &str;
+    fn seq(&self) -> i64;
+    fn from_change(change: Change) -> Option<Self>;
 }
-fn instance(change: Change) -> Option<(String, crate::domain::types::Instance)> {
-    match change {
-        Change::Instance(r) => Some((r.instance_id.clone(), r)),
-        _ => None,
-    }
+
+macro_rules! keyed {
+    ($($record:ty: $variant:ident, $key:ident, $seq:ident;)+) => {$(
+        impl Keyed for $record {
+            fn key(&self) -> &str {
+                &self.$key
+            }
+            fn seq(&self) -> i64 {
+                self.$seq
+            }
+            fn from_change(change: Change) -> Option<Self> {
+                match change {
+                    Change::$variant(record) => Some(record),
+                    _ => None,
+                }
+            }
+        }
+    )+};
 }
-fn number(change: Change) -> Option<(String, crate::domain::types::NumberRecord)> {
-    match change {
-        Change::Number(r) => Some((r.number.clone(), r)),
-        _ => None,
-    }
-}
-fn service(change: Change) -> Option<(String, crate::domain::types::ServiceRecord)> {
-    match change {
-        Change::Service(r) => Some((r.service.clone(), r)),
-        _ => None,
-    }
-}
-fn request(change: Change) -> Option<(String, crate::domain::types::RequestRecord)> {
-    match change {
-        Change::Request(r) => Some((r.request_id.clone(), r)),
-        _ => None,
-    }
+
+keyed! {
+    Policy: Policy, service_type, updated_seq;
+    Instance: Instance, instance_id, updated_seq;
+    NumberRecord: Number, number, updated_seq;
+    ServiceRecord: Service, service, updated_seq;
+    RequestRecord: Request, request_id, seq;
 }
 
 /// One table compared row by row.
@@ -148,25 +148,23 @@ struct Rows<'a> {
 impl Rows<'_> {
     /// Each stored row against the rebuilt one of its key (taken out of
     /// `rebuilt`); what is left in `rebuilt` is missing from the store.
-    fn compare<T: PartialEq + std::fmt::Debug>(
+    fn compare<T: Keyed + PartialEq + std::fmt::Debug>(
         &mut self,
         rebuilt: &mut HashMap<String, T>,
-        record_of: fn(Change) -> Option<(String, T)>,
-        seq_of: fn(&T) -> i64,
     ) -> Result<()> {
         let name = self.table.name();
         let found = &mut *self.found;
         self.store.each_stored_row(self.table, |row| match row {
             Ok(change) => {
-                if let Some((key, stored)) = record_of(change) {
-                    let rebuilt_row = rebuilt.remove(&key);
-                    compare_row(found, name, &key, stored, rebuilt_row, seq_of);
+                if let Some(stored) = T::from_change(change) {
+                    let rebuilt_row = rebuilt.remove(stored.key());
+                    compare_row(found, name, stored, rebuilt_row);
                 }
             }
             Err(bad) => {
                 let rebuilt_row = rebuilt.remove(&bad.key);
                 found.push(Disagreement {
-                    seq: Some(rebuilt_row.as_ref().map_or(bad.seq, seq_of).max(bad.seq)),
+                    seq: Some(rebuilt_row.as_ref().map_or(bad.seq, T::seq).max(bad.seq)),
                     problem: format!(
                         "{name} row {} does not parse ({}); the log gives {rebuilt_row:?}",
                         bad.key, bad.error
@@ -176,7 +174,7 @@ impl Rows<'_> {
         })?;
         for (key, row) in rebuilt.iter().take(DISAGREEMENTS_MAX) {
             found.push(Disagreement {
-                seq: Some(seq_of(row).max(1)),
+                seq: Some(row.seq().max(1)),
                 problem: format!("{name} row {key} is missing; the log makes it"),
             });
         }
@@ -184,28 +182,27 @@ impl Rows<'_> {
     }
 }
 
-fn compare_row<T: PartialEq + std::fmt::Debug>(
+fn compare_row<T: Keyed + PartialEq + std::fmt::Debug>(
     found: &mut Vec<Disagreement>,
     table: &str,
-    key: &str,
     stored: T,
     rebuilt: Option<T>,
-    seq_of: fn(&T) -> i64,
 ) {
+    let key = stored.key();
     if found.len() >= DISAGREEMENTS_MAX {
         return;
     }
     match rebuilt {
         Some(rebuilt) if rebuilt == stored => {}
         Some(rebuilt) => found.push(Disagreement {
-            seq: Some(seq_of(&stored).max(seq_of(&rebuilt)).max(1)),
+            seq: Some(stored.seq().max(rebuilt.seq()).max(1)),
             problem: format!(
                 "{table} row {key}: {}",
                 differences(&format!("{stored:?}"), &format!("{rebuilt:?}"))
             ),
         }),
         None => found.push(Disagreement {
-            seq: Some(seq_of(&stored).max(1)),
+            seq: Some(stored.seq().max(1)),
             problem: format!("{table} row {key} is stored ({stored:?}) but no event made it"),
         }),
     }
