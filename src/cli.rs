@@ -26,7 +26,7 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// The ledger file, created with its schema on first use (else $SNLEDGER_DB, else ./snledger.db).
+    /// The ledger file, created with its schema on first use by a write command (else $SNLEDGER_DB, else ./snledger.db).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Who runs the command, recorded in every event (else $SNLEDGER_ACTOR, else $USER).

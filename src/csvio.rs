@@ -3,8 +3,9 @@
 //! limits; and the spreadsheet-formula guard shared by every export and
 //! import.
 
-use crate::domain::types::{format_fen, Instance};
+use crate::domain::types::{format_fen, shorten, Instance};
 use crate::error::{Error, Result};
+use crate::files::shown_path;
 use std::io::Read;
 use std::path::Path;
 
@@ -189,15 +190,15 @@ impl Newlines {
 
 pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
     let metadata = std::fs::metadata(path)
-        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", shown_path(path))))?;
     if metadata.is_dir() {
         return Err(Error::usage(format!(
             "{} is a directory, not a CSV file",
-            path.display()
+            shown_path(path)
         )));
     }
     let file = std::fs::File::open(path)
-        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Error::not_found(format!("cannot read {}: {e}", shown_path(path))))?;
     Ok((
         Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
         metadata.len(),
@@ -225,7 +226,7 @@ impl CsvInput {
         if !got_header {
             return Err(Error::usage(format!(
                 "{}: empty file; a header row is required",
-                path.display()
+                shown_path(path)
             )));
         }
         let names = header_names(&header)?;
@@ -345,7 +346,7 @@ fn check_header(names: &[String], columns: &[&str], required: &[&str]) -> Result
     if !unknown.is_empty() {
         return Err(Error::usage(format!(
             "line 1: unknown column(s) {}; expected {}",
-            unknown.join(", "),
+            name_list(&unknown),
             columns.join(",")
         )));
     }
@@ -357,15 +358,43 @@ fn check_header(names: &[String], columns: &[&str], required: &[&str]) -> Result
     if !missing.is_empty() {
         return Err(Error::usage(format!(
             "line 1: missing column(s) {}",
-            missing.join(", ")
+            name_list(&missing)
         )));
     }
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
-            return Err(Error::usage(format!("line 1: column {name} appears twice")));
+            return Err(Error::usage(format!(
+                "line 1: column {} appears twice",
+                shorten(name)
+            )));
         }
     }
     Ok(())
+}
+
+/// Column names a message lists at most: a header of a million commas must
+/// not print megabytes.
+const NAMES_SHOWN_MAX: usize = 10;
+
+/// The first names, each shortened with its control characters escaped
+/// (header text is the user's), then how many more there are.
+fn name_list(names: &[&str]) -> String {
+    let shown: Vec<String> = names
+        .iter()
+        .take(NAMES_SHOWN_MAX)
+        .map(|name| {
+            if name.is_empty() {
+                "(empty)".to_string()
+            } else {
+                shorten(name)
+            }
+        })
+        .collect();
+    let mut list = shown.join(", ");
+    if names.len() > NAMES_SHOWN_MAX {
+        list.push_str(&format!(" and {} more", names.len() - NAMES_SHOWN_MAX));
+    }
+    list
 }
 
 #[cfg(test)]

@@ -15,5 +15,20 @@ pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
     }
     options
         .open(path)
-        .map_err(|e| Error::storage(format!("cannot create {}: {e}", path.display())))
+        .map_err(|e| Error::storage(format!("cannot create {}: {e}", shown_path(path))))
+}
+
+/// A path as a message shows it: control characters escaped (`\u{1b}`),
+/// so a crafted file name cannot drive the terminal; nothing shortened.
+pub fn shown_path(path: &Path) -> String {
+    path.to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -15,7 +15,7 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let instance_id = args.instance_id.as_str();
     let now = context.now()?;
-    let store = context.store()?;
+    let store = context.read_store()?;
     let instance = find_instance(&store, instance_id)?;
     let policy = store.policy(&instance.service_type)?;
     let reasons: Vec<&str> = failing_reasons(&instance, policy.as_ref(), now, 1)

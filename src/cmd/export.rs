@@ -6,7 +6,7 @@ use crate::cli::AsOf;
 use crate::csvio::{instance_csv, instance_csv_row};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use crate::files::create_private_file;
+use crate::files::shown_path;
 use crate::render::{self, write_csv_row};
 use crate::store::{EventFilter, Store};
 use clap::Subcommand;
@@ -43,14 +43,14 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
         ExportCommand::Numbers(args) => (Exported::Numbers, args),
         ExportCommand::History(args) => (Exported::History, args),
     };
-    let live = context.store()?;
+    let live = context.read_store()?;
     let cutoff = args
         .as_of
         .as_of
         .as_deref()
         .map(|t| parse_time("--as-of", t))
         .transpose()?;
-    let destination = Destination::open(args.output.as_deref(), &context.db())?;
+    let destination = Destination::open(args.output.as_deref(), &context.db()?)?;
     let mut out = destination.writer()?;
     let result = write_table(&mut out, exported, live, cutoff);
     drop(out);
@@ -109,11 +109,16 @@ fn state_at(live: Store, cutoff: Option<Time>) -> Result<Store> {
 
 /// Where an export goes: stdout, or a file written beside its target and
 /// renamed over it only once complete, so a failed export never leaves a
-/// half-written or emptied file. A new file is mode 0600; an existing one
-/// keeps the mode its owner gave it.
+/// half-written or emptied file. The temporary file gets a fresh random
+/// name (`.NAME.XXXXXX.partial`, created exclusively, mode 0600), so a stale
+/// one left by a killed export never blocks the next; it is removed on every
+/// error (when dropped). An existing target keeps the mode its owner gave it.
 enum Destination {
     Stdout,
-    File { temporary: PathBuf, target: PathBuf },
+    File {
+        temporary: tempfile::NamedTempFile,
+        target: PathBuf,
+    },
 }
 
 impl Destination {
@@ -124,29 +129,35 @@ impl Destination {
         if target.is_dir() {
             return Err(Error::usage(format!(
                 "-o {}: is a directory",
-                target.display()
+                shown_path(target)
             )));
         }
-        if let (Ok(target_path), Ok(ledger_path)) = (target.canonicalize(), ledger.canonicalize()) {
-            let ledger_files =
-                ["", "-wal", "-shm"].map(|suffix| format!("{}{suffix}", ledger_path.display()));
-            if ledger_files
-                .iter()
-                .any(|file| Path::new(file) == target_path)
-            {
-                return Err(Error::usage(format!(
-                    "-o {}: that is the ledger itself",
-                    target.display()
-                )));
-            }
+        if is_ledger_file(target, ledger) {
+            return Err(Error::usage(format!(
+                "-o {}: that is the ledger itself",
+                shown_path(target)
+            )));
         }
         let name = target
             .file_name()
             .map_or("export".into(), |n| n.to_string_lossy().into_owned());
-        let temporary = target.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-        let file = create_private_file(&temporary)?;
+        let directory = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let temporary = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .rand_bytes(8)
+            .tempfile_in(directory)
+            .map_err(|e| {
+                Error::storage(format!(
+                    "cannot create a temporary file beside {}: {e}",
+                    shown_path(target)
+                ))
+            })?;
         if let Ok(metadata) = std::fs::metadata(target) {
-            let _ = file.set_permissions(metadata.permissions());
+            let _ = temporary.as_file().set_permissions(metadata.permissions());
         }
         Ok(Destination::File {
             temporary,
@@ -161,28 +172,41 @@ impl Destination {
                 std::io::stdout(),
             )),
             Destination::File { temporary, .. } => {
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(temporary)
-                    .map_err(|e| {
-                        Error::storage(format!("cannot write {}: {e}", temporary.display()))
-                    })?;
+                let file = temporary.as_file().try_clone().map_err(|e| {
+                    Error::storage(format!(
+                        "cannot write {}: {e}",
+                        shown_path(temporary.path())
+                    ))
+                })?;
                 Box::new(std::io::BufWriter::with_capacity(1 << 16, file))
             }
         })
     }
 
     fn finish(self) -> Result<()> {
-        if let Destination::File { temporary, target } = &self {
-            std::fs::rename(temporary, target)
-                .map_err(|e| Error::storage(format!("cannot write {}: {e}", target.display())))?;
+        if let Destination::File { temporary, target } = self {
+            // On failure the error holds the temporary file, and dropping it
+            // removes it.
+            temporary.persist(&target).map_err(|e| {
+                Error::storage(format!("cannot write {}: {}", shown_path(&target), e.error))
+            })?;
         }
         Ok(())
     }
 
+    /// Drops the temporary file, which removes it.
     fn abandon(self) {
-        if let Destination::File { temporary, .. } = self {
-            let _ = std::fs::remove_file(temporary);
-        }
+        drop(self);
     }
+}
+
+/// Whether `target` is the ledger or one of its WAL files (when both exist).
+fn is_ledger_file(target: &Path, ledger: &Path) -> bool {
+    let (Ok(target_path), Ok(ledger_path)) = (target.canonicalize(), ledger.canonicalize()) else {
+        return false;
+    };
+    ["", "-wal", "-shm"]
+        .map(|suffix| format!("{}{suffix}", ledger_path.display()))
+        .iter()
+        .any(|file| Path::new(file) == target_path)
 }

@@ -51,7 +51,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         .as_deref()
         .map(|t| parse_time("--until", t))
         .transpose()?;
-    let store = context.store()?;
+    let store = context.read_store()?;
     let _snapshot = store.begin_read()?;
     let mut filter = EventFilter::all();
     filter.kind = args.kind.clone();

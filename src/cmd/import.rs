@@ -223,7 +223,7 @@ fn summary(file: &Path, rows: u64, events: u64, dry_run: bool) -> Table {
     table.footer.push(format!(
         "{}{verb} {rows} row(s) from {}: {events} event(s){}",
         if dry_run { "dry run: " } else { "" },
-        file.display(),
+        crate::files::shown_path(file),
         if dry_run { "; nothing was written" } else { "" }
     ));
     table.vertical = true;

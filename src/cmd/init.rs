@@ -13,7 +13,7 @@ pub struct Args {}
 pub fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.store()?;
     let events = store.event_count()?;
-    let db = context.db().display().to_string();
+    let db = context.db()?.display().to_string();
     let json = json!({"db": db, "schema_version": SCHEMA_VERSION, "events": events});
     let table = Table::record(vec![
         ("db", db.clone()),

@@ -34,6 +34,7 @@ use crate::domain::types::{
     validate_text, Instance, NumberRecord, ServiceRecord, Time,
 };
 use crate::error::{Error, Result};
+use crate::files::shown_path;
 use crate::ledger::{state_as_of, Clock, Ledger, Outcome};
 use crate::render;
 use crate::store::Store;
@@ -128,15 +129,13 @@ impl Context {
 
     /// The ledger file: --db, $SNLEDGER_DB, or ./snledger.db. An empty
     /// variable counts as unset, as for $SNLEDGER_ACTOR.
-    pub fn db(&self) -> std::path::PathBuf {
-        self.global
-            .db
-            .clone()
-            .or_else(|| env_value("SNLEDGER_DB").map(Into::into))
-            .unwrap_or_else(|| "snledger.db".into())
+    pub fn db(&self) -> Result<std::path::PathBuf> {
+        if let Some(db) = &self.global.db {
+            return Ok(db.clone());
+        }
+        Ok(env_value("SNLEDGER_DB")?.map_or_else(|| "snledger.db".into(), Into::into))
     }
 
-    /// The ledger's current time: --now, $SNLEDGER_NOW, or the clock.
     /// The ledger's current time: `--now`, else `$SNLEDGER_NOW`, else the
     /// system clock (to the second).
     pub fn now(&self) -> Result<Time> {
@@ -148,11 +147,10 @@ impl Context {
             "clock",
             &crate::domain::types::format_time(chrono::Utc::now()),
         )?;
-        let given = self
-            .global
-            .now
-            .clone()
-            .or_else(|| env_value("SNLEDGER_NOW"));
+        let given = match &self.global.now {
+            Some(now) => Some(now.clone()),
+            None => env_value("SNLEDGER_NOW")?,
+        };
         Ok(match given {
             Some(text) => Clock {
                 now: parse_time("--now", &text)?,
@@ -168,23 +166,35 @@ impl Context {
     }
 
     pub fn actor(&self) -> Result<String> {
-        let actor = self
-            .global
-            .actor
-            .clone()
-            .or_else(|| {
-                std::env::var("SNLEDGER_ACTOR")
-                    .ok()
-                    .filter(|a| !a.is_empty())
-            })
-            .or_else(|| std::env::var("USER").ok().filter(|a| !a.is_empty()))
-            .unwrap_or_else(|| "unknown".to_string());
+        // Each source is read only when the ones before it are unset, so a
+        // broken $USER does not matter once --actor is given.
+        let actor = match &self.global.actor {
+            Some(actor) => actor.clone(),
+            None => match env_value("SNLEDGER_ACTOR")? {
+                Some(actor) => actor,
+                None => env_value("USER")?.unwrap_or_else(|| "unknown".to_string()),
+            },
+        };
         validate_text("actor", &actor, limits::TEXT_MAX)?;
         Ok(actor)
     }
 
+    /// The ledger for a write: created (mode 0600, schema) on first use.
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.db())
+        Store::open(&self.db()?)
+    }
+
+    /// The ledger for a read, which never creates one: a missing ledger
+    /// (no file, or an empty one) is not found (exit 3), and nothing is
+    /// left behind, so a mistyped --db cannot pass for an empty ledger.
+    pub fn read_store(&self) -> Result<Store> {
+        let path = self.db()?;
+        Store::open_existing(&path)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "no ledger at {}: create one with `snledger init`",
+                shown_path(&path)
+            ))
+        })
     }
 
     pub fn ledger(&self) -> Result<Ledger> {
@@ -196,7 +206,7 @@ impl Context {
     /// The store to answer a read from: the live one, or the state rebuilt
     /// from the log as it stood at `--as-of`.
     pub fn view(&self, as_of: &AsOf) -> Result<Store> {
-        let store = self.store()?;
+        let store = self.read_store()?;
         match &as_of.as_of {
             None => Ok(store),
             Some(text) => state_as_of(&store, parse_time("--as-of", text)?),
@@ -208,9 +218,17 @@ impl Context {
     }
 }
 
-/// An environment variable's value; empty or not Unicode counts as unset.
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
+/// An environment variable's value; empty counts as unset. A value that is
+/// not UTF-8 is an error naming the variable, never taken as unset: the
+/// default in its place would silently use another ledger or actor.
+fn env_value(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value).filter(|value| !value.is_empty())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!(
+            "the environment variable {name} is set but is not valid UTF-8"
+        ))),
+    }
 }
 
 /// Parses an integer argument (counts, months, days): exit 2 when it is not one.

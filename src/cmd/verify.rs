@@ -12,7 +12,7 @@ use serde_json::json;
 pub struct Args {}
 
 pub fn run(context: &Context, _args: Args) -> Result<()> {
-    let store = context.store()?;
+    let store = context.read_store()?;
     let report = check(&store)?;
     let ok = report.problems.is_empty();
     let first_bad_seq = report.first_bad_seq();

@@ -194,11 +194,21 @@ impl Drop for Transaction<'_> {
 
 impl Store {
     /// Opens the SQLite ledger at `path`, creating it (mode 0600, schema,
-    /// default policy) if the file does not exist or is an empty database.
+    /// default policy) if the file does not exist or is an empty database:
+    /// the open of a write.
     pub fn open(path: &Path) -> Result<Store> {
         Ok(Store {
             backend: Box::new(sqlite::Sqlite::open(path)?),
         })
+    }
+
+    /// Opens the ledger at `path` for a read, creating nothing: `None` when
+    /// there is no ledger there yet (no file, or an empty database that no
+    /// write has filled).
+    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+        Ok(sqlite::Sqlite::open_existing(path)?.map(|backend| Store {
+            backend: Box::new(backend),
+        }))
     }
 
     /// A private in-memory ledger for rebuilding state from a log

@@ -6,6 +6,7 @@ mod common;
 
 mod audit;
 mod contract;
+mod hygiene;
 mod import_export;
 mod ledger;
 mod lifecycle;

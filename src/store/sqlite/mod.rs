@@ -43,14 +43,28 @@ pub struct Sqlite {
     conn: Connection,
 }
 
+/// A ledger is a regular file (or a link to one). SQLite would treat
+/// /dev/null, a FIFO or a device as an empty database and write a journal
+/// beside it (or block on a FIFO), so anything else is refused first.
+fn refuse_special_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => Err(Error::storage(format!(
+            "not a ledger: {} is not a regular file",
+            crate::files::shown_path(path)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn is_missing(path: &Path) -> bool {
+    matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
 impl Sqlite {
+    /// Opens the ledger at `path`, creating the file (mode 0600) and its
+    /// schema when there is none yet.
     pub fn open(path: &Path) -> Result<Sqlite> {
-        if path.is_dir() {
-            return Err(Error::storage(format!(
-                "{} is a directory, not a ledger",
-                path.display()
-            )));
-        }
+        refuse_special_file(path)?;
         if !path.exists() {
             // Another process may create it at the same moment: fine.
             if let Err(error) = create_private_file(path) {
@@ -59,6 +73,34 @@ impl Sqlite {
                 }
             }
         }
+        let store = Sqlite::connect(path)?;
+        store.check_or_create(path, true)?;
+        store.tune()?;
+        Ok(store)
+    }
+
+    /// Opens the ledger at `path` without creating anything: `None` when no
+    /// file is there or it is an empty database. SQLite is asked to open
+    /// the file without its create flag, so a file removed in between is
+    /// never made again.
+    pub fn open_existing(path: &Path) -> Result<Option<Sqlite>> {
+        refuse_special_file(path)?;
+        let store = match Sqlite::connect(path) {
+            Ok(store) => store,
+            // No file (or a dangling link): no ledger. Any other failure
+            // (permissions, say) is a storage error.
+            Err(_) if is_missing(path) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if !store.check_or_create(path, false)? {
+            return Ok(None);
+        }
+        store.tune()?;
+        Ok(Some(store))
+    }
+
+    /// A connection to the existing file at `path` (never creating it).
+    fn connect(path: &Path) -> Result<Sqlite> {
         // The path is a file name, never a URI: the bundled SQLite reads a
         // name starting with `file:` as one whatever the flags, so such a
         // relative name is opened as `./file:…`.
@@ -70,22 +112,27 @@ impl Sqlite {
             path
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            Error::storage(format!(
+                "cannot open {}: {e}",
+                crate::files::shown_path(path)
+            ))
+        })?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
         // Room for every statement the program prepares, so none is evicted
         // and re-prepared in a bulk loop.
         conn.set_prepared_statement_cache_capacity(64);
-        let store = Sqlite { conn };
-        store.check_or_create(path)?;
-        // synchronous=NORMAL in WAL mode: a commit survives any process
-        // crash; only a power loss can drop the last commits, never corrupt.
-        // cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
-        // import from spilling mid-transaction, within its 64 MiB budget.
-        store
+        Ok(Sqlite { conn })
+    }
+
+    /// synchronous=NORMAL in WAL mode: a commit survives any process crash;
+    /// only a power loss can drop the last commits, never corrupt.
+    /// cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
+    /// import from spilling mid-transaction, within its 64 MiB budget.
+    fn tune(&self) -> Result<()> {
+        Ok(self
             .conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?;
-        Ok(store)
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?)
     }
 
     pub fn scratch() -> Result<Sqlite> {
@@ -182,13 +229,14 @@ impl Sqlite {
 
     /// One read of three values, no schema re-application on every start:
     /// a ledger is checked (and upgraded when older); an empty database
-    /// (new, or left half-created by a process that died) gets the schema;
+    /// (new, or left half-created by a process that died) gets the schema
+    /// when `create` is set, else is reported as no ledger (false);
     /// anything else is refused.
-    fn check_or_create(&self, path: &Path) -> Result<()> {
+    fn check_or_create(&self, path: &Path, create: bool) -> Result<bool> {
         let not_ledger = |why: String| {
             Error::storage(format!(
                 "{} is not a snledger ledger: {why}",
-                path.display()
+                crate::files::shown_path(path)
             ))
         };
         let (application_id, version, objects): (i64, i64, i64) = self
@@ -201,7 +249,11 @@ impl Sqlite {
             )
             .map_err(|e| not_ledger(e.to_string()))?;
         if application_id == 0 && version == 0 && objects == 0 {
-            return self.create();
+            if !create {
+                return Ok(false);
+            }
+            self.create()?;
+            return Ok(true);
         }
         if application_id != APPLICATION_ID {
             return Err(not_ledger(format!("application id {application_id:#x}")));
@@ -209,16 +261,16 @@ impl Sqlite {
         if version > SCHEMA_VERSION {
             return Err(Error::storage(format!(
                 "{} has schema version {version}, newer than this program's {SCHEMA_VERSION}: upgrade snledger",
-                path.display()
+                crate::files::shown_path(path)
             )));
         }
         if version < 1 {
             return Err(not_ledger(format!("schema version {version}")));
         }
         if version < SCHEMA_VERSION {
-            return self.upgrade();
+            self.upgrade()?;
         }
-        Ok(())
+        Ok(true)
     }
 }
 
