@@ -5,10 +5,13 @@
 mod common;
 
 mod audit;
+mod clock;
 mod contract;
+mod forgery;
 mod import_export;
 mod ledger;
 mod lifecycle;
 mod model;
 mod reliability;
 mod services;
+mod storage;
