@@ -5,7 +5,9 @@
 mod common;
 
 mod audit;
+mod clock;
 mod contract;
+mod forgery;
 mod hygiene;
 mod import_export;
 mod ledger;
@@ -13,3 +15,4 @@ mod lifecycle;
 mod model;
 mod reliability;
 mod services;
+mod storage;

@@ -626,3 +626,464 @@ fn the_model_agrees_on_a_known_sequence() {
     ];
     run_case(&ops);
 }
+
+// ---------------------------------------------------------------- forgeries (issue 12)
+//
+// After a random honest run, random single-event forgeries with every hash
+// recomputed (crate::forgery's generator): a number, an account or a
+// service changed, a number added, an event dropped, repeated or swapped
+// with the next. A second reference model replays the forged log by the
+// rules; `import history` must refuse exactly the logs it refuses (exit 5
+// at the first bad event, nothing imported) and take every log it accepts
+// (which then verifies).
+
+use crate::forgery::{forged_uuid, history_csv, reseal};
+
+/// One number as a log leaves it.
+#[derive(Debug, Clone)]
+struct LogNumber {
+    instance: String,
+    owner: String,
+    holder: String,
+    status: Status,
+    service: Option<String>,
+}
+
+/// The rules applied to a log event by event (README "The life of a
+/// number", "Eligibility reason codes"): what is refused, and why.
+#[derive(Debug)]
+struct LogModel {
+    max_by_type: BTreeMap<String, i64>,
+    /// instance → (type, owner, consumed)
+    instances: BTreeMap<String, (String, String, i64)>,
+    numbers: BTreeMap<String, LogNumber>,
+}
+
+/// A payload's text field.
+fn text<'a>(payload: &'a Value, key: &str) -> &'a str {
+    payload[key].as_str().unwrap_or_default()
+}
+
+impl LogModel {
+    fn new() -> LogModel {
+        let defaults = [
+            ("ecs", 5),
+            ("cloud_web_hosting", 5),
+            ("simple_application_server", 5),
+            ("ens", 5),
+            ("linkedmall", 2),
+            ("iot_studio", 1),
+        ];
+        LogModel {
+            max_by_type: defaults.iter().map(|(t, m)| (t.to_string(), *m)).collect(),
+            instances: BTreeMap::new(),
+            numbers: BTreeMap::new(),
+        }
+    }
+
+    fn service_taken(&self, service: &str) -> bool {
+        self.numbers
+            .values()
+            .any(|n| n.status.holds_service() && n.service.as_deref() == Some(service))
+    }
+
+    /// The owner of `instance` and its remaining slots, if `account` may
+    /// take `count` new numbers there.
+    fn take_slots(&mut self, payload: &Value, count: usize) -> Result<String, String> {
+        let instance = text(payload, "instance_id");
+        let (service_type, owner, consumed) =
+            self.instances.get(instance).ok_or("not_found")?.clone();
+        if text(payload, "account") != owner {
+            return Err("not_owner".into());
+        }
+        let max = self.max_by_type.get(&service_type).copied().unwrap_or(0);
+        if !(1..=20).contains(&count) {
+            return Err("count_out_of_range".into());
+        }
+        if (max - consumed).max(0) < count as i64 {
+            return Err("quota_exhausted".into());
+        }
+        self.instances.insert(
+            instance.to_string(),
+            (service_type, owner.clone(), consumed + count as i64),
+        );
+        Ok(owner)
+    }
+
+    /// Judges one event on the state before it and applies it when the
+    /// rules accept it.
+    fn judge(&mut self, kind: &str, payload: &Value) -> Result<(), String> {
+        match kind {
+            "policy_set" => {
+                let max = payload["max_numbers"].as_i64().unwrap_or(0);
+                self.max_by_type
+                    .insert(text(payload, "service_type").to_string(), max);
+                Ok(())
+            }
+            "instance_added" => {
+                let id = text(payload, "instance_id").to_string();
+                if self.instances.contains_key(&id) {
+                    return Err("already_exists".into());
+                }
+                let entry = (
+                    text(payload, "service_type").into(),
+                    text(payload, "account").into(),
+                    0,
+                );
+                self.instances.insert(id, entry);
+                Ok(())
+            }
+            "allocated" | "selected" => self.judge_new_numbers(kind, payload),
+            _ => self.judge_on_number(kind, payload),
+        }
+    }
+
+    fn judge_new_numbers(&mut self, kind: &str, payload: &Value) -> Result<(), String> {
+        let numbers: Vec<String> = if kind == "allocated" {
+            strings(&payload["numbers"])
+        } else {
+            vec![text(payload, "number").to_string()]
+        };
+        let distinct: BTreeSet<&String> = numbers.iter().collect();
+        if distinct.len() != numbers.len() || numbers.iter().any(|n| self.numbers.contains_key(n)) {
+            return Err("already_exists".into());
+        }
+        let service = (kind == "selected").then(|| text(payload, "service").to_string());
+        if service.as_deref().is_some_and(|s| self.service_taken(s)) {
+            return Err("service_taken".into());
+        }
+        let owner = self.take_slots(payload, numbers.len())?;
+        for number in numbers {
+            let record = LogNumber {
+                instance: text(payload, "instance_id").to_string(),
+                owner: owner.clone(),
+                holder: owner.clone(),
+                status: if service.is_some() {
+                    Status::Bound
+                } else {
+                    Status::Unbound
+                },
+                service: service.clone(),
+            };
+            self.numbers.insert(number, record);
+        }
+        Ok(())
+    }
+
+    /// grant, bind and the filing steps: the event must state the number as
+    /// it stands, and the machine must allow the step.
+    fn judge_on_number(&mut self, kind: &str, payload: &Value) -> Result<(), String> {
+        let number = text(payload, "number");
+        let mut record = self.numbers.get(number).ok_or("not_found")?.clone();
+        let holder_key = if kind == "granted" { "from" } else { "holder" };
+        let states_it = text(payload, "instance_id") == record.instance
+            && text(payload, "owner") == record.owner
+            && text(payload, holder_key) == record.holder;
+        if !states_it {
+            return Err("the payload differs from the number's state".into());
+        }
+        let (from, to) = match kind {
+            "granted" => (vec![Status::Unbound], Status::Unbound),
+            "bound" => (vec![Status::Unbound], Status::Bound),
+            "submitted" => (vec![Status::Bound], Status::Filing),
+            "approved" => (vec![Status::Filing], Status::Filed),
+            "rejected" => (vec![Status::Filing], Status::Bound),
+            "deregistered" => (
+                vec![Status::Bound, Status::Filing, Status::Filed],
+                Status::Deregistered,
+            ),
+            "invalidated" => (
+                vec![
+                    Status::Unbound,
+                    Status::Bound,
+                    Status::Filing,
+                    Status::Filed,
+                    Status::Deregistered,
+                ],
+                Status::Invalid,
+            ),
+            other => panic!("the log model has no rule for {other}"),
+        };
+        if !from.contains(&record.status) {
+            return Err("wrong_status".into());
+        }
+        match kind {
+            "granted" => record.holder = text(payload, "to").to_string(),
+            "bound" => {
+                let service = text(payload, "service");
+                if self.service_taken(service) {
+                    return Err("service_taken".into());
+                }
+                record.service = Some(service.to_string());
+            }
+            _ if payload["service"].as_str() != record.service.as_deref() => {
+                return Err("the payload names another service".into());
+            }
+            _ => {}
+        }
+        record.status = to;
+        self.numbers.insert(number.to_string(), record);
+        Ok(())
+    }
+}
+
+/// The first event of `rows` the rules refuse: (seq, why).
+fn first_refused(rows: &[EventRow]) -> Option<(i64, String)> {
+    let mut model = LogModel::new();
+    rows.iter().find_map(|row| {
+        let payload: Value = serde_json::from_str(&row.payload).expect("payload is JSON");
+        model
+            .judge(&row.kind, &payload)
+            .err()
+            .map(|why| (row.seq, why))
+    })
+}
+
+/// One forgery of one event (its index is taken modulo the log's length).
+#[derive(Debug, Clone)]
+enum Forgery {
+    /// Another number (one of the log's, or a fresh one) where it names one.
+    Renumber {
+        event: usize,
+        pick: usize,
+    },
+    /// Another account in one of its account fields.
+    Reassign {
+        event: usize,
+        pick: usize,
+    },
+    /// Another service where it names one.
+    Reservice {
+        event: usize,
+        pick: usize,
+    },
+    /// One fresh number more in an allocation.
+    ExtraNumber {
+        event: usize,
+    },
+    Drop {
+        event: usize,
+    },
+    /// The event again, at the end, with a new id.
+    Repeat {
+        event: usize,
+    },
+    /// The event and the next one swapped.
+    Swap {
+        event: usize,
+    },
+}
+
+/// One number the payload names (if any) replaced by one of `candidates`.
+fn renumber(payload: &mut Value, pick: usize, candidates: &[String]) {
+    let replacement = Value::from(candidates[pick % candidates.len()].clone());
+    if payload["number"].is_string() {
+        payload["number"] = replacement;
+    } else if let Some(numbers) = payload.get_mut("numbers").and_then(Value::as_array_mut) {
+        let slot = pick % numbers.len().max(1);
+        if let Some(number) = numbers.get_mut(slot) {
+            *number = replacement;
+        }
+    }
+}
+
+fn reassign(payload: &mut Value, pick: usize) {
+    let keys: Vec<&str> = ["account", "owner", "holder", "from", "to"]
+        .into_iter()
+        .filter(|key| payload[*key].is_string())
+        .collect();
+    if let Some(key) = keys.get(pick % keys.len().max(1)) {
+        payload[*key] = Value::from(ACCOUNTS[(pick / 5) % ACCOUNTS.len()]);
+    }
+}
+
+/// The honest log with one forgery, resealed.
+fn forge(honest: &[EventRow], forgery: &Forgery) -> Vec<EventRow> {
+    let mut rows = honest.to_vec();
+    let mut numbers: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            let payload: Value = serde_json::from_str(&r.payload).unwrap();
+            let listed = payload["numbers"].as_array().cloned().unwrap_or_default();
+            listed
+                .into_iter()
+                .filter_map(|n| n.as_str().map(String::from))
+        })
+        .collect();
+    numbers.push(forged_uuid(1));
+    let length = rows.len();
+    let at = |event: &usize| event % length;
+    let mut edit = |index: usize, change: &dyn Fn(&mut Value)| {
+        let mut payload: Value = serde_json::from_str(&rows[index].payload).unwrap();
+        change(&mut payload);
+        rows[index].payload = payload.to_string();
+    };
+    match forgery {
+        Forgery::Renumber { event, pick } => edit(at(event), &|p| renumber(p, *pick, &numbers)),
+        Forgery::Reassign { event, pick } => edit(at(event), &|p| reassign(p, *pick)),
+        Forgery::Reservice { event, pick } => edit(at(event), &|p| {
+            if p["service"].is_string() {
+                p["service"] = Value::from(SERVICES[pick % SERVICES.len()]);
+            }
+        }),
+        Forgery::ExtraNumber { event } => edit(at(event), &|p| {
+            // get_mut: indexing a missing key mutably would add it.
+            if let Some(list) = p.get_mut("numbers").and_then(Value::as_array_mut) {
+                list.push(Value::from(forged_uuid(2)));
+            }
+        }),
+        Forgery::Drop { event } => _ = rows.remove(at(event)),
+        Forgery::Repeat { event } => {
+            let mut again = rows[at(event)].clone();
+            again.event_id = forged_uuid(3);
+            rows.push(again);
+        }
+        Forgery::Swap { event } => {
+            let index = at(event);
+            if index + 1 < rows.len() {
+                rows.swap(index, index + 1);
+            }
+        }
+    }
+    reseal(&mut rows);
+    rows
+}
+
+fn forgery_strategy() -> impl Strategy<Value = Forgery> {
+    let event = 0usize..64;
+    let pick = 0usize..64;
+    prop_oneof![
+        3 => (event.clone(), pick.clone()).prop_map(|(event, pick)| Forgery::Renumber { event, pick }),
+        3 => (event.clone(), pick.clone()).prop_map(|(event, pick)| Forgery::Reassign { event, pick }),
+        1 => (event.clone(), pick).prop_map(|(event, pick)| Forgery::Reservice { event, pick }),
+        1 => event.clone().prop_map(|event| Forgery::ExtraNumber { event }),
+        2 => event.clone().prop_map(|event| Forgery::Drop { event }),
+        2 => event.clone().prop_map(|event| Forgery::Repeat { event }),
+        2 => event.prop_map(|event| Forgery::Swap { event }),
+    ]
+}
+
+/// Imports `rows` into an empty ledger: accepted and verified when the
+/// rules accept every event, else exit 5 at the first refused one with
+/// nothing imported.
+fn check_forged_log(rows: &[EventRow], what: &str) {
+    let target = Ledger::new();
+    target.ok(&["init"]);
+    let file = target.write("forged.csv", history_csv(rows));
+    let output = target.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+    match first_refused(rows) {
+        None => {
+            assert_ok(&output, &format!("{what}: the rules accept this log"));
+            assert_eq!(target.verify_ok(), rows.len() as u64, "{what}");
+        }
+        Some((seq, why)) => {
+            assert_fails(
+                &output,
+                5,
+                "integrity",
+                &format!("{what}: event {seq} ({why})"),
+            );
+            let first = failure_lines(&output)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            assert!(
+                first.starts_with(&format!("line {}: error[integrity]", seq + 1))
+                    && first.contains(&format!("event {seq}")),
+                "{what}: event {seq} ({why}) should be named first: {}",
+                stderr(&output)
+            );
+            assert_eq!(target.verify_ok(), 0, "{what}: nothing imported");
+        }
+    }
+}
+
+/// Runs `ops` (refusals included) and returns the honest log.
+fn honest_log(ops: &[Op]) -> Vec<EventRow> {
+    let ledger = new_ledger();
+    let mut model = Model::default();
+    for op in ops {
+        let mut args: Vec<String> = vec!["--format".into(), "json".into()];
+        args.extend(command_line(&model, op));
+        let output = ledger.run(&args);
+        if output.status.success() {
+            let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON answer");
+            model.apply(op, &answer);
+        }
+    }
+    ledger.event_rows()
+}
+
+fn run_forgeries(ops: &[Op], forgeries: &[Forgery]) {
+    let honest = honest_log(ops);
+    assert_eq!(
+        first_refused(&honest),
+        None,
+        "the log model refuses an honest log"
+    );
+    check_forged_log(&honest, "the honest log");
+    for forgery in forgeries {
+        let forged = forge(&honest, forgery);
+        check_forged_log(&forged, &format!("{forgery:?} after {ops:?}"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        max_shrink_iters: 100,
+        max_shrink_time: 60_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_forgery_the_rules_refuse_is_caught_and_every_honest_log_verifies(
+        ops in proptest::collection::vec(op_strategy(), 1..=20),
+        forgeries in proptest::collection::vec(forgery_strategy(), 1..=6),
+    ) {
+        run_forgeries(&ops, &forgeries);
+    }
+}
+
+/// Fixed forgeries of a known log, one per kind of forgery, so each is
+/// exercised whatever the random cases draw.
+#[test]
+fn known_forgeries_of_a_known_log_are_judged_by_the_rules() {
+    let ops = vec![
+        Op::Allocate {
+            inst: 0,
+            count: 2,
+            account: None,
+        },
+        Op::Grant {
+            num: Some(0),
+            to: 2,
+            account: None,
+        },
+        Op::Bind {
+            num: Some(0),
+            service: 0,
+            account: None,
+        },
+        Op::Submit { num: Some(0) },
+        Op::Select {
+            inst: 1,
+            service: 1,
+            account: None,
+        },
+    ];
+    // Events by index from 0: 0 policy_set, 1-3 instance_added, 4 allocated,
+    // 5 granted, 6 bound, 7 submitted, 8 selected.
+    let forgeries = [
+        Forgery::Renumber { event: 6, pick: 2 }, // bound: the fresh number
+        Forgery::Reassign { event: 4, pick: 5 }, // allocated by beta
+        Forgery::Reservice { event: 8, pick: 0 }, // selected: s0 is taken
+        Forgery::ExtraNumber { event: 4 },       // 3 of 3 slots: accepted
+        Forgery::Drop { event: 5 },              // the bind by a non-holder
+        Forgery::Drop { event: 8 },              // the last event: accepted
+        Forgery::Repeat { event: 6 },            // bound twice
+        Forgery::Swap { event: 5 },              // bound before granted
+    ];
+    run_forgeries(&ops, &forgeries);
+}
