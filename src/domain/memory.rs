@@ -7,7 +7,7 @@ use super::digest::{Digest, TableDigests};
 use super::event::broken;
 use super::event::Body;
 use super::evolve::Change;
-use super::replay::redecide;
+use super::replay::replay_as_logged;
 use super::types::*;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -77,7 +77,8 @@ impl MemoryState {
     }
 
     /// Replays one event of a log by re-deciding it (README "Guarantees"):
-    /// its derived rows and its history index rows.
+    /// its derived rows and its history index rows. An event the rules
+    /// refuse is still applied as logged, so the refusal is its one problem.
     pub fn replay(&mut self, event: &Recorded) -> Result<()> {
         let body =
             Body::parse(event.kind, event.payload).map_err(|e| broken(event.seq, e.to_string()))?;
@@ -90,11 +91,12 @@ impl MemoryState {
         for (letter, value) in named {
             self.subjects.subject(&[letter, ":", value], event.seq);
         }
-        let changes = redecide(self, event.seq, event.at, event.actor, body, event.payload)?;
+        let (changes, problem) =
+            replay_as_logged(self, event.seq, event.at, event.actor, body, event.payload);
         for change in changes {
             self.apply(change);
         }
-        Ok(())
+        problem.map_or(Ok(()), Err)
     }
 }
 

@@ -23,13 +23,45 @@ pub fn redecide(
     body: Body,
     payload: &str,
 ) -> Result<Vec<Change>> {
+    check_recorded(lookup, seq, at, actor, &body, payload)?;
+    evolve(lookup, body, seq)
+}
+
+/// Re-decides one event, but applies it as the log has it even when the
+/// rules refuse it, so that `verify` reports the refusal once instead of
+/// every derived row the event made: the rows, and the problem if any.
+pub fn replay_as_logged(
+    lookup: &dyn Lookup,
+    seq: i64,
+    at: Time,
+    actor: &str,
+    body: Body,
+    payload: &str,
+) -> (Vec<Change>, Option<Error>) {
+    let problem = check_recorded(lookup, seq, at, actor, &body, payload).err();
+    match evolve(lookup, body, seq) {
+        Ok(changes) => (changes, problem),
+        Err(error) => (Vec::new(), problem.or(Some(error))),
+    }
+}
+
+/// The check itself: the command the event records, decided against the
+/// state before it, must make exactly the stored payload.
+fn check_recorded(
+    lookup: &dyn Lookup,
+    seq: i64,
+    at: Time,
+    actor: &str,
+    body: &Body,
+    payload: &str,
+) -> Result<()> {
     let in_event = |error: Error| match error {
         Error::Storage(_) | Error::Io(_) => error,
         other => broken(seq, format!("{}: {other}", other.code())),
     };
     validate_text("actor", actor, limits::TEXT_MAX).map_err(in_event)?;
-    validate_payload(&body).map_err(in_event)?;
-    let command = recorded_command(&body).map_err(in_event)?;
+    validate_payload(body).map_err(in_event)?;
+    let command = recorded_command(body).map_err(in_event)?;
     let decided = match decide(lookup, &command, at).map_err(in_event)? {
         Decision::Append(decided) => decided,
         Decision::AlreadyDone(earlier) => {
@@ -47,7 +79,7 @@ pub fn redecide(
     if made != payload {
         return Err(broken(seq, payload_differences(payload, &made)));
     }
-    evolve(lookup, decided, seq)
+    Ok(())
 }
 
 /// Which fields of a stored payload differ from the one the rules make.
