@@ -2,6 +2,7 @@
 //! with clap's derive API. This file holds the global options and the list
 //! of commands; each command declares its own arguments in `src/cmd/`.
 
+use crate::cmd::digest;
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
     import, init, instance, invalidate, number, policy, reject, report, select, service, submit,
@@ -102,6 +103,8 @@ pub enum Commands {
     Policy(policy::PolicyCommand),
     /// Print shell completions.
     Completions(completions::Args),
+    /// Print the head of the log (seq, time, hash), to keep outside the ledger.
+    Digest(digest::Args),
 }
 
 // `--as-of`, shared by every read that can look into the past (no doc

@@ -11,6 +11,7 @@ pub mod bind;
 pub mod check;
 pub mod completions;
 pub mod deregister;
+pub mod digest;
 pub mod export;
 pub mod grant;
 pub mod history;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Export(command) => export::run(&context, command),
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
+        Commands::Digest(args) => digest::run(&context, args),
     }
 }
 

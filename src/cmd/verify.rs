@@ -2,18 +2,24 @@
 //! the report.
 
 use super::Context;
+use crate::domain::types::shorten;
 use crate::error::{Error, Result};
 use crate::render::Table;
-use crate::verify::check;
+use crate::verify::{check, Anchors};
 use serde_json::json;
 
-// `verify` takes no options of its own (the global ones apply).
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A head kept outside the ledger (from `snledger digest`): the log must
+    /// still pass through it, so a rewrite or a cut tail shows (repeatable).
+    #[arg(long = "digest", value_name = "SEQ:HASH")]
+    digests: Vec<String>,
+}
 
-pub fn run(context: &Context, _args: Args) -> Result<()> {
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let anchors = parse_anchors(&args.digests)?;
     let store = context.read_store()?;
-    let report = check(&store)?;
+    let report = check(&store, &anchors)?;
     let ok = report.problems.is_empty();
     let first_bad_seq = report.first_bad_seq();
     let problems: Vec<&str> = report.problems.iter().map(|(_, p)| p.as_str()).collect();
@@ -44,4 +50,34 @@ pub fn run(context: &Context, _args: Args) -> Result<()> {
             problems.len()
         )))
     }
+}
+
+/// `SEQ:HASH` pairs: a seq of 0 or more and a lowercase hex SHA-256.
+fn parse_anchors(digests: &[String]) -> Result<Anchors> {
+    let mut anchors = Anchors::new();
+    for digest in digests {
+        let parsed = digest.split_once(':').and_then(|(seq, hash)| {
+            let seq: i64 = seq.parse().ok().filter(|seq| *seq >= 0)?;
+            let hex = hash.len() == 64
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            hex.then(|| (seq, hash.to_string()))
+        });
+        let Some((seq, hash)) = parsed else {
+            return Err(Error::usage(format!(
+                "--digest: '{}' is not SEQ:HASH (a seq and 64 lowercase hex digits, as `snledger digest` prints)",
+                shorten(digest)
+            )));
+        };
+        if anchors
+            .insert(seq, hash.clone())
+            .is_some_and(|other| other != hash)
+        {
+            return Err(Error::usage(format!(
+                "--digest: two hashes given for seq {seq}"
+            )));
+        }
+    }
+    Ok(anchors)
 }

@@ -6,12 +6,15 @@
 pub mod chain;
 mod tables;
 
-use crate::domain::event::broken;
+use crate::domain::event::{broken, GENESIS_HASH};
 use crate::domain::memory::{MemoryState, Recorded};
 use crate::domain::types::{parse_time, Time};
 use crate::error::{Error, Result};
 use crate::store::{EventRef, Store};
 use chain::{Chain, LinkProblem};
+
+/// Heads kept outside the ledger: the hash the log must have at each seq.
+pub type Anchors = std::collections::BTreeMap<i64, String>;
 
 /// Problems listed at most (the count of events checked is always exact).
 const PROBLEMS_MAX: usize = 100;
@@ -153,7 +156,7 @@ fn spawn_replay(
 
 /// Checks the chain on this thread while a second thread replays the events
 /// into memory (the two halves take similar time, and there are two cores).
-pub fn check(store: &Store) -> Result<Report> {
+pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
     for problem in store.storage_problems()? {
@@ -172,8 +175,15 @@ pub fn check(store: &Store) -> Result<Report> {
     let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(store.event_count()?.max(0) as usize);
     let mut batch = Batch::default();
     let mut problems = Vec::new();
+    let mut anchors_seen = 0;
     let read = store.each_event_ref(|event| {
         report.events += 1;
+        if let Some(expected) = anchors.get(&event.seq) {
+            anchors_seen += 1;
+            if event.hash != expected {
+                report.problem(Some(event.seq), rewritten(event, expected));
+            }
+        }
         if let Some(id) = chain.check(event, &mut problems) {
             event_ids.push((id, event.seq));
         }
@@ -198,6 +208,9 @@ pub fn check(store: &Store) -> Result<Report> {
     read?;
     let stored = stored?;
     repeated_event_ids(&mut report, event_ids);
+    if anchors_seen < anchors.len() {
+        cut_tail(&mut report, anchors, chain.expected_seq - 1);
+    }
     for (seq, message) in replay_problems {
         report.problem(seq, message);
     }
@@ -268,5 +281,30 @@ pub fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
             seq,
             format!("event {seq}: event_id is not a UUID v4 in lowercase hyphenated form"),
         ),
+    }
+}
+
+/// The log has another hash at a seq whose hash was kept outside.
+fn rewritten(event: &EventRef, expected: &str) -> String {
+    format!(
+        "event {}: hash {} is not the digest's {expected}: the log was rewritten",
+        event.seq, event.hash
+    )
+}
+
+/// Digests beyond the last event: the log lost its tail. (A digest of seq 0
+/// is the empty log's, which every log passes through.)
+fn cut_tail(report: &mut Report, anchors: &Anchors, last_seq: i64) {
+    for (seq, hash) in anchors.range(last_seq + 1..) {
+        report.problem(
+            Some(*seq),
+            format!("the log ends at seq {last_seq}, before the digest's seq {seq} ({hash}): events were cut from its end"),
+        );
+    }
+    if let Some(hash) = anchors.get(&0).filter(|hash| hash.as_str() != GENESIS_HASH) {
+        report.problem(
+            Some(0),
+            format!("the digest of seq 0 must be the empty log's hash, not {hash}"),
+        );
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod audit;
 mod clock;
 mod contract;
+mod digest;
 mod forgery;
 mod hygiene;
 mod import_export;
