@@ -1,14 +1,14 @@
 //! Order-independent digests of the derived tables, so `verify` can compare
 //! millions of stored rows with the rebuilt state without a row-by-row
-//! merge: each row's hash (over length-prefixed fields) is added lane-wise,
+//! merge: each row's hash (over length-prefixed fields) is added up,
 //! so the order rows are read in does not matter and a repeated row does not
 //! cancel out. Rows are compared one by one only when a table's digest
 //! differs, to name the first bad event.
 //!
-//! The row hash is two SipHash-1-3 hashes under keys drawn at random for
-//! each run (std's `RandomState`): far cheaper than SHA-256 on millions of
-//! short rows, and someone editing the file cannot forge a collision for
-//! keys that exist only inside the `verify` process that checks it.
+//! The row hash is SipHash-1-3 under a key drawn at random for each run
+//! (std's `RandomState`): far cheaper than SHA-256 on millions of short
+//! rows, and someone editing the file cannot aim at a sum for a key that
+//! exists only inside the `verify` process that checks it.
 
 use super::types::*;
 use std::hash::{BuildHasher, Hasher};
@@ -16,32 +16,23 @@ use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Digest {
-    lanes: [u64; 2],
+    sum: u64,
     pub count: u64,
 }
 
-/// The two secret keys of this process (the same for both sides compared).
-fn keys() -> &'static (
-    std::collections::hash_map::RandomState,
-    std::collections::hash_map::RandomState,
-) {
-    static KEYS: OnceLock<(
-        std::collections::hash_map::RandomState,
-        std::collections::hash_map::RandomState,
-    )> = OnceLock::new();
-    KEYS.get_or_init(Default::default)
+/// The secret key of this process (the same for both sides compared). A
+/// forger who cannot see it has one chance in 2^64 to match a sum.
+fn key() -> &'static std::collections::hash_map::RandomState {
+    static KEY: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    KEY.get_or_init(Default::default)
 }
 
 /// Builds one row's hash field by field.
-struct RowHasher(
-    std::collections::hash_map::DefaultHasher,
-    std::collections::hash_map::DefaultHasher,
-);
+struct RowHasher(std::collections::hash_map::DefaultHasher);
 
 impl RowHasher {
     fn update(&mut self, bytes: impl AsRef<[u8]>) {
         self.0.write(bytes.as_ref());
-        self.1.write(bytes.as_ref());
     }
 }
 
@@ -76,11 +67,9 @@ impl RowHasher {
 
 impl Digest {
     fn add(&mut self, fill: impl FnOnce(&mut RowHasher)) {
-        let (first, second) = keys();
-        let mut row = RowHasher(first.build_hasher(), second.build_hasher());
+        let mut row = RowHasher(key().build_hasher());
         fill(&mut row);
-        self.lanes[0] = self.lanes[0].wrapping_add(row.0.finish());
-        self.lanes[1] = self.lanes[1].wrapping_add(row.1.finish());
+        self.sum = self.sum.wrapping_add(row.0.finish());
         self.count += 1;
     }
 
@@ -90,7 +79,7 @@ impl Digest {
         self.add(|h| {
             h.text("unreadable row");
         });
-        self.lanes[0] ^= 1;
+        self.sum ^= 1;
     }
 
     pub fn instance(&mut self, r: &Instance) {

@@ -4,7 +4,6 @@
 
 use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
-use super::event::broken;
 use super::event::Body;
 use super::evolve::Change;
 use super::replay::replay_as_logged;
@@ -77,26 +76,35 @@ impl MemoryState {
     }
 
     /// Replays one event of a log by re-deciding it (README "Guarantees"):
-    /// its derived rows and its history index rows. An event the rules
-    /// refuse is still applied as logged, so the refusal is its one problem.
-    pub fn replay(&mut self, event: &Recorded) -> Result<()> {
-        let body =
-            Body::parse(event.kind, event.payload).map_err(|e| broken(event.seq, e.to_string()))?;
-        let mut named: Vec<(&str, &str)> = Vec::with_capacity(8);
-        body.each_subject(|letter, value| {
-            if !named.contains(&(letter, value)) {
-                named.push((letter, value));
-            }
-        });
-        for (letter, value) in named {
-            self.subjects.subject(&[letter, ":", value], event.seq);
-        }
-        let (changes, problem) =
-            replay_as_logged(self, event.seq, event.at, event.actor, body, event.payload);
+    /// its derived rows. An event the rules refuse is still applied as
+    /// logged, so the refusal is its one problem.
+    pub fn replay(&mut self, event: Recorded) -> Result<()> {
+        let (changes, problem) = replay_as_logged(
+            self,
+            event.seq,
+            event.at,
+            event.actor,
+            event.body,
+            event.payload,
+        );
         for change in changes {
             self.apply(change);
         }
         problem.map_or(Ok(()), Err)
+    }
+}
+
+/// Adds the history index rows an event makes (each subject once) to
+/// `digest`.
+pub fn digest_subjects(digest: &mut Digest, seq: i64, body: &Body) {
+    let mut named: Vec<(&str, &str)> = Vec::with_capacity(8);
+    body.each_subject(|letter, value| {
+        if !named.contains(&(letter, value)) {
+            named.push((letter, value));
+        }
+    });
+    for (letter, value) in named {
+        digest.subject(&[letter, ":", value], seq);
     }
 }
 
@@ -105,7 +113,7 @@ pub struct Recorded<'a> {
     pub seq: i64,
     pub at: Time,
     pub actor: &'a str,
-    pub kind: &'a str,
+    pub body: Body,
     pub payload: &'a str,
 }
 

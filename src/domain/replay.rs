@@ -23,8 +23,8 @@ pub fn redecide(
     body: Body,
     payload: &str,
 ) -> Result<Vec<Change>> {
-    check_recorded(lookup, seq, at, actor, &body, payload)?;
-    evolve(lookup, body, seq)
+    let decided = decided(lookup, seq, at, actor, body, payload)?;
+    evolve(lookup, decided, seq)
 }
 
 /// Re-decides one event, but applies it as the log has it even when the
@@ -38,7 +38,15 @@ pub fn replay_as_logged(
     body: Body,
     payload: &str,
 ) -> (Vec<Change>, Option<Error>) {
-    let problem = check_recorded(lookup, seq, at, actor, &body, payload).err();
+    let kind = body.kind();
+    let (body, problem) = match decided(lookup, seq, at, actor, body, payload) {
+        Ok(decided) => (decided, None),
+        // Rare: the body was used up deciding; read it again as logged.
+        Err(problem) => match Body::parse(kind, payload) {
+            Ok(logged) => (logged, Some(problem)),
+            Err(_) => return (Vec::new(), Some(problem)),
+        },
+    };
     match evolve(lookup, body, seq) {
         Ok(changes) => (changes, problem),
         Err(error) => (Vec::new(), problem.or(Some(error))),
@@ -46,21 +54,22 @@ pub fn replay_as_logged(
 }
 
 /// The check itself: the command the event records, decided against the
-/// state before it, must make exactly the stored payload.
-fn check_recorded(
+/// state before it, must make exactly the stored payload. Returns the body
+/// the rules made (equal to the logged one).
+fn decided(
     lookup: &dyn Lookup,
     seq: i64,
     at: Time,
     actor: &str,
-    body: &Body,
+    body: Body,
     payload: &str,
-) -> Result<()> {
+) -> Result<Body> {
     let in_event = |error: Error| match error {
         Error::Storage(_) | Error::Io(_) => error,
         other => broken(seq, format!("{}: {other}", other.code())),
     };
     validate_text("actor", actor, limits::TEXT_MAX).map_err(in_event)?;
-    validate_payload(body).map_err(in_event)?;
+    validate_payload(&body).map_err(in_event)?;
     let command = recorded_command(body).map_err(in_event)?;
     let decided = match decide(lookup, &command, at).map_err(in_event)? {
         Decision::Append(decided) => decided,
@@ -79,7 +88,7 @@ fn check_recorded(
     if made != payload {
         return Err(broken(seq, payload_differences(payload, &made)));
     }
-    Ok(())
+    Ok(decided)
 }
 
 /// Which fields of a stored payload differ from the one the rules make.
@@ -120,89 +129,88 @@ fn payload_differences(stored: &str, made: &str) -> String {
 
 /// The command an event records: what an operator ran to make it, with the
 /// numbers it names as the generated ones.
-pub fn recorded_command(body: &Body) -> Result<Command> {
+pub fn recorded_command(body: Body) -> Result<Command> {
+    let kind = body.kind();
     Ok(match body {
         Body::InstanceAdded(payload) => instance_added(payload)?,
         Body::InstanceRenewed(payload) => Command::Renew {
-            instance_id: payload.instance_id.clone(),
+            instance_id: payload.instance_id,
             months: payload.months,
             expires_at: parse_time("expires_at", &payload.expires_at)?,
         },
         Body::InstanceReleased(payload) => Command::Release {
-            instance_id: payload.instance_id.clone(),
+            instance_id: payload.instance_id,
         },
         Body::PolicySet(payload) => policy_set(payload)?,
         Body::Allocated(payload) => allocated(payload)?,
         Body::Selected(payload) => selected(payload)?,
         Body::Granted(payload) => Command::Grant {
-            number: payload.number.clone(),
-            to: payload.to.clone(),
-            account: Some(payload.owner.clone()),
-            note: payload.note.clone(),
+            number: payload.number,
+            to: payload.to,
+            account: Some(payload.owner),
+            note: payload.note,
         },
         Body::Bound(payload) => Command::Bind {
-            number: payload.number.clone(),
-            service: payload.service.clone(),
-            account: payload.holder.clone(),
+            number: payload.number,
+            service: payload.service,
+            account: payload.holder,
         },
         Body::ServiceMoved(payload) => Command::MoveService {
-            service: payload.service.clone(),
-            to: payload.to_host.clone(),
+            service: payload.service,
+            to: payload.to_host,
             commercial: payload.commercial,
         },
         Body::ServiceIpUpdated(payload) => Command::IpUpdated {
-            service: payload.service.clone(),
+            service: payload.service,
         },
         Body::Submitted(payload) => Command::Submit {
-            number: payload.number.clone(),
+            number: payload.number,
         },
         Body::Approved(payload) => Command::Approve {
-            number: payload.number.clone(),
-            icp_number: required(body, &payload.icp_number, "icp_number")?,
+            number: payload.number,
+            icp_number: required(kind, payload.icp_number, "icp_number")?,
         },
         Body::Rejected(payload) => Command::Reject {
-            number: payload.number.clone(),
-            reason: required(body, &payload.reason, "reason")?,
+            number: payload.number,
+            reason: required(kind, payload.reason, "reason")?,
         },
         Body::Deregistered(payload) => Command::Deregister {
-            number: payload.number.clone(),
-            reason: payload.reason.clone(),
+            number: payload.number,
+            reason: payload.reason,
         },
         Body::Invalidated(payload) => Command::Invalidate {
-            number: payload.number.clone(),
-            reason: required(body, &payload.reason, "reason")?,
+            number: payload.number,
+            reason: required(kind, payload.reason, "reason")?,
         },
     })
 }
 
 /// A field the command needs, which this kind's payload must name.
-fn required(body: &Body, value: &Option<String>, field: &str) -> Result<String> {
-    value
-        .clone()
-        .ok_or_else(|| Error::usage(format!("{} names no {field}", body.kind())))
+fn required(kind: &str, value: Option<String>, field: &str) -> Result<String> {
+    value.ok_or_else(|| Error::usage(format!("{kind} names no {field}")))
 }
 
 /// The selected number was generated: it must have the shape of a number.
-fn selected(payload: &Selected) -> Result<Command> {
+fn selected(payload: Selected) -> Result<Command> {
     validate_number(&payload.number)?;
     Ok(Command::Select {
-        instance_id: payload.instance_id.clone(),
-        service: payload.service.clone(),
-        account: Some(payload.account.clone()),
-        generated: payload.number.clone(),
+        instance_id: payload.instance_id,
+        service: payload.service,
+        account: Some(payload.account),
+        generated: payload.number,
     })
 }
 
-fn instance_added(payload: &InstanceAdded) -> Result<Command> {
+fn instance_added(payload: InstanceAdded) -> Result<Command> {
     Ok(Command::AddInstance {
-        instance_id: payload.instance_id.clone(),
-        service_type: payload.service_type.clone(),
-        account: payload.account.clone(),
-        region: payload.region.clone(),
+        instance_id: payload.instance_id,
+        service_type: payload.service_type,
+        account: payload.account,
+        region: payload.region,
         billing: Billing::parse("billing", &payload.billing)?,
         subscription_months: payload.subscription_months,
         expires_at: parse_time("expires_at", &payload.expires_at)?,
-        public_ip: payload.public_ip.clone(),
+        public_ip: payload.public_ip,
         order_amount_fen: payload
             .order_amount
             .as_deref()
@@ -213,9 +221,9 @@ fn instance_added(payload: &InstanceAdded) -> Result<Command> {
 
 /// Every field given, so the rules' merge with the current row gives back
 /// exactly the stored values.
-fn policy_set(payload: &PolicySet) -> Result<Command> {
+fn policy_set(payload: PolicySet) -> Result<Command> {
     Ok(Command::SetPolicy {
-        service_type: payload.service_type.clone(),
+        service_type: payload.service_type,
         max_numbers: Some(payload.max_numbers),
         min_subscription_months: Some(payload.min_subscription_months),
         min_order_amount_fen: Some(
@@ -231,7 +239,7 @@ fn policy_set(payload: &PolicySet) -> Result<Command> {
 
 /// Numbers given with `--number` are `asked`; otherwise the event's
 /// numbers were generated, and must have the shape of a number.
-fn allocated(payload: &Allocated) -> Result<Command> {
+fn allocated(payload: Allocated) -> Result<Command> {
     let given = !payload.asked.is_empty();
     if !given {
         for number in &payload.numbers {
@@ -239,15 +247,11 @@ fn allocated(payload: &Allocated) -> Result<Command> {
         }
     }
     Ok(Command::Allocate {
-        instance_id: payload.instance_id.clone(),
-        account: Some(payload.account.clone()),
+        instance_id: payload.instance_id,
+        account: Some(payload.account),
         count: Some(payload.numbers.len() as i64),
-        numbers: payload.asked.clone(),
-        request_id: payload.request_id.clone(),
-        generated: if given {
-            Vec::new()
-        } else {
-            payload.numbers.clone()
-        },
+        numbers: payload.asked,
+        request_id: payload.request_id,
+        generated: if given { Vec::new() } else { payload.numbers },
     })
 }

@@ -231,9 +231,16 @@ fn refuse_ineligible(
     Error::refused(first, message)
 }
 
-/// A number is unique across the whole ledger, forever.
+/// A number is unique across the whole ledger, forever (and so within one
+/// request: a log may not name a generated number twice).
 fn check_new_numbers(lookup: &dyn Lookup, numbers: &[String]) -> Result<()> {
-    for number in numbers {
+    for (index, number) in numbers.iter().enumerate() {
+        if numbers[..index].contains(number) {
+            return Err(Error::refused(
+                Reason::AlreadyExists,
+                format!("number {number} is named twice"),
+            ));
+        }
         if lookup.number(number)?.is_some() {
             return Err(Error::refused(
                 Reason::AlreadyExists,
