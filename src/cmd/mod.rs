@@ -20,6 +20,7 @@ pub mod instance;
 pub mod invalidate;
 pub mod number;
 pub mod policy;
+pub mod region;
 pub mod reject;
 pub mod report;
 pub mod select;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Export(command) => export::run(&context, command),
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
+        Commands::Region(command) => region::run(&context, command),
     }
 }
 
