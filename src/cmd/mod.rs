@@ -15,6 +15,7 @@ pub mod export;
 pub mod grant;
 pub mod history;
 pub mod import;
+mod import_sync;
 pub mod init;
 pub mod instance;
 pub mod invalidate;
