@@ -6,10 +6,12 @@ mod common;
 
 mod audit;
 mod contract;
+mod corrections;
 mod hygiene;
 mod import_export;
 mod ledger;
 mod lifecycle;
 mod model;
+mod regions;
 mod reliability;
 mod services;
