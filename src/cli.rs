@@ -5,8 +5,8 @@
 use crate::cmd::digest;
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
-    import, init, instance, invalidate, number, policy, reject, report, select, service, submit,
-    verify,
+    import, init, instance, invalidate, number, policy, region, reject, report, select, service,
+    submit, verify,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -105,6 +105,9 @@ pub enum Commands {
     Completions(completions::Args),
     /// Print the head of the log (seq, time, hash), to keep outside the ledger.
     Digest(digest::Args),
+    /// The region table: which regions are in the mainland.
+    #[command(subcommand)]
+    Region(region::RegionCommand),
 }
 
 // `--as-of`, shared by every read that can look into the past (no doc

@@ -44,6 +44,7 @@ reasons! {
     ClockBackwards => "clock_backwards",
     ClockAhead => "clock_ahead",
     CountOutOfRange => "count_out_of_range",
+    RegionUnknown => "region_unknown",
 }
 
 impl fmt::Display for Reason {

@@ -3,6 +3,7 @@
 use super::{find_instance, Context};
 use crate::domain::decide::Lookup;
 use crate::domain::eligibility::{failing_reasons, remaining_slots};
+use crate::domain::regions::is_mainland;
 use crate::error::Result;
 use crate::render::Table;
 use serde_json::json;
@@ -18,7 +19,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.read_store()?;
     let instance = find_instance(&store, instance_id)?;
     let policy = store.policy(&instance.service_type)?;
-    let reasons: Vec<&str> = failing_reasons(&instance, policy.as_ref(), now, 1)
+    let mainland = is_mainland(&store, &instance.region)?;
+    let reasons: Vec<&str> = failing_reasons(&instance, policy.as_ref(), mainland, now, 1)
         .iter()
         .map(|r| r.code())
         .collect();

@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    Instances(Args),
+    /// Register instances; with --sync, refresh them from the provider's list.
+    ///
+    /// Example: snledger import instances console-2026-11.csv --sync --dry-run
+    Instances(InstancesArgs),
     Ops(Args),
     History(Args),
 }
@@ -38,12 +41,26 @@ pub struct Args {
     dry_run: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct InstancesArgs {
+    #[command(flatten)]
+    args: Args,
+    /// A refreshed list (the provider's console export): add new instances,
+    /// renew and amend changed ones, leave identical ones alone, report the
+    /// ledger's instances the file lacks (never released).
+    #[arg(long)]
+    sync: bool,
+}
+
 /// Failing rows listed at most; the rest are counted.
 const FAILURES_LISTED: usize = 100;
 
 pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
     match command {
-        ImportCommand::Instances(args) => {
+        ImportCommand::Instances(InstancesArgs { args, sync: true }) => {
+            super::import_sync::run(context, &args.file, args.dry_run)
+        }
+        ImportCommand::Instances(InstancesArgs { args, .. }) => {
             let input = Input {
                 file: &args.file,
                 dry_run: args.dry_run,
@@ -97,7 +114,7 @@ fn history(context: &Context, args: Args) -> Result<()> {
 
 /// Applies one command; returns how many events it appended (0 for a
 /// repeated request id).
-fn apply(writer: &mut Writer, command: Command) -> Result<u64> {
+pub(super) fn apply(writer: &mut Writer, command: Command) -> Result<u64> {
     Ok(match writer.apply(&command)? {
         Outcome::Appended(_) => 1,
         Outcome::AlreadyDone(_) => 0,
@@ -135,11 +152,11 @@ fn unique_event_ids(store: &Store) -> Result<()> {
 
 /// What a pass over the file found.
 #[derive(Default)]
-struct Tally {
-    rows: u64,
-    events: u64,
-    failed: u64,
-    failures: Vec<RowFailure>,
+pub(super) struct Tally {
+    pub(super) rows: u64,
+    pub(super) events: u64,
+    pub(super) failed: u64,
+    pub(super) failures: Vec<RowFailure>,
 }
 
 fn import_into(
@@ -176,7 +193,7 @@ fn import_into(
 
 /// Applies every row in file order, noting the failing ones; storage
 /// trouble is not the row's fault and stops the import at once.
-fn apply_rows(
+pub(super) fn apply_rows(
     writer: &mut Writer,
     input: &mut CsvInput,
     mut apply_row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
@@ -250,7 +267,7 @@ fn strip_line_prefix(error: Error) -> Error {
     }
 }
 
-fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
@@ -269,7 +286,8 @@ fn required<'a>(row: &'a CsvInput, header: &[&str], index: usize) -> Result<&'a 
         .ok_or_else(|| Error::usage(format!("column {} is required for this row", header[index])))
 }
 
-fn instance_command(row: &CsvInput) -> Result<Command> {
+/// An instances row as the `instance add` it names.
+pub(super) fn instance_command(row: &CsvInput) -> Result<Command> {
     use instance_csv::*;
     let need = |index: usize| required(row, HEADER, index);
     Ok(Command::AddInstance {

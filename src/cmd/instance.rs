@@ -1,4 +1,4 @@
-//! `instance add | renew | release | show | list`.
+//! `instance add | renew | release | show | list | amend`.
 
 use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::cli::AsOf;
@@ -21,6 +21,36 @@ pub enum InstanceCommand {
     Show(ShowArgs),
     /// Instances, optionally of one account or type.
     List(ListArgs),
+    /// Correct an instance's facts (one instance_amended event).
+    ///
+    /// Public IP, billing and order amount change at any time; type, region
+    /// and owner only while the instance has consumed no slot.
+    ///
+    /// Example: snledger instance amend i-web --public-ip 47.96.10.21
+    Amend(AmendArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AmendArgs {
+    instance_id: String,
+    /// The public IP, or "none" to remove it.
+    #[arg(long, value_name = "IP|none")]
+    public_ip: Option<String>,
+    /// subscription, pay-as-you-go or trial.
+    #[arg(long, value_parser = ["subscription", "pay-as-you-go", "trial"])]
+    billing: Option<String>,
+    /// Order amount in CNY, or "none" to remove it.
+    #[arg(long, value_name = "CNY|none")]
+    order_amount: Option<String>,
+    /// A service type of the policy table (only while nothing is consumed).
+    #[arg(long = "type", value_name = "TYPE")]
+    service_type: Option<String>,
+    /// A region of the region table (only while nothing is consumed).
+    #[arg(long)]
+    region: Option<String>,
+    /// The owner account (only while nothing is consumed).
+    #[arg(long)]
+    account: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,6 +125,10 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             context.emit(&json, table)
         }
         InstanceCommand::List(args) => list(context, args),
+        InstanceCommand::Amend(args) => {
+            let instance_id = args.instance_id.clone();
+            change_and_show(context, &amend_command(args)?, &instance_id)
+        }
     }
 }
 
@@ -115,6 +149,30 @@ fn add(context: &Context, args: AddArgs) -> Result<()> {
         instance_id: args.instance_id.clone(),
     };
     change_and_show(context, &command, &args.instance_id)
+}
+
+fn amend_command(args: AmendArgs) -> Result<Command> {
+    let or_none = |value: Option<String>| value.map(|text| (text != "none").then_some(text));
+    Ok(Command::AmendInstance {
+        instance_id: args.instance_id,
+        public_ip: or_none(args.public_ip),
+        billing: args
+            .billing
+            .as_deref()
+            .map(|text| Billing::parse("billing", text))
+            .transpose()?,
+        order_amount_fen: or_none(args.order_amount)
+            .map(|amount| {
+                amount
+                    .as_deref()
+                    .map(|text| parse_amount_fen("order amount", text))
+                    .transpose()
+            })
+            .transpose()?,
+        service_type: args.service_type,
+        region: args.region,
+        account: args.account,
+    })
 }
 
 fn renew(context: &Context, args: RenewArgs) -> Result<()> {

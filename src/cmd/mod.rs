@@ -16,11 +16,13 @@ pub mod export;
 pub mod grant;
 pub mod history;
 pub mod import;
+mod import_sync;
 pub mod init;
 pub mod instance;
 pub mod invalidate;
 pub mod number;
 pub mod policy;
+pub mod region;
 pub mod reject;
 pub mod report;
 pub mod select;
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
         Commands::Digest(args) => digest::run(&context, args),
+        Commands::Region(command) => region::run(&context, command),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `service show | list | move | ip-updated`: where each service runs.
+//! `service show | list | move | ip-updated | rename`: where each service
+//! runs, and the correction of its name before submission.
 
 use super::{find_number, find_service, Context};
 use crate::cli::AsOf;
@@ -17,6 +18,18 @@ pub enum ServiceCommand {
     Move(MoveArgs),
     /// Record that the submitted IP of a moved commercial service was updated.
     IpUpdated(IpUpdatedArgs),
+    /// Correct a service's name while its number is bound (not yet submitted).
+    ///
+    /// Example: snledger service rename shop.exmaple.cn --to shop.example.cn
+    Rename(RenameArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenameArgs {
+    service: String,
+    /// The corrected name; it must not hold a live number.
+    #[arg(long, value_name = "NEW")]
+    to: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +83,13 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
                 service: args.service.clone(),
             };
             change_and_show(context, &command, &args.service)
+        }
+        ServiceCommand::Rename(args) => {
+            let command = Command::RenameService {
+                service: args.service,
+                to: args.to.clone(),
+            };
+            change_and_show(context, &command, &args.to)
         }
     }
 }

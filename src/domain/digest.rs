@@ -136,6 +136,14 @@ impl Digest {
         })
     }
 
+    pub fn region(&mut self, r: &super::regions::Region) {
+        self.add(|h| {
+            h.text(&r.region_id)
+                .integer(i64::from(r.mainland))
+                .integer(r.updated_seq);
+        })
+    }
+
     pub fn request(&mut self, r: &RequestRecord) {
         self.add(|h| {
             h.text(&r.request_id)
@@ -175,6 +183,7 @@ pub struct TableDigests {
     pub services: Digest,
     pub requests: Digest,
     pub subjects: Digest,
+    pub regions: Digest,
 }
 
 #[cfg(test)]

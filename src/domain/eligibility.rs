@@ -5,14 +5,6 @@
 use super::types::{Billing, Instance, InstanceState, Policy, Time};
 use crate::error::Reason;
 
-/// Hong Kong, Macao and Taiwan regions start with `cn-` but are outside the
-/// Chinese mainland.
-const OUTSIDE_MAINLAND: &[&str] = &["cn-hongkong", "cn-macao", "cn-macau", "cn-taiwan"];
-
-pub fn is_mainland(region: &str) -> bool {
-    region.starts_with("cn-") && !OUTSIDE_MAINLAND.contains(&region)
-}
-
 /// An instance has expired once its expiry time is not after `now`.
 pub fn is_expired(instance: &Instance, now: Time) -> bool {
     super::types::parse_time("expires_at", &instance.expires_at)
@@ -21,14 +13,17 @@ pub fn is_expired(instance: &Instance, now: Time) -> bool {
 
 /// Every failing reason, in the order of README "Eligibility reason codes",
 /// for a request of `requested` slots. An empty list means eligible.
+/// `mainland`: what the region table says of the instance's region
+/// (`regions::is_mainland`).
 pub fn failing_reasons(
     instance: &Instance,
     policy: Option<&Policy>,
+    mainland: bool,
     now: Time,
     requested: i64,
 ) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    if !is_mainland(&instance.region) {
+    if !mainland {
         reasons.push(Reason::RegionNotMainland);
     }
     if policy.is_none() {
@@ -106,7 +101,9 @@ mod tests {
         let policy = default_policies()
             .into_iter()
             .find(|p| p.service_type == instance.service_type);
-        failing_reasons(instance, policy.as_ref(), now(), 1)
+        let state = crate::domain::memory::MemoryState::new();
+        let mainland = crate::domain::regions::is_mainland(&state, &instance.region).unwrap();
+        failing_reasons(instance, policy.as_ref(), mainland, now(), 1)
     }
 
     #[test]
@@ -139,12 +136,15 @@ mod tests {
     }
 
     #[test]
-    fn regions() {
-        assert!(is_mainland("cn-hangzhou"));
-        assert!(is_mainland("cn-beijing"));
-        assert!(!is_mainland("cn-hongkong"));
-        assert!(!is_mainland("ap-southeast-1"));
-        assert!(!is_mainland("us-west-1"));
+    fn regions_come_from_the_table() {
+        let state = crate::domain::memory::MemoryState::new();
+        let mainland = |region| crate::domain::regions::is_mainland(&state, region).unwrap();
+        assert!(mainland("cn-hangzhou"));
+        assert!(mainland("cn-beijing-finance-1"));
+        assert!(!mainland("cn-hongkong"));
+        assert!(!mainland("ap-southeast-1"));
+        assert!(!mainland("us-west-1"));
+        assert!(!mainland("cn-hangzhoo"));
     }
 
     #[test]
@@ -206,9 +206,9 @@ mod tests {
         let mut instance = ecs();
         instance.consumed = 3;
         let policy = policy("ecs");
-        assert!(failing_reasons(&instance, Some(&policy), now(), 2).is_empty());
+        assert!(failing_reasons(&instance, Some(&policy), true, now(), 2).is_empty());
         assert_eq!(
-            failing_reasons(&instance, Some(&policy), now(), 3),
+            failing_reasons(&instance, Some(&policy), true, now(), 3),
             vec![Reason::QuotaExhausted]
         );
         instance.consumed = 9;

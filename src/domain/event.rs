@@ -269,6 +269,56 @@ pub struct ServiceIpUpdated {
     pub host: String,
 }
 
+/// One field an amend changed: its value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldChange<T> {
+    pub old: T,
+    pub new: T,
+}
+
+/// `instance amend`: each changed field with its old and new value; a
+/// field that did not change is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceAmended {
+    pub instance_id: String,
+    /// The owner before the amend.
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<FieldChange<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<FieldChange<String>>,
+    /// CNY as a decimal string ("99.00"), exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_amount: Option<FieldChange<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<FieldChange<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<FieldChange<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<FieldChange<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSet {
+    pub region: String,
+    pub mainland: bool,
+}
+
+/// `service rename`: the service's name corrected while its number is bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRenamed {
+    pub service: String,
+    pub to: String,
+    pub number: String,
+    pub instance_id: String,
+    pub owner: String,
+    pub holder: String,
+}
+
 /// One table of every event kind: its `Body` variant, payload struct and
 /// name in the log. It makes the enum, `KINDS`, `Body::kind`, `Body::payload`
 /// and `Body::parse`, so a new kind is one more row and the lists cannot drift.
@@ -320,6 +370,9 @@ event_kinds! {
     Invalidated(NumberChanged) = "invalidated",
     ServiceMoved(ServiceMoved) = "service_moved",
     ServiceIpUpdated(ServiceIpUpdated) = "service_ip_updated",
+    InstanceAmended(InstanceAmended) = "instance_amended",
+    RegionSet(RegionSet) = "region_set",
+    ServiceRenamed(ServiceRenamed) = "service_renamed",
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -423,6 +476,19 @@ impl Body {
                 add("a", &p.owner);
                 add("a", &p.holder);
                 add("s", &p.service);
+            }
+            Body::InstanceAmended(p) => {
+                add("i", &p.instance_id);
+                add("a", &p.account);
+                if let Some(owner) = &p.owner {
+                    add("a", &owner.new);
+                }
+            }
+            Body::RegionSet(_) => {}
+            Body::ServiceRenamed(p) => {
+                on_number(&mut add, &p.instance_id, &p.number, &p.owner, &p.holder);
+                add("s", &p.service);
+                add("s", &p.to);
             }
         }
     }

@@ -10,6 +10,7 @@
 use super::event::*;
 use super::lookup::{Lookup, Missing::InEvent};
 use super::machine::{next_status, Action};
+use super::regions::Region;
 use super::types::*;
 use crate::error::Result;
 
@@ -21,6 +22,9 @@ pub enum Change {
     Service(ServiceRecord),
     Policy(Policy),
     Request(RequestRecord),
+    Region(Region),
+    /// A service row that no longer exists under this name (renamed).
+    ForgetService(String),
 }
 
 impl From<Change> for Vec<Change> {
@@ -55,6 +59,14 @@ pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> 
         }
         Body::ServiceMoved(payload) => service_moved(lookup, payload, seq)?.into(),
         Body::ServiceIpUpdated(payload) => service_ip_updated(lookup, payload, seq)?.into(),
+        Body::InstanceAmended(payload) => instance_amended(lookup, payload, seq)?.into(),
+        Body::RegionSet(payload) => Change::Region(Region {
+            region_id: payload.region,
+            mainland: payload.mainland,
+            updated_seq: seq,
+        })
+        .into(),
+        Body::ServiceRenamed(payload) => service_renamed(lookup, payload, seq)?,
     })
 }
 
@@ -89,6 +101,32 @@ fn instance_renewed(lookup: &dyn Lookup, payload: InstanceRenewed, seq: i64) -> 
 fn instance_released(lookup: &dyn Lookup, payload: InstanceReleased, seq: i64) -> Result<Change> {
     let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
     instance.state = InstanceState::Released;
+    instance.updated_seq = seq;
+    Ok(Change::Instance(instance))
+}
+
+/// Each changed field takes its new value.
+fn instance_amended(lookup: &dyn Lookup, payload: InstanceAmended, seq: i64) -> Result<Change> {
+    let mut instance = lookup.instance_or(&payload.instance_id, InEvent(seq))?;
+    if let Some(change) = payload.public_ip {
+        instance.public_ip = change.new;
+    }
+    if let Some(change) = payload.billing {
+        instance.billing =
+            Billing::parse("billing", &change.new).map_err(|e| broken(seq, e.to_string()))?;
+    }
+    if let Some(change) = payload.order_amount {
+        instance.order_amount_fen = parse_amount(seq, &change.new)?;
+    }
+    if let Some(change) = payload.service_type {
+        instance.service_type = change.new;
+    }
+    if let Some(change) = payload.region {
+        instance.region = change.new;
+    }
+    if let Some(change) = payload.owner {
+        instance.account = change.new;
+    }
     instance.updated_seq = seq;
     Ok(Change::Instance(instance))
 }
@@ -230,6 +268,21 @@ fn service_ip_updated(lookup: &dyn Lookup, payload: ServiceIpUpdated, seq: i64) 
     service.ip_update_required = false;
     service.updated_seq = seq;
     Ok(Change::Service(service))
+}
+
+/// The service's row moves to its new name; its number names it.
+fn service_renamed(lookup: &dyn Lookup, payload: ServiceRenamed, seq: i64) -> Result<Vec<Change>> {
+    let mut service = lookup.service_or(&payload.service, InEvent(seq))?;
+    let mut number = lookup.number_or(&payload.number, InEvent(seq))?;
+    number.service = Some(payload.to.clone());
+    number.updated_seq = seq;
+    service.service = payload.to;
+    service.updated_seq = seq;
+    Ok(vec![
+        Change::ForgetService(payload.service),
+        Change::Service(service),
+        Change::Number(number),
+    ])
 }
 
 // Checks every kind shares.

@@ -5,6 +5,7 @@
 //! exist): `Missing` says which.
 
 use super::event::broken;
+use super::regions::Region;
 use super::types::{shorten, Instance, NumberRecord, Policy, RequestRecord, ServiceRecord};
 use crate::error::{Error, Result};
 
@@ -33,6 +34,11 @@ pub trait Lookup {
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>>;
     fn policy(&self, service_type: &str) -> Result<Option<Policy>>;
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>>;
+    fn region(&self, region_id: &str) -> Result<Option<Region>>;
+    /// Every region id of the table (for "did you mean", on refusals only).
+    fn region_ids(&self) -> Result<Vec<String>>;
+    /// Every service type with a policy row (for "did you mean").
+    fn service_types(&self) -> Result<Vec<String>>;
 
     /// The instance, which must exist.
     fn instance_or(&self, instance_id: &str, missing: Missing) -> Result<Instance> {

@@ -6,6 +6,7 @@ use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
 use super::event::Body;
 use super::evolve::Change;
+use super::regions::{default_regions, Region};
 use super::replay::replay_as_logged;
 use super::types::*;
 use crate::error::Result;
@@ -18,6 +19,7 @@ pub struct MemoryState {
     pub services: HashMap<String, ServiceRecord>,
     pub policies: HashMap<String, Policy>,
     pub requests: HashMap<String, RequestRecord>,
+    pub regions: HashMap<String, Region>,
     /// The digest of every (subject, seq) history index row the log makes,
     /// so millions of them are checked without being held.
     pub subjects: Digest,
@@ -29,6 +31,9 @@ impl MemoryState {
         let mut state = MemoryState::default();
         for policy in default_policies() {
             state.policies.insert(policy.service_type.clone(), policy);
+        }
+        for region in default_regions() {
+            state.regions.insert(region.region_id.clone(), region);
         }
         state
     }
@@ -62,6 +67,9 @@ impl MemoryState {
         self.requests
             .values()
             .for_each(|r| digests.requests.request(r));
+        self.regions
+            .values()
+            .for_each(|r| digests.regions.region(r));
         digests
     }
 
@@ -72,6 +80,8 @@ impl MemoryState {
             Change::Service(r) => _ = self.services.insert(r.service.clone(), r),
             Change::Policy(r) => _ = self.policies.insert(r.service_type.clone(), r),
             Change::Request(r) => _ = self.requests.insert(r.request_id.clone(), r),
+            Change::Region(r) => _ = self.regions.insert(r.region_id.clone(), r),
+            Change::ForgetService(service) => _ = self.services.remove(&service),
         }
     }
 
@@ -132,5 +142,14 @@ impl Lookup for MemoryState {
     }
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
         Ok(self.requests.get(request_id).cloned())
+    }
+    fn region(&self, region_id: &str) -> Result<Option<Region>> {
+        Ok(self.regions.get(region_id).cloned())
+    }
+    fn region_ids(&self) -> Result<Vec<String>> {
+        Ok(self.regions.keys().cloned().collect())
+    }
+    fn service_types(&self) -> Result<Vec<String>> {
+        Ok(self.policies.keys().cloned().collect())
     }
 }

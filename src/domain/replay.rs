@@ -182,6 +182,15 @@ pub fn recorded_command(body: Body) -> Result<Command> {
             number: payload.number,
             reason: required(kind, payload.reason, "reason")?,
         },
+        Body::InstanceAmended(payload) => instance_amended(&payload)?,
+        Body::RegionSet(payload) => Command::SetRegion {
+            region: payload.region,
+            mainland: payload.mainland,
+        },
+        Body::ServiceRenamed(payload) => Command::RenameService {
+            service: payload.service,
+            to: payload.to,
+        },
     })
 }
 
@@ -253,5 +262,32 @@ fn allocated(payload: Allocated) -> Result<Command> {
         numbers: payload.asked,
         request_id: payload.request_id,
         generated: if given { Vec::new() } else { payload.numbers },
+    })
+}
+
+/// Each changed field as the flag that sets its new value: re-deciding
+/// then finds the old values in the state before the event.
+fn instance_amended(payload: &InstanceAmended) -> Result<Command> {
+    let amount = |text: &Option<String>| {
+        text.as_deref()
+            .map(|text| parse_amount_fen("order_amount", text))
+            .transpose()
+    };
+    Ok(Command::AmendInstance {
+        instance_id: payload.instance_id.clone(),
+        public_ip: payload.public_ip.as_ref().map(|c| c.new.clone()),
+        billing: payload
+            .billing
+            .as_ref()
+            .map(|c| Billing::parse("billing", &c.new))
+            .transpose()?,
+        order_amount_fen: payload
+            .order_amount
+            .as_ref()
+            .map(|c| amount(&c.new))
+            .transpose()?,
+        service_type: payload.service_type.as_ref().map(|c| c.new.clone()),
+        region: payload.region.as_ref().map(|c| c.new.clone()),
+        account: payload.owner.as_ref().map(|c| c.new.clone()),
     })
 }

@@ -77,6 +77,9 @@ impl Command {
             Command::Deregister { number, reason } => deregister(number, reason),
             Command::MoveService { service, to, .. } => move_service(service, to),
             Command::IpUpdated { service } => validate_service(service),
+            Command::AmendInstance { .. } => amend_instance(self),
+            Command::SetRegion { region, .. } => validate_region(region),
+            Command::RenameService { service, to } => rename_service(service, to),
         }
     }
 }
@@ -103,6 +106,9 @@ pub fn validate_payload(body: &Body) -> Result<()> {
         | Body::Invalidated(payload) => number_changed(payload),
         Body::ServiceMoved(payload) => validate_instance_id(&payload.to_host),
         Body::ServiceIpUpdated(_) => Ok(()),
+        Body::InstanceAmended(payload) => instance_amended(payload),
+        Body::RegionSet(payload) => validate_region(&payload.region),
+        Body::ServiceRenamed(payload) => rename_service(&payload.service, &payload.to),
     }
 }
 
@@ -330,6 +336,62 @@ fn number_changed(payload: &NumberChanged) -> Result<()> {
 fn move_service(service: &str, to: &str) -> Result<()> {
     validate_service(service)?;
     validate_instance_id(to)
+}
+
+// Corrections: `instance amend` / `instance_amended` (the new values are
+// new to the ledger; the old ones are what re-deciding finds),
+// `region set` / `region_set`, `service rename` / `service_renamed`.
+
+fn amend_instance(command: &Command) -> Result<()> {
+    let Command::AmendInstance {
+        instance_id,
+        public_ip,
+        service_type,
+        region,
+        account,
+        ..
+    } = command
+    else {
+        return Ok(());
+    };
+    validate_instance_id(instance_id)?;
+    if let Some(public_ip) = public_ip {
+        optional(public_ip, validate_public_ip)?;
+    }
+    optional(service_type, validate_service_type)?;
+    optional(region, validate_region)?;
+    optional(account, validate_account)
+}
+
+fn instance_amended(payload: &InstanceAmended) -> Result<()> {
+    validate_instance_id(&payload.instance_id)?;
+    validate_account(&payload.account)?;
+    if let Some(change) = &payload.public_ip {
+        optional(&change.new, validate_public_ip)?;
+    }
+    if let Some(change) = &payload.billing {
+        Billing::parse("billing", &change.new)?;
+    }
+    if let Some(change) = &payload.order_amount {
+        if let Some(amount) = &change.new {
+            parse_amount_fen("order amount", amount)?;
+        }
+    }
+    if let Some(change) = &payload.service_type {
+        validate_service_type(&change.new)?;
+    }
+    if let Some(change) = &payload.region {
+        validate_region(&change.new)?;
+    }
+    if let Some(change) = &payload.owner {
+        validate_account(&change.new)?;
+    }
+    Ok(())
+}
+
+fn rename_service(service: &str, to: &str) -> Result<()> {
+    validate_service(service)?;
+    validate_service(to)
 }
 
 #[cfg(test)]

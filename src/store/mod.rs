@@ -9,6 +9,7 @@ mod sqlite;
 use crate::domain::decide::Lookup;
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
+use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
 use std::path::Path;
@@ -68,15 +69,17 @@ pub enum DerivedTable {
     Numbers,
     Services,
     Requests,
+    Regions,
 }
 
 impl DerivedTable {
-    pub const ALL: [DerivedTable; 5] = [
+    pub const ALL: [DerivedTable; 6] = [
         DerivedTable::Policy,
         DerivedTable::Instances,
         DerivedTable::Numbers,
         DerivedTable::Services,
         DerivedTable::Requests,
+        DerivedTable::Regions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +89,7 @@ impl DerivedTable {
             DerivedTable::Numbers => "numbers",
             DerivedTable::Services => "services",
             DerivedTable::Requests => "requests",
+            DerivedTable::Regions => "regions",
         }
     }
 }
@@ -155,6 +159,7 @@ pub trait DerivedRows {
     ) -> Result<Vec<NumberRecord>>;
     fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>>;
     fn policies(&self) -> Result<Vec<Policy>>;
+    fn regions(&self) -> Result<Vec<Region>>;
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()>;
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
@@ -356,6 +361,11 @@ impl Store {
         self.backend.policies()
     }
 
+    /// The region table, by id.
+    pub fn regions(&self) -> Result<Vec<Region>> {
+        self.backend.regions()
+    }
+
     /// What is wrong with the storage itself (empty when nothing).
     pub fn storage_problems(&self) -> Result<Vec<String>> {
         self.backend.storage_problems()
@@ -391,5 +401,14 @@ impl Lookup for Store {
     }
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
         self.backend.request(request_id)
+    }
+    fn region(&self, region_id: &str) -> Result<Option<Region>> {
+        self.backend.region(region_id)
+    }
+    fn region_ids(&self) -> Result<Vec<String>> {
+        self.backend.region_ids()
+    }
+    fn service_types(&self) -> Result<Vec<String>> {
+        self.backend.service_types()
     }
 }

@@ -6,6 +6,7 @@ use crate::domain::digest::{Digest, TableDigests};
 use crate::domain::event::Body;
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
+use crate::domain::regions::Region;
 use crate::domain::types::{Instance, NumberRecord, Policy, RequestRecord, ServiceRecord};
 use crate::error::Result;
 use crate::store::{DerivedTable, Store};
@@ -28,6 +29,7 @@ fn digest_of(digests: &mut TableDigests, table: DerivedTable) -> &mut Digest {
         DerivedTable::Numbers => &mut digests.numbers,
         DerivedTable::Services => &mut digests.services,
         DerivedTable::Requests => &mut digests.requests,
+        DerivedTable::Regions => &mut digests.regions,
     }
 }
 
@@ -38,6 +40,9 @@ fn add_row(digest: &mut Digest, change: &Change) {
         Change::Number(r) => digest.number(r),
         Change::Service(r) => digest.service(r),
         Change::Request(r) => digest.request(r),
+        Change::Region(r) => digest.region(r),
+        // Never a stored row: a removal.
+        Change::ForgetService(_) => {}
     }
 }
 
@@ -88,6 +93,7 @@ pub fn compare(
             DerivedTable::Numbers => rows.compare(&mut rebuilt.numbers),
             DerivedTable::Services => rows.compare(&mut rebuilt.services),
             DerivedTable::Requests => rows.compare(&mut rebuilt.requests),
+            DerivedTable::Regions => rows.compare(&mut rebuilt.regions),
         }?;
     }
     if fresh.subjects != stored.subjects {
@@ -136,6 +142,7 @@ keyed! {
     NumberRecord: Number, number, updated_seq;
     ServiceRecord: Service, service, updated_seq;
     RequestRecord: Request, request_id, seq;
+    Region: Region, region_id, updated_seq;
 }
 
 /// One table compared row by row.

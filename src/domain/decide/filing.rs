@@ -3,13 +3,18 @@
 //! (README "The life of a number"); none takes an account, the operator is
 //! recorded as the actor.
 
-use super::{Lookup, Missing::NotFound};
+use super::{check_instance_live, Lookup, Missing::NotFound};
 use crate::domain::event::{Body, NumberChanged};
 use crate::domain::machine::{transition, Action};
+use crate::domain::types::Time;
 use crate::error::Result;
 
-pub(super) fn submit(lookup: &dyn Lookup, number: &str) -> Result<Body> {
+/// A filing under way on a released or expired instance cannot start; the
+/// other moves record what happened and stay possible.
+pub(super) fn submit(lookup: &dyn Lookup, now: Time, number: &str) -> Result<Body> {
     let changed = number_changed(lookup, number, Action::Submit, None, None)?;
+    let record = lookup.number_or(number, NotFound)?;
+    check_instance_live(lookup, &record, now, "submit")?;
     Ok(Body::Submitted(changed))
 }
 

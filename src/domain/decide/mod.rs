@@ -12,12 +12,14 @@ mod filing;
 mod instance;
 mod number;
 mod policy;
+mod region;
 mod service;
 
 pub use super::lookup::{Lookup, Missing};
 
 use super::eligibility::{failing_reasons, remaining_slots};
 use super::event::Body;
+use super::regions::is_mainland;
 use super::types::*;
 use crate::error::{Error, Reason, Result};
 
@@ -105,6 +107,26 @@ pub enum Command {
     IpUpdated {
         service: String,
     },
+    /// `instance amend`: each field given is set (README "Corrections").
+    AmendInstance {
+        instance_id: String,
+        /// `Some(None)` removes it.
+        public_ip: Option<Option<String>>,
+        billing: Option<Billing>,
+        /// `Some(None)` removes it.
+        order_amount_fen: Option<Option<i64>>,
+        service_type: Option<String>,
+        region: Option<String>,
+        account: Option<String>,
+    },
+    SetRegion {
+        region: String,
+        mainland: bool,
+    },
+    RenameService {
+        service: String,
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,13 +172,13 @@ pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decis
             to,
             account,
             note,
-        } => number::grant(lookup, number, to, account, note)?,
+        } => number::grant(lookup, now, number, to, account, note)?,
         Command::Bind {
             number,
             service,
             account,
-        } => number::bind(lookup, number, service, account)?,
-        Command::Submit { number } => filing::submit(lookup, number)?,
+        } => number::bind(lookup, now, number, service, account)?,
+        Command::Submit { number } => filing::submit(lookup, now, number)?,
         Command::Approve { number, icp_number } => filing::approve(lookup, number, icp_number)?,
         Command::Reject { number, reason } => filing::reject(lookup, number, reason)?,
         Command::Deregister { number, reason } => filing::deregister(lookup, number, reason)?,
@@ -167,6 +189,9 @@ pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decis
             commercial,
         } => service::move_to(lookup, now, service, to, *commercial)?,
         Command::IpUpdated { service } => service::ip_updated(lookup, service)?,
+        Command::AmendInstance { .. } => instance::amend(lookup, command)?,
+        Command::SetRegion { region, mainland } => region::set(lookup, region, *mainland)?,
+        Command::RenameService { service, to } => service::rename(lookup, service, to)?,
     };
     Ok(Decision::Append(body))
 }
@@ -184,6 +209,37 @@ fn acting_owner(account: &Option<String>, owner: &str, what: &str) -> Result<Str
     Ok(account)
 }
 
+/// A number is only as good as its instance (README "Corrections"): it
+/// cannot be granted, bound or submitted once the instance it came from is
+/// released or has expired at `now`.
+fn check_instance_live(
+    lookup: &dyn Lookup,
+    number: &NumberRecord,
+    now: Time,
+    what: &str,
+) -> Result<()> {
+    let instance = lookup.instance_or(&number.instance_id, Missing::NotFound)?;
+    let reason = if instance.state == InstanceState::Released {
+        Reason::Released
+    } else if super::eligibility::is_expired(&instance, now) {
+        Reason::Expired
+    } else {
+        return Ok(());
+    };
+    let state = if reason == Reason::Released {
+        "was released".to_string()
+    } else {
+        format!("expired at {}", instance.expires_at)
+    };
+    Err(Error::refused(
+        reason,
+        format!(
+            "cannot {what} number {}: its instance {} {state}",
+            number.number, instance.instance_id
+        ),
+    ))
+}
+
 /// Refuses an instance that fails any eligibility rule for `requested` slots
 /// (README "Eligibility reason codes"), on the first failing reason.
 fn check_eligible(
@@ -193,7 +249,8 @@ fn check_eligible(
     requested: i64,
 ) -> Result<()> {
     let policy = lookup.policy(&instance.service_type)?;
-    let reasons = failing_reasons(instance, policy.as_ref(), now, requested);
+    let mainland = is_mainland(lookup, &instance.region)?;
+    let reasons = failing_reasons(instance, policy.as_ref(), mainland, now, requested);
     if reasons.is_empty() {
         return Ok(());
     }

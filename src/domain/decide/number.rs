@@ -2,8 +2,8 @@
 //! handed to a holder and bound to a service.
 
 use super::{
-    acting_owner, check_eligible, check_new_numbers, check_service_free, Command, Decision, Lookup,
-    Missing::NotFound,
+    acting_owner, check_eligible, check_instance_live, check_new_numbers, check_service_free,
+    Command, Decision, Lookup, Missing::NotFound,
 };
 use crate::domain::event::{Allocated, Body, Bound, Granted, Selected};
 use crate::domain::machine::{transition, Action};
@@ -134,6 +134,7 @@ pub(super) fn select(
 /// The owner hands an unbound number to a holder (possibly itself again).
 pub(super) fn grant(
     lookup: &dyn Lookup,
+    now: Time,
     number: &str,
     to: &str,
     account: &Option<String>,
@@ -142,6 +143,7 @@ pub(super) fn grant(
     let record = lookup.number_or(number, NotFound)?;
     acting_owner(account, &record.owner, &format!("grant {number}"))?;
     transition(number, record.status, Action::Grant)?;
+    check_instance_live(lookup, &record, now, "grant")?;
     Ok(Body::Granted(Granted {
         number: number.to_string(),
         instance_id: record.instance_id,
@@ -155,6 +157,7 @@ pub(super) fn grant(
 /// The holder binds an unbound number to a service that holds no other.
 pub(super) fn bind(
     lookup: &dyn Lookup,
+    now: Time,
     number: &str,
     service: &str,
     account: &str,
@@ -170,6 +173,7 @@ pub(super) fn bind(
         ));
     }
     transition(number, record.status, Action::Bind)?;
+    check_instance_live(lookup, &record, now, "bind")?;
     check_service_free(lookup, service)?;
     Ok(Body::Bound(Bound {
         number: number.to_string(),

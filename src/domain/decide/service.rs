@@ -1,9 +1,11 @@
 //! `service move` and `service ip-updated`: access changes of a filed
-//! service (README "Access changes and other services").
+//! service (README "Access changes and other services"); `service rename`,
+//! a correction before submission (README "Corrections").
 
-use super::{Lookup, Missing::NotFound};
-use crate::domain::eligibility::{is_expired, is_mainland};
-use crate::domain::event::{Body, ServiceIpUpdated, ServiceMoved};
+use super::{check_service_free, Lookup, Missing::NotFound};
+use crate::domain::eligibility::is_expired;
+use crate::domain::event::{Body, ServiceIpUpdated, ServiceMoved, ServiceRenamed};
+use crate::domain::regions::is_mainland;
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result};
 
@@ -38,7 +40,8 @@ pub(super) fn move_to(
             format!("service {} already runs on {to}", shorten(service)),
         ));
     }
-    check_can_host(&target, to, now)?;
+    let mainland = is_mainland(lookup, &target.region)?;
+    check_can_host(&target, mainland, to, now)?;
     let commercial = service_record.commercial || commercial;
     Ok(Body::ServiceMoved(ServiceMoved {
         service: service.to_string(),
@@ -55,9 +58,9 @@ pub(super) fn move_to(
 
 /// A host needs no quota, only to be in the mainland, unexpired and not
 /// released; every failing reason is named.
-fn check_can_host(target: &Instance, to: &str, now: Time) -> Result<()> {
+fn check_can_host(target: &Instance, mainland: bool, to: &str, now: Time) -> Result<()> {
     let mut reasons = Vec::new();
-    if !is_mainland(&target.region) {
+    if !mainland {
         reasons.push(Reason::RegionNotMainland);
     }
     if is_expired(target, now) {
@@ -93,5 +96,39 @@ pub(super) fn ip_updated(lookup: &dyn Lookup, service: &str) -> Result<Body> {
         owner: number_record.owner,
         holder: number_record.holder,
         host: service_record.host,
+    }))
+}
+
+/// Corrects a service's name while its number is bound (not yet
+/// submitted: after that the name is what the MIIT reviews). The new name
+/// must not hold a live number.
+pub(super) fn rename(lookup: &dyn Lookup, service: &str, to: &str) -> Result<Body> {
+    let service_record = lookup.service_or(service, NotFound)?;
+    let number_record = lookup.number_or(&service_record.number, NotFound)?;
+    if number_record.status != Status::Bound {
+        return Err(Error::refused(
+            Reason::WrongStatus,
+            format!(
+                "service {} cannot be renamed: its number {} is {}, and a name changes only while bound (before submission)",
+                shorten(service),
+                number_record.number,
+                number_record.status
+            ),
+        ));
+    }
+    if service == to {
+        return Err(Error::usage(format!(
+            "service rename: {} is already its name",
+            shorten(service)
+        )));
+    }
+    check_service_free(lookup, to)?;
+    Ok(Body::ServiceRenamed(ServiceRenamed {
+        service: service.to_string(),
+        to: to.to_string(),
+        number: number_record.number,
+        instance_id: number_record.instance_id,
+        owner: number_record.owner,
+        holder: number_record.holder,
     }))
 }

@@ -5,6 +5,7 @@ use super::rows::*;
 use super::Sqlite;
 use crate::domain::decide::Lookup;
 use crate::domain::evolve::Change;
+use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
@@ -99,6 +100,29 @@ impl Sqlite {
         Ok(())
     }
 
+    fn write_region(&self, r: &Region) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO regions (region_id, mainland, updated_seq) VALUES (?1, ?2, ?3)",
+        )?;
+        statement.execute(params![r.region_id, r.mainland, r.updated_seq])?;
+        Ok(())
+    }
+
+    fn forget_service(&self, service: &str) -> Result<()> {
+        let mut statement = self
+            .conn
+            .prepare_cached("DELETE FROM services WHERE service = ?1")?;
+        statement.execute(params![service])?;
+        Ok(())
+    }
+
+    /// The first column of every row of `sql`.
+    fn texts(&self, sql: &str) -> Result<Vec<String>> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        collect(rows)
+    }
+
     /// One row by its key, or none.
     fn one<T>(
         &self,
@@ -162,6 +186,8 @@ impl DerivedRows for Sqlite {
             Change::Service(r) => self.write_service(r),
             Change::Policy(r) => self.write_policy(r),
             Change::Request(r) => self.write_request(r),
+            Change::Region(r) => self.write_region(r),
+            Change::ForgetService(service) => self.forget_service(service),
         }
     }
 
@@ -230,6 +256,14 @@ impl DerivedRows for Sqlite {
         collect(rows)
     }
 
+    fn regions(&self) -> Result<Vec<Region>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {REGION_COLUMNS} FROM regions ORDER BY region_id"
+        ))?;
+        let rows = statement.query_map([], region_from_row)?;
+        collect(rows)
+    }
+
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
         let name = table.name();
         match table {
@@ -260,6 +294,9 @@ impl DerivedRows for Sqlite {
                 Change::Request,
                 visit,
             ),
+            DerivedTable::Regions => {
+                self.each_stored(REGION_COLUMNS, name, region_from_row, Change::Region, visit)
+            }
         }
     }
 
@@ -301,5 +338,18 @@ impl Lookup for Sqlite {
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1");
         self.one(&sql, request_id, request_from_row)
+    }
+
+    fn region(&self, region_id: &str) -> Result<Option<Region>> {
+        let sql = format!("SELECT {REGION_COLUMNS} FROM regions WHERE region_id = ?1");
+        self.one(&sql, region_id, region_from_row)
+    }
+
+    fn region_ids(&self) -> Result<Vec<String>> {
+        self.texts("SELECT region_id FROM regions ORDER BY region_id")
+    }
+
+    fn service_types(&self) -> Result<Vec<String>> {
+        self.texts("SELECT service_type FROM policy ORDER BY service_type")
     }
 }

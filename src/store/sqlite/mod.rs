@@ -8,6 +8,7 @@ mod rows;
 
 use super::{Database, DerivedRows};
 use crate::domain::evolve::Change;
+use crate::domain::regions::default_regions;
 use crate::domain::types::default_policies;
 use crate::error::{Error, Result};
 use crate::files::create_private_file;
@@ -16,8 +17,12 @@ use std::path::Path;
 
 /// The schema's migrations, in order: migration N takes a ledger from
 /// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
-/// later version is one more file here, applied on open.
-const MIGRATIONS: &[&str] = &[include_str!("../../../schema.sql")];
+/// later version is one more file here, applied on open. Version 2 adds
+/// the region table.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../schema.sql"),
+    include_str!("../../../schema_2_regions.sql"),
+];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
 /// other SQLite file.
@@ -211,7 +216,7 @@ impl Sqlite {
     }
 
     /// Runs every migration after `version` (0: a new database, which also
-    /// gets the default policy).
+    /// gets the default policy); migration 2 seeds the region table.
     fn migrate_from(&self, version: i64) -> Result<()> {
         for (index, migration) in MIGRATIONS.iter().enumerate() {
             let target = index as i64 + 1;
@@ -221,6 +226,11 @@ impl Sqlite {
             if target == 1 && version == 0 {
                 for policy in default_policies() {
                     self.write(&Change::Policy(policy))?;
+                }
+            }
+            if target == 2 && version < 2 {
+                for region in default_regions() {
+                    self.write(&Change::Region(region))?;
                 }
             }
         }

@@ -12,6 +12,7 @@ pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, se
 pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
 pub const SERVICE_COLUMNS: &str =
     "service, number, host, commercial, ip_update_required, updated_seq";
+pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
 pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
 pub const EVENT_COLUMNS: &str =
     "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
@@ -119,6 +120,14 @@ pub fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
         min_order_amount_fen: row.get(3)?,
         requires_public_ip: strict_bool(row, 4)?,
         updated_seq: row.get(5)?,
+    })
+}
+
+pub fn region_from_row(row: &Row) -> rusqlite::Result<crate::domain::regions::Region> {
+    Ok(crate::domain::regions::Region {
+        region_id: row.get(0)?,
+        mainland: strict_bool(row, 1)?,
+        updated_seq: row.get(2)?,
     })
 }
 

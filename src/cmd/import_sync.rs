@@ -1,0 +1,299 @@
+//! `import instances --sync FILE [--dry-run]`: the monthly refresh from the
+//! provider's instance list (README "Corrections"). Each row adds a new
+//! instance, renews (more months, a later expiry) and/or amends a known one
+//! whose facts differ, or leaves an identical one alone; a row that would
+//! shrink a subscription or break an amend rule fails, and then nothing is
+//! written. The ledger's instances the file lacks are reported, never
+//! released.
+
+use super::import::{apply, apply_rows, instance_command};
+use super::Context;
+use crate::csvio::{instance_csv, CsvInput};
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::types::*;
+use crate::error::{Error, Result};
+use crate::ledger::Writer;
+use crate::render::Table;
+use serde_json::json;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// What one row does (or would do).
+struct RowAction {
+    line: u64,
+    instance_id: String,
+    action: &'static str,
+    detail: String,
+}
+
+/// What the pass over the file found. `seen` holds the ids of the file
+/// (to name the absent instances): memory grows with the file's distinct
+/// instances, the one exception to the bounded imports (README
+/// "Corrections").
+#[derive(Default)]
+struct Sync {
+    seen: HashSet<String>,
+    counts: [u64; 5],
+    /// Every row's action, kept for `--dry-run` only.
+    actions: Option<Vec<RowAction>>,
+}
+
+const ACTIONS: [&str; 5] = ["add", "renew", "amend", "renew+amend", "unchanged"];
+
+pub fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
+    let ledger = context.ledger()?;
+    let header = instance_csv::HEADER;
+    let mut input = CsvInput::open(file, header, &header[..instance_csv::PUBLIC_IP])?;
+    let mut writer = ledger.begin()?;
+    let mut sync = Sync {
+        actions: dry_run.then(Vec::new),
+        ..Sync::default()
+    };
+    let tally = apply_rows(&mut writer, &mut input, |writer, row| sync.row(writer, row))?;
+    let absent = absent(&writer, &sync.seen)?;
+    if tally.failed > 0 {
+        if dry_run {
+            context.emit(
+                &sync.json(file, tally.rows, tally.events, dry_run, &absent),
+                sync.table(&absent),
+            )?;
+        }
+        return Err(Error::Import {
+            failures: tally.failures,
+            total: tally.failed,
+        });
+    }
+    if dry_run {
+        drop(writer); // rolls back
+    } else {
+        writer.commit()?;
+    }
+    let json = sync.json(file, tally.rows, tally.events, dry_run, &absent);
+    let mut table = if dry_run {
+        sync.table(&absent)
+    } else {
+        sync.summary(&absent)
+    };
+    table.footer.push(format!(
+        "{}{} {} row(s) from {}: {} event(s){}",
+        if dry_run { "dry run: " } else { "" },
+        if dry_run { "would apply" } else { "applied" },
+        tally.rows,
+        crate::files::shown_path(file),
+        tally.events,
+        if dry_run { "; nothing was written" } else { "" }
+    ));
+    context.emit(&json, table)
+}
+
+/// The ledger's instances that the file does not name, in id order.
+fn absent(writer: &Writer, seen: &HashSet<String>) -> Result<Vec<String>> {
+    let mut absent = Vec::new();
+    writer.store().each_instance(|instance| {
+        if !seen.contains(&instance.instance_id) {
+            absent.push(instance.instance_id);
+        }
+        Ok(())
+    })?;
+    Ok(absent)
+}
+
+impl Sync {
+    /// Applies one row, noting what it did; returns its events.
+    fn row(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
+        let instance_id = row
+            .optional(instance_csv::INSTANCE_ID)
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .to_string();
+        let outcome = instance_command(row).and_then(|command| {
+            self.seen.insert(instance_id.clone());
+            sync_instance(writer, command)
+        });
+        let (action, detail, events) = match &outcome {
+            Ok((index, detail, events)) => {
+                self.counts[*index] += 1;
+                (ACTIONS[*index], detail.clone(), *events)
+            }
+            Err(error) => ("fail", format!("error[{}]: {error}", error.code()), 0),
+        };
+        if let Some(actions) = &mut self.actions {
+            actions.push(RowAction {
+                line: row.line,
+                instance_id: shorten(&instance_id),
+                action,
+                detail,
+            });
+        }
+        outcome.map(|_| events)
+    }
+
+    fn json(
+        &self,
+        file: &Path,
+        rows: u64,
+        events: u64,
+        dry_run: bool,
+        absent: &[String],
+    ) -> serde_json::Value {
+        let mut json = json!({
+            "file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run,
+            "added": self.counts[0], "renewed": self.counts[1], "amended": self.counts[2],
+            "renewed_and_amended": self.counts[3], "unchanged": self.counts[4], "absent": absent,
+        });
+        if let Some(actions) = &self.actions {
+            json["actions"] = actions
+                .iter()
+                .map(|a| json!({"line": a.line, "instance_id": a.instance_id, "action": a.action, "detail": a.detail}))
+                .collect();
+        }
+        json
+    }
+
+    /// Each row's action (`--dry-run`), the absent instances after it.
+    fn table(&self, absent: &[String]) -> Table {
+        let mut table = Table::new(&["line", "instance_id", "action", "detail"]);
+        for action in self.actions.iter().flatten() {
+            table.row(vec![
+                action.line.to_string(),
+                action.instance_id.clone(),
+                action.action.to_string(),
+                action.detail.clone(),
+            ]);
+        }
+        table.footer.push(absent_line(absent));
+        table
+    }
+
+    /// The counts of a real run.
+    fn summary(&self, absent: &[String]) -> Table {
+        let mut pairs: Vec<(&str, String)> = ACTIONS
+            .iter()
+            .zip(self.counts)
+            .map(|(action, count)| (*action, count.to_string()))
+            .collect();
+        pairs.push(("absent", absent.len().to_string()));
+        let mut table = Table::record(pairs);
+        table.footer.push(absent_line(absent));
+        table
+    }
+}
+
+fn absent_line(absent: &[String]) -> String {
+    if absent.is_empty() {
+        return "absent from the file: none".to_string();
+    }
+    format!(
+        "absent from the file (left as they are, never released): {}",
+        absent.join(", ")
+    )
+}
+
+/// One instance of the file against the ledger: its action (an index of
+/// `ACTIONS`), what changes, and the events applied.
+fn sync_instance(writer: &mut Writer, command: Command) -> Result<(usize, String, u64)> {
+    let Command::AddInstance {
+        instance_id,
+        subscription_months,
+        expires_at,
+        ..
+    } = &command
+    else {
+        // invariant: `instance_command` makes an AddInstance command.
+        unreachable!("invariant: an instances row is an AddInstance command")
+    };
+    let Some(current) = writer.store().instance(instance_id)? else {
+        let events = apply(writer, command.clone())?;
+        return Ok((0, String::new(), events));
+    };
+    let mut detail = Vec::new();
+    let mut events = 0;
+    let renew = renewal(&current, *subscription_months, *expires_at)?;
+    let renewed = renew.is_some();
+    if let Some((renew, months)) = renew {
+        detail.push(format!("+{months} months to {}", format_time(*expires_at)));
+        events += apply(writer, renew)?;
+    }
+    let amend = amendment(&current, &command);
+    let amended = amend.is_some();
+    if let Some((amend, fields)) = amend {
+        detail.push(fields.join(", "));
+        events += apply(writer, amend)?;
+    }
+    let index = match (renewed, amended) {
+        (false, false) => 4,
+        (true, false) => 1,
+        (false, true) => 2,
+        (true, true) => 3,
+    };
+    Ok((index, detail.join("; "), events))
+}
+
+/// The amend that gives `current` the facts of the row (`add`), with the
+/// names of the fields it changes; none when they are all the ledger's.
+fn amendment(current: &Instance, add: &Command) -> Option<(Command, Vec<&'static str>)> {
+    let Command::AddInstance {
+        service_type,
+        account,
+        region,
+        billing,
+        public_ip,
+        order_amount_fen,
+        ..
+    } = add
+    else {
+        return None;
+    };
+    let mut fields = Vec::new();
+    let mut differs = |differs: bool, name: &'static str| {
+        if differs {
+            fields.push(name);
+        }
+        differs
+    };
+    let amend = Command::AmendInstance {
+        instance_id: current.instance_id.clone(),
+        public_ip: differs(*public_ip != current.public_ip, "public_ip").then(|| public_ip.clone()),
+        billing: differs(*billing != current.billing, "billing").then_some(*billing),
+        order_amount_fen: differs(
+            *order_amount_fen != current.order_amount_fen,
+            "order_amount",
+        )
+        .then_some(*order_amount_fen),
+        service_type: differs(*service_type != current.service_type, "service_type")
+            .then(|| service_type.clone()),
+        region: differs(*region != current.region, "region").then(|| region.clone()),
+        account: differs(*account != current.account, "account").then(|| account.clone()),
+    };
+    (!fields.is_empty()).then_some((amend, fields))
+}
+
+/// The renewal a row asks for: more months (and the expiry it states), or
+/// none when months and expiry are the ledger's. Fewer months, or another
+/// expiry without more months, fail: a refresh never shrinks a subscription.
+fn renewal(current: &Instance, months: i64, expires_at: Time) -> Result<Option<(Command, i64)>> {
+    let expiry = format_time(expires_at);
+    if months < current.subscription_months {
+        return Err(Error::usage(format!(
+            "subscription_months {months} is less than the ledger's {} for {}: a refresh never shrinks a subscription",
+            current.subscription_months, current.instance_id
+        )));
+    }
+    if months == current.subscription_months {
+        if expiry != current.expires_at {
+            return Err(Error::usage(format!(
+                "expires_at {expiry} differs from the ledger's {} for {} but subscription_months did not grow: a renewal adds months",
+                current.expires_at, current.instance_id
+            )));
+        }
+        return Ok(None);
+    }
+    let added = months - current.subscription_months;
+    let renew = Command::Renew {
+        instance_id: current.instance_id.clone(),
+        months: added,
+        expires_at,
+    };
+    Ok(Some((renew, added)))
+}

@@ -1,0 +1,95 @@
+//! `region list` · `region set ID --mainland BOOL`: the region table
+//! (README "Regions").
+
+use super::Context;
+use crate::cli::AsOf;
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::regions::Region;
+use crate::domain::types::shorten;
+use crate::error::{Error, Result};
+use crate::render::Table;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// Every region of the table and whether it is in the mainland.
+    ///
+    /// Example: snledger region list --as-of 2026-06-01
+    List(ListArgs),
+    /// Mark a region mainland or not, or add one (an edge node region).
+    ///
+    /// Example: snledger region set cn-hangzhou-ens-1 --mainland true
+    Set(SetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// The region id (a-z 0-9 and '-'), such as cn-hangzhou.
+    region: String,
+    /// true for a region in the Chinese mainland, false otherwise.
+    #[arg(long, value_name = "BOOL", value_parser = ["true", "false"])]
+    mainland: String,
+}
+
+const HEADERS: [&str; 3] = ["region", "mainland", "updated_seq"];
+
+pub fn run(context: &Context, command: RegionCommand) -> Result<()> {
+    match command {
+        RegionCommand::List(args) => {
+            let store = context.view(&args.as_of)?;
+            let regions = store.regions()?;
+            let mut table = Table::new(&HEADERS);
+            for region in &regions {
+                table.row(row(region));
+            }
+            let json: Vec<_> = regions.iter().map(region_json).collect();
+            context.emit(&serde_json::Value::Array(json), table)
+        }
+        RegionCommand::Set(args) => set(context, args),
+    }
+}
+
+fn set(context: &Context, args: SetArgs) -> Result<()> {
+    let command = Command::SetRegion {
+        region: args.region.clone(),
+        mainland: parse_bool(&args.mainland)?,
+    };
+    let ledger = context.ledger()?;
+    let region = ledger.execute(&command, |store, _| {
+        store
+            .region(&args.region)?
+            .ok_or_else(|| Error::storage("invariant broken: a region just set is not stored"))
+    })?;
+    let table = Table::record(HEADERS.iter().copied().zip(row(&region)).collect());
+    context.emit(&region_json(&region), table)
+}
+
+fn row(region: &Region) -> Vec<String> {
+    vec![
+        region.region_id.clone(),
+        region.mainland.to_string(),
+        region.updated_seq.to_string(),
+    ]
+}
+
+fn region_json(region: &Region) -> serde_json::Value {
+    json!({"region": region.region_id, "mainland": region.mainland, "updated_seq": region.updated_seq})
+}
+
+fn parse_bool(text: &str) -> Result<bool> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::usage(format!(
+            "mainland: '{}' is not true or false",
+            shorten(text)
+        ))),
+    }
+}
