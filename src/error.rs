@@ -44,6 +44,7 @@ reasons! {
     ClockBackwards => "clock_backwards",
     ClockAhead => "clock_ahead",
     CountOutOfRange => "count_out_of_range",
+    IcpNumberTaken => "icp_number_taken",
 }
 
 impl fmt::Display for Reason {

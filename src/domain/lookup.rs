@@ -27,12 +27,17 @@ impl Missing {
     }
 }
 
+/// Instances and numbers are found whatever the ASCII case of their id, and
+/// a service by any spelling of it (`names::service_key`); each row comes
+/// back as the ledger first spelled it.
 pub trait Lookup {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>>;
     fn number(&self, number: &str) -> Result<Option<NumberRecord>>;
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>>;
     fn policy(&self, service_type: &str) -> Result<Option<Policy>>;
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>>;
+    /// The live (bound, filing or filed) number that holds this ICP number.
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>>;
 
     /// The instance, which must exist.
     fn instance_or(&self, instance_id: &str, missing: Missing) -> Result<Instance> {

@@ -392,4 +392,7 @@ impl Lookup for Store {
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
         self.backend.request(request_id)
     }
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
+        self.backend.live_number_with_icp(icp_number)
+    }
 }

@@ -6,7 +6,8 @@
 use super::{Lookup, Missing::NotFound};
 use crate::domain::event::{Body, NumberChanged};
 use crate::domain::machine::{transition, Action};
-use crate::error::Result;
+use crate::domain::types::shorten;
+use crate::error::{Error, Reason, Result};
 
 pub(super) fn submit(lookup: &dyn Lookup, number: &str) -> Result<Body> {
     let changed = number_changed(lookup, number, Action::Submit, None, None)?;
@@ -14,6 +15,21 @@ pub(super) fn submit(lookup: &dyn Lookup, number: &str) -> Result<Body> {
 }
 
 pub(super) fn approve(lookup: &dyn Lookup, number: &str, icp_number: &str) -> Result<Body> {
+    // One ICP number belongs to at most one live number.
+    if let Some(holder) = lookup.live_number_with_icp(icp_number)? {
+        if holder.number != number {
+            return Err(Error::refused(
+                Reason::IcpNumberTaken,
+                format!(
+                    "ICP number {} is already held by number {} ({}, service {})",
+                    shorten(icp_number),
+                    holder.number,
+                    holder.status,
+                    shorten(holder.service.as_deref().unwrap_or("none"))
+                ),
+            ));
+        }
+    }
     let icp_number = Some(icp_number.to_string());
     let changed = number_changed(lookup, number, Action::Approve, icp_number, None)?;
     Ok(Body::Approved(changed))

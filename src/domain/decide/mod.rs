@@ -13,6 +13,7 @@ mod instance;
 mod number;
 mod policy;
 mod service;
+mod spelling;
 
 pub use super::lookup::{Lookup, Missing};
 
@@ -116,6 +117,7 @@ pub enum Decision {
 
 pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decision> {
     command.validate()?;
+    let command = &spelling::first_spellings(lookup, command)?;
     let body = match command {
         Command::AddInstance { .. } => instance::add(lookup, command)?,
         Command::Renew {
@@ -231,17 +233,30 @@ fn refuse_ineligible(
     Error::refused(first, message)
 }
 
-/// A number is unique across the whole ledger, forever.
+/// A number is unique across the whole ledger, forever, regardless of
+/// ASCII case.
 fn check_new_numbers(lookup: &dyn Lookup, numbers: &[String]) -> Result<()> {
     for number in numbers {
-        if lookup.number(number)?.is_some() {
+        if let Some(existing) = lookup.number(number)? {
             return Err(Error::refused(
                 Reason::AlreadyExists,
-                format!("number {number} already exists"),
+                format!(
+                    "number {number} already exists{}",
+                    spelled_as(number, &existing.number)
+                ),
             ));
         }
     }
     Ok(())
+}
+
+/// " (as i-web)" when the ledger spells an identifier otherwise.
+fn spelled_as(given: &str, stored: &str) -> String {
+    if given == stored {
+        String::new()
+    } else {
+        format!(" (as {stored})")
+    }
 }
 
 /// A service may take a number unless it already holds one that is bound,
