@@ -45,6 +45,7 @@ reasons! {
     ClockAhead => "clock_ahead",
     CountOutOfRange => "count_out_of_range",
     RegionUnknown => "region_unknown",
+    IcpNumberTaken => "icp_number_taken",
 }
 
 impl fmt::Display for Reason {

@@ -6,6 +6,7 @@
 use crate::cli::Format;
 use crate::csvio::neutralise;
 use crate::domain::event::Event;
+use crate::domain::names::display_name;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
@@ -335,17 +336,19 @@ pub fn numbers_table(numbers: &[NumberRecord]) -> Table {
     table
 }
 
-/// A service joined with its number.
+/// A service joined with its number; `display_name` is the Unicode form a
+/// person reads (README "Names: one thing, one spelling").
 pub fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
     json!({
-        "service": service.service, "number": service.number, "instance_id": number.instance_id, "host": service.host,
+        "service": service.service, "display_name": display_name(&service.service), "number": service.number, "instance_id": number.instance_id, "host": service.host,
         "status": number.status, "icp_number": number.icp_number, "commercial": service.commercial,
         "ip_update_required": service.ip_update_required,
     })
 }
 
-pub const SERVICE_HEADERS: [&str; 8] = [
+pub const SERVICE_HEADERS: [&str; 9] = [
     "service",
+    "display_name",
     "number",
     "instance_id",
     "host",
@@ -358,6 +361,7 @@ pub const SERVICE_HEADERS: [&str; 8] = [
 pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
     vec![
         service.service.clone(),
+        display_name(&service.service),
         service.number.clone(),
         number.instance_id.clone(),
         service.host.clone(),

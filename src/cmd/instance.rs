@@ -221,7 +221,7 @@ fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> R
 /// An instance as `instance show` prints it.
 fn shown(store: &Store, instance_id: &str) -> Result<(serde_json::Value, Table)> {
     let instance = find_instance(store, instance_id)?;
-    let numbers = store.numbers_of(instance_id)?;
+    let numbers = store.numbers_of(&instance.instance_id)?;
     let view = InstanceView {
         instance: &instance,
         max_numbers: max_numbers(store, &instance)?,

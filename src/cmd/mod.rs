@@ -280,6 +280,14 @@ pub fn find_service(store: &Store, service: &str) -> Result<ServiceRecord> {
         .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))
 }
 
+/// An instance id as the ledger spells it (README "Names: one thing, one
+/// spelling"), for filters that compare it exactly; as given when unknown.
+pub fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
+    Ok(store
+        .instance(instance_id)?
+        .map_or_else(|| instance_id.to_string(), |found| found.instance_id))
+}
+
 /// The policy's max for the instance's type (0 when the type has no policy).
 pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
     Ok(store

@@ -1,6 +1,6 @@
 //! `number show NUMBER` · `number list [--instance I] [--account A] [--status S]`
 
-use super::{find_number, Context};
+use super::{find_number, instance_spelling, Context};
 use crate::cli::AsOf;
 use crate::domain::types::{validate_account, validate_instance_id, Status};
 use crate::error::Result;
@@ -52,8 +52,13 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
         .map_or(Ok(()), validate_instance_id)?;
     args.account.as_deref().map_or(Ok(()), validate_account)?;
     let store = context.view(&args.as_of)?;
+    let instance = args
+        .instance
+        .as_deref()
+        .map(|instance_id| instance_spelling(&store, instance_id))
+        .transpose()?;
     let numbers = store.numbers(
-        args.instance.as_deref(),
+        instance.as_deref(),
         args.account.as_deref(),
         args.status.as_deref(),
     )?;

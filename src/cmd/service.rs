@@ -1,7 +1,7 @@
 //! `service show | list | move | ip-updated | rename`: where each service
 //! runs, and the correction of its name before submission.
 
-use super::{find_number, find_service, Context};
+use super::{find_number, find_service, instance_spelling, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
 use crate::domain::types::validate_instance_id;
@@ -100,9 +100,14 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
         .map_or(Ok(()), validate_instance_id)?;
     let store = context.view(&args.as_of)?;
     let _snapshot = store.begin_read()?;
+    let instance = args
+        .instance
+        .as_deref()
+        .map(|instance_id| instance_spelling(&store, instance_id))
+        .transpose()?;
     let mut json = Vec::new();
     let mut table = Table::new(&render::SERVICE_HEADERS);
-    for service in store.services(args.instance.as_deref())? {
+    for service in store.services(instance.as_deref())? {
         let number = find_number(&store, &service.number)?;
         json.push(render::service_json(&service, &number));
         table.row(render::service_row(&service, &number));

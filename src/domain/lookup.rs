@@ -28,6 +28,9 @@ impl Missing {
     }
 }
 
+/// Instances and numbers are found whatever the ASCII case of their id, and
+/// a service by any spelling of it (`names::service_key`); each row comes
+/// back as the ledger first spelled it.
 pub trait Lookup {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>>;
     fn number(&self, number: &str) -> Result<Option<NumberRecord>>;
@@ -39,6 +42,8 @@ pub trait Lookup {
     fn region_ids(&self) -> Result<Vec<String>>;
     /// Every service type with a policy row (for "did you mean").
     fn service_types(&self) -> Result<Vec<String>>;
+    /// The live (bound, filing or filed) number that holds this ICP number.
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>>;
 
     /// The instance, which must exist.
     fn instance_or(&self, instance_id: &str, missing: Missing) -> Result<Instance> {

@@ -6,6 +6,7 @@ use super::decide::Lookup;
 use super::digest::{Digest, TableDigests};
 use super::event::Body;
 use super::evolve::Change;
+use super::names::{fold_identifier, service_key};
 use super::regions::{default_regions, Region};
 use super::replay::replay_as_logged;
 use super::types::*;
@@ -23,6 +24,15 @@ pub struct MemoryState {
     /// The digest of every (subject, seq) history index row the log makes,
     /// so millions of them are checked without being held.
     pub subjects: Digest,
+    /// Other spellings, for the look-ups (README "Names: one thing, one
+    /// spelling"): folded id → id, and service key → service, held only
+    /// where the two differ (generated numbers and domains are already in
+    /// their folded form, so millions of them cost nothing here).
+    instance_spellings: HashMap<String, String>,
+    number_spellings: HashMap<String, String>,
+    service_spellings: HashMap<String, String>,
+    /// ICP number → the live number that holds it.
+    live_icp_numbers: HashMap<String, String>,
 }
 
 impl MemoryState {
@@ -75,13 +85,48 @@ impl MemoryState {
 
     pub fn apply(&mut self, change: Change) {
         match change {
-            Change::Instance(r) => _ = self.instances.insert(r.instance_id.clone(), r),
-            Change::Number(r) => _ = self.numbers.insert(r.number.clone(), r),
-            Change::Service(r) => _ = self.services.insert(r.service.clone(), r),
+            Change::Instance(r) => {
+                remember(
+                    &mut self.instance_spellings,
+                    fold_identifier(&r.instance_id),
+                    &r.instance_id,
+                );
+                _ = self.instances.insert(r.instance_id.clone(), r)
+            }
+            Change::Number(r) => {
+                remember(
+                    &mut self.number_spellings,
+                    fold_identifier(&r.number),
+                    &r.number,
+                );
+                self.note_icp_number(&r);
+                _ = self.numbers.insert(r.number.clone(), r)
+            }
+            Change::Service(r) => {
+                remember(
+                    &mut self.service_spellings,
+                    service_key(&r.service),
+                    &r.service,
+                );
+                _ = self.services.insert(r.service.clone(), r)
+            }
             Change::Policy(r) => _ = self.policies.insert(r.service_type.clone(), r),
             Change::Request(r) => _ = self.requests.insert(r.request_id.clone(), r),
             Change::Region(r) => _ = self.regions.insert(r.region_id.clone(), r),
             Change::ForgetService(service) => _ = self.services.remove(&service),
+        }
+    }
+
+    /// Keeps `live_icp_numbers` to the live numbers' ICP numbers.
+    fn note_icp_number(&mut self, r: &NumberRecord) {
+        let Some(icp_number) = &r.icp_number else {
+            return;
+        };
+        if r.status.holds_service() {
+            self.live_icp_numbers
+                .insert(icp_number.clone(), r.number.clone());
+        } else if self.live_icp_numbers.get(icp_number) == Some(&r.number) {
+            self.live_icp_numbers.remove(icp_number);
         }
     }
 
@@ -127,15 +172,55 @@ pub struct Recorded<'a> {
     pub payload: &'a str,
 }
 
+/// Notes `spelling` under `folded` when the two differ.
+fn remember(spellings: &mut HashMap<String, String>, folded: String, spelling: &str) {
+    if folded != spelling {
+        spellings.insert(folded, spelling.to_string());
+    }
+}
+
+/// The row of `name` by its own spelling, else by its folded form (a row
+/// spelled that way, or one whose other spelling was noted under it).
+fn find<T: Clone>(
+    rows: &HashMap<String, T>,
+    spellings: &HashMap<String, String>,
+    name: &str,
+    folded: String,
+) -> Option<T> {
+    rows.get(name)
+        .or_else(|| rows.get(&folded))
+        .or_else(|| {
+            spellings
+                .get(&folded)
+                .and_then(|spelling| rows.get(spelling))
+        })
+        .cloned()
+}
+
 impl Lookup for MemoryState {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        Ok(self.instances.get(instance_id).cloned())
+        let folded = fold_identifier(instance_id);
+        Ok(find(
+            &self.instances,
+            &self.instance_spellings,
+            instance_id,
+            folded,
+        ))
     }
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        Ok(self.numbers.get(number).cloned())
+        let folded = fold_identifier(number);
+        Ok(find(&self.numbers, &self.number_spellings, number, folded))
     }
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        Ok(self.services.get(service).cloned())
+        let key = service_key(service);
+        Ok(find(&self.services, &self.service_spellings, service, key))
+    }
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
+        Ok(self
+            .live_icp_numbers
+            .get(icp_number)
+            .and_then(|number| self.numbers.get(number))
+            .cloned())
     }
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
         Ok(self.policies.get(service_type).cloned())

@@ -232,7 +232,7 @@ fn services_move_only_when_filed_and_to_eligible_hosts() {
     m.run(Command::Submit { number: n.clone() }).unwrap();
     m.run(Command::Approve {
         number: n.clone(),
-        icp_number: "x".into(),
+        icp_number: "浙ICP备1号-1".into(),
     })
     .unwrap();
     assert_eq!(code(m.run(move_to("i-9", false))), "not_found");

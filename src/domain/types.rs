@@ -149,15 +149,11 @@ pub fn validate_region(text: &str) -> Result<()> {
 }
 
 /// Free text (service names, reasons, notes, ICP numbers, request ids,
-/// actors): bounded, and no control characters, so that one value is one
-/// line in every output.
+/// actors): bounded, and no control, format (Cf) or line and paragraph
+/// separator characters, so that one value is one line in every output and
+/// nothing in it is invisible (README "Names: one thing, one spelling").
 pub fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
-    check_length(field, text, 1, max)?;
-    if let Some(bad) = text.chars().find(|c| c.is_control()) {
-        return Err(Error::usage(format!(
-            "{field}: control character {bad:?} is not allowed"
-        )));
-    }
+    check_visible(field, text, max)?;
     if text.trim() != text {
         return Err(Error::usage(format!(
             "{field}: '{}' has leading or trailing spaces",
@@ -167,8 +163,22 @@ pub fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// Bounded, and every character visible (the error names the code point).
+fn check_visible(field: &str, text: &str, max: usize) -> Result<()> {
+    check_length(field, text, 1, max)?;
+    if let Some((bad, what)) = super::names::forbidden_character(text) {
+        return Err(Error::usage(format!(
+            "{field}: {what} {} ({bad:?}) is not allowed",
+            super::names::code_point(bad)
+        )));
+    }
+    Ok(())
+}
+
+/// A service name as given: free text, whose surrounding whitespace its
+/// canonical form drops (`names::canonical_service`).
 pub fn validate_service(text: &str) -> Result<()> {
-    validate_text("service", text, limits::SERVICE_MAX)
+    check_visible("service", text, limits::SERVICE_MAX)
 }
 
 /// A public IP: an address that is reachable from the Internet, so not

@@ -10,6 +10,7 @@
 
 use super::decide::Command;
 use super::event::*;
+use super::names::validate_icp_number;
 use super::types::*;
 use crate::error::{Error, Reason, Result};
 
@@ -141,11 +142,14 @@ fn payload_range(what: &str, value: i64, min: i64, max: i64) -> Result<()> {
 }
 
 /// Checks each number's syntax in order, and returns the first one that
-/// repeats an earlier one.
+/// repeats an earlier one (whatever its ASCII case).
 fn repeated_number(numbers: &[String]) -> Result<Option<&str>> {
     for (index, number) in numbers.iter().enumerate() {
         validate_number(number)?;
-        if numbers[..index].contains(number) {
+        if numbers[..index]
+            .iter()
+            .any(|earlier| earlier.eq_ignore_ascii_case(number))
+        {
             return Ok(Some(number));
         }
     }
@@ -311,7 +315,8 @@ fn bind(number: &str, service: &str, account: &str) -> Result<()> {
 
 fn approve(number: &str, icp_number: &str) -> Result<()> {
     validate_number(number)?;
-    validate_text("icp number", icp_number, limits::TEXT_MAX)
+    validate_text("icp number", icp_number, limits::TEXT_MAX)?;
+    validate_icp_number(icp_number)
 }
 
 fn reject_or_invalidate(number: &str, reason: &str) -> Result<()> {
@@ -327,6 +332,7 @@ fn deregister(number: &str, reason: &Option<String>) -> Result<()> {
 fn number_changed(payload: &NumberChanged) -> Result<()> {
     validate_number(&payload.number)?;
     optional_text("icp number", &payload.icp_number)?;
+    optional(&payload.icp_number, validate_icp_number)?;
     optional_text("reason", &payload.reason)
 }
 

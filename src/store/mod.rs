@@ -411,4 +411,7 @@ impl Lookup for Store {
     fn service_types(&self) -> Result<Vec<String>> {
         self.backend.service_types()
     }
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
+        self.backend.live_number_with_icp(icp_number)
+    }
 }

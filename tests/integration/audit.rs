@@ -827,7 +827,7 @@ fn history_account_follows_a_granted_number_through_its_whole_life() {
     l.ok_at(t, &["grant", "LIFE-0001", "--to", "cust"]); // 4
     l.bind_at(t, "LIFE-0001", "life.example", "cust"); // 5
     l.ok_at(t, &["submit", "LIFE-0001"]); // 6
-    l.ok_at(t, &["approve", "LIFE-0001", "--icp-number", "ICP-LIFE-1"]); // 7
+    l.ok_at(t, &["approve", "LIFE-0001", "--icp-number", "京ICP备1号-1"]); // 7
     l.ok_at(
         t,
         &[
@@ -1665,7 +1665,7 @@ fn expiring_ledger() -> Ledger {
     l.ok_at(t, &["allocate", "e1-soon", "--number", "E1-0001"]);
     l.bind_at(t, "E1-0001", "one.example", "acme");
     l.ok_at(t, &["submit", "E1-0001"]);
-    l.ok_at(t, &["approve", "E1-0001", "--icp-number", "ICP-1"]);
+    l.ok_at(t, &["approve", "E1-0001", "--icp-number", "京ICP备1号-1"]);
     l.ok_at(t, &["select", "e2-later", "--service", "two.example"]);
     l.ok_at(t, &["allocate", "e3-expired", "--number", "E3-0001"]);
     l.bind_at(t, "E3-0001", "three.example", "acme");
@@ -1683,7 +1683,7 @@ fn expiring_ledger() -> Ledger {
     l.ok_at(t, &["allocate", "e8-safe", "--number", "E8-0001"]);
     l.bind_at(t, "E8-0001", "eight.example", "acme");
     l.ok_at(t, &["submit", "E8-0001"]);
-    l.ok_at(t, &["approve", "E8-0001", "--icp-number", "ICP-8"]);
+    l.ok_at(t, &["approve", "E8-0001", "--icp-number", "京ICP备8号-1"]);
     l
 }
 

@@ -134,7 +134,7 @@ fn ip_updates_report_forgets_a_filing_that_ended() {
     ledger.ok(&["allocate", "i-1", "--number", "N-0001"]);
     ledger.bind("N-0001", "s.example.cn", "acme");
     ledger.ok(&["submit", "N-0001"]);
-    ledger.ok(&["approve", "N-0001", "--icp-number", "X-1"]);
+    ledger.ok(&["approve", "N-0001", "--icp-number", "京ICP备1号-1"]);
     ledger.ok(&[
         "service",
         "move",

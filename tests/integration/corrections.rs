@@ -408,7 +408,7 @@ fn rename_refusals_change_nothing() {
         3,
         "not_found",
     );
-    ledger.refused(&rename("shop.exmaple.cn", " bad"), 2, "usage");
+    ledger.refused(&rename("shop.exmaple.cn", "bad\u{200b}name"), 2, "usage");
     ledger.ok(&["submit", &number]);
     let error = ledger.refused(
         &rename("shop.exmaple.cn", "shop.example.cn"),

@@ -178,7 +178,7 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
         "allocated" => allocated_rows(seq, payload),
         "selected" => format!(
             "INSERT INTO numbers SELECT {n}, instance_id, account, account, 'bound', {s}, NULL, 'direct', {seq}, {seq} FROM instances WHERE instance_id = {i};
-             INSERT OR REPLACE INTO services VALUES ({s}, {n}, {i}, 0, 0, {seq});
+             INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq, service_key) VALUES ({s}, {n}, {i}, 0, 0, {seq}, {s});
              UPDATE instances SET consumed = consumed + 1, updated_seq = {seq} WHERE instance_id = {i};",
             n = text("number"),
             s = text("service"),
@@ -186,7 +186,7 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
         ),
         "bound" => format!(
             "UPDATE numbers SET status = 'bound', service = {s}, updated_seq = {seq} WHERE number = {n};
-             INSERT OR REPLACE INTO services VALUES ({s}, {n}, {i}, 0, 0, {seq});",
+             INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq, service_key) VALUES ({s}, {n}, {i}, 0, 0, {seq}, {s});",
             n = text("number"),
             s = text("service"),
             i = text("instance_id"),

@@ -1464,7 +1464,7 @@ fn ledger_using_every_command() -> Ledger {
             "select",
             "i-bp1web02",
             "--service",
-            "=HYPERLINK(\"http://evil.example\")",
+            "=HYPERLINK(\"http://evil\")",
         ],
     );
     ledger.ok_at(
@@ -1507,7 +1507,10 @@ fn ledger_using_every_command() -> Ledger {
     );
     ledger.bind_at(&at(), "SN-RT-0002", "'already quoted", "acme-shop");
     ledger.ok_at(&at(), &["submit", "SN-RT-0002"]);
-    ledger.ok_at(&at(), &["approve", "SN-RT-0002", "--icp-number=-ICP-2"]);
+    ledger.ok_at(
+        &at(),
+        &["approve", "SN-RT-0002", "--icp-number=京ICP备2号-2"],
+    );
     ledger.ok_at(
         &at(),
         &["service", "move", "+1", "--to", "i-rt-01", "--commercial"],
@@ -2063,7 +2066,7 @@ fn formula_start(cell: &str) -> bool {
 fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     let ledger = sample_ledger();
     let services = [
-        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "=HYPERLINK(\"http://evil\",\"x\")",
         "-1+1",
         "@x",
         "+1",
@@ -2111,7 +2114,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
         "blue-media",
     ]);
     ledger.ok(&["submit", "SN-FX-0006"]);
-    ledger.ok(&["approve", "SN-FX-0006", "--icp-number", "=1+2"]);
+    ledger.ok(&["approve", "SN-FX-0006", "--icp-number", "京ICP备6号-6"]);
     // Free text as given is what the ledger holds.
     for service in services {
         assert_eq!(
@@ -2119,7 +2122,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
             service
         );
     }
-    assert_eq!(ledger.number("SN-FX-0006")["icp_number"], "=1+2");
+    assert_eq!(ledger.number("SN-FX-0006")["icp_number"], "京ICP备6号-6");
 
     // Every export: no cell starts like a formula; the guarded cells strip back.
     for what in ["numbers", "history", "instances"] {
@@ -2135,7 +2138,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     }
     let numbers = String::from_utf8(ledger.export("numbers")).unwrap();
     assert!(
-        numbers.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+        numbers.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""),
         "{numbers}"
     );
     assert!(numbers.contains(",'-1+1,"), "{numbers}");
@@ -2145,7 +2148,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
         numbers.contains(",''quoted,"),
         "a leading ' is doubled so that import strips exactly one: {numbers}"
     );
-    assert!(numbers.contains(",'=1+2,"), "{numbers}");
+    assert!(numbers.contains(",京ICP备6号-6,"), "{numbers}");
     let rows = parse_csv(&numbers);
     let exported_services: BTreeSet<String> = rows[1..]
         .iter()
@@ -2222,7 +2225,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
         ops_row(&[
             ("op", "approve"),
             ("number", "SN-OPS-0001"),
-            ("icp_number", "'+1"),
+            ("icp_number", "京ICP备1号-1"),
         ]),
         ops_row(&[
             ("op", "select"),
@@ -2234,7 +2237,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     ops.ok(&["import".as_ref(), "ops".as_ref(), file.as_os_str()]);
     let number = ops.number("SN-OPS-0001");
     assert_eq!(number["service"], "=HYPERLINK(\"x\")");
-    assert_eq!(number["icp_number"], "+1");
+    assert_eq!(number["icp_number"], "京ICP备1号-1");
     let history = ops.events(&[]);
     assert_eq!(
         history.iter().find(|e| e["kind"] == "granted").unwrap()["payload"]["note"],

@@ -1782,7 +1782,7 @@ fn exit_code_6_for_a_sqlite_file_that_is_not_a_ledger() {
 fn exit_code_6_for_a_ledger_from_a_newer_program() {
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
-    let version = {
+    let newer = {
         let conn = rusqlite::Connection::open(&ledger.db).unwrap();
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -1790,7 +1790,7 @@ fn exit_code_6_for_a_ledger_from_a_newer_program() {
         assert!(version >= 1, "the schema version is stored as user_version");
         conn.execute_batch(&format!("PRAGMA user_version = {};", version + 1))
             .unwrap();
-        version
+        version + 1
     };
     for args in [
         vec!["instance", "show", "i-1"],
@@ -1815,10 +1815,10 @@ fn exit_code_6_for_a_ledger_from_a_newer_program() {
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(events, 1, "nothing was written to the newer ledger");
-    let newer: i64 = conn
+    let stored: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(newer, version + 1);
+    assert_eq!(stored, newer, "the newer version is left as it was");
 }
 
 #[test]

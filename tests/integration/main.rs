@@ -15,6 +15,7 @@ mod import_export;
 mod ledger;
 mod lifecycle;
 mod model;
+mod names;
 mod regions;
 mod reliability;
 mod services;

@@ -295,8 +295,15 @@ impl Model {
     }
 }
 
+/// An ICP number of the MIIT's shape, one per number (a live number's ICP
+/// number is its own): digits from the number's first hex digits.
 fn icp_for(number: &str) -> String {
-    format!("浙ICP备{}号-1", number.len())
+    let hex: String = number
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(9)
+        .collect();
+    format!("浙ICP备{}号-1", u64::from_str_radix(&hex, 16).unwrap_or(0))
 }
 
 /// The command line of a step, given the model state before it.

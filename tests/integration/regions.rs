@@ -253,8 +253,14 @@ fn a_version_1_ledger_gains_the_region_table_on_open() {
     // Make it a ledger as version 1 of the schema left it.
     {
         let conn = ledger.conn();
-        conn.execute_batch("DROP TABLE regions; PRAGMA user_version = 1;")
-            .unwrap();
+        // Undo migrations 3 (names) and 2 (regions), newest first.
+        conn.execute_batch(
+            "DROP INDEX services_by_key; DROP INDEX instances_by_folded_id;
+             DROP INDEX numbers_by_folded_number; DROP INDEX numbers_by_icp_number;
+             ALTER TABLE services DROP COLUMN service_key;
+             DROP TABLE regions; PRAGMA user_version = 1;",
+        )
+        .unwrap();
     }
     // A read opens it and upgrades it.
     assert_eq!(ledger.number(&numbers[0])["status"], "unbound");

@@ -11,8 +11,9 @@ const SETUP2: &str = "2026-02-10T00:00:00Z";
 const MOVE: &str = "2026-04-01T00:00:00Z";
 const LATER: &str = "2026-04-20T00:00:00Z";
 
-const SERVICE_KEYS: [&str; 8] = [
+const SERVICE_KEYS: [&str; 9] = [
     "service",
+    "display_name",
     "number",
     "instance_id",
     "host",
@@ -92,7 +93,7 @@ fn service_show_has_the_spec_shape() {
     assert_eq!(keys(&shop), sorted(&SERVICE_KEYS));
     assert_eq!(
         shop,
-        json!({"service": "shop.example.com", "number": "N-FILED", "instance_id": "i-src", "host": "i-src",
+        json!({"service": "shop.example.com", "display_name": "shop.example.com", "number": "N-FILED", "instance_id": "i-src", "host": "i-src",
                "status": "filed", "icp_number": "京ICP备2026001号-1", "commercial": false, "ip_update_required": false})
     );
     let bound = show(&l, "bound.example.com");
@@ -225,7 +226,7 @@ fn service_move_changes_the_host_and_nothing_else() {
         &["service", "move", "shop.example.com", "--to", "i-dst"],
     );
     assert_eq!(keys(&moved), sorted(&SERVICE_KEYS));
-    let expected = json!({"service": "shop.example.com", "number": "N-FILED", "instance_id": "i-src", "host": "i-dst",
+    let expected = json!({"service": "shop.example.com", "display_name": "shop.example.com", "number": "N-FILED", "instance_id": "i-src", "host": "i-dst",
         "status": "filed", "icp_number": "京ICP备2026001号-1", "commercial": false, "ip_update_required": false});
     assert_eq!(moved, expected);
     assert_eq!(show(&l, "shop.example.com"), expected);

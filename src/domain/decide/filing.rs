@@ -6,8 +6,8 @@
 use super::{check_instance_live, Lookup, Missing::NotFound};
 use crate::domain::event::{Body, NumberChanged};
 use crate::domain::machine::{transition, Action};
-use crate::domain::types::Time;
-use crate::error::Result;
+use crate::domain::types::{shorten, Time};
+use crate::error::{Error, Reason, Result};
 
 /// A filing under way on a released or expired instance cannot start; the
 /// other moves record what happened and stay possible.
@@ -19,6 +19,21 @@ pub(super) fn submit(lookup: &dyn Lookup, now: Time, number: &str) -> Result<Bod
 }
 
 pub(super) fn approve(lookup: &dyn Lookup, number: &str, icp_number: &str) -> Result<Body> {
+    // One ICP number belongs to at most one live number.
+    if let Some(holder) = lookup.live_number_with_icp(icp_number)? {
+        if holder.number != number {
+            return Err(Error::refused(
+                Reason::IcpNumberTaken,
+                format!(
+                    "ICP number {} is already held by number {} ({}, service {})",
+                    shorten(icp_number),
+                    holder.number,
+                    holder.status,
+                    shorten(holder.service.as_deref().unwrap_or("none"))
+                ),
+            ));
+        }
+    }
     let icp_number = Some(icp_number.to_string());
     let changed = number_changed(lookup, number, Action::Approve, icp_number, None)?;
     Ok(Body::Approved(changed))

@@ -1,6 +1,6 @@
 //! `instance add`, `instance renew`, `instance release` and `instance amend`.
 
-use super::{Command, Lookup, Missing::NotFound};
+use super::{spelled_as, Command, Lookup, Missing::NotFound};
 use crate::domain::event::{
     Body, FieldChange, InstanceAdded, InstanceAmended, InstanceReleased, InstanceRenewed,
 };
@@ -25,10 +25,14 @@ pub(super) fn add(lookup: &dyn Lookup, command: &Command) -> Result<Body> {
         // invariant: `decide` calls this for `Command::AddInstance` alone.
         unreachable!("invariant: instance::add is given an AddInstance command")
     };
-    if lookup.instance(instance_id)?.is_some() {
+    // Unique regardless of ASCII case: `I-WEB` is `i-web`.
+    if let Some(existing) = lookup.instance(instance_id)? {
         return Err(Error::refused(
             Reason::AlreadyExists,
-            format!("instance {instance_id} already exists"),
+            format!(
+                "instance {instance_id} already exists{}",
+                spelled_as(instance_id, &existing.instance_id)
+            ),
         ));
     }
     // A typo would make an instance that can never be used, under an id

@@ -14,6 +14,7 @@ mod number;
 mod policy;
 mod region;
 mod service;
+mod spelling;
 
 pub use super::lookup::{Lookup, Missing};
 
@@ -138,6 +139,7 @@ pub enum Decision {
 
 pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decision> {
     command.validate()?;
+    let command = &spelling::first_spellings(lookup, command)?;
     let body = match command {
         Command::AddInstance { .. } => instance::add(lookup, command)?,
         Command::Renew {
@@ -288,24 +290,40 @@ fn refuse_ineligible(
     Error::refused(first, message)
 }
 
-/// A number is unique across the whole ledger, forever (and so within one
-/// request: a log may not name a generated number twice).
+/// A number is unique across the whole ledger, forever, regardless of
+/// ASCII case (and so within one request: a log may not name a generated
+/// number twice).
 fn check_new_numbers(lookup: &dyn Lookup, numbers: &[String]) -> Result<()> {
     for (index, number) in numbers.iter().enumerate() {
-        if numbers[..index].contains(number) {
+        if numbers[..index]
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(number))
+        {
             return Err(Error::refused(
                 Reason::AlreadyExists,
                 format!("number {number} is named twice"),
             ));
         }
-        if lookup.number(number)?.is_some() {
+        if let Some(existing) = lookup.number(number)? {
             return Err(Error::refused(
                 Reason::AlreadyExists,
-                format!("number {number} already exists"),
+                format!(
+                    "number {number} already exists{}",
+                    spelled_as(number, &existing.number)
+                ),
             ));
         }
     }
     Ok(())
+}
+
+/// " (as i-web)" when the ledger spells an identifier otherwise.
+fn spelled_as(given: &str, stored: &str) -> String {
+    if given == stored {
+        String::new()
+    } else {
+        format!(" (as {stored})")
+    }
 }
 
 /// A service may take a number unless it already holds one that is bound,

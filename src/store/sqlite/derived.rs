@@ -5,6 +5,7 @@ use super::rows::*;
 use super::Sqlite;
 use crate::domain::decide::Lookup;
 use crate::domain::evolve::Change;
+use crate::domain::names::service_key;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
@@ -56,7 +57,7 @@ impl Sqlite {
 
     fn write_service(&self, r: &ServiceRecord) -> Result<()> {
         let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, service_key, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         statement.execute(params![
             r.service,
@@ -64,6 +65,7 @@ impl Sqlite {
             r.host,
             r.commercial,
             r.ip_update_required,
+            service_key(&r.service),
             r.updated_seq
         ])?;
         Ok(())
@@ -240,7 +242,7 @@ impl DerivedRows for Sqlite {
 
     fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.updated_seq
+            "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.service_key, s.updated_seq
              FROM services s JOIN numbers n ON n.number = s.number
              WHERE ?1 IS NULL OR s.host = ?1 OR n.instance_id = ?1 ORDER BY s.service",
         )?;
@@ -314,20 +316,43 @@ impl DerivedRows for Sqlite {
     }
 }
 
+/// Instances and numbers whatever the ASCII case of the id (the `NOCASE`
+/// indexes), a service by its key; the row spelled exactly as asked first
+/// (only an older ledger can hold two spellings of one thing).
 impl Lookup for Sqlite {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1");
+        let sql = format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1 COLLATE NOCASE
+             ORDER BY instance_id = ?1 DESC LIMIT 1"
+        );
         self.one(&sql, instance_id, instance_from_row)
     }
 
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1");
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1 COLLATE NOCASE
+             ORDER BY number = ?1 DESC LIMIT 1"
+        );
         self.one(&sql, number, number_from_row)
     }
 
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE service = ?1");
-        self.one(&sql, service, service_from_row)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services WHERE service_key = ?1
+             ORDER BY service = ?2 DESC LIMIT 1"
+        ))?;
+        let key = service_key(service);
+        Ok(statement
+            .query_row(params![key, service], service_from_row)
+            .optional()?)
+    }
+
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers
+             WHERE icp_number = ?1 AND status IN ('bound', 'filing', 'filed') LIMIT 1"
+        );
+        self.one(&sql, icp_number, number_from_row)
     }
 
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {

@@ -8,6 +8,7 @@ mod rows;
 
 use super::{Database, DerivedRows};
 use crate::domain::evolve::Change;
+use crate::domain::names::service_key;
 use crate::domain::regions::default_regions;
 use crate::domain::types::default_policies;
 use crate::error::{Error, Result};
@@ -17,11 +18,13 @@ use std::path::Path;
 
 /// The schema's migrations, in order: migration N takes a ledger from
 /// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
-/// later version is one more file here, applied on open. Version 2 adds
-/// the region table.
+/// later version is one more file in `migrations/`, applied on open.
+/// Version 2 adds the region table, version 3 the keys that make names
+/// one thing, one spelling.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema.sql"),
-    include_str!("../../../schema_2_regions.sql"),
+    include_str!("../../../migrations/0002_regions.sql"),
+    include_str!("../../../migrations/0003_names.sql"),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
@@ -233,6 +236,29 @@ impl Sqlite {
                     self.write(&Change::Region(region))?;
                 }
             }
+        }
+        if version >= 1 {
+            self.fill_service_keys()?;
+        }
+        Ok(())
+    }
+
+    /// The names migration adds `services.service_key` empty: the key is
+    /// computed here (NFKC case folding is not SQL) for every row that has
+    /// none yet, so an existing ledger upgrades in place.
+    fn fill_service_keys(&self) -> Result<()> {
+        let services: Vec<String> = {
+            let mut statement = self
+                .conn
+                .prepare("SELECT service FROM services WHERE service_key = ''")?;
+            let rows = statement.query_map([], |row| row.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut update = self
+            .conn
+            .prepare("UPDATE services SET service_key = ?1 WHERE service = ?2")?;
+        for service in services {
+            update.execute(rusqlite::params![service_key(&service), service])?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! its type is a corrupt row (an edit made outside the program).
 
 use crate::domain::event::Event;
+use crate::domain::names::service_key;
 use crate::domain::types::*;
 use crate::error::Result;
 use rusqlite::Row;
@@ -11,7 +12,7 @@ pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, 
 pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
 pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
 pub const SERVICE_COLUMNS: &str =
-    "service, number, host, commercial, ip_update_required, updated_seq";
+    "service, number, host, commercial, ip_update_required, service_key, updated_seq";
 pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
 pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
 pub const EVENT_COLUMNS: &str =
@@ -89,14 +90,27 @@ pub fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
     })
 }
 
+/// The stored key must be the service's (an edited key would hide the
+/// service from its look-ups): a row whose key is not is corrupt.
 pub fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
+    let service: String = row.get(0)?;
+    let stored_key: String = row.get(5)?;
+    if stored_key != service_key(&service) {
+        return Err(rusqlite::Error::FromSqlConversionFailure(
+            5,
+            rusqlite::types::Type::Text,
+            Box::new(std::io::Error::other(format!(
+                "service_key {stored_key:?} is not the key of the service"
+            ))),
+        ));
+    }
     Ok(ServiceRecord {
-        service: row.get(0)?,
+        service,
         number: row.get(1)?,
         host: row.get(2)?,
         commercial: strict_bool(row, 3)?,
         ip_update_required: strict_bool(row, 4)?,
-        updated_seq: row.get(5)?,
+        updated_seq: row.get(6)?,
     })
 }
 
