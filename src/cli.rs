@@ -4,8 +4,8 @@
 
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
-    import, init, instance, invalidate, number, policy, reject, report, select, service, submit,
-    verify,
+    import, init, instance, invalidate, number, policy, reconcile, reject, report, select, service,
+    submit, verify,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -102,6 +102,8 @@ pub enum Commands {
     Policy(policy::PolicyCommand),
     /// Print shell completions.
     Completions(completions::Args),
+    /// Compare the ledger with the provider's service-number records (exit 1 on differences).
+    Reconcile(reconcile::Args),
 }
 
 // `--as-of`, shared by every read that can look into the past (no doc

@@ -20,6 +20,7 @@ pub mod instance;
 pub mod invalidate;
 pub mod number;
 pub mod policy;
+pub mod reconcile;
 pub mod reject;
 pub mod report;
 pub mod select;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Export(command) => export::run(&context, command),
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
+        Commands::Reconcile(args) => reconcile::run(&context, args),
     }
 }
 

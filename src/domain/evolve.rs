@@ -55,6 +55,8 @@ pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> 
         }
         Body::ServiceMoved(payload) => service_moved(lookup, payload, seq)?.into(),
         Body::ServiceIpUpdated(payload) => service_ip_updated(lookup, payload, seq)?.into(),
+        // A record of a comparison: the log alone keeps it, no derived row.
+        Body::Reconciled(_) => Vec::new(),
     })
 }
 

@@ -18,6 +18,7 @@ pub mod evolve;
 pub mod lookup;
 pub mod machine;
 pub mod memory;
+pub mod reconcile;
 pub mod replay;
 pub mod types;
 pub mod validate;

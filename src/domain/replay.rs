@@ -140,6 +140,7 @@ pub fn recorded_command(body: &Body) -> Result<Command> {
             number: payload.number.clone(),
             reason: required(body, &payload.reason, "reason")?,
         },
+        Body::Reconciled(payload) => Command::Reconcile(payload.clone()),
     })
 }
 

@@ -12,6 +12,7 @@ mod filing;
 mod instance;
 mod number;
 mod policy;
+mod reconcile;
 mod service;
 
 pub use super::lookup::{Lookup, Missing};
@@ -105,6 +106,8 @@ pub enum Command {
     IpUpdated {
         service: String,
     },
+    /// Records a comparison with the provider's records (`reconcile --record`).
+    Reconcile(super::event::Reconciled),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +170,7 @@ pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decis
             commercial,
         } => service::move_to(lookup, now, service, to, *commercial)?,
         Command::IpUpdated { service } => service::ip_updated(lookup, service)?,
+        Command::Reconcile(reconciled) => reconcile::record(reconciled),
     };
     Ok(Decision::Append(body))
 }
