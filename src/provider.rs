@@ -307,11 +307,8 @@ fn json_error(walk: &mut Walk, error: serde_json::Error) -> Error {
         None => {}
     }
     if error.is_io() {
-        let too_long = std::error::Error::source(&error)
-            .and_then(|source| source.downcast_ref::<std::io::Error>())
-            .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.is::<RecordTooLong>());
-        if too_long {
+        // The reader refuses a record past the cap; anything else is I/O.
+        if walk.counters.since_record.get() > RECORD_MAX_BYTES {
             return Error::usage(format!("line {line}: {RecordTooLong}"));
         }
         return Error::storage(format!("cannot read the file: {error}"));

@@ -11,5 +11,6 @@ mod import_export;
 mod ledger;
 mod lifecycle;
 mod model;
+mod reconcile;
 mod reliability;
 mod services;
