@@ -640,7 +640,10 @@ mod tests {
         assert!(status_agrees(Status::Deregistered, 3));
         assert!(!status_agrees(Status::Bound, 0));
         assert!(!status_agrees(Status::Filed, 4));
-        assert_eq!(provider_status_meaning(3), "invalidated for administrative reasons");
+        assert_eq!(
+            provider_status_meaning(3),
+            "invalidated for administrative reasons"
+        );
         assert_eq!(provider_status_meaning(9), "unknown");
     }
 
@@ -697,7 +700,10 @@ mod tests {
     #[test]
     fn unknown_numbers_are_allocated_while_quota_lasts_and_the_rest_is_quota() {
         let book = book();
-        let mut records = vec![record("SN-1", 4, None), record("sn-2", 2, Some("浙ICP备1号-1"))];
+        let mut records = vec![
+            record("SN-1", 4, None),
+            record("sn-2", 2, Some("浙ICP备1号-1")),
+        ];
         for i in 3..=7 {
             records.push(record(&format!("SN-{i}"), if i == 3 { 3 } else { 0 }, None));
         }
