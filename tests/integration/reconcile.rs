@@ -40,7 +40,7 @@ fn reconcile(ledger: &Ledger, file: &std::path::Path, extra: &[&str]) -> (i32, V
 }
 
 /// (class, number, instance_id) of each difference, in output order.
-fn found(json: &Value) -> Vec<(String, String, String)> {
+fn found(json: &Value) -> Vec<Found> {
     json["differences"]
         .as_array()
         .expect("differences")
@@ -55,7 +55,10 @@ fn found(json: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn triple(class: &str, number: &str, instance: &str) -> (String, String, String) {
+/// A difference as `found` lists it: (class, number, instance_id).
+type Found = (String, String, String);
+
+fn triple(class: &str, number: &str, instance: &str) -> Found {
     (class.into(), number.into(), instance.into())
 }
 
@@ -147,7 +150,7 @@ fn each_class_of_difference_alone() {
     let host = |sn: &'static str, status: u8, uid: &'static str, kind: i64, id: &'static str| {
         (sn, status, "", uid, kind, id)
     };
-    let cases: Vec<(&str, String, Vec<(String, String, String)>)> = vec![
+    let cases: Vec<(&str, String, Vec<Found>)> = vec![
         (
             "unknown_number",
             lines(&[host("SN-NEW-0001", 0, "acme-shop", 1, "i-not-in-ledger")]),
