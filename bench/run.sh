@@ -22,6 +22,10 @@
 #      same ledger file, and the same allocate on the 1,000-instance ledger.
 #   3. `snledger verify` and `snledger export history -o FILE` on the big
 #      ledger vs `sqlite3 -csv` writing the same `events` rows to a file.
+#   4. `snledger reconcile` of RECON provider records (GetBsnByResource JSON,
+#      one response per instance) against the big ledger with one number on
+#      each of RECON instances, vs `snledger export numbers` of that ledger;
+#      peak RSS of the reconcile.
 # Each ratio is the median of the per-round ratios (A_i / B_i of runs made
 # back to back), so slow drift of the machine cancels out.
 #
@@ -39,9 +43,9 @@ case "${1:-}" in
 esac
 
 if [[ $MODE == smoke ]]; then
-    BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2
+    BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2 RECON=1000
 else
-    BIG=1000000 SMALL=1000 IMPORT_ROUNDS=3 ALLOC_REPS=15 READ_ROUNDS=3
+    BIG=1000000 SMALL=1000 IMPORT_ROUNDS=3 ALLOC_REPS=15 READ_ROUNDS=3 RECON=100000
 fi
 NOW=2026-11-23T00:00:00Z   # the ledger clock for every snledger call
 ACTOR=bench
@@ -203,11 +207,67 @@ got=$(wc -l <"$W/events.csv")
 got=$(($(wc -l <"$W/history.csv") - 1))
 [[ $got == "$want" ]] || die "export history has $got rows, expected $want"
 
+# ------------------------------------------------------- 4. reconcile ---
+# A copy of the big ledger with one provider-issued number on each of RECON
+# eligible instances (import ops, untimed), and the provider's records of
+# exactly those numbers, so the comparison is in sync (exit 0).
+say "reconcile: preparing $RECON numbers and the provider's records"
+python3 "$ROOT/bench/gen.py" "$BIG" -o /dev/null --pick "$RECON" --pick-out "$W/recon.ids"
+# The numbers the allocate step made are in the provider's records too.
+"$SN" --db "$W/big.db" --actor "$ACTOR" export numbers -o "$W/existing.csv"
+python3 - "$W/big.csv" "$W/recon.ids" "$W/recon-ops.csv" "$W/recon.json" "$W/existing.csv" <<'PY'
+import csv, json, sys
+big, ids_path, ops_path, provider_path, existing_path = sys.argv[1:]
+ids = [line.strip() for line in open(ids_path) if line.strip()]
+existing = list(csv.DictReader(open(existing_path, newline="")))
+wanted = set(ids) | {row["instance_id"] for row in existing}
+facts = {}
+with open(big, newline="") as f:
+    for row in csv.DictReader(f):
+        if row["instance_id"] in wanted:
+            facts[row["instance_id"]] = (row["account"], row["service_type"])
+codes = {"ecs": 1, "ens": 8, "cloud_web_hosting": 9}
+with open(ops_path, "w") as ops, open(provider_path, "w") as out:
+    ops.write("op,instance_id,number,account,count,service,to_account,icp_number,reason,request_id,months,expires_at\n")
+    out.write("[\n")
+    for k, instance_id in enumerate(ids):
+        sn = f"BSN{k:08d}"
+        account, service_type = facts[instance_id]
+        ops.write(f"allocate,{instance_id},{sn},,,,,,,,,\n")
+        record = {"sn": sn, "status": k % 2, "beianNum": "", "aliUid": account,
+                  "resourceType": codes.get(service_type, 42), "resourceId": instance_id,
+                  "opSource": "console"}
+        response = {"RequestId": f"BENCH-{k:08d}", "datas": [record]}
+        out.write(("," if k else "") + json.dumps(response) + "\n")
+    for row in existing:
+        record = {"sn": row["number"], "status": 0, "beianNum": "", "aliUid": row["owner"],
+                  "resourceType": codes.get(facts[row["instance_id"]][1], 42),
+                  "resourceId": row["instance_id"]}
+        out.write("," + json.dumps({"RequestId": "BENCH-EXISTING", "datas": [record]}) + "\n")
+    out.write("]\n")
+PY
+cp "$W/big.db" "$W/recon.db"
+[[ -f $W/big.db-wal ]] && cp "$W/big.db-wal" "$W/recon.db-wal"
+"$SN" --db "$W/recon.db" --now "$NOW" --actor "$ACTOR" import ops "$W/recon-ops.csv" >/dev/null
+say "reconcile / export numbers: $READ_ROUNDS round(s)"
+for ((r = 1; r <= READ_ROUNDS; r++)); do
+    t=$(timeit -- /usr/bin/time -v -o "$W/rss.reconcile" \
+        "$SN" --db "$W/recon.db" --now "$NOW" --actor "$ACTOR" reconcile "$W/recon.json")
+    record recon.snledger "$t"
+    echo "recon.rss_mib $(rss_mib "$W/rss.reconcile")" >>"$SAMPLES"
+    rm -f "$W/numbers.csv"
+    t=$(timeit -- "$SN" --db "$W/recon.db" --actor "$ACTOR" export numbers -o "$W/numbers.csv")
+    record recon.export "$t"
+done
+got=$(($(wc -l <"$W/numbers.csv") - 1))
+[[ $got == "$((RECON + ALLOC_REPS))" ]] || die "export numbers has $got rows, expected $((RECON + ALLOC_REPS))"
+rm -f "$W"/recon.db*
+
 # ----------------------------------------------------------- the table ---
 set +e
-python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" <<'PY'
+python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" "$RECON" <<'PY'
 import os, statistics, sys
-path, mode, big, small, rev = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+path, mode, big, small, rev, recon = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
 s = {}
 for line in open(path):
     name, value = line.split()
@@ -231,6 +291,8 @@ rows = [
     (f"allocate on {B} ledger / on {S} ledger", ratio("alloc.big", "alloc.small"), 1.3, "x"),
     (f"verify ({B} events) / sqlite3 CSV read-out", ratio("read.verify", "read.sqlite3"), 3.0, "x"),
     ("export history / sqlite3 CSV read-out", ratio("read.export", "read.sqlite3"), 1.5, "x"),
+    (f"reconcile {fmt_n(recon)} records / export numbers", ratio("recon.snledger", "recon.export"), 2.0, "x"),
+    ("reconcile peak memory", max(s["recon.rss_mib"]), 64.0, " MiB"),
 ]
 
 print()
@@ -242,6 +304,8 @@ for name, what in [
     ("alloc.big", f"snledger allocate ({B} ledger)"), ("alloc.sqlite3", "sqlite3 insert transaction"),
     ("alloc.small", f"snledger allocate ({S} ledger)"), ("read.verify", "snledger verify"),
     ("read.export", "snledger export history"), ("read.sqlite3", "sqlite3 -csv events read-out"),
+    ("recon.snledger", f"snledger reconcile ({fmt_n(recon)} records)"),
+    ("recon.export", "snledger export numbers"),
 ]:
     print(f"  {what:<34} {med(name):>10.4f} s   (n={len(s[name])}, min {min(s[name]):.4f}, max {max(s[name]):.4f})")
 print(f"  {'sqlite3 .import peak memory':<34} {max(s['import.sqlite3_rss_mib']):>10.1f} MiB")

@@ -5,8 +5,8 @@
 use crate::cmd::digest;
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
-    import, init, instance, invalidate, number, policy, region, reject, report, select, service,
-    submit, verify,
+    import, init, instance, invalidate, number, policy, reconcile, region, reject, report, select,
+    service, submit, verify,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -108,6 +108,8 @@ pub enum Commands {
     /// The region table: which regions are in the mainland.
     #[command(subcommand)]
     Region(region::RegionCommand),
+    /// Compare the ledger with the provider's service-number records (exit 1 on differences).
+    Reconcile(reconcile::Args),
 }
 
 // `--as-of`, shared by every read that can look into the past (no doc

@@ -61,6 +61,19 @@ csv_layout! {
     }
 }
 
+csv_layout! {
+    /// The columns of the provider's service-number records in CSV
+    /// (`reconcile`, README "Reconciling with the provider"); all required.
+    provider_csv {
+        SN = "sn",
+        STATUS = "status",
+        BEIAN_NUM = "beian_num",
+        ALI_UID = "ali_uid",
+        RESOURCE_ID = "resource_id",
+        RESOURCE_TYPE = "resource_type",
+    }
+}
+
 /// One instance as a row of an instances file.
 pub fn instance_csv_row(instance: Instance) -> Vec<String> {
     vec![
@@ -210,6 +223,17 @@ impl CsvInput {
     /// of which `required` must be present.
     pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvInput> {
         let (source, size) = open_file(path)?;
+        CsvInput::from_reader(source, size, path, columns, required)
+    }
+
+    /// As `open`, from a file already open (`path` names it in messages).
+    pub fn from_reader(
+        source: Box<dyn Read>,
+        size: u64,
+        path: &Path,
+        columns: &[&str],
+        required: &[&str],
+    ) -> Result<CsvInput> {
         let newlines = std::rc::Rc::new(std::cell::RefCell::new(Newlines::default()));
         let source = CountingReader {
             inner: source,

@@ -22,6 +22,7 @@ pub mod instance;
 pub mod invalidate;
 pub mod number;
 pub mod policy;
+pub mod reconcile;
 pub mod region;
 pub mod reject;
 pub mod report;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Completions(args) => completions::run(&context, args),
         Commands::Digest(args) => digest::run(&context, args),
         Commands::Region(command) => region::run(&context, command),
+        Commands::Reconcile(args) => reconcile::run(&context, args),
     }
 }
 

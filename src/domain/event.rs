@@ -319,6 +319,35 @@ pub struct ServiceRenamed {
     pub holder: String,
 }
 
+/// A comparison with the provider's records (`reconcile --record`, README
+/// "Reconciling with the provider"): which file, and what it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconciled {
+    /// Lowercase hex SHA-256 of the file as read.
+    pub file_sha256: String,
+    pub file_size_bytes: i64,
+    /// Distinct numbers and instances the file names.
+    pub numbers: i64,
+    pub instances: i64,
+    pub differences: DifferenceCounts,
+}
+
+/// How many differences of each class (README "Reconciling with the
+/// provider"), one field per class so the payload's text is fixed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DifferenceCounts {
+    pub unknown_number: i64,
+    pub missing_at_provider: i64,
+    pub status_differs: i64,
+    pub icp_number_differs: i64,
+    pub owner_differs: i64,
+    pub instance_differs: i64,
+    pub type_differs: i64,
+    pub quota_differs: i64,
+}
+
 /// One table of every event kind: its `Body` variant, payload struct and
 /// name in the log. It makes the enum, `KINDS`, `Body::kind`, `Body::payload`
 /// and `Body::parse`, so a new kind is one more row and the lists cannot drift.
@@ -373,6 +402,7 @@ event_kinds! {
     InstanceAmended(InstanceAmended) = "instance_amended",
     RegionSet(RegionSet) = "region_set",
     ServiceRenamed(ServiceRenamed) = "service_renamed",
+    Reconciled(Reconciled) = "reconciled",
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -490,6 +520,8 @@ impl Body {
                 add("s", &p.service);
                 add("s", &p.to);
             }
+            // A reconciliation is about the whole book: `history --kind reconciled`.
+            Body::Reconciled(_) => {}
         }
     }
 }

@@ -67,6 +67,8 @@ pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> 
         })
         .into(),
         Body::ServiceRenamed(payload) => service_renamed(lookup, payload, seq)?,
+        // A record of a comparison: the log alone keeps it, no derived row.
+        Body::Reconciled(_) => Vec::new(),
     })
 }
 

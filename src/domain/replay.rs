@@ -191,6 +191,7 @@ pub fn recorded_command(body: Body) -> Result<Command> {
             service: payload.service,
             to: payload.to,
         },
+        Body::Reconciled(payload) => Command::Reconcile(payload.clone()),
     })
 }
 

@@ -81,6 +81,7 @@ impl Command {
             Command::AmendInstance { .. } => amend_instance(self),
             Command::SetRegion { region, .. } => validate_region(region),
             Command::RenameService { service, to } => rename_service(service, to),
+            Command::Reconcile(reconciled) => reconcile(reconciled).map_err(usage_of),
         }
     }
 }
@@ -110,6 +111,7 @@ pub fn validate_payload(body: &Body) -> Result<()> {
         Body::InstanceAmended(payload) => instance_amended(payload),
         Body::RegionSet(payload) => validate_region(&payload.region),
         Body::ServiceRenamed(payload) => rename_service(&payload.service, &payload.to),
+        Body::Reconciled(payload) => reconcile(payload),
     }
 }
 
@@ -391,6 +393,41 @@ fn instance_amended(payload: &InstanceAmended) -> Result<()> {
     }
     if let Some(change) = &payload.owner {
         validate_account(&change.new)?;
+    }
+    Ok(())
+}
+
+// Reconciliation: `reconcile --record` / `reconciled` carry the same record.
+
+/// A command's field error is the user's (exit 2); the check itself is
+/// shared with the payload's.
+fn usage_of(error: Error) -> Error {
+    Error::usage(error.to_string())
+}
+
+fn reconcile(payload: &Reconciled) -> Result<()> {
+    let hex = &payload.file_sha256;
+    if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(Error::Integrity(format!(
+            "file sha256 '{}' is not 64 lowercase hex digits",
+            shorten(hex)
+        )));
+    }
+    payload_range("file size", payload.file_size_bytes, 0, i64::MAX)?;
+    payload_range("numbers", payload.numbers, 0, i64::MAX)?;
+    payload_range("instances", payload.instances, 0, i64::MAX)?;
+    let counts = &payload.differences;
+    for count in [
+        counts.unknown_number,
+        counts.missing_at_provider,
+        counts.status_differs,
+        counts.icp_number_differs,
+        counts.owner_differs,
+        counts.instance_differs,
+        counts.type_differs,
+        counts.quota_differs,
+    ] {
+        payload_range("difference count", count, 0, i64::MAX)?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ mod ledger;
 mod lifecycle;
 mod model;
 mod names;
+mod reconcile;
 mod regions;
 mod reliability;
 mod services;

@@ -12,6 +12,7 @@ mod filing;
 mod instance;
 mod number;
 mod policy;
+mod reconcile;
 mod region;
 mod service;
 mod spelling;
@@ -128,6 +129,8 @@ pub enum Command {
         service: String,
         to: String,
     },
+    /// Records a comparison with the provider's records (`reconcile --record`).
+    Reconcile(super::event::Reconciled),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +197,7 @@ pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decis
         Command::AmendInstance { .. } => instance::amend(lookup, command)?,
         Command::SetRegion { region, mainland } => region::set(lookup, region, *mainland)?,
         Command::RenameService { service, to } => service::rename(lookup, service, to)?,
+        Command::Reconcile(reconciled) => reconcile::record(reconciled),
     };
     Ok(Decision::Append(body))
 }

@@ -44,7 +44,10 @@ pub(super) fn first_spellings(lookup: &dyn Lookup, command: &Command) -> Result<
             self::service(lookup, service)?;
             self::service(lookup, to)?;
         }
-        Command::AddInstance { .. } | Command::SetPolicy { .. } | Command::SetRegion { .. } => {}
+        Command::AddInstance { .. }
+        | Command::SetPolicy { .. }
+        | Command::SetRegion { .. }
+        | Command::Reconcile(_) => {}
     }
     Ok(command)
 }

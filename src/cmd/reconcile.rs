@@ -1,0 +1,270 @@
+//! `reconcile FILE [--record] [--emit-ops OUT] [--as-of TIME]`: compare the
+//! ledger with the provider's service-number records (README "Reconciling
+//! with the provider"). A read: it never creates a ledger; `--record`
+//! appends one `reconciled` event. Exit 0 in sync, 1 with differences.
+
+use super::Context;
+use crate::cli::AsOf;
+use crate::csvio::{open_file, ops_csv};
+use crate::domain::decide::{Command, Lookup};
+use crate::domain::event::Reconciled;
+use crate::domain::reconcile::{Book, Difference, Op, Outcome, Reconciler};
+use crate::domain::types::{Instance, NumberRecord, Policy};
+use crate::error::{Error, Result};
+use crate::files::shown_path;
+use crate::provider::{read_records, FileSummary};
+use crate::render::{write_csv_row, Table};
+use crate::store::Store;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  snledger reconcile samples/provider/in-sync.json\n  \
+    snledger reconcile provider.csv --emit-ops fix.csv && snledger import ops fix.csv\n\n\
+    Exit 0 when in sync, 1 when there are differences, 2 for a malformed file."
+)]
+pub struct Args {
+    /// The provider's records: GetBsnByResource JSON, a JSON array or JSON Lines of BsnPopDO, or CSV (sn,status,beian_num,ali_uid,resource_id,resource_type); `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Append one `reconciled` event: the file's SHA-256 and size, and the count of each class.
+    #[arg(long)]
+    record: bool,
+    /// Write an ops CSV of the changes the ledger can express, for review and `import ops`.
+    #[arg(long, value_name = "OUT")]
+    emit_ops: Option<PathBuf>,
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    if args.as_of.as_of.is_some() && (args.record || args.emit_ops.is_some()) {
+        return Err(Error::usage(
+            "--as-of compares with the past: it cannot be combined with --record or --emit-ops",
+        ));
+    }
+    let view = context.view(&args.as_of)?;
+    let now = context.now()?;
+    let source = open_source(&args.file)?;
+    let (outcome, summary) = compare(&view, source, &args.file, now)?;
+    if let Some(out) = &args.emit_ops {
+        write_ops(out, &context.db()?, &outcome.ops)?;
+    }
+    drop(view);
+    if args.record {
+        let command = Command::Reconcile(Reconciled {
+            file_sha256: summary.sha256.clone(),
+            file_size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
+            numbers: outcome.numbers,
+            instances: outcome.instances,
+            differences: outcome.counts(),
+        });
+        context.ledger()?.execute(&command, |_, _| Ok(()))?;
+    }
+    let mut table = differences_table(&outcome.differences);
+    table.footer = summary_lines(&outcome, args.emit_ops.as_deref());
+    context.emit(&outcome_json(&outcome), table)?;
+    if !outcome.differences.is_empty() {
+        // Like `diff`: differences are exit 1, not an error (nothing else
+        // to print); the output above is flushed.
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn open_source(file: &Path) -> Result<Box<dyn Read>> {
+    if file == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    Ok(open_file(file)?.0)
+}
+
+/// Reads the file once, comparing each record as it comes, within one read
+/// snapshot of the ledger.
+fn compare(
+    view: &Store,
+    source: Box<dyn Read>,
+    file: &Path,
+    now: crate::domain::types::Time,
+) -> Result<(Outcome, FileSummary)> {
+    let _snapshot = view.begin_read()?;
+    let book = StoreBook(view);
+    let mut reconciler = Reconciler::new(now);
+    let summary = read_records(source, file, &mut |record| reconciler.record(&book, record))?;
+    Ok((reconciler.finish(&book)?, summary))
+}
+
+/// The store as the comparison reads it: names the provider spells in
+/// another ASCII case are found too (its numbers are often upper case).
+struct StoreBook<'a>(&'a Store);
+
+/// The spellings tried, in order: as given, lower case, upper case.
+fn spellings(name: &str) -> impl Iterator<Item = String> + '_ {
+    let lower = name.to_ascii_lowercase();
+    let upper = name.to_ascii_uppercase();
+    [name.to_string(), lower, upper]
+        .into_iter()
+        .enumerate()
+        .filter(move |(i, spelled)| *i == 0 || spelled != name)
+        .map(|(_, spelled)| spelled)
+}
+
+impl Book for StoreBook<'_> {
+    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
+        for spelled in spellings(instance_id) {
+            if let Some(found) = self.0.instance(&spelled)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        for spelled in spellings(number) {
+            if let Some(found) = self.0.number(&spelled)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        self.0.numbers_of(instance_id)
+    }
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        self.0.policy(service_type)
+    }
+    fn mainland(&self, region_id: &str) -> Result<bool> {
+        crate::domain::regions::is_mainland(self.0, region_id)
+    }
+}
+
+fn difference_json(difference: &Difference) -> Value {
+    json!({
+        "class": difference.class.code(),
+        "number": difference.number,
+        "instance_id": difference.instance_id,
+        "ledger": difference.ledger,
+        "provider": difference.provider,
+    })
+}
+
+fn outcome_json(outcome: &Outcome) -> Value {
+    json!({
+        "in_sync": outcome.differences.is_empty(),
+        "compared": {"numbers": outcome.numbers, "instances": outcome.instances},
+        "differences": outcome.differences.iter().map(difference_json).collect::<Vec<_>>(),
+    })
+}
+
+const HEADERS: [&str; 5] = ["class", "number", "instance_id", "ledger", "provider"];
+
+fn differences_table(differences: &[Difference]) -> Table {
+    let side = |value: &Value| match value {
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut table = Table::new(&HEADERS);
+    for difference in differences {
+        table.row(vec![
+            difference.class.code().to_string(),
+            difference.number.clone().unwrap_or_default(),
+            difference.instance_id.clone(),
+            side(&difference.ledger),
+            side(&difference.provider),
+        ]);
+    }
+    table
+}
+
+/// The lines under the table: what was compared, and what the ops cover.
+fn summary_lines(outcome: &Outcome, emit_ops: Option<&Path>) -> Vec<String> {
+    let found = outcome.differences.len();
+    let mut lines = vec![format!(
+        "{} number(s) on {} instance(s) compared: {}",
+        outcome.numbers,
+        outcome.instances,
+        if found == 0 {
+            "in sync".to_string()
+        } else {
+            format!("{found} difference(s)")
+        }
+    )];
+    if let Some(out) = emit_ops {
+        let left = outcome.differences.iter().filter(|d| !d.expressed).count();
+        lines.push(format!(
+            "{} op(s) written to {}; {left} difference(s) the ledger cannot express",
+            outcome.ops.len(),
+            shown_path(out)
+        ));
+    }
+    lines
+}
+
+/// One op as a row of an ops file.
+fn op_row(op: &Op) -> Vec<String> {
+    let mut row = vec![String::new(); ops_csv::HEADER.len()];
+    let mut set = |index: usize, value: &str| row[index] = value.to_string();
+    match op {
+        Op::Allocate {
+            instance_id,
+            number,
+            request_id,
+        } => {
+            set(ops_csv::OP, "allocate");
+            set(ops_csv::INSTANCE_ID, instance_id);
+            set(ops_csv::NUMBER, number);
+            set(ops_csv::REQUEST_ID, request_id);
+        }
+        Op::Submit { number } => {
+            set(ops_csv::OP, "submit");
+            set(ops_csv::NUMBER, number);
+        }
+        Op::Approve { number, icp_number } => {
+            set(ops_csv::OP, "approve");
+            set(ops_csv::NUMBER, number);
+            set(ops_csv::ICP_NUMBER, icp_number);
+        }
+        Op::Invalidate { number, reason } => {
+            set(ops_csv::OP, "invalidate");
+            set(ops_csv::NUMBER, number);
+            set(ops_csv::REASON, reason);
+        }
+    }
+    row
+}
+
+/// Writes the ops file beside `out` (a fresh private file) and renames it
+/// into place once complete, so a failure never leaves half a file.
+fn write_ops(out: &Path, ledger: &Path, ops: &[Op]) -> Result<()> {
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if out.is_dir() || same(out, ledger) {
+        return Err(Error::usage(format!(
+            "--emit-ops {}: not a file snledger may write",
+            shown_path(out)
+        )));
+    }
+    let directory = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let cannot = |e: &dyn std::fmt::Display| {
+        Error::storage(format!("cannot write {}: {e}", shown_path(out)))
+    };
+    let temporary = tempfile::Builder::new()
+        .prefix(".ops.")
+        .suffix(".partial")
+        .tempfile_in(directory)
+        .map_err(|e| cannot(&e))?;
+    {
+        let mut writer = std::io::BufWriter::new(temporary.as_file());
+        let header: Vec<String> = ops_csv::HEADER.iter().map(|c| c.to_string()).collect();
+        write_csv_row(&mut writer, &header).map_err(|e| cannot(&e))?;
+        for op in ops {
+            write_csv_row(&mut writer, &op_row(op)).map_err(|e| cannot(&e))?;
+        }
+        writer.flush().map_err(|e| cannot(&e))?;
+    }
+    temporary.persist(out).map_err(|e| cannot(&e.error))?;
+    Ok(())
+}

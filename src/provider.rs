@@ -1,0 +1,532 @@
+//! The provider's service-number records as files (README "Reconciling with
+//! the provider"): the form is detected from the content (JSON of its API,
+//! JSON Lines, or CSV), and the file is read once, streamed, one record at a
+//! time: nothing but the record being parsed is held, and one record may
+//! take at most `RECORD_MAX_BYTES`. The file's SHA-256 and size are taken
+//! on the way.
+
+use crate::csvio::{provider_csv, CsvInput};
+use crate::domain::reconcile::ProviderRecord;
+use crate::domain::types::{limits, shorten, validate_text};
+use crate::error::{Error, Result};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+/// The most bytes one record may take (with whatever separates it from the
+/// record before): a runaway string or line is refused here, so memory
+/// stays bounded whatever the file holds.
+pub const RECORD_MAX_BYTES: u64 = 1024 * 1024;
+
+/// What was read: the file's SHA-256 (lowercase hex) and size in bytes.
+pub struct FileSummary {
+    pub sha256: String,
+    pub size_bytes: u64,
+}
+
+/// Reads every record of `source` (named `path` in messages), calling
+/// `visit` on each in file order. A malformed file is a usage error naming
+/// the line or JSON path.
+pub fn read_records(
+    source: Box<dyn Read>,
+    path: &Path,
+    visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,
+) -> Result<FileSummary> {
+    let hashed = Rc::new(Hashed::default());
+    let reader = HashingReader {
+        inner: source,
+        hashed: hashed.clone(),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    match detect(&mut buffered)? {
+        Form::Empty => return Err(Error::usage("the file is empty: no records")),
+        Form::Json => read_json(&mut buffered, visit)?,
+        Form::Csv => read_csv(Box::new(buffered), path, visit)?,
+    }
+    Ok(hashed.summary())
+}
+
+#[derive(Default)]
+struct Hashed {
+    hasher: std::cell::RefCell<Sha256>,
+    size: Cell<u64>,
+}
+
+impl Hashed {
+    fn summary(&self) -> FileSummary {
+        let digest = self.hasher.borrow().clone().finalize();
+        FileSummary {
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            size_bytes: self.size.get(),
+        }
+    }
+}
+
+/// Feeds every byte read to the hash.
+struct HashingReader {
+    inner: Box<dyn Read>,
+    hashed: Rc<Hashed>,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.hashed.hasher.borrow_mut().update(&buffer[..count]);
+        self.hashed.size.set(self.hashed.size.get() + count as u64);
+        Ok(count)
+    }
+}
+
+enum Form {
+    Empty,
+    Json,
+    Csv,
+}
+
+/// JSON when the first character (after a BOM and white space) opens an
+/// object or an array, else CSV. Only JSON's BOM and white space are
+/// consumed; CSV is left whole for its own reader.
+fn detect(buffered: &mut BufReader<HashingReader>) -> Result<Form> {
+    loop {
+        let buffer = buffered.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(Form::Empty);
+        }
+        let start = if buffer.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        let significant = buffer[start..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace());
+        match significant.map(|at| buffer[start + at]) {
+            Some(b'{' | b'[') => {
+                let skip = start + significant.unwrap_or(0);
+                buffered.consume(skip);
+                return Ok(Form::Json);
+            }
+            Some(_) => return Ok(Form::Csv),
+            None => {
+                // All white space so far: it is not a CSV header either.
+                let length = buffer.len();
+                buffered.consume(length);
+            }
+        }
+    }
+}
+
+// ---- CSV ----
+
+fn read_csv(
+    source: Box<dyn Read>,
+    path: &Path,
+    visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,
+) -> Result<()> {
+    let mut input =
+        CsvInput::from_reader(source, 0, path, provider_csv::HEADER, provider_csv::HEADER)?;
+    loop {
+        let more = input
+            .next_row()
+            .map_err(|e| Error::usage(format!("line {}: {e}", input.line)))?;
+        if !more {
+            return Ok(());
+        }
+        let record =
+            csv_record(&input).map_err(|e| Error::usage(format!("line {}: {e}", input.line)))?;
+        visit(record)?;
+    }
+}
+
+fn csv_record(row: &CsvInput) -> Result<ProviderRecord> {
+    let text = |index: usize, name: &str| -> Result<String> {
+        let value = row.get(index)?;
+        if value.is_empty() {
+            return Err(Error::usage(format!("{name}: missing")));
+        }
+        checked_text(name, value)
+    };
+    let integer = |index: usize, name: &str| -> Result<i64> {
+        let value = row.get(index)?;
+        value.trim().parse::<i64>().map_err(|_| {
+            Error::usage(format!(
+                "{name}: expected a whole number, got '{}'",
+                shorten(value)
+            ))
+        })
+    };
+    let beian = row.get(provider_csv::BEIAN_NUM)?;
+    Ok(ProviderRecord {
+        sn: text(provider_csv::SN, "sn")?,
+        status: status_code("status", integer(provider_csv::STATUS, "status")?)?,
+        beian_num: optional_beian(beian)?,
+        ali_uid: text(provider_csv::ALI_UID, "ali_uid")?,
+        resource_type: integer(provider_csv::RESOURCE_TYPE, "resource_type")?,
+        resource_id: text(provider_csv::RESOURCE_ID, "resource_id")?,
+    })
+}
+
+// ---- shared field checks ----
+
+/// Free text from the file: no control characters, bounded length.
+fn checked_text(field: &str, value: &str) -> Result<String> {
+    validate_text(field, value, limits::TEXT_MAX)?;
+    Ok(value.to_string())
+}
+
+fn status_code(field: &str, value: i64) -> Result<u8> {
+    match u8::try_from(value) {
+        Ok(code @ 0..=4) => Ok(code),
+        _ => Err(Error::usage(format!("{field}: expected 0–4, got {value}"))),
+    }
+}
+
+fn optional_beian(value: &str) -> Result<Option<String>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(checked_text("beianNum", value)?))
+}
+
+// ---- JSON ----
+
+/// What the JSON walk shares: the callback, the first error (with its
+/// path), and the reader's line and record-size counters.
+struct Walk<'a> {
+    visit: &'a mut dyn FnMut(ProviderRecord) -> Result<()>,
+    error: Option<Error>,
+    counters: Rc<Counters>,
+}
+
+#[derive(Default)]
+struct Counters {
+    /// Newlines consumed so far (lines are 1 + this).
+    newlines: Cell<u64>,
+    /// Bytes consumed since the last record ended.
+    since_record: Cell<u64>,
+}
+
+/// The reader serde_json parses from: counts lines and refuses a record
+/// longer than `RECORD_MAX_BYTES`.
+struct Tracked<'a> {
+    inner: &'a mut BufReader<HashingReader>,
+    counters: Rc<Counters>,
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let since = self.counters.since_record.get();
+        if since > RECORD_MAX_BYTES {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        let allowed = buffer.len().min((RECORD_MAX_BYTES + 1 - since) as usize);
+        let count = self.inner.read(&mut buffer[..allowed])?;
+        let newlines = buffer[..count].iter().filter(|b| **b == b'\n').count();
+        self.counters
+            .newlines
+            .set(self.counters.newlines.get() + newlines as u64);
+        self.counters.since_record.set(since + count as u64);
+        Ok(count)
+    }
+}
+
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record is longer than {RECORD_MAX_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// One JSON document, or JSON Lines (a sequence of documents): each is
+/// walked in turn until the end of the file.
+fn read_json(
+    buffered: &mut BufReader<HashingReader>,
+    visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,
+) -> Result<()> {
+    let counters = Rc::new(Counters::default());
+    let mut walk = Walk {
+        visit,
+        error: None,
+        counters: counters.clone(),
+    };
+    loop {
+        skip_white_space(buffered, &counters)?;
+        if buffered.fill_buf()?.is_empty() {
+            return Ok(());
+        }
+        let tracked = Tracked {
+            inner: buffered,
+            counters: counters.clone(),
+        };
+        let mut deserializer = serde_json::Deserializer::from_reader(tracked);
+        let result = Node {
+            walk: &mut walk,
+            path: String::new(),
+        }
+        .deserialize(&mut deserializer);
+        if let Err(error) = result {
+            return Err(json_error(&mut walk, error));
+        }
+    }
+}
+
+fn skip_white_space(buffered: &mut BufReader<HashingReader>, counters: &Counters) -> Result<()> {
+    loop {
+        let buffer = buffered.fill_buf()?;
+        let white = buffer
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        let newlines = buffer[..white].iter().filter(|b| **b == b'\n').count();
+        counters
+            .newlines
+            .set(counters.newlines.get() + newlines as u64);
+        let done = white < buffer.len() || buffer.is_empty();
+        buffered.consume(white);
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// The error to report: the walk's own (it names the JSON path), a record
+/// that is too long, a read error, or the JSON syntax error with its line.
+fn json_error(walk: &mut Walk, error: serde_json::Error) -> Error {
+    let line = walk.counters.newlines.get() + 1;
+    match walk.error.take() {
+        Some(Error::Usage(own)) => return Error::usage(format!("line {line}: {own}")),
+        Some(other) => return other,
+        None => {}
+    }
+    if error.is_io() {
+        // The reader refuses a record past the cap; anything else is I/O.
+        if walk.counters.since_record.get() > RECORD_MAX_BYTES {
+            return Error::usage(format!("line {line}: {RecordTooLong}"));
+        }
+        return Error::storage(format!("cannot read the file: {error}"));
+    }
+    let text = error.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    Error::usage(format!(
+        "line {line}, column {}: not valid JSON: {message}",
+        error.column()
+    ))
+}
+
+/// A value somewhere in the document: an array (of responses, items or
+/// records), or an object (a response, an item, or a record).
+struct Node<'w, 'a> {
+    walk: &'w mut Walk<'a>,
+    path: String,
+}
+
+impl Node<'_, '_> {
+    /// Stops the walk with a message naming this value's path.
+    fn fail<E: serde::de::Error>(&mut self, problem: String) -> E {
+        let shown = if self.path.is_empty() {
+            "the document".to_string()
+        } else {
+            self.path.clone()
+        };
+        self.walk.error = Some(Error::usage(format!("{shown}: {problem}")));
+        E::custom("stopped")
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object or an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let mut index = 0_u64;
+        loop {
+            let element = Node {
+                walk: &mut *self.walk,
+                path: format!("{}[{index}]", self.path),
+            };
+            if seq.next_element_seed(element)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "datas" | "Datas" | "bsnDO" | "BsnDO" => {
+                    let path = child_path(&self.path, &key);
+                    map.next_value_seed(Node {
+                        walk: &mut *self.walk,
+                        path,
+                    })?;
+                }
+                "RequestId" | "requestId" | "opSource" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    fields.insert(key, value);
+                }
+            }
+        }
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let record = match json_record(&self.path, &fields) {
+            Ok(record) => record,
+            Err(problem) => {
+                self.walk.error = Some(Error::usage(problem));
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        };
+        if let Err(error) = (self.walk.visit)(record) {
+            self.walk.error = Some(error);
+            return Err(serde::de::Error::custom("stopped"));
+        }
+        self.walk.counters.since_record.set(0);
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, _: &str) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got a string".into()))
+    }
+    fn visit_i64<E: serde::de::Error>(mut self, _: i64) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got a number".into()))
+    }
+    fn visit_u64<E: serde::de::Error>(mut self, _: u64) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got a number".into()))
+    }
+    fn visit_f64<E: serde::de::Error>(mut self, _: f64) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got a number".into()))
+    }
+    fn visit_bool<E: serde::de::Error>(mut self, _: bool) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got a boolean".into()))
+    }
+    fn visit_unit<E: serde::de::Error>(mut self) -> std::result::Result<(), E> {
+        Err(self.fail("expected an object or an array, got null".into()))
+    }
+}
+
+fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// A BsnPopDO from its fields; a `GetBsnBySn` response wrapped with its
+/// `sn` (`{"sn": …, "response": {…}}`, the response's fields at its top or
+/// under `data`) takes its fields from the response. A problem is returned
+/// as `field: what is wrong`, the caller adds the path.
+fn json_record(
+    path: &str,
+    fields: &Map<String, Value>,
+) -> std::result::Result<ProviderRecord, String> {
+    let at = |name: &str| child_path(path, name);
+    let (body, body_path) = match fields.get("response") {
+        Some(Value::Object(response)) if !fields.contains_key("status") => {
+            match response.get("data").or_else(|| response.get("Data")) {
+                Some(Value::Object(data)) => (data, at("response.data")),
+                _ => (response, at("response")),
+            }
+        }
+        Some(_) if !fields.contains_key("status") => {
+            return Err(format!("{}: expected an object", at("response")))
+        }
+        _ => (fields, path.to_string()),
+    };
+    let in_body = |name: &str| child_path(&body_path, name);
+    let sn = match fields.get("sn") {
+        None => return Err(format!("{}: missing", at("sn"))),
+        Some(value) => json_text(value, &at("sn"))?,
+    };
+    let status = match body.get("status") {
+        None => return Err(format!("{}: missing", in_body("status"))),
+        Some(value) => json_status(value, &in_body("status"))?,
+    };
+    let beian_num = match body.get("beianNum") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.is_empty() => None,
+        Some(value) => Some(json_text(value, &in_body("beianNum"))?),
+    };
+    let ali_uid = match body.get("aliUid") {
+        None => return Err(format!("{}: missing", in_body("aliUid"))),
+        Some(Value::Number(number)) if number.is_u64() => number.to_string(),
+        Some(value) => json_text(value, &in_body("aliUid"))?,
+    };
+    let resource_type = match body.get("resourceType") {
+        None => return Err(format!("{}: missing", in_body("resourceType"))),
+        Some(value) => value.as_i64().ok_or_else(|| {
+            format!(
+                "{}: expected a whole number, got {}",
+                in_body("resourceType"),
+                kind_of(value)
+            )
+        })?,
+    };
+    let resource_id = match body.get("resourceId") {
+        None => return Err(format!("{}: missing", in_body("resourceId"))),
+        Some(value) => json_text(value, &in_body("resourceId"))?,
+    };
+    Ok(ProviderRecord {
+        sn,
+        status,
+        beian_num,
+        ali_uid,
+        resource_type,
+        resource_id,
+    })
+}
+
+fn json_text(value: &Value, path: &str) -> std::result::Result<String, String> {
+    match value {
+        Value::String(text) if text.is_empty() => Err(format!("{path}: empty")),
+        Value::String(text) => checked_text(path, text).map_err(|e| e.to_string()),
+        other => Err(format!("{path}: expected a string, got {}", kind_of(other))),
+    }
+}
+
+fn json_status(value: &Value, path: &str) -> std::result::Result<u8, String> {
+    match value.as_i64() {
+        Some(number) => status_code(path, number).map_err(|e| e.to_string()),
+        None => Err(format!("{path}: expected 0–4, got {}", kind_of(value))),
+    }
+}
+
+/// How a wrong value is named: its JSON type, or the number itself.
+fn kind_of(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => format!("the string \"{}\"", shorten(text)),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
