@@ -266,8 +266,9 @@ impl Destination {
             .tempfile_in(directory)
             .map_err(|e| {
                 Error::storage(format!(
-                    "cannot create a temporary file beside {}: {e}",
-                    shown_path(target)
+                    "cannot write {}: {}",
+                    shown_path(target),
+                    without_path(&e)
                 ))
             })?;
         if let Ok(metadata) = std::fs::metadata(target) {
@@ -309,6 +310,16 @@ impl Destination {
     /// Drops the temporary file, which removes it.
     fn abandon(self) {
         drop(self);
+    }
+}
+
+/// An I/O error's own text, without the path tempfile adds to it: the
+/// temporary file's name means nothing to the user.
+fn without_path(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(" at path ") {
+        Some((own, _)) => own.to_string(),
+        None => text,
     }
 }
 
