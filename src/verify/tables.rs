@@ -272,7 +272,10 @@ fn spelled(value: &str) -> String {
     if value == "None" {
         return "(none)".to_string();
     }
-    if let Some(inner) = value.strip_prefix("Some(").and_then(|v| v.strip_suffix(')')) {
+    if let Some(inner) = value
+        .strip_prefix("Some(")
+        .and_then(|v| v.strip_suffix(')'))
+    {
         return spelled(inner);
     }
     if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
@@ -283,14 +286,24 @@ fn spelled(value: &str) -> String {
         .iter()
         .find(|s| debug_of(format!("{s:?}")))
         .map(|s| s.as_str())
-        .or_else(|| Billing::ALL.iter().find(|b| debug_of(format!("{b:?}"))).map(|b| b.as_str()))
+        .or_else(|| {
+            Billing::ALL
+                .iter()
+                .find(|b| debug_of(format!("{b:?}")))
+                .map(|b| b.as_str())
+        })
         .or_else(|| {
             InstanceState::ALL
                 .iter()
                 .find(|s| debug_of(format!("{s:?}")))
                 .map(|s| s.as_str())
         })
-        .or_else(|| Origin::ALL.iter().find(|o| debug_of(format!("{o:?}"))).map(|o| o.as_str()));
+        .or_else(|| {
+            Origin::ALL
+                .iter()
+                .find(|o| debug_of(format!("{o:?}")))
+                .map(|o| o.as_str())
+        });
     named.map_or_else(|| value.to_string(), str::to_string)
 }
 

@@ -16,3 +16,4 @@ mod model;
 mod reliability;
 mod services;
 mod storage;
+mod views;
