@@ -706,3 +706,65 @@ fn advise_json_fields_are_named_as_the_table_columns() {
     assert_eq!(keys, table[0]);
     assert_eq!(json[0]["service"], json!("cdn"));
 }
+
+fn outside_check(file: &std::path::Path, digests: &[String]) -> Out {
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(repo_file("samples/verify_history.py"))
+        .arg(file);
+    for digest in digests {
+        command.args(["--digest", digest]);
+    }
+    Out::from(command.output().expect("python3 runs"))
+}
+
+#[test]
+fn the_outside_check_says_an_extract_is_not_a_whole_log_and_checks_it_against_a_digest() {
+    let l = fleet();
+    let history = String::from_utf8(l.export_history()).unwrap();
+    let lines: Vec<&str> = history.lines().collect();
+    let head = parse_csv(lines.last().unwrap())[0].clone();
+    let (last_seq, last_hash) = (head[0].clone(), head[7].clone());
+    let whole = l.write("whole.csv", &history);
+    let out = outside_check(&whole, &[format!("{last_seq}:{last_hash}")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("passes through seq {last_seq}")),
+        "{}",
+        out.stdout
+    );
+
+    // From seq 3 on: not a whole log, unless a digest anchors it.
+    let extract = format!("{}\n{}\n", lines[0], lines[3..].join("\n"));
+    let extract = l.write("extract.csv", extract);
+    let out = outside_check(&extract, &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("not a whole log: it starts at seq 3"),
+        "{}",
+        out.stdout
+    );
+    let out = outside_check(&extract, &[format!("{last_seq}:{last_hash}")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // A digest the log does not pass through, or one past its end.
+    let wrong = format!("{last_seq}:{}", "0".repeat(64));
+    let out = outside_check(&extract, &[wrong]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains(&format!(
+            "BAD: seq {last_seq}: the hash is not the digest's"
+        )),
+        "{}",
+        out.stdout
+    );
+    let past = format!("{}:{last_hash}", last_seq.parse::<i64>().unwrap() + 5);
+    let out = outside_check(&whole, &[past]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains(&format!("the log ends at seq {last_seq}")),
+        "{}",
+        out.stdout
+    );
+}
