@@ -81,12 +81,13 @@ enum Exported {
 
 pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
     let (exported, args) = exported(command)?;
+    // A missing ledger is named first, as for every read.
+    let live = context.read_store()?;
     if context.format() == Format::Json {
         return Err(Error::usage(
             "export writes CSV only (--format json is not taken here); for JSON use `number list`, `instance list` or `history` with --format json",
         ));
     }
-    let live = context.read_store()?;
     let cutoff = args
         .as_of
         .as_of
