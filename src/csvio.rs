@@ -201,7 +201,17 @@ impl Newlines {
     }
 }
 
+/// The file to read, or standard input for `-` (its size then unknown: 0).
 pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
+    if path == Path::new("-") {
+        return Ok((
+            Box::new(std::io::BufReader::with_capacity(
+                256 * 1024,
+                std::io::stdin().lock(),
+            )),
+            0,
+        ));
+    }
     let metadata = std::fs::metadata(path)
         .map_err(|e| Error::not_found(format!("cannot read {}: {e}", shown_path(path))))?;
     if metadata.is_dir() {
@@ -331,7 +341,7 @@ impl CsvInput {
                 bytes.len()
             )));
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::usage("a field is not UTF-8"))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| Error::usage(NOT_UTF8))?;
         Ok(restore(text))
     }
 
@@ -346,12 +356,16 @@ impl CsvInput {
     }
 }
 
+/// What a file in another encoding (GBK, say, as Excel saves Chinese text
+/// by default) is told, with how to fix it.
+const NOT_UTF8: &str = "the file is not UTF-8 (perhaps GBK): save it as UTF-8 (\"CSV UTF-8\" in Excel) and import it again";
+
 /// The column names of a header row: trimmed, without a BOM.
 fn header_names(header: &csv::ByteRecord) -> Result<Vec<String>> {
     let mut names = Vec::with_capacity(header.len());
     for (i, field) in header.iter().enumerate() {
-        let mut name = std::str::from_utf8(field)
-            .map_err(|_| Error::usage("line 1: the header is not UTF-8"))?;
+        let mut name =
+            std::str::from_utf8(field).map_err(|_| Error::usage(format!("line 1: {NOT_UTF8}")))?;
         if i == 0 {
             name = name.strip_prefix('\u{feff}').unwrap_or(name);
         }
@@ -369,9 +383,10 @@ fn check_header(names: &[String], columns: &[&str], required: &[&str]) -> Result
         .collect();
     if !unknown.is_empty() {
         return Err(Error::usage(format!(
-            "line 1: unknown column(s) {}; expected {}",
+            "line 1: unknown column(s) {}; expected {}{}",
             name_list(&unknown),
-            columns.join(",")
+            columns.join(","),
+            separator_hint(&unknown, columns)
         )));
     }
     let missing: Vec<&str> = required
@@ -394,6 +409,26 @@ fn check_header(names: &[String], columns: &[&str], required: &[&str]) -> Result
         }
     }
     Ok(())
+}
+
+/// A hint when the header looks split by `;` or a tab (as spreadsheets
+/// save CSV in some locales): an unknown name that holds known columns.
+fn separator_hint(unknown: &[&str], columns: &[&str]) -> &'static str {
+    for (separator, hint) in [
+        (';', "; the header looks ;-separated: snledger reads ,-separated CSV (save it as \"CSV UTF-8 (comma delimited)\", or replace the ; with ,)"),
+        ('\t', "; the header looks tab-separated: snledger reads ,-separated CSV (save it as \"CSV UTF-8 (comma delimited)\", or replace the tabs with ,)"),
+    ] {
+        let looks_split = unknown.iter().any(|name| {
+            name.contains(separator)
+                && name
+                    .split(separator)
+                    .any(|part| columns.contains(&part.trim()))
+        });
+        if looks_split {
+            return hint;
+        }
+    }
+    ""
 }
 
 /// Column names a message lists at most: a header of a million commas must

@@ -198,6 +198,7 @@ pub struct InstanceView<'a> {
     pub instance: &'a Instance,
     pub max_numbers: i64,
     pub numbers: &'a [NumberRecord],
+    pub eligibility: &'a crate::cmd::check::Eligibility,
 }
 
 impl InstanceView<'_> {
@@ -208,12 +209,15 @@ impl InstanceView<'_> {
             "region": i.region, "billing": i.billing, "subscription_months": i.subscription_months,
             "expires_at": i.expires_at, "public_ip": i.public_ip, "order_amount": amount_json(i.order_amount_fen),
             "state": i.state,
+            "eligible": self.eligibility.eligible(), "reasons": self.eligibility.reasons,
+            // Also at the top level, where `check` has it (README "JSON shapes").
+            "remaining": self.eligibility.remaining,
             "quota": {"max": self.max_numbers, "consumed": i.consumed, "remaining": remaining(self.max_numbers, i.consumed)},
             "numbers": self.numbers.iter().map(number_brief_json).collect::<Vec<_>>(),
         })
     }
 
-    pub const LIST_HEADERS: [&'static str; 11] = [
+    pub const LIST_HEADERS: [&'static str; 14] = [
         "instance_id",
         "service_type",
         "account",
@@ -221,7 +225,10 @@ impl InstanceView<'_> {
         "billing",
         "subscription_months",
         "expires_at",
+        "public_ip",
         "state",
+        "eligible",
+        "reasons",
         "max",
         "consumed",
         "remaining",
@@ -237,7 +244,10 @@ impl InstanceView<'_> {
             i.billing.to_string(),
             i.subscription_months.to_string(),
             i.expires_at.clone(),
+            opt(&i.public_ip),
             i.state.to_string(),
+            self.eligibility.eligible().to_string(),
+            self.eligibility.reasons_cell(),
             self.max_numbers.to_string(),
             i.consumed.to_string(),
             remaining(self.max_numbers, i.consumed).to_string(),
@@ -260,6 +270,8 @@ impl InstanceView<'_> {
                 i.order_amount_fen.map(format_fen).unwrap_or_default(),
             ),
             ("state", i.state.to_string()),
+            ("eligible", self.eligibility.eligible().to_string()),
+            ("reasons", self.eligibility.reasons_cell()),
             ("max", self.max_numbers.to_string()),
             ("consumed", i.consumed.to_string()),
             (

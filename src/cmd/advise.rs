@@ -6,6 +6,7 @@ use crate::domain::advise::{find, Advice, ADVICE};
 use crate::domain::types::shorten;
 use crate::error::{Error, Result};
 use crate::render::Table;
+use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,10 +52,16 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             advice.note.to_string(),
         ]);
     }
-    context.emit(
-        &serde_json::to_value(&chosen).map_err(|e| Error::storage(e.to_string()))?,
-        table,
-    )
+    // The JSON fields are named as the table's columns.
+    let json = chosen
+        .iter()
+        .map(|advice| {
+            json!({"service": advice.key, "name": advice.name,
+                   "icp_number_required": advice.icp_number_required,
+                   "add_provider_to_filing": advice.add_provider_to_filing, "note": advice.note})
+        })
+        .collect();
+    context.emit(&serde_json::Value::Array(json), table)
 }
 
 fn yes_no(value: bool, yes: &str) -> String {

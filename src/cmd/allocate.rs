@@ -2,9 +2,10 @@
 
 use super::fresh_numbers;
 use super::{find_instance, max_numbers, parse_integer, Context};
+use crate::cli::Format;
 use crate::domain::decide::Command;
 use crate::domain::event::Body;
-use crate::domain::types::{limits, remaining};
+use crate::domain::types::{limits, remaining, shorten};
 use crate::error::{Error, Reason, Result};
 use crate::ledger::Outcome;
 use crate::render::Table;
@@ -30,6 +31,7 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let count = args.count.as_deref().map(parse_count).transpose()?;
     let instance_id = args.instance_id;
+    let request_id = args.request_id.clone();
     let command = command(Request {
         instance_id: instance_id.clone(),
         account: args.account,
@@ -38,17 +40,18 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         request_id: args.request_id,
     });
     let ledger = context.ledger()?;
-    let (json, table) = ledger.execute(&command, |store, outcome| {
-        let allocated = match outcome {
+    let (json, table, replayed) = ledger.execute(&command, |store, outcome| {
+        let (allocated, replayed) = match outcome {
             Outcome::Appended(event) => match event.body()? {
-                Body::Allocated(payload) => payload.numbers,
+                Body::Allocated(payload) => (payload.numbers, false),
                 _ => unreachable!("invariant: allocate appends an allocated event"),
             },
-            Outcome::AlreadyDone(record) => record.numbers,
+            Outcome::AlreadyDone(record) => (record.numbers, true),
         };
         let instance = find_instance(store, &instance_id)?;
         let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);
-        let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed, "remaining": remaining});
+        let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed,
+                          "remaining": remaining, "replayed": replayed});
         // One row per number, each with the instance's quota after the call,
         // so the CSV form carries everything the JSON does.
         let mut table = Table::new(&["instance_id", "number", "consumed", "remaining"]);
@@ -64,8 +67,15 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             "instance {instance_id}: {} consumed, {remaining} remaining",
             instance.consumed
         ));
-        Ok((json, table))
+        Ok((json, table, replayed))
     })?;
+    if replayed && context.format() == Format::Table {
+        // The numbers look like new ones: say that nothing was allocated.
+        eprintln!(
+            "note: request id {} was already used with these parameters: these are the numbers of that first call; nothing was appended",
+            shorten(request_id.as_deref().unwrap_or_default())
+        );
+    }
     context.emit(&json, table)
 }
 

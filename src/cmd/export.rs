@@ -1,8 +1,9 @@
-//! `export instances | numbers | history [-o FILE] [--as-of TIME]`: CSV out,
+//! `export instances [--account A] [--type T] | numbers [--instance I] [--account A]
+//! [--status S] | history [-o FILE|-] [--bom] [--as-of TIME]`: CSV out,
 //! streamed, with the spreadsheet-formula guard on every cell.
 
 use super::Context;
-use crate::cli::AsOf;
+use crate::cli::{AsOf, Format};
 use crate::csvio::{instance_csv, instance_csv_row};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
@@ -15,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    Instances(Args),
-    Numbers(Args),
+    Instances(InstancesArgs),
+    Numbers(NumbersArgs),
     History(Args),
 }
 
@@ -25,34 +26,87 @@ pub enum ExportCommand {
 pub struct Args {
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Begin the file with a UTF-8 byte order mark, for spreadsheet programs
+    /// that need one to show Chinese text (imports accept it).
+    #[arg(long)]
+    bom: bool,
     #[command(flatten)]
     as_of: AsOf,
 }
 
-/// Which table an export writes.
-#[derive(Clone, Copy)]
+/// `export instances`: the filters of `instance list`.
+#[derive(Debug, clap::Args)]
+pub struct InstancesArgs {
+    /// Only instances this account owns.
+    #[arg(long, value_name = "ACCOUNT")]
+    account: Option<String>,
+    /// Only instances of this service type (a policy key such as ecs,
+    /// cloud_web_hosting, simple_application_server, ens, linkedmall, iot_studio).
+    #[arg(long = "type", value_name = "TYPE")]
+    service_type: Option<String>,
+    #[command(flatten)]
+    common: Args,
+}
+
+/// `export numbers`: the filters of `number list`.
+#[derive(Debug, clap::Args)]
+pub struct NumbersArgs {
+    /// Only numbers of this instance.
+    #[arg(long, value_name = "INSTANCE")]
+    instance: Option<String>,
+    /// Only numbers this account owns or holds.
+    #[arg(long, value_name = "ACCOUNT")]
+    account: Option<String>,
+    /// Only numbers in this status: unbound, bound, filing, filed,
+    /// deregistered or invalid.
+    #[arg(long, value_name = "STATUS")]
+    status: Option<String>,
+    #[command(flatten)]
+    common: Args,
+}
+
+/// Which table an export writes, with its filters.
 enum Exported {
-    Instances,
-    Numbers,
+    Instances {
+        account: Option<String>,
+        service_type: Option<String>,
+    },
+    Numbers {
+        instance: Option<String>,
+        account: Option<String>,
+        status: Option<Status>,
+    },
     History,
 }
 
 pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
-    let (exported, args) = match command {
-        ExportCommand::Instances(args) => (Exported::Instances, args),
-        ExportCommand::Numbers(args) => (Exported::Numbers, args),
-        ExportCommand::History(args) => (Exported::History, args),
-    };
+    let (exported, args) = exported(command)?;
+    // A missing ledger is named first, as for every read.
     let live = context.read_store()?;
+    if context.format() == Format::Json {
+        return Err(Error::usage(
+            "export writes CSV only (--format json is not taken here); for JSON use `number list`, `instance list` or `history` with --format json",
+        ));
+    }
     let cutoff = args
         .as_of
         .as_of
         .as_deref()
         .map(|t| parse_time("--as-of", t))
         .transpose()?;
-    let destination = Destination::open(args.output.as_deref(), &context.db()?)?;
+    let output = args
+        .output
+        .as_deref()
+        .filter(|path| *path != Path::new("-"));
+    let destination = Destination::open(output, &context.db()?)?;
     let mut out = destination.writer()?;
-    let result = write_table(&mut out, exported, live, cutoff);
+    let result = if args.bom {
+        out.write_all("\u{feff}".as_bytes())
+            .map_err(Error::from)
+            .and_then(|()| write_table(&mut out, exported, live, cutoff))
+    } else {
+        write_table(&mut out, exported, live, cutoff)
+    };
     drop(out);
     match render::closed_pipe_is_done(result) {
         Ok(()) => destination.finish(),
@@ -61,6 +115,41 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
             Err(error)
         }
     }
+}
+
+/// The table and its filters, each checked as its list command checks it.
+fn exported(command: ExportCommand) -> Result<(Exported, Args)> {
+    Ok(match command {
+        ExportCommand::Instances(args) => {
+            args.account.as_deref().map_or(Ok(()), validate_account)?;
+            args.service_type
+                .as_deref()
+                .map_or(Ok(()), validate_service_type)?;
+            let exported = Exported::Instances {
+                account: args.account,
+                service_type: args.service_type,
+            };
+            (exported, args.common)
+        }
+        ExportCommand::Numbers(args) => {
+            args.instance
+                .as_deref()
+                .map_or(Ok(()), validate_instance_id)?;
+            args.account.as_deref().map_or(Ok(()), validate_account)?;
+            let status = args
+                .status
+                .as_deref()
+                .map(|s| Status::parse("status", s))
+                .transpose()?;
+            let exported = Exported::Numbers {
+                instance: args.instance,
+                account: args.account,
+                status,
+            };
+            (exported, args.common)
+        }
+        ExportCommand::History(args) => (Exported::History, args),
+    })
 }
 
 /// Writes the header and every row, streamed from one read snapshot.
@@ -83,17 +172,43 @@ fn write_table(
                 Ok(write_csv_row(out, &render::event_row(&event))?)
             })?;
         }
-        Exported::Instances => {
+        Exported::Instances {
+            account,
+            service_type,
+        } => {
             let store = state_at(live, cutoff)?;
             let _snapshot = store.begin_read()?;
             write_csv_row(out, &header(instance_csv::HEADER))?;
-            store.each_instance(|instance| Ok(write_csv_row(out, &instance_csv_row(instance))?))?;
+            store.each_instance(|instance| {
+                if account.as_ref().is_some_and(|a| *a != instance.account)
+                    || service_type
+                        .as_ref()
+                        .is_some_and(|t| *t != instance.service_type)
+                {
+                    return Ok(());
+                }
+                Ok(write_csv_row(out, &instance_csv_row(instance))?)
+            })?;
         }
-        Exported::Numbers => {
+        Exported::Numbers {
+            instance,
+            account,
+            status,
+        } => {
             let store = state_at(live, cutoff)?;
             let _snapshot = store.begin_read()?;
             write_csv_row(out, &header(&render::NUMBER_HEADERS))?;
-            store.each_number(|number| Ok(write_csv_row(out, &render::number_row(&number))?))?;
+            store.each_number(|number| {
+                let wanted = instance.as_ref().is_none_or(|i| *i == number.instance_id)
+                    && account
+                        .as_ref()
+                        .is_none_or(|a| *a == number.owner || *a == number.holder)
+                    && status.is_none_or(|s| s == number.status);
+                if !wanted {
+                    return Ok(());
+                }
+                Ok(write_csv_row(out, &render::number_row(&number))?)
+            })?;
         }
     }
     Ok(out.flush()?)
@@ -152,8 +267,9 @@ impl Destination {
             .tempfile_in(directory)
             .map_err(|e| {
                 Error::storage(format!(
-                    "cannot create a temporary file beside {}: {e}",
-                    shown_path(target)
+                    "cannot write {}: {}",
+                    shown_path(target),
+                    without_path(&e)
                 ))
             })?;
         if let Ok(metadata) = std::fs::metadata(target) {
@@ -171,12 +287,10 @@ impl Destination {
                 1 << 16,
                 std::io::stdout(),
             )),
-            Destination::File { temporary, .. } => {
+            // Errors name the target: the temporary file is ours, not the user's.
+            Destination::File { temporary, target } => {
                 let file = temporary.as_file().try_clone().map_err(|e| {
-                    Error::storage(format!(
-                        "cannot write {}: {e}",
-                        shown_path(temporary.path())
-                    ))
+                    Error::storage(format!("cannot write {}: {e}", shown_path(target)))
                 })?;
                 Box::new(std::io::BufWriter::with_capacity(1 << 16, file))
             }
@@ -197,6 +311,16 @@ impl Destination {
     /// Drops the temporary file, which removes it.
     fn abandon(self) {
         drop(self);
+    }
+}
+
+/// An I/O error's own text, without the path tempfile adds to it: the
+/// temporary file's name means nothing to the user.
+fn without_path(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(" at path ") {
+        Some((own, _)) => own.to_string(),
+        None => text,
     }
 }
 

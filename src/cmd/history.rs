@@ -1,4 +1,4 @@
-//! `history [--instance I] [--number N] [--account A] [--service S] [--kind K] [--since T] [--until T]`
+//! `history [--instance I] [--number N] [--account A] [--service S] [--kind K] [--by ACTOR] [--since T] [--until T]`
 //! Filters combine. One subject filter is served by the `event_subjects`
 //! index, `--kind` by `events_by_kind`, and times by a binary search over
 //! seq (times never decrease along the log).
@@ -28,6 +28,10 @@ pub struct Args {
     since: Option<String>,
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
+    /// Only events written by this actor (the `actor` column: `--actor`,
+    /// `$SNLEDGER_ACTOR` or `$USER` of whoever ran the command), compared exactly.
+    #[arg(long = "by", value_name = "ACTOR", allow_hyphen_values = true)]
+    by: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
@@ -51,10 +55,14 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         .as_deref()
         .map(|t| parse_time("--until", t))
         .transpose()?;
+    if let Some(actor) = &args.by {
+        validate_text("--by", actor, limits::TEXT_MAX)?;
+    }
     let store = context.read_store()?;
     let _snapshot = store.begin_read()?;
     let mut filter = EventFilter::all();
     filter.kind = args.kind.clone();
+    filter.actor = args.by.clone();
     filter.subject = subjects.first().cloned();
     if let Some(since) = since {
         filter.from_seq = store.first_seq_at_or_after(&format_time(since))?;

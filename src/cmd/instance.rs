@@ -1,5 +1,6 @@
 //! `instance add | renew | release | show | list | amend`.
 
+use super::check::{eligibility, view_time};
 use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
@@ -104,6 +105,14 @@ pub struct ListArgs {
     account: Option<String>,
     #[arg(long = "type", value_name = "TYPE")]
     service_type: Option<String>,
+    /// Only instances that may receive a number now (every eligibility rule
+    /// passes, quota included).
+    #[arg(long, conflicts_with = "ineligible")]
+    eligible: bool,
+    /// Only instances that may not receive a number now (at least one
+    /// eligibility reason fails; the `reasons` column says which).
+    #[arg(long)]
+    ineligible: bool,
     #[command(flatten)]
     as_of: AsOf,
 }
@@ -119,9 +128,10 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             change_and_show(context, &command, &args.instance_id)
         }
         InstanceCommand::Show(args) => {
+            let now = view_time(context, &args.as_of)?;
             let store = context.view(&args.as_of)?;
             let _snapshot = store.begin_read()?;
-            let (json, table) = shown(&store, &args.instance_id)?;
+            let (json, table) = shown(&store, &args.instance_id, now)?;
             context.emit(&json, table)
         }
         InstanceCommand::List(args) => list(context, args),
@@ -188,23 +198,31 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let ListArgs {
         account,
         service_type,
+        eligible,
+        ineligible,
         as_of,
     } = args;
     account.as_deref().map_or(Ok(()), validate_account)?;
     service_type
         .as_deref()
         .map_or(Ok(()), validate_service_type)?;
+    let now = view_time(context, &as_of)?;
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
     let mut json = Vec::new();
     let mut table = Table::new(&InstanceView::LIST_HEADERS);
     for instance in store.instances(account.as_deref(), service_type.as_deref())? {
+        let eligibility = eligibility(&store, &instance, now)?;
+        if (eligible && !eligibility.eligible()) || (ineligible && eligibility.eligible()) {
+            continue;
+        }
         let max_numbers = max_numbers(&store, &instance)?;
         let numbers = store.numbers_of(&instance.instance_id)?;
         let view = InstanceView {
             instance: &instance,
             max_numbers,
             numbers: &numbers,
+            eligibility: &eligibility,
         };
         json.push(view.json());
         table.row(view.list_row());
@@ -214,18 +232,21 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
 
 fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> Result<()> {
     let ledger = context.ledger()?;
-    let (json, table) = ledger.execute(command, |store, _| shown(store, instance_id))?;
+    let now = context.now()?;
+    let (json, table) = ledger.execute(command, |store, _| shown(store, instance_id, now))?;
     context.emit(&json, table)
 }
 
 /// An instance as `instance show` prints it.
-fn shown(store: &Store, instance_id: &str) -> Result<(serde_json::Value, Table)> {
+fn shown(store: &Store, instance_id: &str, now: Time) -> Result<(serde_json::Value, Table)> {
     let instance = find_instance(store, instance_id)?;
     let numbers = store.numbers_of(&instance.instance_id)?;
+    let eligibility = eligibility(store, &instance, now)?;
     let view = InstanceView {
         instance: &instance,
         max_numbers: max_numbers(store, &instance)?,
         numbers: &numbers,
+        eligibility: &eligibility,
     };
     Ok((view.json(), view.table()))
 }

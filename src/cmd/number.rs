@@ -1,10 +1,13 @@
-//! `number show NUMBER` · `number list [--instance I] [--account A] [--status S]`
+//! `number show NUMBER` · `number list [--instance I] [--account A] [--status S] [--icp-number X]`
 
 use super::{find_number, instance_spelling, Context};
 use crate::cli::AsOf;
-use crate::domain::types::{validate_account, validate_instance_id, Status};
-use crate::error::Result;
+use crate::domain::types::{
+    limits, shorten, validate_account, validate_instance_id, validate_text, NumberRecord, Status,
+};
+use crate::error::{Error, Result};
 use crate::render;
+use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -15,6 +18,8 @@ pub enum NumberCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The number, or a unique prefix of it of 8 or more characters (as git
+    /// takes a commit).
     number: String,
     #[command(flatten)]
     as_of: AsOf,
@@ -28,6 +33,10 @@ pub struct ListArgs {
     account: Option<String>,
     #[arg(long)]
     status: Option<String>,
+    /// Only the number that carries this MIIT filing number (exact, such as
+    /// `浙ICP备12345678号-1`).
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    icp_number: Option<String>,
     #[command(flatten)]
     as_of: AsOf,
 }
@@ -36,7 +45,7 @@ pub fn run(context: &Context, command: NumberCommand) -> Result<()> {
     match command {
         NumberCommand::Show(args) => {
             let store = context.view(&args.as_of)?;
-            let record = find_number(&store, &args.number)?;
+            let record = find_by_prefix(&store, &args.number)?;
             context.emit(&render::number_json(&record), render::number_table(&record))
         }
         NumberCommand::List(args) => list(context, args),
@@ -51,20 +60,73 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
         .as_deref()
         .map_or(Ok(()), validate_instance_id)?;
     args.account.as_deref().map_or(Ok(()), validate_account)?;
+    if let Some(icp_number) = &args.icp_number {
+        validate_text("--icp-number", icp_number, limits::TEXT_MAX)?;
+    }
     let store = context.view(&args.as_of)?;
     let instance = args
         .instance
         .as_deref()
         .map(|instance_id| instance_spelling(&store, instance_id))
         .transpose()?;
-    let numbers = store.numbers(
-        instance.as_deref(),
-        args.account.as_deref(),
-        args.status.as_deref(),
-    )?;
+    let numbers = match &args.icp_number {
+        None => store.numbers(
+            instance.as_deref(),
+            args.account.as_deref(),
+            args.status.as_deref(),
+        )?,
+        // Few numbers carry one ICP number: the other filters apply here.
+        Some(icp_number) => store
+            .numbers_with_icp_number(icp_number)?
+            .into_iter()
+            .filter(|n| instance.as_ref().is_none_or(|i| *i == n.instance_id))
+            .filter(|n| {
+                args.account
+                    .as_ref()
+                    .is_none_or(|a| *a == n.holder || *a == n.owner)
+            })
+            .filter(|n| args.status.as_ref().is_none_or(|s| s == n.status.as_str()))
+            .collect(),
+    };
     let json: Vec<_> = numbers.iter().map(render::number_json).collect();
     context.emit(
         &serde_json::Value::Array(json),
         render::numbers_table(&numbers),
     )
+}
+
+/// The shortest prefix `number show` looks up, as git asks of a commit id.
+pub const PREFIX_MIN_CHARS: usize = 8;
+/// How many candidates an ambiguous prefix lists.
+const CANDIDATES_SHOWN: usize = 5;
+
+/// The number itself, else the one number that begins with `given` (8 or
+/// more characters); several are a usage error naming a few.
+fn find_by_prefix(store: &Store, given: &str) -> Result<NumberRecord> {
+    let exact = find_number(store, given);
+    if !matches!(exact, Err(Error::NotFound(_))) || given.chars().count() < PREFIX_MIN_CHARS {
+        return exact;
+    }
+    let mut found = store.numbers_with_prefix(given, CANDIDATES_SHOWN + 1)?;
+    match found.len() {
+        0 => exact,
+        1 => Ok(found.remove(0)),
+        count => {
+            let shown: Vec<&str> = found
+                .iter()
+                .take(CANDIDATES_SHOWN)
+                .map(|n| n.number.as_str())
+                .collect();
+            let more = if count > CANDIDATES_SHOWN {
+                ", …"
+            } else {
+                ""
+            };
+            Err(Error::usage(format!(
+                "number prefix {} is ambiguous: it matches {}{more}; give more characters",
+                shorten(given),
+                shown.join(", ")
+            )))
+        }
+    }
 }

@@ -1,23 +1,28 @@
-//! `report quota [--account A]` · `report expiring [--within DAYS]` · `report ip-updates`
+//! `report quota [--account A]` · `report accounts` · `report expiring [--within DAYS]` · `report ip-updates`
 
+use super::check::{eligibility_under, mainland_map, view_time};
 use super::{find_number, parse_integer, Context};
-use crate::cli::AsOf;
+use crate::cli::{AsOf, Format};
 use crate::domain::decide::Lookup;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
+use crate::store::Store;
 use clap::Subcommand;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// Per account and per service type: instances, max, consumed, remaining.
+    /// Per account and per service type: instances, max, consumed, remaining, usable.
     Quota(QuotaArgs),
-    /// Instances expiring within DAYS (or expired, or released) that still host services.
+    /// Instances expiring within DAYS (or expired, or released) that host live services or hold unbound numbers.
     Expiring(ExpiringArgs),
     /// Moved commercial services whose submitted IP still needs updating.
     IpUpdates(IpUpdatesArgs),
+    /// Per account that owns an instance or holds a number: instances owned,
+    /// numbers held by status, remaining and usable quota on its instances.
+    Accounts(AccountsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,12 +47,19 @@ pub struct IpUpdatesArgs {
     as_of: AsOf,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct AccountsArgs {
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
 #[derive(Default)]
 struct Sums {
     instances: i64,
     max: i64,
     consumed: i64,
     remaining: i64,
+    usable: i64,
 }
 
 pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
@@ -55,29 +67,37 @@ pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
         ReportCommand::Quota(args) => quota(context, args),
         ReportCommand::Expiring(args) => expiring(context, args),
         ReportCommand::IpUpdates(args) => ip_updates(context, args),
+        ReportCommand::Accounts(args) => accounts(context, args),
     }
+}
+
+fn policy_map(store: &Store) -> Result<BTreeMap<String, Policy>> {
+    Ok(store
+        .policies()?
+        .into_iter()
+        .map(|p| (p.service_type.clone(), p))
+        .collect())
 }
 
 fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<()> {
     if let Some(account) = &account {
         validate_account(account)?;
     }
+    let now = view_time(context, &as_of)?;
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    let policies: BTreeMap<String, Policy> = store
-        .policies()?
-        .into_iter()
-        .map(|p| (p.service_type.clone(), p))
-        .collect();
+    let policies = policy_map(&store)?;
+    let mainland = mainland_map(&store)?;
     let mut by_account: BTreeMap<String, Sums> = BTreeMap::new();
     let mut by_type: BTreeMap<String, Sums> = BTreeMap::new();
     store.each_instance(|instance| {
         if account.as_ref().is_some_and(|a| *a != instance.account) {
             return Ok(());
         }
-        let max = policies
-            .get(&instance.service_type)
-            .map_or(0, |p| p.max_numbers);
+        let policy = policies.get(&instance.service_type);
+        let max = policy.map_or(0, |p| p.max_numbers);
+        let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
+        let eligibility = eligibility_under(&instance, policy, in_mainland, now);
         for sums in [
             by_account.entry(instance.account.clone()).or_default(),
             by_type.entry(instance.service_type.clone()).or_default(),
@@ -85,17 +105,27 @@ fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<(
             sums.instances += 1;
             sums.max += max;
             sums.consumed += instance.consumed;
-            sums.remaining += remaining(max, instance.consumed);
+            sums.remaining += eligibility.remaining;
+            sums.usable += eligibility.usable;
         }
         Ok(())
     })?;
-    let mut table = Table::new(&["scope", "key", "instances", "max", "consumed", "remaining"]);
+    let columns = [
+        "scope",
+        "key",
+        "instances",
+        "max",
+        "consumed",
+        "remaining",
+        "usable",
+    ];
+    let mut table = Table::new(&columns);
     let mut rows = Vec::new();
     for (scope, groups) in [("account", &by_account), ("service_type", &by_type)] {
         for (key, sums) in groups {
             rows.push(
                 json!({"scope": scope, "key": key, "instances": sums.instances, "max": sums.max,
-                        "consumed": sums.consumed, "remaining": sums.remaining}),
+                        "consumed": sums.consumed, "remaining": sums.remaining, "usable": sums.usable}),
             );
             table.row(vec![
                 scope.to_string(),
@@ -104,10 +134,85 @@ fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<(
                 sums.max.to_string(),
                 sums.consumed.to_string(),
                 sums.remaining.to_string(),
+                sums.usable.to_string(),
             ]);
         }
     }
     context.emit(&serde_json::Value::Array(rows), table)
+}
+
+/// The statuses in the order of a number's life, as `report accounts` counts them.
+const HELD_STATUSES: [Status; 6] = [
+    Status::Unbound,
+    Status::Bound,
+    Status::Filing,
+    Status::Filed,
+    Status::Deregistered,
+    Status::Invalid,
+];
+
+#[derive(Default)]
+struct AccountSums {
+    instances: i64,
+    held: [i64; HELD_STATUSES.len()],
+    remaining: i64,
+    usable: i64,
+}
+
+fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<()> {
+    let now = view_time(context, &as_of)?;
+    let store = context.view(&as_of)?;
+    let _snapshot = store.begin_read()?;
+    let policies = policy_map(&store)?;
+    let mainland = mainland_map(&store)?;
+    let mut by_account: BTreeMap<String, AccountSums> = BTreeMap::new();
+    store.each_instance(|instance| {
+        let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
+        let policy = policies.get(&instance.service_type);
+        let eligibility = eligibility_under(&instance, policy, in_mainland, now);
+        let sums = by_account.entry(instance.account).or_default();
+        sums.instances += 1;
+        sums.remaining += eligibility.remaining;
+        sums.usable += eligibility.usable;
+        Ok(())
+    })?;
+    store.each_number(|number| {
+        let sums = by_account.entry(number.holder).or_default();
+        if let Some(index) = HELD_STATUSES.iter().position(|s| *s == number.status) {
+            sums.held[index] += 1;
+        }
+        Ok(())
+    })?;
+    let mut columns = vec!["account", "instances"];
+    columns.extend(HELD_STATUSES.iter().map(|s| s.as_str()));
+    columns.extend(["remaining", "usable"]);
+    let mut table = Table::new(&columns);
+    let mut rows = Vec::new();
+    for (account, sums) in by_account {
+        let mut row = serde_json::Map::new();
+        row.insert("account".into(), json!(account));
+        row.insert("instances".into(), json!(sums.instances));
+        for (status, count) in HELD_STATUSES.iter().zip(sums.held) {
+            row.insert(status.as_str().into(), json!(count));
+        }
+        row.insert("remaining".into(), json!(sums.remaining));
+        row.insert("usable".into(), json!(sums.usable));
+        let mut cells = vec![account, sums.instances.to_string()];
+        cells.extend(sums.held.iter().map(i64::to_string));
+        cells.extend([sums.remaining.to_string(), sums.usable.to_string()]);
+        table.row(cells);
+        rows.push(serde_json::Value::Object(row));
+    }
+    context.emit(&serde_json::Value::Array(rows), table)
+}
+
+/// One instance `report expiring` lists.
+struct AtRisk {
+    instance: Instance,
+    days_left: i64,
+    expired: bool,
+    services: Vec<String>,
+    unbound: i64,
 }
 
 fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> Result<()> {
@@ -115,51 +220,103 @@ fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> 
     if !(0..=36_500).contains(&days) {
         return Err(Error::usage("within: must be 0 to 36500 days"));
     }
-    let now = match &as_of.as_of {
-        Some(text) => parse_time("--as-of", text)?,
-        None => context.now()?,
-    };
+    let now = view_time(context, &as_of)?;
     // Compared as times: a horizon past the year 9999 has no RFC 3339 text.
     let horizon = now + chrono::Duration::days(days);
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    // Services at risk, grouped by the instance that hosts them now.
-    let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for service in store.services(None)? {
-        if find_number(&store, &service.number)?.status.holds_service() {
-            by_host
-                .entry(service.host.clone())
-                .or_default()
-                .push(service.service.clone());
-        }
-    }
-    let mut table = Table::new(&["instance_id", "expires_at", "account", "state", "services"]);
-    let mut rows = Vec::new();
-    for (host, services) in by_host {
-        let Some(instance) = store.instance(&host)? else {
+    let mut listed = Vec::new();
+    for (instance_id, (services, unbound)) in candidates(&store)? {
+        let Some(instance) = store.instance(&instance_id)? else {
             continue;
         };
         let expires_at = parse_time("expires_at", &instance.expires_at)?;
-        let at_risk = instance.state == InstanceState::Released || expires_at <= horizon;
-        if !at_risk {
+        if instance.state != InstanceState::Released && expires_at > horizon {
             continue;
         }
-        let expired = expires_at <= now;
-        rows.push(json!({"instance_id": instance.instance_id, "expires_at": instance.expires_at,
-                    "account": instance.account, "state": instance.state, "expired": expired, "services": services}));
-        table.row(vec![
-            instance.instance_id.clone(),
-            instance.expires_at.clone(),
-            instance.account.clone(),
-            if expired {
-                format!("{} (expired)", instance.state)
-            } else {
-                instance.state.to_string()
-            },
-            services.join(" "),
-        ]);
+        listed.push(AtRisk {
+            days_left: (expires_at - now).num_days(),
+            expired: expires_at <= now,
+            instance,
+            services,
+            unbound,
+        });
     }
-    context.emit(&serde_json::Value::Array(rows), table)
+    let (json, table) = expiring_output(&listed, context.format());
+    context.emit(&json, table)
+}
+
+/// Instances that host a live service or have unbound numbers: for each,
+/// the services it hosts now (a moved service under its new host only) and
+/// its count of unbound numbers.
+fn candidates(store: &Store) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
+    let mut found: BTreeMap<String, (Vec<String>, i64)> = BTreeMap::new();
+    for service in store.services(None)? {
+        if find_number(store, &service.number)?.status.holds_service() {
+            found
+                .entry(service.host)
+                .or_default()
+                .0
+                .push(service.service);
+        }
+    }
+    store.each_number(|number| {
+        if number.status == Status::Unbound {
+            found.entry(number.instance_id).or_default().1 += 1;
+        }
+        Ok(())
+    })?;
+    Ok(found)
+}
+
+/// JSON keeps the services as a list; CSV has one row per (instance,
+/// service), since a name may hold spaces and commas; the table puts them
+/// one per line in their cell.
+fn expiring_output(listed: &[AtRisk], format: Format) -> (serde_json::Value, Table) {
+    let columns = [
+        "instance_id",
+        "expires_at",
+        "days_left",
+        "account",
+        "state",
+        "expired",
+        "unbound",
+    ];
+    let mut headers = columns.to_vec();
+    headers.push(if format == Format::Csv {
+        "service"
+    } else {
+        "services"
+    });
+    let mut table = Table::new(&headers);
+    let mut rows = Vec::new();
+    for item in listed {
+        let i = &item.instance;
+        rows.push(
+            json!({"instance_id": i.instance_id, "expires_at": i.expires_at,
+            "days_left": item.days_left, "account": i.account, "state": i.state,
+            "expired": item.expired, "unbound": item.unbound, "services": item.services}),
+        );
+        let cells = vec![
+            i.instance_id.clone(),
+            i.expires_at.clone(),
+            item.days_left.to_string(),
+            i.account.clone(),
+            i.state.to_string(),
+            item.expired.to_string(),
+            item.unbound.to_string(),
+        ];
+        if format != Format::Csv {
+            table.row([cells, vec![item.services.join("\n")]].concat());
+        } else if item.services.is_empty() {
+            table.row([cells, vec![String::new()]].concat());
+        } else {
+            for service in &item.services {
+                table.row([cells.clone(), vec![service.clone()]].concat());
+            }
+        }
+    }
+    (serde_json::Value::Array(rows), table)
 }
 
 fn ip_updates(context: &Context, IpUpdatesArgs { as_of }: IpUpdatesArgs) -> Result<()> {

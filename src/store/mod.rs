@@ -48,6 +48,8 @@ pub struct EventFilter {
     pub kind: Option<String>,
     pub from_seq: i64,
     pub to_seq: i64,
+    /// Only events this actor wrote (`history --by`).
+    pub actor: Option<String>,
 }
 
 impl EventFilter {
@@ -57,6 +59,7 @@ impl EventFilter {
             kind: None,
             from_seq: i64::MIN,
             to_seq: i64::MAX,
+            actor: None,
         }
     }
 }
@@ -160,6 +163,11 @@ pub trait DerivedRows {
     fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>>;
     fn policies(&self) -> Result<Vec<Policy>>;
     fn regions(&self) -> Result<Vec<Region>>;
+    /// At most `limit` numbers that begin with `prefix`, in number order
+    /// (a range of the primary key).
+    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>>;
+    /// The numbers that carry this ICP number.
+    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>>;
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()>;
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
@@ -364,6 +372,16 @@ impl Store {
     /// The region table, by id.
     pub fn regions(&self) -> Result<Vec<Region>> {
         self.backend.regions()
+    }
+
+    /// At most `limit` numbers that begin with `prefix` (`number show`).
+    pub fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
+        self.backend.numbers_with_prefix(prefix, limit)
+    }
+
+    /// The numbers that carry this ICP number (`number list --icp-number`).
+    pub fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
+        self.backend.numbers_with_icp_number(icp_number)
     }
 
     /// What is wrong with the storage itself (empty when nothing).

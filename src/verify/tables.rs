@@ -173,8 +173,12 @@ impl Rows<'_> {
                 found.push(Disagreement {
                     seq: Some(rebuilt_row.as_ref().map_or(bad.seq, T::seq).max(bad.seq)),
                     problem: format!(
-                        "{name} row {} does not parse ({}); the log gives {rebuilt_row:?}",
-                        bad.key, bad.error
+                        "{name} row {} does not parse ({}); the log gives {}",
+                        bad.key,
+                        bad.error,
+                        rebuilt_row
+                            .as_ref()
+                            .map_or("no row".to_string(), |row| row_text(&format!("{row:?}")))
                     ),
                 });
             }
@@ -210,24 +214,26 @@ fn compare_row<T: Keyed + PartialEq + std::fmt::Debug>(
         }),
         None => found.push(Disagreement {
             seq: Some(stored.seq().max(1)),
-            problem: format!("{table} row {key} is stored ({stored:?}) but no event made it"),
+            problem: format!(
+                "{table} row {key} is stored ({}) but no event made it",
+                row_text(&format!("{stored:?}"))
+            ),
         }),
     }
 }
 
 /// The fields in which two rows (as `Debug` text, `Name { a: 1, b: 2 }`)
-/// differ: `b stored 3, the log gives 2`. The whole rows when the texts
-/// cannot be split alike.
+/// differ: `b stored 3, the log gives 2`, each value spelled as the log and
+/// the CSV files spell it (`unbound`, not `Unbound`). The whole rows when the
+/// texts cannot be split alike.
 fn differences(stored: &str, rebuilt: &str) -> String {
-    let fields = |text: &str| -> Vec<String> {
-        let inner = text
-            .split_once("{ ")
-            .map_or(text, |(_, rest)| rest.trim_end_matches(" }"));
-        inner.split(", ").map(str::to_string).collect()
-    };
-    let (left, right) = (fields(stored), fields(rebuilt));
+    let (left, right) = (debug_fields(stored), debug_fields(rebuilt));
     if left.len() != right.len() {
-        return format!("stored {stored}, the log gives {rebuilt}");
+        return format!(
+            "stored {}, the log gives {}",
+            row_text(stored),
+            row_text(rebuilt)
+        );
     }
     let changed: Vec<String> = left
         .iter()
@@ -236,10 +242,76 @@ fn differences(stored: &str, rebuilt: &str) -> String {
         .map(|(a, b)| {
             let (name, stored_value) = a.split_once(": ").unwrap_or(("", a));
             let logged = b.split_once(": ").map_or(b.as_str(), |(_, value)| value);
-            format!("{name} stored {stored_value}, the log gives {logged}")
+            format!(
+                "{name} stored {}, the log gives {}",
+                spelled(stored_value),
+                spelled(logged)
+            )
         })
         .collect();
     changed.join("; ")
+}
+
+/// The `name: value` parts of a row's `Debug` text.
+fn debug_fields(text: &str) -> Vec<String> {
+    let inner = text
+        .split_once("{ ")
+        .map_or(text, |(_, rest)| rest.trim_end_matches(" }"));
+    inner.split(", ").map(str::to_string).collect()
+}
+
+/// A whole row as `name value, name value`, without the program's type names.
+fn row_text(debug: &str) -> String {
+    debug_fields(debug)
+        .iter()
+        .map(|field| match field.split_once(": ") {
+            Some((name, value)) => format!("{name} {}", spelled(value)),
+            None => spelled(field),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One `Debug` value as the log spells it: text unquoted, `None` as
+/// `(none)`, an enum variant (`PayAsYouGo`) as its text (`pay-as-you-go`).
+fn spelled(value: &str) -> String {
+    use crate::domain::types::{Billing, InstanceState, Origin, Status};
+    if value == "None" {
+        return "(none)".to_string();
+    }
+    if let Some(inner) = value
+        .strip_prefix("Some(")
+        .and_then(|v| v.strip_suffix(')'))
+    {
+        return spelled(inner);
+    }
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        return inner.to_string();
+    }
+    let debug_of = |text: String| text == value;
+    let named = Status::ALL
+        .iter()
+        .find(|s| debug_of(format!("{s:?}")))
+        .map(|s| s.as_str())
+        .or_else(|| {
+            Billing::ALL
+                .iter()
+                .find(|b| debug_of(format!("{b:?}")))
+                .map(|b| b.as_str())
+        })
+        .or_else(|| {
+            InstanceState::ALL
+                .iter()
+                .find(|s| debug_of(format!("{s:?}")))
+                .map(|s| s.as_str())
+        })
+        .or_else(|| {
+            Origin::ALL
+                .iter()
+                .find(|o| debug_of(format!("{o:?}")))
+                .map(|o| o.as_str())
+        });
+    named.map_or_else(|| value.to_string(), str::to_string)
 }
 
 /// The first seq whose stored history index rows differ from what the

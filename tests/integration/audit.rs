@@ -1388,11 +1388,11 @@ fn time_travel_report_quota_and_policy_show() {
     );
     assert_eq!(
         row(&rows, "account", "acme"),
-        json!({"scope": "account", "key": "acme", "instances": 2, "max": 10, "consumed": 5, "remaining": 5})
+        json!({"scope": "account", "key": "acme", "instances": 2, "max": 10, "consumed": 5, "remaining": 5, "usable": 5})
     );
     assert_eq!(
         row(&rows, "service_type", "ecs"),
-        json!({"scope": "service_type", "key": "ecs", "instances": 2, "max": 10, "consumed": 5, "remaining": 5})
+        json!({"scope": "service_type", "key": "ecs", "instances": 2, "max": 10, "consumed": 5, "remaining": 5, "usable": 5})
     );
     let rows = l.json_at(
         LATER,
@@ -1400,7 +1400,7 @@ fn time_travel_report_quota_and_policy_show() {
     );
     assert_eq!(
         row(&rows, "account", "acme"),
-        json!({"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7})
+        json!({"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7, "usable": 7})
     );
     assert_eq!(row(&rows, "account", "beta")["consumed"], json!(0));
     let rows = l.json_at(
@@ -1409,7 +1409,7 @@ fn time_travel_report_quota_and_policy_show() {
     );
     assert_eq!(
         row(&rows, "account", "gamma"),
-        json!({"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 0, "remaining": 1})
+        json!({"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 0, "remaining": 1, "usable": 1})
     );
     assert_eq!(
         l.json_at(
@@ -1571,12 +1571,12 @@ fn report_quota_sums_per_account_and_type() {
     assert_eq!(
         Value::Array(rows_sorted),
         json!([
-            {"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7},
-            {"scope": "account", "key": "beta", "instances": 1, "max": 2, "consumed": 1, "remaining": 1},
-            {"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 1, "remaining": 0},
-            {"scope": "service_type", "key": "ecs", "instances": 2, "max": 12, "consumed": 5, "remaining": 7},
-            {"scope": "service_type", "key": "iot_studio", "instances": 1, "max": 1, "consumed": 1, "remaining": 0},
-            {"scope": "service_type", "key": "linkedmall", "instances": 1, "max": 2, "consumed": 1, "remaining": 1},
+            {"scope": "account", "key": "acme", "instances": 2, "max": 12, "consumed": 5, "remaining": 7, "usable": 7},
+            {"scope": "account", "key": "beta", "instances": 1, "max": 2, "consumed": 1, "remaining": 1, "usable": 1},
+            {"scope": "account", "key": "gamma", "instances": 1, "max": 1, "consumed": 1, "remaining": 0, "usable": 0},
+            {"scope": "service_type", "key": "ecs", "instances": 2, "max": 12, "consumed": 5, "remaining": 7, "usable": 7},
+            {"scope": "service_type", "key": "iot_studio", "instances": 1, "max": 1, "consumed": 1, "remaining": 0, "usable": 0},
+            {"scope": "service_type", "key": "linkedmall", "instances": 1, "max": 2, "consumed": 1, "remaining": 1, "usable": 1},
         ])
     );
     // --account narrows every scope to that account's instances.
@@ -1586,8 +1586,8 @@ fn report_quota_sums_per_account_and_type() {
     assert_eq!(
         Value::Array(rows_sorted),
         json!([
-            {"scope": "account", "key": "beta", "instances": 1, "max": 2, "consumed": 1, "remaining": 1},
-            {"scope": "service_type", "key": "linkedmall", "instances": 1, "max": 2, "consumed": 1, "remaining": 1},
+            {"scope": "account", "key": "beta", "instances": 1, "max": 2, "consumed": 1, "remaining": 1, "usable": 1},
+            {"scope": "service_type", "key": "linkedmall", "instances": 1, "max": 2, "consumed": 1, "remaining": 1, "usable": 1},
         ])
     );
     assert_eq!(
@@ -1602,7 +1602,15 @@ fn report_quota_sums_per_account_and_type() {
     let csv = parse_csv(&l.ok_at(LATER, &["--format", "csv", "report", "quota"]));
     assert_eq!(
         csv[0],
-        vec!["scope", "key", "instances", "max", "consumed", "remaining"]
+        vec![
+            "scope",
+            "key",
+            "instances",
+            "max",
+            "consumed",
+            "remaining",
+            "usable"
+        ]
     );
     assert_eq!(csv.len(), 7);
 }
@@ -1634,7 +1642,7 @@ fn report_quota_remaining_never_goes_negative_and_consumed_never_decreases() {
         .unwrap();
     assert_eq!(
         acme,
-        &json!({"scope": "account", "key": "acme", "instances": 1, "max": 2, "consumed": 3, "remaining": 0})
+        &json!({"scope": "account", "key": "acme", "instances": 1, "max": 2, "consumed": 3, "remaining": 0, "usable": 0})
     );
     let rows = l.json_at(
         LATER,
@@ -1708,16 +1716,22 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     let l = expiring_ledger();
     assert_eq!(
         expiring_ids(&l, Q, Some("30")),
-        sorted(&["e1-soon", "e3-expired", "e4-released"])
+        sorted(&["e1-soon", "e3-expired", "e4-released", "e5-unbound"])
     );
     assert_eq!(
         expiring_ids(&l, Q, None),
-        sorted(&["e1-soon", "e3-expired", "e4-released"]),
+        sorted(&["e1-soon", "e3-expired", "e4-released", "e5-unbound"]),
         "default is 30 days"
     );
     assert_eq!(
         expiring_ids(&l, Q, Some("200")),
-        sorted(&["e1-soon", "e2-later", "e3-expired", "e4-released"])
+        sorted(&[
+            "e1-soon",
+            "e2-later",
+            "e3-expired",
+            "e4-released",
+            "e5-unbound"
+        ])
     );
     assert_eq!(
         expiring_ids(&l, Q, Some("0")),
@@ -1725,11 +1739,11 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     );
     assert_eq!(
         expiring_ids(&l, Q, Some("5")),
-        sorted(&["e3-expired", "e4-released"])
+        sorted(&["e3-expired", "e4-released", "e5-unbound"])
     );
     assert_eq!(
         expiring_ids(&l, Q, Some("10")),
-        sorted(&["e1-soon", "e3-expired", "e4-released"])
+        sorted(&["e1-soon", "e3-expired", "e4-released", "e5-unbound"])
     );
     // Earlier, nothing had expired and e1 was far off.
     assert_eq!(
@@ -1771,7 +1785,6 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     }
     for word in [
         "e2-later",
-        "e5-unbound",
         "e6-dereg",
         "six.example",
         "e7-invalid",
@@ -1780,7 +1793,7 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
         assert!(!table.contains(word), "{word} shown:\n{table}");
     }
     let csv = parse_csv(&l.ok_at(Q, &["--format", "csv", "report", "expiring"]));
-    assert_eq!(csv.len(), 4);
+    assert_eq!(csv.len(), 5);
 
     // A renewal takes an instance off the report; --within must be a number of days.
     l.ok_at(
@@ -1797,7 +1810,7 @@ fn report_expiring_lists_instances_whose_services_are_at_risk() {
     );
     assert_eq!(
         expiring_ids(&l, Q, Some("30")),
-        sorted(&["e3-expired", "e4-released"])
+        sorted(&["e3-expired", "e4-released", "e5-unbound"])
     );
     let (code, error, _) = l.json_error_at(Q, &["report", "expiring", "--within", "soon"]);
     assert_eq!((code, error.as_str()), (2, "usage"));
@@ -1845,13 +1858,19 @@ fn report_expiring_near_the_end_of_year_9999() {
     l.ok_at(t, &["allocate", "far-unbound", "--number", "FAR-0002"]);
     let now = "9999-01-01T00:00:00Z";
     // 36,500 days from then is past year 9999: the window must not overflow.
-    assert_eq!(expiring_ids(&l, now, Some("36500")), sorted(&["far-bound"]));
+    assert_eq!(
+        expiring_ids(&l, now, Some("36500")),
+        sorted(&["far-bound", "far-unbound"])
+    );
     let rows = l.json_at(now, &["report", "expiring", "--within", "36500"]);
     assert_eq!(rows[0]["expires_at"], json!("9999-06-01T00:00:00Z"));
     assert_eq!(rows[0]["services"], json!(["far.example"]));
     // 151 days away: outside a 30-day window, inside a 151-day one.
     assert_eq!(expiring_ids(&l, now, Some("30")), Vec::<String>::new());
-    assert_eq!(expiring_ids(&l, now, Some("151")), sorted(&["far-bound"]));
+    assert_eq!(
+        expiring_ids(&l, now, Some("151")),
+        sorted(&["far-bound", "far-unbound"])
+    );
     l.verify_ok();
 }
 

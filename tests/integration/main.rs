@@ -21,3 +21,4 @@ mod regions;
 mod reliability;
 mod services;
 mod storage;
+mod views;

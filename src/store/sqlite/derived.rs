@@ -250,6 +250,34 @@ impl DerivedRows for Sqlite {
         collect(rows)
     }
 
+    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
+        // The numbers from `prefix` up to the first text past every
+        // continuation of it: a range scan of the primary key.
+        let mut end: Vec<char> = prefix.chars().collect();
+        let Some(last) = end.pop() else {
+            return Ok(Vec::new());
+        };
+        let Some(next) = char::from_u32(last as u32 + 1) else {
+            return Ok(Vec::new());
+        };
+        end.push(next);
+        let end: String = end.into_iter().collect();
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= ?1 AND number < ?2 ORDER BY number LIMIT ?3"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![prefix, end, limit], number_from_row)?;
+        collect(rows)
+    }
+
+    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE icp_number = ?1 ORDER BY instance_id, issued_seq, number"
+        ))?;
+        let rows = statement.query_map(params![icp_number], number_from_row)?;
+        collect(rows)
+    }
+
     fn policies(&self) -> Result<Vec<Policy>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"

@@ -101,13 +101,13 @@ impl Log for Sqlite {
         let sql = match (&filter.subject, &filter.kind) {
             (Some(_), _) => format!(
                 "SELECT {EVENT_COLUMNS} FROM event_subjects s JOIN events e ON e.seq = s.seq
-                 WHERE s.subject = ?1 AND s.seq BETWEEN ?3 AND ?4 AND (?2 IS NULL OR e.kind = ?2) ORDER BY s.seq"
+                 WHERE s.subject = ?1 AND s.seq BETWEEN ?3 AND ?4 AND (?2 IS NULL OR e.kind = ?2) AND (?5 IS NULL OR e.actor = ?5) ORDER BY s.seq"
             ),
             (None, Some(_)) => format!(
-                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND e.kind = ?2 AND e.seq BETWEEN ?3 AND ?4 ORDER BY e.seq"
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND e.kind = ?2 AND e.seq BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.actor = ?5) ORDER BY e.seq"
             ),
             (None, None) => format!(
-                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND ?2 IS NULL AND e.seq BETWEEN ?3 AND ?4 ORDER BY e.seq"
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE ?1 IS NULL AND ?2 IS NULL AND e.seq BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.actor = ?5) ORDER BY e.seq"
             ),
         };
         let mut statement = self.conn.prepare_cached(&sql)?;
@@ -115,7 +115,8 @@ impl Log for Sqlite {
             filter.subject,
             filter.kind,
             filter.from_seq,
-            filter.to_seq
+            filter.to_seq,
+            filter.actor
         ])?;
         while let Some(row) = rows.next()? {
             visit(event_from_row(row)?)?;
