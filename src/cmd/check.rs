@@ -9,6 +9,7 @@ use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The instance to check.
     instance_id: String,
 }
 

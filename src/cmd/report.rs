@@ -13,15 +13,22 @@ use std::collections::BTreeMap;
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Per account and per service type: instances, max, consumed, remaining.
+    #[command(after_help = crate::cli::examples!("snledger report quota", "snledger report quota --account acme --format csv"))]
     Quota(QuotaArgs),
     /// Instances expiring within DAYS (or expired, or released) that still host services.
+    #[command(after_help = crate::cli::examples!(
+        "snledger report expiring",
+        "snledger report expiring --within 60 --as-of 2027-05-01"
+    ))]
     Expiring(ExpiringArgs),
     /// Moved commercial services whose submitted IP still needs updating.
+    #[command(after_help = crate::cli::examples!("snledger report ip-updates"))]
     IpUpdates(IpUpdatesArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct QuotaArgs {
+    /// Only this account's instances.
     #[arg(long)]
     account: Option<String>,
     #[command(flatten)]
@@ -30,7 +37,13 @@ pub struct QuotaArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExpiringArgs {
-    #[arg(long, default_value = "30", allow_negative_numbers = true)]
+    /// The window, in days from now (0 to 36500).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value = "30",
+        allow_negative_numbers = true
+    )]
     within: String,
     #[command(flatten)]
     as_of: AsOf,
@@ -116,7 +129,7 @@ fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> 
         return Err(Error::usage("within: must be 0 to 36500 days"));
     }
     let now = match &as_of.as_of {
-        Some(text) => parse_time("--as-of", text)?,
+        Some(text) => context.time("--as-of", text)?,
         None => context.now()?,
     };
     // Compared as times: a horizon past the year 9999 has no RFC 3339 text.

@@ -19,6 +19,7 @@ pub mod lookup;
 pub mod machine;
 pub mod memory;
 pub mod replay;
+pub mod suggest;
 pub mod types;
 pub mod validate;
 
