@@ -8,6 +8,7 @@ mod audit;
 mod clock;
 mod contract;
 mod forgery;
+mod help;
 mod hygiene;
 mod import_export;
 mod ledger;
