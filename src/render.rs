@@ -114,10 +114,8 @@ fn shown_cell(header: &str, value: &str, style: &Style) -> String {
     }
 }
 
-/// A header as a table shows it: `expires_at` → `expires at`, so that a
-/// narrow column wraps between words (CSV keeps the names).
 fn header_cell(text: &str, style: &Style) -> Cell {
-    let cell = Cell::new(text.replace('_', " "));
+    let cell = Cell::new(text);
     if style.colour {
         cell.add_attribute(Attribute::Bold)
     } else {

@@ -16,7 +16,8 @@ pub enum InstanceCommand {
         "snledger instance add i-web1 --type ecs --account acme --region cn-hangzhou \\",
         "    --billing subscription --months 12 --expires 2027-06-01 --public-ip 47.96.10.21",
         "snledger --tz Asia/Shanghai instance add iot-a1 --type iot_studio --account acme \\",
-        "    --region cn-shanghai --billing subscription --months 12 --expires 2027-08-01 --order-amount 199"
+        "    --region cn-shanghai --billing subscription --months 12 --expires 2027-08-01 \\",
+        "    --order-amount 199"
     ))]
     Add(AddArgs),
     /// Add subscription months and move the expiry later.

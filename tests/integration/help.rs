@@ -8,6 +8,11 @@ use std::process::Command;
 
 // ---------------------------------------------------------------- help
 
+/// A help text with its wrapped lines joined, for looking up phrases.
+fn flat(help: &str) -> String {
+    help.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `snledger <path…> --help`, which must succeed.
 fn help_of(path: &[&str]) -> String {
     let output = Command::new(bin())
@@ -148,7 +153,7 @@ fn every_command_has_a_description_an_example_and_every_option_a_description() {
 
 #[test]
 fn options_list_their_allowed_values_and_time_forms() {
-    let add = help_of(&["instance", "add"]);
+    let add = flat(&help_of(&["instance", "add"]));
     for text in [
         "ecs, cloud_web_hosting, simple_application_server, ens, linkedmall, iot_studio",
         "subscription, pay-as-you-go, trial",
@@ -160,19 +165,19 @@ fn options_list_their_allowed_values_and_time_forms() {
             "instance add --help lacks {text:?}:\n{add}"
         );
     }
-    let history = help_of(&["history"]);
+    let history = flat(&help_of(&["history"]));
     assert!(
         history.contains("instance_added, instance_renewed"),
         "{history}"
     );
-    let list = help_of(&["number", "list"]);
+    let list = flat(&help_of(&["number", "list"]));
     assert!(
         list.contains("unbound, bound, filed, invalid, filing, deregistered"),
         "{list}"
     );
-    let expiring = help_of(&["report", "expiring"]);
+    let expiring = flat(&help_of(&["report", "expiring"]));
     assert!(expiring.contains("in days"), "{expiring}");
-    assert!(help_of(&[]).contains("[possible values: table, json, csv]"));
+    assert!(flat(&help_of(&[])).contains("[possible values: table, json, csv]"));
 }
 
 #[test]
