@@ -74,6 +74,12 @@ csv_layout! {
     }
 }
 
+/// Help text naming a file's columns in order (`import … --help`, `export …
+/// --help`), taken from the layouts themselves so that it cannot drift.
+pub fn columns_help(what: &str, columns: &[&str], examples: &str) -> String {
+    format!("Columns ({what}):\n  {}\n\n{examples}", columns.join(","))
+}
+
 /// One instance as a row of an instances file.
 pub fn instance_csv_row(instance: Instance) -> Vec<String> {
     vec![

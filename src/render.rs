@@ -9,9 +9,9 @@ use crate::domain::event::Event;
 use crate::domain::names::display_name;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, ContentArrangement};
 use serde_json::{json, Value};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Rows for table and CSV output. `vertical` shows one record as
 /// field/value pairs in table format.
@@ -63,27 +63,106 @@ pub fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
     }
 }
 
-pub fn emit(format: Format, json: &Value, table: Table) -> Result<()> {
+/// How tables look (README "At the terminal"); JSON and CSV ignore it.
+#[derive(Debug, Clone, Default)]
+pub struct Style {
+    /// Show times in this zone (`--tz`); `None` keeps the log's UTC text.
+    pub zone: Option<chrono_tz::Tz>,
+    /// Fit tables in this many columns (`$COLUMNS`).
+    pub width: Option<u16>,
+    /// Standard output is a terminal: fit tables to its width.
+    pub terminal: bool,
+    /// Bold headers (a terminal, unless `$NO_COLOR`; or `$CLICOLOR_FORCE`).
+    pub colour: bool,
+}
+
+impl Style {
+    pub fn from_environment(zone: Option<chrono_tz::Tz>) -> Style {
+        let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        let terminal = std::io::stdout().is_terminal();
+        let width = set("COLUMNS")
+            .and_then(|value| value.to_str()?.trim().parse::<u16>().ok())
+            .filter(|width| *width > 0);
+        let forced = set("CLICOLOR_FORCE").is_some_and(|value| value != "0");
+        Style {
+            zone,
+            width,
+            terminal,
+            colour: set("NO_COLOR").is_none() && (terminal || forced),
+        }
+    }
+}
+
+pub fn emit_styled(format: Format, style: &Style, json: &Value, table: Table) -> Result<()> {
     let text = match format {
         Format::Json => format!("{json}\n"),
         Format::Csv => csv_text(&table)?,
-        Format::Table => table_text(&table),
+        Format::Table => table_text(&table, style),
     };
     write_stdout(&text)
 }
 
-fn table_text(table: &Table) -> String {
+/// A column holding a time is named `at` or `…_at`; tables show it in the
+/// operator's zone.
+fn is_time_column(header: &str) -> bool {
+    header == "at" || header.ends_with("_at")
+}
+
+fn shown_cell(header: &str, value: &str, style: &Style) -> String {
+    match style.zone {
+        Some(zone) if is_time_column(header) => display_time_in(value, zone),
+        _ => value.to_string(),
+    }
+}
+
+fn header_cell(text: &str, style: &Style) -> Cell {
+    let cell = Cell::new(text);
+    if style.colour {
+        cell.add_attribute(Attribute::Bold)
+    } else {
+        cell
+    }
+}
+
+fn table_text(table: &Table, style: &Style) -> String {
     let mut out = comfy_table::Table::new();
-    out.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    out.load_preset(UTF8_FULL_CONDENSED);
+    // Wrap cells to fit $COLUMNS or the terminal; a pipe gets whole lines.
+    // (comfy-table asks the terminal its size before tty use is turned off.)
+    let width = style
+        .width
+        .or_else(|| style.terminal.then(|| out.width()).flatten());
+    match width {
+        Some(width) => {
+            out.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(width);
+        }
+        None => {
+            out.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    if style.colour {
+        out.enforce_styling();
+    } else {
+        out.force_no_tty();
+    }
     if table.vertical && table.rows.len() == 1 {
         for (header, value) in table.headers.iter().zip(&table.rows[0]) {
-            out.add_row(vec![header.clone(), value.clone()]);
+            out.add_row(vec![
+                header_cell(header, style),
+                Cell::new(shown_cell(header, value, style)),
+            ]);
         }
     } else {
-        out.set_header(table.headers.clone());
+        out.set_header(table.headers.iter().map(|h| header_cell(h, style)));
         for row in &table.rows {
-            out.add_row(row.clone());
+            out.add_row(
+                table
+                    .headers
+                    .iter()
+                    .zip(row)
+                    .map(|(header, value)| shown_cell(header, value, style)),
+            );
         }
     }
     let mut text = if table.rows.is_empty() && !table.vertical {
@@ -436,4 +515,140 @@ pub fn policy_row(policy: &Policy) -> Vec<String> {
             .unwrap_or_default(),
         policy.requires_public_ip.to_string(),
     ]
+}
+
+/// A number as tables name it in a line: a UUID by its first 8 characters
+/// (enough to find it again; the full number is in JSON and CSV).
+fn short_number(number: &str) -> String {
+    if number.len() > 12 && number.is_char_boundary(8) {
+        format!("{}…", &number[..8])
+    } else {
+        number.to_string()
+    }
+}
+
+/// A time inside a summary line, in the operator's zone when one is given.
+fn summary_time(text: &str, zone: Option<chrono_tz::Tz>) -> String {
+    zone.map_or_else(|| text.to_string(), |zone| display_time_in(text, zone))
+}
+
+/// ` (label value)`, or nothing.
+fn labelled(label: &str, value: &Option<String>) -> String {
+    value
+        .as_ref()
+        .map_or_else(String::new, |value| format!(" ({label} {value})"))
+}
+
+/// One line saying what an event did, for the `history` table (JSON and
+/// CSV keep the whole payload): `allocated 2 on i-web1 by acme: …`.
+pub fn event_summary(event: &Event, zone: Option<chrono_tz::Tz>) -> String {
+    use crate::domain::event::Body;
+    let Ok(body) = event.body() else {
+        return event.payload.clone();
+    };
+    match body {
+        Body::InstanceAdded(p) => format!(
+            "{} {} of {} in {}, {} {} months, expires {}",
+            p.instance_id,
+            p.service_type,
+            p.account,
+            p.region,
+            p.billing,
+            p.subscription_months,
+            summary_time(&p.expires_at, zone)
+        ),
+        Body::InstanceRenewed(p) => format!(
+            "{} +{} months ({} in all), expires {}",
+            p.instance_id,
+            p.months,
+            p.subscription_months,
+            summary_time(&p.expires_at, zone)
+        ),
+        Body::InstanceReleased(p) => format!("{} of {} released", p.instance_id, p.account),
+        Body::PolicySet(p) => format!(
+            "{}: max {}, min {} months, min order {}, public IP {}",
+            p.service_type,
+            p.max_numbers,
+            p.min_subscription_months,
+            p.min_order_amount.as_deref().unwrap_or("none"),
+            if p.requires_public_ip {
+                "required"
+            } else {
+                "not required"
+            }
+        ),
+        Body::Allocated(p) => format!(
+            "allocated {} on {} by {}: {}{}",
+            p.numbers.len(),
+            p.instance_id,
+            p.account,
+            p.numbers
+                .iter()
+                .map(|n| short_number(n))
+                .collect::<Vec<_>>()
+                .join(", "),
+            labelled("request", &p.request_id)
+        ),
+        Body::Selected(p) => format!(
+            "{} selected for {} by {} ({})",
+            p.instance_id,
+            p.service,
+            p.account,
+            short_number(&p.number)
+        ),
+        Body::ServiceMoved(p) => format!(
+            "{} {} → {}{}",
+            p.service,
+            p.from_host,
+            p.to_host,
+            if p.ip_update_required {
+                " (IP update required)"
+            } else {
+                ""
+            }
+        ),
+        Body::ServiceIpUpdated(p) => format!("{} submitted IP updated", p.service),
+        other => number_summary(&other).unwrap_or_else(|| event.payload.clone()),
+    }
+}
+
+/// The summary of an event on one number; `None` for a kind it does not
+/// know (a kind added later shows its payload until it gets a line).
+fn number_summary(body: &crate::domain::event::Body) -> Option<String> {
+    use crate::domain::event::Body;
+    let on_service = |service: &Option<String>| {
+        service
+            .as_ref()
+            .map_or_else(String::new, |service| format!(" {service}"))
+    };
+    Some(match body {
+        Body::Granted(p) => format!(
+            "{} {} → {}{}",
+            short_number(&p.number),
+            p.from,
+            p.to,
+            labelled("note", &p.note)
+        ),
+        Body::Bound(p) => format!(
+            "{} → {} by {}",
+            short_number(&p.number),
+            p.service,
+            p.holder
+        ),
+        Body::Approved(p) => format!(
+            "{}{} filed as {}",
+            short_number(&p.number),
+            on_service(&p.service),
+            p.icp_number.as_deref().unwrap_or("?")
+        ),
+        Body::Submitted(p) | Body::Rejected(p) | Body::Deregistered(p) | Body::Invalidated(p) => {
+            format!(
+                "{}{}{}",
+                short_number(&p.number),
+                on_service(&p.service),
+                labelled("reason", &p.reason)
+            )
+        }
+        _ => return None,
+    })
 }

@@ -10,8 +10,9 @@ use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Comma-separated: oss, cdn, waf, anti-ddos.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// The provider's services the site uses, comma-separated (case-insensitive).
+    #[arg(long, value_delimiter = ',', required = true, value_name = "SERVICES",
+          value_parser = crate::cli::offered(&["oss", "cdn", "waf", "anti-ddos"]))]
     uses: Vec<String>,
 }
 

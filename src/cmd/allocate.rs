@@ -13,18 +13,19 @@ use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The instance to allocate on.
     instance_id: String,
     /// How many numbers (1 to 20; default 1, or the count of --number).
     #[arg(long, allow_negative_numbers = true)]
     count: Option<String>,
-    /// The acting account (default: the owner).
+    /// The acting account, which must own the instance (default: the owner).
     #[arg(long)]
     account: Option<String>,
-    /// Makes the call idempotent: the same key and parameters return the first answer.
-    #[arg(long)]
+    /// Any text (a ticket id): the same key with the same parameters returns the first call's numbers and appends nothing.
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     request_id: Option<String>,
-    /// Record a number the provider already issued (repeatable).
-    #[arg(long = "number", value_name = "X")]
+    /// Record a number the provider already issued (repeatable; 4 to 64 of A-Z a-z 0-9 -).
+    #[arg(long = "number", value_name = "X", allow_hyphen_values = true)]
     numbers: Vec<String>,
 }
 

@@ -6,8 +6,10 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The number whose filing passed (its status must be filing).
     number: String,
-    #[arg(long)]
+    /// The MIIT filing number, such as 浙ICP备12345678号-1.
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     icp_number: String,
 }
 

@@ -6,9 +6,12 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The unbound number to use.
     number: String,
-    #[arg(long)]
+    /// The Internet information service: a domain, app or mini program name.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     service: String,
+    /// The acting account, which must hold the number.
     #[arg(long)]
     account: String,
 }

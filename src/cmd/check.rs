@@ -8,7 +8,7 @@ use crate::cli::AsOf;
 use crate::domain::decide::Lookup;
 use crate::domain::eligibility::{failing_reasons, remaining_slots};
 use crate::domain::regions::is_mainland;
-use crate::domain::types::{parse_time, validate_account, Instance, Policy, Time};
+use crate::domain::types::{validate_account, Instance, Policy, Time};
 use crate::error::{Reason, Result};
 use crate::render::Table;
 use crate::store::Store;
@@ -85,7 +85,7 @@ pub fn eligibility_under(
 /// The time a view answers for: `--as-of` when given, else the ledger's now.
 pub fn view_time(context: &Context, as_of: &AsOf) -> Result<Time> {
     match &as_of.as_of {
-        Some(text) => parse_time("--as-of", text),
+        Some(text) => context.time("--as-of", text),
         None => context.now(),
     }
 }

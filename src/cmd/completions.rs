@@ -7,6 +7,7 @@ use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The shell to print completions for.
     shell: clap_complete::Shell,
 }
 

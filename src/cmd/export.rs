@@ -16,15 +16,34 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
+    /// Every instance as an instances CSV file (the form `import instances` reads).
+    #[command(after_help = crate::csvio::columns_help(
+        "a header row, then one row per instance",
+        instance_csv::HEADER,
+        crate::cli::examples!("snledger export instances -o instances.csv"),
+    ))]
     Instances(InstancesArgs),
+    /// Every number as CSV.
+    #[command(after_help = crate::csvio::columns_help(
+        "a header row, then one row per number",
+        &render::NUMBER_HEADERS,
+        crate::cli::examples!("snledger export numbers --as-of 2027-01-01 -o numbers.csv"),
+    ))]
     Numbers(NumbersArgs),
+    /// The whole log as CSV, which `import history` and samples/verify_history.py read.
+    #[command(after_help = crate::csvio::columns_help(
+        "a header row, then one row per event; payload is the JSON as hashed",
+        &render::EVENT_HEADERS,
+        crate::cli::examples!("snledger export history -o history.csv"),
+    ))]
     History(Args),
 }
 
 // What every export takes (no doc comment: clap would show it as help).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(short, long)]
+    /// Write to FILE (created 0600, replaced only when complete) instead of standard output.
+    #[arg(short, long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     output: Option<PathBuf>,
     /// Begin the file with a UTF-8 byte order mark, for spreadsheet programs
     /// that need one to show Chinese text (imports accept it).
@@ -92,7 +111,7 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
         .as_of
         .as_of
         .as_deref()
-        .map(|t| parse_time("--as-of", t))
+        .map(|t| context.time("--as-of", t))
         .transpose()?;
     let output = args
         .output

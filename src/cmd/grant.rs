@@ -6,12 +6,16 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The unbound number to grant.
     number: String,
-    #[arg(long)]
+    /// The account that will hold the number.
+    #[arg(long, value_name = "ACCOUNT")]
     to: String,
+    /// The acting account, which must own the number (default: the owner).
     #[arg(long)]
     account: Option<String>,
-    #[arg(long)]
+    /// A note recorded with the grant, as free text.
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     note: Option<String>,
 }
 

@@ -14,19 +14,24 @@ use std::io::Write;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long)]
+    /// Only events that name this instance.
+    #[arg(long, value_name = "ID")]
     instance: Option<String>,
-    #[arg(long)]
+    /// Only events on this number.
+    #[arg(long, value_name = "NUMBER")]
     number: Option<String>,
-    #[arg(long)]
+    /// Only events that name this account (as owner, holder, or either side of a grant).
+    #[arg(long, value_name = "ACCOUNT")]
     account: Option<String>,
-    #[arg(long)]
+    /// Only events on this service.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     service: Option<String>,
-    #[arg(long)]
+    /// Only events of this kind.
+    #[arg(long, value_name = "KIND", value_parser = crate::cli::offered(KINDS))]
     kind: Option<String>,
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help = crate::cli::time_help!("Only events at or after this time"))]
     since: Option<String>,
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help = crate::cli::time_help!("Only events at or before this time"))]
     until: Option<String>,
     /// Only events written by this actor (the `actor` column: `--actor`,
     /// `$SNLEDGER_ACTOR` or `$USER` of whoever ran the command), compared exactly.
@@ -39,21 +44,22 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     if let Some(kind) = &args.kind {
         if !KINDS.contains(&kind.as_str()) {
             return Err(Error::usage(format!(
-                "--kind: '{}' is not one of {}",
+                "--kind: '{}' is not one of {}{}",
                 shorten(kind),
-                KINDS.join(", ")
+                KINDS.join(", "),
+                crate::domain::suggest::hint(kind, KINDS)
             )));
         }
     }
     let since = args
         .since
         .as_deref()
-        .map(|t| parse_time("--since", t))
+        .map(|t| context.time("--since", t))
         .transpose()?;
     let until = args
         .until
         .as_deref()
-        .map(|t| parse_time("--until", t))
+        .map(|t| context.time("--until", t))
         .transpose()?;
     if let Some(actor) = &args.by {
         validate_text("--by", actor, limits::TEXT_MAX)?;
@@ -83,7 +89,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
                 .unwrap_or(false)
     };
     match context.format() {
-        Format::Table => print_table(&store, &filter, keep),
+        Format::Table => print_table(context, &store, &filter, keep),
         format => render::closed_pipe_is_done(stream(&store, &filter, keep, format)),
     }
 }
@@ -110,21 +116,30 @@ fn subjects(args: &Args) -> Result<Vec<String>> {
     Ok(subjects)
 }
 
-fn print_table(store: &Store, filter: &EventFilter, keep: impl Fn(&Event) -> bool) -> Result<()> {
-    let mut table = Table::new(&["seq", "at", "actor", "kind", "payload"]);
+/// The table: one line per event saying what it did (README "At the
+/// terminal"); JSON and CSV carry the whole payload.
+fn print_table(
+    context: &Context,
+    store: &Store,
+    filter: &EventFilter,
+    keep: impl Fn(&Event) -> bool,
+) -> Result<()> {
+    let zone = context.zone()?;
+    let mut table = Table::new(&["seq", "at", "actor", "kind", "summary"]);
     store.each_event(filter, |event| {
         if keep(&event) {
+            let summary = render::event_summary(&event, zone);
             table.row(vec![
                 event.seq.to_string(),
                 event.at,
                 event.actor,
                 event.kind,
-                event.payload,
+                summary,
             ]);
         }
         Ok(())
     })?;
-    render::emit(Format::Table, &serde_json::Value::Null, table)
+    context.emit(&serde_json::Value::Null, table)
 }
 
 /// JSON or CSV, streamed: the log can be far larger than memory should hold.

@@ -26,17 +26,34 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Register instances; with --sync, refresh them from the provider's list.
-    ///
-    /// Example: snledger import instances console-2026-11.csv --sync --dry-run
+    #[command(after_help = crate::csvio::columns_help(
+        "header row required; public_ip and order_amount may be empty; expires_at without an offset is read in --tz",
+        instance_csv::HEADER,
+        crate::cli::examples!(
+            "snledger import instances samples/instances.csv --dry-run",
+            "snledger import instances console-2026-11.csv --sync --dry-run"
+        ),
+    ))]
     Instances(InstancesArgs),
+    /// Apply an ops CSV file: one command a row, in file order.
+    #[command(after_help = ops_help())]
     Ops(Args),
+    /// Rebuild an empty ledger from an exported log, checking the chain.
+    #[command(after_help = crate::csvio::columns_help(
+        "as `export history` writes them",
+        &crate::domain::event::EVENT_COLUMNS,
+        crate::cli::examples!("snledger --db copy.db import history history.csv"),
+    ))]
     History(Args),
 }
 
 // What every import takes (no doc comment: clap would show it as help).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The CSV file to read.
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     file: PathBuf,
+    /// Check every row as if applied, report, and write nothing.
     #[arg(long)]
     dry_run: bool,
 }
@@ -52,10 +69,32 @@ pub struct InstancesArgs {
     sync: bool,
 }
 
+/// `import ops --help`: the columns, then the ones each op takes (from `OPS`).
+fn ops_help() -> String {
+    let mut text = String::from("Columns (header row required; only op is required, each row fills the ones its op takes):\n  ");
+    text.push_str(&column::HEADER.join(","));
+    text.push_str("\n\nOps and their columns:");
+    for op in &OPS {
+        let takes: Vec<&str> = op
+            .takes
+            .iter()
+            .map(|index| column::HEADER[*index])
+            .collect();
+        text.push_str(&format!("\n  {:<11} {}", op.name, takes.join(", ")));
+    }
+    text.push_str("\n\n");
+    text.push_str(crate::cli::examples!(
+        "snledger import ops samples/ops.csv --dry-run"
+    ));
+    text
+}
+
 /// Failing rows listed at most; the rest are counted.
 const FAILURES_LISTED: usize = 100;
 
 pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
+    // expires_at without an offset is read in the operator's zone (--tz).
+    let zone = context.zone()?.unwrap_or(chrono_tz::Tz::UTC);
     match command {
         ImportCommand::Instances(InstancesArgs { args, sync: true }) => {
             super::import_sync::run(context, &args.file, args.dry_run)
@@ -69,7 +108,7 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
                 required: &instance_csv::HEADER[..instance_csv::PUBLIC_IP],
             };
             import(context, input, |ledger, row| {
-                apply(ledger, instance_command(row)?)
+                apply(ledger, instance_command(row, zone)?)
             })
         }
         ImportCommand::Ops(args) => {
@@ -80,7 +119,7 @@ pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
                 required: &column::HEADER[..=column::OP],
             };
             import(context, input, |ledger, row| {
-                apply(ledger, ops_command(row)?)
+                apply(ledger, ops_command(row, zone)?)
             })
         }
         ImportCommand::History(args) => history(context, args),
@@ -286,8 +325,7 @@ fn required<'a>(row: &'a CsvInput, header: &[&str], index: usize) -> Result<&'a 
         .ok_or_else(|| Error::usage(format!("column {} is required for this row", header[index])))
 }
 
-/// An instances row as the `instance add` it names.
-pub(super) fn instance_command(row: &CsvInput) -> Result<Command> {
+pub(super) fn instance_command(row: &CsvInput, zone: chrono_tz::Tz) -> Result<Command> {
     use instance_csv::*;
     let need = |index: usize| required(row, HEADER, index);
     Ok(Command::AddInstance {
@@ -297,7 +335,7 @@ pub(super) fn instance_command(row: &CsvInput) -> Result<Command> {
         region: need(REGION)?.to_string(),
         billing: Billing::parse("billing", need(BILLING)?)?,
         subscription_months: parse_months("subscription_months", need(SUBSCRIPTION_MONTHS)?, 0)?,
-        expires_at: parse_time("expires_at", need(EXPIRES_AT)?)?,
+        expires_at: parse_time_in("expires_at", need(EXPIRES_AT)?, zone)?,
         public_ip: row.optional(PUBLIC_IP)?.map(String::from),
         order_amount_fen: row
             .optional(ORDER_AMOUNT)?
@@ -306,8 +344,8 @@ pub(super) fn instance_command(row: &CsvInput) -> Result<Command> {
     })
 }
 
-/// One row of an ops file, read by column.
-struct OpsRow<'a>(&'a CsvInput);
+/// One row of an ops file, read by column, and the zone its times are read in.
+struct OpsRow<'a>(&'a CsvInput, chrono_tz::Tz);
 
 impl OpsRow<'_> {
     /// A cell the op must have.
@@ -451,7 +489,7 @@ static OPS: [Op; 11] = [
             Ok(Command::Renew {
                 instance_id: row.need(column::INSTANCE_ID)?,
                 months: parse_months("months", &row.need(column::MONTHS)?, 1)?,
-                expires_at: parse_time("expires_at", &row.need(column::EXPIRES_AT)?)?,
+                expires_at: parse_time_in("expires_at", &row.need(column::EXPIRES_AT)?, row.1)?,
             })
         },
     },
@@ -467,8 +505,8 @@ static OPS: [Op; 11] = [
 ];
 
 /// One row of an ops file as the command it names.
-fn ops_command(row: &CsvInput) -> Result<Command> {
-    let row = OpsRow(row);
+fn ops_command(row: &CsvInput, zone: chrono_tz::Tz) -> Result<Command> {
+    let row = OpsRow(row, zone);
     let name = row.need(column::OP)?;
     let Some(op) = OPS.iter().find(|op| op.name == name) else {
         let names: Vec<&str> = OPS.iter().map(|op| op.name).collect();

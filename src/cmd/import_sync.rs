@@ -42,6 +42,8 @@ const ACTIONS: [&str; 5] = ["add", "renew", "amend", "renew+amend", "unchanged"]
 
 pub fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
     let ledger = context.ledger()?;
+    // expires_at without an offset is read in the operator's zone (--tz).
+    let zone = context.zone()?.unwrap_or(chrono_tz::Tz::UTC);
     let header = instance_csv::HEADER;
     let mut input = CsvInput::open(file, header, &header[..instance_csv::PUBLIC_IP])?;
     let mut writer = ledger.begin()?;
@@ -49,7 +51,9 @@ pub fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
         actions: dry_run.then(Vec::new),
         ..Sync::default()
     };
-    let tally = apply_rows(&mut writer, &mut input, |writer, row| sync.row(writer, row))?;
+    let tally = apply_rows(&mut writer, &mut input, |writer, row| {
+        sync.row(writer, row, zone)
+    })?;
     let absent = absent(&writer, &sync.seen)?;
     if tally.failed > 0 {
         if dry_run {
@@ -100,14 +104,14 @@ fn absent(writer: &Writer, seen: &HashSet<String>) -> Result<Vec<String>> {
 
 impl Sync {
     /// Applies one row, noting what it did; returns its events.
-    fn row(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
+    fn row(&mut self, writer: &mut Writer, row: &CsvInput, zone: chrono_tz::Tz) -> Result<u64> {
         let instance_id = row
             .optional(instance_csv::INSTANCE_ID)
             .ok()
             .flatten()
             .unwrap_or("")
             .to_string();
-        let outcome = instance_command(row).and_then(|command| {
+        let outcome = instance_command(row, zone).and_then(|command| {
             self.seen.insert(instance_id.clone());
             sync_instance(writer, command)
         });

@@ -13,26 +13,43 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum InstanceCommand {
     /// Register an instance.
+    #[command(after_help = crate::cli::examples!(
+        "snledger instance add i-web1 --type ecs --account acme --region cn-hangzhou \\",
+        "    --billing subscription --months 12 --expires 2027-06-01 --public-ip 47.96.10.21",
+        "snledger --tz Asia/Shanghai instance add iot-a1 --type iot_studio --account acme \\",
+        "    --region cn-shanghai --billing subscription --months 12 --expires 2027-08-01 \\",
+        "    --order-amount 199"
+    ))]
     Add(AddArgs),
     /// Add subscription months and move the expiry later.
+    #[command(after_help = crate::cli::examples!("snledger instance renew i-web1 --months 12 --expires 2028-06-01"))]
     Renew(RenewArgs),
-    /// Release an instance.
+    /// Release an instance (its numbers stay consumed).
+    #[command(after_help = crate::cli::examples!("snledger instance release i-web1"))]
     Release(ReleaseArgs),
     /// An instance's state, quota and numbers.
+    #[command(after_help = crate::cli::examples!(
+        "snledger instance show i-web1",
+        "snledger instance show i-web1 --as-of 2027-01-01 --format json"
+    ))]
     Show(ShowArgs),
     /// Instances, optionally of one account or type.
+    #[command(after_help = crate::cli::examples!(
+        "snledger instance list --account acme",
+        "snledger --tz Asia/Shanghai instance list --type ecs"
+    ))]
     List(ListArgs),
-    /// Correct an instance's facts (one instance_amended event).
-    ///
-    /// Public IP, billing and order amount change at any time; type, region
-    /// and owner only while the instance has consumed no slot.
-    ///
-    /// Example: snledger instance amend i-web --public-ip 47.96.10.21
+    /// Correct an instance's facts: public IP, billing, order amount; type, region, owner while no slot is used.
+    #[command(after_help = crate::cli::examples!(
+        "snledger instance amend i-web --public-ip 47.96.10.21",
+        "snledger instance amend i-web --billing subscription --order-amount none"
+    ))]
     Amend(AmendArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AmendArgs {
+    /// The instance to correct.
     instance_id: String,
     /// The public IP, or "none" to remove it.
     #[arg(long, value_name = "IP|none")]
@@ -56,44 +73,53 @@ pub struct AmendArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
+    /// The provider's instance id (A-Z a-z 0-9 . _ : -).
     instance_id: String,
-    #[arg(long = "type", value_name = "TYPE")]
+    /// The service type: a type of the policy (`policy show`), by default one of these.
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::cli::offered(SERVICE_TYPES))]
     service_type: String,
+    /// The account that owns the instance.
     #[arg(long)]
     account: String,
-    #[arg(long)]
+    /// A provider region id such as cn-hangzhou (mainland: cn-* except cn-hongkong, cn-macao, cn-taiwan).
+    #[arg(long, value_parser = crate::cli::offered(crate::cli::REGIONS), hide_possible_values = true)]
     region: String,
-    /// subscription, pay-as-you-go or trial.
-    #[arg(long)]
+    /// How the instance is billed (only subscription is eligible).
+    #[arg(long, value_parser = crate::cli::offered(Billing::NAMES))]
     billing: String,
-    /// Cumulative subscription months.
+    /// Cumulative subscription months (0 to 1200).
     #[arg(long, allow_negative_numbers = true)]
     months: String,
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help = crate::cli::time_help!("When the subscription ends"))]
     expires: String,
-    #[arg(long)]
+    /// The instance's public IPv4 or IPv6 address (ECS requires one).
+    #[arg(long, value_name = "IP")]
     public_ip: Option<String>,
-    /// Order amount in CNY.
+    /// The order amount in CNY, such as 199 or 99.50.
     #[arg(long, value_name = "CNY")]
     order_amount: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RenewArgs {
+    /// The instance to renew.
     instance_id: String,
+    /// The months this renewal adds (1 to 1200).
     #[arg(long, allow_negative_numbers = true)]
     months: String,
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help = crate::cli::time_help!("The new expiry, later than the current one"))]
     expires: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
+    /// The instance to release.
     instance_id: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The instance to show.
     instance_id: String,
     #[command(flatten)]
     as_of: AsOf,
@@ -101,9 +127,11 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
+    /// Only instances this account owns.
     #[arg(long)]
     account: Option<String>,
-    #[arg(long = "type", value_name = "TYPE")]
+    /// Only instances of this service type.
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::cli::offered(SERVICE_TYPES))]
     service_type: Option<String>,
     /// Only instances that may receive a number now (every eligibility rule
     /// passes, quota included).
@@ -149,7 +177,7 @@ fn add(context: &Context, args: AddArgs) -> Result<()> {
         region: args.region,
         billing: Billing::parse("billing", &args.billing)?,
         subscription_months: parse_integer("months", &args.months)?,
-        expires_at: parse_time("expires", &args.expires)?,
+        expires_at: context.time("expires", &args.expires)?,
         public_ip: args.public_ip,
         order_amount_fen: args
             .order_amount
@@ -189,7 +217,7 @@ fn renew(context: &Context, args: RenewArgs) -> Result<()> {
     let command = Command::Renew {
         instance_id: args.instance_id.clone(),
         months: parse_integer("months", &args.months)?,
-        expires_at: parse_time("expires", &args.expires)?,
+        expires_at: context.time("expires", &args.expires)?,
     };
     change_and_show(context, &command, &args.instance_id)
 }

@@ -7,8 +7,10 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The number to invalidate (any status but invalid).
     number: String,
-    #[arg(long)]
+    /// Why, as free text.
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     reason: String,
 }
 

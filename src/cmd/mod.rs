@@ -34,8 +34,8 @@ pub mod verify;
 use crate::cli::{AsOf, Cli, Commands, Format, Global};
 use crate::domain::decide::{Command, Lookup};
 use crate::domain::types::{
-    limits, parse_time, shorten, validate_instance_id, validate_number, validate_service,
-    validate_text, Instance, NumberRecord, ServiceRecord, Time,
+    limits, parse_time, parse_time_in, parse_zone, shorten, validate_instance_id, validate_number,
+    validate_service, validate_text, Instance, NumberRecord, ServiceRecord, Time,
 };
 use crate::error::{Error, Result};
 use crate::files::shown_path;
@@ -45,6 +45,8 @@ use crate::store::Store;
 
 pub fn run(cli: Cli) -> Result<()> {
     let context = Context { global: cli.global };
+    // A bad --tz is refused before anything is read or written.
+    context.zone()?;
     match cli.command {
         Commands::Init(args) => init::run(&context, args),
         Commands::Instance(command) => instance::run(&context, command),
@@ -122,7 +124,35 @@ fn clap_message(error: &clap::Error) -> String {
         message.push(' ');
         message.push_str(line.trim());
     }
+    if let Some(meant) = suggestion(error) {
+        message.push_str(&format!("; did you mean {meant}?"));
+    }
     message
+}
+
+/// What a mistyped subcommand, flag or value probably meant: clap's own
+/// suggestion (`chek` → `check`, `--formt` → `--format`), else for a value
+/// ours, which also knows other cases and synonyms (`JSON` → `json`).
+fn suggestion(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let strings = |kind| match error.get(kind) {
+        Some(ContextValue::String(one)) => vec![one.clone()],
+        Some(ContextValue::Strings(many)) => many.clone(),
+        _ => Vec::new(),
+    };
+    for kind in [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ] {
+        if let Some(first) = strings(kind).into_iter().next() {
+            return Some(first);
+        }
+    }
+    let given = strings(ContextKind::InvalidValue).into_iter().next()?;
+    let valid = strings(ContextKind::ValidValue);
+    let valid: Vec<&str> = valid.iter().map(String::as_str).collect();
+    crate::domain::suggest::did_you_mean(&given, &valid).map(str::to_string)
 }
 
 pub struct Context {
@@ -160,7 +190,7 @@ impl Context {
         };
         Ok(match given {
             Some(text) => Clock {
-                now: parse_time("--now", &text)?,
+                now: self.time("--now", &text)?,
                 given: true,
                 reference,
             },
@@ -216,12 +246,34 @@ impl Context {
         let store = self.read_store()?;
         match &as_of.as_of {
             None => Ok(store),
-            Some(text) => state_as_of(&store, parse_time("--as-of", text)?),
+            Some(text) => state_as_of(&store, self.time("--as-of", text)?),
         }
     }
 
+    /// The operator's zone: `--tz`, else `$SNLEDGER_TZ`; `None` when
+    /// neither is given (UTC, and tables keep the log's own spelling).
+    pub fn zone(&self) -> Result<Option<chrono_tz::Tz>> {
+        let given = match &self.global.tz {
+            Some(zone) => Some(zone.clone()),
+            None => env_value("SNLEDGER_TZ")?,
+        };
+        given.map(|text| parse_zone("--tz", &text)).transpose()
+    }
+
+    /// A time the operator typed (an option or a CSV cell): one without an
+    /// offset, or a bare date, is read in the zone of `--tz` (README
+    /// "Global options"). Every input time goes through here.
+    pub fn time(&self, field: &str, text: &str) -> Result<Time> {
+        parse_time_in(field, text, self.zone()?.unwrap_or(chrono_tz::Tz::UTC))
+    }
+
+    /// How tables look in this run: the zone, the width, colour.
+    pub fn style(&self) -> Result<render::Style> {
+        Ok(render::Style::from_environment(self.zone()?))
+    }
+
     pub fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
-        render::emit(self.format(), json, table)
+        render::emit_styled(self.format(), &self.style()?, json, table)
     }
 }
 

@@ -12,7 +12,14 @@ use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum NumberCommand {
+    /// One number: its instance, owner, holder, status, service and ICP number.
+    #[command(after_help = crate::cli::examples!("snledger number show 781a5ee9-0c1d-4a6e-9a39-3f0e2b7c1d20"))]
     Show(ShowArgs),
+    /// Numbers, optionally of one instance, account or status.
+    #[command(after_help = crate::cli::examples!(
+        "snledger number list --instance i-web1",
+        "snledger number list --account customer-7 --status filed --format csv"
+    ))]
     List(ListArgs),
 }
 
@@ -27,11 +34,14 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    #[arg(long)]
+    /// Only numbers of this instance.
+    #[arg(long, value_name = "ID")]
     instance: Option<String>,
+    /// Only numbers this account owns or holds.
     #[arg(long)]
     account: Option<String>,
-    #[arg(long)]
+    /// Only numbers in this status.
+    #[arg(long, value_parser = crate::cli::offered(Status::NAMES))]
     status: Option<String>,
     /// Only the number that carries this MIIT filing number (exact, such as
     /// `浙ICP备12345678号-1`).

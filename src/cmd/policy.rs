@@ -10,7 +10,14 @@ use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// The policy in force: per service type, max numbers and requirements.
+    #[command(after_help = crate::cli::examples!("snledger policy show", "snledger policy show --as-of 2027-01-01"))]
     Show(ShowArgs),
+    /// Change a type's row, or add a type (then --max and --min-months are required).
+    #[command(after_help = crate::cli::examples!(
+        "snledger policy set iot_studio --max 2 --min-order-amount 90",
+        "snledger policy set new_type --max 3 --min-months 6 --requires-public-ip false"
+    ))]
     Set(SetArgs),
 }
 
@@ -22,15 +29,20 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SetArgs {
+    /// The service type to change or add (a-z 0-9 _).
+    #[arg(value_parser = crate::cli::offered(crate::domain::types::SERVICE_TYPES))]
     service_type: String,
-    #[arg(long, allow_negative_numbers = true)]
+    /// Numbers per instance (0 to 1000).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     max: Option<String>,
-    #[arg(long, allow_negative_numbers = true)]
+    /// Minimum cumulative subscription months (0 to 1200).
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
     min_months: Option<String>,
-    /// CNY, or "none" to clear the minimum.
+    /// Minimum order amount in CNY (such as 90), or "none" to clear it.
     #[arg(long, value_name = "CNY")]
     min_order_amount: Option<String>,
-    #[arg(long, value_name = "BOOL")]
+    /// Whether an instance of the type needs a public IP.
+    #[arg(long, value_name = "BOOL", value_parser = crate::cli::offered(&["true", "false"]))]
     requires_public_ip: Option<String>,
 }
 

@@ -14,12 +14,10 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum RegionCommand {
     /// Every region of the table and whether it is in the mainland.
-    ///
-    /// Example: snledger region list --as-of 2026-06-01
+    #[command(after_help = crate::cli::examples!("snledger region list", "snledger region list --as-of 2026-06-01"))]
     List(ListArgs),
     /// Mark a region mainland or not, or add one (an edge node region).
-    ///
-    /// Example: snledger region set cn-hangzhou-ens-1 --mainland true
+    #[command(after_help = crate::cli::examples!("snledger region set cn-hangzhou-ens-1 --mainland true"))]
     Set(SetArgs),
 }
 

@@ -6,8 +6,10 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The number whose filing was rejected (its status must be filing).
     number: String,
-    #[arg(long)]
+    /// The reviewer's reason, as free text.
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     reason: String,
 }
 

@@ -15,18 +15,26 @@ use std::collections::BTreeMap;
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Per account and per service type: instances, max, consumed, remaining, usable.
+    #[command(after_help = crate::cli::examples!("snledger report quota", "snledger report quota --account acme --format csv"))]
     Quota(QuotaArgs),
     /// Instances expiring within DAYS (or expired, or released) that host live services or hold unbound numbers.
+    #[command(after_help = crate::cli::examples!(
+        "snledger report expiring",
+        "snledger report expiring --within 60 --as-of 2027-05-01"
+    ))]
     Expiring(ExpiringArgs),
     /// Moved commercial services whose submitted IP still needs updating.
+    #[command(after_help = crate::cli::examples!("snledger report ip-updates"))]
     IpUpdates(IpUpdatesArgs),
     /// Per account that owns an instance or holds a number: instances owned,
     /// numbers held by status, remaining and usable quota on its instances.
+    #[command(after_help = crate::cli::examples!("snledger report accounts", "snledger report accounts --as-of 2027-01-01 --format csv"))]
     Accounts(AccountsArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct QuotaArgs {
+    /// Only this account's instances.
     #[arg(long)]
     account: Option<String>,
     #[command(flatten)]
@@ -35,7 +43,13 @@ pub struct QuotaArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExpiringArgs {
-    #[arg(long, default_value = "30", allow_negative_numbers = true)]
+    /// The window, in days from now (0 to 36500).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value = "30",
+        allow_negative_numbers = true
+    )]
     within: String,
     #[command(flatten)]
     as_of: AsOf,

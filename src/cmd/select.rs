@@ -9,9 +9,12 @@ use crate::render;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The instance the filing uses directly.
     instance_id: String,
-    #[arg(long)]
+    /// The Internet information service: a domain, app or mini program name.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     service: String,
+    /// The acting account, which must own the instance (default: the owner).
     #[arg(long)]
     account: Option<String>,
 }

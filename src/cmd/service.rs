@@ -12,28 +12,36 @@ use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {
+    /// One service: its number, host, status and ICP number.
+    #[command(after_help = crate::cli::examples!("snledger service show shop.example.cn"))]
     Show(ShowArgs),
+    /// Services, optionally those running on one instance.
+    #[command(after_help = crate::cli::examples!("snledger service list --instance i-web1"))]
     List(ListArgs),
     /// The service now runs on another instance (a DNS change only).
+    #[command(after_help = crate::cli::examples!("snledger service move shop.example.cn --to i-web2 --commercial"))]
     Move(MoveArgs),
     /// Record that the submitted IP of a moved commercial service was updated.
+    #[command(after_help = crate::cli::examples!("snledger service ip-updated shop.example.cn"))]
     IpUpdated(IpUpdatedArgs),
     /// Correct a service's name while its number is bound (not yet submitted).
-    ///
-    /// Example: snledger service rename shop.exmaple.cn --to shop.example.cn
+    #[command(after_help = crate::cli::examples!("snledger service rename shop.exmaple.cn --to shop.example.cn"))]
     Rename(RenameArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RenameArgs {
+    /// The service's name as the ledger has it (a name starting with '-'
+    /// goes after `--`).
     service: String,
     /// The corrected name; it must not hold a live number.
-    #[arg(long, value_name = "NEW")]
+    #[arg(long, value_name = "NEW", allow_hyphen_values = true)]
     to: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The service name (a name starting with '-' goes after `--`).
     service: String,
     #[command(flatten)]
     as_of: AsOf,
@@ -41,7 +49,8 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    #[arg(long)]
+    /// Only services running on this instance.
+    #[arg(long, value_name = "ID")]
     instance: Option<String>,
     #[command(flatten)]
     as_of: AsOf,
@@ -49,8 +58,10 @@ pub struct ListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct MoveArgs {
+    /// The filed service to move.
     service: String,
-    #[arg(long)]
+    /// The instance the service now runs on.
+    #[arg(long, value_name = "INSTANCE")]
     to: String,
     /// The service holds a commercial ICP licence in a province that
     /// requires the submitted IP to be updated.
@@ -60,6 +71,7 @@ pub struct MoveArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct IpUpdatedArgs {
+    /// The moved commercial service.
     service: String,
 }
 

@@ -6,6 +6,7 @@ use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The bound number whose filing goes to review.
     number: String,
 }
 

@@ -22,6 +22,7 @@ pub mod names;
 pub mod reconcile;
 pub mod regions;
 pub mod replay;
+pub mod suggest;
 pub mod types;
 pub mod validate;
 

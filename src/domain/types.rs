@@ -53,6 +53,83 @@ pub fn parse_time(field: &str, text: &str) -> Result<Time> {
     Ok(time.with_nanosecond(0).unwrap_or(time))
 }
 
+/// The forms of a time without an offset, read in the operator's zone
+/// (`--tz`): date and time with `T` or a space, with or without seconds.
+const LOCAL_FORMS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+/// Like `parse_time`, but a time without an offset, or a bare date
+/// (midnight), is a wall-clock time in `zone`: with `Asia/Shanghai`,
+/// `2027-06-01` is `2027-05-31T16:00:00Z`. A wall-clock time that a
+/// daylight-saving change skips or repeats is refused: give an offset.
+pub fn parse_time_in(field: &str, text: &str, zone: chrono_tz::Tz) -> Result<Time> {
+    use chrono::{LocalResult, NaiveDateTime, TimeZone};
+    if DateTime::parse_from_rfc3339(text).is_ok() {
+        return parse_time(field, text);
+    }
+    let local = LOCAL_FORMS
+        .iter()
+        .find_map(|form| NaiveDateTime::parse_from_str(text, form).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+        });
+    let Some(local) = local else {
+        return parse_time(field, text); // its message names the forms
+    };
+    let time = match zone.from_local_datetime(&local) {
+        LocalResult::Single(time) => time.with_timezone(&Utc),
+        LocalResult::Ambiguous(..) => {
+            return Err(Error::usage(format!(
+                "{field}: '{}' happens twice in {zone} (a daylight-saving change): give an offset such as +08:00",
+                shorten(text)
+            )))
+        }
+        LocalResult::None => {
+            return Err(Error::usage(format!(
+                "{field}: '{}' does not exist in {zone} (a daylight-saving change): give an offset such as +08:00",
+                shorten(text)
+            )))
+        }
+    };
+    // Through the canonical text, so the year range and whole seconds hold.
+    parse_time(field, &format_time(time))
+}
+
+/// A stored UTC time as the operator reads it in `zone`:
+/// `2027-05-31T16:00:00Z` → `2027-06-01 00:00:00 +08:00` in Asia/Shanghai.
+/// Text that is not a time is returned as it is.
+pub fn display_time_in(text: &str, zone: chrono_tz::Tz) -> String {
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(time) => time
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M:%S %:z")
+            .to_string(),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// An IANA zone name (`Asia/Shanghai`, `UTC`); an unknown one is a usage
+/// error that names the zone it probably meant.
+pub fn parse_zone(field: &str, text: &str) -> Result<chrono_tz::Tz> {
+    text.parse::<chrono_tz::Tz>().map_err(|_| {
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|zone| zone.name())
+            .collect();
+        Error::usage(format!(
+            "{field}: '{}' is not an IANA time zone such as Asia/Shanghai or UTC{}",
+            shorten(text),
+            super::suggest::hint(text, &names)
+        ))
+    })
+}
+
 /// For messages: at most 80 characters of something the user typed, with
 /// control characters made visible.
 pub fn shorten(text: &str) -> String {
@@ -135,6 +212,12 @@ pub fn validate_service_type(text: &str) -> Result<()> {
         text,
         |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
         "a-z 0-9 and '_'",
+    )
+    .map_err(
+        |error| match super::suggest::did_you_mean(text, SERVICE_TYPES) {
+            Some(meant) => Error::usage(format!("{error}; did you mean {meant}?")),
+            None => error,
+        },
     )
 }
 
@@ -294,6 +377,8 @@ macro_rules! text_enum {
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every value as written (help, completions, hints).
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -301,9 +386,10 @@ macro_rules! text_enum {
                 match text {
                     $($text => Ok($name::$variant),)+
                     _ => Err(Error::usage(format!(
-                        "{field}: '{}' is not one of {}",
+                        "{field}: '{}' is not one of {}{}",
                         shorten(text),
-                        [$($text),+].join(", ")
+                        Self::NAMES.join(", "),
+                        super::suggest::hint(text, Self::NAMES)
                     ))),
                 }
             }
@@ -339,6 +425,17 @@ pub struct Policy {
     pub requires_public_ip: bool,
     pub updated_seq: i64,
 }
+
+/// The service types of the default policy, in its order (help,
+/// completions, hints); `default_policies` has one row for each.
+pub const SERVICE_TYPES: &[&str] = &[
+    "ecs",
+    "cloud_web_hosting",
+    "simple_application_server",
+    "ens",
+    "linkedmall",
+    "iot_studio",
+];
 
 /// The quota policy a new ledger starts with (README "Default policy").
 pub fn default_policies() -> Vec<Policy> {
@@ -472,6 +569,47 @@ mod tests {
         );
         assert!(parse_time("t", "yesterday").is_err());
         assert!(parse_time("t", "0001-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn times_in_a_zone() {
+        let shanghai: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+        let utc = chrono_tz::Tz::UTC;
+        let midnight = parse_time_in("t", "2027-06-01", shanghai).unwrap();
+        assert_eq!(format_time(midnight), "2027-05-31T16:00:00Z");
+        assert_eq!(
+            display_time_in("2027-05-31T16:00:00Z", shanghai),
+            "2027-06-01 00:00:00 +08:00"
+        );
+        for (text, expected) in [
+            ("2027-06-01T08:30:00", "2027-06-01T00:30:00Z"),
+            ("2027-06-01 08:30", "2027-06-01T00:30:00Z"),
+            ("2027-06-01T08:30:00Z", "2027-06-01T08:30:00Z"),
+        ] {
+            assert_eq!(
+                format_time(parse_time_in("t", text, shanghai).unwrap()),
+                expected
+            );
+        }
+        assert_eq!(
+            format_time(parse_time_in("t", "2027-06-01", utc).unwrap()),
+            "2027-06-01T00:00:00Z"
+        );
+        let new_york: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        assert!(parse_time_in("t", "2027-03-14T02:30:00", new_york).is_err());
+        assert!(parse_time_in("t", "2027-11-07T01:30:00", new_york).is_err());
+        assert!(parse_time_in("t", "soon", shanghai).is_err());
+        let unknown = parse_zone("--tz", "asia/shanghai").unwrap_err().to_string();
+        assert!(unknown.contains("did you mean Asia/Shanghai?"), "{unknown}");
+    }
+
+    #[test]
+    fn the_type_list_is_the_default_policy() {
+        let types: Vec<String> = default_policies()
+            .into_iter()
+            .map(|p| p.service_type)
+            .collect();
+        assert_eq!(types, SERVICE_TYPES);
     }
 
     #[test]

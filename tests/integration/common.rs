@@ -542,6 +542,9 @@ fn program() -> Command {
         .env_remove("SNLEDGER_DB")
         .env_remove("SNLEDGER_NOW")
         .env_remove("SNLEDGER_ACTOR")
+        .env_remove("SNLEDGER_TZ")
+        .env_remove("COLUMNS")
+        .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null());
     command
 }

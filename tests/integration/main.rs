@@ -10,6 +10,7 @@ mod contract;
 mod corrections;
 mod digest;
 mod forgery;
+mod help;
 mod hygiene;
 mod import_export;
 mod ledger;
