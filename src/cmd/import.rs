@@ -7,17 +7,15 @@
 use super::allocate;
 use super::allocate::parse_count;
 use super::fresh_numbers;
+use super::import_history::History;
 use super::Context;
 use crate::csvio::{instance_csv, ops_csv as column, CsvInput};
 use crate::domain::decide::Command;
-use crate::domain::event::{Event, KINDS};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
 use crate::ledger::{Ledger, Outcome, Writer};
 use crate::render::Table;
-use crate::store::{EventRef, Store};
-use crate::verify::chain::{Chain, LinkProblem};
-use crate::verify::describe;
+use crate::store::Store;
 use clap::Subcommand;
 use serde_json::json;
 use std::io::IsTerminal;
@@ -535,75 +533,4 @@ fn check_unused_columns(row: &OpsRow, op: &Op) -> Result<()> {
         op.name,
         extra.join(", ")
     )))
-}
-
-/// The chain as the history file builds it.
-#[derive(Default)]
-struct History {
-    chain: Chain,
-    rows: i64,
-}
-
-impl History {
-    /// Checks one history row against the chain so far and writes it with
-    /// its derived rows.
-    fn apply(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
-        let seq_text = row.get(0)?;
-        let seq: i64 = seq_text.parse().map_err(|_| {
-            Error::usage(format!(
-                "seq: '{}' is not a whole number",
-                shorten(seq_text)
-            ))
-        })?;
-        let event = Event {
-            seq,
-            event_id: row.get(1)?.to_string(),
-            at: row.get(2)?.to_string(),
-            actor: row.get(3)?.to_string(),
-            kind: row.get(4)?.to_string(),
-            payload: row.get(5)?.to_string(),
-            prev_hash: row.get(6)?.to_string(),
-            hash: row.get(7)?.to_string(),
-        };
-        // Checked again inside the write transaction: another process may
-        // have written since the first look.
-        if self.rows == 0 && writer.store().head()?.is_some() {
-            return Err(Error::refused(
-                Reason::AlreadyExists,
-                "import history needs an empty ledger; this one has events",
-            ));
-        }
-        self.rows += 1;
-        let mut problems = Vec::new();
-        self.chain.check(&event_ref(&event), &mut problems);
-        if let Some(problem) = problems.first() {
-            return Err(link_error(problem, &event));
-        }
-        if !KINDS.contains(&event.kind.as_str()) {
-            return Err(Error::Integrity(format!(
-                "event {seq}: unknown kind '{}'",
-                shorten(&event.kind)
-            )));
-        }
-        writer.append_sealed(&event).map(|()| 1)
-    }
-}
-
-fn event_ref(event: &Event) -> EventRef<'_> {
-    EventRef {
-        wrong_type: None,
-        seq: event.seq,
-        event_id: &event.event_id,
-        at: &event.at,
-        actor: &event.actor,
-        kind: &event.kind,
-        payload: &event.payload,
-        prev_hash: &event.prev_hash,
-        hash: &event.hash,
-    }
-}
-
-/// A chain problem, reported as `verify` reports it.
-fn link_error(problem: &LinkProblem, event: &Event) -> Error {
-    Error::Integrity(describe(problem, &event_ref(event)).1)
 }

@@ -16,6 +16,7 @@ pub mod export;
 pub mod grant;
 pub mod history;
 pub mod import;
+mod import_history;
 mod import_sync;
 pub mod init;
 pub mod instance;
