@@ -1,3 +1,5 @@
+//! Unit tests of `domain::event`; compiled only for tests (`#[cfg(test)] mod tests;`).
+
 use super::*;
 
 #[test]

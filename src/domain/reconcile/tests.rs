@@ -1,3 +1,5 @@
+//! Unit tests of `domain::reconcile`; compiled only for tests (`#[cfg(test)] mod tests;`).
+
 use super::*;
 use crate::domain::types::parse_time;
 use std::collections::BTreeMap;

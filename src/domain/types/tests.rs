@@ -1,3 +1,5 @@
+//! Unit tests of `domain::types`; compiled only for tests (`#[cfg(test)] mod tests;`).
+
 use super::*;
 
 #[test]
