@@ -5,7 +5,9 @@
 
 use super::Context;
 use crate::cli::Format;
+use crate::domain::decide::Lookup;
 use crate::domain::event::{Event, KINDS};
+use crate::domain::names::canonical_service;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
@@ -66,6 +68,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     }
     let store = context.read_store()?;
     let _snapshot = store.begin_read()?;
+    let subjects = spelled_as_stored(&store, subjects)?;
     let mut filter = EventFilter::all();
     filter.kind = args.kind.clone();
     filter.actor = args.by.clone();
@@ -92,6 +95,32 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         Format::Table => print_table(context, &store, &filter, keep),
         format => render::closed_pipe_is_done(stream(&store, &filter, keep, format)),
     }
+}
+
+/// The subjects as the ledger first spelled them (README "Names: one
+/// thing, one spelling"): an instance or number whatever its ASCII case, a
+/// service in any of its spellings. A name the ledger does not know stays
+/// as given (it then matches no event).
+fn spelled_as_stored(store: &Store, subjects: Vec<String>) -> Result<Vec<String>> {
+    let mut spelled = Vec::with_capacity(subjects.len());
+    for subject in subjects {
+        let (letter, name) = subject.split_at(2);
+        let stored = match letter {
+            "i:" => store.instance(name)?.map(|found| found.instance_id),
+            "n:" => store.number(name)?.map(|found| found.number),
+            "s:" => {
+                let canonical = canonical_service(name)?;
+                Some(
+                    store
+                        .service(&canonical)?
+                        .map_or(canonical, |found| found.service),
+                )
+            }
+            _ => None,
+        };
+        spelled.push(stored.map_or(subject.clone(), |name| format!("{letter}{name}")));
+    }
+    Ok(spelled)
 }
 
 /// The subjects the filters name, as the history index spells them.

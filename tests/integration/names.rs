@@ -545,3 +545,56 @@ fn verify_finds_an_edited_service_key() {
         "{report}"
     );
 }
+
+#[test]
+fn service_rename_refuses_every_spelling_of_a_live_service() {
+    let (ledger, numbers) = ledger_with_numbers(2);
+    ledger.ok(&bind_args(&numbers[0], SHOP));
+    ledger.ok(&bind_args(&numbers[1], "shop.exmaple.cn"));
+    let before = ledger.export_history();
+    for spelling in SHOP_SPELLINGS {
+        ledger.refused(
+            &["service", "rename", "shop.exmaple.cn", "--to", spelling],
+            4,
+            "service_taken",
+        );
+    }
+    assert_eq!(ledger.export_history(), before, "refusals change nothing");
+    // The typo is corrected to a new name given in another spelling: the
+    // ledger stores its canonical form.
+    ledger.ok(&[
+        "service",
+        "rename",
+        "SHOP.EXMAPLE.CN",
+        "--to",
+        "Blog.Example.CN.",
+    ]);
+    assert_eq!(
+        service(&ledger, "blog.example.cn")["service"],
+        "blog.example.cn"
+    );
+    assert_eq!(ledger.last_event()["payload"]["to"], "blog.example.cn");
+    ledger.verify_ok();
+}
+
+#[test]
+fn history_finds_a_service_instance_and_number_by_any_spelling() {
+    let (ledger, numbers) = ledger_with_numbers(1);
+    ledger.ok(&bind_args(&numbers[0], SHOP));
+    let by_service = ledger.events(&["--service", SHOP]);
+    assert!(!by_service.is_empty());
+    for spelling in SHOP_SPELLINGS {
+        assert_eq!(
+            ledger.events(&["--service", spelling]),
+            by_service,
+            "history --service {spelling:?}"
+        );
+    }
+    let by_instance = ledger.events(&["--instance", "i-web"]);
+    assert_eq!(ledger.events(&["--instance", "I-WEB"]), by_instance);
+    let by_number = ledger.events(&["--number", &numbers[0]]);
+    assert_eq!(
+        ledger.events(&["--number", &numbers[0].to_uppercase()]),
+        by_number
+    );
+}
