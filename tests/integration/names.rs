@@ -598,3 +598,28 @@ fn history_finds_a_service_instance_and_number_by_any_spelling() {
         by_number
     );
 }
+
+#[test]
+fn a_repeated_request_with_numbers_in_another_case_is_the_same_request() {
+    let ledger = Ledger::new();
+    ledger.ecs("i-web", "acme");
+    let first = ledger.json(&[
+        "allocate",
+        "i-web",
+        "--number",
+        "SN-0001",
+        "--request-id",
+        "r-1",
+    ]);
+    let again = ledger.json(&[
+        "allocate",
+        "i-web",
+        "--number",
+        "sn-0001",
+        "--request-id",
+        "r-1",
+    ]);
+    assert_eq!(again["replayed"], true, "{again}");
+    assert_eq!(again["numbers"], first["numbers"]);
+    assert_eq!(ledger.consumed("i-web"), 1);
+}

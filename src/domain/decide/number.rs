@@ -37,7 +37,13 @@ pub(super) fn allocate(lookup: &dyn Lookup, command: &Command, now: Time) -> Res
             let same = earlier.instance_id == *instance_id
                 && earlier.account == account
                 && earlier.count == requested
-                && earlier.asked == *numbers;
+                && earlier.asked.len() == numbers.len()
+                // Numbers are one thing whatever their ASCII case.
+                && earlier
+                    .asked
+                    .iter()
+                    .zip(numbers)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b));
             if same {
                 return Ok(Decision::AlreadyDone(earlier));
             }
