@@ -106,6 +106,9 @@ pub struct UnreadableRow {
     pub error: String,
 }
 
+/// A check that runs on a connection of its own: the problems it found.
+pub type ConsistencyJob = Box<dyn FnOnce() -> Result<Vec<String>> + Send>;
+
 /// Visits one history index row: (subject, seq), `None` where unreadable.
 pub type SubjectVisit<'a> = dyn FnMut(Option<(&str, i64)>) + 'a;
 
@@ -122,10 +125,12 @@ pub trait Database {
     fn begin_read(&self) -> Result<()>;
     fn commit(&self) -> Result<()>;
     fn rollback(&self);
-    /// What is wrong with the storage itself: the database's own
-    /// consistency check, and every table, index and trigger that is
-    /// missing, altered or extra against the schema the program creates.
+    /// What is wrong with the schema: every table, index and trigger that
+    /// is missing, altered or extra against the schema the program creates.
     fn storage_problems(&self) -> Result<Vec<String>>;
+    /// The database's own consistency check, as a job for another thread
+    /// (it reads the whole file; verify runs it beside the replay).
+    fn consistency_job(&self) -> ConsistencyJob;
 }
 
 /// The log: appends, the head, iteration and filters.
@@ -384,9 +389,14 @@ impl Store {
         self.backend.numbers_with_icp_number(icp_number)
     }
 
-    /// What is wrong with the storage itself (empty when nothing).
+    /// What is wrong with the schema (empty when nothing).
     pub fn storage_problems(&self) -> Result<Vec<String>> {
         self.backend.storage_problems()
+    }
+
+    /// The database's own consistency check, to run on another thread.
+    pub fn consistency_job(&self) -> ConsistencyJob {
+        self.backend.consistency_job()
     }
 
     /// Every stored row of a derived table, in no particular order.

@@ -165,6 +165,8 @@ fn spawn_replay(
 pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
+    // SQLite's consistency check reads the whole file: beside the replay.
+    let consistency = std::thread::spawn(store.consistency_job());
     for problem in store.storage_problems()? {
         report.problem(None, problem);
     }
@@ -219,6 +221,12 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     }
     for (seq, message) in replay_problems {
         report.problem(seq, message);
+    }
+    let consistency = consistency.join().map_err(|_| {
+        Error::Integrity("verify: the consistency check failed unexpectedly".to_string())
+    })?;
+    for problem in consistency? {
+        report.problem(None, problem);
     }
     let disagreements = tables::compare(store, &mut rebuilt, &rebuilt_digests, &stored)?;
     // Freeing millions of rebuilt rows one by one costs a tenth of a run,

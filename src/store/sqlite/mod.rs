@@ -6,7 +6,7 @@ mod derived;
 mod log;
 mod rows;
 
-use super::{Database, DerivedRows};
+use super::{ConsistencyJob, Database, DerivedRows};
 use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
 use crate::domain::regions::default_regions;
@@ -328,10 +328,10 @@ impl Database for Sqlite {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
 
-    /// SQLite's own consistency check, then the schema object by object
-    /// against a fresh database made by the same migrations.
+    /// The schema object by object against a fresh database made by the
+    /// same migrations.
     fn storage_problems(&self) -> Result<Vec<String>> {
-        let mut problems = self.quick_check()?;
+        let mut problems = Vec::new();
         let stored = schema_objects(&self.conn)?;
         let expected = schema_objects(&Sqlite::scratch()?.conn)?;
         for (key, sql) in &expected {
@@ -352,26 +352,37 @@ impl Database for Sqlite {
         }
         Ok(problems)
     }
+
+    /// SQLite's own consistency check on a connection of its own, so that
+    /// `verify` can run it beside the replay (it reads the whole file).
+    fn consistency_job(&self) -> ConsistencyJob {
+        let path = self.conn.path().unwrap_or("").to_string();
+        Box::new(move || {
+            if path.is_empty() {
+                return Ok(Vec::new()); // an in-memory scratch ledger
+            }
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(&path, flags)?;
+            conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            quick_check(&conn)
+        })
+    }
 }
 
 /// Problems kept at most from SQLite's consistency check.
 const QUICK_CHECK_MAX: usize = 20;
 
-impl Sqlite {
-    fn quick_check(&self) -> Result<Vec<String>> {
-        let mut statement = self
-            .conn
-            .prepare(&format!("PRAGMA quick_check({QUICK_CHECK_MAX})"))?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-        let mut problems = Vec::new();
-        for row in rows {
-            let row = row?;
-            if row != "ok" {
-                problems.push(format!("the database's consistency check: {row}"));
-            }
+fn quick_check(conn: &Connection) -> Result<Vec<String>> {
+    let mut statement = conn.prepare(&format!("PRAGMA quick_check({QUICK_CHECK_MAX})"))?;
+    let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+    let mut problems = Vec::new();
+    for row in rows {
+        let row = row?;
+        if row != "ok" {
+            problems.push(format!("the database's consistency check: {row}"));
         }
-        Ok(problems)
     }
+    Ok(problems)
 }
 
 /// Every table, index, trigger and view by (type, name), with its SQL
