@@ -96,37 +96,17 @@ fn compare(
     Ok((reconciler.finish(&book)?, summary))
 }
 
-/// The store as the comparison reads it: names the provider spells in
-/// another ASCII case are found too (its numbers are often upper case).
+/// The store as the comparison reads it. Its look-ups ignore ASCII case
+/// (README "Names: one thing, one spelling"), so names the provider spells
+/// in another case (its numbers are often upper case) are found.
 struct StoreBook<'a>(&'a Store);
-
-/// The spellings tried, in order: as given, lower case, upper case.
-fn spellings(name: &str) -> impl Iterator<Item = String> + '_ {
-    let lower = name.to_ascii_lowercase();
-    let upper = name.to_ascii_uppercase();
-    [name.to_string(), lower, upper]
-        .into_iter()
-        .enumerate()
-        .filter(move |(i, spelled)| *i == 0 || spelled != name)
-        .map(|(_, spelled)| spelled)
-}
 
 impl Book for StoreBook<'_> {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        for spelled in spellings(instance_id) {
-            if let Some(found) = self.0.instance(&spelled)? {
-                return Ok(Some(found));
-            }
-        }
-        Ok(None)
+        self.0.instance(instance_id)
     }
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        for spelled in spellings(number) {
-            if let Some(found) = self.0.number(&spelled)? {
-                return Ok(Some(found));
-            }
-        }
-        Ok(None)
+        self.0.number(number)
     }
     fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
         self.0.numbers_of(instance_id)
