@@ -6,7 +6,7 @@
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::event::{broken, Event, GENESIS_HASH};
 use crate::domain::evolve::evolve;
-use crate::domain::replay::redecide;
+use crate::domain::replay::{redecide, Recorded};
 use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
 use crate::store::{EventFilter, Head, Store, Transaction};
@@ -193,7 +193,14 @@ fn replay_event(store: &Store, event: &Event) -> Result<()> {
     let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
     let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
     let subjects = body.subjects();
-    for change in redecide(store, seq, at, &event.actor, body, &event.payload)? {
+    let recorded = Recorded {
+        seq,
+        at,
+        actor: &event.actor,
+        body,
+        payload: &event.payload,
+    };
+    for change in redecide(store, recorded)? {
         store.write(&change)?;
     }
     store.add_subjects(seq, &subjects)

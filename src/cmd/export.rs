@@ -107,12 +107,7 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
             "export writes CSV only (--format json is not taken here); for JSON use `number list`, `instance list` or `history` with --format json",
         ));
     }
-    let cutoff = args
-        .as_of
-        .as_of
-        .as_deref()
-        .map(|t| context.time("--as-of", t))
-        .transpose()?;
+    let cutoff = context.optional_time("--as-of", &args.as_of.as_of)?;
     let output = args
         .output
         .as_deref()

@@ -53,16 +53,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             )));
         }
     }
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| context.time("--since", t))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| context.time("--until", t))
-        .transpose()?;
+    let since = context.optional_time("--since", &args.since)?;
+    let until = context.optional_time("--until", &args.until)?;
     if let Some(actor) = &args.by {
         validate_text("--by", actor, limits::TEXT_MAX)?;
     }

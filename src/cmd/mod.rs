@@ -235,6 +235,21 @@ impl Context {
         })
     }
 
+    /// Applies a command that sets one record (`what`), reading the record
+    /// back in the same transaction.
+    pub fn set_and_read<T>(
+        &self,
+        command: &Command,
+        what: &str,
+        read: impl FnOnce(&Store) -> Result<Option<T>>,
+    ) -> Result<T> {
+        self.ledger()?.execute(command, |store, _| {
+            read(store)?.ok_or_else(|| {
+                Error::storage(format!("invariant broken: a {what} just set is not stored"))
+            })
+        })
+    }
+
     pub fn ledger(&self) -> Result<Ledger> {
         let clock = self.clock()?;
         let actor = self.actor()?;
@@ -266,6 +281,11 @@ impl Context {
     /// "Global options"). Every input time goes through here.
     pub fn time(&self, field: &str, text: &str) -> Result<Time> {
         parse_time_in(field, text, self.zone()?.unwrap_or(chrono_tz::Tz::UTC))
+    }
+
+    /// `time` of an option that may be absent.
+    pub fn optional_time(&self, field: &str, text: &Option<String>) -> Result<Option<Time>> {
+        text.as_deref().map(|t| self.time(field, t)).transpose()
     }
 
     /// How tables look in this run: the zone, the width, colour.

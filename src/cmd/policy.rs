@@ -89,12 +89,8 @@ fn set(context: &Context, args: SetArgs) -> Result<()> {
             .map(parse_bool)
             .transpose()?,
     };
-    let ledger = context.ledger()?;
-    let policy = ledger.execute(&command, |store, _| {
-        store
-            .policy(&args.service_type)?
-            .ok_or_else(|| Error::storage("invariant broken: a policy just set is not stored"))
-    })?;
+    let policy =
+        context.set_and_read(&command, "policy", |store| store.policy(&args.service_type))?;
     let table = Table::record(
         render::POLICY_HEADERS
             .iter()

@@ -59,12 +59,7 @@ fn set(context: &Context, args: SetArgs) -> Result<()> {
         region: args.region.clone(),
         mainland: parse_bool(&args.mainland)?,
     };
-    let ledger = context.ledger()?;
-    let region = ledger.execute(&command, |store, _| {
-        store
-            .region(&args.region)?
-            .ok_or_else(|| Error::storage("invariant broken: a region just set is not stored"))
-    })?;
+    let region = context.set_and_read(&command, "region", |store| store.region(&args.region))?;
     let table = Table::record(HEADERS.iter().copied().zip(row(&region)).collect());
     context.emit(&region_json(&region), table)
 }

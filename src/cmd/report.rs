@@ -1,6 +1,6 @@
 //! `report quota [--account A]` · `report accounts` · `report expiring [--within DAYS]` · `report ip-updates`
 
-use super::check::{eligibility_under, mainland_map, view_time};
+use super::check::{eligibility_under, mainland_map, view_time, Eligibility};
 use super::{find_number, parse_integer, Context};
 use crate::cli::{AsOf, Format};
 use crate::domain::decide::Lookup;
@@ -93,6 +93,22 @@ fn policy_map(store: &Store) -> Result<BTreeMap<String, Policy>> {
         .collect())
 }
 
+/// Visits every instance with its policy and its eligibility at `now`.
+fn each_instance_judged(
+    store: &Store,
+    now: Time,
+    mut visit: impl FnMut(Instance, Option<&Policy>, Eligibility) -> Result<()>,
+) -> Result<()> {
+    let policies = policy_map(store)?;
+    let mainland = mainland_map(store)?;
+    store.each_instance(|instance| {
+        let policy = policies.get(&instance.service_type);
+        let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
+        let eligibility = eligibility_under(&instance, policy, in_mainland, now);
+        visit(instance, policy, eligibility)
+    })
+}
+
 fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<()> {
     if let Some(account) = &account {
         validate_account(account)?;
@@ -100,18 +116,13 @@ fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<(
     let now = view_time(context, &as_of)?;
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    let policies = policy_map(&store)?;
-    let mainland = mainland_map(&store)?;
     let mut by_account: BTreeMap<String, Sums> = BTreeMap::new();
     let mut by_type: BTreeMap<String, Sums> = BTreeMap::new();
-    store.each_instance(|instance| {
+    each_instance_judged(&store, now, |instance, policy, eligibility| {
         if account.as_ref().is_some_and(|a| *a != instance.account) {
             return Ok(());
         }
-        let policy = policies.get(&instance.service_type);
         let max = policy.map_or(0, |p| p.max_numbers);
-        let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
-        let eligibility = eligibility_under(&instance, policy, in_mainland, now);
         for sums in [
             by_account.entry(instance.account.clone()).or_default(),
             by_type.entry(instance.service_type.clone()).or_default(),
@@ -177,13 +188,8 @@ fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<(
     let now = view_time(context, &as_of)?;
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    let policies = policy_map(&store)?;
-    let mainland = mainland_map(&store)?;
     let mut by_account: BTreeMap<String, AccountSums> = BTreeMap::new();
-    store.each_instance(|instance| {
-        let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
-        let policy = policies.get(&instance.service_type);
-        let eligibility = eligibility_under(&instance, policy, in_mainland, now);
+    each_instance_judged(&store, now, |instance, _, eligibility| {
         let sums = by_account.entry(instance.account).or_default();
         sums.instances += 1;
         sums.remaining += eligibility.remaining;

@@ -8,7 +8,7 @@ use super::event::Body;
 use super::evolve::Change;
 use super::names::{fold_identifier, service_key};
 use super::regions::{default_regions, Region};
-use super::replay::replay_as_logged;
+use super::replay::{replay_as_logged, Recorded};
 use super::types::*;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -134,14 +134,7 @@ impl MemoryState {
     /// its derived rows. An event the rules refuse is still applied as
     /// logged, so the refusal is its one problem.
     pub fn replay(&mut self, event: Recorded) -> Result<()> {
-        let (changes, problem) = replay_as_logged(
-            self,
-            event.seq,
-            event.at,
-            event.actor,
-            event.body,
-            event.payload,
-        );
+        let (changes, problem) = replay_as_logged(self, event);
         for change in changes {
             self.apply(change);
         }
@@ -161,15 +154,6 @@ pub fn digest_subjects(digest: &mut Digest, seq: i64, body: &Body) {
     for (letter, value) in named {
         digest.subject(&[letter, ":", value], seq);
     }
-}
-
-/// What re-deciding needs of one event of a log.
-pub struct Recorded<'a> {
-    pub seq: i64,
-    pub at: Time,
-    pub actor: &'a str,
-    pub body: Body,
-    pub payload: &'a str,
 }
 
 /// Notes `spelling` under `folded` when the two differ.

@@ -13,33 +13,29 @@ use super::types::*;
 use super::validate::validate_payload;
 use crate::error::{Error, Result};
 
-/// Re-decides one event (its body as parsed from `payload`) at `at`, by
-/// `actor`; returns the derived rows it makes.
-pub fn redecide(
-    lookup: &dyn Lookup,
-    seq: i64,
-    at: Time,
-    actor: &str,
-    body: Body,
-    payload: &str,
-) -> Result<Vec<Change>> {
-    let decided = decided(lookup, seq, at, actor, body, payload)?;
+/// What re-deciding needs of one event of a log: its body as parsed from
+/// `payload`, its time and its actor.
+pub struct Recorded<'a> {
+    pub seq: i64,
+    pub at: Time,
+    pub actor: &'a str,
+    pub body: Body,
+    pub payload: &'a str,
+}
+
+/// Re-decides one event; returns the derived rows it makes.
+pub fn redecide(lookup: &dyn Lookup, event: Recorded) -> Result<Vec<Change>> {
+    let seq = event.seq;
+    let decided = decided(lookup, event)?;
     evolve(lookup, decided, seq)
 }
 
 /// Re-decides one event, but applies it as the log has it even when the
 /// rules refuse it, so that `verify` reports the refusal once instead of
 /// every derived row the event made: the rows, and the problem if any.
-pub fn replay_as_logged(
-    lookup: &dyn Lookup,
-    seq: i64,
-    at: Time,
-    actor: &str,
-    body: Body,
-    payload: &str,
-) -> (Vec<Change>, Option<Error>) {
-    let kind = body.kind();
-    let (body, problem) = match decided(lookup, seq, at, actor, body, payload) {
+pub fn replay_as_logged(lookup: &dyn Lookup, event: Recorded) -> (Vec<Change>, Option<Error>) {
+    let (seq, kind, payload) = (event.seq, event.body.kind(), event.payload);
+    let (body, problem) = match decided(lookup, event) {
         Ok(decided) => (decided, None),
         // Rare: the body was used up deciding; read it again as logged.
         Err(problem) => match Body::parse(kind, payload) {
@@ -56,14 +52,14 @@ pub fn replay_as_logged(
 /// The check itself: the command the event records, decided against the
 /// state before it, must make exactly the stored payload. Returns the body
 /// the rules made (equal to the logged one).
-fn decided(
-    lookup: &dyn Lookup,
-    seq: i64,
-    at: Time,
-    actor: &str,
-    body: Body,
-    payload: &str,
-) -> Result<Body> {
+fn decided(lookup: &dyn Lookup, event: Recorded) -> Result<Body> {
+    let Recorded {
+        seq,
+        at,
+        actor,
+        body,
+        payload,
+    } = event;
     let in_event = |error: Error| match error {
         Error::Storage(_) | Error::Io(_) => error,
         other => broken(seq, format!("{}: {other}", other.code())),

@@ -8,7 +8,8 @@ mod tables;
 
 use crate::domain::event::Body;
 use crate::domain::event::{broken, GENESIS_HASH};
-use crate::domain::memory::{digest_subjects, MemoryState, Recorded};
+use crate::domain::memory::{digest_subjects, MemoryState};
+use crate::domain::replay::Recorded;
 use crate::domain::types::{parse_time, Time};
 use crate::error::{Error, Result};
 use crate::store::{EventRef, Store};
