@@ -129,9 +129,9 @@ pub struct Global {
     /// Who runs the command, recorded in every event (else $SNLEDGER_ACTOR, else $USER).
     #[arg(long, global = true, value_name = "NAME", allow_hyphen_values = true)]
     pub actor: Option<String>,
-    /// Output format: table for people; json and csv (always UTC) for programs.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format: table (the default) for people; json and csv (always UTC) for programs.
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
     #[arg(
         long,
         global = true,
@@ -149,6 +149,16 @@ pub enum Format {
     Table,
     Json,
     Csv,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+        out.write_str(match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        })
+    }
 }
 
 /// Every command, in the order `--help` lists them. The one-line help and

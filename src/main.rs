@@ -20,7 +20,7 @@ fn main() {
         Ok(cli) => cli,
         Err(error) => std::process::exit(cmd::usage_error(error)),
     };
-    let format = cli.global.format;
+    let format = cli.global.format.unwrap_or(cli::Format::Table);
     if let Err(error) = cmd::run(cli) {
         render::print_error(format, &error);
         std::process::exit(error.exit_code());

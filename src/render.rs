@@ -22,6 +22,9 @@ pub struct Table {
     pub vertical: bool,
     /// Lines printed after a table (not in CSV).
     pub footer: Vec<String>,
+    /// Columns a table too wide for the terminal leaves out, first to go
+    /// first (README "At the terminal"); JSON and CSV keep every column.
+    pub narrow: Vec<&'static str>,
 }
 
 impl Table {
@@ -37,6 +40,13 @@ impl Table {
         table.rows.push(pairs.into_iter().map(|(_, v)| v).collect());
         table.vertical = true;
         table
+    }
+
+    /// Names the columns a narrow terminal may leave out, first to go first.
+    pub fn droppable(mut self, columns: &[&'static str]) -> Table {
+        debug_assert!(columns.iter().all(|c| self.headers.iter().any(|h| h == c)));
+        self.narrow = columns.to_vec();
+        self
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -111,6 +121,8 @@ fn is_time_column(header: &str) -> bool {
 fn shown_cell(header: &str, value: &str, style: &Style) -> String {
     match style.zone {
         Some(zone) if is_time_column(header) => display_time_in(value, zone),
+        // One reason code a line: codes never break in the middle.
+        _ if header == "reasons" => value.replace(' ', "\n"),
         _ => value.to_string(),
     }
 }
@@ -125,13 +137,19 @@ fn header_cell(text: &str, style: &Style) -> Cell {
 }
 
 fn table_text(table: &Table, style: &Style) -> String {
-    let mut out = comfy_table::Table::new();
-    out.load_preset(UTF8_FULL_CONDENSED);
-    // Wrap cells to fit $COLUMNS or the terminal; a pipe gets whole lines.
-    // (comfy-table asks the terminal its size before tty use is turned off.)
-    let width = style
-        .width
-        .or_else(|| style.terminal.then(|| out.width()).flatten());
+    // Fit $COLUMNS or the terminal (comfy-table asks the terminal its size
+    // before tty use is turned off); a pipe gets whole lines.
+    let width = style.width.or_else(|| {
+        style
+            .terminal
+            .then(|| comfy_table::Table::new().width())
+            .flatten()
+    });
+    let shown = match width {
+        Some(width) if !table.vertical => fitting_columns(table, style, width),
+        _ => (0..table.headers.len()).collect(),
+    };
+    let mut out = comfy_table(table, style, &shown);
     match width {
         Some(width) => {
             out.set_content_arrangement(ContentArrangement::Dynamic)
@@ -141,6 +159,82 @@ fn table_text(table: &Table, style: &Style) -> String {
             out.set_content_arrangement(ContentArrangement::Disabled);
         }
     }
+    let mut text = if table.rows.is_empty() && !table.vertical {
+        "(none)\n".to_string()
+    } else {
+        format!("{out}\n")
+    };
+    let hidden: Vec<&str> = (0..table.headers.len())
+        .filter(|index| !shown.contains(index))
+        .map(|index| table.headers[index].as_str())
+        .collect();
+    if let (Some(width), false) = (width, hidden.is_empty() || table.rows.is_empty()) {
+        let note = format!(
+            "(hidden to fit {width} columns: {}; --format csv shows every column)",
+            hidden.join(", ")
+        );
+        text.push_str(&wrapped(&note, usize::from(width)));
+    }
+    for line in &table.footer {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a
+/// longer word stands alone on its line).
+fn wrapped(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_length = 0;
+    for word in text.split(' ') {
+        let length = word.chars().count();
+        if line_length > 0 && line_length + 1 + length > width {
+            out.push('\n');
+            line_length = 0;
+        } else if line_length > 0 {
+            out.push(' ');
+            line_length += 1;
+        }
+        out.push_str(word);
+        line_length += length;
+    }
+    out.push('\n');
+    out
+}
+
+/// The columns shown in `width` terminal columns: all, less the droppable
+/// ones (in their order) until the table's natural width fits.
+fn fitting_columns(table: &Table, style: &Style, width: u16) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..table.headers.len()).collect();
+    if table.narrow.is_empty() {
+        return shown;
+    }
+    let all = comfy_table(table, style, &shown);
+    let content = all.column_max_content_widths();
+    // Each column has a space either side and one border; one more closes.
+    let natural = |shown: &[usize]| -> usize {
+        1 + shown
+            .iter()
+            .map(|i| usize::from(content[*i]) + 3)
+            .sum::<usize>()
+    };
+    for column in &table.narrow {
+        if natural(&shown) <= usize::from(width) {
+            break;
+        }
+        if let Some(index) = table.headers.iter().position(|h| h == column) {
+            shown.retain(|shown_index| *shown_index != index);
+        }
+    }
+    shown
+}
+
+/// The comfy-table of `table`'s columns `shown`, styled, unarranged.
+fn comfy_table(table: &Table, style: &Style, shown: &[usize]) -> comfy_table::Table {
+    let mut out = comfy_table::Table::new();
+    out.load_preset(UTF8_FULL_CONDENSED);
+    out.set_content_arrangement(ContentArrangement::Disabled);
     if style.colour {
         out.enforce_styling();
     } else {
@@ -153,28 +247,17 @@ fn table_text(table: &Table, style: &Style) -> String {
                 Cell::new(shown_cell(header, value, style)),
             ]);
         }
-    } else {
-        out.set_header(table.headers.iter().map(|h| header_cell(h, style)));
-        for row in &table.rows {
-            out.add_row(
-                table
-                    .headers
-                    .iter()
-                    .zip(row)
-                    .map(|(header, value)| shown_cell(header, value, style)),
-            );
-        }
+        return out;
     }
-    let mut text = if table.rows.is_empty() && !table.vertical {
-        "(none)\n".to_string()
-    } else {
-        format!("{out}\n")
-    };
-    for line in &table.footer {
-        text.push_str(line);
-        text.push('\n');
+    out.set_header(shown.iter().map(|i| header_cell(&table.headers[*i], style)));
+    for row in &table.rows {
+        out.add_row(
+            shown
+                .iter()
+                .map(|i| shown_cell(&table.headers[*i], &row[*i], style)),
+        );
     }
-    text
+    out
 }
 
 /// A whole table as CSV text (the writer every CSV output goes through).
@@ -311,6 +394,22 @@ impl InstanceView<'_> {
         "max",
         "consumed",
         "remaining",
+    ];
+
+    /// What `instance list` leaves out on a narrow terminal, first to go
+    /// first: what `eligible` and `reasons` already say (a released or
+    /// expired instance has them as reasons) or what an operator looks up
+    /// with `instance show`.
+    pub const NARROW_DROPS: [&'static str; 9] = [
+        "subscription_months",
+        "billing",
+        "max",
+        "public_ip",
+        "region",
+        "service_type",
+        "state",
+        "expires_at",
+        "consumed",
     ];
 
     pub fn list_row(&self) -> Vec<String> {

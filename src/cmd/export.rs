@@ -102,10 +102,10 @@ pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
     let (exported, args) = exported(command)?;
     // A missing ledger is named first, as for every read.
     let live = context.read_store()?;
-    if context.format() == Format::Json {
-        return Err(Error::usage(
-            "export writes CSV only (--format json is not taken here); for JSON use `number list`, `instance list` or `history` with --format json",
-        ));
+    if let Some(asked @ (Format::Json | Format::Table)) = context.format_given() {
+        return Err(Error::usage(format!(
+            "export writes CSV only (--format {asked} is not taken here); for JSON or a table use `number list`, `instance list` or `history` with --format",
+        )));
     }
     let cutoff = context.optional_time("--as-of", &args.as_of.as_of)?;
     let output = args

@@ -238,7 +238,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
     let mut json = Vec::new();
-    let mut table = Table::new(&InstanceView::LIST_HEADERS);
+    let mut table = Table::new(&InstanceView::LIST_HEADERS).droppable(&InstanceView::NARROW_DROPS);
     for instance in store.instances(account.as_deref(), service_type.as_deref())? {
         let eligibility = eligibility(&store, &instance, now)?;
         if (eligible && !eligibility.eligible()) || (ineligible && eligibility.eligible()) {

@@ -162,6 +162,12 @@ pub struct Context {
 
 impl Context {
     pub fn format(&self) -> Format {
+        self.global.format.unwrap_or(Format::Table)
+    }
+
+    /// The format `--format` names, `None` when it is not given (a command
+    /// with one output form refuses any other it is asked for).
+    pub fn format_given(&self) -> Option<Format> {
         self.global.format
     }
 

@@ -206,7 +206,9 @@ fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<(
     let mut columns = vec!["account", "instances"];
     columns.extend(HELD_STATUSES.iter().map(|s| s.as_str()));
     columns.extend(["remaining", "usable"]);
-    let mut table = Table::new(&columns);
+    // A narrow terminal leaves out first the counts of numbers that can
+    // never change again (they still consume their slots).
+    let mut table = Table::new(&columns).droppable(&["deregistered", "invalid"]);
     let mut rows = Vec::new();
     for (account, sums) in by_account {
         let mut row = serde_json::Map::new();

@@ -494,6 +494,61 @@ fn tables_fit_columns_and_history_summarises_payloads() {
 }
 
 #[test]
+fn a_narrow_terminal_leaves_columns_out_rather_than_breaking_cells() {
+    let (ledger, _) = busy_ledger();
+    ledger.add_instance(
+        "i-bp1payasyougo03",
+        "ecs",
+        "redriver-trading",
+        &["--billing", "pay-as-you-go", "--months", "1"],
+    );
+    let listed = ledger.json(&["instance", "list"]);
+    assert_eq!(
+        strings(&ledger.instance("i-bp1payasyougo03")["reasons"]),
+        ["pay_as_you_go", "subscription_too_short", "no_public_ip"]
+    );
+    let narrow = with_env(&ledger, &[("COLUMNS", "100")], &["instance", "list"]).stdout;
+    // Every id and every reason code is whole on one line: no fragments.
+    for instance in listed.as_array().expect("a list") {
+        let id = str_field(instance, "instance_id");
+        assert!(
+            narrow.contains(&format!("│ {id} ")),
+            "{id} broken:\n{narrow}"
+        );
+        for reason in strings(&instance["reasons"]) {
+            assert!(narrow.contains(&reason), "{reason} broken:\n{narrow}");
+        }
+    }
+    // The note under the table names them, wrapped to the width too.
+    let at = narrow
+        .find("(hidden to fit 100 columns: ")
+        .unwrap_or_else(|| panic!("no note of hidden columns:\n{narrow}"));
+    let note = &narrow[at..];
+    assert!(
+        note.lines().all(|line| line.chars().count() <= 100),
+        "{note}"
+    );
+    for column in ["subscription_months", "billing", "max"] {
+        assert!(note.contains(column), "{note}");
+    }
+    let header = narrow.lines().nth(1).expect("a header line");
+    for column in ["instance_id", "account", "eligible", "reasons", "remaining"] {
+        assert!(header.contains(column), "{column} left out: {header}");
+    }
+    // Wide enough, nothing is left out; CSV always has every column.
+    let wide = with_env(&ledger, &[("COLUMNS", "400")], &["instance", "list"]).stdout;
+    assert!(!wide.contains("(hidden to fit"), "{wide}");
+    let csv = with_env(
+        &ledger,
+        &[("COLUMNS", "100")],
+        &["--format", "csv", "instance", "list"],
+    );
+    assert!(csv
+        .stdout
+        .starts_with("instance_id,service_type,account,region,billing,subscription_months,"));
+}
+
+#[test]
 fn colour_only_when_wanted_and_never_with_no_color() {
     let (ledger, _) = busy_ledger();
     let plain = with_env(&ledger, &[], &["instance", "list"]).stdout;

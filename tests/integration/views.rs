@@ -96,7 +96,14 @@ fn instance_list_and_show_carry_eligibility_with_every_reason() {
         json!({"max": 5, "consumed": 2, "remaining": 3})
     );
     let table = l.ok(&["instance", "show", "i-payg"]);
-    assert!(table.contains("pay_as_you_go no_public_ip"), "{table}");
+    // Tables put one reason code a line, so a code never breaks.
+    let lines: Vec<&str> = table.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("pay_as_you_go"))
+        .expect("reasons");
+    assert!(lines[at].contains("│ reasons "), "{table}");
+    assert!(lines[at + 1].contains("┆ no_public_ip "), "{table}");
 
     assert_eq!(ids(&l.json(&["instance", "list", "--eligible"])), ["i-ok"]);
     assert_eq!(
@@ -576,6 +583,11 @@ fn exports_take_the_list_filters_a_bom_and_dash() {
     let (code, error, message) = l.json_error_at(NOW, &["export", "numbers"]);
     assert_eq!((code, error.as_str()), (2, "usage"));
     assert!(message.contains("number list"), "{message}");
+    // So is an explicit --format table; --format csv is what export writes.
+    let refused = l.refused(&["--format", "table", "export", "numbers"], 2, "usage");
+    assert!(refused.contains("--format table is not taken"), "{refused}");
+    let csv = l.ok(&["--format", "csv", "export", "numbers"]);
+    assert_eq!(csv, l.ok(&["export", "numbers"]));
     assert_eq!(l.export_history(), before);
 }
 
