@@ -7,6 +7,7 @@ use super::digest::{Digest, TableDigests};
 use super::event::Body;
 use super::evolve::Change;
 use super::names::{fold_identifier, service_key};
+use super::packed::InstanceTable;
 use super::regions::{default_regions, Region};
 use super::replay::{replay_as_logged, Recorded};
 use super::types::*;
@@ -15,7 +16,8 @@ use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
-    pub instances: HashMap<String, Instance>,
+    /// Held compactly: a replay of millions of events holds them all.
+    pub instances: InstanceTable,
     pub numbers: HashMap<String, NumberRecord>,
     pub services: HashMap<String, ServiceRecord>,
     pub policies: HashMap<String, Policy>,
@@ -65,9 +67,7 @@ impl MemoryState {
         self.policies
             .values()
             .for_each(|r| digests.policy.policy(r));
-        self.instances
-            .values()
-            .for_each(|r| digests.instances.instance(r));
+        self.instances.each(|r| digests.instances.instance(&r));
         self.numbers
             .values()
             .for_each(|r| digests.numbers.number(r));
@@ -91,7 +91,7 @@ impl MemoryState {
                     fold_identifier(&r.instance_id),
                     &r.instance_id,
                 );
-                _ = self.instances.insert(r.instance_id.clone(), r)
+                self.instances.insert(r)
             }
             Change::Number(r) => {
                 remember(
@@ -171,21 +171,37 @@ fn find<T: Clone>(
     name: &str,
     folded: String,
 ) -> Option<T> {
-    rows.get(name)
-        .or_else(|| rows.get(&folded))
-        .or_else(|| {
-            spellings
-                .get(&folded)
-                .and_then(|spelling| rows.get(spelling))
-        })
-        .cloned()
+    find_with(|key| rows.get(key).cloned(), spellings, name, folded)
+}
+
+/// The row of `name`, of its folded form, or of the spelling its folded
+/// form was written with.
+fn find_with<T>(
+    get: impl Fn(&str) -> Option<T>,
+    spellings: &HashMap<String, String>,
+    name: &str,
+    folded: String,
+) -> Option<T> {
+    if let Some(row) = get(name) {
+        return Some(row);
+    }
+    // Most names are already in their folded form: one look-up, not three.
+    if folded != name {
+        if let Some(row) = get(&folded) {
+            return Some(row);
+        }
+    }
+    if spellings.is_empty() {
+        return None;
+    }
+    spellings.get(&folded).and_then(|spelling| get(spelling))
 }
 
 impl Lookup for MemoryState {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
         let folded = fold_identifier(instance_id);
-        Ok(find(
-            &self.instances,
+        Ok(find_with(
+            |key| self.instances.get(key),
             &self.instance_spellings,
             instance_id,
             folded,

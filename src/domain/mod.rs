@@ -19,6 +19,7 @@ pub mod lookup;
 pub mod machine;
 pub mod memory;
 pub mod names;
+pub mod packed;
 pub mod reconcile;
 pub mod regions;
 pub mod replay;

@@ -98,14 +98,14 @@ fn allocation_counts_against_the_quota_and_never_gives_back() {
     assert_eq!(first.len(), 3);
     assert_eq!(code(m.allocate("i-1", 3, None)), "quota_exhausted");
     m.allocate("i-1", 2, None).unwrap();
-    assert_eq!(m.instances["i-1"].consumed, 5);
+    assert_eq!(m.instances.get("i-1").unwrap().consumed, 5);
     // Ending a number's use does not return its slot.
     m.run(Command::Invalidate {
         number: first[0].clone(),
         reason: "test".into(),
     })
     .unwrap();
-    assert_eq!(m.instances["i-1"].consumed, 5);
+    assert_eq!(m.instances.get("i-1").unwrap().consumed, 5);
     assert_eq!(code(m.allocate("i-1", 1, None)), "quota_exhausted");
 }
 
@@ -188,7 +188,7 @@ fn grant_bind_review_and_service_rules() {
     // The service is free again, the number is not.
     m.run(bind(&b, "owner")).unwrap();
     assert_eq!(code(m.run(bind(&a, "third"))), "wrong_status");
-    assert_eq!(m.instances["i-1"].consumed, 2);
+    assert_eq!(m.instances.get("i-1").unwrap().consumed, 2);
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn direct_selection_consumes_a_slot_and_binds_at_once() {
         (number.status, number.origin),
         (Status::Bound, Origin::Direct)
     );
-    assert_eq!(m.instances["i-1"].consumed, 1);
+    assert_eq!(m.instances.get("i-1").unwrap().consumed, 1);
     assert_eq!(m.services["app"].host, "i-1");
 }
 
@@ -251,8 +251,8 @@ fn services_move_only_when_filed_and_to_eligible_hosts() {
     );
     m.run(move_to("i-3", true)).unwrap();
     assert!(m.services["s"].ip_update_required);
-    assert_eq!(m.instances["i-1"].consumed, 1);
-    assert_eq!(m.instances["i-3"].consumed, 0);
+    assert_eq!(m.instances.get("i-1").unwrap().consumed, 1);
+    assert_eq!(m.instances.get("i-3").unwrap().consumed, 0);
     m.run(Command::IpUpdated {
         service: "s".into(),
     })
@@ -296,7 +296,7 @@ fn renew_and_release() {
     };
     assert_eq!(code(m.run(renew("2027-01-01"))), "usage");
     m.run(renew("2028-06-01")).unwrap();
-    assert_eq!(m.instances["i-1"].subscription_months, 24);
+    assert_eq!(m.instances.get("i-1").unwrap().subscription_months, 24);
     m.run(Command::Release {
         instance_id: "i-1".into(),
     })

@@ -6,6 +6,7 @@ use crate::domain::digest::{Digest, TableDigests};
 use crate::domain::event::Body;
 use crate::domain::evolve::Change;
 use crate::domain::memory::MemoryState;
+use crate::domain::packed::InstanceTable;
 use crate::domain::regions::Region;
 use crate::domain::types::{Instance, NumberRecord, Policy, RequestRecord, ServiceRecord};
 use crate::error::Result;
@@ -145,6 +146,39 @@ keyed! {
     Region: Region, region_id, updated_seq;
 }
 
+/// The rebuilt rows of one table, as the row-by-row comparison takes them.
+trait Rebuilt<T> {
+    /// Takes out the row of `key`.
+    fn take(&mut self, key: &str) -> Option<T>;
+    /// At most `limit` rows not taken: (key, seq).
+    fn left(&self, limit: usize) -> Vec<(String, i64)>;
+}
+
+impl<T: Keyed> Rebuilt<T> for HashMap<String, T> {
+    fn take(&mut self, key: &str) -> Option<T> {
+        self.remove(key)
+    }
+    fn left(&self, limit: usize) -> Vec<(String, i64)> {
+        let rows = self.iter().take(limit);
+        rows.map(|(key, row)| (key.clone(), row.seq())).collect()
+    }
+}
+
+impl Rebuilt<Instance> for InstanceTable {
+    fn take(&mut self, key: &str) -> Option<Instance> {
+        self.remove(key)
+    }
+    fn left(&self, limit: usize) -> Vec<(String, i64)> {
+        let mut left = Vec::new();
+        self.each(|row| {
+            if left.len() < limit {
+                left.push((row.instance_id, row.updated_seq));
+            }
+        });
+        left
+    }
+}
+
 /// One table compared row by row.
 struct Rows<'a> {
     store: &'a Store,
@@ -157,19 +191,19 @@ impl Rows<'_> {
     /// `rebuilt`); what is left in `rebuilt` is missing from the store.
     fn compare<T: Keyed + PartialEq + std::fmt::Debug>(
         &mut self,
-        rebuilt: &mut HashMap<String, T>,
+        rebuilt: &mut impl Rebuilt<T>,
     ) -> Result<()> {
         let name = self.table.name();
         let found = &mut *self.found;
         self.store.each_stored_row(self.table, |row| match row {
             Ok(change) => {
                 if let Some(stored) = T::from_change(change) {
-                    let rebuilt_row = rebuilt.remove(stored.key());
+                    let rebuilt_row = rebuilt.take(stored.key());
                     compare_row(found, name, stored, rebuilt_row);
                 }
             }
             Err(bad) => {
-                let rebuilt_row = rebuilt.remove(&bad.key);
+                let rebuilt_row = rebuilt.take(&bad.key);
                 found.push(Disagreement {
                     seq: Some(rebuilt_row.as_ref().map_or(bad.seq, T::seq).max(bad.seq)),
                     problem: format!(
@@ -183,9 +217,9 @@ impl Rows<'_> {
                 });
             }
         })?;
-        for (key, row) in rebuilt.iter().take(DISAGREEMENTS_MAX) {
+        for (key, seq) in rebuilt.left(DISAGREEMENTS_MAX) {
             found.push(Disagreement {
-                seq: Some(row.seq().max(1)),
+                seq: Some(seq.max(1)),
                 problem: format!("{name} row {key} is missing; the log makes it"),
             });
         }
