@@ -2,7 +2,8 @@
 //! "Guarantees"): the replay of a 5,000,000-event log holds every instance
 //! at once, and a `HashMap<String, Instance>` costs about 600 bytes an
 //! instance there. Here the repeated short texts (service type, account,
-//! region) are held once as symbols, the id once (as the key), and the
+//! region, expiry time) are held once as symbols, an IPv4 address as four
+//! bytes, the id once (as the key), and the
 //! rest in one fixed-size row: about 200 bytes an instance.
 
 use super::types::{Billing, Instance, InstanceState};
@@ -40,11 +41,41 @@ struct Row {
     billing: Billing,
     state: InstanceState,
     subscription_months: i64,
-    expires_at: Box<str>,
-    public_ip: Option<Box<str>>,
+    expires_at: u32,
+    public_ip: PublicIp,
     order_amount_fen: Option<i64>,
     consumed: i64,
     updated_seq: i64,
+}
+
+/// A public IP: an IPv4 address in its usual spelling as four bytes, any
+/// other text as it is.
+#[derive(Debug)]
+enum PublicIp {
+    None,
+    V4(u32),
+    Text(Box<str>),
+}
+
+impl PublicIp {
+    fn of(text: Option<&str>) -> PublicIp {
+        let Some(text) = text else {
+            return PublicIp::None;
+        };
+        match text.parse::<std::net::Ipv4Addr>() {
+            // Only where the address reads back as the same text.
+            Ok(address) if address.to_string() == text => PublicIp::V4(address.into()),
+            _ => PublicIp::Text(text.into()),
+        }
+    }
+
+    fn text(&self) -> Option<String> {
+        match self {
+            PublicIp::None => None,
+            PublicIp::V4(address) => Some(std::net::Ipv4Addr::from(*address).to_string()),
+            PublicIp::Text(text) => Some(text.to_string()),
+        }
+    }
 }
 
 /// Instances by id, compactly. Rows are never moved: a removed id leaves
@@ -101,8 +132,9 @@ impl InstanceTable {
             billing: instance.billing,
             state: instance.state,
             subscription_months: instance.subscription_months,
-            expires_at: instance.expires_at.as_str().into(),
-            public_ip: instance.public_ip.as_deref().map(Box::from),
+            // Expiry times repeat (providers expire at midnight).
+            expires_at: self.symbols.symbol(&instance.expires_at),
+            public_ip: PublicIp::of(instance.public_ip.as_deref()),
             order_amount_fen: instance.order_amount_fen,
             consumed: instance.consumed,
             updated_seq: instance.updated_seq,
@@ -117,8 +149,8 @@ impl InstanceTable {
             region: self.symbols.text(row.region),
             billing: row.billing,
             subscription_months: row.subscription_months,
-            expires_at: row.expires_at.to_string(),
-            public_ip: row.public_ip.as_deref().map(str::to_string),
+            expires_at: self.symbols.text(row.expires_at),
+            public_ip: row.public_ip.text(),
             order_amount_fen: row.order_amount_fen,
             state: row.state,
             consumed: row.consumed,
@@ -164,6 +196,15 @@ mod tests {
         table.each(|instance| left.push(instance));
         assert_eq!(left, [instance("i-1", "acme", 2)]);
         // The account is held once, whatever the number of instances.
-        assert_eq!(table.symbols.texts.len(), 4);
+        assert_eq!(table.symbols.texts.len(), 5);
+    }
+
+    #[test]
+    fn a_public_ip_reads_back_as_its_text_whatever_it_is() {
+        for text in ["47.1.2.3", "047.1.2.3", "2408:4000::1", "not an ip", ""] {
+            assert_eq!(PublicIp::of(Some(text)).text().as_deref(), Some(text));
+        }
+        assert!(matches!(PublicIp::of(Some("47.1.2.3")), PublicIp::V4(_)));
+        assert_eq!(PublicIp::of(None).text(), None);
     }
 }
