@@ -12,6 +12,7 @@ use super::regions::{default_regions, Region};
 use super::replay::{replay_as_logged, Recorded};
 use super::types::*;
 use crate::error::Result;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
@@ -67,7 +68,7 @@ impl MemoryState {
         self.policies
             .values()
             .for_each(|r| digests.policy.policy(r));
-        self.instances.each(|r| digests.instances.instance(&r));
+        self.instances.each(|r| digests.instances.instance(r));
         self.numbers
             .values()
             .for_each(|r| digests.numbers.number(r));
@@ -169,24 +170,25 @@ fn find<T: Clone>(
     rows: &HashMap<String, T>,
     spellings: &HashMap<String, String>,
     name: &str,
-    folded: String,
+    fold: fn(&str) -> Cow<'_, str>,
 ) -> Option<T> {
-    find_with(|key| rows.get(key).cloned(), spellings, name, folded)
+    find_with(|key| rows.get(key).cloned(), spellings, name, fold)
 }
 
 /// The row of `name`, of its folded form, or of the spelling its folded
-/// form was written with.
+/// form was written with. The fold is made only when `name` itself misses.
 fn find_with<T>(
     get: impl Fn(&str) -> Option<T>,
     spellings: &HashMap<String, String>,
     name: &str,
-    folded: String,
+    fold: fn(&str) -> Cow<'_, str>,
 ) -> Option<T> {
     if let Some(row) = get(name) {
         return Some(row);
     }
+    let folded = fold(name);
     // Most names are already in their folded form: one look-up, not three.
-    if folded != name {
+    if folded.as_ref() != name {
         if let Some(row) = get(&folded) {
             return Some(row);
         }
@@ -194,26 +196,49 @@ fn find_with<T>(
     if spellings.is_empty() {
         return None;
     }
-    spellings.get(&folded).and_then(|spelling| get(spelling))
+    spellings
+        .get(folded.as_ref())
+        .and_then(|spelling| get(spelling))
+}
+
+/// `fold_identifier` without a copy for a name with no capital letter
+/// (most names: the copy would equal it).
+fn folded_identifier(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Cow::Owned(fold_identifier(name))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+fn folded_service(name: &str) -> Cow<'_, str> {
+    Cow::Owned(service_key(name))
 }
 
 impl Lookup for MemoryState {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        let folded = fold_identifier(instance_id);
         Ok(find_with(
             |key| self.instances.get(key),
             &self.instance_spellings,
             instance_id,
-            folded,
+            folded_identifier,
         ))
     }
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        let folded = fold_identifier(number);
-        Ok(find(&self.numbers, &self.number_spellings, number, folded))
+        Ok(find(
+            &self.numbers,
+            &self.number_spellings,
+            number,
+            folded_identifier,
+        ))
     }
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        let key = service_key(service);
-        Ok(find(&self.services, &self.service_spellings, service, key))
+        Ok(find(
+            &self.services,
+            &self.service_spellings,
+            service,
+            folded_service,
+        ))
     }
     fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
         Ok(self

@@ -9,26 +9,42 @@
 use super::types::{Billing, Instance, InstanceState};
 use std::collections::HashMap;
 
-/// Repeated short texts, each held once, named by a small number.
+/// Repeated short texts of one column, each held once, named by a small
+/// number.
 #[derive(Debug, Default)]
 struct Symbols {
     numbers: HashMap<Box<str>, u32>,
     texts: Vec<Box<str>>,
+    /// The last symbol given: rows often repeat the row before (an import
+    /// of one account's instances, expiries in date order).
+    last: u32,
 }
 
 impl Symbols {
     fn symbol(&mut self, text: &str) -> u32 {
-        if let Some(number) = self.numbers.get(text) {
-            return *number;
+        if self
+            .texts
+            .get(self.last as usize)
+            .is_some_and(|last| **last == *text)
+        {
+            return self.last;
         }
-        let number = u32::try_from(self.texts.len()).expect("fewer than 2^32 distinct texts");
-        self.texts.push(text.into());
-        self.numbers.insert(text.into(), number);
+        let number = match self.numbers.get(text) {
+            Some(number) => *number,
+            None => {
+                let number =
+                    u32::try_from(self.texts.len()).expect("fewer than 2^32 distinct texts");
+                self.texts.push(text.into());
+                self.numbers.insert(text.into(), number);
+                number
+            }
+        };
+        self.last = number;
         number
     }
 
-    fn text(&self, symbol: u32) -> String {
-        self.texts[symbol as usize].to_string()
+    fn text(&self, symbol: u32) -> &str {
+        &self.texts[symbol as usize]
     }
 }
 
@@ -85,7 +101,10 @@ impl PublicIp {
 pub struct InstanceTable {
     index: HashMap<Box<str>, u32>,
     rows: Vec<Row>,
-    symbols: Symbols,
+    service_types: Symbols,
+    accounts: Symbols,
+    regions: Symbols,
+    expiries: Symbols,
 }
 
 impl InstanceTable {
@@ -117,23 +136,30 @@ impl InstanceTable {
         Some(self.instance(instance_id, &self.rows[position as usize]))
     }
 
-    /// Every instance, in no particular order.
-    pub fn each(&self, mut visit: impl FnMut(Instance)) {
+    /// Every instance, in no particular order (one record refilled for
+    /// each: no allocation per row).
+    pub fn each(&self, mut visit: impl FnMut(&Instance)) {
+        let mut record: Option<Instance> = None;
         for (instance_id, position) in &self.index {
-            visit(self.instance(instance_id, &self.rows[*position as usize]));
+            let row = &self.rows[*position as usize];
+            match &mut record {
+                Some(record) => self.fill(record, instance_id, row),
+                None => record = Some(self.instance(instance_id, row)),
+            }
+            visit(record.as_ref().expect("filled above"));
         }
     }
 
     fn row(&mut self, instance: &Instance) -> Row {
         Row {
-            service_type: self.symbols.symbol(&instance.service_type),
-            account: self.symbols.symbol(&instance.account),
-            region: self.symbols.symbol(&instance.region),
+            service_type: self.service_types.symbol(&instance.service_type),
+            account: self.accounts.symbol(&instance.account),
+            region: self.regions.symbol(&instance.region),
             billing: instance.billing,
             state: instance.state,
             subscription_months: instance.subscription_months,
             // Expiry times repeat (providers expire at midnight).
-            expires_at: self.symbols.symbol(&instance.expires_at),
+            expires_at: self.expiries.symbol(&instance.expires_at),
             public_ip: PublicIp::of(instance.public_ip.as_deref()),
             order_amount_fen: instance.order_amount_fen,
             consumed: instance.consumed,
@@ -144,18 +170,41 @@ impl InstanceTable {
     fn instance(&self, instance_id: &str, row: &Row) -> Instance {
         Instance {
             instance_id: instance_id.to_string(),
-            service_type: self.symbols.text(row.service_type),
-            account: self.symbols.text(row.account),
-            region: self.symbols.text(row.region),
+            service_type: self.service_types.text(row.service_type).to_string(),
+            account: self.accounts.text(row.account).to_string(),
+            region: self.regions.text(row.region).to_string(),
             billing: row.billing,
             subscription_months: row.subscription_months,
-            expires_at: self.symbols.text(row.expires_at),
+            expires_at: self.expiries.text(row.expires_at).to_string(),
             public_ip: row.public_ip.text(),
             order_amount_fen: row.order_amount_fen,
             state: row.state,
             consumed: row.consumed,
             updated_seq: row.updated_seq,
         }
+    }
+
+    /// Writes `row` into `record`, reusing its buffers.
+    fn fill(&self, record: &mut Instance, instance_id: &str, row: &Row) {
+        let set = |field: &mut String, text: &str| {
+            field.clear();
+            field.push_str(text);
+        };
+        set(&mut record.instance_id, instance_id);
+        set(
+            &mut record.service_type,
+            self.service_types.text(row.service_type),
+        );
+        set(&mut record.account, self.accounts.text(row.account));
+        set(&mut record.region, self.regions.text(row.region));
+        set(&mut record.expires_at, self.expiries.text(row.expires_at));
+        record.public_ip = row.public_ip.text();
+        record.billing = row.billing;
+        record.subscription_months = row.subscription_months;
+        record.order_amount_fen = row.order_amount_fen;
+        record.state = row.state;
+        record.consumed = row.consumed;
+        record.updated_seq = row.updated_seq;
     }
 }
 
@@ -193,10 +242,11 @@ mod tests {
         assert_eq!(table.remove("i-2"), Some(instance("i-2", "beta", 3)));
         assert_eq!(table.get("i-2"), None);
         let mut left = Vec::new();
-        table.each(|instance| left.push(instance));
+        table.each(|instance| left.push(instance.clone()));
         assert_eq!(left, [instance("i-1", "acme", 2)]);
         // The account is held once, whatever the number of instances.
-        assert_eq!(table.symbols.texts.len(), 5);
+        assert_eq!(table.accounts.texts.len(), 2);
+        assert_eq!(table.expiries.texts.len(), 1);
     }
 
     #[test]

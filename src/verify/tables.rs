@@ -172,7 +172,7 @@ impl Rebuilt<Instance> for InstanceTable {
         let mut left = Vec::new();
         self.each(|row| {
             if left.len() < limit {
-                left.push((row.instance_id, row.updated_seq));
+                left.push((row.instance_id.clone(), row.updated_seq));
             }
         });
         left
