@@ -526,7 +526,7 @@ mod tests {
         ProviderRecord {
             sn: format!("SN-{:04}", k % 50),
             status: (k % 5) as u8,
-            beian_num: (k % 2 == 0).then(|| format!("浙ICP备{k}号-1")),
+            beian_num: k.is_multiple_of(2).then(|| format!("浙ICP备{k}号-1")),
             ali_uid: "acme".into(),
             resource_type: 1,
             resource_id: format!("i-{}", k % 7),
@@ -540,13 +540,13 @@ mod tests {
             owner: "acme".into(),
             holder: "blue".into(),
             status: Status::Filing,
-            service: (k % 3 == 0).then(|| format!("s{k}.example.cn")),
+            service: k.is_multiple_of(3).then(|| format!("s{k}.example.cn")),
             icp_number: None,
             origin: Origin::Issued,
             issued_seq: (k % 11) as i64,
             updated_seq: 9,
         };
-        if k % 4 == 0 {
+        if k.is_multiple_of(4) {
             return ByInstance::new(Entry::Unlisted(number));
         }
         let instance = Instance {
