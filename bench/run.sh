@@ -5,6 +5,11 @@
 #   bash bench/run.sh --smoke   10,000 and 1,000 instances, fewer repetitions;
 #                               prints the table but exits 0 unless a step
 #                               crashed (small sizes make the ratios meaningless)
+#   bash bench/run.sh [--smoke] --only STEP
+#                               only step STEP (import, allocate, read or
+#                               reconcile, numbered below) with its goals; the
+#                               big ledger is still made (untimed) when the
+#                               import step is not run
 #
 # Prerequisites: cargo, python3 (standard library only), the `sqlite3` shell
 # and GNU time as /usr/bin/time. On Debian/Ubuntu:
@@ -35,12 +40,22 @@
 set -euo pipefail
 
 MODE=full
-case "${1:-}" in
-    "") ;;
-    --smoke) MODE=smoke ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
-    *) echo "usage: bash bench/run.sh [--smoke]" >&2; exit 2 ;;
-esac
+ONLY=""
+usage() { echo "usage: bash bench/run.sh [--smoke] [--only import|allocate|read|reconcile]" >&2; exit 2; }
+while (($#)); do
+    case "$1" in
+        --smoke) MODE=smoke ;;
+        --only)
+            (($# >= 2)) || usage
+            case "$2" in import | allocate | read | reconcile) ONLY=$2 ;; *) usage ;; esac
+            shift ;;
+        -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
+        *) usage ;;
+    esac
+    shift
+done
+# runs STEP: true when every step runs or STEP is the one asked for.
+runs() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
 if [[ $MODE == smoke ]]; then
     BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2 RECON=1000
@@ -138,6 +153,7 @@ INST_TABLE="CREATE TABLE inst(instance_id TEXT PRIMARY KEY, service_type TEXT, a
 rss_mib() { awk -F: '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$1"; }
 
 # ---------------------------------------------------------- 1. import ---
+runs import || IMPORT_ROUNDS=0
 for ((r = 1; r <= IMPORT_ROUNDS; r++)); do
     rm -f "$W"/big.db* "$W"/y.db*
     say "import round $r/$IMPORT_ROUNDS: snledger"
@@ -157,10 +173,16 @@ for ((r = 1; r <= IMPORT_ROUNDS; r++)); do
     [[ $rows == "$BIG" ]] || die "sqlite3 .import loaded $rows rows, expected $BIG"
 done
 rm -f "$W"/y.db*
+if ! runs import; then
+    say "big ledger: importing $BIG instances (untimed)"
+    rm -f "$W"/big.db*
+    "$SN" --db "$W/big.db" --now "$NOW" --actor "$ACTOR" import instances "$W/big.csv" >/dev/null
+fi
 # The last snledger import is the big ledger from here on.
 events=$(sqlite3 "$W/big.db" "SELECT count(*) FROM events")
 [[ $events == "$BIG" ]] || die "big ledger has $events events, expected $BIG"
 
+if runs allocate; then
 say "small ledger: importing $SMALL instances"
 rm -f "$W"/small.db*
 "$SN" --db "$W/small.db" --now "$NOW" --actor "$ACTOR" import instances "$W/small.csv" >/dev/null
@@ -188,8 +210,11 @@ done
 n=$(sqlite3 "$W/big.db" "SELECT count(*) FROM numbers")
 [[ $n == "$ALLOC_REPS" ]] || die "big ledger has $n numbers after $ALLOC_REPS allocations"
 rm -f "$W"/copy.db*
+fi
+ALLOCATED=$(sqlite3 "$W/big.db" "SELECT count(*) FROM numbers")
 
 # ------------------------------------------------ 3. verify and export ---
+if runs read; then
 say "verify / export history / sqlite3 read-out: $READ_ROUNDS round(s)"
 for ((r = 1; r <= READ_ROUNDS; r++)); do
     rm -f "$W/events.csv"
@@ -201,16 +226,18 @@ for ((r = 1; r <= READ_ROUNDS; r++)); do
     t=$(timeit -- "$SN" --db "$W/big.db" --actor "$ACTOR" export history -o "$W/history.csv")
     record read.export "$t"
 done
-want=$((BIG + ALLOC_REPS))
+want=$((BIG + ALLOCATED))
 got=$(wc -l <"$W/events.csv")
 [[ $got == "$want" ]] || die "sqlite3 read-out has $got lines, expected $want"
 got=$(($(wc -l <"$W/history.csv") - 1))
 [[ $got == "$want" ]] || die "export history has $got rows, expected $want"
+fi
 
 # ------------------------------------------------------- 4. reconcile ---
 # A copy of the big ledger with one provider-issued number on each of RECON
 # eligible instances (import ops, untimed), and the provider's records of
 # exactly those numbers, so the comparison is in sync (exit 0).
+if runs reconcile; then
 say "reconcile: preparing $RECON numbers and the provider's records"
 python3 "$ROOT/bench/gen.py" "$BIG" -o /dev/null --pick "$RECON" --pick-out "$W/recon.ids"
 # The numbers the allocate step made are in the provider's records too.
@@ -260,14 +287,16 @@ for ((r = 1; r <= READ_ROUNDS; r++)); do
     record recon.export "$t"
 done
 got=$(($(wc -l <"$W/numbers.csv") - 1))
-[[ $got == "$((RECON + ALLOC_REPS))" ]] || die "export numbers has $got rows, expected $((RECON + ALLOC_REPS))"
+[[ $got == "$((RECON + ALLOCATED))" ]] || die "export numbers has $got rows, expected $((RECON + ALLOCATED))"
 rm -f "$W"/recon.db*
+fi
 
 # ----------------------------------------------------------- the table ---
 set +e
-python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" "$RECON" <<'PY'
+python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" "$RECON" "$ONLY" <<'PY'
 import os, statistics, sys
 path, mode, big, small, rev, recon = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+only = sys.argv[7]
 s = {}
 for line in open(path):
     name, value = line.split()
@@ -284,20 +313,28 @@ def fmt_n(n):
     return f"{n // 1000000}M" if n >= 1000000 and n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 B, S = fmt_n(big), fmt_n(small)
-rows = [
-    (f"import {B} instances / sqlite3 .import", ratio("import.snledger", "import.sqlite3"), 2.0, "x"),
-    ("import peak memory", max(s["import.rss_mib"]), 64.0, " MiB"),
-    (f"allocate on {B} ledger / sqlite3 insert txn", ratio("alloc.big", "alloc.sqlite3"), 1.5, "x"),
-    (f"allocate on {B} ledger / on {S} ledger", ratio("alloc.big", "alloc.small"), 1.3, "x"),
-    (f"verify ({B} events) / sqlite3 CSV read-out", ratio("read.verify", "read.sqlite3"), 3.0, "x"),
-    ("export history / sqlite3 CSV read-out", ratio("read.export", "read.sqlite3"), 1.5, "x"),
-    (f"reconcile {fmt_n(recon)} records / export numbers", ratio("recon.snledger", "recon.export"), 2.0, "x"),
-    ("reconcile peak memory", max(s["recon.rss_mib"]), 64.0, " MiB"),
+# (figure, how it is computed, goal, unit); a step not run (--only) has no
+# samples, and its figures are left out.
+figures = [
+    (f"import {B} instances / sqlite3 .import", lambda: ratio("import.snledger", "import.sqlite3"), 2.0, "x"),
+    ("import peak memory", lambda: max(s["import.rss_mib"]), 64.0, " MiB"),
+    (f"allocate on {B} ledger / sqlite3 insert txn", lambda: ratio("alloc.big", "alloc.sqlite3"), 1.5, "x"),
+    (f"allocate on {B} ledger / on {S} ledger", lambda: ratio("alloc.big", "alloc.small"), 1.3, "x"),
+    (f"verify ({B} events) / sqlite3 CSV read-out", lambda: ratio("read.verify", "read.sqlite3"), 3.0, "x"),
+    ("export history / sqlite3 CSV read-out", lambda: ratio("read.export", "read.sqlite3"), 1.5, "x"),
+    (f"reconcile {fmt_n(recon)} records / export numbers", lambda: ratio("recon.snledger", "recon.export"), 2.0, "x"),
+    ("reconcile peak memory", lambda: max(s["recon.rss_mib"]), 64.0, " MiB"),
 ]
+rows = []
+for name, compute, goal, unit in figures:
+    try:
+        rows.append((name, compute(), goal, unit))
+    except KeyError:
+        pass
 
 print()
 mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:")), 0)
-print(f"snledger {rev}, {mode} run, {os.cpu_count()} CPUs, {mem / 1048576:.1f} GiB memory")
+print(f"snledger {rev}, {mode} run{' of step ' + only if only else ''}, {os.cpu_count()} CPUs, {mem / 1048576:.1f} GiB memory")
 print("Times (median seconds, n = samples):")
 for name, what in [
     ("import.snledger", "snledger import instances"), ("import.sqlite3", "sqlite3 .import"),
@@ -307,8 +344,13 @@ for name, what in [
     ("recon.snledger", f"snledger reconcile ({fmt_n(recon)} records)"),
     ("recon.export", "snledger export numbers"),
 ]:
+    if name not in s:
+        continue
     print(f"  {what:<34} {med(name):>10.4f} s   (n={len(s[name])}, min {min(s[name]):.4f}, max {max(s[name]):.4f})")
-print(f"  {'sqlite3 .import peak memory':<34} {max(s['import.sqlite3_rss_mib']):>10.1f} MiB")
+for name, what in [("import.sqlite3_rss_mib", "sqlite3 .import peak memory"),
+                   ("recon.rss_mib", "snledger reconcile peak memory")]:
+    if name in s:
+        print(f"  {what:<34} {max(s[name]):>10.1f} MiB   (n={len(s[name])}, min {min(s[name]):.1f})")
 print()
 w = max(len(r[0]) for r in rows)
 head = f"| {'figure':<{w}} | {'measured':>10} | {'goal':>10} | result |"
@@ -323,7 +365,7 @@ for name, value, goal, unit in rows:
     print(f"| {name:<{w}} | {measured:>10} | {target:>10} | {'pass' if ok else 'FAIL':<6} |")
 print()
 if mode == "smoke":
-    print(f"smoke run ({B}/{S} instances): every step ran; ratios at this size are not meaningful, exit 0")
+    print(f"smoke run ({B}/{S} instances): every step asked for ran; ratios at this size are not meaningful, exit 0")
     sys.exit(0)
 print(f"{missed} goal(s) missed" if missed else "all goals met")
 sys.exit(1 if missed else 0)

@@ -10,6 +10,7 @@ mod files;
 mod ledger;
 mod provider;
 mod render;
+mod spill;
 mod store;
 mod verify;
 

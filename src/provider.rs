@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
@@ -195,42 +195,127 @@ fn optional_beian(value: &str) -> Result<Option<String>> {
 // ---- JSON ----
 
 /// What the JSON walk shares: the callback, the first error (with its
-/// path), and the reader's line and record-size counters.
+/// path), and the reader's position.
 struct Walk<'a> {
     visit: &'a mut dyn FnMut(ProviderRecord) -> Result<()>,
     error: Option<Error>,
-    counters: Rc<Counters>,
+    position: Rc<Position>,
 }
 
+/// The bytes of the file being parsed, one chunk at a time, and where the
+/// parser is in them.
 #[derive(Default)]
-struct Counters {
-    /// Newlines consumed so far (lines are 1 + this).
-    newlines: Cell<u64>,
-    /// Bytes consumed since the last record ended.
-    since_record: Cell<u64>,
+struct Position {
+    chunk: RefCell<Vec<u8>>,
+    /// The next byte of `chunk` to hand out.
+    at: Cell<usize>,
+    /// The offset in the file (after a BOM) of `chunk[0]`.
+    chunk_offset: Cell<u64>,
+    /// Newlines before `chunk[0]`.
+    newlines_before: Cell<u64>,
+    /// The offset where the last record ended.
+    record_end: Cell<u64>,
+    /// Whether the reader refused a record longer than `RECORD_MAX_BYTES`.
+    too_long: Cell<bool>,
 }
 
-/// The reader serde_json parses from: counts lines and refuses a record
-/// longer than `RECORD_MAX_BYTES`.
-struct Tracked<'a> {
+impl Position {
+    /// The line (from 1) of the next byte.
+    fn line(&self) -> u64 {
+        let chunk = self.chunk.borrow();
+        let newlines = chunk[..self.at.get()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.newlines_before.get() + newlines as u64 + 1
+    }
+
+    /// A record ended here: the next may take `RECORD_MAX_BYTES` from now.
+    fn end_record(&self) {
+        self.record_end
+            .set(self.chunk_offset.get() + self.at.get() as u64);
+    }
+}
+
+/// The bytes one chunk takes from the file (a refill is a copy of this).
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// The reader serde_json parses from. serde_json reads one byte at a time,
+/// so this hands bytes out of a chunk (cheap), and does its bookkeeping
+/// once a chunk: the line count, and the cap on one record's length, which
+/// no chunk may pass.
+struct Chunked<'a> {
     inner: &'a mut BufReader<HashingReader>,
-    counters: Rc<Counters>,
+    position: Rc<Position>,
 }
 
-impl Read for Tracked<'_> {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let since = self.counters.since_record.get();
+impl Chunked<'_> {
+    /// The next chunk (false at the end of the file).
+    fn refill(&mut self) -> std::io::Result<bool> {
+        let position = &self.position;
+        let mut chunk = position.chunk.borrow_mut();
+        let newlines = chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        position
+            .newlines_before
+            .set(position.newlines_before.get() + newlines);
+        position
+            .chunk_offset
+            .set(position.chunk_offset.get() + chunk.len() as u64);
+        chunk.clear();
+        position.at.set(0);
+        let since = position.chunk_offset.get() - position.record_end.get();
         if since > RECORD_MAX_BYTES {
+            position.too_long.set(true);
             return Err(std::io::Error::other(RecordTooLong));
         }
-        let allowed = buffer.len().min((RECORD_MAX_BYTES + 1 - since) as usize);
-        let count = self.inner.read(&mut buffer[..allowed])?;
-        let newlines = buffer[..count].iter().filter(|b| **b == b'\n').count();
-        self.counters
-            .newlines
-            .set(self.counters.newlines.get() + newlines as u64);
-        self.counters.since_record.set(since + count as u64);
-        Ok(count)
+        let allowed = CHUNK_BYTES.min((RECORD_MAX_BYTES + 1 - since) as usize);
+        let buffer = self.inner.fill_buf()?;
+        let count = buffer.len().min(allowed);
+        chunk.extend_from_slice(&buffer[..count]);
+        self.inner.consume(count);
+        Ok(count > 0)
+    }
+
+    /// Skips white space; true at the end of the file.
+    fn skip_white_space(&mut self) -> std::io::Result<bool> {
+        loop {
+            {
+                let chunk = self.position.chunk.borrow();
+                let at = self.position.at.get();
+                let white = chunk[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                self.position.at.set(at + white);
+                if at + white < chunk.len() {
+                    return Ok(false);
+                }
+            }
+            if !self.refill()? {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl Read for Chunked<'_> {
+    #[inline]
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            {
+                let chunk = self.position.chunk.borrow();
+                let at = self.position.at.get();
+                if at < chunk.len() {
+                    let count = buffer.len().min(chunk.len() - at);
+                    buffer[..count].copy_from_slice(&chunk[at..at + count]);
+                    self.position.at.set(at + count);
+                    return Ok(count);
+                }
+            }
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
     }
 }
 
@@ -251,22 +336,23 @@ fn read_json(
     buffered: &mut BufReader<HashingReader>,
     visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,
 ) -> Result<()> {
-    let counters = Rc::new(Counters::default());
+    let position = Rc::new(Position::default());
     let mut walk = Walk {
         visit,
         error: None,
-        counters: counters.clone(),
+        position: position.clone(),
+    };
+    let mut reader = Chunked {
+        inner: buffered,
+        position,
     };
     loop {
-        skip_white_space(buffered, &counters)?;
-        if buffered.fill_buf()?.is_empty() {
-            return Ok(());
+        match reader.skip_white_space() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(error) => return Err(json_error(&mut walk, serde_json::Error::io(error))),
         }
-        let tracked = Tracked {
-            inner: buffered,
-            counters: counters.clone(),
-        };
-        let mut deserializer = serde_json::Deserializer::from_reader(tracked);
+        let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
         let result = Node {
             walk: &mut walk,
             path: String::new(),
@@ -278,29 +364,10 @@ fn read_json(
     }
 }
 
-fn skip_white_space(buffered: &mut BufReader<HashingReader>, counters: &Counters) -> Result<()> {
-    loop {
-        let buffer = buffered.fill_buf()?;
-        let white = buffer
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let newlines = buffer[..white].iter().filter(|b| **b == b'\n').count();
-        counters
-            .newlines
-            .set(counters.newlines.get() + newlines as u64);
-        let done = white < buffer.len() || buffer.is_empty();
-        buffered.consume(white);
-        if done {
-            return Ok(());
-        }
-    }
-}
-
 /// The error to report: the walk's own (it names the JSON path), a record
 /// that is too long, a read error, or the JSON syntax error with its line.
 fn json_error(walk: &mut Walk, error: serde_json::Error) -> Error {
-    let line = walk.counters.newlines.get() + 1;
+    let line = walk.position.line();
     match walk.error.take() {
         Some(Error::Usage(own)) => return Error::usage(format!("line {line}: {own}")),
         Some(other) => return other,
@@ -308,7 +375,7 @@ fn json_error(walk: &mut Walk, error: serde_json::Error) -> Error {
     }
     if error.is_io() {
         // The reader refuses a record past the cap; anything else is I/O.
-        if walk.counters.since_record.get() > RECORD_MAX_BYTES {
+        if walk.position.too_long.get() {
             return Error::usage(format!("line {line}: {RecordTooLong}"));
         }
         return Error::storage(format!("cannot read the file: {error}"));
@@ -408,7 +475,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
             self.walk.error = Some(error);
             return Err(serde::de::Error::custom("stopped"));
         }
-        self.walk.counters.since_record.set(0);
+        self.walk.position.end_record();
         Ok(())
     }
 
@@ -464,21 +531,21 @@ fn json_record(
     let in_body = |name: &str| child_path(&body_path, name);
     let sn = match fields.get("sn") {
         None => return Err(format!("{}: missing", at("sn"))),
-        Some(value) => json_text(value, &at("sn"))?,
+        Some(value) => json_text(value, || at("sn"))?,
     };
     let status = match body.get("status") {
         None => return Err(format!("{}: missing", in_body("status"))),
-        Some(value) => json_status(value, &in_body("status"))?,
+        Some(value) => json_status(value, || in_body("status"))?,
     };
     let beian_num = match body.get("beianNum") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) if text.is_empty() => None,
-        Some(value) => Some(json_text(value, &in_body("beianNum"))?),
+        Some(value) => Some(json_text(value, || in_body("beianNum"))?),
     };
     let ali_uid = match body.get("aliUid") {
         None => return Err(format!("{}: missing", in_body("aliUid"))),
         Some(Value::Number(number)) if number.is_u64() => number.to_string(),
-        Some(value) => json_text(value, &in_body("aliUid"))?,
+        Some(value) => json_text(value, || in_body("aliUid"))?,
     };
     let resource_type = match body.get("resourceType") {
         None => return Err(format!("{}: missing", in_body("resourceType"))),
@@ -492,7 +559,7 @@ fn json_record(
     };
     let resource_id = match body.get("resourceId") {
         None => return Err(format!("{}: missing", in_body("resourceId"))),
-        Some(value) => json_text(value, &in_body("resourceId"))?,
+        Some(value) => json_text(value, || in_body("resourceId"))?,
     };
     Ok(ProviderRecord {
         sn,
@@ -504,18 +571,28 @@ fn json_record(
     })
 }
 
-fn json_text(value: &Value, path: &str) -> std::result::Result<String, String> {
+/// A string field; `path` names it in a message (built only for one).
+fn json_text(value: &Value, path: impl Fn() -> String) -> std::result::Result<String, String> {
     match value {
-        Value::String(text) if text.is_empty() => Err(format!("{path}: empty")),
-        Value::String(text) => checked_text(path, text).map_err(|e| e.to_string()),
-        other => Err(format!("{path}: expected a string, got {}", kind_of(other))),
+        Value::String(text) if text.is_empty() => Err(format!("{}: empty", path())),
+        // The message names the path, so it is built only for a refusal.
+        Value::String(text) => match validate_text("", text, limits::TEXT_MAX) {
+            Ok(()) => Ok(text.clone()),
+            Err(_) => checked_text(&path(), text).map_err(|e| e.to_string()),
+        },
+        other => Err(format!(
+            "{}: expected a string, got {}",
+            path(),
+            kind_of(other)
+        )),
     }
 }
 
-fn json_status(value: &Value, path: &str) -> std::result::Result<u8, String> {
+fn json_status(value: &Value, path: impl Fn() -> String) -> std::result::Result<u8, String> {
     match value.as_i64() {
-        Some(number) => status_code(path, number).map_err(|e| e.to_string()),
-        None => Err(format!("{path}: expected 0–4, got {}", kind_of(value))),
+        Some(number @ 0..=4) => Ok(number as u8),
+        Some(number) => status_code(&path(), number).map_err(|e| e.to_string()),
+        None => Err(format!("{}: expected 0–4, got {}", path(), kind_of(value))),
     }
 }
 

@@ -8,12 +8,15 @@ use crate::cli::AsOf;
 use crate::csvio::{open_file, ops_csv};
 use crate::domain::decide::{Command, Lookup};
 use crate::domain::event::Reconciled;
-use crate::domain::reconcile::{Book, Difference, Op, Outcome, Reconciler};
-use crate::domain::types::{Instance, NumberRecord, Policy};
+use crate::domain::reconcile::{
+    Book, ByInstance, ByNumber, Comparison, Difference, NumberMatch, Op, Outcome,
+};
+use crate::domain::types::{Instance, Policy};
 use crate::error::{Error, Result};
 use crate::files::shown_path;
 use crate::provider::{read_records, FileSummary};
 use crate::render::{write_csv_row, Table};
+use crate::spill::Sorter;
 use crate::store::Store;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -81,8 +84,11 @@ fn open_source(file: &Path) -> Result<Box<dyn Read>> {
     Ok(open_file(file)?.0)
 }
 
-/// Reads the file once, comparing each record as it comes, within one read
-/// snapshot of the ledger.
+/// Reads the file once, then compares within one read snapshot of the
+/// ledger: the records sorted by number beside one walk of the ledger's
+/// numbers, then what that found sorted by instance (README "Reconciling
+/// with the provider"). Both sorts hold a bounded amount in memory and
+/// spill the rest to temporary files.
 fn compare(
     view: &Store,
     source: Box<dyn Read>,
@@ -90,26 +96,35 @@ fn compare(
     now: crate::domain::types::Time,
 ) -> Result<(Outcome, FileSummary)> {
     let _snapshot = view.begin_read()?;
+    let mut by_number = Sorter::<ByNumber>::default();
+    let mut ordinal = 0_u64;
+    let summary = read_records(source, file, &mut |record| {
+        by_number.push(ByNumber::new(ordinal, record))?;
+        ordinal += 1;
+        Ok(())
+    })?;
+    let mut by_instance = Sorter::<ByInstance>::default();
+    let mut matching = NumberMatch::new(by_number.sorted()?)?;
+    view.each_number_folded(|number, instance| {
+        matching.ledger(number, instance, &mut |entry| by_instance.push(entry))
+    })?;
+    let numbers = matching.finish(&mut |entry| by_instance.push(entry))?;
     let book = StoreBook(view);
-    let mut reconciler = Reconciler::new(now);
-    let summary = read_records(source, file, &mut |record| reconciler.record(&book, record))?;
-    Ok((reconciler.finish(&book)?, summary))
+    let mut comparison = Comparison::new(now);
+    for entry in by_instance.sorted()? {
+        comparison.entry(&book, entry?)?;
+    }
+    Ok((comparison.finish(numbers), summary))
 }
 
 /// The store as the comparison reads it. Its look-ups ignore ASCII case
 /// (README "Names: one thing, one spelling"), so names the provider spells
-/// in another case (its numbers are often upper case) are found.
+/// in another case are found.
 struct StoreBook<'a>(&'a Store);
 
 impl Book for StoreBook<'_> {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
         self.0.instance(instance_id)
-    }
-    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        self.0.number(number)
-    }
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
-        self.0.numbers_of(instance_id)
     }
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
         self.0.policy(service_type)

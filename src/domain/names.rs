@@ -168,6 +168,10 @@ fn uts46_problem(name: &str) -> String {
 /// characters, format characters (Cf: zero-width spaces and joiners, bidi
 /// overrides, BOM, soft hyphen) and line and paragraph separators.
 pub fn forbidden_character(text: &str) -> Option<(char, &'static str)> {
+    // Printable ASCII is none of these: the common case, without the tables.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
     text.chars().find_map(|c| match c.general_category() {
         GeneralCategory::Control => Some((c, "control character")),
         GeneralCategory::Format => Some((c, "invisible format character")),

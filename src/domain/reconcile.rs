@@ -4,16 +4,18 @@
 //! `Difference` with a class. What the ledger can express to come into line
 //! becomes ops (`allocate --number`, `submit`, `approve`, `invalidate`).
 //!
-//! Pure: the ledger is read through `Book`, the file is parsed elsewhere.
-//! Memory holds one entry per distinct number and instance the file names
-//! (to find what the provider does not list), never the file itself.
+//! Pure: the ledger is read through `Book` and the walk of its numbers,
+//! the file is parsed and sorted elsewhere. The comparison is two passes
+//! over sorted streams, so it holds one record and one instance at a time
+//! (and the differences it found), never the file: `NumberMatch` walks the
+//! records by number beside the ledger's numbers; `Comparison` walks what
+//! that found by instance.
 
 use super::eligibility::failing_reasons;
 use super::event::DifferenceCounts;
 use super::types::*;
 use crate::error::Result;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
 
 /// The provider's status codes of a service number, with the words of its
 /// API reference (GetBsnByResource / GetBsnBySn, field `status`).
@@ -81,7 +83,7 @@ pub fn type_fits(resource_type: i64, service_type: &str) -> bool {
 }
 
 /// One service number as the provider reports it (a BsnPopDO).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProviderRecord {
     pub sn: String,
     /// 0–4, see `PROVIDER_STATUSES`.
@@ -166,40 +168,271 @@ pub enum Op {
     },
 }
 
-/// What the comparison reads from the ledger. Numbers and instances are
-/// found regardless of ASCII case.
+/// What the comparison reads from the ledger by key (its numbers come in
+/// one walk, see `NumberMatch`). Instances are found regardless of ASCII
+/// case.
 pub trait Book {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>>;
-    fn number(&self, number: &str) -> Result<Option<NumberRecord>>;
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>>;
     fn policy(&self, service_type: &str) -> Result<Option<Policy>>;
     /// What the region table says of a region.
     fn mainland(&self, region_id: &str) -> Result<bool>;
 }
 
+/// How numbers and instance ids are matched: ASCII lowercase.
+pub fn folded(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
+/// A provider record with its place in the file (from 0), in the order
+/// the number walk needs: by folded number, then place (so the first of a
+/// repeated number comes first).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByNumber {
+    pub folded_sn: String,
+    pub ordinal: u64,
+    pub record: ProviderRecord,
+}
+
+impl ByNumber {
+    pub fn new(ordinal: u64, record: ProviderRecord) -> ByNumber {
+        ByNumber {
+            folded_sn: folded(&record.sn),
+            ordinal,
+            record,
+        }
+    }
+}
+
+/// What the number walk found, for the walk by instance.
+// Entries are held by value in a sort run: boxing the larger variant would
+// cost an allocation per entry for no memory saved.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A record (the first with its number), with the ledger's number and,
+    /// when that number is on the instance the record names, its instance.
+    Listed {
+        ordinal: u64,
+        record: ProviderRecord,
+        number: Option<NumberRecord>,
+        instance: Option<Instance>,
+    },
+    /// A ledger number the file does not list.
+    Unlisted(NumberRecord),
+}
+
+/// An entry in the order the instance walk needs: by folded instance id;
+/// within one, the records in file order, then the unlisted numbers in the
+/// order of the instance's numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByInstance {
+    pub folded_instance: String,
+    pub entry: Entry,
+}
+
+impl ByInstance {
+    pub fn new(entry: Entry) -> ByInstance {
+        let folded_instance = match &entry {
+            Entry::Listed { record, .. } => folded(&record.resource_id),
+            Entry::Unlisted(number) => folded(&number.instance_id),
+        };
+        ByInstance {
+            folded_instance,
+            entry,
+        }
+    }
+
+    fn rank(&self) -> (&str, u8, i64, &str) {
+        match &self.entry {
+            Entry::Listed { ordinal, .. } => (
+                &self.folded_instance,
+                0,
+                i64::try_from(*ordinal).unwrap_or(i64::MAX),
+                "",
+            ),
+            Entry::Unlisted(n) => (&self.folded_instance, 1, n.issued_seq, &n.number),
+        }
+    }
+}
+
+impl PartialOrd for ByInstance {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByInstance {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+/// Records matched to the ledger number being walked.
+struct Group {
+    folded_number: String,
+    record: ByNumber,
+    number: NumberRecord,
+    instance: Option<Instance>,
+}
+
+/// The first pass: the file's records (sorted `ByNumber`) walked beside
+/// the ledger's numbers in folded order, each record paired with its
+/// ledger number or found unknown, each ledger number listed or not.
+pub struct NumberMatch {
+    records: Box<dyn Iterator<Item = Result<ByNumber>>>,
+    next: Option<ByNumber>,
+    group: Option<Group>,
+    /// The folded number of the last ledger number (they must ascend).
+    last_key: Option<String>,
+    /// Distinct numbers the file lists.
+    pub numbers: i64,
+}
+
+impl NumberMatch {
+    pub fn new(records: Box<dyn Iterator<Item = Result<ByNumber>>>) -> Result<NumberMatch> {
+        let mut matching = NumberMatch {
+            records,
+            next: None,
+            group: None,
+            last_key: None,
+            numbers: 0,
+        };
+        matching.advance(None)?;
+        Ok(matching)
+    }
+
+    /// The next record with another number than `taken` (a number the file
+    /// repeats is compared once, as first listed).
+    fn advance(&mut self, taken: Option<&str>) -> Result<()> {
+        self.next = None;
+        for item in self.records.by_ref() {
+            let item = item?;
+            if taken == Some(item.folded_sn.as_str()) {
+                continue;
+            }
+            self.numbers += 1;
+            self.next = Some(item);
+            break;
+        }
+        Ok(())
+    }
+
+    /// Takes the next record, to be compared as `number` (or as unknown).
+    fn take(&mut self) -> Result<ByNumber> {
+        let taken = self.next.take().expect("a record to take");
+        self.advance(Some(&taken.folded_sn))?;
+        Ok(taken)
+    }
+
+    /// One ledger number, in folded order, with its instance.
+    pub fn ledger(
+        &mut self,
+        number: NumberRecord,
+        instance: Option<Instance>,
+        emit: &mut dyn FnMut(ByInstance) -> Result<()>,
+    ) -> Result<()> {
+        let key = folded(&number.number);
+        if self.last_key.as_ref().is_some_and(|last| *last > key) {
+            return Err(crate::error::Error::storage(format!(
+                "the ledger's numbers came out of order at {}",
+                number.number
+            )));
+        }
+        self.last_key = Some(key.clone());
+        if let Some(group) = self.group.as_mut().filter(|g| g.folded_number == key) {
+            // Two spellings of one number (an older ledger): the one
+            // spelled as the provider does wins, else the first.
+            if number.number == group.record.record.sn && group.number.number != number.number {
+                group.number = number;
+                group.instance = instance;
+            }
+            return Ok(());
+        }
+        self.flush(emit)?;
+        while let Some(next) = self.next.as_ref().filter(|n| n.folded_sn < key) {
+            debug_assert!(next.folded_sn < key);
+            let record = self.take()?;
+            emit(listed(record, None, None))?;
+        }
+        if self.next.as_ref().is_some_and(|n| n.folded_sn == key) {
+            let record = self.take()?;
+            self.group = Some(Group {
+                folded_number: key,
+                record,
+                number,
+                instance,
+            });
+            return Ok(());
+        }
+        emit(ByInstance::new(Entry::Unlisted(number)))
+    }
+
+    fn flush(&mut self, emit: &mut dyn FnMut(ByInstance) -> Result<()>) -> Result<()> {
+        if let Some(group) = self.group.take() {
+            emit(listed(group.record, Some(group.number), group.instance))?;
+        }
+        Ok(())
+    }
+
+    /// After the last ledger number: the records left are unknown.
+    /// Returns the count of distinct numbers.
+    pub fn finish(mut self, emit: &mut dyn FnMut(ByInstance) -> Result<()>) -> Result<i64> {
+        self.flush(emit)?;
+        while self.next.is_some() {
+            let record = self.take()?;
+            emit(listed(record, None, None))?;
+        }
+        Ok(self.numbers)
+    }
+}
+
+/// A record as an entry; the ledger number's instance is kept only when it
+/// is the one the record names.
+fn listed(item: ByNumber, number: Option<NumberRecord>, instance: Option<Instance>) -> ByInstance {
+    let instance =
+        instance.filter(|i| i.instance_id.eq_ignore_ascii_case(&item.record.resource_id));
+    ByInstance::new(Entry::Listed {
+        ordinal: item.ordinal,
+        record: item.record,
+        number,
+        instance,
+    })
+}
+
 /// An instance the file names: how it reads in the ledger and how many
 /// numbers the provider lists on it.
 struct Covered {
+    folded_instance: String,
     resource_id: String,
     ledger: Option<Instance>,
+    /// The place in the file of its first record (orders its differences).
+    first_ordinal: u64,
     listed: i64,
     /// Allocations emitted for it so far (they take its quota).
     allocations: i64,
     /// Whether its owner was found to differ (then nothing is allocated).
     owner_differs: bool,
+    /// Its differences found after its records (missing, quota) so far.
+    later: u32,
 }
 
-/// The comparison in progress.
-pub struct Reconciler {
+/// Where a difference goes in the output: the differences of each record
+/// in file order, then those of each instance (numbers the provider does
+/// not list, quota) in the order the file first names them.
+type Rank = (u8, u64, u32);
+
+/// The second pass: the entries (sorted `ByInstance`), one instance at a
+/// time, compared with the ledger.
+pub struct Comparison {
     now: Time,
-    /// Each number seen, in ASCII lowercase (a repeat is ignored).
-    seen: HashSet<String>,
-    /// Each instance named, by its id in ASCII lowercase; `order` keeps
-    /// the file's order for the per-instance differences.
-    covered: HashMap<String, Covered>,
-    order: Vec<String>,
-    pub differences: Vec<Difference>,
-    pub ops: Vec<Op>,
+    current: Option<Covered>,
+    instances: i64,
+    /// The place in the file and the count of findings of the record being
+    /// compared.
+    ordinal: u64,
+    found: u32,
+    differences: Vec<(Rank, Difference)>,
+    ops: Vec<((u64, u32), Op)>,
 }
 
 /// What a comparison found.
@@ -227,43 +460,87 @@ impl Outcome {
     }
 }
 
-impl Reconciler {
+impl Comparison {
     /// A comparison at the ledger's time `now` (eligibility of allocations).
-    pub fn new(now: Time) -> Reconciler {
-        Reconciler {
+    pub fn new(now: Time) -> Comparison {
+        Comparison {
             now,
-            seen: HashSet::new(),
-            covered: HashMap::new(),
-            order: Vec::new(),
+            current: None,
+            instances: 0,
+            ordinal: 0,
+            found: 0,
             differences: Vec::new(),
             ops: Vec::new(),
         }
     }
 
-    /// Compares one provider record with the ledger. A number the file
-    /// repeats is compared once.
-    pub fn record(&mut self, book: &dyn Book, record: ProviderRecord) -> Result<()> {
-        if !self.seen.insert(record.sn.to_ascii_lowercase()) {
-            return Ok(());
+    /// The next entry, in `ByInstance` order.
+    pub fn entry(&mut self, book: &dyn Book, item: ByInstance) -> Result<()> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.folded_instance != item.folded_instance)
+        {
+            self.close();
         }
-        let key = record.resource_id.to_ascii_lowercase();
-        if !self.covered.contains_key(&key) {
-            let ledger = book.instance(&record.resource_id)?;
-            self.order.push(key.clone());
-            self.covered.insert(
-                key.clone(),
-                Covered {
-                    resource_id: record.resource_id.clone(),
-                    ledger,
-                    listed: 0,
-                    allocations: 0,
-                    owner_differs: false,
-                },
-            );
+        match item.entry {
+            Entry::Listed {
+                ordinal,
+                record,
+                number,
+                instance,
+            } => {
+                if self.current.is_none() {
+                    self.open(book, item.folded_instance, ordinal, &record, instance)?;
+                }
+                self.record(book, ordinal, record, number)
+            }
+            Entry::Unlisted(number) => {
+                self.unlisted(&number);
+                Ok(())
+            }
         }
-        self.compare_instance(&key, &record);
-        match self.find_number(book, &key, &record.sn)? {
-            None => self.unknown_number(book, &key, record),
+    }
+
+    fn open(
+        &mut self,
+        book: &dyn Book,
+        folded_instance: String,
+        ordinal: u64,
+        record: &ProviderRecord,
+        instance: Option<Instance>,
+    ) -> Result<()> {
+        let ledger = match instance {
+            Some(instance) => Some(instance),
+            None => book.instance(&record.resource_id)?,
+        };
+        self.instances += 1;
+        self.current = Some(Covered {
+            folded_instance,
+            resource_id: record.resource_id.clone(),
+            ledger,
+            first_ordinal: ordinal,
+            listed: 0,
+            allocations: 0,
+            owner_differs: false,
+            later: 0,
+        });
+        Ok(())
+    }
+
+    /// One record of the current instance, in file order.
+    fn record(
+        &mut self,
+        book: &dyn Book,
+        ordinal: u64,
+        record: ProviderRecord,
+        number: Option<NumberRecord>,
+    ) -> Result<()> {
+        self.ordinal = ordinal;
+        self.found = 0;
+        self.compare_instance(&record);
+        match number {
+            None => self.unknown_number(book, record),
             Some(number) => {
                 self.compare_number(&number, &record);
                 Ok(())
@@ -271,24 +548,28 @@ impl Reconciler {
         }
     }
 
-    /// The ledger's number, matched regardless of ASCII case: through the
-    /// book, else among the numbers of the instance the provider names.
-    fn find_number(&self, book: &dyn Book, key: &str, sn: &str) -> Result<Option<NumberRecord>> {
-        if let Some(number) = book.number(sn)? {
-            return Ok(Some(number));
-        }
-        let Some(instance) = self.covered.get(key).and_then(|c| c.ledger.as_ref()) else {
-            return Ok(None);
-        };
-        Ok(book
-            .numbers_of(&instance.instance_id)?
-            .into_iter()
-            .find(|number| number.number.eq_ignore_ascii_case(sn)))
+    fn push(&mut self, difference: Difference) {
+        self.differences
+            .push(((0, self.ordinal, self.found), difference));
+        self.found += 1;
+    }
+
+    fn push_op(&mut self, op: Op) {
+        self.ops.push(((self.ordinal, self.found), op));
+        self.found += 1;
+    }
+
+    /// A difference of the current instance, found after its records.
+    fn push_later(&mut self, difference: Difference) {
+        let covered = self.current.as_mut().expect("an instance");
+        self.differences
+            .push(((1, covered.first_ordinal, covered.later), difference));
+        covered.later += 1;
     }
 
     /// The owner and the type of the instance the record names.
-    fn compare_instance(&mut self, key: &str, record: &ProviderRecord) {
-        let Some(covered) = self.covered.get_mut(key) else {
+    fn compare_instance(&mut self, record: &ProviderRecord) {
+        let Some(covered) = self.current.as_mut() else {
             return;
         };
         covered.listed += 1;
@@ -315,15 +596,17 @@ impl Reconciler {
                 json!({"resourceType": record.resource_type}),
             ));
         }
-        self.differences.extend(found);
+        for one in found {
+            self.push(one);
+        }
     }
 
     /// A number the ledger lacks: recorded with `allocate --number` when
     /// its instance is in the ledger, owned by the provider's account,
     /// of a fitting type and eligible for one more slot.
-    fn unknown_number(&mut self, book: &dyn Book, key: &str, record: ProviderRecord) -> Result<()> {
-        let expressed = self.allocation(book, key, &record)?;
-        let instance_id = self.covered.get(key).map_or_else(
+    fn unknown_number(&mut self, book: &dyn Book, record: ProviderRecord) -> Result<()> {
+        let expressed = self.allocation(book, &record)?;
+        let instance_id = self.current.as_ref().map_or_else(
             || record.resource_id.clone(),
             |c| {
                 c.ledger
@@ -332,13 +615,13 @@ impl Reconciler {
             },
         );
         if expressed {
-            self.ops.push(Op::Allocate {
+            self.push_op(Op::Allocate {
                 instance_id: instance_id.clone(),
                 number: record.sn.clone(),
                 request_id: format!("reconcile:{}", record.sn),
             });
             if record.status == 3 {
-                self.ops.push(Op::Invalidate {
+                self.push_op(Op::Invalidate {
                     number: record.sn.clone(),
                     reason: INVALIDATED_REASON.to_string(),
                 });
@@ -352,14 +635,15 @@ impl Reconciler {
             record.json(),
         );
         found.expressed = expressed;
-        self.differences.push(found);
+        self.push(found);
         Ok(())
     }
 
     /// Whether an allocation of the record's number can be emitted (and if
     /// so, counts it against the instance's quota).
-    fn allocation(&mut self, book: &dyn Book, key: &str, record: &ProviderRecord) -> Result<bool> {
-        let Some(covered) = self.covered.get_mut(key) else {
+    fn allocation(&mut self, book: &dyn Book, record: &ProviderRecord) -> Result<bool> {
+        let now = self.now;
+        let Some(covered) = self.current.as_mut() else {
             return Ok(false);
         };
         let Some(instance) = &covered.ledger else {
@@ -374,7 +658,7 @@ impl Reconciler {
         let policy = book.policy(&instance.service_type)?;
         let mainland = book.mainland(&instance.region)?;
         let requested = covered.allocations + 1;
-        if !failing_reasons(instance, policy.as_ref(), mainland, self.now, requested).is_empty() {
+        if !failing_reasons(instance, policy.as_ref(), mainland, now, requested).is_empty() {
             return Ok(false);
         }
         covered.allocations = requested;
@@ -384,7 +668,7 @@ impl Reconciler {
     /// A number both sides know: where it is, its status, its MIIT number.
     fn compare_number(&mut self, number: &NumberRecord, record: &ProviderRecord) {
         if !number.instance_id.eq_ignore_ascii_case(&record.resource_id) {
-            self.differences.push(difference(
+            self.push(difference(
                 Class::InstanceDiffers,
                 record,
                 &number.instance_id,
@@ -403,7 +687,7 @@ impl Reconciler {
                 json!({"status": record.status, "meaning": provider_status_meaning(record.status)}),
             );
             found.expressed = fixed;
-            self.differences.push(found);
+            self.push(found);
         }
         if icp_differs(number, record) {
             let mut found = difference(
@@ -414,56 +698,67 @@ impl Reconciler {
                 json!({"beianNum": record.beian_num}),
             );
             found.expressed = ops.iter().any(|op| matches!(op, Op::Approve { .. }));
-            self.differences.push(found);
+            self.push(found);
         }
-        self.ops.extend(ops);
+        for op in ops {
+            self.push_op(op);
+        }
     }
 
-    /// The per-instance differences (numbers the provider does not list,
-    /// counts beyond the ledger's consumed slots), then the outcome.
-    pub fn finish(mut self, book: &dyn Book) -> Result<Outcome> {
-        for key in std::mem::take(&mut self.order) {
-            let Some(covered) = self.covered.get(&key) else {
-                continue;
-            };
-            let Some(instance) = &covered.ledger else {
-                continue;
-            };
-            let mut found = Vec::new();
-            for number in book.numbers_of(&instance.instance_id)? {
-                // A direct selection has no number at the provider.
-                if number.origin == Origin::Direct
-                    || self.seen.contains(&number.number.to_ascii_lowercase())
-                {
-                    continue;
-                }
-                found.push(Difference {
-                    class: Class::MissingAtProvider,
-                    number: Some(number.number.clone()),
-                    instance_id: instance.instance_id.clone(),
-                    ledger: json!({"status": number.status.to_string()}),
-                    provider: Value::Null,
-                    expressed: false,
-                });
-            }
+    /// A ledger number the file does not list: missing at the provider when
+    /// it is on an instance the file covers (a direct selection has no
+    /// number at the provider).
+    fn unlisted(&mut self, number: &NumberRecord) {
+        let Some(instance) = self.current.as_ref().and_then(|c| c.ledger.as_ref()) else {
+            return;
+        };
+        if number.origin == Origin::Direct || number.instance_id != instance.instance_id {
+            return;
+        }
+        let found = Difference {
+            class: Class::MissingAtProvider,
+            number: Some(number.number.clone()),
+            instance_id: instance.instance_id.clone(),
+            ledger: json!({"status": number.status.to_string()}),
+            provider: Value::Null,
+            expressed: false,
+        };
+        self.push_later(found);
+    }
+
+    /// The end of an instance: counts beyond the ledger's consumed slots.
+    fn close(&mut self) {
+        let Some(covered) = self.current.as_ref() else {
+            return;
+        };
+        if let Some(instance) = &covered.ledger {
             if covered.listed > instance.consumed {
-                found.push(Difference {
+                let found = Difference {
                     class: Class::QuotaDiffers,
                     number: None,
                     instance_id: instance.instance_id.clone(),
                     ledger: json!({"consumed": instance.consumed}),
                     provider: json!({"numbers": covered.listed}),
                     expressed: covered.listed <= instance.consumed + covered.allocations,
-                });
+                };
+                self.push_later(found);
             }
-            self.differences.extend(found);
         }
-        Ok(Outcome {
-            numbers: self.seen.len() as i64,
-            instances: self.covered.len() as i64,
-            differences: self.differences,
-            ops: self.ops,
-        })
+        self.current = None;
+    }
+
+    /// The outcome, its differences and ops in output order; `numbers` is
+    /// the count of distinct numbers the file lists.
+    pub fn finish(mut self, numbers: i64) -> Outcome {
+        self.close();
+        self.differences.sort_by_key(|(rank, _)| *rank);
+        self.ops.sort_by_key(|(rank, _)| *rank);
+        Outcome {
+            numbers,
+            instances: self.instances,
+            differences: self.differences.into_iter().map(|(_, d)| d).collect(),
+            ops: self.ops.into_iter().map(|(_, op)| op).collect(),
+        }
     }
 }
 

@@ -158,6 +158,13 @@ pub trait DerivedRows {
         -> Result<Vec<Instance>>;
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()>;
     fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()>;
+    /// Every number in the order of its ASCII-lowercased spelling (ties in
+    /// any order), each with its instance (`None` if the instance is not
+    /// in the ledger), without holding them all (`reconcile`).
+    fn each_number_folded(
+        &self,
+        visit: &mut dyn FnMut(NumberRecord, Option<Instance>) -> Result<()>,
+    ) -> Result<()>;
     fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>>;
     fn numbers(
         &self,
@@ -350,6 +357,14 @@ impl Store {
     /// Calls `visit` for every number in instance order without holding them all.
     pub fn each_number(&self, mut visit: impl FnMut(NumberRecord) -> Result<()>) -> Result<()> {
         self.backend.each_number(&mut visit)
+    }
+
+    /// Every number in folded (ASCII-lowercase) order, with its instance.
+    pub fn each_number_folded(
+        &self,
+        mut visit: impl FnMut(NumberRecord, Option<Instance>) -> Result<()>,
+    ) -> Result<()> {
+        self.backend.each_number_folded(&mut visit)
     }
 
     pub fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {

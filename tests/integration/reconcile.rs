@@ -397,6 +397,34 @@ fn an_oversized_line_is_refused_with_bounded_memory() {
     assert_eq!(before, ledger.export_history());
 }
 
+/// A 1 GB line on standard input is refused at the record cap under a
+/// 32 MiB address-space limit: the reader stops after 1 MiB (the writer
+/// then gets a broken pipe), so neither the line nor the file is held.
+#[test]
+fn a_one_gigabyte_line_on_standard_input_is_refused_with_bounded_memory() {
+    let ledger = sample_ledger();
+    let before = ledger.export_history();
+    let script = format!(
+        "ulimit -v 32768; \
+         {{ printf '{{\"sn\":\"'; head -c 1073741824 /dev/zero | tr '\\0' A; printf '\"}}\\n'; }} \
+         | \"$0\" --db \"$1\" --now {} reconcile - --record",
+        ledger.now()
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .arg(bin())
+        .arg(&ledger.db)
+        .output()
+        .expect("bash");
+    let error = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{error}");
+    assert!(
+        error.contains("error[usage]: line 1: a record is longer than 1048576 bytes"),
+        "{error}"
+    );
+    assert_eq!(before, ledger.export_history());
+}
+
 #[test]
 fn record_appends_one_reconciled_event_that_verifies_and_round_trips() {
     let ledger = sample_ledger();

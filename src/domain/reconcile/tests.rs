@@ -15,17 +15,6 @@ impl Book for Memory {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
         Ok(self.instances.get(instance_id).cloned())
     }
-    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        Ok(self.numbers.get(number).cloned())
-    }
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
-        Ok(self
-            .numbers
-            .values()
-            .filter(|n| n.instance_id == instance_id)
-            .cloned()
-            .collect())
-    }
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
         Ok(Some(Policy {
             service_type: service_type.to_string(),
@@ -94,12 +83,33 @@ fn record(sn: &str, status: u8, beian: Option<&str>) -> ProviderRecord {
     }
 }
 
+/// The two passes as the command runs them, with in-memory sorts.
 fn run(book: &Memory, records: Vec<ProviderRecord>) -> Outcome {
-    let mut reconciler = Reconciler::new(parse_time("now", "2027-01-01").unwrap());
-    for one in records {
-        reconciler.record(book, one).unwrap();
+    let mut by_number: Vec<ByNumber> = records
+        .into_iter()
+        .enumerate()
+        .map(|(k, r)| ByNumber::new(k as u64, r))
+        .collect();
+    by_number.sort();
+    let mut ledger: Vec<NumberRecord> = book.numbers.values().cloned().collect();
+    ledger.sort_by_key(|n| folded(&n.number));
+    let mut by_instance = Vec::new();
+    let mut matching = NumberMatch::new(Box::new(by_number.into_iter().map(Ok))).unwrap();
+    let mut emit = |entry| {
+        by_instance.push(entry);
+        Ok(())
+    };
+    for number in ledger {
+        let instance = book.instances.get(&number.instance_id).cloned();
+        matching.ledger(number, instance, &mut emit).unwrap();
     }
-    reconciler.finish(book).unwrap()
+    let numbers = matching.finish(&mut emit).unwrap();
+    by_instance.sort();
+    let mut comparison = Comparison::new(parse_time("now", "2027-01-01").unwrap());
+    for entry in by_instance {
+        comparison.entry(book, entry).unwrap();
+    }
+    comparison.finish(numbers)
 }
 
 fn classes(outcome: &Outcome) -> Vec<&'static str> {

@@ -217,6 +217,39 @@ impl DerivedRows for Sqlite {
         self.each(&sql, number_from_row, visit)
     }
 
+    fn each_number_folded(
+        &self,
+        visit: &mut dyn FnMut(NumberRecord, Option<Instance>) -> Result<()>,
+    ) -> Result<()> {
+        // The NOCASE index gives the folded order; the instance is found by
+        // its primary key.
+        let columns = INSTANCE_COLUMNS
+            .split(", ")
+            .map(|column| format!("i.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let numbers = NUMBER_COLUMNS
+            .split(", ")
+            .map(|column| format!("n.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {numbers}, {columns} FROM numbers n LEFT JOIN instances i ON i.instance_id = n.instance_id
+             ORDER BY n.number COLLATE NOCASE"
+        ))?;
+        let base = NUMBER_COLUMNS.split(", ").count();
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let number = number_from_row(row)?;
+            let instance = match row.get_ref(base)? {
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(instance_at(row, base)?),
+            };
+            visit(number, instance)?;
+        }
+        Ok(())
+    }
+
     fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = ?1 ORDER BY issued_seq, number"

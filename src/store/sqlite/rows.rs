@@ -59,19 +59,24 @@ fn parse_enum<T>(
 }
 
 pub fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
+    instance_at(row, 0)
+}
+
+/// The instance whose columns begin at `base` (after another table's).
+pub fn instance_at(row: &Row, base: usize) -> rusqlite::Result<Instance> {
     Ok(Instance {
-        instance_id: row.get(0)?,
-        service_type: row.get(1)?,
-        account: row.get(2)?,
-        region: row.get(3)?,
-        billing: parse_enum(row, 4, Billing::parse)?,
-        subscription_months: row.get(5)?,
-        expires_at: row.get(6)?,
-        public_ip: row.get(7)?,
-        order_amount_fen: row.get(8)?,
-        state: parse_enum(row, 9, InstanceState::parse)?,
-        consumed: row.get(10)?,
-        updated_seq: row.get(11)?,
+        instance_id: row.get(base)?,
+        service_type: row.get(base + 1)?,
+        account: row.get(base + 2)?,
+        region: row.get(base + 3)?,
+        billing: parse_enum(row, base + 4, Billing::parse)?,
+        subscription_months: row.get(base + 5)?,
+        expires_at: row.get(base + 6)?,
+        public_ip: row.get(base + 7)?,
+        order_amount_fen: row.get(base + 8)?,
+        state: parse_enum(row, base + 9, InstanceState::parse)?,
+        consumed: row.get(base + 10)?,
+        updated_seq: row.get(base + 11)?,
     })
 }
 
