@@ -155,19 +155,31 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             };
             change_and_show(context, &command, &args.instance_id)
         }
-        InstanceCommand::Show(args) => {
-            let now = view_time(context, &args.as_of)?;
-            let store = context.view(&args.as_of)?;
-            let _snapshot = store.begin_read()?;
-            let (json, table) = shown(&store, &args.instance_id, now)?;
-            context.emit(&json, table)
-        }
+        InstanceCommand::Show(args) => show(context, args),
         InstanceCommand::List(args) => list(context, args),
         InstanceCommand::Amend(args) => {
             let instance_id = args.instance_id.clone();
             change_and_show(context, &amend_command(args)?, &instance_id)
         }
     }
+}
+
+/// The instance now, or with `--as-of` from its own events (README
+/// "--as-of: how a past state is answered").
+fn show(context: &Context, args: ShowArgs) -> Result<()> {
+    let now = view_time(context, &args.as_of)?;
+    let (live, cutoff) = context.read_at(&args.as_of)?;
+    let _snapshot = live.begin_read()?;
+    let (json, table) = match cutoff {
+        None => shown(&live, &args.instance_id, now)?,
+        Some(to_seq) => {
+            // Instances are never removed: one unknown now never was.
+            let instance = find_instance(&live, &args.instance_id)?;
+            let past = crate::past::instances_at(&live, &[instance.instance_id], to_seq)?;
+            shown(&past, &args.instance_id, now)?
+        }
+    };
+    context.emit(&json, table)
 }
 
 fn add(context: &Context, args: AddArgs) -> Result<()> {

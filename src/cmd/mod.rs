@@ -251,6 +251,21 @@ impl Context {
         }
     }
 
+    /// For a read of one instance, number or service: the live ledger, and
+    /// with `--as-of` the seq of the last event at or before that time (the
+    /// show commands then replay only their subject's events, `past.rs`).
+    pub fn read_at(&self, as_of: &AsOf) -> Result<(Store, Option<i64>)> {
+        let store = self.read_store()?;
+        let cutoff = match &as_of.as_of {
+            None => None,
+            Some(text) => {
+                let time = crate::domain::types::format_time(self.time("--as-of", text)?);
+                Some(store.last_seq_at_or_before(&time)?)
+            }
+        };
+        Ok((store, cutoff))
+    }
+
     /// The operator's zone: `--tz`, else `$SNLEDGER_TZ`; `None` when
     /// neither is given (UTC, and tables keep the log's own spelling).
     pub fn zone(&self) -> Result<Option<chrono_tz::Tz>> {

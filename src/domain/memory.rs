@@ -83,6 +83,19 @@ impl MemoryState {
         digests
     }
 
+    /// Every row, as the change that writes it (policies and regions
+    /// first: a store seeded with the defaults takes these over them).
+    pub fn rows(&self) -> Vec<Change> {
+        let mut rows = Vec::new();
+        rows.extend(self.policies.values().cloned().map(Change::Policy));
+        rows.extend(self.regions.values().cloned().map(Change::Region));
+        rows.extend(self.instances.values().cloned().map(Change::Instance));
+        rows.extend(self.numbers.values().cloned().map(Change::Number));
+        rows.extend(self.services.values().cloned().map(Change::Service));
+        rows.extend(self.requests.values().cloned().map(Change::Request));
+        rows
+    }
+
     pub fn apply(&mut self, change: Change) {
         match change {
             Change::Instance(r) => {
