@@ -125,7 +125,9 @@ pub fn diff(store: &Store, from_seq: i64, to_seq: i64) -> Result<Vec<RowDiff>> {
     let mut tracker = Tracker::default();
     let mut filter = EventFilter::all();
     filter.to_seq = to_seq;
-    store.each_event(&filter, |event| replay_tracked(&mut state, &mut tracker, from_seq, event))?;
+    store.each_event(&filter, |event| {
+        replay_tracked(&mut state, &mut tracker, from_seq, event)
+    })?;
     Ok(tracker.finish(&state))
 }
 
@@ -138,8 +140,7 @@ fn replay_tracked(
     let seq = event.seq;
     let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
     let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
-    let (changes, problem) =
-        replay_as_logged(state, seq, at, &event.actor, body, &event.payload);
+    let (changes, problem) = replay_as_logged(state, seq, at, &event.actor, body, &event.payload);
     if let Some(problem) = problem {
         return Err(problem);
     }

@@ -517,5 +517,7 @@ pub fn policy_row(policy: &Policy) -> Vec<String> {
     ]
 }
 
+mod diff;
 mod summary;
+pub use diff::{diff_json, diff_table};
 pub use summary::event_summary;

@@ -11,6 +11,7 @@ pub mod bind;
 pub mod check;
 pub mod completions;
 pub mod deregister;
+pub mod diff;
 pub mod digest;
 pub mod export;
 pub mod grant;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
         Commands::Digest(args) => digest::run(&context, args),
+        Commands::Diff(args) => diff::run(&context, args),
         Commands::Region(command) => region::run(&context, command),
         Commands::Reconcile(args) => reconcile::run(&context, args),
     }

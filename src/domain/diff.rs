@@ -46,7 +46,10 @@ impl Row {
                 ("account", Some(i.account.clone())),
                 ("region", Some(i.region.clone())),
                 ("billing", Some(i.billing.to_string())),
-                ("subscription_months", Some(i.subscription_months.to_string())),
+                (
+                    "subscription_months",
+                    Some(i.subscription_months.to_string()),
+                ),
                 ("expires_at", Some(i.expires_at.clone())),
                 ("public_ip", i.public_ip.clone()),
                 ("order_amount", i.order_amount_fen.map(format_fen)),

@@ -8,6 +8,7 @@ mod audit;
 mod clock;
 mod contract;
 mod corrections;
+mod diff;
 mod digest;
 mod forgery;
 mod help;
