@@ -147,3 +147,6 @@ impl Lookup for Layered<'_> {
         self.past.live_number_with_icp(icp_number)
     }
 }
+
+#[cfg(test)]
+mod tests;
