@@ -18,6 +18,7 @@ mod ledger;
 mod lifecycle;
 mod model;
 mod names;
+mod past;
 mod reconcile;
 mod regions;
 mod reliability;
