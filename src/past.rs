@@ -32,10 +32,10 @@ fn events(store: &Store, mut filter: EventFilter, to_seq: i64) -> Result<Vec<(i6
 }
 
 /// The rows `instances` own (and the policy and region tables) as they
-/// stood after event `to_seq`, in a private in-memory store the show
-/// commands read as they read the live one. `instances` are spelled as
-/// the ledger spells them.
-pub fn instances_at(store: &Store, instances: &[String], to_seq: i64) -> Result<Store> {
+/// stood after event `to_seq`, in memory, where the show commands read
+/// them through `Lookup` as they read the live ledger. `instances` are
+/// spelled as the ledger spells them.
+pub fn instances_at(store: &Store, instances: &[String], to_seq: i64) -> Result<MemoryState> {
     let mut wanted: Vec<(i64, Body)> = Vec::new();
     for instance_id in instances {
         let mut filter = EventFilter::all();
@@ -56,18 +56,7 @@ pub fn instances_at(store: &Store, instances: &[String], to_seq: i64) -> Result<
             past.apply(store, seq, body)?;
         }
     }
-    scratch_of(&past.state)
-}
-
-/// A private store holding `state`'s rows.
-fn scratch_of(state: &MemoryState) -> Result<Store> {
-    let scratch = Store::scratch()?;
-    let transaction = scratch.begin()?;
-    for change in state.rows() {
-        scratch.write(&change)?;
-    }
-    transaction.commit()?;
-    Ok(scratch)
+    Ok(past.state)
 }
 
 /// The instances whose numbers `service` was bound to up to `to_seq`

@@ -331,21 +331,21 @@ pub fn change_number_and_show(context: &Context, command: Command, number: &str)
 
 // ---- look-ups: each validates the name, then says "no X" when it is absent ----
 
-pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
+pub fn find_instance(store: &dyn Lookup, instance_id: &str) -> Result<Instance> {
     validate_instance_id(instance_id)?;
     store
         .instance(instance_id)?
         .ok_or_else(|| Error::not_found(format!("no instance {}", shorten(instance_id))))
 }
 
-pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
+pub fn find_number(store: &dyn Lookup, number: &str) -> Result<NumberRecord> {
     validate_number(number)?;
     store
         .number(number)?
         .ok_or_else(|| Error::not_found(format!("no number {}", shorten(number))))
 }
 
-pub fn find_service(store: &Store, service: &str) -> Result<ServiceRecord> {
+pub fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceRecord> {
     validate_service(service)?;
     store
         .service(service)?
@@ -361,7 +361,7 @@ pub fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
 }
 
 /// The policy's max for the instance's type (0 when the type has no policy).
-pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
+pub fn max_numbers(store: &dyn Lookup, instance: &Instance) -> Result<i64> {
     Ok(store
         .policy(&instance.service_type)?
         .map_or(0, |policy| policy.max_numbers))

@@ -4,10 +4,10 @@
 use super::{find_number, find_service, instance_spelling, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
+use crate::domain::decide::Lookup;
 use crate::domain::types::{validate_instance_id, validate_service};
 use crate::error::Result;
 use crate::render::{self, Table};
-use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -148,8 +148,9 @@ fn change_and_show(context: &Context, command: &Command, service: &str) -> Resul
     context.emit(&json, table)
 }
 
-/// A service as `service show` prints it.
-fn shown(store: &Store, service: &str) -> Result<(serde_json::Value, Table)> {
+/// A service as `service show` prints it, from the live ledger or a past
+/// state.
+fn shown(store: &dyn Lookup, service: &str) -> Result<(serde_json::Value, Table)> {
     let record = find_service(store, service)?;
     let number = find_number(store, &record.number)?;
     let row = render::service_row(&record, &number);

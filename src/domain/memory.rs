@@ -83,17 +83,17 @@ impl MemoryState {
         digests
     }
 
-    /// Every row, as the change that writes it (policies and regions
-    /// first: a store seeded with the defaults takes these over them).
-    pub fn rows(&self) -> Vec<Change> {
-        let mut rows = Vec::new();
-        rows.extend(self.policies.values().cloned().map(Change::Policy));
-        rows.extend(self.regions.values().cloned().map(Change::Region));
-        rows.extend(self.instances.values().cloned().map(Change::Instance));
-        rows.extend(self.numbers.values().cloned().map(Change::Number));
-        rows.extend(self.services.values().cloned().map(Change::Service));
-        rows.extend(self.requests.values().cloned().map(Change::Request));
-        rows
+    /// The numbers of an instance in the order they were issued (as the
+    /// store's `numbers_of`: issued seq, then number).
+    pub fn numbers_of(&self, instance_id: &str) -> Vec<NumberRecord> {
+        let mut numbers: Vec<NumberRecord> = self
+            .numbers
+            .values()
+            .filter(|n| n.instance_id == instance_id)
+            .cloned()
+            .collect();
+        numbers.sort_by(|a, b| (a.issued_seq, &a.number).cmp(&(b.issued_seq, &b.number)));
+        numbers
     }
 
     pub fn apply(&mut self, change: Change) {
