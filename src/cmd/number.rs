@@ -147,6 +147,13 @@ fn find_by_prefix(store: &Store, given: &str, to_seq: Option<i64>) -> Result<Num
         CANDIDATES_SHOWN + 1
     };
     let mut found = store.numbers_with_prefix(given, read)?;
+    if to_seq.is_some() && found.len() == CANDIDATES_READ_MAX {
+        // More may follow: which of them existed then is unknown.
+        return Err(Error::usage(format!(
+            "number prefix {} matches {CANDIDATES_READ_MAX} or more numbers; give more characters",
+            shorten(given)
+        )));
+    }
     found.retain(|n| existed(n));
     match found.len() {
         0 => exact,
