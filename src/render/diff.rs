@@ -6,53 +6,44 @@ use crate::domain::diff::{Row, RowDiff};
 
 pub const DIFF_HEADERS: [&str; 6] = ["kind", "key", "change", "field", "before", "after"];
 
-/// The rows of `diff` as a table: one line per field that differs (every
-/// field of a created or removed row). A time field's values are shown in
-/// `zone` (`--tz`, tables only; CSV passes `None` and keeps UTC).
-pub fn diff_table(diffs: &[RowDiff], zone: Option<chrono_tz::Tz>) -> Table {
-    let mut table = Table::new(&DIFF_HEADERS);
+/// One changed row of `diff` as table or CSV lines: one per field that
+/// differs (every field of a created or removed row). A time field's values
+/// are shown in `zone` (`--tz`, tables only; CSV passes `None`, UTC).
+pub fn diff_lines(diff: &RowDiff, zone: Option<chrono_tz::Tz>) -> Vec<Vec<String>> {
     let shown = |field: &str, value: Option<String>| match (value, zone) {
         (Some(text), Some(zone)) if is_time_column(field) => display_time_in(&text, zone),
         (value, _) => value.unwrap_or_default(),
     };
-    for diff in diffs {
-        for (field, before, after) in diff.changed_fields() {
-            table.row(vec![
+    diff.changed_fields()
+        .into_iter()
+        .map(|(field, before, after)| {
+            vec![
                 diff.kind.name().to_string(),
                 diff.key.clone(),
                 diff.change().to_string(),
                 field.to_string(),
                 shown(field, before),
                 shown(field, after),
-            ]);
-        }
-    }
-    table
+            ]
+        })
+        .collect()
 }
 
-/// The rows of `diff` as JSON: kind, key, change, the fields that differ,
-/// and the whole record before and after (`null` where it did not exist).
-pub fn diff_json(diffs: &[RowDiff]) -> Value {
-    Value::Array(
-        diffs
-            .iter()
-            .map(|diff| {
-                let fields: Vec<Value> = diff
-                    .changed_fields()
-                    .into_iter()
-                    .map(|(field, before, after)| {
-                        json!({"field": field, "before": before, "after": after})
-                    })
-                    .collect();
-                json!({
-                    "kind": diff.kind.name(), "key": diff.key, "change": diff.change(),
-                    "fields": fields,
-                    "before": diff.before.as_ref().map(row_json),
-                    "after": diff.after.as_ref().map(row_json),
-                })
-            })
-            .collect(),
-    )
+/// One changed row of `diff` as JSON: kind, key, change, the fields that
+/// differ, and the whole record before and after (`null` where it did not
+/// exist).
+pub fn diff_json(diff: &RowDiff) -> Value {
+    let fields: Vec<Value> = diff
+        .changed_fields()
+        .into_iter()
+        .map(|(field, before, after)| json!({"field": field, "before": before, "after": after}))
+        .collect();
+    json!({
+        "kind": diff.kind.name(), "key": diff.key, "change": diff.change(),
+        "fields": fields,
+        "before": diff.before.as_ref().map(row_json),
+        "after": diff.after.as_ref().map(row_json),
+    })
 }
 
 /// A record as its `show` command has it (an instance without its
