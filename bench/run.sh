@@ -4,12 +4,17 @@
 #   bash bench/run.sh           full run: 1,000,000 and 1,000 instances
 #   bash bench/run.sh --smoke   10,000 and 1,000 instances, fewer repetitions;
 #                               prints the table but exits 0 unless a step
-#                               crashed (small sizes make the ratios meaningless)
+#                               crashed: smoke checks that every step runs,
+#                               not the goals (small sizes make the ratios
+#                               meaningless); .ci/run relies on that
 #   bash bench/run.sh [--smoke] --only STEP
-#                               only step STEP (import, allocate, read or
-#                               reconcile, numbered below) with its goals; the
-#                               big ledger is still made (untimed) when the
-#                               import step is not run
+#                               only step STEP (import, allocate, read,
+#                               reconcile or asof, numbered below) with its
+#                               goals; the big ledger is still made (untimed)
+#                               when the import step is not run
+#
+# A full run prints every SPEC §6 figure for SQLite with its goal and exits 1
+# when any goal is missed.
 #
 # Prerequisites: cargo, python3 (standard library only), the `sqlite3` shell
 # and GNU time as /usr/bin/time. On Debian/Ubuntu:
@@ -27,10 +32,20 @@
 #      same ledger file, and the same allocate on the 1,000-instance ledger.
 #   3. `snledger verify` and `snledger export history -o FILE` on the big
 #      ledger vs `sqlite3 -csv` writing the same `events` rows to a file.
+#   1b. the same import vs the *storage floor*: the `sqlite3` shell inserting
+#      the same events, history index and instance rows, read from the
+#      finished ledger, into an empty database made from schema.sql and the
+#      migrations (same page size, WAL), in one transaction.
+#   3. (on a ledger of VERIFY events: 5,000,000 in a full run) peak RSS of
+#      verify too.
 #   4. `snledger reconcile` of RECON provider records (GetBsnByResource JSON,
 #      one response per instance) against the big ledger with one number on
 #      each of RECON instances, vs `snledger export numbers` of that ledger;
 #      peak RSS of the reconcile.
+#   5. `--as-of` on a copy of the big ledger with one service bound: `instance
+#      show`, `number show`, `service show`, `instance list --account`,
+#      `report quota` and `export instances`, each with `--as-of` vs the same
+#      command without it (alternated).
 # Each ratio is the median of the per-round ratios (A_i / B_i of runs made
 # back to back), so slow drift of the machine cancels out.
 #
@@ -41,15 +56,15 @@ set -euo pipefail
 
 MODE=full
 ONLY=""
-usage() { echo "usage: bash bench/run.sh [--smoke] [--only import|allocate|read|reconcile]" >&2; exit 2; }
+usage() { echo "usage: bash bench/run.sh [--smoke] [--only import|allocate|read|reconcile|asof]" >&2; exit 2; }
 while (($#)); do
     case "$1" in
         --smoke) MODE=smoke ;;
         --only)
             (($# >= 2)) || usage
-            case "$2" in import | allocate | read | reconcile) ONLY=$2 ;; *) usage ;; esac
+            case "$2" in import | allocate | read | reconcile | asof) ONLY=$2 ;; *) usage ;; esac
             shift ;;
-        -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,53p' "$0"; exit 0 ;;
         *) usage ;;
     esac
     shift
@@ -58,9 +73,9 @@ done
 runs() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
 if [[ $MODE == smoke ]]; then
-    BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2 RECON=1000
+    BIG=10000 SMALL=1000 IMPORT_ROUNDS=2 ALLOC_REPS=5 READ_ROUNDS=2 RECON=1000 VERIFY=10000
 else
-    BIG=1000000 SMALL=1000 IMPORT_ROUNDS=3 ALLOC_REPS=15 READ_ROUNDS=3 RECON=100000
+    BIG=1000000 SMALL=1000 IMPORT_ROUNDS=3 ALLOC_REPS=15 READ_ROUNDS=3 RECON=100000 VERIFY=5000000
 fi
 NOW=2026-11-23T00:00:00Z   # the ledger clock for every snledger call
 ACTOR=bench
@@ -182,6 +197,31 @@ fi
 events=$(sqlite3 "$W/big.db" "SELECT count(*) FROM events")
 [[ $events == "$BIG" ]] || die "big ledger has $events events, expected $BIG"
 
+if runs import; then
+# ----------------------------------------------------- 1b. storage floor ---
+# The bare storage work of the import: the same rows, read from the finished
+# ledger, inserted by the sqlite3 shell in one transaction into an empty
+# database with the ledger's schema (schema.sql, then the migrations), page
+# size and journal mode. Only the INSERTs are timed.
+PAGE_SIZE=$(sqlite3 "$W/big.db" "PRAGMA page_size")
+FLOOR_SQL="ATTACH '$W/big.db' AS src; BEGIN;
+    INSERT INTO events SELECT * FROM src.events ORDER BY seq;
+    INSERT INTO event_subjects SELECT * FROM src.event_subjects;
+    INSERT INTO instances SELECT * FROM src.instances ORDER BY instance_id;
+    COMMIT;"
+for ((r = 1; r <= IMPORT_ROUNDS; r++)); do
+    rm -f "$W"/floor.db*
+    sqlite3 "$W/floor.db" "PRAGMA page_size=$PAGE_SIZE; PRAGMA journal_mode=WAL;" >/dev/null
+    cat "$ROOT/schema.sql" "$ROOT"/migrations/*.sql | sqlite3 "$W/floor.db" >/dev/null
+    say "storage floor round $r/$IMPORT_ROUNDS: sqlite3 INSERT ... SELECT"
+    t=$(timeit -- sqlite3 -cmd "$SQ_PRAGMAS" "$W/floor.db" "$FLOOR_SQL")
+    record import.floor "$t"
+done
+rows=$(sqlite3 "$W/floor.db" "SELECT count(*) FROM events")
+[[ $rows == "$BIG" ]] || die "the storage floor copied $rows events, expected $BIG"
+rm -f "$W"/floor.db*
+fi
+
 if runs allocate; then
 say "small ledger: importing $SMALL instances"
 rm -f "$W"/small.db*
@@ -215,22 +255,36 @@ ALLOCATED=$(sqlite3 "$W/big.db" "SELECT count(*) FROM numbers")
 
 # ------------------------------------------------ 3. verify and export ---
 if runs read; then
+# On a ledger of VERIFY events (SPEC §6: 5,000,000): the big ledger itself
+# when it is that size, else one imported for this step (untimed).
+if ((VERIFY == BIG)); then
+    VDB=$W/big.db want=$((BIG + ALLOCATED))
+else
+    say "verify ledger: generating and importing $VERIFY instances (untimed)"
+    python3 "$ROOT/bench/gen.py" "$VERIFY" -o "$W/verify.csv" --seed 11
+    rm -f "$W"/verify.db*
+    "$SN" --db "$W/verify.db" --now "$NOW" --actor "$ACTOR" import instances "$W/verify.csv" >/dev/null
+    rm -f "$W/verify.csv"
+    VDB=$W/verify.db want=$VERIFY
+fi
 say "verify / export history / sqlite3 read-out: $READ_ROUNDS round(s)"
 for ((r = 1; r <= READ_ROUNDS; r++)); do
     rm -f "$W/events.csv"
-    t=$(timeit --stdout "$W/events.csv" -- sqlite3 -csv "$W/big.db" "SELECT * FROM events ORDER BY seq")
+    t=$(timeit --stdout "$W/events.csv" -- sqlite3 -csv "$VDB" "SELECT * FROM events ORDER BY seq")
     record read.sqlite3 "$t"
-    t=$(timeit -- "$SN" --db "$W/big.db" --actor "$ACTOR" verify)
+    t=$(timeit -- /usr/bin/time -v -o "$W/rss.verify" "$SN" --db "$VDB" --actor "$ACTOR" verify)
     record read.verify "$t"
+    echo "read.verify_rss_mib $(rss_mib "$W/rss.verify")" >>"$SAMPLES"
     rm -f "$W/history.csv"
-    t=$(timeit -- "$SN" --db "$W/big.db" --actor "$ACTOR" export history -o "$W/history.csv")
+    t=$(timeit -- "$SN" --db "$VDB" --actor "$ACTOR" export history -o "$W/history.csv")
     record read.export "$t"
 done
-want=$((BIG + ALLOCATED))
 got=$(wc -l <"$W/events.csv")
 [[ $got == "$want" ]] || die "sqlite3 read-out has $got lines, expected $want"
 got=$(($(wc -l <"$W/history.csv") - 1))
 [[ $got == "$want" ]] || die "export history has $got rows, expected $want"
+rm -f "$W/events.csv" "$W/history.csv"
+[[ $VDB == "$W/big.db" ]] || rm -f "$W"/verify.db*
 fi
 
 # ------------------------------------------------------- 4. reconcile ---
@@ -291,12 +345,52 @@ got=$(($(wc -l <"$W/numbers.csv") - 1))
 rm -f "$W"/recon.db*
 fi
 
+# ------------------------------------------------------------ 5. as-of ---
+# A copy of the big ledger with one of the allocated numbers bound to a
+# service (untimed), so that all three show commands have a subject. Every
+# event of this ledger is at NOW or later: --as-of NOW replays all of the
+# subject's events (the most an --as-of can need).
+if runs asof; then
+cp "$W/big.db" "$W/asof.db"
+[[ -f $W/big.db-wal ]] && cp "$W/big.db-wal" "$W/asof.db-wal"
+ASOF_ID=$(head -n 1 "$W/big.ids")
+# With --only asof the allocate step has not run: allocate one here (untimed).
+((ALLOCATED > 0)) || "$SN" --db "$W/asof.db" --now "$NOW" --actor "$ACTOR" allocate "$ASOF_ID" --count 1 >/dev/null
+ASOF_NUMBER=$(sqlite3 "$W/asof.db" "SELECT number FROM numbers WHERE instance_id = '$ASOF_ID' LIMIT 1")
+ASOF_ACCOUNT=$(sqlite3 "$W/asof.db" "SELECT owner FROM numbers WHERE number = '$ASOF_NUMBER'")
+[[ -n $ASOF_NUMBER && -n $ASOF_ACCOUNT ]] || die "no allocated number on $ASOF_ID"
+"$SN" --db "$W/asof.db" --now "$NOW" --actor "$ACTOR" bind "$ASOF_NUMBER" \
+    --service bench-asof.example.cn --account "$ASOF_ACCOUNT" >/dev/null
+# asof_pair NAME REPS -- ARGS...: REPS alternated runs of `snledger ARGS`
+# without and with --as-of NOW, recorded as asof.NAME.now / asof.NAME.past.
+asof_pair() {
+    local name=$1 reps=$2
+    shift 3
+    for ((i = 0; i < reps; i++)); do
+        t=$(timeit -- "$SN" --db "$W/asof.db" "$@")
+        record "asof.$name.now" "$t"
+        t=$(timeit -- "$SN" --db "$W/asof.db" "$@" --as-of "$NOW")
+        record "asof.$name.past" "$t"
+    done
+}
+say "as-of: show x $ALLOC_REPS, list / report / export x $READ_ROUNDS"
+asof_pair instance "$ALLOC_REPS" -- instance show "$ASOF_ID"
+asof_pair number "$ALLOC_REPS" -- number show "$ASOF_NUMBER"
+asof_pair service "$ALLOC_REPS" -- service show bench-asof.example.cn
+asof_pair list "$READ_ROUNDS" -- instance list --account "$ASOF_ACCOUNT"
+asof_pair report "$READ_ROUNDS" -- report quota
+asof_pair export "$READ_ROUNDS" -- export instances -o "$W/asof-instances.csv"
+past=$("$SN" --db "$W/asof.db" --format json service show bench-asof.example.cn --as-of "$NOW")
+[[ $past == *"\"$ASOF_NUMBER\""* ]] || die "service show --as-of gave $past"
+rm -f "$W"/asof.db* "$W/asof-instances.csv"
+fi
+
 # ----------------------------------------------------------- the table ---
 set +e
-python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" "$RECON" "$ONLY" <<'PY'
+python3 - "$SAMPLES" "$MODE" "$BIG" "$SMALL" "$REV" "$RECON" "$VERIFY" "$ONLY" <<'PY'
 import os, statistics, sys
 path, mode, big, small, rev, recon = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
-only = sys.argv[7]
+verify, only = int(sys.argv[7]), sys.argv[8]
 s = {}
 for line in open(path):
     name, value = line.split()
@@ -312,19 +406,27 @@ def med(name):
 def fmt_n(n):
     return f"{n // 1000000}M" if n >= 1000000 and n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
-B, S = fmt_n(big), fmt_n(small)
-# (figure, how it is computed, goal, unit); a step not run (--only) has no
-# samples, and its figures are left out.
+B, S, V = fmt_n(big), fmt_n(small), fmt_n(verify)
+# (figure, how it is computed, goal or None for a figure reported without a
+# goal, unit); a step not run (--only) has no samples, and its figures are
+# left out.
 figures = [
-    (f"import {B} instances / sqlite3 .import", lambda: ratio("import.snledger", "import.sqlite3"), 2.0, "x"),
+    (f"import {B} instances / storage floor", lambda: ratio("import.snledger", "import.floor"), 1.3, "x"),
+    (f"import {B} instances / sqlite3 .import", lambda: ratio("import.snledger", "import.sqlite3"), None, "x"),
     ("import peak memory", lambda: max(s["import.rss_mib"]), 64.0, " MiB"),
     (f"allocate on {B} ledger / sqlite3 insert txn", lambda: ratio("alloc.big", "alloc.sqlite3"), 1.5, "x"),
     (f"allocate on {B} ledger / on {S} ledger", lambda: ratio("alloc.big", "alloc.small"), 1.3, "x"),
-    (f"verify ({B} events) / sqlite3 CSV read-out", lambda: ratio("read.verify", "read.sqlite3"), 3.0, "x"),
-    ("export history / sqlite3 CSV read-out", lambda: ratio("read.export", "read.sqlite3"), 1.5, "x"),
+    (f"verify ({V} events) / sqlite3 CSV read-out", lambda: ratio("read.verify", "read.sqlite3"), 3.0, "x"),
+    (f"verify ({V} events) peak memory", lambda: max(s["read.verify_rss_mib"]), 2048.0, " MiB"),
+    (f"export history ({V}) / sqlite3 CSV read-out", lambda: ratio("read.export", "read.sqlite3"), 1.5, "x"),
     (f"reconcile {fmt_n(recon)} records / export numbers", lambda: ratio("recon.snledger", "recon.export"), 2.0, "x"),
     ("reconcile peak memory", lambda: max(s["recon.rss_mib"]), 64.0, " MiB"),
 ]
+for name, what in [("instance", "instance show"), ("number", "number show"),
+                   ("service", "service show"), ("list", "instance list --account"),
+                   ("report", "report quota"), ("export", "export instances")]:
+    figures.append((f"{what} --as-of / without ({B} events)",
+                    lambda name=name: ratio(f"asof.{name}.past", f"asof.{name}.now"), 2.0, "x"))
 rows = []
 for name, compute, goal, unit in figures:
     try:
@@ -338,12 +440,14 @@ print(f"snledger {rev}, {mode} run{' of step ' + only if only else ''}, {os.cpu_
 print("Times (median seconds, n = samples):")
 for name, what in [
     ("import.snledger", "snledger import instances"), ("import.sqlite3", "sqlite3 .import"),
+    ("import.floor", "sqlite3 storage floor"),
     ("alloc.big", f"snledger allocate ({B} ledger)"), ("alloc.sqlite3", "sqlite3 insert transaction"),
     ("alloc.small", f"snledger allocate ({S} ledger)"), ("read.verify", "snledger verify"),
     ("read.export", "snledger export history"), ("read.sqlite3", "sqlite3 -csv events read-out"),
     ("recon.snledger", f"snledger reconcile ({fmt_n(recon)} records)"),
     ("recon.export", "snledger export numbers"),
-]:
+] + [(f"asof.{n}.{w}", f"{n} {'--as-of' if w == 'past' else 'now'}")
+     for n in ("instance", "number", "service", "list", "report", "export") for w in ("now", "past")]:
     if name not in s:
         continue
     print(f"  {what:<34} {med(name):>10.4f} s   (n={len(s[name])}, min {min(s[name]):.4f}, max {max(s[name]):.4f})")
@@ -358,9 +462,12 @@ print(head)
 print("|" + "-" * (w + 2) + "|" + "-" * 12 + "|" + "-" * 12 + "|--------|")
 missed = 0
 for name, value, goal, unit in rows:
+    measured = f"{value:.2f}{unit}"
+    if goal is None:
+        print(f"| {name:<{w}} | {measured:>10} | {'(report)':>10} | {'-':<6} |")
+        continue
     ok = value <= goal
     missed += not ok
-    measured = f"{value:.2f}{unit}"
     target = f"<= {goal:g}{unit}"
     print(f"| {name:<{w}} | {measured:>10} | {target:>10} | {'pass' if ok else 'FAIL':<6} |")
 print()

@@ -16,12 +16,12 @@
 //!   on a command without a description or an example, or an option
 //!   without a description.
 
-use crate::cmd::digest;
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
     import, init, instance, invalidate, number, policy, reconcile, region, reject, report, select,
     service, submit, verify,
 };
+use crate::cmd::{diff, digest};
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -274,6 +274,13 @@ pub enum Commands {
     /// The region table: which regions are in the mainland.
     #[command(subcommand, after_help = examples!("snledger region list", "snledger region set cn-hangzhou-ens-1 --mainland true"))]
     Region(region::RegionCommand),
+    /// Every instance, number and service whose state differs between two moments, before and after.
+    #[command(after_help = examples!(
+        "snledger diff --from 2027-01-01 --to 2027-02-01",
+        "snledger --tz Asia/Shanghai diff --from 2027-01-01 --format csv > january.csv",
+        "snledger diff --from 2027-01-01T00:00:00Z --format json"
+    ))]
+    Diff(diff::Args),
     /// Compare the ledger with the provider's service-number records (exit 1 on differences).
     #[command(after_help = examples!(
         "snledger reconcile samples/provider/in-sync.json",

@@ -8,6 +8,7 @@ mod domain;
 mod error;
 mod files;
 mod ledger;
+mod past;
 mod provider;
 mod render;
 mod spill;

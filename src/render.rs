@@ -616,5 +616,7 @@ pub fn policy_row(policy: &Policy) -> Vec<String> {
     ]
 }
 
+mod diff;
 mod summary;
+pub use diff::{diff_json, diff_lines, DIFF_HEADERS};
 pub use summary::event_summary;

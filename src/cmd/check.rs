@@ -49,7 +49,7 @@ impl Eligibility {
 }
 
 /// The eligibility of `instance` for one more slot at `now`.
-pub fn eligibility(store: &Store, instance: &Instance, now: Time) -> Result<Eligibility> {
+pub fn eligibility(store: &dyn Lookup, instance: &Instance, now: Time) -> Result<Eligibility> {
     let policy = store.policy(&instance.service_type)?;
     let mainland = is_mainland(store, &instance.region)?;
     Ok(eligibility_under(instance, policy.as_ref(), mainland, now))

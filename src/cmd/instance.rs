@@ -4,10 +4,10 @@ use super::check::{eligibility, view_time};
 use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
+use crate::domain::decide::Lookup;
 use crate::domain::types::*;
 use crate::error::Result;
 use crate::render::{InstanceView, Table};
-use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -155,19 +155,31 @@ pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
             };
             change_and_show(context, &command, &args.instance_id)
         }
-        InstanceCommand::Show(args) => {
-            let now = view_time(context, &args.as_of)?;
-            let store = context.view(&args.as_of)?;
-            let _snapshot = store.begin_read()?;
-            let (json, table) = shown(&store, &args.instance_id, now)?;
-            context.emit(&json, table)
-        }
+        InstanceCommand::Show(args) => show(context, args),
         InstanceCommand::List(args) => list(context, args),
         InstanceCommand::Amend(args) => {
             let instance_id = args.instance_id.clone();
             change_and_show(context, &amend_command(args)?, &instance_id)
         }
     }
+}
+
+/// The instance now, or with `--as-of` from its own events (README
+/// "--as-of: how a past state is answered").
+fn show(context: &Context, args: ShowArgs) -> Result<()> {
+    let now = view_time(context, &args.as_of)?;
+    let (live, cutoff) = context.read_at(&args.as_of)?;
+    let _snapshot = live.begin_read()?;
+    let (json, table) = match cutoff {
+        None => shown(&live, &|id| live.numbers_of(id), &args.instance_id, now)?,
+        Some(to_seq) => {
+            // Instances are never removed: one unknown now never was.
+            let instance = find_instance(&live, &args.instance_id)?;
+            let past = crate::past::instances_at(&live, &[instance.instance_id], to_seq)?;
+            shown(&past, &|id| Ok(past.numbers_of(id)), &args.instance_id, now)?
+        }
+    };
+    context.emit(&json, table)
 }
 
 fn add(context: &Context, args: AddArgs) -> Result<()> {
@@ -261,14 +273,25 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
 fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> Result<()> {
     let ledger = context.ledger()?;
     let now = context.now()?;
-    let (json, table) = ledger.execute(command, |store, _| shown(store, instance_id, now))?;
+    let (json, table) = ledger.execute(command, |store, _| {
+        shown(store, &|id| store.numbers_of(id), instance_id, now)
+    })?;
     context.emit(&json, table)
 }
 
-/// An instance as `instance show` prints it.
-fn shown(store: &Store, instance_id: &str, now: Time) -> Result<(serde_json::Value, Table)> {
+/// The numbers of an instance, in the order they were issued.
+type NumbersOf<'a> = dyn Fn(&str) -> Result<Vec<NumberRecord>> + 'a;
+
+/// An instance as `instance show` prints it, from the live ledger or a
+/// past state (`numbers_of` reads the numbers of the same one).
+fn shown(
+    store: &dyn Lookup,
+    numbers_of: &NumbersOf,
+    instance_id: &str,
+    now: Time,
+) -> Result<(serde_json::Value, Table)> {
     let instance = find_instance(store, instance_id)?;
-    let numbers = store.numbers_of(&instance.instance_id)?;
+    let numbers = numbers_of(&instance.instance_id)?;
     let eligibility = eligibility(store, &instance, now)?;
     let view = InstanceView {
         instance: &instance,

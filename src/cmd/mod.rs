@@ -11,6 +11,7 @@ pub mod bind;
 pub mod check;
 pub mod completions;
 pub mod deregister;
+pub mod diff;
 pub mod digest;
 pub mod export;
 pub mod grant;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Commands::Policy(command) => policy::run(&context, command),
         Commands::Completions(args) => completions::run(&context, args),
         Commands::Digest(args) => digest::run(&context, args),
+        Commands::Diff(args) => diff::run(&context, args),
         Commands::Region(command) => region::run(&context, command),
         Commands::Reconcile(args) => reconcile::run(&context, args),
     }
@@ -272,6 +274,21 @@ impl Context {
         }
     }
 
+    /// For a read of one instance, number or service: the live ledger, and
+    /// with `--as-of` the seq of the last event at or before that time (the
+    /// show commands then replay only their subject's events, `past.rs`).
+    pub fn read_at(&self, as_of: &AsOf) -> Result<(Store, Option<i64>)> {
+        let store = self.read_store()?;
+        let cutoff = match &as_of.as_of {
+            None => None,
+            Some(text) => {
+                let time = crate::domain::types::format_time(self.time("--as-of", text)?);
+                Some(store.last_seq_at_or_before(&time)?)
+            }
+        };
+        Ok((store, cutoff))
+    }
+
     /// The operator's zone: `--tz`, else `$SNLEDGER_TZ`; `None` when
     /// neither is given (UTC, and tables keep the log's own spelling).
     pub fn zone(&self) -> Result<Option<chrono_tz::Tz>> {
@@ -340,21 +357,21 @@ pub fn change_number_and_show(context: &Context, command: Command, number: &str)
 
 // ---- look-ups: each validates the name, then says "no X" when it is absent ----
 
-pub fn find_instance(store: &Store, instance_id: &str) -> Result<Instance> {
+pub fn find_instance(store: &dyn Lookup, instance_id: &str) -> Result<Instance> {
     validate_instance_id(instance_id)?;
     store
         .instance(instance_id)?
         .ok_or_else(|| Error::not_found(format!("no instance {}", shorten(instance_id))))
 }
 
-pub fn find_number(store: &Store, number: &str) -> Result<NumberRecord> {
+pub fn find_number(store: &dyn Lookup, number: &str) -> Result<NumberRecord> {
     validate_number(number)?;
     store
         .number(number)?
         .ok_or_else(|| Error::not_found(format!("no number {}", shorten(number))))
 }
 
-pub fn find_service(store: &Store, service: &str) -> Result<ServiceRecord> {
+pub fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceRecord> {
     validate_service(service)?;
     store
         .service(service)?
@@ -370,7 +387,7 @@ pub fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
 }
 
 /// The policy's max for the instance's type (0 when the type has no policy).
-pub fn max_numbers(store: &Store, instance: &Instance) -> Result<i64> {
+pub fn max_numbers(store: &dyn Lookup, instance: &Instance) -> Result<i64> {
     Ok(store
         .policy(&instance.service_type)?
         .map_or(0, |policy| policy.max_numbers))

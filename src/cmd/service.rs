@@ -4,10 +4,10 @@
 use super::{find_number, find_service, instance_spelling, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
-use crate::domain::types::validate_instance_id;
+use crate::domain::decide::Lookup;
+use crate::domain::types::{validate_instance_id, validate_service};
 use crate::error::Result;
 use crate::render::{self, Table};
-use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -77,10 +77,7 @@ pub struct IpUpdatedArgs {
 
 pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
     match command {
-        ServiceCommand::Show(args) => {
-            let (json, table) = shown(&context.view(&args.as_of)?, &args.service)?;
-            context.emit(&json, table)
-        }
+        ServiceCommand::Show(args) => show(context, args),
         ServiceCommand::List(args) => list(context, args),
         ServiceCommand::Move(args) => {
             let command = Command::MoveService {
@@ -104,6 +101,24 @@ pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
             change_and_show(context, &command, &args.to)
         }
     }
+}
+
+/// The service now, or with `--as-of` from the events of the instances
+/// that issued its numbers (README "--as-of: how a past state is answered").
+fn show(context: &Context, args: ShowArgs) -> Result<()> {
+    let (live, cutoff) = context.read_at(&args.as_of)?;
+    let _snapshot = live.begin_read()?;
+    let (json, table) = match cutoff {
+        None => shown(&live, &args.service)?,
+        Some(to_seq) => {
+            validate_service(&args.service)?;
+            let spelled = crate::past::service_spelling(&live, &args.service)?;
+            let owners = crate::past::service_owners(&live, &spelled, to_seq)?;
+            let past = crate::past::instances_at(&live, &owners, to_seq)?;
+            shown(&past, &args.service)?
+        }
+    };
+    context.emit(&json, table)
 }
 
 fn list(context: &Context, args: ListArgs) -> Result<()> {
@@ -133,8 +148,9 @@ fn change_and_show(context: &Context, command: &Command, service: &str) -> Resul
     context.emit(&json, table)
 }
 
-/// A service as `service show` prints it.
-fn shown(store: &Store, service: &str) -> Result<(serde_json::Value, Table)> {
+/// A service as `service show` prints it, from the live ledger or a past
+/// state.
+fn shown(store: &dyn Lookup, service: &str) -> Result<(serde_json::Value, Table)> {
     let record = find_service(store, service)?;
     let number = find_number(store, &record.number)?;
     let row = render::service_row(&record, &number);

@@ -84,6 +84,19 @@ impl MemoryState {
         digests
     }
 
+    /// The numbers of an instance in the order they were issued (as the
+    /// store's `numbers_of`: issued seq, then number).
+    pub fn numbers_of(&self, instance_id: &str) -> Vec<NumberRecord> {
+        let mut numbers: Vec<NumberRecord> = self
+            .numbers
+            .values()
+            .filter(|n| n.instance_id == instance_id)
+            .cloned()
+            .collect();
+        numbers.sort_by(|a, b| (a.issued_seq, &a.number).cmp(&(b.issued_seq, &b.number)));
+        numbers
+    }
+
     pub fn apply(&mut self, change: Change) {
         match change {
             Change::Instance(r) => {

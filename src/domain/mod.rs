@@ -11,6 +11,7 @@
 
 pub mod advise;
 pub mod decide;
+pub mod diff;
 pub mod digest;
 pub mod eligibility;
 pub mod event;
@@ -20,6 +21,7 @@ pub mod machine;
 pub mod memory;
 pub mod names;
 pub mod packed;
+pub mod past;
 pub mod reconcile;
 pub mod regions;
 pub mod replay;

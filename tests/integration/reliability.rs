@@ -489,7 +489,7 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
             setup.base.count(setup.table) + setup.delta
         );
         eprintln!("import {kind} at scale {scale}: {duration:?} uninterrupted");
-        if duration >= Duration::from_secs(1) || scale >= 8 {
+        if duration >= Duration::from_secs(1) || scale >= 64 {
             break (setup, duration);
         }
         scale *= 2;
@@ -628,7 +628,8 @@ fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() 
     let ledger = Ledger::with(NOW, ACTOR);
     ledger.ecs("i-stale", "stale-owner");
     let file = ledger.path("big.csv");
-    instances_file(&file, 14_000, "i-wal", "stale-owner");
+    // Big enough that the import is still writing after 400 ms (about 2 s).
+    instances_file(&file, 160_000, "i-wal", "stale-owner");
     let mut child = spawn_quiet(
         &ledger,
         &["import".as_ref(), "instances".as_ref(), file.as_os_str()],

@@ -1,0 +1,181 @@
+//! What changed between two moments (`diff`, README "What changed between
+//! two moments"): while the events after the first moment are replayed, the
+//! first time one of them writes a row, the row as it stood before is kept;
+//! at the second moment each kept row is compared with the row as it then
+//! stands, field by field. A row the window never touched cannot differ, so
+//! only touched rows are held.
+
+use super::evolve::Change;
+use super::memory::MemoryState;
+use super::types::*;
+use std::collections::BTreeMap;
+
+/// The kinds of row `diff` compares, in the order it lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RowKind {
+    Instance,
+    Number,
+    Service,
+}
+
+impl RowKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RowKind::Instance => "instance",
+            RowKind::Number => "number",
+            RowKind::Service => "service",
+        }
+    }
+}
+
+/// One row of an instance, a number or a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Instance(Instance),
+    Number(NumberRecord),
+    Service(ServiceRecord),
+}
+
+impl Row {
+    /// The fields an auditor compares, as text (`None` when empty). The
+    /// seqs of a row are left out: they say when it changed, not what.
+    pub fn fields(&self) -> Vec<(&'static str, Option<String>)> {
+        match self {
+            Row::Instance(i) => vec![
+                ("service_type", Some(i.service_type.clone())),
+                ("account", Some(i.account.clone())),
+                ("region", Some(i.region.clone())),
+                ("billing", Some(i.billing.to_string())),
+                (
+                    "subscription_months",
+                    Some(i.subscription_months.to_string()),
+                ),
+                ("expires_at", Some(i.expires_at.clone())),
+                ("public_ip", i.public_ip.clone()),
+                ("order_amount", i.order_amount_fen.map(format_fen)),
+                ("state", Some(i.state.to_string())),
+                ("consumed", Some(i.consumed.to_string())),
+            ],
+            Row::Number(n) => vec![
+                ("instance_id", Some(n.instance_id.clone())),
+                ("owner", Some(n.owner.clone())),
+                ("holder", Some(n.holder.clone())),
+                ("status", Some(n.status.to_string())),
+                ("service", n.service.clone()),
+                ("icp_number", n.icp_number.clone()),
+                ("origin", Some(n.origin.to_string())),
+            ],
+            Row::Service(s) => vec![
+                ("number", Some(s.number.clone())),
+                ("host", Some(s.host.clone())),
+                ("commercial", Some(s.commercial.to_string())),
+                ("ip_update_required", Some(s.ip_update_required.to_string())),
+            ],
+        }
+    }
+}
+
+/// A row that differs between the two moments: `None` on the side where
+/// it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowDiff {
+    pub kind: RowKind,
+    pub key: String,
+    pub before: Option<Row>,
+    pub after: Option<Row>,
+}
+
+impl RowDiff {
+    /// `created`, `removed` (a service renamed away) or `changed`.
+    pub fn change(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (None, _) => "created",
+            (_, None) => "removed",
+            _ => "changed",
+        }
+    }
+
+    /// Each field whose value differs: (field, before, after). A created
+    /// or removed row lists every field it has.
+    pub fn changed_fields(&self) -> Vec<(&'static str, Option<String>, Option<String>)> {
+        let before = self.before.as_ref().map(Row::fields).unwrap_or_default();
+        let after = self.after.as_ref().map(Row::fields).unwrap_or_default();
+        let names: Vec<&'static str> = if after.is_empty() {
+            before.iter().map(|(name, _)| *name).collect()
+        } else {
+            after.iter().map(|(name, _)| *name).collect()
+        };
+        let value = |fields: &[(&'static str, Option<String>)], name: &str| {
+            fields
+                .iter()
+                .find(|(field, _)| *field == name)
+                .and_then(|(_, value)| value.clone())
+        };
+        names
+            .into_iter()
+            .map(|name| (name, value(&before, name), value(&after, name)))
+            .filter(|(_, before, after)| before != after)
+            .collect()
+    }
+}
+
+/// The rows written after the first moment, as they stood before.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    before: BTreeMap<(RowKind, String), Option<Row>>,
+}
+
+impl Tracker {
+    /// Keeps the row `change` is about to write, as `state` has it now,
+    /// unless an earlier change of the window already kept it. Call before
+    /// applying the change.
+    pub fn note(&mut self, state: &MemoryState, change: &Change) {
+        let Some((kind, key)) = row_key(change) else {
+            return;
+        };
+        if self.before.contains_key(&(kind, key.to_string())) {
+            return;
+        }
+        let row = current(state, kind, key);
+        self.before.insert((kind, key.to_string()), row);
+    }
+
+    /// Every kept row that differs from the row as `state` now has it, by
+    /// kind, then key.
+    pub fn finish(self, state: &MemoryState) -> Vec<RowDiff> {
+        self.before
+            .into_iter()
+            .filter_map(|((kind, key), before)| {
+                let after = current(state, kind, &key);
+                let diff = RowDiff {
+                    kind,
+                    key,
+                    before,
+                    after,
+                };
+                (!diff.changed_fields().is_empty()).then_some(diff)
+            })
+            .collect()
+    }
+}
+
+/// Which instance, number or service row a change writes (policies,
+/// regions and request ids are not compared).
+fn row_key(change: &Change) -> Option<(RowKind, &str)> {
+    match change {
+        Change::Instance(r) => Some((RowKind::Instance, &r.instance_id)),
+        Change::Number(r) => Some((RowKind::Number, &r.number)),
+        Change::Service(r) => Some((RowKind::Service, &r.service)),
+        Change::ForgetService(service) => Some((RowKind::Service, service)),
+        Change::Policy(_) | Change::Request(_) | Change::Region(_) => None,
+    }
+}
+
+/// The row under its exact key (changes carry the ledger's spelling).
+fn current(state: &MemoryState, kind: RowKind, key: &str) -> Option<Row> {
+    match kind {
+        RowKind::Instance => state.instances.get(key).map(Row::Instance),
+        RowKind::Number => state.numbers.get(key).cloned().map(Row::Number),
+        RowKind::Service => state.services.get(key).cloned().map(Row::Service),
+    }
+}
