@@ -2,7 +2,8 @@
 -- PostgreSQL's types). Later versions are migrations/postgres/NNNN_*.sql;
 -- `snledger init` applies them and then grants the roles' privileges.
 -- Every text column sorts as bytes (COLLATE "C"), as SQLite's do, so that
--- listings come out in the same order on both backends.
+-- listings come out in the same order on both backends. Flags are 0 or 1,
+-- as in SQLite.
 
 -- Which schema version this database holds (one row).
 CREATE TABLE snledger_schema (
@@ -59,7 +60,7 @@ CREATE TABLE policy (
     max_numbers             BIGINT NOT NULL,
     min_subscription_months BIGINT NOT NULL,
     min_order_amount_fen    BIGINT,            -- CNY in fen (1/100); NULL = no minimum
-    requires_public_ip      BOOLEAN NOT NULL,
+    requires_public_ip      BIGINT NOT NULL CHECK (requires_public_ip IN (0, 1)),
     updated_seq             BIGINT NOT NULL    -- 0 for the built-in defaults
 );
 
@@ -97,8 +98,8 @@ CREATE TABLE services (
     service            TEXT COLLATE "C" PRIMARY KEY,
     number             TEXT COLLATE "C" NOT NULL,
     host               TEXT COLLATE "C" NOT NULL,
-    commercial         BOOLEAN NOT NULL,
-    ip_update_required BOOLEAN NOT NULL,
+    commercial         BIGINT NOT NULL CHECK (commercial IN (0, 1)),
+    ip_update_required BIGINT NOT NULL CHECK (ip_update_required IN (0, 1)),
     updated_seq        BIGINT NOT NULL
 );
 CREATE INDEX services_by_host ON services (host);

@@ -77,6 +77,9 @@ start() {
     if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir"; fi
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust \
         --auth-host=scram-sha-256 -E UTF8 --locale=C >"$dir/initdb.log"
+    # The TLS test's role may log in over TLS only (so the test knows it was).
+    { echo "hostnossl all snl_tls_user all reject"; cat "$dir/data/pg_hba.conf"; } >"$dir/hba.tmp"
+    cat "$dir/hba.tmp" >"$dir/data/pg_hba.conf" && rm "$dir/hba.tmp"
     cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port

@@ -3,6 +3,8 @@
 //! executable instead of one per file (README "Tests and benchmark").
 
 mod common;
+#[macro_use]
+mod pg;
 
 mod audit;
 mod clock;
@@ -17,6 +19,7 @@ mod ledger;
 mod lifecycle;
 mod model;
 mod names;
+mod postgres;
 mod reconcile;
 mod regions;
 mod reliability;

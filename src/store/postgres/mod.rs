@@ -123,6 +123,11 @@ impl Postgres {
     /// schema is tried once more.
     pub fn init(url: &str) -> Result<Postgres> {
         let store = Postgres::connect(url)?;
+        // A database at this program's version needs nothing (and a writer,
+        // who may not change the schema, may run `init` on it).
+        if store.schema_version()? == Some(super::SCHEMA_VERSION) {
+            return Ok(store);
+        }
         match store.create_or_upgrade() {
             Err(Error::Storage(_) | Error::Conflict(_)) => {
                 backoff(1);

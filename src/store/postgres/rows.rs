@@ -40,7 +40,7 @@ pub fn shape(table: DerivedTable) -> TableShape {
             POLICY_COLUMNS,
             "service_type",
             "service_type",
-            &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::BOOL, Type::INT8],
+            &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::INT8, Type::INT8],
         ),
         Instances => (
             INSTANCE_COLUMNS,
@@ -64,7 +64,7 @@ pub fn shape(table: DerivedTable) -> TableShape {
             SERVICE_COLUMNS,
             "service",
             "service_key",
-            &[Type::TEXT, Type::TEXT, Type::TEXT, Type::BOOL, Type::BOOL, Type::TEXT, Type::INT8],
+            &[Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8, Type::INT8, Type::TEXT, Type::INT8],
         ),
         Requests => (
             REQUEST_COLUMNS,
@@ -76,7 +76,7 @@ pub fn shape(table: DerivedTable) -> TableShape {
             REGION_COLUMNS,
             "region_id",
             "region_id",
-            &[Type::TEXT, Type::BOOL, Type::INT8],
+            &[Type::TEXT, Type::INT8, Type::INT8],
         ),
     };
     TableShape {
@@ -95,7 +95,6 @@ pub enum Value {
     OptionalText(Option<String>),
     Integer(i64),
     OptionalInteger(Option<i64>),
-    Flag(bool),
 }
 
 impl Value {
@@ -106,7 +105,6 @@ impl Value {
             Value::OptionalText(text) => text,
             Value::Integer(number) => number,
             Value::OptionalInteger(number) => number,
-            Value::Flag(flag) => flag,
         }
     }
 }
@@ -169,8 +167,8 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
                 Text(r.service.clone()),
                 Text(r.number.clone()),
                 Text(r.host.clone()),
-                Flag(r.commercial),
-                Flag(r.ip_update_required),
+                Integer(i64::from(r.commercial)),
+                Integer(i64::from(r.ip_update_required)),
                 Text(service_key(&r.service)),
                 Integer(r.updated_seq),
             ]),
@@ -184,7 +182,7 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
                 Integer(r.max_numbers),
                 Integer(r.min_subscription_months),
                 OptionalInteger(r.min_order_amount_fen),
-                Flag(r.requires_public_ip),
+                Integer(i64::from(r.requires_public_ip)),
                 Integer(r.updated_seq),
             ]),
         ),
@@ -206,7 +204,7 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
             DerivedTable::Regions,
             r.region_id.clone(),
             r.region_id.clone(),
-            Some(vec![Text(r.region_id.clone()), Flag(r.mainland), Integer(r.updated_seq)]),
+            Some(vec![Text(r.region_id.clone()), Integer(i64::from(r.mainland)), Integer(r.updated_seq)]),
         ),
         Change::ForgetService(service) => (
             DerivedTable::Services,
@@ -223,6 +221,15 @@ pub type RowResult<T> = std::result::Result<T, String>;
 fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> RowResult<T> {
     row.try_get(index)
         .map_err(|error| format!("column {index}: {error}"))
+}
+
+/// A stored flag must be exactly 0 or 1.
+fn flag(row: &Row, index: usize) -> RowResult<bool> {
+    match get::<i64>(row, index)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(format!("column {index}: {other} is not 0 or 1")),
+    }
 }
 
 fn parse_enum<T>(row: &Row, index: usize, parse: fn(&str, &str) -> crate::error::Result<T>) -> RowResult<T> {
@@ -280,8 +287,8 @@ pub fn service_from_row(row: &Row) -> RowResult<ServiceRecord> {
         service,
         number: get(row, 1)?,
         host: get(row, 2)?,
-        commercial: get(row, 3)?,
-        ip_update_required: get(row, 4)?,
+        commercial: flag(row, 3)?,
+        ip_update_required: flag(row, 4)?,
         updated_seq: get(row, 6)?,
     })
 }
@@ -304,7 +311,7 @@ pub fn policy_from_row(row: &Row) -> RowResult<Policy> {
         max_numbers: get(row, 1)?,
         min_subscription_months: get(row, 2)?,
         min_order_amount_fen: get(row, 3)?,
-        requires_public_ip: get(row, 4)?,
+        requires_public_ip: flag(row, 4)?,
         updated_seq: get(row, 5)?,
     })
 }
@@ -312,7 +319,7 @@ pub fn policy_from_row(row: &Row) -> RowResult<Policy> {
 pub fn region_from_row(row: &Row) -> RowResult<Region> {
     Ok(Region {
         region_id: get(row, 0)?,
-        mainland: get(row, 1)?,
+        mainland: flag(row, 1)?,
         updated_seq: get(row, 2)?,
     })
 }
