@@ -5,6 +5,8 @@
 #   bash bench/run.sh --smoke   10,000 and 1,000 instances, fewer repetitions;
 #                               prints the table but exits 0 unless a step
 #                               crashed (small sizes make the ratios meaningless)
+#   bash bench/run.sh --pg [--smoke]
+#                               the PostgreSQL figures (bench/pg.sh says which)
 #
 # Prerequisites: cargo, python3 (standard library only), the `sqlite3` shell
 # and GNU time as /usr/bin/time. On Debian/Ubuntu:
@@ -37,9 +39,10 @@ set -euo pipefail
 MODE=full
 case "${1:-}" in
     "") ;;
+    --pg) shift; exec bash "$(dirname "${BASH_SOURCE[0]}")/pg.sh" "$@" ;;
     --smoke) MODE=smoke ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
-    *) echo "usage: bash bench/run.sh [--smoke]" >&2; exit 2 ;;
+    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+    *) echo "usage: bash bench/run.sh [--pg] [--smoke]" >&2; exit 2 ;;
 esac
 
 if [[ $MODE == smoke ]]; then

@@ -9,6 +9,10 @@
 #   bash tests/pg.sh url     prints that URL again
 #   bash tests/pg.sh stop    stops the server (whatever state it is in) and
 #                            removes the directory
+#   bash tests/pg.sh catalog rewrites migrations/postgres/catalog.txt (what
+#                            verify expects of the schema) from a database that
+#                            target/debug/snledger init made, on the running
+#                            server, after a schema change
 # Installs Debian's postgresql package when pg_ctl is absent. initdb refuses
 # to run as root, so as root the cluster belongs to the postgres user.
 set -euo pipefail
@@ -108,9 +112,21 @@ stop() {
     rm -rf "$dir"
 }
 
+catalog() {
+    local root base target
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    base=$(url)
+    target=${base/\/postgres\?//snl_catalog?}
+    psql -X -q "$base" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS snl_catalog" -c "CREATE DATABASE snl_catalog"
+    "$root/target/debug/snledger" --db "$target" init >/dev/null
+    psql -X -At -F'|' "$target" -f "$root/migrations/postgres/catalog.sql" >"$root/migrations/postgres/catalog.txt"
+    psql -X -q "$base" -c "DROP DATABASE snl_catalog"
+}
+
 case "${1:-}" in
     start) start ;;
+    catalog) catalog ;;
     stop) stop ;;
     url) url ;;
-    *) echo "usage: bash tests/pg.sh start|stop|url" >&2; exit 2 ;;
+    *) echo "usage: bash tests/pg.sh start|stop|url|catalog" >&2; exit 2 ;;
 esac

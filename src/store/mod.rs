@@ -256,9 +256,11 @@ impl Store {
     /// write has filled, a PostgreSQL database without the schema).
     pub fn open_existing(path: &Path) -> Result<Option<Store>> {
         if let Some(url) = postgres_url(path) {
-            return Ok(postgres::Postgres::open_existing(url)?.map(|backend| Store {
-                backend: Box::new(backend),
-            }));
+            return Ok(
+                postgres::Postgres::open_existing(url)?.map(|backend| Store {
+                    backend: Box::new(backend),
+                }),
+            );
         }
         Ok(sqlite::Sqlite::open_existing(path)?.map(|backend| Store {
             backend: Box::new(backend),

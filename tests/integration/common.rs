@@ -525,7 +525,11 @@ impl Ledger {
     pub fn count(&self, table: &str) -> i64 {
         if self.is_pg() {
             let sql = format!("SELECT count(*) FROM {table}");
-            return self.pg_superuser().query_one(&sql, &[]).expect("count").get(0);
+            return self
+                .pg_superuser()
+                .query_one(&sql, &[])
+                .expect("count")
+                .get(0);
         }
         count_rows(&self.db, table)
     }
@@ -574,7 +578,10 @@ impl Ledger {
     pub fn event_row(&self, seq: i64) -> EventRow {
         if self.is_pg() {
             let sql = format!("{EVENT_ROW_SELECT} WHERE seq = $1");
-            let row = self.pg_superuser().query_one(&sql, &[&seq]).expect("event row");
+            let row = self
+                .pg_superuser()
+                .query_one(&sql, &[&seq])
+                .expect("event row");
             return EventRow::from_pg_row(&row);
         }
         self.conn()

@@ -25,7 +25,9 @@ pub fn cluster() -> Option<&'static Cluster> {
     static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
     CLUSTER
         .get_or_init(|| {
-            let url = std::env::var("SNLEDGER_TEST_PG").ok().filter(|url| !url.is_empty())?;
+            let url = std::env::var("SNLEDGER_TEST_PG")
+                .ok()
+                .filter(|url| !url.is_empty())?;
             Some(Cluster::start(&url))
         })
         .as_ref()
@@ -102,7 +104,9 @@ impl Cluster {
             .port(self.port.parse().expect("port"))
             .user("postgres")
             .dbname(database);
-        config.connect(postgres::NoTls).expect("connect as the superuser")
+        config
+            .connect(postgres::NoTls)
+            .expect("connect as the superuser")
     }
 
     /// Runs SQL as the superuser.

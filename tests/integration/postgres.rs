@@ -39,7 +39,10 @@ fn database_of(ledger: &Ledger) -> String {
 /// The binary on `--db url` at the ledger's time, with extra arguments.
 fn run_on(ledger: &Ledger, url: &str, args: &[&str]) -> Output {
     let mut command = ledger.bare_command();
-    command.arg("--db").arg(url).arg(format!("--now={}", ledger.now()));
+    command
+        .arg("--db")
+        .arg(url)
+        .arg(format!("--now={}", ledger.now()));
     command.args(args);
     run_bounded(&mut command, Duration::from_secs(120))
 }
@@ -74,9 +77,9 @@ fn race(ledger: &Ledger, instance: &str, processes: usize, allocations: usize) -
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    outcomes
-        .iter()
-        .fold((0, 0), |(a, b), (done, exhausted)| (a + done, b + exhausted))
+    outcomes.iter().fold((0, 0), |(a, b), (done, exhausted)| {
+        (a + done, b + exhausted)
+    })
 }
 
 #[test]
@@ -85,7 +88,11 @@ fn sixteen_processes_racing_for_fifty_slots_get_exactly_fifty() {
     instance_with_slots(&ledger, "i-race", 50);
     let (done, exhausted) = race(&ledger, "i-race", 16, 30);
     assert_eq!(done, 50, "exactly the 50 slots were allocated");
-    assert_eq!(exhausted, 16 * 30 - 50, "every other allocation was quota_exhausted");
+    assert_eq!(
+        exhausted,
+        16 * 30 - 50,
+        "every other allocation was quota_exhausted"
+    );
     assert_eq!(ledger.count("numbers"), 50);
     assert_eq!(ledger.consumed("i-race"), 50);
     // policy set + instance add + 50 allocations, one chain.
@@ -151,10 +158,17 @@ fn a_mixed_race_of_grants_binds_and_allocations_keeps_one_chain() {
             .filter(|(what, code)| what == kind && *code == 0)
             .count()
     };
-    assert_eq!(wins("bind") + wins("grant"), 6, "one winner a number: {results:?}");
+    assert_eq!(
+        wins("bind") + wins("grant"),
+        6,
+        "one winner a number: {results:?}"
+    );
     assert_eq!(wins("allocate"), 3, "6 slots left, 2 each: {results:?}");
     for (_, code) in &results {
-        assert!([0, 4].contains(code), "only successes and refusals: {results:?}");
+        assert!(
+            [0, 4].contains(code),
+            "only successes and refusals: {results:?}"
+        );
     }
     assert_eq!(ledger.count("numbers"), 12);
     assert_eq!(ledger.verify_ok(), 2 + 1 + 3 + 3 + 3);
@@ -227,11 +241,17 @@ fn a_writer_cannot_update_delete_or_truncate_events() {
         let error = writer.batch_execute(sql).expect_err(sql);
         let db = error.as_db_error().expect("the server's error");
         assert_eq!(db.code().code(), "42501", "{sql}: {db:?}");
-        assert!(db.message().contains("permission denied"), "{sql}: {}", db.message());
+        assert!(
+            db.message().contains("permission denied"),
+            "{sql}: {}",
+            db.message()
+        );
     }
     // Even the owner, privileges aside, meets the triggers.
     let mut owner = ledger.pg_superuser();
-    let error = owner.batch_execute("DELETE FROM events WHERE seq = 2").unwrap_err();
+    let error = owner
+        .batch_execute("DELETE FROM events WHERE seq = 2")
+        .unwrap_err();
     assert!(format!("{error:?}").contains("append-only"), "{error:?}");
     let error = owner.batch_execute("TRUNCATE events").unwrap_err();
     assert!(format!("{error:?}").contains("append-only"), "{error:?}");
@@ -251,7 +271,11 @@ fn a_reader_can_read_but_not_write() {
     assert_ok(&output, "a reader reads");
     let output = run_on(&ledger, url, &["allocate", "i-1", "--count", "1"]);
     assert_fails(&output, 6, "storage", "a reader allocates");
-    assert!(stderr(&output).contains("permission denied"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("permission denied"),
+        "{}",
+        stderr(&output)
+    );
     let mut reader = connect_as(&ledger, "snl_test_reader");
     let error = reader
         .batch_execute("INSERT INTO event_subjects (subject, seq) VALUES ('x', 1)")
@@ -294,7 +318,10 @@ fn the_actor_is_the_login_role_and_cannot_be_spoofed() {
         .arg(format!("--now={}", ledger.now()))
         .env("USER", "somebody")
         .args(["allocate", "i-1"]);
-    assert_ok(&run_bounded(&mut plain, Duration::from_secs(60)), "allocate");
+    assert_ok(
+        &run_bounded(&mut plain, Duration::from_secs(60)),
+        "allocate",
+    );
     assert_eq!(ledger.last_event()["actor"], CSV_ACTOR);
 }
 
@@ -308,7 +335,10 @@ fn the_event_time_is_the_server_clock_unless_given() {
         .arg(&url)
         .arg(format!("--actor={CSV_ACTOR}"))
         .args(instance_add_args("i-clock", "ecs", "acme", &[]));
-    assert_ok(&run_bounded(&mut command, Duration::from_secs(60)), "instance add");
+    assert_ok(
+        &run_bounded(&mut command, Duration::from_secs(60)),
+        "instance add",
+    );
     let at = ledger.last_event()["at"].as_str().unwrap().to_string();
     let server: String = ledger
         .pg_superuser()
@@ -318,9 +348,17 @@ fn the_event_time_is_the_server_clock_unless_given() {
         )
         .unwrap()
         .get(0);
-    assert!(at <= server && at[..15] == server[..15], "{at} vs the server's {server}");
+    assert!(
+        at <= server && at[..15] == server[..15],
+        "{at} vs the server's {server}"
+    );
     // --now more than five minutes after the server's clock: clock_ahead.
-    ledger.refused_at("2999-01-01T00:00:00Z", &["allocate", "i-clock"], 4, "clock_ahead");
+    ledger.refused_at(
+        "2999-01-01T00:00:00Z",
+        &["allocate", "i-clock"],
+        4,
+        "clock_ahead",
+    );
 }
 
 #[test]
@@ -332,7 +370,11 @@ fn a_server_that_is_down_is_exit_6_naming_the_host() {
         &["instance", "list"],
     );
     assert_fails(&output, 6, "storage", "no server");
-    assert!(stderr(&output).contains("127.0.0.1:1"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("127.0.0.1:1"),
+        "{}",
+        stderr(&output)
+    );
     let output = run_on(&ledger, "postgres://tester@127.0.0.1:1/ledger", &["init"]);
     assert_fails(&output, 6, "storage", "init without a server");
 }
@@ -368,7 +410,12 @@ fn a_wrong_password_is_exit_6_and_never_printed() {
     // From $PGPASSWORD: the same, and the right one logs in.
     let url = tcp_url(&ledger, "snl_pw_user", "sslmode=disable");
     let mut command = ledger.bare_command();
-    command.arg("--db").arg(&url).env("PGPASSWORD", secret).arg("instance").arg("list");
+    command
+        .arg("--db")
+        .arg(&url)
+        .env("PGPASSWORD", secret)
+        .arg("instance")
+        .arg("list");
     let output = run_bounded(&mut command, Duration::from_secs(60));
     assert_fails(&output, 6, "storage", "wrong $PGPASSWORD");
     assert!(!stderr(&output).contains(secret));
@@ -379,13 +426,24 @@ fn a_wrong_password_is_exit_6_and_never_printed() {
         .env("PGPASSWORD", "right-horse-battery")
         .arg(format!("--now={}", ledger.now()))
         .args(instance_add_args("i-pw", "ecs", "acme", &[]));
-    assert_ok(&run_bounded(&mut command, Duration::from_secs(60)), "right password");
+    assert_ok(
+        &run_bounded(&mut command, Duration::from_secs(60)),
+        "right password",
+    );
     assert_eq!(ledger.last_event()["actor"], "snl_pw_user");
     // init shows the URL without the password.
-    let url = tcp_url(&ledger, "snl_pw_user:right-horse-battery", "sslmode=disable");
+    let url = tcp_url(
+        &ledger,
+        "snl_pw_user:right-horse-battery",
+        "sslmode=disable",
+    );
     let output = run_on(&ledger, &url, &["init"]);
     assert_ok(&output, "init");
-    assert!(!stdout(&output).contains("right-horse-battery"), "{}", stdout(&output));
+    assert!(
+        !stdout(&output).contains("right-horse-battery"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -400,7 +458,10 @@ fn tls_verify_full_with_a_self_signed_ca() {
     let output = run_on(&ledger, &url, &add);
     assert_ok(&output, "verify-full");
     let require = tcp_url(&ledger, "snl_tls_user:tls-pass", "sslmode=require");
-    assert_ok(&run_on(&ledger, &require, &["instance", "show", "i-tls"]), "require");
+    assert_ok(
+        &run_on(&ledger, &require, &["instance", "show", "i-tls"]),
+        "require",
+    );
     // pg.sh lets this role in over TLS only: without TLS it is refused.
     let plain = tcp_url(&ledger, "snl_tls_user:tls-pass", "sslmode=disable");
     let output = run_on(&ledger, &plain, &["instance", "list"]);
@@ -409,7 +470,17 @@ fn tls_verify_full_with_a_self_signed_ca() {
     let other = ledger.path("other-ca.crt");
     let key = ledger.path("other-ca.key");
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -421,13 +492,20 @@ fn tls_verify_full_with_a_self_signed_ca() {
         "sslmode=verify-full&sslrootcert={}",
         percent_encode(other.to_str().unwrap())
     );
-    let output = run_on(&ledger, &tcp_url(&ledger, "snl_tls_user:tls-pass", &query), &["instance", "list"]);
+    let output = run_on(
+        &ledger,
+        &tcp_url(&ledger, "snl_tls_user:tls-pass", &query),
+        &["instance", "list"],
+    );
     assert_fails(&output, 6, "storage", "a certificate from another CA");
     assert!(!stderr(&output).contains("tls-pass"));
     // verify-ca checks the chain only.
     let query = format!("sslmode=verify-ca&sslrootcert={}", percent_encode(&ca));
     let chain_only = tcp_url(&ledger, "snl_tls_user:tls-pass", &query);
-    assert_ok(&run_on(&ledger, &chain_only, &["instance", "list"]), "verify-ca");
+    assert_ok(
+        &run_on(&ledger, &chain_only, &["instance", "list"]),
+        "verify-ca",
+    );
 }
 
 #[test]
@@ -447,19 +525,36 @@ fn a_ledger_moves_sqlite_to_postgresql_to_sqlite_byte_identical() {
         assert_ok(&output, &args.join(" "));
         output.stdout
     };
-    sqlite(&["import", "instances", repo_file("samples/instances.csv").to_str().unwrap()]);
-    sqlite(&["import", "ops", repo_file("samples/ops.csv").to_str().unwrap()]);
+    sqlite(&[
+        "import",
+        "instances",
+        repo_file("samples/instances.csv").to_str().unwrap(),
+    ]);
+    sqlite(&[
+        "import",
+        "ops",
+        repo_file("samples/ops.csv").to_str().unwrap(),
+    ]);
     let history = sqlite(&["export", "history"]);
     let export = ledger.write("history.csv", &history);
     ledger.ok(&["import", "history", export.to_str().unwrap()]);
     assert_eq!(ledger.export_history(), history, "SQLite → PostgreSQL");
     for what in ["instances", "numbers"] {
-        assert_eq!(ledger.export(what), sqlite(&["export", what]), "export {what}");
+        assert_eq!(
+            ledger.export(what),
+            sqlite(&["export", what]),
+            "export {what}"
+        );
     }
     ledger.verify_ok();
     // And back, through a pipe.
     let back = ledger.path("back.db");
-    let mut export = ledger.command().args(["export", "history"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut export = ledger
+        .command()
+        .args(["export", "history"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut import = ledger.bare_command();
     import
         .arg("--db")
@@ -472,7 +567,11 @@ fn a_ledger_moves_sqlite_to_postgresql_to_sqlite_byte_identical() {
     assert!(export.wait().unwrap().success());
     let mut again = ledger.bare_command();
     again.arg("--db").arg(&back).args(["export", "history"]);
-    assert_eq!(again.output().unwrap().stdout, history, "PostgreSQL → SQLite");
+    assert_eq!(
+        again.output().unwrap().stdout,
+        history,
+        "PostgreSQL → SQLite"
+    );
 }
 
 #[test]
@@ -481,15 +580,21 @@ fn verify_catches_a_tampered_event_and_an_altered_schema() {
     ledger.ecs("i-1", "acme");
     ledger.allocate("i-1", 2);
     ledger.verify_ok();
-    ledger.tamper("UPDATE events SET payload = replace(payload, '\"acme\"', '\"evil\"') WHERE seq = 2");
+    ledger.tamper(
+        "UPDATE events SET payload = replace(payload, '\"acme\"', '\"evil\"') WHERE seq = 2",
+    );
     let (code, report) = ledger.verify();
     assert_eq!(code, 5, "{report}");
     assert_eq!(report["first_bad_seq"], 2, "{report}");
     let ledger = pg_only!();
     ledger.ecs("i-1", "acme");
     let mut owner = ledger.pg_superuser();
-    owner.batch_execute("CREATE INDEX sneaky ON instances (account)").unwrap();
-    owner.batch_execute("ALTER TABLE events DISABLE TRIGGER events_no_update").unwrap();
+    owner
+        .batch_execute("CREATE INDEX sneaky ON instances (account)")
+        .unwrap();
+    owner
+        .batch_execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+        .unwrap();
     let (code, report) = ledger.verify();
     assert_eq!(code, 5, "{report}");
     let text = report.to_string();
@@ -508,7 +613,11 @@ fn without_the_schema_commands_name_init_and_a_newer_schema_is_exit_6() {
     for args in [&["instance", "list"][..], &["allocate", "i-1"][..]] {
         let output = run_on(&ledger, &url, args);
         assert_fails(&output, 3, "not_found", "no schema");
-        assert!(stderr(&output).contains("snledger init"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("snledger init"),
+            "{}",
+            stderr(&output)
+        );
     }
     let output = run_on(&ledger, &url, &["init"]);
     assert_ok(&output, "init");

@@ -554,7 +554,9 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
 
 #[test]
 fn sigkill_during_import_instances_leaves_all_or_nothing() {
-    sqlite_only!("copies SQLite files (PostgreSQL twin: postgres::a_killed_import_leaves_all_or_nothing)");
+    sqlite_only!(
+        "copies SQLite files (PostgreSQL twin: postgres::a_killed_import_leaves_all_or_nothing)"
+    );
     let mut rng = XorShift::new(crash_seed());
     crash_trials("instances", 4, &mut rng, |scale| {
         let base = Ledger::with(NOW, ACTOR);

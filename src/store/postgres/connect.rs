@@ -314,11 +314,9 @@ impl ServerCertVerifier for ChainVerifier {
             .webpki
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
         {
-            Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. }))
-                if !self.check_name =>
-            {
-                Ok(ServerCertVerified::assertion())
-            }
+            Err(rustls::Error::InvalidCertificate(
+                NotValidForName | NotValidForNameContext { .. },
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -355,7 +353,10 @@ mod tests {
             redact("postgres://alice:s3cret@db:5432/ledger?sslmode=require"),
             "postgres://alice:***@db:5432/ledger?sslmode=require"
         );
-        assert_eq!(redact("postgres://alice@db/ledger"), "postgres://alice@db/ledger");
+        assert_eq!(
+            redact("postgres://alice@db/ledger"),
+            "postgres://alice@db/ledger"
+        );
     }
 
     #[test]

@@ -140,7 +140,8 @@ impl Postgres {
         self.flush()?;
         let mut params = first;
         loop {
-            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|param| param.as_ref()).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|param| param.as_ref()).collect();
             let rows = self.query(sql, &refs)?;
             for row in &rows {
                 visit(row)?;
@@ -200,18 +201,31 @@ impl DerivedRows for Postgres {
         Ok(())
     }
 
-    fn instances(&self, account: Option<&str>, service_type: Option<&str>) -> Result<Vec<Instance>> {
+    fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
         let sql = format!(
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR service_type = $2) ORDER BY instance_id"
         );
-        self.list("instances", &sql, &[&account, &service_type], instance_from_row)
+        self.list(
+            "instances",
+            &sql,
+            &[&account, &service_type],
+            instance_from_row,
+        )
     }
 
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
-        self.each_by_key(DerivedTable::Instances, &instance_from_row, &mut |row| match row {
-            Ok(instance) => visit(instance),
-            Err((key, _, why)) => Err(unreadable("instances", format!("{key}: {why}"))),
-        })
+        self.each_by_key(
+            DerivedTable::Instances,
+            &instance_from_row,
+            &mut |row| match row {
+                Ok(instance) => visit(instance),
+                Err((key, _, why)) => Err(unreadable("instances", format!("{key}: {why}"))),
+            },
+        )
     }
 
     fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()> {
@@ -221,7 +235,11 @@ impl DerivedRows for Postgres {
         );
         self.each_page(
             &sql,
-            vec![Box::new(String::new()), Box::new(i64::MIN), Box::new(String::new())],
+            vec![
+                Box::new(String::new()),
+                Box::new(i64::MIN),
+                Box::new(String::new()),
+            ],
             &|row| {
                 vec![
                     Box::new(row.get::<_, String>(1)),
@@ -251,7 +269,12 @@ impl DerivedRows for Postgres {
              WHERE ($1::text IS NULL OR instance_id = $1) AND ($2::text IS NULL OR holder = $2 OR owner = $2) AND ($3::text IS NULL OR status = $3)
              ORDER BY instance_id, issued_seq, number"
         );
-        self.list("numbers", &sql, &[&instance_id, &account, &status], number_from_row)
+        self.list(
+            "numbers",
+            &sql,
+            &[&instance_id, &account, &status],
+            number_from_row,
+        )
     }
 
     fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
@@ -309,7 +332,12 @@ impl DerivedRows for Postgres {
         self.each_page(
             &sql,
             vec![Box::new(String::new()), Box::new(i64::MIN)],
-            &|row| vec![Box::new(row.get::<_, String>(0)), Box::new(row.get::<_, i64>(1))],
+            &|row| {
+                vec![
+                    Box::new(row.get::<_, String>(0)),
+                    Box::new(row.get::<_, i64>(1)),
+                ]
+            },
             &mut |row| {
                 visit(Some((row.get::<_, &str>(0), row.get::<_, i64>(1))));
                 Ok(())

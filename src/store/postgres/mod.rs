@@ -203,7 +203,10 @@ impl Postgres {
     fn create_roles(&self) -> Result<()> {
         for role in ["snledger_writer", "snledger_reader"] {
             let exists: bool = self
-                .query_one("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", &[&role])?
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",
+                    &[&role],
+                )?
                 .get(0);
             if !exists {
                 // A role name is an identifier, not a parameter; these two

@@ -97,7 +97,10 @@ impl Overlay {
             events: Vec::new(),
             subjects: Vec::new(),
             subject_set: HashSet::new(),
-            tables: DerivedTable::ALL.iter().map(|_| TableCache::default()).collect(),
+            tables: DerivedTable::ALL
+                .iter()
+                .map(|_| TableCache::default())
+                .collect(),
             dirty_rows: 0,
         }
     }
@@ -254,7 +257,12 @@ impl Postgres {
             .into_iter()
             .map(|(subject, seq)| vec![Value::Text(subject), Value::Integer(seq)])
             .collect();
-        self.copy("event_subjects", "subject, seq", &[Type::TEXT, Type::INT8], &subject_rows)?;
+        self.copy(
+            "event_subjects",
+            "subject, seq",
+            &[Type::TEXT, Type::INT8],
+            &subject_rows,
+        )?;
         for (table, writes) in DerivedTable::ALL.iter().zip(writes) {
             let shape = shape(*table);
             for key in &writes.deletes {
@@ -294,7 +302,13 @@ impl Postgres {
             })
             .collect();
         let types = [
-            Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT,
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
             Type::TEXT,
         ];
         let written = self.copy("events", super::rows::EVENT_COLUMNS, &types, &rows)?;
@@ -344,7 +358,11 @@ fn upsert_sql(table: DerivedTable) -> String {
         .filter(|column| **column != shape.key)
         .map(|column| format!("{column} = EXCLUDED.{column}"))
         .collect();
-    format!("{insert} ON CONFLICT ({}) DO UPDATE SET {}", shape.key, updates.join(", "))
+    format!(
+        "{insert} ON CONFLICT ({}) DO UPDATE SET {}",
+        shape.key,
+        updates.join(", ")
+    )
 }
 
 pub(super) fn upsert_statement(table: DerivedTable) -> String {

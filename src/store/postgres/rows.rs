@@ -40,15 +40,32 @@ pub fn shape(table: DerivedTable) -> TableShape {
             POLICY_COLUMNS,
             "service_type",
             "service_type",
-            &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::INT8, Type::INT8],
+            &[
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+            ],
         ),
         Instances => (
             INSTANCE_COLUMNS,
             "instance_id",
             "lower(instance_id)",
             &[
-                Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8,
-                Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::INT8, Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
             ],
         ),
         Numbers => (
@@ -56,21 +73,45 @@ pub fn shape(table: DerivedTable) -> TableShape {
             "number",
             "lower(number)",
             &[
-                Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT,
-                Type::TEXT, Type::TEXT, Type::INT8, Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
             ],
         ),
         Services => (
             SERVICE_COLUMNS,
             "service",
             "service_key",
-            &[Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8, Type::INT8, Type::TEXT, Type::INT8],
+            &[
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+            ],
         ),
         Requests => (
             REQUEST_COLUMNS,
             "request_id",
             "request_id",
-            &[Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT, Type::INT8],
+            &[
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+            ],
         ),
         Regions => (
             REGION_COLUMNS,
@@ -204,7 +245,11 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
             DerivedTable::Regions,
             r.region_id.clone(),
             r.region_id.clone(),
-            Some(vec![Text(r.region_id.clone()), Integer(i64::from(r.mainland)), Integer(r.updated_seq)]),
+            Some(vec![
+                Text(r.region_id.clone()),
+                Integer(i64::from(r.mainland)),
+                Integer(r.updated_seq),
+            ]),
         ),
         Change::ForgetService(service) => (
             DerivedTable::Services,
@@ -232,7 +277,11 @@ fn flag(row: &Row, index: usize) -> RowResult<bool> {
     }
 }
 
-fn parse_enum<T>(row: &Row, index: usize, parse: fn(&str, &str) -> crate::error::Result<T>) -> RowResult<T> {
+fn parse_enum<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str, &str) -> crate::error::Result<T>,
+) -> RowResult<T> {
     let text: String = get(row, index)?;
     parse("stored value", &text).map_err(|error| error.to_string())
 }
