@@ -266,13 +266,19 @@ impl Context {
     }
 
     /// The ledger for a write, its actor, and its clock: the system clock,
-    /// or the database server's where it has one.
+    /// or the database server's where it has one. The input is checked
+    /// before the ledger is opened, so a bad `--now` creates nothing.
     pub fn ledger(&self) -> Result<Ledger> {
+        let clock = self.clock()?;
+        let actor = self.actor()?;
         let store = self.store()?;
+        if store.session_user().is_none() {
+            return Ok(Ledger::new(store, actor, clock));
+        }
         let actor = self.actor_of(&store)?;
         let clock = match store.server_time()? {
             Some(server) => self.clock_with(parse_time("the server's clock", &server)?)?,
-            None => self.clock()?,
+            None => clock,
         };
         Ok(Ledger::new(store, actor, clock))
     }

@@ -171,7 +171,8 @@ pub fn mark(line: &str) {
         .append(true)
         .open(path)
     {
-        let _ = writeln!(file, "{line}");
+        // One write, so that lines of parallel tests never interleave.
+        let _ = file.write_all(format!("{line}\n").as_bytes());
     }
 }
 
