@@ -15,6 +15,7 @@
 # the end. --smoke: 10,000 instances; exits 0 unless a step crashed or the
 # race was not exact.
 set -euo pipefail
+export PGOPTIONS="-c client_min_messages=warning"
 MODE=full
 [[ ${1:-} == --smoke ]] && MODE=smoke
 if [[ $MODE == smoke ]]; then
