@@ -13,6 +13,9 @@
 #                               goals; the big ledger is still made (untimed)
 #                               when the import step is not run
 #
+#   bash bench/run.sh --pg [--smoke]
+#                               the PostgreSQL figures (bench/pg.sh says which)
+#
 # A full run prints every SPEC §6 figure for SQLite with its goal and exits 1
 # when any goal is missed.
 #
@@ -56,15 +59,16 @@ set -euo pipefail
 
 MODE=full
 ONLY=""
-usage() { echo "usage: bash bench/run.sh [--smoke] [--only import|allocate|read|reconcile|asof]" >&2; exit 2; }
+usage() { echo "usage: bash bench/run.sh [--pg] [--smoke] [--only import|allocate|read|reconcile|asof]" >&2; exit 2; }
 while (($#)); do
     case "$1" in
+        --pg) shift; exec bash "$(dirname "${BASH_SOURCE[0]}")/pg.sh" "$@" ;;
         --smoke) MODE=smoke ;;
         --only)
             (($# >= 2)) || usage
             case "$2" in import | allocate | read | reconcile | asof) ONLY=$2 ;; *) usage ;; esac
             shift ;;
-        -h | --help) sed -n '2,53p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,56p' "$0"; exit 0 ;;
         *) usage ;;
     esac
     shift

@@ -123,7 +123,7 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The ledger file, created with its schema on first use by a write command (else $SNLEDGER_DB, else ./snledger.db).
+    /// The ledger: a SQLite file, created with its schema on first use by a write command, or a postgres:// URL of a database `init` made (else $SNLEDGER_DB, else ./snledger.db).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Who runs the command, recorded in every event (else $SNLEDGER_ACTOR, else $USER).

@@ -46,6 +46,8 @@ reasons! {
     CountOutOfRange => "count_out_of_range",
     RegionUnknown => "region_unknown",
     IcpNumberTaken => "icp_number_taken",
+    // Not a refusal: a usage error (exit 2), see `Error::Actor`.
+    ActorNotSessionUser => "actor_not_session_user",
 }
 
 impl fmt::Display for Reason {
@@ -63,6 +65,10 @@ pub struct RowFailure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `--actor` names another role than the one the database
+    /// authenticated: a usage error (exit 2) with its own reason code.
+    #[error("{0}")]
+    Actor(String),
     /// Bad flag, bad value, bad CSV, bad time: exit 2.
     #[error("{0}")]
     Usage(String),
@@ -78,6 +84,10 @@ pub enum Error {
     /// Locked past the busy timeout, not a ledger, newer schema: exit 6.
     #[error("{0}")]
     Storage(String),
+    /// A write lost a serialization race with another writer (PostgreSQL
+    /// SQLSTATE 40001 or 40P01): tried again, then a storage error (exit 6).
+    #[error("{0}")]
+    Conflict(String),
     /// Writing the output failed: a storage error too (exit 6), except a
     /// closed pipe, which `render::closed_pipe_is_done` treats as done.
     #[error("cannot write output: {0}")]
@@ -108,7 +118,7 @@ impl Error {
 
     /// Storage trouble (not the input's fault): an import stops at once.
     pub fn is_storage(&self) -> bool {
-        matches!(self, Error::Storage(_) | Error::Io(_))
+        matches!(self, Error::Storage(_) | Error::Io(_) | Error::Conflict(_))
     }
 
     /// The code printed in `error[CODE]`.
@@ -129,7 +139,8 @@ impl Error {
             Error::NotFound(_) => ("not_found", 3),
             Error::Refused(reason, _) => (reason.code(), 4),
             Error::Integrity(_) => ("integrity", 5),
-            Error::Storage(_) | Error::Io(_) => ("storage", 6),
+            Error::Storage(_) | Error::Io(_) | Error::Conflict(_) => ("storage", 6),
+            Error::Actor(_) => (Reason::ActorNotSessionUser.code(), 2),
             Error::Import { failures, .. } => failures
                 .first()
                 .map_or(("usage", 2), |failure| failure.error.code_and_exit_code()),

@@ -78,7 +78,27 @@ impl Ledger {
     pub fn execute<T>(
         &self,
         command: &Command,
-        read: impl FnOnce(&Store, Outcome) -> Result<T>,
+        mut read: impl FnMut(&Store, Outcome) -> Result<T>,
+    ) -> Result<T> {
+        // A write that lost a serialization race with another writer (only
+        // PostgreSQL reports one) is run again from the start, a bounded
+        // number of times with a jittered pause, then is a storage error.
+        let mut attempt = 0;
+        loop {
+            match self.execute_once(command, &mut read) {
+                Err(Error::Conflict(_)) if attempt < CONFLICT_RETRIES_MAX => {
+                    attempt += 1;
+                    crate::store::backoff(attempt);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn execute_once<T>(
+        &self,
+        command: &Command,
+        read: &mut impl FnMut(&Store, Outcome) -> Result<T>,
     ) -> Result<T> {
         let mut writer = self.begin()?;
         let outcome = writer.apply(command)?;
@@ -87,6 +107,9 @@ impl Ledger {
         Ok(answer)
     }
 }
+
+/// How many times a command that lost a serialization race is run again.
+const CONFLICT_RETRIES_MAX: u32 = 12;
 
 impl Writer<'_> {
     pub fn store(&self) -> &Store {

@@ -11,9 +11,9 @@ use serde_json::json;
 pub struct Args {}
 
 pub fn run(context: &Context, _args: Args) -> Result<()> {
-    let store = context.store()?;
+    let store = context.init_store()?;
     let events = store.event_count()?;
-    let db = context.db()?.display().to_string();
+    let db = crate::store::Store::shown(&context.db()?);
     let json = json!({"db": db, "schema_version": SCHEMA_VERSION, "events": events});
     let table = Table::record(vec![
         ("db", db.clone()),

@@ -40,7 +40,6 @@ use crate::domain::types::{
     validate_service, validate_text, Instance, NumberRecord, ServiceRecord, Time,
 };
 use crate::error::{Error, Result};
-use crate::files::shown_path;
 use crate::ledger::{state_as_of, Clock, Ledger, Outcome};
 use crate::render;
 use crate::store::Store;
@@ -189,10 +188,13 @@ impl Context {
     }
 
     pub fn clock(&self) -> Result<Clock> {
-        let reference = parse_time(
-            "clock",
-            &crate::domain::types::format_time(chrono::Utc::now()),
-        )?;
+        let system = crate::domain::types::format_time(chrono::Utc::now());
+        self.clock_with(parse_time("clock", &system)?)
+    }
+
+    /// The time a write is dated, against `reference` (the system clock,
+    /// or the database server's).
+    fn clock_with(&self, reference: Time) -> Result<Clock> {
         let given = match &self.global.now {
             Some(now) => Some(now.clone()),
             None => env_value("SNLEDGER_NOW")?,
@@ -211,23 +213,56 @@ impl Context {
         })
     }
 
+    /// The actor named by `--actor`, else `$SNLEDGER_ACTOR`; `None` when
+    /// neither is set.
+    fn named_actor(&self) -> Result<Option<String>> {
+        match &self.global.actor {
+            Some(actor) => Ok(Some(actor.clone())),
+            None => env_value("SNLEDGER_ACTOR"),
+        }
+    }
+
     pub fn actor(&self) -> Result<String> {
         // Each source is read only when the ones before it are unset, so a
         // broken $USER does not matter once --actor is given.
-        let actor = match &self.global.actor {
-            Some(actor) => actor.clone(),
-            None => match env_value("SNLEDGER_ACTOR")? {
-                Some(actor) => actor,
-                None => env_value("USER")?.unwrap_or_else(|| "unknown".to_string()),
-            },
+        let actor = match self.named_actor()? {
+            Some(actor) => actor,
+            None => env_value("USER")?.unwrap_or_else(|| "unknown".to_string()),
         };
         validate_text("actor", &actor, limits::TEXT_MAX)?;
         Ok(actor)
     }
 
-    /// The ledger for a write: created (mode 0600, schema) on first use.
+    /// The actor of a write on `store`: the role the database
+    /// authenticated when it has one (`--actor` may only repeat it), else
+    /// `--actor`, `$SNLEDGER_ACTOR` or `$USER`.
+    fn actor_of(&self, store: &Store) -> Result<String> {
+        let Some(role) = store.session_user() else {
+            return self.actor();
+        };
+        if let Some(named) = self.named_actor()? {
+            if named != role {
+                return Err(Error::Actor(format!(
+                    "--actor {} is not the database role this session logged in as ({}): on a shared ledger the actor is the login role",
+                    shorten(&named),
+                    shorten(&role)
+                )));
+            }
+        }
+        validate_text("actor", &role, limits::TEXT_MAX)?;
+        Ok(role)
+    }
+
+    /// The ledger for a write: created (mode 0600, schema) on first use
+    /// (a SQLite file; a PostgreSQL database needs `init`).
     pub fn store(&self) -> Result<Store> {
         Store::open(&self.db()?)
+    }
+
+    /// The ledger for `init`: created, or upgraded, with its schema (and on
+    /// PostgreSQL the writer and reader roles).
+    pub fn init_store(&self) -> Result<Store> {
+        Store::init(&self.db()?)
     }
 
     /// The ledger for a read, which never creates one: a missing ledger
@@ -235,12 +270,7 @@ impl Context {
     /// left behind, so a mistyped --db cannot pass for an empty ledger.
     pub fn read_store(&self) -> Result<Store> {
         let path = self.db()?;
-        Store::open_existing(&path)?.ok_or_else(|| {
-            Error::not_found(format!(
-                "no ledger at {}: create one with `snledger init`",
-                shown_path(&path)
-            ))
-        })
+        Store::open_existing(&path)?.ok_or_else(|| Store::missing(&path))
     }
 
     /// Applies a command that sets one record (`what`), reading the record
@@ -249,7 +279,7 @@ impl Context {
         &self,
         command: &Command,
         what: &str,
-        read: impl FnOnce(&Store) -> Result<Option<T>>,
+        read: impl Fn(&Store) -> Result<Option<T>>,
     ) -> Result<T> {
         self.ledger()?.execute(command, |store, _| {
             read(store)?.ok_or_else(|| {
@@ -258,10 +288,22 @@ impl Context {
         })
     }
 
+    /// The ledger for a write, its actor, and its clock: the system clock,
+    /// or the database server's where it has one. The input is checked
+    /// before the ledger is opened, so a bad `--now` creates nothing.
     pub fn ledger(&self) -> Result<Ledger> {
         let clock = self.clock()?;
         let actor = self.actor()?;
-        Ok(Ledger::new(self.store()?, actor, clock))
+        let store = self.store()?;
+        if store.session_user().is_none() {
+            return Ok(Ledger::new(store, actor, clock));
+        }
+        let actor = self.actor_of(&store)?;
+        let clock = match store.server_time()? {
+            Some(server) => self.clock_with(parse_time("the server's clock", &server)?)?,
+            None => clock,
+        };
+        Ok(Ledger::new(store, actor, clock))
     }
 
     /// The store to answer a read from: the live one, or the state rebuilt

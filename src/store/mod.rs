@@ -1,9 +1,11 @@
 //! The store: the one interface between the program and a database. The
-//! rules, the commands and verify see only `Store`; each backend (today
-//! SQLite, in `sqlite/`) implements `Backend` and alone speaks SQL. Every
+//! rules, the commands and verify see only `Store`; each backend (SQLite in
+//! `sqlite/`, PostgreSQL in `postgres/`) implements `Backend` and alone
+//! speaks SQL. Every
 //! statement is prepared with bound parameters; nothing from input is ever
 //! formatted into SQL text.
 
+mod postgres;
 mod sqlite;
 
 use crate::domain::decide::Lookup;
@@ -14,6 +16,7 @@ use crate::domain::types::*;
 use crate::error::Result;
 use std::path::Path;
 
+pub use postgres::backoff;
 pub use sqlite::SCHEMA_VERSION;
 
 /// The head of the chain: what the next event links to.
@@ -131,6 +134,15 @@ pub trait Database {
     /// The database's own consistency check, as a job for another thread
     /// (it reads the whole file; verify runs it beside the replay).
     fn consistency_job(&self) -> ConsistencyJob;
+    /// The authenticated database role, where the database has one
+    /// (PostgreSQL's `session_user`): then it is the actor of every event.
+    fn session_user(&self) -> Option<String> {
+        None
+    }
+    /// The database server's clock (RFC 3339, seconds), where it has one.
+    fn server_time(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The log: appends, the head, iteration and filters.
@@ -190,6 +202,11 @@ pub trait DerivedRows {
 pub trait Backend: Database + Log + DerivedRows + Lookup {}
 impl<T: Database + Log + DerivedRows + Lookup> Backend for T {}
 
+/// `--db` naming a PostgreSQL database (`postgres://…`, `postgresql://…`).
+fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| postgres::is_url(text))
+}
+
 /// An open ledger on some backend.
 pub struct Store {
     backend: Box<dyn Backend>,
@@ -218,22 +235,73 @@ impl Drop for Transaction<'_> {
 }
 
 impl Store {
-    /// Opens the SQLite ledger at `path`, creating it (mode 0600, schema,
-    /// default policy) if the file does not exist or is an empty database:
-    /// the open of a write.
+    /// Opens the ledger at `path` for a write: a SQLite file is created
+    /// (mode 0600, schema, default policy) if it does not exist or is an
+    /// empty database; a PostgreSQL database (`postgres://…`) must have
+    /// been made by `init` (else not found, exit 3).
     pub fn open(path: &Path) -> Result<Store> {
-        Ok(Store {
-            backend: Box::new(sqlite::Sqlite::open(path)?),
-        })
+        let backend: Box<dyn Backend> = match postgres_url(path) {
+            Some(url) => Box::new(postgres::Postgres::open(url)?),
+            None => Box::new(sqlite::Sqlite::open(path)?),
+        };
+        Ok(Store { backend })
+    }
+
+    /// `init`: as `open`, and on PostgreSQL creates (or upgrades) the
+    /// schema and the writer and reader roles.
+    pub fn init(path: &Path) -> Result<Store> {
+        match postgres_url(path) {
+            Some(url) => Ok(Store {
+                backend: Box::new(postgres::Postgres::init(url)?),
+            }),
+            None => Store::open(path),
+        }
     }
 
     /// Opens the ledger at `path` for a read, creating nothing: `None` when
-    /// there is no ledger there yet (no file, or an empty database that no
-    /// write has filled).
+    /// there is no ledger there yet (no file, an empty database that no
+    /// write has filled, a PostgreSQL database without the schema).
     pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+        if let Some(url) = postgres_url(path) {
+            return Ok(
+                postgres::Postgres::open_existing(url)?.map(|backend| Store {
+                    backend: Box::new(backend),
+                }),
+            );
+        }
         Ok(sqlite::Sqlite::open_existing(path)?.map(|backend| Store {
             backend: Box::new(backend),
         }))
+    }
+
+    /// How `--db` is shown: a PostgreSQL URL without its password.
+    pub fn shown(path: &Path) -> String {
+        match postgres_url(path) {
+            Some(url) => postgres::redact(url),
+            None => crate::files::shown_path(path).to_string(),
+        }
+    }
+
+    /// What to say when there is no ledger at `path` (exit 3).
+    pub fn missing(path: &Path) -> crate::error::Error {
+        match postgres_url(path) {
+            Some(url) => postgres::missing_ledger(url),
+            None => crate::error::Error::not_found(format!(
+                "no ledger at {}: create one with `snledger init`",
+                crate::files::shown_path(path)
+            )),
+        }
+    }
+
+    /// The authenticated database role, if the backend has one: then it is
+    /// the actor, whatever `--actor` says.
+    pub fn session_user(&self) -> Option<String> {
+        self.backend.session_user()
+    }
+
+    /// The database server's clock, if the backend has one (SPEC §1.7).
+    pub fn server_time(&self) -> Result<Option<String>> {
+        self.backend.server_time()
     }
 
     /// A private in-memory ledger for rebuilding state from a log

@@ -207,6 +207,7 @@ fn assert_tamper_found(l: &Ledger, first_bad: i64) -> Value {
 
 #[test]
 fn append_only_triggers_refuse_update_and_delete() {
+    sqlite_only!("edits the SQLite file with rusqlite (PostgreSQL twin: postgres::a_writer_cannot_update_delete_or_truncate_events)");
     let l = audit_ledger();
     let conn = l.conn();
     let update = conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 3", []);
@@ -366,6 +367,7 @@ fn tamper_last_event_value_edited_with_hash_recomputed_is_found() {
 
 #[test]
 fn tamper_derived_row_edited_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     // i-hz1 was last written by its renewal (seq 18).
     assert_eq!(l.event_row(18).kind, "instance_renewed");
@@ -382,6 +384,7 @@ fn tamper_derived_row_edited_is_found() {
 
 #[test]
 fn tamper_derived_number_row_edited_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     // SN-0002 was last written by its deregistration (seq 21): a forger
     // tries to give the slot back.
@@ -426,6 +429,7 @@ fn rechain(l: &Ledger) {
 
 #[test]
 fn tamper_event_deleted_and_chain_recomputed_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     // The grant (seq 8) is removed and every later hash recomputed: the chain
     // is consistent, but beta's bind no longer follows from the log.
     let l = audit_ledger();
@@ -441,6 +445,7 @@ fn tamper_event_deleted_and_chain_recomputed_is_found() {
 
 #[test]
 fn tamper_time_moved_backwards_and_chain_recomputed_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     l.tamper("UPDATE events SET at = '2026-01-01T00:00:00Z' WHERE seq = 12");
     rechain(&l);
@@ -462,6 +467,7 @@ fn tamper_unparsable_payload_with_hash_recomputed_is_found() {
 
 #[test]
 fn tamper_derived_service_row_edited_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     // shop.beta.example was last written by its IP update (seq 17).
     assert_eq!(l.event_row(17).kind, "service_ip_updated");
@@ -476,6 +482,7 @@ fn tamper_derived_service_row_edited_is_found() {
 
 #[test]
 fn tamper_history_index_edited_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     // Hiding beta's events from `history --account beta` by editing the
     // subjects index is a derived-table edit like any other.
     let l = audit_ledger();
@@ -488,6 +495,7 @@ fn tamper_history_index_edited_is_found() {
 
 #[test]
 fn tamper_derived_row_deleted_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     // SN-0003 was allocated at seq 5 and never touched again.
     l.conn()
@@ -498,6 +506,7 @@ fn tamper_derived_row_deleted_is_found() {
 
 #[test]
 fn tamper_derived_policy_row_edited_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let l = audit_ledger();
     // The ecs policy was last set by seq 7.
     assert_eq!(l.event_row(7).kind, "policy_set");
@@ -512,6 +521,7 @@ fn tamper_derived_policy_row_edited_is_found() {
 
 #[test]
 fn tamper_triggers_dropped_is_not_ok() {
+    sqlite_only!("SQLite triggers");
     let l = audit_ledger();
     l.conn()
         .execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
@@ -530,6 +540,7 @@ fn tamper_triggers_dropped_is_not_ok() {
 
 #[test]
 fn tamper_one_trigger_dropped_is_not_ok() {
+    sqlite_only!("SQLite triggers (PostgreSQL twin: postgres::verify_catches_a_tampered_event_and_an_altered_schema)");
     let l = audit_ledger();
     l.conn()
         .execute_batch("DROP TRIGGER events_no_delete;")
@@ -569,6 +580,7 @@ fn tamper_event_inserted_at_seq_0_is_found_at_0() {
 
 #[test]
 fn tamper_trigger_replaced_by_a_no_op_of_the_same_name_is_not_ok() {
+    sqlite_only!("SQLite triggers");
     for name in ["events_no_update", "events_no_delete"] {
         let l = audit_ledger();
         let when = if name == "events_no_update" {
@@ -614,6 +626,7 @@ fn tamper_trigger_replaced_by_a_no_op_of_the_same_name_is_not_ok() {
 
 #[test]
 fn tamper_derived_row_that_does_not_parse_is_an_integrity_failure_at_its_event() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     // CHECK constraints keep most such values out of the tables; a forger
     // who switches them off (or edits a column without one) still gets
     // caught, as tampering (exit 5), not as a storage error (exit 6), and
@@ -655,6 +668,7 @@ fn tamper_derived_row_that_does_not_parse_is_an_integrity_failure_at_its_event()
 
 #[test]
 fn tamper_flag_set_to_a_value_other_than_0_or_1_is_found() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     // SQLite reads any non-zero integer as true; verify must not.
     let l = audit_ledger();
     assert_eq!(l.event_row(17).kind, "service_ip_updated");

@@ -104,9 +104,21 @@ pub fn repo_file(relative: &str) -> PathBuf {
 /// `--actor` its commands run with.
 pub struct Ledger {
     pub dir: TempDir,
+    /// The SQLite file; in PostgreSQL mode the URL of the ledger's database
+    /// as the ledger's first actor logs in.
     pub db: PathBuf,
     now: Mutex<String>,
     actor: Mutex<String>,
+    /// The database of this ledger in PostgreSQL mode.
+    pg: Option<String>,
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if let (Some(cluster), Some(database)) = (crate::pg::cluster(), &self.pg) {
+            cluster.drop_database(database);
+        }
+    }
 }
 
 impl Default for Ledger {
@@ -134,13 +146,43 @@ impl Ledger {
 
     fn create(file: &str, now: &str, actor: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join(file);
+        let mut db = dir.path().join(file);
+        let pg = crate::pg::cluster().map(|cluster| {
+            let database = cluster.new_database();
+            cluster.ensure_role(actor);
+            db = PathBuf::from(cluster.url(&database, actor));
+            database
+        });
         Ledger {
             dir,
             db,
             now: Mutex::new(now.to_string()),
             actor: Mutex::new(actor.to_string()),
+            pg,
         }
+    }
+
+    /// Is this ledger a PostgreSQL database (the suite's PostgreSQL mode)?
+    pub fn is_pg(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The `--db` of this ledger for `actor`: the file, or in PostgreSQL
+    /// mode the database as the login role `actor`.
+    pub fn db_for(&self, actor: &str) -> OsString {
+        match (crate::pg::cluster(), &self.pg) {
+            (Some(cluster), Some(database)) => {
+                cluster.ensure_role(actor);
+                cluster.url(database, actor).into()
+            }
+            _ => self.db.clone().into_os_string(),
+        }
+    }
+
+    /// A superuser connection to this ledger's database (PostgreSQL mode).
+    pub fn pg_superuser(&self) -> postgres::Client {
+        let cluster = crate::pg::cluster().expect("PostgreSQL mode");
+        cluster.superuser(self.pg.as_deref().expect("a PostgreSQL ledger"))
     }
 
     /// A path in the tempdir.
@@ -202,7 +244,7 @@ impl Ledger {
         let mut command = program();
         command
             .arg("--db")
-            .arg(&self.db)
+            .arg(self.db_for(actor))
             .arg(format!("--now={now}"))
             .arg(format!("--actor={actor}"));
         command
@@ -330,7 +372,7 @@ impl Ledger {
     /// The log, or `None` while the ledger file does not exist (reading it
     /// must not create it).
     fn history_if_any(&self) -> Option<Vec<u8>> {
-        self.db.exists().then(|| self.export_history())
+        (self.is_pg() || self.db.exists()).then(|| self.export_history())
     }
 
     /// The log's events (`history --format json`), with optional filters.
@@ -481,12 +523,34 @@ impl Ledger {
 
     /// Counts rows of a table straight from the file (read only).
     pub fn count(&self, table: &str) -> i64 {
+        if self.is_pg() {
+            let sql = format!("SELECT count(*) FROM {table}");
+            return self
+                .pg_superuser()
+                .query_one(&sql, &[])
+                .expect("count")
+                .get(0);
+        }
         count_rows(&self.db, table)
     }
 
     /// Runs `sql` on the file outside snledger, with the append-only
     /// triggers dropped for the edit and put back afterwards.
     pub fn tamper(&self, sql: &str) {
+        if self.is_pg() {
+            // The table owner may switch the append-only triggers off; a
+            // forger who knows the schema moves the chain head along.
+            let edit = format!(
+                "BEGIN; ALTER TABLE events DISABLE TRIGGER USER; {}; ALTER TABLE events ENABLE TRIGGER USER;
+                 UPDATE chain_head SET (seq, hash, at) = (SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1)
+                 WHERE EXISTS (SELECT 1 FROM events); COMMIT;",
+                postgres_dialect(sql)
+            );
+            self.pg_superuser()
+                .batch_execute(&edit)
+                .unwrap_or_else(|e| panic!("tamper SQL failed on PostgreSQL: {e:?}\n{sql}"));
+            return;
+        }
         let conn = self.conn();
         let triggers: Vec<String> = {
             let mut statement = conn
@@ -515,6 +579,14 @@ impl Ledger {
 
     /// One stored event row.
     pub fn event_row(&self, seq: i64) -> EventRow {
+        if self.is_pg() {
+            let sql = format!("{EVENT_ROW_SELECT} WHERE seq = $1");
+            let row = self
+                .pg_superuser()
+                .query_one(&sql, &[&seq])
+                .expect("event row");
+            return EventRow::from_pg_row(&row);
+        }
         self.conn()
             .query_row(
                 &format!("{EVENT_ROW_SELECT} WHERE seq = ?1"),
@@ -526,6 +598,11 @@ impl Ledger {
 
     /// Every stored event row, in seq order.
     pub fn event_rows(&self) -> Vec<EventRow> {
+        if self.is_pg() {
+            let sql = format!("{EVENT_ROW_SELECT} ORDER BY seq");
+            let rows = self.pg_superuser().query(&sql, &[]).expect("event rows");
+            return rows.iter().map(EventRow::from_pg_row).collect();
+        }
         let conn = self.conn();
         let mut statement = conn
             .prepare(&format!("{EVENT_ROW_SELECT} ORDER BY seq"))
@@ -533,6 +610,44 @@ impl Ledger {
         let rows = statement.query_map([], EventRow::from_row).unwrap();
         rows.map(|r| r.unwrap()).collect()
     }
+}
+
+/// SQLite's `INSERT OR IGNORE` and `INSERT OR REPLACE` of the tamper tests
+/// in PostgreSQL's words (one statement a line or `;`-separated; no `;`
+/// inside the values).
+fn postgres_dialect(sql: &str) -> String {
+    let keys = [
+        ("services", "service", "number, host, commercial, ip_update_required, updated_seq, service_key"),
+        ("requests", "request_id", "instance_id, account, count, asked, numbers, seq"),
+        ("instances", "instance_id", "service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq"),
+        ("numbers", "number", "instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq"),
+    ];
+    let statements: Vec<String> = sql
+        .split(';')
+        .map(|statement| {
+            let trimmed = statement.trim();
+            if let Some(rest) = trimmed.strip_prefix("INSERT OR IGNORE INTO ") {
+                return format!("INSERT INTO {rest} ON CONFLICT DO NOTHING");
+            }
+            if let Some(rest) = trimmed.strip_prefix("INSERT OR REPLACE INTO ") {
+                let table = rest.split([' ', '(']).next().unwrap_or("");
+                let (_, key, columns) = keys
+                    .iter()
+                    .find(|(name, _, _)| *name == table)
+                    .unwrap_or_else(|| panic!("no upsert for {table}"));
+                let updates: Vec<String> = columns
+                    .split(", ")
+                    .map(|column| format!("{column} = EXCLUDED.{column}"))
+                    .collect();
+                return format!(
+                    "INSERT INTO {rest} ON CONFLICT ({key}) DO UPDATE SET {}",
+                    updates.join(", ")
+                );
+            }
+            statement.to_string()
+        })
+        .collect();
+    statements.join(";")
 }
 
 /// The binary with no `SNLEDGER_*` variable and no standard input.
@@ -832,6 +947,19 @@ pub struct EventRow {
 }
 
 impl EventRow {
+    fn from_pg_row(r: &postgres::Row) -> EventRow {
+        EventRow {
+            seq: r.get(0),
+            event_id: r.get(1),
+            at: r.get(2),
+            actor: r.get(3),
+            kind: r.get(4),
+            payload: r.get(5),
+            prev_hash: r.get(6),
+            hash: r.get(7),
+        }
+    }
+
     fn from_row(r: &rusqlite::Row) -> rusqlite::Result<EventRow> {
         Ok(EventRow {
             seq: r.get(0)?,

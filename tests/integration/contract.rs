@@ -49,6 +49,7 @@ fn allocate_as_csv_carries_the_quota() {
 
 #[test]
 fn verify_as_csv_lists_every_problem_and_names_the_changed_column() {
+    sqlite_only!("edits the SQLite file with rusqlite");
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     ledger.allocate("i-1", 2);

@@ -225,7 +225,7 @@ fn diff_as_csv_and_table_one_row_per_changed_field() {
 }
 
 #[test]
-fn diff_refuses_a_later_from_bad_times_and_a_missing_ledger() {
+fn diff_refuses_a_later_from_and_bad_times() {
     let (l, _) = month_ledger();
     let message = l.refused(&["diff", "--from", T2, "--to", T1], 2, "usage");
     assert!(message.contains("is after --to"), "{message}");
@@ -236,7 +236,11 @@ fn diff_refuses_a_later_from_bad_times_and_a_missing_ledger() {
     l.refused(&["diff", "--from", "last week"], 2, "usage");
     l.refused(&["diff", "--from", T1, "--to", "2026-02-30"], 2, "usage");
     l.refused(&["diff"], 2, "usage");
+}
 
+#[test]
+fn diff_on_a_missing_ledger_is_not_found_and_creates_none() {
+    sqlite_only!("a missing SQLite file");
     let missing = Ledger::new();
     let output = missing.run(&["diff", "--from", T1]);
     assert_eq!(output.status.code(), Some(3));

@@ -53,6 +53,7 @@ fn digest_of_an_empty_ledger_is_seq_0_and_the_genesis_hash() {
 
 #[test]
 fn digest_is_a_read_and_never_creates_a_ledger() {
+    sqlite_only!("a missing SQLite file");
     let l = Ledger::new();
     l.refused(&["digest"], 3, "not_found");
     assert!(!l.db.exists());

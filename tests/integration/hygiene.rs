@@ -116,6 +116,7 @@ fn a_read_of_the_default_ledger_creates_no_snledger_db() {
 
 #[test]
 fn a_read_of_an_empty_file_is_no_ledger_and_leaves_it_empty() {
+    sqlite_only!("SQLite files");
     let ledger = Ledger::new();
     std::fs::write(&ledger.db, b"").unwrap();
     for args in [
@@ -140,6 +141,7 @@ fn a_read_of_an_empty_file_is_no_ledger_and_leaves_it_empty() {
 
 #[test]
 fn a_read_through_a_dangling_link_is_no_ledger_and_creates_nothing() {
+    sqlite_only!("SQLite files");
     let ledger = Ledger::new();
     std::os::unix::fs::symlink("nowhere.db", &ledger.db).unwrap();
     let output = ledger.run(&["history"]);
@@ -150,6 +152,7 @@ fn a_read_through_a_dangling_link_is_no_ledger_and_creates_nothing() {
 
 #[test]
 fn write_commands_still_create_the_ledger_on_first_use() {
+    sqlite_only!("SQLite files");
     let cases = [
         "init",
         "instance add",
@@ -398,6 +401,7 @@ fn not_utf8(prefix: &str) -> &'static OsStr {
 
 #[test]
 fn a_variable_that_is_not_utf8_is_a_usage_error_naming_it() {
+    sqlite_only!("SQLite files");
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
     let before = ledger.export_history();
@@ -460,6 +464,7 @@ fn a_variable_that_is_not_utf8_is_a_usage_error_naming_it() {
 
 #[test]
 fn a_broken_variable_that_is_not_consulted_does_not_matter() {
+    sqlite_only!("$USER as the actor (on PostgreSQL the login role is)");
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
     // --db, --now and --actor given: the variables behind them are not read.

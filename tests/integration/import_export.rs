@@ -1202,6 +1202,7 @@ fn missing_and_unknown_columns_are_named() {
 
 #[test]
 fn dry_run_reports_and_writes_nothing() {
+    sqlite_only!("compares the SQLite file's bytes");
     let ledger = sample_ledger();
     let snapshot = |l: &Ledger| {
         (
@@ -1832,6 +1833,7 @@ fn import_history_refuses_well_sealed_events_whose_payload_the_program_would_ref
 
 #[test]
 fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
+    sqlite_only!("SQLite files");
     let ledger = sample_ledger_with_ops();
     let history = ledger.export_history();
     let events = ledger.verify_ok();

@@ -48,6 +48,7 @@ fn file_bytes(path: &std::path::Path) -> Vec<u8> {
 
 #[test]
 fn init_creates_a_ledger_readable_by_its_owner_only() {
+    sqlite_only!("SQLite file modes");
     let ledger = Ledger::new();
     assert!(!ledger.db.exists());
     ledger.ok(&["init"]);
@@ -60,6 +61,7 @@ fn init_creates_a_ledger_readable_by_its_owner_only() {
 
 #[test]
 fn a_ledger_created_on_first_use_is_also_mode_0600() {
+    sqlite_only!("SQLite file modes");
     let ledger = Ledger::new();
     ledger.ecs("i-first", "acme");
     let mode = mode(&ledger.db);
@@ -134,6 +136,7 @@ const ADD_ECS: [&str; 15] = [
 
 #[test]
 fn an_empty_sqlite_file_already_in_wal_mode_is_taken_as_a_new_ledger() {
+    sqlite_only!("SQLite files");
     // What a process killed while creating a ledger leaves behind: the file
     // exists, its header says 16 KiB pages and WAL, and it holds no schema.
     let ledger = Ledger::new();
@@ -1693,6 +1696,7 @@ fn exit_code_6_when_the_ledger_cannot_be_created() {
 
 #[test]
 fn the_ledger_is_mode_0600_whatever_the_umask() {
+    sqlite_only!("SQLite file modes");
     let ledger = Ledger::new();
     let output = run_with_umask(
         "000",
@@ -1713,6 +1717,7 @@ fn the_ledger_is_mode_0600_whatever_the_umask() {
 
 #[test]
 fn exit_code_6_for_a_file_that_is_not_a_ledger() {
+    sqlite_only!("SQLite files (PostgreSQL twin: postgres::without_the_schema_commands_name_init_and_a_newer_schema_is_exit_6)");
     let ledger = Ledger::new();
     fs::write(
         &ledger.db,
@@ -1748,6 +1753,7 @@ fn exit_code_6_for_a_file_that_is_not_a_ledger() {
 
 #[test]
 fn exit_code_6_for_a_sqlite_file_that_is_not_a_ledger() {
+    sqlite_only!("SQLite files");
     let ledger = Ledger::new();
     {
         let conn = rusqlite::Connection::open(&ledger.db).unwrap();
@@ -1780,6 +1786,7 @@ fn exit_code_6_for_a_sqlite_file_that_is_not_a_ledger() {
 
 #[test]
 fn exit_code_6_for_a_ledger_from_a_newer_program() {
+    sqlite_only!("SQLite user_version (PostgreSQL twin: postgres::without_the_schema_commands_name_init_and_a_newer_schema_is_exit_6)");
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     let newer = {
@@ -1841,6 +1848,7 @@ fn errors_are_one_line_error_code_message() {
 
 #[test]
 fn with_format_json_the_error_is_one_json_object() {
+    sqlite_only!("SQLite files");
     let ledger = Ledger::new();
     ledger.ecs("i-1", "acme");
     ledger.allocate("i-1", 5);
@@ -2309,6 +2317,7 @@ fn concurrent_multi_number_allocations_hand_out_exactly_the_quota() {
 
 #[test]
 fn sixteen_processes_creating_one_new_ledger_at_once_all_succeed() {
+    sqlite_only!("SQLite file creation (PostgreSQL: postgres::sixteen_processes_racing_for_fifty_slots_get_exactly_fifty)");
     // Each round: 16 processes started together on a path that does not
     // exist yet, each registering its own instance. Whoever creates the
     // file, none may fail or lose its event.

@@ -3,6 +3,8 @@
 //! executable instead of one per file (README "Tests and benchmark").
 
 mod common;
+#[macro_use]
+mod pg;
 
 mod audit;
 mod clock;
@@ -19,6 +21,7 @@ mod lifecycle;
 mod model;
 mod names;
 mod past;
+mod postgres;
 mod reconcile;
 mod regions;
 mod reliability;

@@ -509,6 +509,7 @@ fn import_history_refuses_names_the_rules_would_refuse() {
 
 #[test]
 fn a_ledger_made_before_the_names_migration_upgrades_in_place() {
+    sqlite_only!("builds an old SQLite schema");
     let (ledger, numbers) = ledger_with_numbers(1);
     ledger.bind(&numbers[0], "Green Apps", "acme");
     let expected = ledger.export_history();

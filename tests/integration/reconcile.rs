@@ -544,6 +544,7 @@ fn emitted_ops_imported_then_reconciled_leave_only_what_the_ledger_cannot_expres
 
 #[test]
 fn reconcile_is_a_read_it_creates_no_ledger_and_refuses_as_of_with_writes() {
+    sqlite_only!("a missing SQLite file");
     let ledger = Ledger::new();
     let file = ledger.write("p.csv", std::fs::read(sample("in-sync.csv")).unwrap());
     let output = ledger.run(&["reconcile", file.to_str().unwrap()]);

@@ -554,6 +554,9 @@ fn crash_trials(kind: &str, kills: usize, rng: &mut XorShift, build: impl Fn(usi
 
 #[test]
 fn sigkill_during_import_instances_leaves_all_or_nothing() {
+    sqlite_only!(
+        "copies SQLite files (PostgreSQL twin: postgres::a_killed_import_leaves_all_or_nothing)"
+    );
     let mut rng = XorShift::new(crash_seed());
     crash_trials("instances", 4, &mut rng, |scale| {
         let base = Ledger::with(NOW, ACTOR);
@@ -572,6 +575,7 @@ fn sigkill_during_import_instances_leaves_all_or_nothing() {
 
 #[test]
 fn sigkill_during_import_ops_leaves_all_or_nothing() {
+    sqlite_only!("copies SQLite files");
     let mut rng = XorShift::new(crash_seed() ^ 0xABCDEF);
     crash_trials("ops", 4, &mut rng, |scale| {
         let base = Ledger::with(NOW, ACTOR);
@@ -625,6 +629,7 @@ fn sigkill_during_import_ops_leaves_all_or_nothing() {
 
 #[test]
 fn a_stale_wal_and_a_lock_held_by_a_dead_process_do_not_stop_the_next_command() {
+    sqlite_only!("SQLite WAL and locks");
     let ledger = Ledger::with(NOW, ACTOR);
     ledger.ecs("i-stale", "stale-owner");
     let file = ledger.path("big.csv");
@@ -820,6 +825,7 @@ fn run_corpus(ledger: &Ledger, cases: Vec<Case>) {
 
 #[test]
 fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
+    sqlite_only!("copies SQLite files");
     let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();
     ledger.import_sample_ops();
@@ -1767,6 +1773,7 @@ mod no_panic {
 
     #[test]
     fn random_bytes_never_panic_any_importer() {
+        sqlite_only!("copies a SQLite template file");
         let template = template();
         let result = runner(60).run(
             &(0..3usize, csv_body(), any::<bool>()),
@@ -1972,6 +1979,7 @@ mod no_panic {
 
     #[test]
     fn random_arguments_never_panic() {
+        sqlite_only!("copies a SQLite template file");
         let template = template();
         let strategy = (
             0..TEMPLATES.len(),
@@ -2013,6 +2021,7 @@ mod no_panic {
 
 #[test]
 fn a_new_ledger_is_0600_whatever_the_umask() {
+    sqlite_only!("SQLite file modes");
     for umask in ["000", "002", "022", "077"] {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("fresh.db");
@@ -2105,6 +2114,7 @@ fn a_new_ledger_is_0600_whatever_the_umask() {
 
 #[test]
 fn export_files_are_created_0600_and_existing_ones_keep_their_mode() {
+    sqlite_only!("SQLite file modes");
     use std::os::unix::fs::PermissionsExt;
     let ledger = Ledger::with(NOW, ACTOR);
     ledger.import_samples();

@@ -63,6 +63,7 @@ fn edit_schema(ledger: &Ledger, sql: &str) {
 
 #[test]
 fn an_index_sharing_another_index_pages_fails_the_consistency_check() {
+    sqlite_only!("SQLite pages");
     // events_by_kind pointed at numbers_by_holder's b-tree: the file is
     // structurally broken, and SQLite's quick_check says so.
     let ledger = ledger_with_events();
@@ -75,6 +76,7 @@ fn an_index_sharing_another_index_pages_fails_the_consistency_check() {
 
 #[test]
 fn an_index_whose_definition_was_edited_is_not_as_snledger_creates_it() {
+    sqlite_only!("edits the SQLite schema");
     // The b-tree still holds (kind, seq) entries; the schema now claims
     // (seq, kind), so the index no longer matches its table.
     let ledger = ledger_with_events();
@@ -92,6 +94,7 @@ fn an_index_whose_definition_was_edited_is_not_as_snledger_creates_it() {
 
 #[test]
 fn an_extra_trigger_is_an_integrity_failure_naming_it() {
+    sqlite_only!("edits the SQLite schema");
     let ledger = ledger_with_events();
     ledger
         .conn()
@@ -104,6 +107,7 @@ fn an_extra_trigger_is_an_integrity_failure_naming_it() {
 
 #[test]
 fn an_extra_table_is_an_integrity_failure_naming_it() {
+    sqlite_only!("edits the SQLite schema");
     let ledger = ledger_with_events();
     ledger
         .conn()
@@ -114,6 +118,7 @@ fn an_extra_table_is_an_integrity_failure_naming_it() {
 
 #[test]
 fn an_extra_index_is_an_integrity_failure_naming_it() {
+    sqlite_only!("edits the SQLite schema");
     let ledger = ledger_with_events();
     ledger
         .conn()
@@ -124,6 +129,7 @@ fn an_extra_index_is_an_integrity_failure_naming_it() {
 
 #[test]
 fn a_missing_index_is_an_integrity_failure_naming_it() {
+    sqlite_only!("edits the SQLite schema (PostgreSQL twin: postgres::verify_catches_a_tampered_event_and_an_altered_schema)");
     let ledger = ledger_with_events();
     ledger
         .conn()
@@ -134,6 +140,7 @@ fn a_missing_index_is_an_integrity_failure_naming_it() {
 
 #[test]
 fn a_missing_trigger_is_an_integrity_failure_naming_it() {
+    sqlite_only!("edits the SQLite schema");
     let ledger = ledger_with_events();
     ledger
         .conn()
@@ -146,6 +153,7 @@ fn a_missing_trigger_is_an_integrity_failure_naming_it() {
 
 #[test]
 fn a_blob_where_text_belongs_is_exit_5_naming_the_seq() {
+    sqlite_only!("SQLite typing (PostgreSQL columns are typed)");
     for column in ["payload", "kind", "hash"] {
         let ledger = ledger_with_events();
         ledger.tamper(&format!(
@@ -209,6 +217,7 @@ fn a_last_seq_of_50_million_is_reported_without_sizing_memory_by_it() {
 
 #[test]
 fn an_insert_swallowed_by_a_trigger_makes_allocate_fail_and_print_no_number() {
+    sqlite_only!("SQLite RAISE(IGNORE)");
     let ledger = ledger_with_events();
     let log_before = ledger.export_history();
     let numbers_before = ledger.count("numbers");

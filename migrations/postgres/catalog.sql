@@ -1,0 +1,34 @@
+-- What `verify` compares: every table (its columns and constraints), index,
+-- trigger and function in the ledger's schema (the one holding `events`),
+-- one row each: kind, name, definition. The program compares the answer
+-- with migrations/postgres/catalog.txt, this query's answer on a database
+-- that `snledger init` made (regenerate it with tests/pg.sh catalog).
+WITH home AS (
+    SELECT c.relnamespace AS ns, quote_ident(n.nspname) || '.' AS prefix
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = to_regclass('events')
+)
+SELECT 'table' AS kind, c.relname::text AS name,
+       (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                || CASE WHEN co.collname IS NOT NULL AND co.collname <> 'default' THEN ' collate ' || co.collname ELSE '' END
+                || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+        FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+       || coalesce('; ' || (SELECT string_agg(pg_get_constraintdef(k.oid), '; ' ORDER BY pg_get_constraintdef(k.oid))
+                            FROM pg_constraint k WHERE k.conrelid = c.oid), '') AS definition
+FROM pg_class c, home WHERE c.relnamespace = home.ns AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+UNION ALL
+SELECT 'index', c.relname::text, replace(pg_get_indexdef(c.oid), home.prefix, '')
+FROM pg_class c, home WHERE c.relnamespace = home.ns AND c.relkind IN ('i', 'I')
+UNION ALL
+SELECT 'trigger', t.tgname || ' on ' || c.relname,
+       replace(pg_get_triggerdef(t.oid), home.prefix, '') || CASE WHEN t.tgenabled = 'D' THEN ' (disabled)' ELSE '' END
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid, home
+WHERE c.relnamespace = home.ns AND NOT t.tgisinternal
+UNION ALL
+SELECT 'function', p.proname::text, md5(p.prosrc)
+FROM pg_proc p, home WHERE p.pronamespace = home.ns
+ORDER BY 1, 2

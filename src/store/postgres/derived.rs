@@ -1,0 +1,461 @@
+//! The derived tables on PostgreSQL: writes of a `Change` (buffered in a
+//! write transaction), lists, the rules' look-ups, and the stored rows as
+//! `verify` reads them back. Long reads go page by page along the key, so
+//! memory stays bounded and the visitor may use the store.
+
+use super::overlay::key_hash;
+use super::rows::*;
+use super::Postgres;
+use crate::domain::decide::Lookup;
+use crate::domain::evolve::Change;
+use crate::domain::names::service_key;
+use crate::domain::regions::Region;
+use crate::domain::types::*;
+use crate::error::{Error, Result};
+use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
+use postgres::types::ToSql;
+use postgres::Row;
+use std::collections::HashSet;
+
+/// A row that cannot be read: its key, the seq it names (at least 1), why.
+type BadRow = (String, i64, String);
+
+/// Rows read per page of a long read.
+pub const PAGE_ROWS: i64 = 5_000;
+
+fn unreadable(table: &str, why: String) -> Error {
+    Error::storage(format!("storage: a row of {table} cannot be read: {why}"))
+}
+
+/// Rows of one table through `from_row`, an unreadable one a storage error.
+fn mapped<T>(table: &str, rows: Vec<Row>, from_row: fn(&Row) -> RowResult<T>) -> Result<Vec<T>> {
+    rows.iter()
+        .map(|row| from_row(row).map_err(|why| unreadable(table, why)))
+        .collect()
+}
+
+impl Postgres {
+    /// Writes one row now (outside the buffer): seeds and migrations.
+    pub(super) fn write_direct(&self, change: &Change) -> Result<()> {
+        let (table, exact, _, values) = change_values(change);
+        match values {
+            None => {
+                let shape = shape(table);
+                let sql = format!("DELETE FROM {} WHERE {} = $1", shape.name, shape.key);
+                self.execute(&sql, &[&exact])?;
+            }
+            Some(values) => {
+                let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
+                self.execute(&super::overlay::upsert_statement(table), &params)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every stored row of a look-up key (all spellings), as `Change`s.
+    fn rows_of_key(&self, table: DerivedTable, folded: &str) -> Result<Vec<(String, Change)>> {
+        let shape = shape(table);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} = $1",
+            shape.columns, shape.name, shape.folded_key
+        );
+        let rows = self.query(&sql, &[&folded])?;
+        rows.iter()
+            .map(|row| {
+                let exact: String = row.get(0);
+                change_from_row(table, row)
+                    .map(|change| (exact, change))
+                    .map_err(|why| unreadable(shape.name, why))
+            })
+            .collect()
+    }
+
+    /// The hash of every look-up key of a table.
+    fn key_set(&self, table: DerivedTable) -> Result<HashSet<u64>> {
+        let shape = shape(table);
+        let sql = format!("SELECT {} FROM {}", shape.folded_key, shape.name);
+        let mut keys = HashSet::new();
+        let mut client = self.client.borrow_mut();
+        let mut rows = client.query_raw(&sql, std::iter::empty::<i64>())?;
+        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+            keys.insert(key_hash(row.get::<_, &str>(0)));
+        }
+        Ok(keys)
+    }
+
+    /// A look-up: from the write transaction's buffer when it knows, else
+    /// from the database (and remembered).
+    fn look_up(&self, table: DerivedTable, folded: &str, exact: &str) -> Result<Option<Change>> {
+        if let Some(overlay) = self.overlay.borrow().as_ref() {
+            if let Some(found) = overlay.cached(table, folded, exact) {
+                return Ok(found);
+            }
+        }
+        let rows = self.rows_of_key(table, folded)?;
+        let in_write = self.overlay.borrow().is_some();
+        if !in_write {
+            let exact_row = rows.iter().find(|(key, _)| key == exact);
+            let first = rows.iter().min_by(|a, b| a.0.cmp(&b.0));
+            return Ok(exact_row.or(first).map(|(_, change)| change.clone()));
+        }
+        let wants_keys = {
+            let mut guard = self.overlay.borrow_mut();
+            let overlay = guard.as_mut().expect("in a write transaction");
+            overlay.load(table, folded, rows);
+            overlay.wants_keys(table)
+        };
+        if wants_keys {
+            self.flush()?;
+            let keys = self.key_set(table)?;
+            if let Some(overlay) = self.overlay.borrow_mut().as_mut() {
+                overlay.set_keys(table, keys);
+            }
+        }
+        Ok(self
+            .overlay
+            .borrow()
+            .as_ref()
+            .and_then(|overlay| overlay.cached(table, folded, exact))
+            .flatten())
+    }
+
+    /// A list: the buffer sent first, then one query.
+    fn list<T>(
+        &self,
+        table: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        from_row: fn(&Row) -> RowResult<T>,
+    ) -> Result<Vec<T>> {
+        self.flush()?;
+        mapped(table, self.query(sql, params)?, from_row)
+    }
+
+    /// Every row of `table` in key order, a page at a time; `next` gives the
+    /// parameters that follow the last row of a page.
+    pub(super) fn each_page(
+        &self,
+        sql: &str,
+        first: Vec<Box<dyn ToSql + Sync>>,
+        next: &dyn Fn(&Row) -> Vec<Box<dyn ToSql + Sync>>,
+        visit: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.flush()?;
+        let mut params = first;
+        loop {
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|param| param.as_ref()).collect();
+            let rows = self.query(sql, &refs)?;
+            for row in &rows {
+                visit(row)?;
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == PAGE_ROWS => params = next(last),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Every row of a table along its key, through `from_row`.
+    fn each_by_key<T>(
+        &self,
+        table: DerivedTable,
+        from_row: &dyn Fn(&Row) -> RowResult<T>,
+        visit: &mut dyn FnMut(std::result::Result<T, BadRow>) -> Result<()>,
+    ) -> Result<()> {
+        let shape = shape(table);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} > $1 ORDER BY {} LIMIT {PAGE_ROWS}",
+            shape.columns, shape.name, shape.key, shape.key
+        );
+        let seq_column = shape.columns.split(", ").count() - 1;
+        self.each_page(
+            &sql,
+            vec![Box::new(String::new())],
+            &|row| vec![Box::new(row.get::<_, String>(0))],
+            &mut |row| {
+                visit(from_row(row).map_err(|why| {
+                    let seq = row.try_get::<_, i64>(seq_column).unwrap_or(1).max(1);
+                    (row.get::<_, String>(0), seq, why)
+                }))
+            },
+        )
+    }
+}
+
+impl DerivedRows for Postgres {
+    fn write(&self, change: &Change) -> Result<()> {
+        let full = {
+            let mut guard = self.overlay.borrow_mut();
+            match guard.as_mut() {
+                Some(overlay) => {
+                    overlay.write(change);
+                    overlay.is_full()
+                }
+                None => {
+                    drop(guard);
+                    return self.write_direct(change);
+                }
+            }
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR service_type = $2) ORDER BY instance_id"
+        );
+        self.list(
+            "instances",
+            &sql,
+            &[&account, &service_type],
+            instance_from_row,
+        )
+    }
+
+    fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
+        self.each_by_key(
+            DerivedTable::Instances,
+            &instance_from_row,
+            &mut |row| match row {
+                Ok(instance) => visit(instance),
+                Err((key, _, why)) => Err(unreadable("instances", format!("{key}: {why}"))),
+            },
+        )
+    }
+
+    fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE (instance_id, issued_seq, number) > ($1, $2, $3)
+             ORDER BY instance_id, issued_seq, number LIMIT {PAGE_ROWS}"
+        );
+        self.each_page(
+            &sql,
+            vec![
+                Box::new(String::new()),
+                Box::new(i64::MIN),
+                Box::new(String::new()),
+            ],
+            &|row| {
+                vec![
+                    Box::new(row.get::<_, String>(1)),
+                    Box::new(row.get::<_, i64>(8)),
+                    Box::new(row.get::<_, String>(0)),
+                ]
+            },
+            &mut |row| visit(number_from_row(row).map_err(|why| unreadable("numbers", why))?),
+        )
+    }
+
+    fn each_number_folded(
+        &self,
+        visit: &mut dyn FnMut(NumberRecord, Option<Instance>) -> Result<()>,
+    ) -> Result<()> {
+        // lower() under "C" folds ASCII only and orders by bytes, as the
+        // other side of reconcile does; the spelling breaks ties for the
+        // pages.
+        let prefixed = |table: &str, columns: &str| {
+            columns
+                .split(", ")
+                .map(|column| format!("{table}.{column}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (numbers, instances) = (
+            prefixed("n", NUMBER_COLUMNS),
+            prefixed("i", INSTANCE_COLUMNS),
+        );
+        let sql = format!(
+            "SELECT {numbers}, {instances} FROM numbers n LEFT JOIN instances i ON i.instance_id = n.instance_id
+             WHERE (lower(n.number) COLLATE \"C\", n.number) > ($1, $2)
+             ORDER BY lower(n.number) COLLATE \"C\", n.number LIMIT {PAGE_ROWS}"
+        );
+        let base = NUMBER_COLUMNS.split(", ").count();
+        self.each_page(
+            &sql,
+            vec![Box::new(String::new()), Box::new(String::new())],
+            &|row| {
+                let number = row.get::<_, String>(0);
+                vec![Box::new(fold(&number)), Box::new(number)]
+            },
+            &mut |row| {
+                let number = number_from_row(row).map_err(|why| unreadable("numbers", why))?;
+                let instance = match row.try_get::<_, Option<String>>(base) {
+                    Ok(Some(_)) => {
+                        Some(instance_at(row, base).map_err(|why| unreadable("instances", why))?)
+                    }
+                    _ => None,
+                };
+                visit(number, instance)
+            },
+        )
+    }
+
+    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = $1 ORDER BY issued_seq, number"
+        );
+        self.list("numbers", &sql, &[&instance_id], number_from_row)
+    }
+
+    fn numbers(
+        &self,
+        instance_id: Option<&str>,
+        account: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<NumberRecord>> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers
+             WHERE ($1::text IS NULL OR instance_id = $1) AND ($2::text IS NULL OR holder = $2 OR owner = $2) AND ($3::text IS NULL OR status = $3)
+             ORDER BY instance_id, issued_seq, number"
+        );
+        self.list(
+            "numbers",
+            &sql,
+            &[&instance_id, &account, &status],
+            number_from_row,
+        )
+    }
+
+    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        let sql = "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.service_key, s.updated_seq
+             FROM services s JOIN numbers n ON n.number = s.number
+             WHERE $1::text IS NULL OR s.host = $1 OR n.instance_id = $1 ORDER BY s.service";
+        self.list("services", sql, &[&instance_id], service_from_row)
+    }
+
+    fn policies(&self) -> Result<Vec<Policy>> {
+        let sql = format!("SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type");
+        self.list("policy", &sql, &[], policy_from_row)
+    }
+
+    fn regions(&self) -> Result<Vec<Region>> {
+        let sql = format!("SELECT {REGION_COLUMNS} FROM regions ORDER BY region_id");
+        self.list("regions", &sql, &[], region_from_row)
+    }
+
+    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
+        let mut end: Vec<char> = prefix.chars().collect();
+        let Some(last) = end.pop() else {
+            return Ok(Vec::new());
+        };
+        let Some(next) = char::from_u32(last as u32 + 1) else {
+            return Ok(Vec::new());
+        };
+        end.push(next);
+        let end: String = end.into_iter().collect();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= $1 AND number < $2 ORDER BY number LIMIT $3"
+        );
+        self.list("numbers", &sql, &[&prefix, &end, &limit], number_from_row)
+    }
+
+    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE icp_number = $1 ORDER BY instance_id, issued_seq, number"
+        );
+        self.list("numbers", &sql, &[&icp_number], number_from_row)
+    }
+
+    fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
+        self.each_by_key(table, &|row| change_from_row(table, row), &mut |row| {
+            visit(row.map_err(|(key, seq, error)| UnreadableRow { key, seq, error }));
+            Ok(())
+        })
+    }
+
+    fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()> {
+        let sql = format!(
+            "SELECT subject, seq FROM event_subjects WHERE (subject, seq) > ($1, $2) ORDER BY subject, seq LIMIT {PAGE_ROWS}"
+        );
+        self.each_page(
+            &sql,
+            vec![Box::new(String::new()), Box::new(i64::MIN)],
+            &|row| {
+                vec![
+                    Box::new(row.get::<_, String>(0)),
+                    Box::new(row.get::<_, i64>(1)),
+                ]
+            },
+            &mut |row| {
+                visit(Some((row.get::<_, &str>(0), row.get::<_, i64>(1))));
+                Ok(())
+            },
+        )
+    }
+}
+
+/// The `Change` of a look-up, as the record it is.
+macro_rules! as_record {
+    ($found:expr, $variant:ident) => {
+        Ok(match $found? {
+            Some(Change::$variant(record)) => Some(record),
+            _ => None,
+        })
+    };
+}
+
+/// Instances and numbers whatever the ASCII case of the id, a service by
+/// its key; the row spelled exactly as asked first.
+impl Lookup for Postgres {
+    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
+        let found = self.look_up(DerivedTable::Instances, &fold(instance_id), instance_id);
+        as_record!(found, Instance)
+    }
+
+    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
+        let found = self.look_up(DerivedTable::Numbers, &fold(number), number);
+        as_record!(found, Number)
+    }
+
+    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        let found = self.look_up(DerivedTable::Services, &service_key(service), service);
+        as_record!(found, Service)
+    }
+
+    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers
+             WHERE icp_number = $1 AND status IN ('bound', 'filing', 'filed') LIMIT 1"
+        );
+        Ok(self
+            .list("numbers", &sql, &[&icp_number], number_from_row)?
+            .into_iter()
+            .next())
+    }
+
+    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
+        let found = self.look_up(DerivedTable::Policy, service_type, service_type);
+        as_record!(found, Policy)
+    }
+
+    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
+        let found = self.look_up(DerivedTable::Requests, request_id, request_id);
+        as_record!(found, Request)
+    }
+
+    fn region(&self, region_id: &str) -> Result<Option<Region>> {
+        let found = self.look_up(DerivedTable::Regions, region_id, region_id);
+        as_record!(found, Region)
+    }
+
+    fn region_ids(&self) -> Result<Vec<String>> {
+        self.flush()?;
+        let rows = self.query("SELECT region_id FROM regions ORDER BY region_id", &[])?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn service_types(&self) -> Result<Vec<String>> {
+        self.flush()?;
+        let rows = self.query("SELECT service_type FROM policy ORDER BY service_type", &[])?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+}

@@ -1,0 +1,425 @@
+//! The PostgreSQL backend (SPEC §4): connecting (`connect.rs`), the schema
+//! and its migrations, `init` with the writer and reader roles, and
+//! transactions. A write transaction locks the one-row chain head before
+//! the rules read anything, and buffers what it writes (`overlay.rs`) so
+//! that bulk imports reach the server as `COPY`; the log is in `log.rs`,
+//! the derived tables in `derived.rs`, row mapping in `rows.rs`.
+
+mod catalog;
+mod connect;
+mod derived;
+mod log;
+mod overlay;
+mod rows;
+
+use super::{ConsistencyJob, Database, Head};
+use crate::domain::evolve::Change;
+use crate::domain::names::service_key;
+use crate::domain::regions::default_regions;
+use crate::domain::types::default_policies;
+use crate::error::{Error, Result};
+use overlay::Overlay;
+use postgres::types::ToSql;
+use postgres::{Client, Row, Statement};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub use connect::{is_url, redact};
+
+/// The migrations, in order: migration N takes a database from version N-1
+/// to N (the row of `snledger_schema`). They mirror SQLite's one for one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../schema.postgres.sql"),
+    include_str!("../../../migrations/postgres/0002_regions.sql"),
+    include_str!("../../../migrations/postgres/0003_names.sql"),
+];
+const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
+const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
+
+/// How many times a write that lost a serialization race (SQLSTATE 40001,
+/// 40P01) is tried again before it is a storage error (exit 6).
+pub const RETRIES_MAX: u32 = 12;
+
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Error {
+        let code = error.code().map(|code| code.code().to_string());
+        match code.as_deref() {
+            Some("40001" | "40P01") => Error::Conflict(format!(
+                "PostgreSQL: another writer conflicted: {}",
+                describe(&error)
+            )),
+            _ => Error::Storage(format!("PostgreSQL: {}", describe(&error))),
+        }
+    }
+}
+
+/// The server's message (and detail) rather than the driver's "db error".
+pub fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text
+        }
+        None => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                let more = cause.to_string();
+                if !text.contains(&more) {
+                    text.push_str(&format!(": {more}"));
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+/// A jittered pause before try `attempt` (1, 2, ...): exponential from 5 ms,
+/// at most 0.4 s, scattered by the clock and the process id (no random
+/// number crate) so that racing writers do not retry in step.
+pub fn backoff(attempt: u32) {
+    let base_ms = (5_u64 << attempt.min(6)).min(400);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos() as u64);
+    let seed = nanos ^ (u64::from(std::process::id()) << 17) ^ u64::from(attempt);
+    let jitter_ms = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) % base_ms.max(1);
+    std::thread::sleep(std::time::Duration::from_millis(base_ms / 2 + jitter_ms));
+}
+
+pub struct Postgres {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    /// What a write transaction has written and not yet sent; `None`
+    /// outside one.
+    overlay: RefCell<Option<Overlay>>,
+    session_user: String,
+}
+
+impl Postgres {
+    /// Opens the ledger at `url`: `None` when the database has no schema.
+    pub fn open_existing(url: &str) -> Result<Option<Postgres>> {
+        let store = Postgres::connect(url)?;
+        let version = store.schema_version()?;
+        let Some(version) = version else {
+            return Ok(None);
+        };
+        store.check_version(version)?;
+        Ok(Some(store))
+    }
+
+    /// Opens the ledger for a write: a database without the schema is not
+    /// found (exit 3): only `init` creates it.
+    pub fn open(url: &str) -> Result<Postgres> {
+        Postgres::open_existing(url)?.ok_or_else(|| not_initialised(url))
+    }
+
+    /// `init`: the roles, the schema and its migrations, the grants.
+    /// Another `init` may run at the same moment: a lost race to create the
+    /// schema is tried once more.
+    pub fn init(url: &str) -> Result<Postgres> {
+        let store = Postgres::connect(url)?;
+        // A database at this program's version needs nothing (and a writer,
+        // who may not change the schema, may run `init` on it).
+        if store.schema_version()? == Some(super::SCHEMA_VERSION) {
+            return Ok(store);
+        }
+        match store.create_or_upgrade() {
+            Err(Error::Storage(_) | Error::Conflict(_)) => {
+                backoff(1);
+                store.create_or_upgrade()?;
+            }
+            other => other?,
+        }
+        Ok(store)
+    }
+
+    fn connect(url: &str) -> Result<Postgres> {
+        let target = connect::parse(url)?;
+        let mut client = target.connect()?;
+        let session_user: String = client
+            .query_one("SELECT session_user::text", &[])
+            .map_err(|error| {
+                Error::storage(format!(
+                    "PostgreSQL at {}: {}",
+                    target.shown,
+                    describe(&error)
+                ))
+            })?
+            .get(0);
+        Ok(Postgres {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            overlay: RefCell::new(None),
+            session_user,
+        })
+    }
+
+    fn schema_version(&self) -> Result<Option<i64>> {
+        let exists: bool = self
+            .query_one("SELECT to_regclass('snledger_schema') IS NOT NULL", &[])?
+            .get(0);
+        if !exists {
+            return Ok(None);
+        }
+        let row = self.query_opt("SELECT max(version)::bigint FROM snledger_schema", &[])?;
+        Ok(row.and_then(|row| row.get::<_, Option<i64>>(0)))
+    }
+
+    fn check_version(&self, version: i64) -> Result<()> {
+        let program = super::SCHEMA_VERSION;
+        if version > program {
+            return Err(Error::storage(format!(
+                "the database has schema version {version}, newer than this program's {program}: upgrade snledger"
+            )));
+        }
+        if version < program {
+            return Err(Error::storage(format!(
+                "the database has schema version {version}, older than this program's {program}: run `snledger init` as its owner to upgrade it"
+            )));
+        }
+        Ok(())
+    }
+
+    /// One transaction: the group roles when absent, every migration the
+    /// database lacks (the first one is the schema), the seed rows, the
+    /// grants.
+    fn create_or_upgrade(&self) -> Result<()> {
+        self.batch("BEGIN")?;
+        let done = self.create_roles().and_then(|()| self.migrate());
+        match done {
+            Ok(()) => self.batch("COMMIT"),
+            Err(error) => {
+                let _ = self.batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
+    fn create_roles(&self) -> Result<()> {
+        for role in ["snledger_writer", "snledger_reader"] {
+            let exists: bool = self
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",
+                    &[&role],
+                )?
+                .get(0);
+            if !exists {
+                // A role name is an identifier, not a parameter; these two
+                // are constants.
+                self.batch(&format!("CREATE ROLE {role} NOLOGIN"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let version = match self.schema_version()? {
+            Some(version) => {
+                self.batch("LOCK TABLE snledger_schema IN ACCESS EXCLUSIVE MODE")?;
+                self.schema_version()?.unwrap_or(version)
+            }
+            None => 0,
+        };
+        self.check_newer(version)?;
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let target = index as i64 + 1;
+            if target <= version {
+                continue;
+            }
+            self.batch(migration)?;
+            if target == 1 {
+                for policy in default_policies() {
+                    self.write_direct(&Change::Policy(policy))?;
+                }
+            }
+            if target == 2 {
+                for region in default_regions() {
+                    self.write_direct(&Change::Region(region))?;
+                }
+            }
+        }
+        if version >= 1 {
+            self.fill_service_keys()?;
+        }
+        self.execute(
+            "UPDATE snledger_schema SET version = $1",
+            &[&super::SCHEMA_VERSION],
+        )?;
+        self.batch(GRANTS)
+    }
+
+    fn check_newer(&self, version: i64) -> Result<()> {
+        if version > super::SCHEMA_VERSION {
+            return self.check_version(version);
+        }
+        Ok(())
+    }
+
+    /// The key of every service that has none yet (a database upgraded
+    /// from version 2): NFKC case folding is not SQL.
+    fn fill_service_keys(&self) -> Result<()> {
+        let rows = self.query("SELECT service FROM services WHERE service_key = ''", &[])?;
+        for row in rows {
+            let service: String = row.get(0);
+            self.execute(
+                "UPDATE services SET service_key = $1 WHERE service = $2",
+                &[&service_key(&service), &service],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The server's clock, to the second, as the log spells times.
+    pub fn server_time(&self) -> Result<String> {
+        Ok(self
+            .query_one(
+                "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                &[],
+            )?
+            .get(0))
+    }
+
+    // ---- statements: prepared once per connection, parameters bound ----
+
+    fn statement(&self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.borrow_mut().prepare(sql)?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.borrow_mut().query(&statement, params)?)
+    }
+
+    fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.borrow_mut().query_one(&statement, params)?)
+    }
+
+    fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.borrow_mut().query_opt(&statement, params)?)
+    }
+
+    fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.borrow_mut().execute(&statement, params)?)
+    }
+
+    fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    /// Sends what the open write transaction has buffered (before any read
+    /// that is not one of the rules' look-ups, and at commit).
+    fn flush(&self) -> Result<()> {
+        let mut overlay = self.overlay.borrow_mut();
+        match overlay.as_mut() {
+            Some(overlay) if overlay.is_dirty() => self.send(overlay),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the chain head's lock, then reads the head from the log.
+    fn lock_head(&self) -> Result<Option<Head>> {
+        self.query_one("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+        let row = self.query_opt(
+            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )?;
+        Ok(row.map(|row| Head {
+            seq: row.get(0),
+            hash: row.get(1),
+            at: row.get(2),
+        }))
+    }
+}
+
+fn not_initialised(url: &str) -> Error {
+    let target = connect::parse(url).map(|target| target.shown);
+    Error::not_found(format!(
+        "no ledger in the PostgreSQL database at {}: create one with `snledger init`",
+        target.unwrap_or_else(|_| redact(url))
+    ))
+}
+
+pub fn missing_ledger(url: &str) -> Error {
+    not_initialised(url)
+}
+
+impl Database for Postgres {
+    /// `BEGIN`, then the chain head's row lock: writers queue here, so the
+    /// state the rules read cannot change before commit. A lost
+    /// serialization race at the lock (a database whose default isolation
+    /// is stricter than read committed) is retried here.
+    fn begin_write(&self) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            self.batch("BEGIN")?;
+            match self.lock_head() {
+                Ok(head) => {
+                    *self.overlay.borrow_mut() = Some(Overlay::new(head));
+                    return Ok(());
+                }
+                Err(Error::Conflict(_)) if attempt < RETRIES_MAX => {
+                    let _ = self.batch("ROLLBACK");
+                    attempt += 1;
+                    backoff(attempt);
+                }
+                Err(error) => {
+                    let _ = self.batch("ROLLBACK");
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// One snapshot for every query of the read.
+    fn begin_read(&self) -> Result<()> {
+        self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    }
+
+    fn commit(&self) -> Result<()> {
+        self.flush()?;
+        *self.overlay.borrow_mut() = None;
+        self.batch("COMMIT")
+    }
+
+    fn rollback(&self) {
+        *self.overlay.borrow_mut() = None;
+        let _ = self.batch("ROLLBACK");
+    }
+
+    fn storage_problems(&self) -> Result<Vec<String>> {
+        self.flush()?;
+        self.catalog_problems()
+    }
+
+    /// PostgreSQL keeps its own pages consistent; what the job checks is
+    /// that every index of the schema is valid and ready (a failed
+    /// `CREATE INDEX CONCURRENTLY` leaves one that is not) and that the
+    /// chain head row is there.
+    fn consistency_job(&self) -> ConsistencyJob {
+        let problems = self.flush().and_then(|()| self.index_problems());
+        Box::new(move || problems)
+    }
+
+    fn session_user(&self) -> Option<String> {
+        Some(self.session_user.clone())
+    }
+
+    fn server_time(&self) -> Result<Option<String>> {
+        Ok(Some(Postgres::server_time(self)?))
+    }
+}
