@@ -4,7 +4,7 @@
 //! every event as `verify` does.
 
 use crate::domain::decide::{decide, Command, Decision};
-use crate::domain::event::{broken, Event, GENESIS_HASH};
+use crate::domain::event::{Event, GENESIS_HASH};
 use crate::domain::evolve::evolve;
 use crate::domain::replay::{redecide, Recorded};
 use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
@@ -212,21 +212,12 @@ impl Writer<'_> {
 /// Applies one event of a log to `store` as `verify` does: re-decided,
 /// with its derived rows and history index rows.
 fn replay_event(store: &Store, event: &Event) -> Result<()> {
-    let seq = event.seq;
-    let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
-    let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
-    let subjects = body.subjects();
-    let recorded = Recorded {
-        seq,
-        at,
-        actor: &event.actor,
-        body,
-        payload: &event.payload,
-    };
+    let recorded = Recorded::of(event)?;
+    let subjects = recorded.body.subjects();
     for change in redecide(store, recorded)? {
         store.write(&change)?;
     }
-    store.add_subjects(seq, &subjects)
+    store.add_subjects(event.seq, &subjects)
 }
 
 /// Rebuilds the derived state as it stood at `as_of` (all events whose

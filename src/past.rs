@@ -11,7 +11,7 @@ use crate::domain::memory::MemoryState;
 use crate::domain::names::{canonical_service, service_key};
 use crate::domain::past::{needed_by, number_instance, Past};
 use crate::domain::replay::{replay_as_logged, Recorded};
-use crate::domain::types::{parse_time, NumberRecord};
+use crate::domain::types::NumberRecord;
 use crate::error::Result;
 use crate::store::{EventFilter, Store};
 
@@ -127,16 +127,7 @@ fn replay_tracked(
     event: Event,
 ) -> Result<()> {
     let seq = event.seq;
-    let body = event.body().map_err(|e| broken(seq, e.to_string()))?;
-    let at = parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?;
-    let recorded = Recorded {
-        seq,
-        at,
-        actor: &event.actor,
-        body,
-        payload: &event.payload,
-    };
-    let (changes, problem) = replay_as_logged(state, recorded);
+    let (changes, problem) = replay_as_logged(state, Recorded::of(&event)?);
     if let Some(problem) = problem {
         return Err(problem);
     }

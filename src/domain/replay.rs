@@ -23,6 +23,21 @@ pub struct Recorded<'a> {
     pub payload: &'a str,
 }
 
+impl<'a> Recorded<'a> {
+    /// A stored event as re-deciding reads it: its payload parsed and its
+    /// time read, either failing as an integrity problem at its seq.
+    pub fn of(event: &'a Event) -> Result<Recorded<'a>> {
+        let seq = event.seq;
+        Ok(Recorded {
+            seq,
+            body: event.body().map_err(|e| broken(seq, e.to_string()))?,
+            at: parse_time("at", &event.at).map_err(|e| broken(seq, e.to_string()))?,
+            actor: &event.actor,
+            payload: &event.payload,
+        })
+    }
+}
+
 /// Re-decides one event; returns the derived rows it makes.
 pub fn redecide(lookup: &dyn Lookup, event: Recorded) -> Result<Vec<Change>> {
     let seq = event.seq;

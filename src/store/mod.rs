@@ -6,6 +6,7 @@
 //! formatted into SQL text.
 
 mod postgres;
+mod shared;
 mod sqlite;
 
 use crate::domain::decide::Lookup;

@@ -5,13 +5,11 @@
 
 use super::Postgres;
 use crate::error::Result;
-use std::collections::BTreeMap;
+use crate::store::shared::SchemaObjects as Objects;
 
 const CATALOG_QUERY: &str = include_str!("../../../migrations/postgres/catalog.sql");
 /// `catalog.sql`'s answer on a database `init` made: `kind|name|definition`.
 const CATALOG_EXPECTED: &str = include_str!("../../../migrations/postgres/catalog.txt");
-
-type Objects = BTreeMap<(String, String), String>;
 
 fn expected() -> Objects {
     CATALOG_EXPECTED
@@ -43,25 +41,7 @@ impl Postgres {
     /// Every table, index, trigger and function missing, altered or extra.
     pub(super) fn catalog_problems(&self) -> Result<Vec<String>> {
         let stored = self.stored_objects()?;
-        let expected = expected();
-        let mut problems = Vec::new();
-        for (key, definition) in &expected {
-            match stored.get(key) {
-                None => problems.push(format!("the schema lacks the {} {}", key.0, key.1)),
-                Some(found) if found != definition => problems.push(format!(
-                    "the {} {} is not as snledger creates it",
-                    key.0, key.1
-                )),
-                Some(_) => {}
-            }
-        }
-        for key in stored.keys().filter(|key| !expected.contains_key(key)) {
-            problems.push(format!(
-                "the schema has a {} {} that snledger does not create",
-                key.0, key.1
-            ));
-        }
-        Ok(problems)
+        Ok(crate::store::shared::schema_problems(&stored, &expected()))
     }
 
     /// Indexes that are not valid and ready, and a chain head that is not

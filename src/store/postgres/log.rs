@@ -15,15 +15,7 @@ impl Log for Postgres {
         if let Some(overlay) = self.overlay.borrow().as_ref() {
             return Ok(overlay.head.clone());
         }
-        let row = self.query_opt(
-            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
-            &[],
-        )?;
-        Ok(row.map(|row| Head {
-            seq: row.get(0),
-            hash: row.get(1),
-            at: row.get(2),
-        }))
+        self.last_event_head()
     }
 
     fn event_count(&self) -> Result<i64> {

@@ -334,6 +334,11 @@ impl Postgres {
     /// Takes the chain head's lock, then reads the head from the log.
     fn lock_head(&self) -> Result<Option<Head>> {
         self.query_one("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+        self.last_event_head()
+    }
+
+    /// The head as the log itself says: its last event.
+    fn last_event_head(&self) -> Result<Option<Head>> {
         let row = self.query_opt(
             "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
             &[],

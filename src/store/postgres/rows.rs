@@ -12,13 +12,10 @@ use crate::store::DerivedTable;
 use postgres::types::{ToSql, Type};
 use postgres::Row;
 
-pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
-pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
-pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
-pub const SERVICE_COLUMNS: &str =
-    "service, number, host, commercial, ip_update_required, service_key, updated_seq";
-pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
-pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
+pub use crate::store::shared::{
+    to_json_array, INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS,
+    REQUEST_COLUMNS, SERVICE_COLUMNS,
+};
 pub const EVENT_COLUMNS: &str = "seq, event_id, at, actor, kind, payload, prev_hash, hash";
 
 /// The columns a table is written and read with, its key column, and the
@@ -148,10 +145,6 @@ impl Value {
             Value::OptionalInteger(number) => number,
         }
     }
-}
-
-pub fn to_json_array(values: &[String]) -> String {
-    serde_json::Value::from(values.to_vec()).to_string()
 }
 
 /// The ASCII-folded key instances and numbers are looked up by.

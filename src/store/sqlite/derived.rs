@@ -284,17 +284,9 @@ impl DerivedRows for Sqlite {
     }
 
     fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
-        // The numbers from `prefix` up to the first text past every
-        // continuation of it: a range scan of the primary key.
-        let mut end: Vec<char> = prefix.chars().collect();
-        let Some(last) = end.pop() else {
+        let Some(end) = crate::store::shared::prefix_range_end(prefix) else {
             return Ok(Vec::new());
         };
-        let Some(next) = char::from_u32(last as u32 + 1) else {
-            return Ok(Vec::new());
-        };
-        end.push(next);
-        let end: String = end.into_iter().collect();
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= ?1 AND number < ?2 ORDER BY number LIMIT ?3"
         ))?;

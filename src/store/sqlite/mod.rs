@@ -331,26 +331,9 @@ impl Database for Sqlite {
     /// The schema object by object against a fresh database made by the
     /// same migrations.
     fn storage_problems(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
         let stored = schema_objects(&self.conn)?;
         let expected = schema_objects(&Sqlite::scratch()?.conn)?;
-        for (key, sql) in &expected {
-            match stored.get(key) {
-                None => problems.push(format!("the schema lacks the {} {}", key.0, key.1)),
-                Some(found) if found != sql => problems.push(format!(
-                    "the {} {} is not as snledger creates it",
-                    key.0, key.1
-                )),
-                Some(_) => {}
-            }
-        }
-        for key in stored.keys().filter(|key| !expected.contains_key(key)) {
-            problems.push(format!(
-                "the schema has a {} {} that snledger does not create",
-                key.0, key.1
-            ));
-        }
-        Ok(problems)
+        Ok(crate::store::shared::schema_problems(&stored, &expected))
     }
 
     /// SQLite's own consistency check on a connection of its own, so that
@@ -388,9 +371,7 @@ fn quick_check(conn: &Connection) -> Result<Vec<String>> {
 /// Every table, index, trigger and view by (type, name), with its SQL
 /// (white space squeezed). SQLite's statistics tables are left out: an
 /// operator's `ANALYZE` makes them.
-fn schema_objects(
-    conn: &Connection,
-) -> Result<std::collections::BTreeMap<(String, String), String>> {
+fn schema_objects(conn: &Connection) -> Result<crate::store::shared::SchemaObjects> {
     let mut statement = conn.prepare(
         "SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'",
     )?;

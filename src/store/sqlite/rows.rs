@@ -8,19 +8,12 @@ use crate::domain::types::*;
 use crate::error::Result;
 use rusqlite::Row;
 
-pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
-pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
-pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
-pub const SERVICE_COLUMNS: &str =
-    "service, number, host, commercial, ip_update_required, service_key, updated_seq";
-pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
-pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
+pub use crate::store::shared::{
+    to_json_array, INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS,
+    REQUEST_COLUMNS, SERVICE_COLUMNS,
+};
 pub const EVENT_COLUMNS: &str =
     "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
-
-pub fn to_json_array(values: &[String]) -> String {
-    serde_json::Value::from(values.to_vec()).to_string()
-}
 
 fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| {
