@@ -220,14 +220,28 @@ fn replay_event(store: &Store, event: &Event) -> Result<()> {
     store.add_subjects(event.seq, &subjects)
 }
 
-/// Rebuilds the derived state as it stood at `as_of` (all events whose
-/// time is not after it) in a private in-memory store.
-pub fn state_as_of(store: &Store, as_of: Time) -> Result<Store> {
-    let scratch = Store::scratch()?;
+/// The derived state as it stood at `as_of` (all events whose time is not
+/// after it): the store's own past versions where it keeps them for that
+/// moment (README "Time travel"), else rebuilt by a replay of the log into
+/// a private in-memory store.
+pub fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);
-    let mut filter = EventFilter::all();
     // Events are in time order: everything before the first later one.
-    filter.to_seq = store.last_seq_at_or_before(&cutoff)?;
+    let to_seq = store.last_seq_at_or_before(&cutoff)?;
+    // The views cut every table at `to_seq`: a write committed meanwhile
+    // changes nothing they show.
+    if store.show_past(to_seq)? {
+        return Ok(store);
+    }
+    replay_to(&store, to_seq)
+}
+
+/// The derived state after event `to_seq`, rebuilt by re-deciding the log
+/// up to it into a private in-memory store.
+pub fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
+    let scratch = Store::scratch()?;
+    let mut filter = EventFilter::all();
+    filter.to_seq = to_seq;
     let transaction = scratch.begin()?;
     store.each_event(&filter, |event| replay_event(&scratch, &event))?;
     transaction.commit()?;

@@ -231,7 +231,7 @@ fn write_table(
 /// The live store, or the state rebuilt from the log as it stood at `cutoff`.
 fn state_at(live: Store, cutoff: Option<Time>) -> Result<Store> {
     match cutoff {
-        Some(time) => crate::ledger::state_as_of(&live, time),
+        Some(time) => crate::ledger::state_as_of(live, time),
         None => Ok(live),
     }
 }

@@ -312,7 +312,7 @@ impl Context {
         let store = self.read_store()?;
         match &as_of.as_of {
             None => Ok(store),
-            Some(text) => state_as_of(&store, self.time("--as-of", text)?),
+            Some(text) => state_as_of(store, self.time("--as-of", text)?),
         }
     }
 

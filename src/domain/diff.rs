@@ -166,7 +166,7 @@ fn row_key(change: &Change) -> Option<(RowKind, &str)> {
         Change::Instance(r) => Some((RowKind::Instance, &r.instance_id)),
         Change::Number(r) => Some((RowKind::Number, &r.number)),
         Change::Service(r) => Some((RowKind::Service, &r.service)),
-        Change::ForgetService(service) => Some((RowKind::Service, service)),
+        Change::ForgetService { service, .. } => Some((RowKind::Service, service)),
         Change::Policy(_) | Change::Request(_) | Change::Region(_) => None,
     }
 }

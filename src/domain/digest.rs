@@ -10,6 +10,7 @@
 //! rows, and someone editing the file cannot aim at a sum for a key that
 //! exists only inside the `verify` process that checks it.
 
+use super::evolve::Change;
 use super::types::*;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
@@ -83,64 +84,40 @@ impl Digest {
     }
 
     pub fn instance(&mut self, r: &Instance) {
-        self.add(|h| {
-            h.text(&r.instance_id)
-                .text(&r.service_type)
-                .text(&r.account)
-                .text(&r.region)
-                .text(r.billing.as_str())
-                .integer(r.subscription_months)
-                .text(&r.expires_at)
-                .optional(r.public_ip.as_deref())
-                .optional_integer(r.order_amount_fen)
-                .text(r.state.as_str())
-                .integer(r.consumed)
-                .integer(r.updated_seq);
-        })
+        self.add(|h| instance_fields(h, r))
     }
 
     pub fn number(&mut self, r: &NumberRecord) {
-        self.add(|h| {
-            h.text(&r.number)
-                .text(&r.instance_id)
-                .text(&r.owner)
-                .text(&r.holder)
-                .text(r.status.as_str())
-                .optional(r.service.as_deref())
-                .optional(r.icp_number.as_deref())
-                .text(r.origin.as_str())
-                .integer(r.issued_seq)
-                .integer(r.updated_seq);
-        })
+        self.add(|h| number_fields(h, r))
     }
 
     pub fn service(&mut self, r: &ServiceRecord) {
-        self.add(|h| {
-            h.text(&r.service)
-                .text(&r.number)
-                .text(&r.host)
-                .integer(i64::from(r.commercial))
-                .integer(i64::from(r.ip_update_required))
-                .integer(r.updated_seq);
-        })
+        self.add(|h| service_fields(h, r))
     }
 
     pub fn policy(&mut self, r: &Policy) {
-        self.add(|h| {
-            h.text(&r.service_type)
-                .integer(r.max_numbers)
-                .integer(r.min_subscription_months)
-                .optional_integer(r.min_order_amount_fen)
-                .integer(i64::from(r.requires_public_ip))
-                .integer(r.updated_seq);
-        })
+        self.add(|h| policy_fields(h, r))
     }
 
     pub fn region(&mut self, r: &super::regions::Region) {
+        self.add(|h| region_fields(h, r))
+    }
+
+    /// One past version (a `*_past` row): the row's fields, then the seq
+    /// that superseded it. Requests and removals have no past versions.
+    pub fn past(&mut self, row: &Change, superseded_seq: i64) {
         self.add(|h| {
-            h.text(&r.region_id)
-                .integer(i64::from(r.mainland))
-                .integer(r.updated_seq);
+            match row {
+                Change::Instance(r) => instance_fields(h, r),
+                Change::Number(r) => number_fields(h, r),
+                Change::Service(r) => service_fields(h, r),
+                Change::Policy(r) => policy_fields(h, r),
+                Change::Region(r) => region_fields(h, r),
+                Change::Request(_) | Change::ForgetService { .. } => {
+                    unreachable!("no past versions of {row:?}")
+                }
+            }
+            h.integer(superseded_seq);
         })
     }
 
@@ -174,6 +151,58 @@ impl Digest {
     }
 }
 
+fn instance_fields(h: &mut RowHasher, r: &Instance) {
+    h.text(&r.instance_id)
+        .text(&r.service_type)
+        .text(&r.account)
+        .text(&r.region)
+        .text(r.billing.as_str())
+        .integer(r.subscription_months)
+        .text(&r.expires_at)
+        .optional(r.public_ip.as_deref())
+        .optional_integer(r.order_amount_fen)
+        .text(r.state.as_str())
+        .integer(r.consumed)
+        .integer(r.updated_seq);
+}
+
+fn number_fields(h: &mut RowHasher, r: &NumberRecord) {
+    h.text(&r.number)
+        .text(&r.instance_id)
+        .text(&r.owner)
+        .text(&r.holder)
+        .text(r.status.as_str())
+        .optional(r.service.as_deref())
+        .optional(r.icp_number.as_deref())
+        .text(r.origin.as_str())
+        .integer(r.issued_seq)
+        .integer(r.updated_seq);
+}
+
+fn service_fields(h: &mut RowHasher, r: &ServiceRecord) {
+    h.text(&r.service)
+        .text(&r.number)
+        .text(&r.host)
+        .integer(i64::from(r.commercial))
+        .integer(i64::from(r.ip_update_required))
+        .integer(r.updated_seq);
+}
+
+fn policy_fields(h: &mut RowHasher, r: &Policy) {
+    h.text(&r.service_type)
+        .integer(r.max_numbers)
+        .integer(r.min_subscription_months)
+        .optional_integer(r.min_order_amount_fen)
+        .integer(i64::from(r.requires_public_ip))
+        .integer(r.updated_seq);
+}
+
+fn region_fields(h: &mut RowHasher, r: &super::regions::Region) {
+    h.text(&r.region_id)
+        .integer(i64::from(r.mainland))
+        .integer(r.updated_seq);
+}
+
 /// A digest per derived table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TableDigests {
@@ -184,6 +213,33 @@ pub struct TableDigests {
     pub requests: Digest,
     pub subjects: Digest,
     pub regions: Digest,
+    /// The past versions (`*_past`), where the backend keeps them.
+    pub past: PastDigests,
+}
+
+/// A digest per table of past versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PastDigests {
+    pub policy: Digest,
+    pub instances: Digest,
+    pub numbers: Digest,
+    pub services: Digest,
+    pub regions: Digest,
+}
+
+impl PastDigests {
+    /// Adds the version `row` superseded by the event `superseded_seq`.
+    pub fn add(&mut self, row: &Change, superseded_seq: i64) {
+        let digest = match row {
+            Change::Instance(_) => &mut self.instances,
+            Change::Number(_) => &mut self.numbers,
+            Change::Service(_) => &mut self.services,
+            Change::Policy(_) => &mut self.policy,
+            Change::Region(_) => &mut self.regions,
+            Change::Request(_) | Change::ForgetService { .. } => return,
+        };
+        digest.past(row, superseded_seq);
+    }
 }
 
 #[cfg(test)]

@@ -23,8 +23,28 @@ pub enum Change {
     Policy(Policy),
     Request(RequestRecord),
     Region(Region),
-    /// A service row that no longer exists under this name (renamed).
-    ForgetService(String),
+    /// A service row that no longer exists under this name (renamed by
+    /// the event `seq`).
+    ForgetService {
+        service: String,
+        seq: i64,
+    },
+}
+
+impl Change {
+    /// The seq of the event that writes this row (its `updated_seq`): the
+    /// seq that supersedes the row it replaces.
+    pub fn seq(&self) -> i64 {
+        match self {
+            Change::Instance(r) => r.updated_seq,
+            Change::Number(r) => r.updated_seq,
+            Change::Service(r) => r.updated_seq,
+            Change::Policy(r) => r.updated_seq,
+            Change::Request(r) => r.seq,
+            Change::Region(r) => r.updated_seq,
+            Change::ForgetService { seq, .. } => *seq,
+        }
+    }
 }
 
 impl From<Change> for Vec<Change> {
@@ -281,7 +301,10 @@ fn service_renamed(lookup: &dyn Lookup, payload: ServiceRenamed, seq: i64) -> Re
     service.service = payload.to;
     service.updated_seq = seq;
     Ok(vec![
-        Change::ForgetService(payload.service),
+        Change::ForgetService {
+            service: payload.service,
+            seq,
+        },
         Change::Service(service),
         Change::Number(number),
     ])

@@ -3,7 +3,7 @@
 //! test double for the rules.
 
 use super::decide::Lookup;
-use super::digest::{Digest, TableDigests};
+use super::digest::{Digest, PastDigests, TableDigests};
 use super::event::Body;
 use super::evolve::Change;
 use super::names::{fold_identifier, service_key};
@@ -27,6 +27,11 @@ pub struct MemoryState {
     /// The digest of every (subject, seq) history index row the log makes,
     /// so millions of them are checked without being held.
     pub subjects: Digest,
+    /// The digest of every past version the log makes (what a store that
+    /// keeps past versions holds in its `*_past` tables), from the event
+    /// after `past_kept_since` on: held as digests, as the subjects are.
+    pub past: PastDigests,
+    pub past_kept_since: i64,
     /// Other spellings, for the look-ups (README "Names: one thing, one
     /// spelling"): folded id → id, and service key → service, held only
     /// where the two differ (generated numbers and domains are already in
@@ -63,6 +68,7 @@ impl MemoryState {
     pub fn digests(&self) -> TableDigests {
         let mut digests = TableDigests {
             subjects: self.subjects,
+            past: self.past,
             ..TableDigests::default()
         };
         self.policies
@@ -98,14 +104,24 @@ impl MemoryState {
     }
 
     pub fn apply(&mut self, change: Change) {
-        match change {
+        let seq = change.seq();
+        let replaced = match change {
             Change::Instance(r) => {
                 remember(
                     &mut self.instance_spellings,
                     fold_identifier(&r.instance_id),
                     &r.instance_id,
                 );
-                self.instances.insert(r)
+                // Decoded only when it is kept (verify replays millions).
+                let kept = self.instances.updated_seq(&r.instance_id);
+                let replaced = match kept {
+                    Some(old_seq) if self.keeps(old_seq, seq) => {
+                        self.instances.get(&r.instance_id).map(Change::Instance)
+                    }
+                    _ => None,
+                };
+                self.instances.insert(r);
+                replaced
             }
             Change::Number(r) => {
                 remember(
@@ -114,7 +130,7 @@ impl MemoryState {
                     &r.number,
                 );
                 self.note_icp_number(&r);
-                _ = self.numbers.insert(r.number.clone(), r)
+                self.numbers.insert(r.number.clone(), r).map(Change::Number)
             }
             Change::Service(r) => {
                 remember(
@@ -122,13 +138,42 @@ impl MemoryState {
                     service_key(&r.service),
                     &r.service,
                 );
-                _ = self.services.insert(r.service.clone(), r)
+                self.services
+                    .insert(r.service.clone(), r)
+                    .map(Change::Service)
             }
-            Change::Policy(r) => _ = self.policies.insert(r.service_type.clone(), r),
-            Change::Request(r) => _ = self.requests.insert(r.request_id.clone(), r),
-            Change::Region(r) => _ = self.regions.insert(r.region_id.clone(), r),
-            Change::ForgetService(service) => _ = self.services.remove(&service),
+            Change::Policy(r) => self
+                .policies
+                .insert(r.service_type.clone(), r)
+                .map(Change::Policy),
+            Change::Request(r) => self
+                .requests
+                .insert(r.request_id.clone(), r)
+                .map(Change::Request),
+            Change::Region(r) => self
+                .regions
+                .insert(r.region_id.clone(), r)
+                .map(Change::Region),
+            Change::ForgetService { service, .. } => {
+                self.services.remove(&service).map(Change::Service)
+            }
+        };
+        if let Some(old) = replaced {
+            self.supersede(&old, seq);
         }
+    }
+
+    /// Notes `old` as a past version superseded by the event `seq` (the
+    /// rule the SQLite store's writes follow, `store/sqlite/derived.rs`): a
+    /// version made and replaced within one event was never visible.
+    fn supersede(&mut self, old: &Change, seq: i64) {
+        if self.keeps(old.seq(), seq) {
+            self.past.add(old, seq);
+        }
+    }
+
+    fn keeps(&self, old_seq: i64, seq: i64) -> bool {
+        old_seq < seq && seq > self.past_kept_since
     }
 
     /// Keeps `live_icp_numbers` to the live numbers' ICP numbers.

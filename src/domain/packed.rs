@@ -131,6 +131,12 @@ impl InstanceTable {
         Some(self.instance(instance_id, &self.rows[*position as usize]))
     }
 
+    /// The seq that last wrote the instance, without decoding it.
+    pub fn updated_seq(&self, instance_id: &str) -> Option<i64> {
+        let position = self.index.get(instance_id)?;
+        Some(self.rows[*position as usize].updated_seq)
+    }
+
     pub fn remove(&mut self, instance_id: &str) -> Option<Instance> {
         let position = self.index.remove(instance_id)?;
         Some(self.instance(instance_id, &self.rows[position as usize]))

@@ -144,6 +144,13 @@ pub trait Database {
     fn server_time(&self) -> Result<Option<String>> {
         Ok(None)
     }
+    /// Makes this store a read-only view of the state after event `seq`,
+    /// answered from the past versions it keeps (README "Time travel");
+    /// false where it keeps none for that moment (then the caller replays
+    /// the log).
+    fn show_past(&self, _seq: i64) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// The log: appends, the head, iteration and filters.
@@ -197,6 +204,20 @@ pub trait DerivedRows {
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
     fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()>;
+    /// The seq from which this store keeps past versions, `None` if it
+    /// keeps none (verify then has none to compare).
+    fn past_kept_since(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+    /// Every stored past version of `table` with the seq that superseded
+    /// it, `None` for one that does not read back.
+    fn each_past_row(
+        &self,
+        _table: DerivedTable,
+        _visit: &mut dyn FnMut(Option<(Change, i64)>),
+    ) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A backend is all of these, and answers the rules' look-ups.
@@ -495,6 +516,27 @@ impl Store {
     /// Every history index row: (subject, seq), `None` where unreadable.
     pub fn each_subject_row(&self, mut visit: impl FnMut(Option<(&str, i64)>)) -> Result<()> {
         self.backend.each_subject_row(&mut visit)
+    }
+
+    /// See `DerivedRows::past_kept_since`.
+    pub fn past_kept_since(&self) -> Result<Option<i64>> {
+        self.backend.past_kept_since()
+    }
+
+    /// See `DerivedRows::each_past_row`.
+    pub fn each_past_row(
+        &self,
+        table: DerivedTable,
+        mut visit: impl FnMut(Option<(Change, i64)>),
+    ) -> Result<()> {
+        self.backend.each_past_row(table, &mut visit)
+    }
+
+    /// Makes this store a read-only view of the state after event `seq`
+    /// where it keeps past versions for that moment; false where it does
+    /// not (see `Database::show_past`).
+    pub fn show_past(&self, seq: i64) -> Result<bool> {
+        self.backend.show_past(seq)
     }
 }
 

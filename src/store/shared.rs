@@ -69,8 +69,11 @@ mod tests {
         let object = |kind: &str, name: &str, sql: &str| ((kind.into(), name.into()), sql.into());
         let expected: SchemaObjects =
             [object("table", "events", "a"), object("index", "k", "b")].into();
-        let stored: SchemaObjects =
-            [object("table", "events", "changed"), object("trigger", "t", "c")].into();
+        let stored: SchemaObjects = [
+            object("table", "events", "changed"),
+            object("trigger", "t", "c"),
+        ]
+        .into();
         assert_eq!(
             schema_problems(&stored, &expected),
             [

@@ -172,6 +172,8 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
         report.problem(None, problem);
     }
     let mut rebuilt = MemoryState::new();
+    // A store without past versions: the replay keeps none either.
+    rebuilt.past_kept_since = store.past_kept_since()?.unwrap_or(i64::MAX);
     rebuilt.reserve(
         store.count_kind(&["instance_added"])?,
         store.count_kind(&["allocated", "selected"])?,
@@ -234,12 +236,7 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     // and the process ends right after verify: let it go with the process.
     std::mem::forget(rebuilt);
     for disagreement in disagreements {
-        // The history index is checked by digest; find the event it is off at.
-        let seq = match disagreement.seq {
-            Some(seq) => Some(seq),
-            None => tables::first_bad_subjects(store)?,
-        };
-        report.problem(seq, disagreement.problem);
+        report.problem(disagreement.seq, disagreement.problem);
     }
     Ok(report)
 }

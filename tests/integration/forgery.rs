@@ -172,11 +172,12 @@ fn subject_rows(seq: i64, payload: &Value) -> String {
 /// The derived rows of one event, as snledger's write path makes them
 /// (README "The log and its hash": derived tables in the same transaction),
 /// for the kinds the forged cases use.
-fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
+fn derived_rows(seq: i64, kind: &str, payload: &Value, keeps_past: bool) -> String {
     let text = |key: &str| sql_text(field(payload, key));
+    let past = |table: &str, key: &str| past_row(keeps_past, seq, table, &text(key));
     match kind {
-        "allocated" => allocated_rows(seq, payload),
-        "selected" => format!(
+        "allocated" => past("instances", "instance_id") + &allocated_rows(seq, payload),
+        "selected" => past("services", "service") + &past("instances", "instance_id") + &format!(
             "INSERT INTO numbers SELECT {n}, instance_id, account, account, 'bound', {s}, NULL, 'direct', {seq}, {seq} FROM instances WHERE instance_id = {i};
              INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq, service_key) VALUES ({s}, {n}, {i}, 0, 0, {seq}, {s});
              UPDATE instances SET consumed = consumed + 1, updated_seq = {seq} WHERE instance_id = {i};",
@@ -184,25 +185,25 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
             s = text("service"),
             i = text("instance_id"),
         ),
-        "bound" => format!(
+        "bound" => past("numbers", "number") + &past("services", "service") + &format!(
             "UPDATE numbers SET status = 'bound', service = {s}, updated_seq = {seq} WHERE number = {n};
              INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, updated_seq, service_key) VALUES ({s}, {n}, {i}, 0, 0, {seq}, {s});",
             n = text("number"),
             s = text("service"),
             i = text("instance_id"),
         ),
-        "service_moved" => format!(
+        "service_moved" => past("services", "service") + &format!(
             "UPDATE services SET host = {to}, commercial = {c}, ip_update_required = {r}, updated_seq = {seq} WHERE service = {s};",
             to = text("to_host"),
             c = i64::from(payload["commercial"] == true),
             r = i64::from(payload["ip_update_required"] == true),
             s = text("service"),
         ),
-        "service_ip_updated" => format!(
+        "service_ip_updated" => past("services", "service") + &format!(
             "UPDATE services SET ip_update_required = 0, updated_seq = {seq} WHERE service = {};",
             text("service")
         ),
-        "instance_renewed" => format!(
+        "instance_renewed" => past("instances", "instance_id") + &format!(
             "UPDATE instances SET subscription_months = {}, expires_at = {}, updated_seq = {seq} WHERE instance_id = {};",
             payload["subscription_months"],
             text("expires_at"),
@@ -210,6 +211,24 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
         ),
         other => panic!("the forgery generator has no derived rows for {other}"),
     }
+}
+
+/// The row `key` of `table` kept as a past version superseded by `seq`, as
+/// snledger's SQLite write path keeps it (README "Time travel"; PostgreSQL
+/// keeps none).
+fn past_row(keeps_past: bool, seq: i64, table: &str, key: &str) -> String {
+    if !keeps_past {
+        return String::new();
+    }
+    let (columns, key_column) = match table {
+        "instances" => ("instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq", "instance_id"),
+        "numbers" => ("number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq", "number"),
+        "services" => ("service, number, host, commercial, ip_update_required, service_key, updated_seq", "service"),
+        other => panic!("no past versions of {other}"),
+    };
+    format!(
+        "INSERT INTO {table}_past ({columns}, superseded_seq) SELECT {columns}, {seq} FROM {table} WHERE {key_column} = {key} AND updated_seq < {seq};\n"
+    )
 }
 
 fn allocated_rows(seq: i64, payload: &Value) -> String {
@@ -257,7 +276,12 @@ pub fn append_to_file(ledger: &Ledger, event: &Forged) -> i64 {
         sql_text(&row.hash),
     );
     sql.push_str(&subject_rows(row.seq, &event.payload));
-    sql.push_str(&derived_rows(row.seq, event.kind, &event.payload));
+    sql.push_str(&derived_rows(
+        row.seq,
+        event.kind,
+        &event.payload,
+        !ledger.is_pg(),
+    ));
     sql.push_str("\nCOMMIT;");
     ledger.tamper(&sql);
     row.seq

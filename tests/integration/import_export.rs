@@ -1888,16 +1888,17 @@ fn export_over_the_ledger_is_refused_and_a_failed_export_keeps_the_old_file() {
         "precious,content\n1,2\n"
     );
 
-    // Also when it fails half way, after the output was opened: the log
-    // cannot be replayed (a payload forged to unparsable text).
+    // Also when it fails half way, after the output was opened: a row
+    // of the past versions --as-of reads does not read back.
     let broken = Ledger::with(NOW, ACTOR);
     broken.ecs("i-1", "acme-shop");
     broken.ecs("i-2", "acme-shop");
+    broken.allocate("i-2", 1);
     {
         let conn = rusqlite::Connection::open(&broken.db).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER events_no_update; \
-             UPDATE events SET payload = 'not json' WHERE seq = 2;",
+            "UPDATE instances SET billing = 'bogus' WHERE instance_id = 'i-2'; \
+             UPDATE numbers SET issued_seq = 'x';",
         )
         .unwrap();
     }

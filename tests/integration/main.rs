@@ -21,6 +21,7 @@ mod lifecycle;
 mod model;
 mod names;
 mod past;
+mod past_versions;
 mod postgres;
 mod reconcile;
 mod regions;

@@ -28,7 +28,7 @@ const INSTANCES: [(&str, &str, &str, i64); 3] = [
 type NumRef = Option<usize>;
 
 #[derive(Debug, Clone)]
-enum Op {
+pub enum Op {
     Allocate {
         inst: usize,
         count: i64,
@@ -382,7 +382,7 @@ fn command_line(model: &Model, op: &Op) -> Vec<String> {
     args
 }
 
-fn op_strategy() -> impl Strategy<Value = Op> {
+pub fn op_strategy() -> impl Strategy<Value = Op> {
     let inst = 0usize..INSTANCES.len();
     let account = prop_oneof![3 => Just(None), 2 => (0usize..ACCOUNTS.len()).prop_map(Some)];
     let bind_account = prop_oneof![4 => Just(None), 1 => (0usize..ACCOUNTS.len()).prop_map(Some)];
@@ -402,17 +402,60 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 fn new_ledger() -> Ledger {
+    new_ledger_with(&mut |_| {})
+}
+
+/// The set-up of every case; `tick` runs before each command.
+fn new_ledger_with(tick: &mut dyn FnMut(&Ledger)) -> Ledger {
     let ledger = Ledger::new();
+    tick(&ledger);
     ledger.ok(&["init"]);
+    tick(&ledger);
     ledger.ok(&["policy", "set", "ecs", "--max", "3"]);
+    tick(&ledger);
     ledger.add_instance("i-ecs", "ecs", "acme", &["--public-ip", "47.96.10.21"]);
+    tick(&ledger);
     ledger.add_instance("mall-1", "linkedmall", "beta", &["--months", "0"]);
+    tick(&ledger);
     ledger.add_instance(
         "iot-1",
         "iot_studio",
         "acme",
         &["--months", "6", "--order-amount", "100"],
     );
+    ledger
+}
+
+/// `NOW` plus `minutes`.
+pub fn minutes_after_now(minutes: i64) -> String {
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap();
+    (now + chrono::Duration::minutes(minutes))
+        .to_utc()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A random history with a time of its own for every event: `ops` (refused
+/// ones included) after the set-up, each command a minute after the one
+/// before.
+pub fn one_command_a_minute(ops: &[Op]) -> Ledger {
+    let mut minutes = 0;
+    let mut tick = |ledger: &Ledger| {
+        minutes += 1;
+        ledger.set_now(&minutes_after_now(minutes));
+    };
+    let ledger = new_ledger_with(&mut tick);
+    let mut model = Model::default();
+    for op in ops {
+        tick(&ledger);
+        let mut args: Vec<String> = vec!["--format".into(), "json".into()];
+        args.extend(command_line(&model, op));
+        let output = ledger.run(&args);
+        if output.status.success() {
+            let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON answer");
+            model.apply(op, &answer);
+        }
+    }
     ledger
 }
 

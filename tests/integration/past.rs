@@ -18,7 +18,7 @@ fn at(day: u32) -> String {
 /// Three instances, numbers granted, bound, filed, rebound across
 /// instances, a service moved and renamed, a policy and a region changed,
 /// one event a day. Returns (ledger, numbers of i-a, numbers of i-b).
-fn varied_ledger() -> (Ledger, Vec<String>, Vec<String>) {
+pub fn varied_ledger() -> (Ledger, Vec<String>, Vec<String>) {
     let l = Ledger::with(LATER, ACTOR);
     l.ecs_at(&at(1), "i-a", "acme", EXPIRES, "47.96.1.1");
     l.ecs_at(&at(2), "i-b", "beta", EXPIRES, "47.96.1.2");

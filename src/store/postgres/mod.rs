@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema.postgres.sql"),
     include_str!("../../../migrations/postgres/0002_regions.sql"),
     include_str!("../../../migrations/postgres/0003_names.sql"),
+    include_str!("../../../migrations/postgres/0004_past.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);

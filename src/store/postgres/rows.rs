@@ -244,7 +244,7 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
                 Integer(r.updated_seq),
             ]),
         ),
-        Change::ForgetService(service) => (
+        Change::ForgetService { service, .. } => (
             DerivedTable::Services,
             service.clone(),
             service_key(service),

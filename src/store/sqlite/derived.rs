@@ -14,6 +14,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 impl Sqlite {
     fn write_instance(&self, r: &Instance) -> Result<()> {
+        self.supersede(DerivedTable::Instances, &r.instance_id, r.updated_seq)?;
         let mut statement = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO instances (instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -36,6 +37,7 @@ impl Sqlite {
     }
 
     fn write_number(&self, r: &NumberRecord) -> Result<()> {
+        self.supersede(DerivedTable::Numbers, &r.number, r.updated_seq)?;
         let mut statement = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO numbers (number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -56,6 +58,7 @@ impl Sqlite {
     }
 
     fn write_service(&self, r: &ServiceRecord) -> Result<()> {
+        self.supersede(DerivedTable::Services, &r.service, r.updated_seq)?;
         let mut statement = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, service_key, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
@@ -72,6 +75,7 @@ impl Sqlite {
     }
 
     fn write_policy(&self, r: &Policy) -> Result<()> {
+        self.supersede(DerivedTable::Policy, &r.service_type, r.updated_seq)?;
         let mut statement = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO policy (service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -103,6 +107,7 @@ impl Sqlite {
     }
 
     fn write_region(&self, r: &Region) -> Result<()> {
+        self.supersede(DerivedTable::Regions, &r.region_id, r.updated_seq)?;
         let mut statement = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO regions (region_id, mainland, updated_seq) VALUES (?1, ?2, ?3)",
         )?;
@@ -110,7 +115,8 @@ impl Sqlite {
         Ok(())
     }
 
-    fn forget_service(&self, service: &str) -> Result<()> {
+    fn forget_service(&self, service: &str, seq: i64) -> Result<()> {
+        self.supersede(DerivedTable::Services, service, seq)?;
         let mut statement = self
             .conn
             .prepare_cached("DELETE FROM services WHERE service = ?1")?;
@@ -189,7 +195,7 @@ impl DerivedRows for Sqlite {
             Change::Policy(r) => self.write_policy(r),
             Change::Request(r) => self.write_request(r),
             Change::Region(r) => self.write_region(r),
-            Change::ForgetService(service) => self.forget_service(service),
+            Change::ForgetService { service, seq } => self.forget_service(service, *seq),
         }
     }
 
@@ -353,6 +359,18 @@ impl DerivedRows for Sqlite {
                 self.each_stored(REGION_COLUMNS, name, region_from_row, Change::Region, visit)
             }
         }
+    }
+
+    fn past_kept_since(&self) -> Result<Option<i64>> {
+        Ok(Some(Sqlite::past_kept_since(self)?))
+    }
+
+    fn each_past_row(
+        &self,
+        table: DerivedTable,
+        visit: &mut dyn FnMut(Option<(Change, i64)>),
+    ) -> Result<()> {
+        self.each_past(table, visit)
     }
 
     fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()> {

@@ -4,6 +4,7 @@
 
 mod derived;
 mod log;
+mod past;
 mod rows;
 
 use super::{ConsistencyJob, Database, DerivedRows};
@@ -20,11 +21,12 @@ use std::path::Path;
 /// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
 /// later version is one more file in `migrations/`, applied on open.
 /// Version 2 adds the region table, version 3 the keys that make names
-/// one thing, one spelling.
+/// one thing, one spelling, version 4 the past versions (`past.rs`).
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema.sql"),
     include_str!("../../../migrations/0002_regions.sql"),
     include_str!("../../../migrations/0003_names.sql"),
+    include_str!("../../../migrations/0004_past.sql"),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
@@ -49,6 +51,9 @@ impl From<rusqlite::Error> for Error {
 
 pub struct Sqlite {
     conn: Connection,
+    /// The moment this connection shows, once `show_past` made it a view
+    /// of the past (then it is never written).
+    past_seq: std::cell::Cell<Option<i64>>,
 }
 
 /// A ledger is a regular file (or a link to one). SQLite would treat
@@ -69,6 +74,13 @@ fn is_missing(path: &Path) -> bool {
 }
 
 impl Sqlite {
+    fn on(conn: Connection) -> Sqlite {
+        Sqlite {
+            conn,
+            past_seq: std::cell::Cell::new(None),
+        }
+    }
+
     /// Opens the ledger at `path`, creating the file (mode 0600) and its
     /// schema when there is none yet.
     pub fn open(path: &Path) -> Result<Sqlite> {
@@ -130,7 +142,7 @@ impl Sqlite {
         // Room for every statement the program prepares, so none is evicted
         // and re-prepared in a bulk loop.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Sqlite { conn })
+        Ok(Sqlite::on(conn))
     }
 
     /// synchronous=NORMAL in WAL mode: a commit survives any process crash;
@@ -146,7 +158,7 @@ impl Sqlite {
     pub fn scratch() -> Result<Sqlite> {
         let conn = Connection::open_in_memory()?;
         conn.set_prepared_statement_cache_capacity(64);
-        let store = Sqlite { conn };
+        let store = Sqlite::on(conn);
         store.migrate_from(0)?;
         Ok(store)
     }
@@ -219,22 +231,23 @@ impl Sqlite {
     }
 
     /// Runs every migration after `version` (0: a new database, which also
-    /// gets the default policy); migration 2 seeds the region table.
+    /// gets the default policy); migration 2 seeds the region table. Seeds
+    /// are written once every table exists (a write may keep a past
+    /// version, migration 4).
     fn migrate_from(&self, version: i64) -> Result<()> {
         for (index, migration) in MIGRATIONS.iter().enumerate() {
-            let target = index as i64 + 1;
-            if target > version {
+            if index as i64 + 1 > version {
                 self.conn.execute_batch(migration)?;
             }
-            if target == 1 && version == 0 {
-                for policy in default_policies() {
-                    self.write(&Change::Policy(policy))?;
-                }
+        }
+        if version == 0 {
+            for policy in default_policies() {
+                self.write(&Change::Policy(policy))?;
             }
-            if target == 2 && version < 2 {
-                for region in default_regions() {
-                    self.write(&Change::Region(region))?;
-                }
+        }
+        if version < 2 {
+            for region in default_regions() {
+                self.write(&Change::Region(region))?;
             }
         }
         if version >= 1 {
@@ -313,6 +326,10 @@ impl Sqlite {
 impl Database for Sqlite {
     /// `BEGIN IMMEDIATE`: takes the write lock now.
     fn begin_write(&self) -> Result<()> {
+        assert!(
+            self.past_seq.get().is_none(),
+            "a view of the past is read only"
+        );
         Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
     }
 
@@ -326,6 +343,10 @@ impl Database for Sqlite {
 
     fn rollback(&self) {
         let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    fn show_past(&self, seq: i64) -> Result<bool> {
+        Sqlite::show_past(self, seq)
     }
 
     /// The schema object by object against a fresh database made by the

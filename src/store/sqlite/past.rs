@@ -1,0 +1,132 @@
+//! Past versions on SQLite (migration 4, README "Time travel"): every write
+//! that replaces or removes a derived row first moves the row as it stood
+//! to `<table>_past` with the seq that superseded it; a read `--as-of` seq S
+//! sees, through temporary views that take the live tables' names, the
+//! live rows written at or before S and the past rows current at S. Every
+//! query of the store then answers for S unchanged, by the same indexes.
+
+use super::rows::*;
+use super::Sqlite;
+use crate::domain::evolve::Change;
+use crate::error::Result;
+use crate::store::DerivedTable;
+use rusqlite::{params, Row};
+
+/// The tables with past versions: name, columns, key column. Requests are
+/// only ever added (their view is cut at S by their seq).
+const PAST_TABLES: [(DerivedTable, &str, &str); 5] = [
+    (DerivedTable::Policy, POLICY_COLUMNS, "service_type"),
+    (DerivedTable::Instances, INSTANCE_COLUMNS, "instance_id"),
+    (DerivedTable::Numbers, NUMBER_COLUMNS, "number"),
+    (DerivedTable::Services, SERVICE_COLUMNS, "service"),
+    (DerivedTable::Regions, REGION_COLUMNS, "region_id"),
+];
+
+fn past_table(table: DerivedTable) -> Option<(&'static str, &'static str)> {
+    PAST_TABLES
+        .iter()
+        .find(|(past, _, _)| *past == table)
+        .map(|(_, columns, key)| (*columns, *key))
+}
+
+/// The statement that keeps a row of `table` as a past version, made once
+/// per run (every write of a bulk import runs one).
+fn supersede_sql(table: DerivedTable) -> &'static str {
+    static TEXTS: std::sync::OnceLock<Vec<(DerivedTable, String)>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        PAST_TABLES
+            .iter()
+            .map(|(table, columns, key_column)| {
+                let name = table.name();
+                let sql = format!(
+                    "INSERT INTO {name}_past ({columns}, superseded_seq) SELECT {columns}, ?2 FROM main.{name} WHERE {key_column} = ?1 AND updated_seq < ?2"
+                );
+                (*table, sql)
+            })
+            .collect()
+    });
+    let (_, sql) = texts
+        .iter()
+        .find(|(past, _)| *past == table)
+        .expect("a table with past versions");
+    sql
+}
+
+impl Sqlite {
+    /// Keeps the row `key` of `table` as a past version superseded by the
+    /// event `seq`, if an earlier event wrote it: a version made and replaced
+    /// within one event was never visible (`MemoryState::supersede`, which
+    /// verify rebuilds with, follows the same rule).
+    pub(super) fn supersede(&self, table: DerivedTable, key: &str, seq: i64) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(supersede_sql(table))?;
+        statement.execute(params![key, seq])?;
+        Ok(())
+    }
+
+    /// Turns this connection into a view of the state after event `seq`:
+    /// false (nothing changed) when `seq` is before the ledger kept past
+    /// versions, and the caller replays the log instead.
+    pub(super) fn show_past(&self, seq: i64) -> Result<bool> {
+        assert!(self.past_seq.get().is_none(), "a store shows one moment");
+        if seq < self.past_kept_since()? {
+            return Ok(false);
+        }
+        let mut views = String::new();
+        for (table, columns, _) in PAST_TABLES {
+            let name = table.name();
+            // `seq` is a number the program computed, not input text.
+            views.push_str(&format!(
+                "CREATE TEMP VIEW {name} AS
+                   SELECT {columns} FROM main.{name} WHERE updated_seq <= {seq}
+                   UNION ALL
+                   SELECT {columns} FROM main.{name}_past WHERE updated_seq <= {seq} AND superseded_seq > {seq};\n"
+            ));
+        }
+        views.push_str(&format!(
+            "CREATE TEMP VIEW requests AS SELECT {REQUEST_COLUMNS} FROM main.requests WHERE seq <= {seq};
+             CREATE TEMP VIEW event_subjects AS SELECT subject, seq FROM main.event_subjects WHERE seq <= {seq};"
+        ));
+        self.conn.execute_batch(&views)?;
+        self.past_seq.set(Some(seq));
+        Ok(true)
+    }
+
+    /// The seq past versions are kept from (`past_kept_since`).
+    pub(super) fn past_kept_since(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq FROM past_kept_since", [], |row| row.get(0))?)
+    }
+
+    /// Every stored past version of `table`, read back as the `Change`
+    /// that wrote it and the seq that superseded it; `None` for a row that
+    /// does not read back (edited outside the program).
+    pub(super) fn each_past(
+        &self,
+        table: DerivedTable,
+        visit: &mut dyn FnMut(Option<(Change, i64)>),
+    ) -> Result<()> {
+        let Some((columns, _)) = past_table(table) else {
+            return Ok(());
+        };
+        let read: fn(&Row) -> rusqlite::Result<Change> = match table {
+            DerivedTable::Policy => |row| policy_from_row(row).map(Change::Policy),
+            DerivedTable::Instances => |row| instance_from_row(row).map(Change::Instance),
+            DerivedTable::Numbers => |row| number_from_row(row).map(Change::Number),
+            DerivedTable::Services => |row| service_from_row(row).map(Change::Service),
+            DerivedTable::Regions => |row| region_from_row(row).map(Change::Region),
+            DerivedTable::Requests => unreachable!("requests have no past versions"),
+        };
+        let name = table.name();
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {columns}, superseded_seq FROM main.{name}_past"
+        ))?;
+        let superseded_column = statement.column_count() - 1;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let superseded = row.get::<_, i64>(superseded_column).ok();
+            visit(read(row).ok().zip(superseded));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! `--as-of` of the lists, reports and exports, answered from the past
+//! versions on SQLite (README "Time travel"): on random histories (the
+//! model's, one command a minute) the answer at every seq equals the live
+//! answer of a ledger that imported the log up to that seq (a full replay
+//! that re-decides every event); a moment before the ledger kept past
+//! versions replays; `verify` checks the past versions like the other
+//! derived tables.
+
+use crate::common::*;
+use crate::forgery::history_csv;
+use crate::model::{minutes_after_now, one_command_a_minute, op_strategy, Op};
+use proptest::prelude::*;
+use proptest::test_runner::Config as ProptestConfig;
+
+/// Every read of a whole table that takes `--as-of`.
+const READS: [&[&str]; 12] = [
+    &["--format", "json", "instance", "list"],
+    &["--format", "json", "instance", "list", "--account", "acme"],
+    &["--format", "json", "number", "list"],
+    &["--format", "json", "service", "list"],
+    &["--format", "json", "report", "quota"],
+    &["--format", "json", "report", "accounts"],
+    &["--format", "json", "report", "expiring", "--within", "400"],
+    &["--format", "json", "report", "ip-updates"],
+    &["--format", "json", "policy", "show"],
+    &["--format", "json", "check", "--account", "acme"],
+    &["export", "instances"],
+    &["export", "numbers"],
+];
+
+/// What `args` answers (exit code and output) on `ledger`.
+fn answer(ledger: &Ledger, now: &str, args: &[&str]) -> (Option<i32>, String) {
+    let output = ledger.run_at(now, args);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The state after each event of `ledger`, rebuilt by importing the log
+/// up to it, against `--as-of` that event's time.
+fn check_every_seq(ledger: &Ledger) {
+    let rows = ledger.event_rows();
+    let later = minutes_after_now(10_000);
+    for seq in 1..=rows.len() {
+        let at = &rows[seq - 1].at;
+        let replayed = Ledger::new();
+        let log = replayed.write("log.csv", history_csv(&rows[..seq]));
+        replayed.ok(&["import".as_ref(), "history".as_ref(), log.as_os_str()]);
+        for read in READS {
+            let past = [read, &["--as-of", at.as_str()][..]].concat();
+            assert_eq!(
+                answer(ledger, &later, &past),
+                answer(&replayed, at, read),
+                "{read:?} --as-of {at} (seq {seq} of {})",
+                rows.len()
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5, ..ProptestConfig::default() })]
+
+    #[test]
+    fn as_of_at_every_seq_equals_a_full_replay_to_it(
+        ops in proptest::collection::vec(op_strategy(), 1..12)
+    ) {
+        let ops: Vec<Op> = ops;
+        check_every_seq(&one_command_a_minute(&ops));
+    }
+}
+
+/// Every kind that replaces a row (renewals, moves, renames, releases, a
+/// policy and a region changed, a service re-created under its old name)
+/// at every seq.
+#[test]
+fn as_of_at_every_seq_of_a_varied_history_equals_a_full_replay() {
+    let l = crate::past::varied_ledger().0;
+    check_every_seq(&l);
+}
+
+/// A ledger as schema version 3 left it (no past versions), with history:
+/// the upgrade keeps past versions from its last seq on; `--as-of` an
+/// earlier moment replays the log, a later one reads the past versions,
+/// and every seq still equals the full replay.
+#[test]
+fn a_ledger_upgraded_with_history_replays_before_and_reads_past_versions_after() {
+    sqlite_only!("builds an old SQLite schema");
+    let l = Ledger::with(&minutes_after_now(1), ACTOR);
+    l.ecs("i-1", "acme");
+    l.set_now(&minutes_after_now(2));
+    let numbers = l.allocate("i-1", 2);
+    l.set_now(&minutes_after_now(3));
+    l.bind(&numbers[0], "shop.example.cn", "acme");
+    {
+        let conn = l.conn();
+        conn.execute_batch(
+            "DROP TABLE policy_past; DROP TABLE instances_past; DROP TABLE numbers_past;
+             DROP TABLE services_past; DROP TABLE regions_past; DROP TABLE past_kept_since;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    l.set_now(&minutes_after_now(4));
+    l.ok(&["grant", &numbers[1], "--to", "cust-9"]);
+    l.set_now(&minutes_after_now(5));
+    l.ok(&["deregister", &numbers[0], "--reason", "closed"]);
+    l.set_now(&minutes_after_now(6));
+    l.allocate("i-1", 1);
+    let kept_since: i64 = l
+        .conn()
+        .query_row("SELECT seq FROM past_kept_since", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept_since, 3, "kept from the last seq before the upgrade");
+    assert!(l.count("instances_past") >= 1, "later versions are kept");
+    check_every_seq(&l);
+    l.verify_ok();
+}
+
+/// A ledger whose past versions were edited, deleted, added to or cut
+/// short (the seq they are kept from raised): verify exit 5 naming the
+/// table, and verify changes nothing.
+#[test]
+fn verify_finds_every_edit_of_the_past_versions() {
+    sqlite_only!("edits the SQLite file with rusqlite");
+    let edits = [
+        ("UPDATE instances_past SET consumed = consumed + 1 WHERE superseded_seq = (SELECT min(superseded_seq) FROM instances_past)", "instances_past"),
+        ("DELETE FROM numbers_past WHERE superseded_seq = (SELECT max(superseded_seq) FROM numbers_past)", "numbers_past"),
+        ("INSERT INTO services_past SELECT service, number, host, commercial, ip_update_required, service_key, updated_seq, 99 FROM services", "services_past"),
+        ("UPDATE policy_past SET max_numbers = 9", "policy_past"),
+        ("UPDATE regions_past SET mainland = 0", "regions_past"),
+        ("UPDATE past_kept_since SET seq = 10", "_past"),
+        ("UPDATE services_past SET service_key = 'other'", "services_past"),
+    ];
+    for (edit, named) in edits {
+        let copy = crate::past::varied_ledger().0;
+        assert_eq!(copy.verify_ok(), 18);
+        copy.tamper(edit);
+        let before = copy.export_all();
+        let (exit, report) = copy.verify();
+        assert_eq!(exit, 5, "{edit}: {report}");
+        assert_eq!(report["ok"], false, "{edit}: {report}");
+        assert!(
+            report["problems"].to_string().contains(named),
+            "{edit}: {report}"
+        );
+        assert_eq!(copy.export_all(), before, "{edit}: verify wrote nothing");
+    }
+}
