@@ -6,7 +6,9 @@
 -- the present costs instead of a replay of the log. Derived like the live
 -- tables, so `verify` rebuilds these from the log and compares them.
 -- A version made and replaced within one event is never visible and is not
--- kept. Columns as in the live tables, then superseded_seq.
+-- kept (`MemoryState::supersede`, with which verify rebuilds these tables,
+-- follows the same rule). Columns as in the live tables, then
+-- superseded_seq.
 CREATE TABLE IF NOT EXISTS policy_past (
     service_type            TEXT    NOT NULL,
     max_numbers             INTEGER NOT NULL,
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS instances_past (
     superseded_seq      INTEGER NOT NULL,
     PRIMARY KEY (instance_id, superseded_seq)
 ) WITHOUT ROWID;
+-- Unlike the live table (whose bulk imports it would slow), indexed by
+-- account: past rows are written one at a time, and `list --account` reads
+-- the live table whole anyway.
+CREATE INDEX IF NOT EXISTS instances_past_by_account ON instances_past(account);
 
 CREATE TABLE IF NOT EXISTS numbers_past (
     number         TEXT    NOT NULL,
@@ -50,6 +56,7 @@ CREATE TABLE IF NOT EXISTS numbers_past (
     PRIMARY KEY (number, superseded_seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_past_by_instance ON numbers_past(instance_id);
+CREATE INDEX IF NOT EXISTS numbers_past_by_holder ON numbers_past(holder);
 
 CREATE TABLE IF NOT EXISTS services_past (
     service            TEXT    NOT NULL,

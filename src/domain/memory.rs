@@ -113,15 +113,10 @@ impl MemoryState {
                     &r.instance_id,
                 );
                 // Decoded only when it is kept (verify replays millions).
-                let kept = self.instances.updated_seq(&r.instance_id);
-                let replaced = match kept {
-                    Some(old_seq) if self.keeps(old_seq, seq) => {
-                        self.instances.get(&r.instance_id).map(Change::Instance)
-                    }
-                    _ => None,
-                };
-                self.instances.insert(r);
-                replaced
+                let kept_since = self.past_kept_since;
+                self.instances
+                    .replace(r, |old_seq| keeps(kept_since, old_seq, seq))
+                    .map(Change::Instance)
             }
             Change::Number(r) => {
                 remember(
@@ -167,13 +162,9 @@ impl MemoryState {
     /// rule the SQLite store's writes follow, `store/sqlite/derived.rs`): a
     /// version made and replaced within one event was never visible.
     fn supersede(&mut self, old: &Change, seq: i64) {
-        if self.keeps(old.seq(), seq) {
+        if keeps(self.past_kept_since, old.seq(), seq) {
             self.past.add(old, seq);
         }
-    }
-
-    fn keeps(&self, old_seq: i64, seq: i64) -> bool {
-        old_seq < seq && seq > self.past_kept_since
     }
 
     /// Keeps `live_icp_numbers` to the live numbers' ICP numbers.
@@ -320,4 +311,10 @@ impl Lookup for MemoryState {
     fn service_types(&self) -> Result<Vec<String>> {
         Ok(self.policies.keys().cloned().collect())
     }
+}
+
+/// Is the version written by event `old_seq` and replaced by event `seq` a
+/// past version a store keeps from `kept_since` on?
+fn keeps(kept_since: i64, old_seq: i64, seq: i64) -> bool {
+    old_seq < seq && seq > kept_since
 }

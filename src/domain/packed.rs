@@ -113,15 +113,25 @@ impl InstanceTable {
         self.rows.reserve(instances);
     }
 
-    pub fn insert(&mut self, instance: Instance) {
+    /// Inserts `instance` and returns the row it replaced when `keep` says
+    /// so of that row's updated seq (one look-up; the row is decoded only
+    /// then).
+    pub fn replace(&mut self, instance: Instance, keep: impl Fn(i64) -> bool) -> Option<Instance> {
         let row = self.row(&instance);
         match self.index.get(instance.instance_id.as_str()) {
-            Some(position) => self.rows[*position as usize] = row,
+            Some(position) => {
+                let old = &self.rows[*position as usize];
+                let replaced =
+                    keep(old.updated_seq).then(|| self.instance(&instance.instance_id, old));
+                self.rows[*position as usize] = row;
+                replaced
+            }
             None => {
                 let position = u32::try_from(self.rows.len()).expect("fewer than 2^32 rows");
                 self.rows.push(row);
                 self.index
                     .insert(instance.instance_id.into_boxed_str(), position);
+                None
             }
         }
     }
@@ -129,12 +139,6 @@ impl InstanceTable {
     pub fn get(&self, instance_id: &str) -> Option<Instance> {
         let position = self.index.get(instance_id)?;
         Some(self.instance(instance_id, &self.rows[*position as usize]))
-    }
-
-    /// The seq that last wrote the instance, without decoding it.
-    pub fn updated_seq(&self, instance_id: &str) -> Option<i64> {
-        let position = self.index.get(instance_id)?;
-        Some(self.rows[*position as usize].updated_seq)
     }
 
     pub fn remove(&mut self, instance_id: &str) -> Option<Instance> {
@@ -238,9 +242,18 @@ mod tests {
     #[test]
     fn a_packed_instance_reads_back_as_it_went_in() {
         let mut table = InstanceTable::default();
-        table.insert(instance("i-1", "acme", 0));
-        table.insert(instance("i-2", "beta", 3));
-        table.insert(instance("i-1", "acme", 2));
+        assert_eq!(table.replace(instance("i-1", "acme", 0), |_| true), None);
+        assert_eq!(table.replace(instance("i-2", "beta", 3), |_| true), None);
+        // The replaced row comes back only when it is asked for.
+        assert_eq!(
+            table.replace(instance("i-2", "beta", 4), |seq| seq > 1),
+            None
+        );
+        assert_eq!(
+            table.replace(instance("i-2", "beta", 3), |seq| seq == 1),
+            Some(instance("i-2", "beta", 4))
+        );
+        table.replace(instance("i-1", "acme", 2), |_| false);
         assert_eq!(table.index.len(), 2);
         assert_eq!(table.get("i-1"), Some(instance("i-1", "acme", 2)));
         assert_eq!(table.get("i-2"), Some(instance("i-2", "beta", 3)));

@@ -18,6 +18,12 @@ use tempfile::TempDir;
 
 /// The default "current time" of a ledger (core, lifecycle and model tests).
 pub const NOW: &str = "2026-03-01T10:00:00Z";
+
+/// Undoes schema migration 4 (the past versions) of a SQLite ledger, for
+/// the tests that build an older ledger.
+pub const UNDO_MIGRATION_4: &str =
+    "DROP TABLE policy_past; DROP TABLE instances_past; DROP TABLE numbers_past;
+     DROP TABLE services_past; DROP TABLE regions_past; DROP TABLE past_kept_since;";
 /// The default actor of a ledger.
 pub const ACTOR: &str = "tester";
 /// A comfortable expiry for eligible instances.

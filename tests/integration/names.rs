@@ -516,6 +516,7 @@ fn a_ledger_made_before_the_names_migration_upgrades_in_place() {
     {
         // Back to schema version 1: the services table without its key.
         let conn = ledger.conn();
+        conn.execute_batch(UNDO_MIGRATION_4).unwrap();
         conn.execute_batch(
             "DROP INDEX services_by_key; DROP INDEX instances_by_folded_id;
              DROP INDEX numbers_by_folded_number; DROP INDEX numbers_by_icp_number;

@@ -254,7 +254,9 @@ fn a_version_1_ledger_gains_the_region_table_on_open() {
     // Make it a ledger as version 1 of the schema left it.
     {
         let conn = ledger.conn();
-        // Undo migrations 3 (names) and 2 (regions), newest first.
+        // Undo migrations 4 (past versions), 3 (names) and 2 (regions),
+        // newest first.
+        conn.execute_batch(UNDO_MIGRATION_4).unwrap();
         conn.execute_batch(
             "DROP INDEX services_by_key; DROP INDEX instances_by_folded_id;
              DROP INDEX numbers_by_folded_number; DROP INDEX numbers_by_icp_number;

@@ -12,82 +12,123 @@ use crate::error::Result;
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use rusqlite::{params, OptionalExtension, Row};
 
+/// The two statements that write one derived row: its insert when the key
+/// is new (a bulk import's every row: one statement), and its replacement.
+macro_rules! row_sql {
+    ($into:literal) => {
+        RowSql {
+            insert: concat!("INSERT ", $into, " ON CONFLICT DO NOTHING"),
+            replace: concat!("INSERT OR REPLACE ", $into),
+        }
+    };
+}
+
+struct RowSql {
+    insert: &'static str,
+    replace: &'static str,
+}
+
 impl Sqlite {
-    fn write_instance(&self, r: &Instance) -> Result<()> {
-        self.supersede(DerivedTable::Instances, &r.instance_id, r.updated_seq)?;
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO instances (instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
-        statement.execute(params![
-            r.instance_id,
-            r.service_type,
-            r.account,
-            r.region,
-            r.billing.as_str(),
-            r.subscription_months,
-            r.expires_at,
-            r.public_ip,
-            r.order_amount_fen,
-            r.state.as_str(),
-            r.consumed,
-            r.updated_seq
-        ])?;
+    /// Writes a row of `table` for the event `seq`: inserted when `key` is
+    /// new, else replaced, the row it replaces kept first as a past version
+    /// (`past.rs`).
+    fn put(
+        &self,
+        table: DerivedTable,
+        sql: RowSql,
+        key: &str,
+        seq: i64,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<()> {
+        if self.conn.prepare_cached(sql.insert)?.execute(values)? == 1 {
+            return Ok(());
+        }
+        self.supersede(table, key, seq)?;
+        self.conn.prepare_cached(sql.replace)?.execute(values)?;
         Ok(())
+    }
+
+    fn write_instance(&self, r: &Instance) -> Result<()> {
+        let sql = row_sql!("INTO instances (instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        self.put(
+            DerivedTable::Instances,
+            sql,
+            &r.instance_id,
+            r.updated_seq,
+            params![
+                r.instance_id,
+                r.service_type,
+                r.account,
+                r.region,
+                r.billing.as_str(),
+                r.subscription_months,
+                r.expires_at,
+                r.public_ip,
+                r.order_amount_fen,
+                r.state.as_str(),
+                r.consumed,
+                r.updated_seq
+            ],
+        )
     }
 
     fn write_number(&self, r: &NumberRecord) -> Result<()> {
-        self.supersede(DerivedTable::Numbers, &r.number, r.updated_seq)?;
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO numbers (number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        statement.execute(params![
-            r.number,
-            r.instance_id,
-            r.owner,
-            r.holder,
-            r.status.as_str(),
-            r.service,
-            r.icp_number,
-            r.origin.as_str(),
-            r.issued_seq,
-            r.updated_seq
-        ])?;
-        Ok(())
+        let sql = row_sql!("INTO numbers (number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        self.put(
+            DerivedTable::Numbers,
+            sql,
+            &r.number,
+            r.updated_seq,
+            params![
+                r.number,
+                r.instance_id,
+                r.owner,
+                r.holder,
+                r.status.as_str(),
+                r.service,
+                r.icp_number,
+                r.origin.as_str(),
+                r.issued_seq,
+                r.updated_seq
+            ],
+        )
     }
 
     fn write_service(&self, r: &ServiceRecord) -> Result<()> {
-        self.supersede(DerivedTable::Services, &r.service, r.updated_seq)?;
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO services (service, number, host, commercial, ip_update_required, service_key, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        statement.execute(params![
-            r.service,
-            r.number,
-            r.host,
-            r.commercial,
-            r.ip_update_required,
-            service_key(&r.service),
-            r.updated_seq
-        ])?;
-        Ok(())
+        let sql = row_sql!("INTO services (service, number, host, commercial, ip_update_required, service_key, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        self.put(
+            DerivedTable::Services,
+            sql,
+            &r.service,
+            r.updated_seq,
+            params![
+                r.service,
+                r.number,
+                r.host,
+                r.commercial,
+                r.ip_update_required,
+                service_key(&r.service),
+                r.updated_seq
+            ],
+        )
     }
 
     fn write_policy(&self, r: &Policy) -> Result<()> {
-        self.supersede(DerivedTable::Policy, &r.service_type, r.updated_seq)?;
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO policy (service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        statement.execute(params![
-            r.service_type,
-            r.max_numbers,
-            r.min_subscription_months,
-            r.min_order_amount_fen,
-            r.requires_public_ip,
-            r.updated_seq
-        ])?;
-        Ok(())
+        let sql = row_sql!("INTO policy (service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        self.put(
+            DerivedTable::Policy,
+            sql,
+            &r.service_type,
+            r.updated_seq,
+            params![
+                r.service_type,
+                r.max_numbers,
+                r.min_subscription_months,
+                r.min_order_amount_fen,
+                r.requires_public_ip,
+                r.updated_seq
+            ],
+        )
     }
 
     fn write_request(&self, r: &RequestRecord) -> Result<()> {
@@ -107,12 +148,14 @@ impl Sqlite {
     }
 
     fn write_region(&self, r: &Region) -> Result<()> {
-        self.supersede(DerivedTable::Regions, &r.region_id, r.updated_seq)?;
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO regions (region_id, mainland, updated_seq) VALUES (?1, ?2, ?3)",
-        )?;
-        statement.execute(params![r.region_id, r.mainland, r.updated_seq])?;
-        Ok(())
+        let sql = row_sql!("INTO regions (region_id, mainland, updated_seq) VALUES (?1, ?2, ?3)");
+        self.put(
+            DerivedTable::Regions,
+            sql,
+            &r.region_id,
+            r.updated_seq,
+            params![r.region_id, r.mainland, r.updated_seq],
+        )
     }
 
     fn forget_service(&self, service: &str, seq: i64) -> Result<()> {
