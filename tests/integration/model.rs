@@ -440,11 +440,16 @@ pub fn minutes_after_now(minutes: i64) -> String {
 /// before.
 pub fn one_command_a_minute(ops: &[Op]) -> Ledger {
     let mut minutes = 0;
-    let mut tick = |ledger: &Ledger| {
+    run_ops(ops, &mut |ledger: &Ledger| {
         minutes += 1;
         ledger.set_now(&minutes_after_now(minutes));
-    };
-    let ledger = new_ledger_with(&mut tick);
+    })
+}
+
+/// Runs `ops` (refusals included) on a new ledger; `tick` runs before
+/// each command.
+fn run_ops(ops: &[Op], tick: &mut dyn FnMut(&Ledger)) -> Ledger {
+    let ledger = new_ledger_with(tick);
     let mut model = Model::default();
     for op in ops {
         tick(&ledger);
@@ -1050,18 +1055,7 @@ fn check_forged_log(rows: &[EventRow], what: &str) {
 
 /// Runs `ops` (refusals included) and returns the honest log.
 fn honest_log(ops: &[Op]) -> Vec<EventRow> {
-    let ledger = new_ledger();
-    let mut model = Model::default();
-    for op in ops {
-        let mut args: Vec<String> = vec!["--format".into(), "json".into()];
-        args.extend(command_line(&model, op));
-        let output = ledger.run(&args);
-        if output.status.success() {
-            let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON answer");
-            model.apply(op, &answer);
-        }
-    }
-    ledger.event_rows()
+    run_ops(ops, &mut |_| {}).event_rows()
 }
 
 fn run_forgeries(ops: &[Op], forgeries: &[Forgery]) {
