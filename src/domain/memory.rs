@@ -46,7 +46,12 @@ pub struct MemoryState {
 impl MemoryState {
     /// A new ledger's state: the default policy and nothing else.
     pub fn new() -> MemoryState {
-        let mut state = MemoryState::default();
+        let mut state = MemoryState {
+            // Keeps no past versions unless told (verify tells it where the
+            // store keeps them from): other replays do not need them.
+            past_kept_since: i64::MAX,
+            ..MemoryState::default()
+        };
         for policy in default_policies() {
             state.policies.insert(policy.service_type.clone(), policy);
         }

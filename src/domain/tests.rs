@@ -304,3 +304,39 @@ fn renew_and_release() {
     assert_eq!(code(m.run(renew("2029-06-01"))), "released");
     assert_eq!(code(m.allocate("i-1", 1, None)), "released");
 }
+
+#[test]
+fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
+    let mut m = Memory::new();
+    m.state.past_kept_since = 0;
+    m.add_ecs("i-1", "acme");
+    assert_eq!(m.past.instances.count, 0, "a new row replaces nothing");
+    let numbers = m.allocate("i-1", 2, None).unwrap();
+    assert_eq!(
+        m.past.instances.count, 1,
+        "the instance before the allocation"
+    );
+    assert_eq!(m.past.numbers.count, 0, "new numbers");
+    m.run(Command::Invalidate {
+        number: numbers[0].clone(),
+        reason: "test".into(),
+    })
+    .unwrap();
+    assert_eq!(m.past.numbers.count, 1);
+    // Kept only from the seq the store keeps them from.
+    let mut later = Memory::new();
+    later.state.past_kept_since = 2;
+    later.add_ecs("i-1", "acme");
+    later.allocate("i-1", 1, None).unwrap();
+    assert_eq!(
+        later.past.instances.count, 0,
+        "replaced at seq 2, not after it"
+    );
+    later.allocate("i-1", 1, None).unwrap();
+    assert_eq!(later.past.instances.count, 1);
+    // And not at all by default.
+    let mut none = Memory::new();
+    none.add_ecs("i-1", "acme");
+    none.allocate("i-1", 1, None).unwrap();
+    assert_eq!(none.past, Default::default());
+}
