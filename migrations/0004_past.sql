@@ -1,4 +1,4 @@
--- Migration 4: past versions (README "Time travel"). When an event replaces
+-- Migration 4: past versions (README "--as-of: how a past state is answered"). When an event replaces
 -- or removes a row of a derived table, the row as it stood moves here with
 -- the seq of the event that superseded it. The state after any seq S is then
 -- the live rows with updated_seq <= S and the past rows with
@@ -8,7 +8,9 @@
 -- A version made and replaced within one event is never visible and is not
 -- kept (`MemoryState::supersede`, with which verify rebuilds these tables,
 -- follows the same rule). Columns as in the live tables, then
--- superseded_seq.
+-- superseded_seq; the live tables' look-up indexes too, since a read of the
+-- past looks rows up in both (a scan of a past table per look-up would make
+-- a report of N rows cost N scans).
 CREATE TABLE IF NOT EXISTS policy_past (
     service_type            TEXT    NOT NULL,
     max_numbers             INTEGER NOT NULL,
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS instances_past (
 -- account: past rows are written one at a time, and `list --account` reads
 -- the live table whole anyway.
 CREATE INDEX IF NOT EXISTS instances_past_by_account ON instances_past(account);
+CREATE INDEX IF NOT EXISTS instances_past_by_folded_id ON instances_past(instance_id COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS numbers_past (
     number         TEXT    NOT NULL,
@@ -57,6 +60,8 @@ CREATE TABLE IF NOT EXISTS numbers_past (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_past_by_instance ON numbers_past(instance_id);
 CREATE INDEX IF NOT EXISTS numbers_past_by_holder ON numbers_past(holder);
+CREATE INDEX IF NOT EXISTS numbers_past_by_folded_number ON numbers_past(number COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS numbers_past_by_icp_number ON numbers_past(icp_number) WHERE icp_number IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS services_past (
     service            TEXT    NOT NULL,
@@ -69,6 +74,8 @@ CREATE TABLE IF NOT EXISTS services_past (
     superseded_seq     INTEGER NOT NULL,
     PRIMARY KEY (service, superseded_seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS services_past_by_key ON services_past(service_key);
+CREATE INDEX IF NOT EXISTS services_past_by_host ON services_past(host);
 
 CREATE TABLE IF NOT EXISTS regions_past (
     region_id      TEXT    NOT NULL,

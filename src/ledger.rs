@@ -222,7 +222,7 @@ fn replay_event(store: &Store, event: &Event) -> Result<()> {
 
 /// The derived state as it stood at `as_of` (all events whose time is not
 /// after it): the store's own past versions where it keeps them for that
-/// moment (README "Time travel"), else rebuilt by a replay of the log into
+/// moment (README "--as-of: how a past state is answered"), else rebuilt by a replay of the log into
 /// a private in-memory store.
 pub fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);

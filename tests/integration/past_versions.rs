@@ -1,5 +1,5 @@
 //! `--as-of` of the lists, reports and exports, answered from the past
-//! versions on SQLite (README "Time travel"): on random histories (the
+//! versions on SQLite (README "--as-of: how a past state is answered"): on random histories (the
 //! model's, one command a minute) the answer at every seq equals the live
 //! answer of a ledger that imported the log up to that seq (a full replay
 //! that re-decides every event); a moment before the ledger kept past
@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
 /// Every read of a whole table that takes `--as-of`.
-const READS: [&[&str]; 12] = [
+const READS: [&[&str]; 13] = [
     &["--format", "json", "instance", "list"],
     &["--format", "json", "instance", "list", "--account", "acme"],
     &["--format", "json", "number", "list"],
@@ -23,6 +23,7 @@ const READS: [&[&str]; 12] = [
     &["--format", "json", "report", "expiring", "--within", "400"],
     &["--format", "json", "report", "ip-updates"],
     &["--format", "json", "policy", "show"],
+    &["--format", "json", "region", "list"],
     &["--format", "json", "check", "--account", "acme"],
     &["export", "instances"],
     &["export", "numbers"],

@@ -43,7 +43,9 @@ impl Sqlite {
         if self.conn.prepare_cached(sql.insert)?.execute(values)? == 1 {
             return Ok(());
         }
-        self.supersede(table, key, seq)?;
+        if self.keeps_past {
+            self.supersede(table, key, seq)?;
+        }
         self.conn.prepare_cached(sql.replace)?.execute(values)?;
         Ok(())
     }
@@ -159,7 +161,9 @@ impl Sqlite {
     }
 
     fn forget_service(&self, service: &str, seq: i64) -> Result<()> {
-        self.supersede(DerivedTable::Services, service, seq)?;
+        if self.keeps_past {
+            self.supersede(DerivedTable::Services, service, seq)?;
+        }
         let mut statement = self
             .conn
             .prepare_cached("DELETE FROM services WHERE service = ?1")?;

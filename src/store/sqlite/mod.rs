@@ -54,6 +54,9 @@ pub struct Sqlite {
     /// The moment this connection shows, once `show_past` made it a view
     /// of the past (then it is never written).
     past_seq: std::cell::Cell<Option<i64>>,
+    /// Does a write keep the row it replaces (`past.rs`)? Not in a scratch
+    /// store: a replay into one answers one moment and reads none.
+    keeps_past: bool,
 }
 
 /// A ledger is a regular file (or a link to one). SQLite would treat
@@ -78,6 +81,7 @@ impl Sqlite {
         Sqlite {
             conn,
             past_seq: std::cell::Cell::new(None),
+            keeps_past: true,
         }
     }
 
@@ -158,7 +162,10 @@ impl Sqlite {
     pub fn scratch() -> Result<Sqlite> {
         let conn = Connection::open_in_memory()?;
         conn.set_prepared_statement_cache_capacity(64);
-        let store = Sqlite::on(conn);
+        let store = Sqlite {
+            keeps_past: false,
+            ..Sqlite::on(conn)
+        };
         store.migrate_from(0)?;
         Ok(store)
     }

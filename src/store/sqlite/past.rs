@@ -1,8 +1,8 @@
-//! Past versions on SQLite (migration 4, README "Time travel"): every write
+//! Past versions on SQLite (migration 4, README "--as-of: how a past state is answered"): every write
 //! that replaces or removes a derived row moves the row as it stood to
-//! `<table>_past` with the seq that superseded it (the schema's
-//! `*_keep_past` triggers on replacement, `supersede` here on removal, which
-//! only the program's statement knows the seq of); a read `--as-of` seq S
+//! `<table>_past` with the seq that superseded it (`supersede`, which the
+//! writes in `derived.rs` run when a row's key already exists, and a removal
+//! always); a read `--as-of` seq S
 //! sees, through temporary views that take the live tables' names, the
 //! live rows written at or before S and the past rows current at S. Every
 //! query of the store then answers for S unchanged, by the same indexes.
@@ -55,11 +55,10 @@ fn supersede_sql(table: DerivedTable) -> &'static str {
 }
 
 impl Sqlite {
-    /// Keeps the row `key` of `table`, about to be removed by the event
-    /// `seq`, as a past version if an earlier event wrote it: a version made
-    /// and removed within one event was never visible (the rule of the
-    /// triggers, and of `MemoryState::supersede`, which verify rebuilds
-    /// with).
+    /// Keeps the row `key` of `table`, about to be replaced or removed by
+    /// the event `seq`, as a past version if an earlier event wrote it: a
+    /// version made and replaced within one event was never visible (the
+    /// rule of `MemoryState::supersede` too, which verify rebuilds with).
     pub(super) fn supersede(&self, table: DerivedTable, key: &str, seq: i64) -> Result<()> {
         let mut statement = self.conn.prepare_cached(supersede_sql(table))?;
         statement.execute(params![key, seq])?;
