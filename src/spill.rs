@@ -105,7 +105,8 @@ fn write_items<T: Spill>(items: impl Iterator<Item = Result<T>>) -> Result<std::
     for item in items {
         encoder.bytes.clear();
         item?.encode(&mut encoder);
-        let length = u32::try_from(encoder.bytes.len()).expect("an item under 4 GiB");
+        let length = u32::try_from(encoder.bytes.len())
+            .map_err(|_| Error::storage("an item to sort is over 4 GiB".to_string()))?;
         writer
             .write_all(&length.to_le_bytes())
             .map_err(spill_error)?;
@@ -260,10 +261,12 @@ impl Decoder<'_> {
     }
     pub fn u64(&mut self) -> Result<u64> {
         let bytes = self.take(8)?;
+        // invariant: take(8) returns exactly 8 bytes or an error.
         Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
     }
     pub fn i64(&mut self) -> Result<i64> {
         let bytes = self.take(8)?;
+        // invariant: take(8) returns exactly 8 bytes or an error.
         Ok(i64::from_le_bytes(bytes.try_into().expect("8 bytes")))
     }
     pub fn string(&mut self) -> Result<String> {

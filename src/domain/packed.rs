@@ -32,6 +32,8 @@ impl Symbols {
         let number = match self.numbers.get(text) {
             Some(number) => *number,
             None => {
+                // invariant: 2^32 distinct texts of one column would need
+                // more memory than verify's limit allows (limits on input).
                 let number =
                     u32::try_from(self.texts.len()).expect("fewer than 2^32 distinct texts");
                 self.texts.push(text.into());
@@ -127,6 +129,8 @@ impl InstanceTable {
                 replaced
             }
             None => {
+                // invariant: 2^32 instances at ~200 bytes each would be
+                // 800 GB, far past verify's memory limit.
                 let position = u32::try_from(self.rows.len()).expect("fewer than 2^32 rows");
                 self.rows.push(row);
                 self.index
@@ -152,11 +156,10 @@ impl InstanceTable {
         let mut record: Option<Instance> = None;
         for (instance_id, position) in &self.index {
             let row = &self.rows[*position as usize];
-            match &mut record {
-                Some(record) => self.fill(record, instance_id, row),
-                None => record = Some(self.instance(instance_id, row)),
-            }
-            visit(record.as_ref().expect("filled above"));
+            // The first row is decoded twice; every later one refills.
+            let record = record.get_or_insert_with(|| self.instance(instance_id, row));
+            self.fill(record, instance_id, row);
+            visit(record);
         }
     }
 

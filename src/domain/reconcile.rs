@@ -317,9 +317,9 @@ impl NumberMatch {
         Ok(())
     }
 
-    /// Takes the next record, to be compared as `number` (or as unknown).
-    fn take(&mut self) -> Result<ByNumber> {
-        let taken = self.next.take().expect("a record to take");
+    /// `taken`, the next record taken out to be compared as a number (or
+    /// as unknown), after moving on past its number.
+    fn taken(&mut self, taken: ByNumber) -> Result<ByNumber> {
         self.advance(Some(&taken.folded_sn))?;
         Ok(taken)
     }
@@ -349,13 +349,12 @@ impl NumberMatch {
             return Ok(());
         }
         self.flush(emit)?;
-        while let Some(next) = self.next.as_ref().filter(|n| n.folded_sn < key) {
-            debug_assert!(next.folded_sn < key);
-            let record = self.take()?;
+        while let Some(record) = self.next.take_if(|n| n.folded_sn < key) {
+            let record = self.taken(record)?;
             emit(listed(record, None, None))?;
         }
-        if self.next.as_ref().is_some_and(|n| n.folded_sn == key) {
-            let record = self.take()?;
+        if let Some(record) = self.next.take_if(|n| n.folded_sn == key) {
+            let record = self.taken(record)?;
             self.group = Some(Group {
                 folded_number: key,
                 record,
@@ -378,12 +377,22 @@ impl NumberMatch {
     /// Returns the count of distinct numbers.
     pub fn finish(mut self, emit: &mut dyn FnMut(ByInstance) -> Result<()>) -> Result<i64> {
         self.flush(emit)?;
-        while self.next.is_some() {
-            let record = self.take()?;
+        while let Some(record) = self.next.take() {
+            let record = self.taken(record)?;
             emit(listed(record, None, None))?;
         }
         Ok(self.numbers)
     }
+}
+
+/// A difference of the instance `covered`, found after its records.
+fn push_later(
+    differences: &mut Vec<(Rank, Difference)>,
+    covered: &mut Covered,
+    difference: Difference,
+) {
+    differences.push(((1, covered.first_ordinal, covered.later), difference));
+    covered.later += 1;
 }
 
 /// A record as an entry; the ledger number's instance is kept only when it
@@ -559,14 +568,6 @@ impl Comparison {
         self.found += 1;
     }
 
-    /// A difference of the current instance, found after its records.
-    fn push_later(&mut self, difference: Difference) {
-        let covered = self.current.as_mut().expect("an instance");
-        self.differences
-            .push(((1, covered.first_ordinal, covered.later), difference));
-        covered.later += 1;
-    }
-
     /// The owner and the type of the instance the record names.
     fn compare_instance(&mut self, record: &ProviderRecord) {
         let Some(covered) = self.current.as_mut() else {
@@ -709,7 +710,10 @@ impl Comparison {
     /// it is on an instance the file covers (a direct selection has no
     /// number at the provider).
     fn unlisted(&mut self, number: &NumberRecord) {
-        let Some(instance) = self.current.as_ref().and_then(|c| c.ledger.as_ref()) else {
+        let Some(covered) = self.current.as_mut() else {
+            return;
+        };
+        let Some(instance) = covered.ledger.as_ref() else {
             return;
         };
         if number.origin == Origin::Direct || number.instance_id != instance.instance_id {
@@ -723,12 +727,12 @@ impl Comparison {
             provider: Value::Null,
             expressed: false,
         };
-        self.push_later(found);
+        push_later(&mut self.differences, covered, found);
     }
 
     /// The end of an instance: counts beyond the ledger's consumed slots.
     fn close(&mut self) {
-        let Some(covered) = self.current.as_ref() else {
+        let Some(covered) = self.current.as_mut() else {
             return;
         };
         if let Some(instance) = &covered.ledger {
@@ -741,7 +745,7 @@ impl Comparison {
                     provider: json!({"numbers": covered.listed}),
                     expressed: covered.listed <= instance.consumed + covered.allocations,
                 };
-                self.push_later(found);
+                push_later(&mut self.differences, covered, found);
             }
         }
         self.current = None;

@@ -100,6 +100,8 @@ impl Postgres {
         }
         let wants_keys = {
             let mut guard = self.overlay.borrow_mut();
+            // invariant: `in_write` above saw the overlay, and nothing
+            // between takes it (one thread, no write commits in a look-up).
             let overlay = guard.as_mut().expect("in a write transaction");
             overlay.load(table, folded, rows);
             overlay.wants_keys(table)
