@@ -222,8 +222,8 @@ fn replay_event(store: &Store, event: &Event) -> Result<()> {
 
 /// The derived state as it stood at `as_of` (all events whose time is not
 /// after it): the store's own past versions where it keeps them for that
-/// moment (README "--as-of: how a past state is answered"), else rebuilt by a replay of the log into
-/// a private in-memory store.
+/// moment (README "--as-of: how a past state is answered"), else rebuilt
+/// by a replay of the log into a private in-memory store.
 pub fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);
     // Events are in time order: everything before the first later one.
@@ -238,7 +238,7 @@ pub fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
 
 /// The derived state after event `to_seq`, rebuilt by re-deciding the log
 /// up to it into a private in-memory store.
-pub fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
+fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
     let scratch = Store::scratch()?;
     let mut filter = EventFilter::all();
     filter.to_seq = to_seq;

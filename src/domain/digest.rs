@@ -103,24 +103,6 @@ impl Digest {
         self.add(|h| region_fields(h, r))
     }
 
-    /// One past version (a `*_past` row): the row's fields, then the seq
-    /// that superseded it. Requests and removals have no past versions.
-    pub fn past(&mut self, row: &Change, superseded_seq: i64) {
-        self.add(|h| {
-            match row {
-                Change::Instance(r) => instance_fields(h, r),
-                Change::Number(r) => number_fields(h, r),
-                Change::Service(r) => service_fields(h, r),
-                Change::Policy(r) => policy_fields(h, r),
-                Change::Region(r) => region_fields(h, r),
-                Change::Request(_) | Change::ForgetService { .. } => {
-                    unreachable!("no past versions of {row:?}")
-                }
-            }
-            h.integer(superseded_seq);
-        })
-    }
-
     pub fn request(&mut self, r: &RequestRecord) {
         self.add(|h| {
             h.text(&r.request_id)
@@ -228,17 +210,36 @@ pub struct PastDigests {
 }
 
 impl PastDigests {
-    /// Adds the version `row` superseded by the event `superseded_seq`.
+    /// Adds the version `row` superseded by the event `superseded_seq` (a
+    /// `*_past` row: the row's fields, then that seq). Requests and removals
+    /// have no past versions.
     pub fn add(&mut self, row: &Change, superseded_seq: i64) {
-        let digest = match row {
-            Change::Instance(_) => &mut self.instances,
-            Change::Number(_) => &mut self.numbers,
-            Change::Service(_) => &mut self.services,
-            Change::Policy(_) => &mut self.policy,
-            Change::Region(_) => &mut self.regions,
-            Change::Request(_) | Change::ForgetService { .. } => return,
+        let superseded = |h: &mut RowHasher| {
+            h.integer(superseded_seq);
         };
-        digest.past(row, superseded_seq);
+        match row {
+            Change::Instance(r) => self.instances.add(|h| {
+                instance_fields(h, r);
+                superseded(h)
+            }),
+            Change::Number(r) => self.numbers.add(|h| {
+                number_fields(h, r);
+                superseded(h)
+            }),
+            Change::Service(r) => self.services.add(|h| {
+                service_fields(h, r);
+                superseded(h)
+            }),
+            Change::Policy(r) => self.policy.add(|h| {
+                policy_fields(h, r);
+                superseded(h)
+            }),
+            Change::Region(r) => self.regions.add(|h| {
+                region_fields(h, r);
+                superseded(h)
+            }),
+            Change::Request(_) | Change::ForgetService { .. } => {}
+        }
     }
 }
 

@@ -29,9 +29,10 @@ pub struct MemoryState {
     pub subjects: Digest,
     /// The digest of every past version the log makes (what a store that
     /// keeps past versions holds in its `*_past` tables), from the event
-    /// after `past_kept_since` on: held as digests, as the subjects are.
+    /// after `past_kept_since` on (`None`: keeps none; only verify needs
+    /// them): held as digests, as the subjects are.
     pub past: PastDigests,
-    pub past_kept_since: i64,
+    pub past_kept_since: Option<i64>,
     /// Other spellings, for the look-ups (README "Names: one thing, one
     /// spelling"): folded id → id, and service key → service, held only
     /// where the two differ (generated numbers and domains are already in
@@ -46,12 +47,7 @@ pub struct MemoryState {
 impl MemoryState {
     /// A new ledger's state: the default policy and nothing else.
     pub fn new() -> MemoryState {
-        let mut state = MemoryState {
-            // Keeps no past versions unless told (verify tells it where the
-            // store keeps them from): other replays do not need them.
-            past_kept_since: i64::MAX,
-            ..MemoryState::default()
-        };
+        let mut state = MemoryState::default();
         for policy in default_policies() {
             state.policies.insert(policy.service_type.clone(), policy);
         }
@@ -320,6 +316,6 @@ impl Lookup for MemoryState {
 
 /// Is the version written by event `old_seq` and replaced by event `seq` a
 /// past version a store keeps from `kept_since` on?
-fn keeps(kept_since: i64, old_seq: i64, seq: i64) -> bool {
-    old_seq < seq && seq > kept_since
+fn keeps(kept_since: Option<i64>, old_seq: i64, seq: i64) -> bool {
+    old_seq < seq && kept_since.is_some_and(|kept_since| seq > kept_since)
 }

@@ -308,7 +308,7 @@ fn renew_and_release() {
 #[test]
 fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
     let mut m = Memory::new();
-    m.state.past_kept_since = 0;
+    m.state.past_kept_since = Some(0);
     m.add_ecs("i-1", "acme");
     assert_eq!(m.past.instances.count, 0, "a new row replaces nothing");
     let numbers = m.allocate("i-1", 2, None).unwrap();
@@ -325,7 +325,7 @@ fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
     assert_eq!(m.past.numbers.count, 1);
     // Kept only from the seq the store keeps them from.
     let mut later = Memory::new();
-    later.state.past_kept_since = 2;
+    later.state.past_kept_since = Some(2);
     later.add_ecs("i-1", "acme");
     later.allocate("i-1", 1, None).unwrap();
     assert_eq!(

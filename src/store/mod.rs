@@ -145,9 +145,9 @@ pub trait Database {
         Ok(None)
     }
     /// Makes this store a read-only view of the state after event `seq`,
-    /// answered from the past versions it keeps (README "--as-of: how a past state is answered");
-    /// false where it keeps none for that moment (then the caller replays
-    /// the log).
+    /// answered from the past versions it keeps (README "--as-of: how a
+    /// past state is answered"); false where it keeps none for that moment
+    /// (then the caller replays the log).
     fn show_past(&self, _seq: i64) -> Result<bool> {
         Ok(false)
     }

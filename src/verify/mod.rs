@@ -173,7 +173,7 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     }
     let mut rebuilt = MemoryState::new();
     // A store without past versions: the replay keeps none either.
-    rebuilt.past_kept_since = store.past_kept_since()?.unwrap_or(i64::MAX);
+    rebuilt.past_kept_since = store.past_kept_since()?;
     rebuilt.reserve(
         store.count_kind(&["instance_added"])?,
         store.count_kind(&["allocated", "selected"])?,

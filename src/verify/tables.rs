@@ -65,13 +65,11 @@ pub fn digest_stored(store: &Store) -> Result<TableDigests> {
         Some((subject, seq)) => subjects.subject(&[subject], seq),
         None => subjects.spoil(),
     })?;
+    let past = &mut digests.past;
     for table in DerivedTable::ALL {
-        let Some(digest) = past_digest_of(&mut digests.past, table) else {
-            continue;
-        };
         store.each_past_row(table, |row| match row {
-            Some((change, superseded_seq)) => digest.past(&change, superseded_seq),
-            None => digest.spoil(),
+            Some((change, superseded_seq)) => past.add(&change, superseded_seq),
+            None => past_digest_of(past, table).map_or((), Digest::spoil),
         })?;
     }
     Ok(digests)
@@ -154,7 +152,7 @@ pub fn compare(
             ),
         });
     }
-    if store.past_kept_since()?.is_some() {
+    if rebuilt.past_kept_since.is_some() {
         found.extend(compare_past(&fresh.past, &stored.past));
     }
     found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));

@@ -214,8 +214,8 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value, keeps_past: bool) -> Stri
 }
 
 /// The row `key` of `table` kept as a past version superseded by `seq`, as
-/// snledger's SQLite write path keeps it (README "--as-of: how a past state is answered"; PostgreSQL
-/// keeps none).
+/// snledger's SQLite write path keeps it (README "--as-of: how a past
+/// state is answered"; PostgreSQL keeps none).
 fn past_row(keeps_past: bool, seq: i64, table: &str, key: &str) -> String {
     if !keeps_past {
         return String::new();

@@ -1,6 +1,7 @@
 //! `--as-of` of the lists, reports and exports, answered from the past
-//! versions on SQLite (README "--as-of: how a past state is answered"): on random histories (the
-//! model's, one command a minute) the answer at every seq equals the live
+//! versions on SQLite (README "--as-of: how a past state is answered"): on
+//! random histories (the model's, one command a minute) the answer at every
+//! seq equals the live
 //! answer of a ledger that imported the log up to that seq (a full replay
 //! that re-decides every event); a moment before the ledger kept past
 //! versions replays; `verify` checks the past versions like the other

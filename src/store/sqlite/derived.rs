@@ -205,21 +205,15 @@ impl Sqlite {
     }
 
     /// Every stored row of one table, read back as its `Change`.
-    fn each_stored<T>(
-        &self,
-        columns: &str,
-        table: &str,
-        from_row: fn(&Row) -> rusqlite::Result<T>,
-        wrap: fn(T) -> Change,
-        visit: &mut dyn FnMut(StoredRow),
-    ) -> Result<()> {
+    fn each_stored(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
+        let (columns, read) = change_reader(table);
         let mut statement = self
             .conn
-            .prepare(&format!("SELECT {columns} FROM {table}"))?;
+            .prepare(&format!("SELECT {columns} FROM {}", table.name()))?;
         let seq_column = statement.column_count() - 1;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            visit(from_row(row).map(wrap).map_err(|error| {
+            visit(read(row).map_err(|error| {
                 UnreadableRow {
                     key: row
                         .get(0)
@@ -373,39 +367,7 @@ impl DerivedRows for Sqlite {
     }
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
-        let name = table.name();
-        match table {
-            DerivedTable::Policy => {
-                self.each_stored(POLICY_COLUMNS, name, policy_from_row, Change::Policy, visit)
-            }
-            DerivedTable::Instances => self.each_stored(
-                INSTANCE_COLUMNS,
-                name,
-                instance_from_row,
-                Change::Instance,
-                visit,
-            ),
-            DerivedTable::Numbers => {
-                self.each_stored(NUMBER_COLUMNS, name, number_from_row, Change::Number, visit)
-            }
-            DerivedTable::Services => self.each_stored(
-                SERVICE_COLUMNS,
-                name,
-                service_from_row,
-                Change::Service,
-                visit,
-            ),
-            DerivedTable::Requests => self.each_stored(
-                REQUEST_COLUMNS,
-                name,
-                request_from_row,
-                Change::Request,
-                visit,
-            ),
-            DerivedTable::Regions => {
-                self.each_stored(REGION_COLUMNS, name, region_from_row, Change::Region, visit)
-            }
-        }
+        self.each_stored(table, visit)
     }
 
     fn past_kept_since(&self) -> Result<Option<i64>> {

@@ -1,18 +1,18 @@
-//! Past versions on SQLite (migration 4, README "--as-of: how a past state is answered"): every write
-//! that replaces or removes a derived row moves the row as it stood to
-//! `<table>_past` with the seq that superseded it (`supersede`, which the
-//! writes in `derived.rs` run when a row's key already exists, and a removal
-//! always); a read `--as-of` seq S
-//! sees, through temporary views that take the live tables' names, the
-//! live rows written at or before S and the past rows current at S. Every
-//! query of the store then answers for S unchanged, by the same indexes.
+//! Past versions on SQLite (migration 4, README "--as-of: how a past state
+//! is answered"): every write that replaces or removes a derived row moves
+//! the row as it stood to `<table>_past` with the seq that superseded it
+//! (`supersede`, which the writes in `derived.rs` run when a row's key
+//! already exists, and a removal always). A read `--as-of` seq S sees,
+//! through temporary views that take the live tables' names, the live rows
+//! written at or before S and the past rows current at S; every query of the
+//! store then answers for S unchanged, by the same indexes.
 
 use super::rows::*;
 use super::Sqlite;
 use crate::domain::evolve::Change;
 use crate::error::Result;
 use crate::store::DerivedTable;
-use rusqlite::{params, Row};
+use rusqlite::params;
 
 /// The tables with past versions: name, columns, key column. Requests are
 /// only ever added (their view is cut at S by their seq).
@@ -47,6 +47,8 @@ fn supersede_sql(table: DerivedTable) -> &'static str {
             })
             .collect()
     });
+    // invariant: only the writes of the five tables of PAST_TABLES keep a
+    // past version (requests are only ever added).
     let (_, sql) = texts
         .iter()
         .find(|(past, _)| *past == table)
@@ -108,17 +110,10 @@ impl Sqlite {
         table: DerivedTable,
         visit: &mut dyn FnMut(Option<(Change, i64)>),
     ) -> Result<()> {
-        let Some((columns, _)) = past_table(table) else {
+        if past_table(table).is_none() {
             return Ok(());
-        };
-        let read: fn(&Row) -> rusqlite::Result<Change> = match table {
-            DerivedTable::Policy => |row| policy_from_row(row).map(Change::Policy),
-            DerivedTable::Instances => |row| instance_from_row(row).map(Change::Instance),
-            DerivedTable::Numbers => |row| number_from_row(row).map(Change::Number),
-            DerivedTable::Services => |row| service_from_row(row).map(Change::Service),
-            DerivedTable::Regions => |row| region_from_row(row).map(Change::Region),
-            DerivedTable::Requests => unreachable!("requests have no past versions"),
-        };
+        }
+        let (columns, read) = change_reader(table);
         let name = table.name();
         let mut statement = self.conn.prepare(&format!(
             "SELECT {columns}, superseded_seq FROM main.{name}_past"

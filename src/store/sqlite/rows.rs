@@ -3,15 +3,43 @@
 //! its type is a corrupt row (an edit made outside the program).
 
 use crate::domain::event::Event;
+use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
 use crate::domain::types::*;
 use crate::error::Result;
+use crate::store::DerivedTable;
 use rusqlite::Row;
 
 pub use crate::store::shared::{
     to_json_array, INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS,
     REQUEST_COLUMNS, SERVICE_COLUMNS,
 };
+/// How a row of `table` reads back: the columns to select (its key first,
+/// its seq last) and the mapping to the `Change` that writes it. The same
+/// for the live table and its past versions (`*_past` has the same columns).
+pub fn change_reader(table: DerivedTable) -> (&'static str, fn(&Row) -> rusqlite::Result<Change>) {
+    match table {
+        DerivedTable::Policy => (POLICY_COLUMNS, |row| {
+            policy_from_row(row).map(Change::Policy)
+        }),
+        DerivedTable::Instances => (INSTANCE_COLUMNS, |row| {
+            instance_from_row(row).map(Change::Instance)
+        }),
+        DerivedTable::Numbers => (NUMBER_COLUMNS, |row| {
+            number_from_row(row).map(Change::Number)
+        }),
+        DerivedTable::Services => (SERVICE_COLUMNS, |row| {
+            service_from_row(row).map(Change::Service)
+        }),
+        DerivedTable::Requests => (REQUEST_COLUMNS, |row| {
+            request_from_row(row).map(Change::Request)
+        }),
+        DerivedTable::Regions => (REGION_COLUMNS, |row| {
+            region_from_row(row).map(Change::Region)
+        }),
+    }
+}
+
 pub const EVENT_COLUMNS: &str =
     "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
 
