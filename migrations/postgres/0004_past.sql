@@ -1,3 +1,3 @@
--- Migration 4 (SQLite's keeps past versions for `--as-of`, README "Time
--- travel"): on PostgreSQL no table yet; `--as-of` replays the log here.
+-- Migration 4: released empty on PostgreSQL (SQLite's keeps past versions
+-- from here); PostgreSQL's past versions are migration 5.
 SELECT 1;

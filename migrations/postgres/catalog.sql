@@ -1,6 +1,7 @@
 -- What `verify` compares: every table (its columns and constraints), index,
 -- trigger and function in the ledger's schema (the one holding `events`),
--- one row each: kind, name, definition. The program compares the answer
+-- and every object of the schema of past views (`snledger_past`, migration
+-- 5), one row each: kind, name, definition (on one line). The program compares the answer
 -- with migrations/postgres/catalog.txt, this query's answer on a database
 -- that `snledger init` made (regenerate it with tests/pg.sh catalog).
 WITH home AS (
@@ -31,4 +32,24 @@ WHERE c.relnamespace = home.ns AND NOT t.tgisinternal
 UNION ALL
 SELECT 'function', p.proname::text, md5(p.prosrc)
 FROM pg_proc p, home WHERE p.pronamespace = home.ns
+UNION ALL
+SELECT CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'relation ' || c.relkind::text END,
+       'snledger_past.' || c.relname,
+       CASE WHEN c.relkind = 'v'
+            THEN regexp_replace(replace(pg_get_viewdef(c.oid, true), home.prefix, ''), '\s+', ' ', 'g')
+            ELSE '' END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, home
+WHERE n.nspname = 'snledger_past'
+UNION ALL
+SELECT 'trigger', t.tgname || ' on snledger_past.' || c.relname, pg_get_triggerdef(t.oid)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'snledger_past'
+UNION ALL
+SELECT 'rule', r.rulename || ' on snledger_past.' || c.relname, ''
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'snledger_past' AND r.rulename <> '_RETURN'
+UNION ALL
+SELECT 'function', 'snledger_past.' || p.proname, md5(p.prosrc)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'snledger_past'
 ORDER BY 1, 2

@@ -24,6 +24,11 @@ pub const NOW: &str = "2026-03-01T10:00:00Z";
 pub const UNDO_MIGRATION_4: &str =
     "DROP TABLE policy_past; DROP TABLE instances_past; DROP TABLE numbers_past;
      DROP TABLE services_past; DROP TABLE regions_past; DROP TABLE past_kept_since;";
+/// Undoes PostgreSQL's migration 5 (its past versions), taking a ledger
+/// back to version 4.
+pub const UNDO_PG_MIGRATION_5: &str =
+    "DROP SCHEMA snledger_past CASCADE; DROP TABLE policy_past, instances_past, numbers_past,
+     services_past, regions_past, past_kept_since; UPDATE snledger_schema SET version = 4;";
 /// The default actor of a ledger.
 pub const ACTOR: &str = "tester";
 /// A comfortable expiry for eligible instances.
@@ -183,6 +188,41 @@ impl Ledger {
             }
             _ => self.db.clone().into_os_string(),
         }
+    }
+
+    /// Takes the ledger back to the last schema without past versions
+    /// (SQLite 3, PostgreSQL 4), as a ledger made by an older program.
+    pub fn forget_past_versions(&self) {
+        if self.is_pg() {
+            self.pg_superuser()
+                .batch_execute(UNDO_PG_MIGRATION_5)
+                .expect("undo migration 5");
+            return;
+        }
+        let conn = self.conn();
+        conn.execute_batch(UNDO_MIGRATION_4).unwrap();
+        conn.execute_batch("PRAGMA user_version = 3;").unwrap();
+    }
+
+    /// Upgrades the ledger's schema: on PostgreSQL `init` by the owner (a
+    /// writer may not); on SQLite the next write does it, `init` too.
+    pub fn upgrade(&self) {
+        let db = match (crate::pg::cluster(), &self.pg) {
+            (Some(cluster), Some(database)) => cluster.url(database, "postgres").into(),
+            _ => self.db.clone().into_os_string(),
+        };
+        let output = self
+            .bare_command()
+            .arg("--db")
+            .arg(db)
+            .arg("init")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// A superuser connection to this ledger's database (PostgreSQL mode).
@@ -530,14 +570,17 @@ impl Ledger {
     /// Counts rows of a table straight from the file (read only).
     pub fn count(&self, table: &str) -> i64 {
         if self.is_pg() {
-            let sql = format!("SELECT count(*) FROM {table}");
-            return self
-                .pg_superuser()
-                .query_one(&sql, &[])
-                .expect("count")
-                .get(0);
+            return self.number_of(&format!("SELECT count(*) FROM {table}"));
         }
         count_rows(&self.db, table)
+    }
+
+    /// The one integer `sql` answers, on either backend.
+    pub fn number_of(&self, sql: &str) -> i64 {
+        if self.is_pg() {
+            return self.pg_superuser().query_one(sql, &[]).expect(sql).get(0);
+        }
+        self.conn().query_row(sql, [], |row| row.get(0)).expect(sql)
     }
 
     /// Runs `sql` on the file outside snledger, with the append-only

@@ -172,9 +172,9 @@ fn subject_rows(seq: i64, payload: &Value) -> String {
 /// The derived rows of one event, as snledger's write path makes them
 /// (README "The log and its hash": derived tables in the same transaction),
 /// for the kinds the forged cases use.
-fn derived_rows(seq: i64, kind: &str, payload: &Value, keeps_past: bool) -> String {
+fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
     let text = |key: &str| sql_text(field(payload, key));
-    let past = |table: &str, key: &str| past_row(keeps_past, seq, table, &text(key));
+    let past = |table: &str, key: &str| past_row(seq, table, &text(key));
     match kind {
         "allocated" => past("instances", "instance_id") + &allocated_rows(seq, payload),
         "selected" => past("services", "service") + &past("instances", "instance_id") + &format!(
@@ -214,12 +214,9 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value, keeps_past: bool) -> Stri
 }
 
 /// The row `key` of `table` kept as a past version superseded by `seq`, as
-/// snledger's SQLite write path keeps it (README "--as-of: how a past
-/// state is answered"; PostgreSQL keeps none).
-fn past_row(keeps_past: bool, seq: i64, table: &str, key: &str) -> String {
-    if !keeps_past {
-        return String::new();
-    }
+/// snledger's write path keeps it on either backend (README "--as-of: how
+/// a past state is answered").
+fn past_row(seq: i64, table: &str, key: &str) -> String {
     let (columns, key_column) = match table {
         "instances" => ("instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq", "instance_id"),
         "numbers" => ("number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq", "number"),
@@ -276,12 +273,7 @@ pub fn append_to_file(ledger: &Ledger, event: &Forged) -> i64 {
         sql_text(&row.hash),
     );
     sql.push_str(&subject_rows(row.seq, &event.payload));
-    sql.push_str(&derived_rows(
-        row.seq,
-        event.kind,
-        &event.payload,
-        !ledger.is_pg(),
-    ));
+    sql.push_str(&derived_rows(row.seq, event.kind, &event.payload));
     sql.push_str("\nCOMMIT;");
     ledger.tamper(&sql);
     row.seq

@@ -1,5 +1,5 @@
 //! `--as-of` of the lists, reports and exports, answered from the past
-//! versions on SQLite (README "--as-of: how a past state is answered"): on
+//! versions on either backend (README "--as-of: how a past state is answered"): on
 //! random histories (the model's, one command a minute) the answer at every
 //! seq equals the live
 //! answer of a ledger that imported the log up to that seq (a full replay
@@ -82,34 +82,43 @@ fn as_of_at_every_seq_of_a_varied_history_equals_a_full_replay() {
     check_every_seq(&l);
 }
 
+/// The same history imported in one transaction (`import history`), where
+/// one row is written by several events before anything reaches the
+/// storage (PostgreSQL buffers them): every version is kept all the same.
+#[test]
+fn as_of_after_one_import_of_the_whole_history_equals_a_full_replay() {
+    let l = crate::past::varied_ledger().0;
+    let imported = Ledger::with(&l.now(), ACTOR);
+    let log = imported.write("log.csv", history_csv(&l.event_rows()));
+    imported.ok(&["import".as_ref(), "history".as_ref(), log.as_os_str()]);
+    assert_eq!(imported.count("instances_past"), l.count("instances_past"));
+    assert_eq!(imported.count("numbers_past"), l.count("numbers_past"));
+    assert_eq!(imported.count("services_past"), l.count("services_past"));
+    check_every_seq(&imported);
+    imported.verify_ok();
+}
+
 /// A ledger as schema version 3 left it (no past versions), with history:
 /// the upgrade keeps past versions from its last seq on; `--as-of` an
 /// earlier moment replays the log, a later one reads the past versions,
 /// and every seq still equals the full replay.
 #[test]
 fn a_ledger_upgraded_with_history_replays_before_and_reads_past_versions_after() {
-    sqlite_only!("builds an old SQLite schema");
     let l = Ledger::with(&minutes_after_now(1), ACTOR);
     l.ecs("i-1", "acme");
     l.set_now(&minutes_after_now(2));
     let numbers = l.allocate("i-1", 2);
     l.set_now(&minutes_after_now(3));
     l.bind(&numbers[0], "shop.example.cn", "acme");
-    {
-        let conn = l.conn();
-        conn.execute_batch(UNDO_MIGRATION_4).unwrap();
-        conn.execute_batch("PRAGMA user_version = 3;").unwrap();
-    }
+    l.forget_past_versions();
+    l.upgrade();
     l.set_now(&minutes_after_now(4));
     l.ok(&["grant", &numbers[1], "--to", "cust-9"]);
     l.set_now(&minutes_after_now(5));
     l.ok(&["deregister", &numbers[0], "--reason", "closed"]);
     l.set_now(&minutes_after_now(6));
     l.allocate("i-1", 1);
-    let kept_since: i64 = l
-        .conn()
-        .query_row("SELECT seq FROM past_kept_since", [], |r| r.get(0))
-        .unwrap();
+    let kept_since = l.number_of("SELECT seq FROM past_kept_since");
     assert_eq!(kept_since, 3, "kept from the last seq before the upgrade");
     assert!(l.count("instances_past") >= 1, "later versions are kept");
     check_every_seq(&l);
@@ -121,7 +130,6 @@ fn a_ledger_upgraded_with_history_replays_before_and_reads_past_versions_after()
 /// table, and verify changes nothing.
 #[test]
 fn verify_finds_every_edit_of_the_past_versions() {
-    sqlite_only!("edits the SQLite file with rusqlite");
     let edits = [
         ("UPDATE instances_past SET consumed = consumed + 1 WHERE superseded_seq = (SELECT min(superseded_seq) FROM instances_past)", "instances_past"),
         ("DELETE FROM numbers_past WHERE superseded_seq = (SELECT max(superseded_seq) FROM numbers_past)", "numbers_past"),
@@ -145,4 +153,30 @@ fn verify_finds_every_edit_of_the_past_versions() {
         );
         assert_eq!(copy.export_all(), before, "{edit}: verify wrote nothing");
     }
+}
+
+/// A read `--as-of` answers from the stored past versions, not from a
+/// replay (on PostgreSQL through the views of migration 5): an edit of a
+/// past row shows in the answer for a moment it was current, and not in
+/// the present.
+#[test]
+fn as_of_reads_the_stored_past_versions() {
+    let l = crate::past::varied_ledger().0;
+    let first = l.event_rows()[0].at.clone();
+    let before = answer(
+        &l,
+        &l.now(),
+        &["--format", "json", "instance", "list", "--as-of", &first],
+    );
+    assert!(before.1.contains("\"i-a\""), "{}", before.1);
+    l.tamper("UPDATE instances_past SET account = 'forged' WHERE instance_id = 'i-a' AND updated_seq = 1");
+    let after = answer(
+        &l,
+        &l.now(),
+        &["--format", "json", "instance", "list", "--as-of", &first],
+    );
+    assert_eq!(after.0, Some(0));
+    assert!(after.1.contains("\"forged\""), "{}", after.1);
+    let present = answer(&l, &l.now(), &["--format", "json", "instance", "list"]);
+    assert!(!present.1.contains("forged"), "{}", present.1);
 }

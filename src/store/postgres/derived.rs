@@ -187,6 +187,13 @@ impl Postgres {
 
 impl DerivedRows for Postgres {
     fn write(&self, change: &Change) -> Result<()> {
+        // The row a write replaces is kept as a past version, so the buffer
+        // must know it: the rules have read it already (a look-up answered
+        // from the buffer), except where a write needs no rule.
+        let (table, exact, folded, _) = change_values(change);
+        if table != DerivedTable::Requests && self.overlay.borrow().is_some() {
+            self.look_up(table, &folded, &exact)?;
+        }
         let full = {
             let mut guard = self.overlay.borrow_mut();
             match guard.as_mut() {
@@ -366,6 +373,45 @@ impl DerivedRows for Postgres {
             visit(row.map_err(|(key, seq, error)| UnreadableRow { key, seq, error }));
             Ok(())
         })
+    }
+
+    fn past_kept_since(&self) -> Result<Option<i64>> {
+        Ok(Some(self.past_kept_since()?))
+    }
+
+    /// Every past version of `table` along its key (`migrations/postgres/
+    /// 0005_past.sql`), a page at a time.
+    fn each_past_row(
+        &self,
+        table: DerivedTable,
+        visit: &mut dyn FnMut(Option<(Change, i64)>),
+    ) -> Result<()> {
+        if table == DerivedTable::Requests {
+            return Ok(());
+        }
+        let shape = shape(table);
+        let superseded_column = shape.columns.split(", ").count();
+        let sql = format!(
+            "SELECT {columns}, superseded_seq FROM {name}_past WHERE ({key}, superseded_seq) > ($1, $2) ORDER BY {key}, superseded_seq LIMIT {PAGE_ROWS}",
+            columns = shape.columns,
+            name = shape.name,
+            key = shape.key,
+        );
+        self.each_page(
+            &sql,
+            vec![Box::new(String::new()), Box::new(i64::MIN)],
+            &|row| {
+                vec![
+                    Box::new(row.get::<_, String>(0)),
+                    Box::new(row.get::<_, i64>(superseded_column)),
+                ]
+            },
+            &mut |row| {
+                let superseded = row.try_get::<_, i64>(superseded_column).ok();
+                visit(change_from_row(table, row).ok().zip(superseded));
+                Ok(())
+            },
+        )
     }
 
     fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()> {

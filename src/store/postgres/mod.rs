@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_regions.sql"),
     include_str!("../../../migrations/postgres/0003_names.sql"),
     include_str!("../../../migrations/postgres/0004_past.sql"),
+    include_str!("../../../migrations/postgres/0005_past.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
@@ -275,6 +276,13 @@ impl Postgres {
         Ok(())
     }
 
+    /// The seq past versions are kept from (`past_kept_since`).
+    fn past_kept_since(&self) -> Result<i64> {
+        Ok(self
+            .query_one("SELECT seq FROM past_kept_since", &[])?
+            .get(0))
+    }
+
     /// The server's clock, to the second, as the log spells times.
     pub fn server_time(&self) -> Result<String> {
         Ok(self
@@ -392,6 +400,24 @@ impl Database for Postgres {
     }
 
     /// One snapshot for every query of the read.
+    /// The views of `migrations/postgres/0005_past.sql` first in this
+    /// session's search path, and the seq they cut at: every query after
+    /// answers for the state after `seq` (README "--as-of: how a past state
+    /// is answered").
+    fn show_past(&self, seq: i64) -> Result<bool> {
+        if seq < self.past_kept_since()? {
+            return Ok(false);
+        }
+        self.query(
+            "SELECT set_config('snledger.as_of_seq', $1, false),
+                    set_config('search_path', 'snledger_past, ' || quote_ident(n.nspname), false)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = to_regclass('events')",
+            &[&seq.to_string()],
+        )?;
+        Ok(true)
+    }
+
     fn begin_read(&self) -> Result<()> {
         self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }

@@ -46,6 +46,9 @@ struct Entry {
 #[derive(Default)]
 struct TableCache {
     entries: HashMap<String, Entry>,
+    /// Past versions to add: rows the buffer replaced (values, then the
+    /// seq that superseded them).
+    past: Vec<Vec<Value>>,
     /// The hash of every look-up key in the table, once read.
     keys: Option<HashSet<u64>>,
     misses: u32,
@@ -82,9 +85,21 @@ fn pick(slots: &[Slot], exact: &str) -> Option<Change> {
         .and_then(|slot| slot.row.clone())
 }
 
+fn change_values_of(change: &Change) -> Option<Vec<Value>> {
+    change_values(change).3
+}
+
+/// A past version's row: the row's values, then the seq that superseded it.
+fn past_row(mut values: Vec<Value>, superseded_seq: i64) -> Vec<Value> {
+    values.push(Value::Integer(superseded_seq));
+    values
+}
+
 /// What one send writes to one table.
 #[derive(Default)]
 pub struct TableWrites {
+    /// Past versions: the rows this send's writes replace.
+    pub past: Vec<Vec<Value>>,
     pub copies: Vec<Vec<Value>>,
     pub upserts: Vec<Vec<Value>>,
     pub deletes: Vec<String>,
@@ -184,10 +199,14 @@ impl Overlay {
         self.tables[index(table)].keys = Some(keys);
     }
 
-    /// Buffers one derived row (insert, replace or delete).
+    /// Buffers one derived row (insert, replace or delete), and the past
+    /// version of the row it replaces: a version an earlier event wrote
+    /// (the rule of `MemoryState::supersede`, which verify rebuilds with).
     pub fn write(&mut self, change: &Change) {
         let (table, exact, folded, values) = change_values(change);
         let row = values.map(|_| change.clone());
+        let seq = change.seq();
+        let keeps_past = table != DerivedTable::Requests;
         let cache = &mut self.tables[index(table)];
         let known_absent = cache
             .keys
@@ -200,11 +219,18 @@ impl Overlay {
         let loaded = entry.loaded;
         match entry.slots.iter_mut().find(|slot| slot.exact == exact) {
             Some(slot) => {
+                let replaced = slot.row.as_ref().filter(|old| old.seq() < seq);
+                if let Some(past) = replaced.filter(|_| keeps_past).and_then(change_values_of) {
+                    cache.past.push(past_row(past, seq));
+                }
                 self.dirty_rows += usize::from(!slot.dirty);
                 slot.row = row;
                 slot.dirty = true;
             }
             None => {
+                // invariant: the store reads a key before it writes one
+                // (`DerivedRows::write`), so a row it replaces is here.
+                assert!(loaded || !keeps_past, "a write of a key not read");
                 self.dirty_rows += 1;
                 entry.slots.push(Slot {
                     exact,
@@ -225,7 +251,10 @@ impl Overlay {
         self.dirty_rows = 0;
         let mut writes = Vec::new();
         for cache in &mut self.tables {
-            let mut table = TableWrites::default();
+            let mut table = TableWrites {
+                past: std::mem::take(&mut cache.past),
+                ..TableWrites::default()
+            };
             for (folded, entry) in cache.entries.drain() {
                 for slot in entry.slots.into_iter().filter(|slot| slot.dirty) {
                     let values = slot.row.as_ref().and_then(|row| change_values(row).3);
@@ -265,6 +294,7 @@ impl Postgres {
         )?;
         for (table, writes) in DerivedTable::ALL.iter().zip(writes) {
             let shape = shape(*table);
+            self.copy_past(*table, &writes.past)?;
             for key in &writes.deletes {
                 let sql = format!("DELETE FROM {} WHERE {} = $1", shape.name, shape.key);
                 self.execute(&sql, &[key])?;
@@ -282,6 +312,16 @@ impl Postgres {
                 &[&last.seq, &last.hash, &last.at],
             )?;
         }
+        Ok(())
+    }
+
+    /// Adds past versions the buffer knows (rows it replaced) by `COPY`.
+    fn copy_past(&self, table: DerivedTable, rows: &[Vec<Value>]) -> Result<()> {
+        let shape = shape(table);
+        let mut types = shape.types.to_vec();
+        types.push(Type::INT8);
+        let columns = format!("{}, superseded_seq", shape.columns);
+        self.copy(&format!("{}_past", shape.name), &columns, &types, rows)?;
         Ok(())
     }
 
@@ -367,4 +407,60 @@ fn upsert_sql(table: DerivedTable) -> String {
 
 pub(super) fn upsert_statement(table: DerivedTable) -> String {
     upsert_sql(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::regions::Region;
+
+    fn region(region_id: &str, updated_seq: i64) -> Change {
+        Change::Region(Region {
+            region_id: region_id.to_string(),
+            mainland: true,
+            updated_seq,
+        })
+    }
+
+    /// The region table's past rows of one send: (key, updated_seq,
+    /// superseded_seq).
+    fn regions_past_sent(overlay: &mut Overlay) -> Vec<(String, i64, i64)> {
+        let (_, _, mut writes) = overlay.take();
+        let writes = writes.remove(index(DerivedTable::Regions));
+        writes
+            .past
+            .iter()
+            .map(|row| match (&row[0], &row[2], &row[3]) {
+                (Value::Text(key), Value::Integer(updated), Value::Integer(superseded)) => {
+                    (key.clone(), *updated, *superseded)
+                }
+                other => panic!("not a region past row: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_version_an_earlier_event_wrote_is_kept_even_within_one_send() {
+        let mut overlay = Overlay::new(None);
+        let stored = vec![("cn-x".to_string(), region("cn-x", 2))];
+        overlay.load(DerivedTable::Regions, "cn-x", stored);
+        overlay.load(DerivedTable::Regions, "cn-new", Vec::new());
+        for seq in [5, 7, 7, 9] {
+            overlay.write(&region("cn-x", seq));
+        }
+        overlay.write(&region("cn-new", 9));
+        let key = || "cn-x".to_string();
+        assert_eq!(
+            regions_past_sent(&mut overlay),
+            vec![(key(), 2, 5), (key(), 5, 7), (key(), 7, 9)],
+            "the stored row and each buffered one; a version made and replaced within event 7 is not kept, a new row replaces nothing"
+        );
+        assert!(regions_past_sent(&mut overlay).is_empty(), "sent once");
+    }
+
+    #[test]
+    #[should_panic(expected = "a write of a key not read")]
+    fn a_write_of_a_key_not_read_is_a_bug_not_a_lost_version() {
+        Overlay::new(None).write(&region("cn-x", 5));
+    }
 }
