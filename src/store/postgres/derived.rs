@@ -158,6 +158,27 @@ impl Postgres {
         }
     }
 
+    /// Every row of `sql`, a page at a time along its first column (text)
+    /// and the seq in `seq_column`: `sql` takes the last pair as $1, $2.
+    fn each_by_text_and_seq(
+        &self,
+        sql: &str,
+        seq_column: usize,
+        visit: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.each_page(
+            sql,
+            vec![Box::new(String::new()), Box::new(i64::MIN)],
+            &|row| {
+                vec![
+                    Box::new(row.get::<_, String>(0)),
+                    Box::new(row.get::<_, i64>(seq_column)),
+                ]
+            },
+            visit,
+        )
+    }
+
     /// Every row of a table along its key, through `from_row`.
     fn each_by_key<T>(
         &self,
@@ -190,15 +211,16 @@ impl DerivedRows for Postgres {
         // The row a write replaces is kept as a past version, so the buffer
         // must know it: the rules have read it already (a look-up answered
         // from the buffer), except where a write needs no rule.
-        let (table, exact, folded, _) = change_values(change);
-        if table != DerivedTable::Requests && self.overlay.borrow().is_some() {
-            self.look_up(table, &folded, &exact)?;
+        let keyed = change_values(change);
+        let (table, exact, folded, _) = &keyed;
+        if *table != DerivedTable::Requests && self.overlay.borrow().is_some() {
+            self.look_up(*table, folded, exact)?;
         }
         let full = {
             let mut guard = self.overlay.borrow_mut();
             match guard.as_mut() {
                 Some(overlay) => {
-                    overlay.write(change);
+                    overlay.write_keyed(change, keyed);
                     overlay.is_full()
                 }
                 None => {
@@ -397,41 +419,21 @@ impl DerivedRows for Postgres {
             name = shape.name,
             key = shape.key,
         );
-        self.each_page(
-            &sql,
-            vec![Box::new(String::new()), Box::new(i64::MIN)],
-            &|row| {
-                vec![
-                    Box::new(row.get::<_, String>(0)),
-                    Box::new(row.get::<_, i64>(superseded_column)),
-                ]
-            },
-            &mut |row| {
-                let superseded = row.try_get::<_, i64>(superseded_column).ok();
-                visit(change_from_row(table, row).ok().zip(superseded));
-                Ok(())
-            },
-        )
+        self.each_by_text_and_seq(&sql, superseded_column, &mut |row| {
+            let superseded = row.try_get::<_, i64>(superseded_column).ok();
+            visit(change_from_row(table, row).ok().zip(superseded));
+            Ok(())
+        })
     }
 
     fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()> {
         let sql = format!(
             "SELECT subject, seq FROM event_subjects WHERE (subject, seq) > ($1, $2) ORDER BY subject, seq LIMIT {PAGE_ROWS}"
         );
-        self.each_page(
-            &sql,
-            vec![Box::new(String::new()), Box::new(i64::MIN)],
-            &|row| {
-                vec![
-                    Box::new(row.get::<_, String>(0)),
-                    Box::new(row.get::<_, i64>(1)),
-                ]
-            },
-            &mut |row| {
-                visit(Some((row.get::<_, &str>(0), row.get::<_, i64>(1))));
-                Ok(())
-            },
-        )
+        self.each_by_text_and_seq(&sql, 1, &mut |row| {
+            visit(Some((row.get::<_, &str>(0), row.get::<_, i64>(1))));
+            Ok(())
+        })
     }
 }
 

@@ -399,7 +399,6 @@ impl Database for Postgres {
         }
     }
 
-    /// One snapshot for every query of the read.
     /// The views of `migrations/postgres/0005_past.sql` first in this
     /// session's search path, and the seq they cut at: every query after
     /// answers for the state after `seq` (README "--as-of: how a past state
@@ -418,6 +417,7 @@ impl Database for Postgres {
         Ok(true)
     }
 
+    /// One snapshot for every query of the read.
     fn begin_read(&self) -> Result<()> {
         self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }

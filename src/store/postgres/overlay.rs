@@ -202,8 +202,18 @@ impl Overlay {
     /// Buffers one derived row (insert, replace or delete), and the past
     /// version of the row it replaces: a version an earlier event wrote
     /// (the rule of `MemoryState::supersede`, which verify rebuilds with).
+    #[cfg(test)]
     pub fn write(&mut self, change: &Change) {
-        let (table, exact, folded, values) = change_values(change);
+        self.write_keyed(change, change_values(change));
+    }
+
+    /// `write`, given the change's `change_values` (the store computed
+    /// them for its look-up: once per row of an import).
+    pub fn write_keyed(
+        &mut self,
+        change: &Change,
+        (table, exact, folded, values): (DerivedTable, String, String, Option<Vec<Value>>),
+    ) {
         let row = values.map(|_| change.clone());
         let seq = change.seq();
         let keeps_past = table != DerivedTable::Requests;
