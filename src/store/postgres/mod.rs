@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_names.sql"),
     include_str!("../../../migrations/postgres/0004_past.sql"),
     include_str!("../../../migrations/postgres/0005_past.sql"),
+    include_str!("../../../migrations/postgres/0006_past_views.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
@@ -399,7 +400,7 @@ impl Database for Postgres {
         }
     }
 
-    /// The views of `migrations/postgres/0005_past.sql` first in this
+    /// The views of `migrations/postgres/0005_past.sql` (reshaped in 0006) first in this
     /// session's search path, and the seq they cut at: every query after
     /// answers for the state after `seq` (README "--as-of: how a past state
     /// is answered").
