@@ -39,6 +39,9 @@
 #      the same events, history index and instance rows, read from the
 #      finished ledger, into an empty database made from schema.sql and the
 #      migrations (same page size, WAL), in one transaction.
+#   1c. the storage floor vs the *writer floor*: the same rows inserted into
+#      the same empty database by bench/write_floor.rs through rusqlite, one
+#      prepared INSERT per table, one row per execution, in one transaction.
 #   3. (on a ledger of VERIFY events: 5,000,000 in a full run) peak RSS of
 #      verify too.
 #   4. `snledger reconcile` of RECON provider records (GetBsnByResource JSON,
@@ -68,7 +71,7 @@ while (($#)); do
             (($# >= 2)) || usage
             case "$2" in import | allocate | read | reconcile | asof) ONLY=$2 ;; *) usage ;; esac
             shift ;;
-        -h | --help) sed -n '2,56p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,59p' "$0"; exit 0 ;;
         *) usage ;;
     esac
     shift
@@ -111,6 +114,9 @@ say "cargo build --release"
 (cd "$ROOT" && cargo build --release --quiet)
 BUILT="${CARGO_TARGET_DIR:-$ROOT/target}/release/snledger"
 [[ -x $BUILT ]] || die "no binary at $BUILT"
+(cd "$ROOT" && cargo build --release --quiet --example write_floor)
+WRITE_FLOOR="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/write_floor"
+[[ -x $WRITE_FLOOR ]] || die "no write_floor at $WRITE_FLOOR"
 
 # ----------------------------------------------------------- work dir ---
 if [[ -n ${BENCH_DIR:-} ]]; then
@@ -124,6 +130,7 @@ fi
 # binary in the middle of a run, so the run uses its own copy.
 SN=$W/snledger
 cp "$BUILT" "$SN"
+cp "$WRITE_FLOOR" "$W/write_floor"
 REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -n $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null) ]] && REV="$REV+dirty"
 say "benchmarking $BUILT (commit $REV) in $W"
@@ -213,17 +220,32 @@ FLOOR_SQL="ATTACH '$W/big.db' AS src; BEGIN;
     INSERT INTO event_subjects SELECT * FROM src.event_subjects;
     INSERT INTO instances SELECT * FROM src.instances ORDER BY instance_id;
     COMMIT;"
+# empty_ledger FILE: an empty database with the ledger's schema and page size.
+empty_ledger() {
+    rm -f "$1"*
+    sqlite3 "$1" "PRAGMA page_size=$PAGE_SIZE; PRAGMA journal_mode=WAL;" >/dev/null
+    cat "$ROOT/schema.sql" "$ROOT"/migrations/*.sql | sqlite3 "$1" >/dev/null
+}
+# ------------------------------------------------------ 1c. writer floor ---
+# The same rows written by a Rust program through rusqlite, one prepared
+# INSERT per table, one row per execution (bench/write_floor.rs): what any
+# program that binds rows pays on top of the storage floor. It times itself
+# (reading the rows into memory is outside its clock). Alternated with 1b.
 for ((r = 1; r <= IMPORT_ROUNDS; r++)); do
-    rm -f "$W"/floor.db*
-    sqlite3 "$W/floor.db" "PRAGMA page_size=$PAGE_SIZE; PRAGMA journal_mode=WAL;" >/dev/null
-    cat "$ROOT/schema.sql" "$ROOT"/migrations/*.sql | sqlite3 "$W/floor.db" >/dev/null
+    empty_ledger "$W/floor.db"
     say "storage floor round $r/$IMPORT_ROUNDS: sqlite3 INSERT ... SELECT"
     t=$(timeit -- sqlite3 -cmd "$SQ_PRAGMAS" "$W/floor.db" "$FLOOR_SQL")
     record import.floor "$t"
+    rows=$(sqlite3 "$W/floor.db" "SELECT count(*) FROM events")
+    [[ $rows == "$BIG" ]] || die "the storage floor copied $rows events, expected $BIG"
+    empty_ledger "$W/wfloor.db"
+    say "writer floor round $r/$IMPORT_ROUNDS: bench/write_floor.rs"
+    t=$("$W/write_floor" "$W/big.db" "$W/wfloor.db")
+    record import.writer "$t"
+    rows=$(sqlite3 "$W/wfloor.db" "SELECT count(*) FROM events")
+    [[ $rows == "$BIG" ]] || die "the writer floor wrote $rows events, expected $BIG"
 done
-rows=$(sqlite3 "$W/floor.db" "SELECT count(*) FROM events")
-[[ $rows == "$BIG" ]] || die "the storage floor copied $rows events, expected $BIG"
-rm -f "$W"/floor.db*
+rm -f "$W"/floor.db* "$W"/wfloor.db*
 fi
 
 if runs allocate; then
@@ -417,6 +439,8 @@ B, S, V = fmt_n(big), fmt_n(small), fmt_n(verify)
 figures = [
     (f"import {B} instances / storage floor", lambda: ratio("import.snledger", "import.floor"), 1.3, "x"),
     (f"import {B} instances / sqlite3 .import", lambda: ratio("import.snledger", "import.sqlite3"), None, "x"),
+    (f"import {B} instances / writer floor", lambda: ratio("import.snledger", "import.writer"), None, "x"),
+    ("writer floor / storage floor", lambda: ratio("import.writer", "import.floor"), None, "x"),
     ("import peak memory", lambda: max(s["import.rss_mib"]), 64.0, " MiB"),
     (f"allocate on {B} ledger / sqlite3 insert txn", lambda: ratio("alloc.big", "alloc.sqlite3"), 1.5, "x"),
     (f"allocate on {B} ledger / on {S} ledger", lambda: ratio("alloc.big", "alloc.small"), 1.3, "x"),
@@ -445,6 +469,7 @@ print("Times (median seconds, n = samples):")
 for name, what in [
     ("import.snledger", "snledger import instances"), ("import.sqlite3", "sqlite3 .import"),
     ("import.floor", "sqlite3 storage floor"),
+    ("import.writer", "writer floor (bench/write_floor.rs)"),
     ("alloc.big", f"snledger allocate ({B} ledger)"), ("alloc.sqlite3", "sqlite3 insert transaction"),
     ("alloc.small", f"snledger allocate ({S} ledger)"), ("read.verify", "snledger verify"),
     ("read.export", "snledger export history"), ("read.sqlite3", "sqlite3 -csv events read-out"),
