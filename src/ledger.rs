@@ -5,7 +5,8 @@
 
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::event::{Event, GENESIS_HASH};
-use crate::domain::evolve::evolve;
+use crate::domain::evolve::{evolve, Change};
+use crate::domain::lookup::Memo;
 use crate::domain::replay::{redecide, Recorded};
 use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
@@ -49,6 +50,8 @@ pub struct Writer<'a> {
     ledger: &'a Ledger,
     transaction: Transaction<'a>,
     head: Option<Head>,
+    /// Policy and region rows read in this transaction.
+    memo: Memo,
 }
 
 impl Ledger {
@@ -69,6 +72,7 @@ impl Ledger {
             ledger: self,
             transaction,
             head,
+            memo: Memo::default(),
         })
     }
 
@@ -125,7 +129,8 @@ impl Writer<'_> {
     pub fn apply(&mut self, command: &Command) -> Result<Outcome> {
         let now = self.event_time()?;
         let store = &self.ledger.store;
-        let body = match decide(store, command, now)? {
+        let lookup = self.memo.over(store);
+        let body = match decide(&lookup, command, now)? {
             Decision::AlreadyDone(record) => return Ok(Outcome::AlreadyDone(record)),
             Decision::Append(body) => body,
         };
@@ -142,9 +147,7 @@ impl Writer<'_> {
             prev_hash,
         );
         store.append(&event, &body.subjects())?;
-        for change in evolve(store, body, seq)? {
-            store.write(&change)?;
-        }
+        write_changes(store, &self.memo, &evolve(&lookup, body, seq)?)?;
         self.advance(&event);
         Ok(Outcome::Appended(event))
     }
@@ -156,7 +159,7 @@ impl Writer<'_> {
         let store = &self.ledger.store;
         // replay_event records the subjects.
         store.append(event, &[])?;
-        replay_event(store, event)?;
+        replay_event(store, &self.memo, event)?;
         self.advance(event);
         Ok(())
     }
@@ -211,13 +214,20 @@ impl Writer<'_> {
 
 /// Applies one event of a log to `store` as `verify` does: re-decided,
 /// with its derived rows and history index rows.
-fn replay_event(store: &Store, event: &Event) -> Result<()> {
+fn replay_event(store: &Store, memo: &Memo, event: &Event) -> Result<()> {
     let recorded = Recorded::of(event)?;
     let subjects = recorded.body.subjects();
-    for change in redecide(store, recorded)? {
-        store.write(&change)?;
-    }
+    write_changes(store, memo, &redecide(&memo.over(store), recorded)?)?;
     store.add_subjects(event.seq, &subjects)
+}
+
+/// Writes an event's derived rows; `memo` forgets what they change first.
+fn write_changes(store: &Store, memo: &Memo, changes: &[Change]) -> Result<()> {
+    memo.forget_if_changed(changes);
+    for change in changes {
+        store.write(change)?;
+    }
+    Ok(())
 }
 
 /// The derived state as it stood at `as_of` (all events whose time is not
@@ -243,7 +253,8 @@ fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
     let mut filter = EventFilter::all();
     filter.to_seq = to_seq;
     let transaction = scratch.begin()?;
-    store.each_event(&filter, |event| replay_event(&scratch, &event))?;
+    let memo = Memo::default();
+    store.each_event(&filter, |event| replay_event(&scratch, &memo, &event))?;
     transaction.commit()?;
     Ok(scratch)
 }
