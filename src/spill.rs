@@ -259,15 +259,18 @@ impl Decoder<'_> {
         self.bytes = tail;
         Ok(head)
     }
-    pub fn u64(&mut self) -> Result<u64> {
+    /// The next eight bytes, as an array.
+    fn eight(&mut self) -> Result<[u8; 8]> {
         let bytes = self.take(8)?;
-        // invariant: take(8) returns exactly 8 bytes or an error.
-        Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+        bytes
+            .try_into()
+            .map_err(|_| Error::storage("a temporary file was cut short"))
+    }
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.eight()?))
     }
     pub fn i64(&mut self) -> Result<i64> {
-        let bytes = self.take(8)?;
-        // invariant: take(8) returns exactly 8 bytes or an error.
-        Ok(i64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+        Ok(i64::from_le_bytes(self.eight()?))
     }
     pub fn string(&mut self) -> Result<String> {
         let length = usize::try_from(self.u64()?).unwrap_or(usize::MAX);

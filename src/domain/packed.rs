@@ -32,10 +32,10 @@ impl Symbols {
         let number = match self.numbers.get(text) {
             Some(number) => *number,
             None => {
+                let count = self.texts.len();
                 // invariant: 2^32 distinct texts of one column would need
                 // more memory than verify's limit allows (limits on input).
-                let number =
-                    u32::try_from(self.texts.len()).expect("fewer than 2^32 distinct texts");
+                let number = u32::try_from(count).expect("fewer than 2^32 texts");
                 self.texts.push(text.into());
                 self.numbers.insert(text.into(), number);
                 number

@@ -47,11 +47,11 @@ fn supersede_sql(table: DerivedTable) -> &'static str {
             })
             .collect()
     });
-    // invariant: only the writes of the five tables of PAST_TABLES keep a
-    // past version (requests are only ever added).
     let (_, sql) = texts
         .iter()
         .find(|(past, _)| *past == table)
+        // invariant: only the writes of the five tables of PAST_TABLES keep
+        // a past version (requests are only ever added).
         .expect("a table with past versions");
     sql
 }
