@@ -7,7 +7,7 @@ use crate::cli::{AsOf, Format};
 use crate::csvio::{instance_csv, instance_csv_row};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use crate::files::shown_path;
+use crate::files::AtomicOutput;
 use crate::render::{self, write_csv_row};
 use crate::store::{EventFilter, Store};
 use clap::Subcommand;
@@ -236,62 +236,18 @@ fn state_at(live: Store, cutoff: Option<Time>) -> Result<Store> {
     }
 }
 
-/// Where an export goes: stdout, or a file written beside its target and
-/// renamed over it only once complete, so a failed export never leaves a
-/// half-written or emptied file. The temporary file gets a fresh random
-/// name (`.NAME.XXXXXX.partial`, created exclusively, mode 0600), so a stale
-/// one left by a killed export never blocks the next; it is removed on every
-/// error (when dropped). An existing target keeps the mode its owner gave it.
+/// Where an export goes: stdout, or a file renamed into place once
+/// complete (`files::AtomicOutput`).
 enum Destination {
     Stdout,
-    File {
-        temporary: tempfile::NamedTempFile,
-        target: PathBuf,
-    },
+    File(AtomicOutput),
 }
 
 impl Destination {
     fn open(output: Option<&Path>, ledger: &Path) -> Result<Destination> {
-        let Some(target) = output else {
-            return Ok(Destination::Stdout);
-        };
-        if target.is_dir() {
-            return Err(Error::usage(format!(
-                "-o {}: is a directory",
-                shown_path(target)
-            )));
-        }
-        if is_ledger_file(target, ledger) {
-            return Err(Error::usage(format!(
-                "-o {}: that is the ledger itself",
-                shown_path(target)
-            )));
-        }
-        let name = target
-            .file_name()
-            .map_or("export".into(), |n| n.to_string_lossy().into_owned());
-        let directory = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        let temporary = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".partial")
-            .rand_bytes(8)
-            .tempfile_in(directory)
-            .map_err(|e| {
-                Error::storage(format!(
-                    "cannot write {}: {}",
-                    shown_path(target),
-                    without_path(&e)
-                ))
-            })?;
-        if let Ok(metadata) = std::fs::metadata(target) {
-            let _ = temporary.as_file().set_permissions(metadata.permissions());
-        }
-        Ok(Destination::File {
-            temporary,
-            target: target.to_path_buf(),
+        Ok(match output {
+            None => Destination::Stdout,
+            Some(target) => Destination::File(AtomicOutput::create(target, "-o", ledger)?),
         })
     }
 
@@ -301,50 +257,21 @@ impl Destination {
                 1 << 16,
                 std::io::stdout(),
             )),
-            // Errors name the target: the temporary file is ours, not the user's.
-            Destination::File { temporary, target } => {
-                let file = temporary.as_file().try_clone().map_err(|e| {
-                    Error::storage(format!("cannot write {}: {e}", shown_path(target)))
-                })?;
-                Box::new(std::io::BufWriter::with_capacity(1 << 16, file))
+            Destination::File(output) => {
+                Box::new(std::io::BufWriter::with_capacity(1 << 16, output.file()?))
             }
         })
     }
 
     fn finish(self) -> Result<()> {
-        if let Destination::File { temporary, target } = self {
-            // On failure the error holds the temporary file, and dropping it
-            // removes it.
-            temporary.persist(&target).map_err(|e| {
-                Error::storage(format!("cannot write {}: {}", shown_path(&target), e.error))
-            })?;
+        match self {
+            Destination::Stdout => Ok(()),
+            Destination::File(output) => output.finish(),
         }
-        Ok(())
     }
 
     /// Drops the temporary file, which removes it.
     fn abandon(self) {
         drop(self);
     }
-}
-
-/// An I/O error's own text, without the path tempfile adds to it: the
-/// temporary file's name means nothing to the user.
-fn without_path(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.split_once(" at path ") {
-        Some((own, _)) => own.to_string(),
-        None => text,
-    }
-}
-
-/// Whether `target` is the ledger or one of its WAL files (when both exist).
-fn is_ledger_file(target: &Path, ledger: &Path) -> bool {
-    let (Ok(target_path), Ok(ledger_path)) = (target.canonicalize(), ledger.canonicalize()) else {
-        return false;
-    };
-    ["", "-wal", "-shm"]
-        .map(|suffix| format!("{}{suffix}", ledger_path.display()))
-        .iter()
-        .any(|file| Path::new(file) == target_path)
 }

@@ -13,7 +13,7 @@ use crate::domain::reconcile::{
 };
 use crate::domain::types::{Instance, Policy};
 use crate::error::{Error, Result};
-use crate::files::shown_path;
+use crate::files::{shown_path, AtomicOutput};
 use crate::provider::{read_records, FileSummary};
 use crate::render::{write_csv_row, Table};
 use crate::spill::Sorter;
@@ -50,10 +50,14 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     }
     let view = context.view(&args.as_of)?;
     let now = context.now()?;
+    let ops_output = match &args.emit_ops {
+        Some(out) => Some(AtomicOutput::create(out, "--emit-ops", &context.db()?)?),
+        None => None,
+    };
     let source = open_source(&args.file)?;
     let (outcome, summary) = compare(&view, source, &args.file, now)?;
-    if let Some(out) = &args.emit_ops {
-        write_ops(out, &context.db()?, &outcome.ops)?;
+    if let Some(output) = ops_output {
+        write_ops(output, &outcome.ops)?;
     }
     drop(view);
     if args.record {
@@ -229,37 +233,17 @@ fn op_row(op: &Op) -> Vec<String> {
     row
 }
 
-/// Writes the ops file beside `out` (a fresh private file) and renames it
-/// into place once complete, so a failure never leaves half a file.
-fn write_ops(out: &Path, ledger: &Path, ops: &[Op]) -> Result<()> {
-    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
-    if out.is_dir() || same(out, ledger) {
-        return Err(Error::usage(format!(
-            "--emit-ops {}: not a file snledger may write",
-            shown_path(out)
-        )));
-    }
-    let directory = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let cannot = |e: &dyn std::fmt::Display| {
-        Error::storage(format!("cannot write {}: {e}", shown_path(out)))
-    };
-    let temporary = tempfile::Builder::new()
-        .prefix(".ops.")
-        .suffix(".partial")
-        .tempfile_in(directory)
-        .map_err(|e| cannot(&e))?;
+/// Writes the ops file through an `AtomicOutput` made before the
+/// comparison (so a bad target is refused before any work).
+fn write_ops(output: AtomicOutput, ops: &[Op]) -> Result<()> {
     {
-        let mut writer = std::io::BufWriter::new(temporary.as_file());
+        let mut writer = std::io::BufWriter::new(output.file()?);
         let header: Vec<String> = ops_csv::HEADER.iter().map(|c| c.to_string()).collect();
-        write_csv_row(&mut writer, &header).map_err(|e| cannot(&e))?;
+        write_csv_row(&mut writer, &header)?;
         for op in ops {
-            write_csv_row(&mut writer, &op_row(op)).map_err(|e| cannot(&e))?;
+            write_csv_row(&mut writer, &op_row(op))?;
         }
-        writer.flush().map_err(|e| cannot(&e))?;
+        writer.flush()?;
     }
-    temporary.persist(out).map_err(|e| cannot(&e.error))?;
-    Ok(())
+    output.finish()
 }

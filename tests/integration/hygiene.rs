@@ -7,7 +7,7 @@
 use crate::common::*;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -333,6 +333,128 @@ fn a_killed_export_leaves_at_most_one_temporary_file_and_never_a_partial_target(
         return;
     }
     panic!("every export finished before it could be killed");
+}
+
+// ---------------------------------------------------------------- output targets
+
+/// What a directory entry is and holds, read without following it: kind,
+/// inode, mode, and for a symbolic link where it points.
+fn entry_state(path: &Path) -> (String, u64, u32, Option<PathBuf>) {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::symlink_metadata(path).expect("the target is gone");
+    let link = std::fs::read_link(path).ok();
+    (
+        format!("{:?}", metadata.file_type()),
+        metadata.ino(),
+        metadata.mode(),
+        link,
+    )
+}
+
+/// Every kind of target that is not a regular file, made in the ledger's
+/// directory (device nodes with mknod there, never in the real /dev).
+fn odd_targets(ledger: &Ledger) -> Vec<(&'static str, PathBuf)> {
+    let pointee = ledger.write("pointee.csv", "the pointee\n");
+    let symlink = ledger.path("link.csv");
+    std::os::unix::fs::symlink(&pointee, &symlink).unwrap();
+    let dangling = ledger.path("dangling.csv");
+    std::os::unix::fs::symlink(ledger.path("nowhere.csv"), &dangling).unwrap();
+    let fifo = ledger.path("fifo.csv");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let socket = ledger.path("socket.csv");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::mem::forget(listener); // the socket file stays for the test
+    let directory = ledger.path("dir.csv");
+    std::fs::create_dir(&directory).unwrap();
+    let mut targets = vec![
+        ("a symbolic link", symlink),
+        ("a symbolic link", dangling),
+        ("a FIFO", fifo),
+        ("a socket", socket),
+        ("a directory", directory),
+    ];
+    for (kind, letter, name) in [
+        ("a character device", "c", "null.csv"),
+        ("a block device", "b", "block.csv"),
+    ] {
+        let node = ledger.path(name);
+        let made = Command::new("mknod")
+            .arg(&node)
+            .args([letter, "1", "3"])
+            .status()
+            .expect("mknod");
+        assert!(made.success(), "mknod needs root (CI runs as root)");
+        targets.push((kind, node));
+    }
+    targets
+}
+
+#[test]
+fn export_and_emit_ops_write_only_a_new_or_regular_file_and_leave_anything_else_as_it_was() {
+    let ledger = Ledger::new();
+    ledger.ok(&[
+        "import",
+        "instances",
+        repo_file("samples/instances.csv").to_str().unwrap(),
+    ]);
+    let provider = repo_file("samples/provider/in-sync.csv");
+    let before = ledger.export_history();
+    for (kind, target) in odd_targets(&ledger) {
+        let state = entry_state(&target);
+        let target = target.to_str().unwrap();
+        let commands: [Vec<&str>; 3] = [
+            vec!["export", "instances", "-o", target],
+            vec!["export", "history", "-o", target],
+            vec![
+                "reconcile",
+                provider.to_str().unwrap(),
+                "--emit-ops",
+                target,
+            ],
+        ];
+        for args in commands {
+            let output = run_bounded(ledger.command().args(&args), Duration::from_secs(30));
+            let what = args.join(" ");
+            assert_fails(&output, 2, "usage", &what);
+            assert!(
+                stderr(&output).contains(kind),
+                "{what}: {}",
+                stderr(&output)
+            );
+            assert_eq!(entry_state(Path::new(target)), state, "{what} changed it");
+            assert_eq!(partial_files(ledger.dir.path()), Vec::<String>::new());
+        }
+    }
+    assert_eq!(
+        std::fs::read(ledger.path("pointee.csv")).unwrap(),
+        b"the pointee\n"
+    );
+    assert!(!ledger.path("nowhere.csv").exists());
+    assert_eq!(ledger.export_history(), before);
+    // A regular file and a new path are still written.
+    let regular = ledger.write("regular.csv", "old\n");
+    ledger.ok(&["export", "instances", "-o", regular.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&regular)
+        .unwrap()
+        .starts_with("instance_id,"));
+    let fresh = ledger.path("fresh.csv");
+    let args = [
+        "reconcile",
+        provider.to_str().unwrap(),
+        "--emit-ops",
+        fresh.to_str().unwrap(),
+    ];
+    let output = ledger.run(&args);
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "{}",
+        stderr(&output)
+    );
+    assert!(std::fs::read_to_string(&fresh).unwrap().starts_with("op,"));
 }
 
 // ---------------------------------------------------------------- not a regular file
