@@ -21,7 +21,7 @@ use crate::cmd::{
     import, init, instance, invalidate, number, policy, reconcile, region, reject, report, select,
     service, submit, verify,
 };
-use crate::cmd::{diff, digest};
+use crate::cmd::{clock, diff, digest};
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -288,6 +288,9 @@ pub enum Commands {
         "snledger reconcile provider.json --record"
     ))]
     Reconcile(reconcile::Args),
+    /// Unlock a ledger that a clock far ahead dated in the future.
+    #[command(subcommand, after_help = examples!("snledger clock repair --reason \"build-7's clock was set to 2036\""))]
+    Clock(clock::ClockCommand),
 }
 
 // `--as-of`, shared by every read that can look into the past (no doc

@@ -24,6 +24,10 @@ macro_rules! reasons {
     };
 }
 
+/// How an integrity error caused by storage the database finds corrupt
+/// begins (SQLite's SQLITE_CORRUPT, or NOTADB on a file that was one).
+pub const CORRUPT: &str = "the ledger's storage is corrupt";
+
 reasons! {
     RegionNotMainland => "region_not_mainland",
     ServiceTypeUnsupported => "service_type_unsupported",
@@ -46,6 +50,7 @@ reasons! {
     CountOutOfRange => "count_out_of_range",
     RegionUnknown => "region_unknown",
     IcpNumberTaken => "icp_number_taken",
+    NothingToRepair => "nothing_to_repair",
     // Not a refusal: a usage error (exit 2), see `Error::Actor`.
     ActorNotSessionUser => "actor_not_session_user",
 }

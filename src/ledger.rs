@@ -12,10 +12,9 @@ use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
 use crate::store::{EventFilter, Head, Store, Transaction};
 
-/// How far a write may be dated ahead of the reference clock, and how far
-/// the reference clock may lag the last event before a write without a
-/// given time is refused (colleagues' clocks differ by that much).
-pub const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+pub use crate::domain::clock::CLOCK_SKEW_SECONDS;
+use crate::domain::clock::{ahead_threshold, is_ahead, repair_problem, repair_time};
+use crate::domain::event::ClockRepaired;
 
 /// The time a write is dated: `--now` (or `$SNLEDGER_NOW`) when given,
 /// else the reference clock.
@@ -128,6 +127,58 @@ impl Writer<'_> {
     /// event with its derived rows.
     pub fn apply(&mut self, command: &Command) -> Result<Outcome> {
         let now = self.event_time()?;
+        self.apply_at(command, now)
+    }
+
+    /// `clock repair` (README "Time"): a `clock_repaired` event naming the
+    /// events since the last repair that are dated ahead of the reference
+    /// clock, dated by that clock (or by the event before them, when it
+    /// is a little later), so that times go on from the repair's.
+    pub fn repair_clock(&mut self, reason: String) -> Result<Outcome> {
+        let reference = self.ledger.clock.reference;
+        let nothing = |why: String| Error::refused(Reason::NothingToRepair, why);
+        let Some(head) = self.head.clone() else {
+            return Err(nothing("the ledger has no events".into()));
+        };
+        if !is_ahead(parse_time("the last event's time", &head.at)?, reference) {
+            return Err(nothing(format!(
+                "the last event ({}, {}) is not more than {} minutes after this clock's {}",
+                head.seq,
+                head.at,
+                CLOCK_SKEW_SECONDS / 60,
+                format_time(reference)
+            )));
+        }
+        let store = &self.ledger.store;
+        let after = store
+            .clock_repairs()?
+            .last()
+            .map_or(1, |repair| repair.seq + 1);
+        let threshold = ahead_threshold(reference);
+        let first_seq = store.first_seq_from_where_at(after, |at| at > threshold.as_str())?;
+        let facts = store.range_facts(first_seq, head.seq)?;
+        let before = facts
+            .before_first_at
+            .as_deref()
+            .map(|at| parse_time("at", at))
+            .transpose()?;
+        let repair_at = repair_time(reference, before);
+        let repaired = ClockRepaired {
+            first_seq,
+            last_seq: head.seq,
+            first_claimed_at: facts.first_at.clone().unwrap_or_default(),
+            last_claimed_at: facts.last_at.clone().unwrap_or_default(),
+            reason,
+        };
+        if let Some(problem) = repair_problem(&repaired, head.seq + 1, repair_at, &facts) {
+            return Err(Error::Integrity(format!(
+                "clock repair: the log before it is not what a repair can cover: {problem}"
+            )));
+        }
+        self.apply_at(&Command::RepairClock(repaired), repair_at)
+    }
+
+    fn apply_at(&mut self, command: &Command, now: Time) -> Result<Outcome> {
         let store = &self.ledger.store;
         let lookup = self.memo.over(store);
         let body = match decide(&lookup, command, now)? {
@@ -199,6 +250,18 @@ impl Writer<'_> {
         }
         if !clock.given && (last - clock.now).num_seconds() <= CLOCK_SKEW_SECONDS {
             return Ok(last);
+        }
+        if is_ahead(last, clock.reference) {
+            return Err(Error::refused(
+                Reason::ClockBackwards,
+                format!(
+                    "the last event ({}) is dated {}, more than {} minutes after this clock's {}: a clock far ahead wrote it; if this clock is right, run `snledger clock repair --reason TEXT`",
+                    head.seq,
+                    head.at,
+                    CLOCK_SKEW_SECONDS / 60,
+                    format_time(clock.reference)
+                ),
+            ));
         }
         Err(Error::refused(
             Reason::ClockBackwards,

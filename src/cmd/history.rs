@@ -147,12 +147,19 @@ fn print_table(
 ) -> Result<()> {
     let zone = context.zone()?;
     let mut table = Table::new(&["seq", "at", "actor", "kind", "summary"]);
+    let repairs = store.clock_repairs()?;
     store.each_event(filter, |event| {
         if keep(&event) {
             let summary = render::event_summary(&event, zone);
+            // A time a clock repair covers is marked: it is not when the
+            // event happened (README "Time").
+            let at = match repairs.iter().find(|repair| repair.covers(event.seq)) {
+                Some(repair) => format!("{} (clock ahead, repaired by {})", event.at, repair.seq),
+                None => event.at,
+            };
             table.row(vec![
                 event.seq.to_string(),
-                event.at,
+                at,
                 event.actor,
                 event.kind,
                 summary,

@@ -45,6 +45,15 @@ pub enum ImportCommand {
     History(Args),
 }
 
+impl ImportCommand {
+    pub fn is_dry_run(&self) -> bool {
+        match self {
+            ImportCommand::Instances(args) => args.args.dry_run,
+            ImportCommand::Ops(args) | ImportCommand::History(args) => args.dry_run,
+        }
+    }
+}
+
 // What every import takes (no doc comment: clap would show it as help).
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -133,7 +142,7 @@ fn history(context: &Context, args: Args) -> Result<()> {
             "import history needs an empty ledger; this one has events",
         ));
     }
-    let mut history = History::default();
+    let history = std::cell::RefCell::new(History::new(ledger.clock.reference));
     let input = Input {
         file: &args.file,
         dry_run: args.dry_run,
@@ -144,8 +153,11 @@ fn history(context: &Context, args: Args) -> Result<()> {
         context,
         ledger,
         input,
-        |writer, row| history.apply(writer, row),
-        unique_event_ids,
+        |writer, row| history.borrow_mut().apply(writer, row),
+        |store| {
+            unique_event_ids(store)?;
+            history.borrow_mut().check_clock(store)
+        },
     )
 }
 
@@ -173,7 +185,7 @@ fn import(
     row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
 ) -> Result<()> {
     let ledger = context.ledger()?;
-    import_into(context, ledger, input, row, |_| Ok(()))
+    import_into(context, ledger, input, row, |_: &Store| Ok(()))
 }
 
 /// A rebuilt log must not reuse an event id. Checked once at the end by
@@ -206,7 +218,7 @@ fn import_into(
         required,
     }: Input,
     apply_row: impl FnMut(&mut Writer, &CsvInput) -> Result<u64>,
-    finish: fn(&Store) -> Result<()>,
+    finish: impl FnOnce(&Store) -> Result<()>,
 ) -> Result<()> {
     let mut input = CsvInput::open(file, columns, required)?;
     let mut writer = ledger.begin()?;

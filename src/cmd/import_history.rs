@@ -5,20 +5,44 @@
 use crate::csvio::CsvInput;
 use crate::domain::event::{Event, KINDS};
 use crate::domain::types::shorten;
+use crate::domain::types::Time;
 use crate::error::{Error, Reason, Result};
 use crate::ledger::Writer;
-use crate::store::EventRef;
+use crate::store::{EventRef, Store};
 use crate::verify::chain::{Chain, LinkProblem};
+use crate::verify::clock::ClockScan;
 use crate::verify::describe;
 
 /// The chain as the history file builds it.
-#[derive(Default)]
 pub(super) struct History {
     chain: Chain,
+    /// Taken by `check_clock` once every row is in.
+    clock: Option<ClockScan>,
     rows: i64,
 }
 
 impl History {
+    /// `reference` is the clock the events' times are checked against.
+    pub(super) fn new(reference: Time) -> History {
+        History {
+            chain: Chain::default(),
+            clock: Some(ClockScan::new(reference)),
+            rows: 0,
+        }
+    }
+
+    /// Once every row is written: events dated ahead of the reference
+    /// clock and the clock repairs, checked as `verify` checks them.
+    pub(super) fn check_clock(&mut self, store: &Store) -> Result<()> {
+        let Some(scan) = self.clock.take() else {
+            return Ok(());
+        };
+        match scan.finish(store)?.into_iter().next() {
+            Some((_, message)) => Err(Error::Integrity(message)),
+            None => Ok(()),
+        }
+    }
+
     /// Checks one history row against the chain so far and writes it with
     /// its derived rows.
     pub(super) fn apply(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
@@ -58,6 +82,9 @@ impl History {
                 "event {seq}: unknown kind '{}'",
                 shorten(&event.kind)
             )));
+        }
+        if let Some(clock) = &mut self.clock {
+            clock.push(seq, &event.kind, &event.at, &event.payload);
         }
         writer.append_sealed(&event).map(|()| 1)
     }

@@ -9,6 +9,7 @@ pub mod allocate;
 pub mod approve;
 pub mod bind;
 pub mod check;
+pub mod clock;
 pub mod completions;
 pub mod deregister;
 pub mod diff;
@@ -45,36 +46,51 @@ use crate::render;
 use crate::store::Store;
 
 pub fn run(cli: Cli) -> Result<()> {
-    let context = Context { global: cli.global };
+    let context = Context {
+        global: cli.global,
+        created: Default::default(),
+    };
     // A bad --tz is refused before anything is read or written.
     context.zone()?;
-    match cli.command {
-        Commands::Init(args) => init::run(&context, args),
-        Commands::Instance(command) => instance::run(&context, command),
-        Commands::Check(args) => check::run(&context, args),
-        Commands::Allocate(args) => allocate::run(&context, args),
-        Commands::Select(args) => select::run(&context, args),
-        Commands::Grant(args) => grant::run(&context, args),
-        Commands::Bind(args) => bind::run(&context, args),
-        Commands::Submit(args) => submit::run(&context, args),
-        Commands::Approve(args) => approve::run(&context, args),
-        Commands::Reject(args) => reject::run(&context, args),
-        Commands::Deregister(args) => deregister::run(&context, args),
-        Commands::Invalidate(args) => invalidate::run(&context, args),
-        Commands::Number(command) => number::run(&context, command),
-        Commands::Service(command) => service::run(&context, command),
-        Commands::Advise(args) => advise::run(&context, args),
-        Commands::History(args) => history::run(&context, args),
-        Commands::Verify(args) => verify::run(&context, args),
-        Commands::Report(command) => report::run(&context, command),
-        Commands::Import(command) => import::run(&context, command),
-        Commands::Export(command) => export::run(&context, command),
-        Commands::Policy(command) => policy::run(&context, command),
-        Commands::Completions(args) => completions::run(&context, args),
-        Commands::Digest(args) => digest::run(&context, args),
-        Commands::Diff(args) => diff::run(&context, args),
-        Commands::Region(command) => region::run(&context, command),
-        Commands::Reconcile(args) => reconcile::run(&context, args),
+    let dry_run = matches!(&cli.command, Commands::Import(command) if command.is_dry_run());
+    let result = dispatch(&context, cli.command);
+    if let Some(path) = context.created.borrow_mut().take() {
+        if result.is_err() || dry_run {
+            Store::discard_new(&path)?;
+        }
+    }
+    result
+}
+
+fn dispatch(context: &Context, command: Commands) -> Result<()> {
+    match command {
+        Commands::Init(args) => init::run(context, args),
+        Commands::Instance(command) => instance::run(context, command),
+        Commands::Check(args) => check::run(context, args),
+        Commands::Allocate(args) => allocate::run(context, args),
+        Commands::Select(args) => select::run(context, args),
+        Commands::Grant(args) => grant::run(context, args),
+        Commands::Bind(args) => bind::run(context, args),
+        Commands::Submit(args) => submit::run(context, args),
+        Commands::Approve(args) => approve::run(context, args),
+        Commands::Reject(args) => reject::run(context, args),
+        Commands::Deregister(args) => deregister::run(context, args),
+        Commands::Invalidate(args) => invalidate::run(context, args),
+        Commands::Number(command) => number::run(context, command),
+        Commands::Service(command) => service::run(context, command),
+        Commands::Advise(args) => advise::run(context, args),
+        Commands::History(args) => history::run(context, args),
+        Commands::Verify(args) => verify::run(context, args),
+        Commands::Report(command) => report::run(context, command),
+        Commands::Import(command) => import::run(context, command),
+        Commands::Export(command) => export::run(context, command),
+        Commands::Policy(command) => policy::run(context, command),
+        Commands::Completions(args) => completions::run(context, args),
+        Commands::Digest(args) => digest::run(context, args),
+        Commands::Diff(args) => diff::run(context, args),
+        Commands::Region(command) => region::run(context, command),
+        Commands::Reconcile(args) => reconcile::run(context, args),
+        Commands::Clock(command) => clock::run(context, command),
     }
 }
 
@@ -159,6 +175,9 @@ fn suggestion(error: &clap::Error) -> Option<String> {
 
 pub struct Context {
     pub global: Global,
+    /// A new ledger file this run created: removed again when the command
+    /// fails or is a dry run (README "Guarantees").
+    created: std::cell::RefCell<Option<std::path::PathBuf>>,
 }
 
 impl Context {
@@ -190,6 +209,16 @@ impl Context {
     pub fn clock(&self) -> Result<Clock> {
         let system = crate::domain::types::format_time(chrono::Utc::now());
         self.clock_with(parse_time("clock", &system)?)
+    }
+
+    /// The reference clock of `store` (README "Time"): the database
+    /// server's where it has one, else this machine's. `--now` never moves
+    /// it: it is what a log's times are checked against.
+    pub fn reference_clock(&self, store: &Store) -> Result<Time> {
+        match store.server_time()? {
+            Some(server) => parse_time("the server's clock", &server),
+            None => Ok(self.clock()?.reference),
+        }
     }
 
     /// The time a write is dated, against `reference` (the system clock,
@@ -256,7 +285,12 @@ impl Context {
     /// The ledger for a write: created (mode 0600, schema) on first use
     /// (a SQLite file; a PostgreSQL database needs `init`).
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.db()?)
+        let path = self.db()?;
+        let (store, created) = Store::open_creating(&path)?;
+        if created {
+            *self.created.borrow_mut() = Some(path);
+        }
+        Ok(store)
     }
 
     /// The ledger for `init`: created, or upgraded, with its schema (and on

@@ -19,7 +19,12 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let anchors = parse_anchors(&args.digests)?;
     let store = context.read_store()?;
-    let report = check(&store, &anchors)?;
+    let report = match check(&store, &anchors, context.reference_clock(&store)?) {
+        Err(Error::Integrity(message)) if message.starts_with(crate::error::CORRUPT) => {
+            crate::verify::corrupt(&store, message)
+        }
+        other => other?,
+    };
     let ok = report.problems.is_empty();
     let first_bad_seq = report.first_bad_seq();
     let problems: Vec<&str> = report.problems.iter().map(|(_, p)| p.as_str()).collect();

@@ -333,6 +333,19 @@ pub struct Reconciled {
     pub differences: DifferenceCounts,
 }
 
+/// `clock repair` (README "Time"): the events a clock far ahead dated in
+/// the future, first to last, with the times they claim. They keep their
+/// times; the repair, dated by the reference clock, lets the log go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRepaired {
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub first_claimed_at: String,
+    pub last_claimed_at: String,
+    pub reason: String,
+}
+
 /// How many differences of each class (README "Reconciling with the
 /// provider"), one field per class so the payload's text is fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -403,6 +416,7 @@ event_kinds! {
     RegionSet(RegionSet) = "region_set",
     ServiceRenamed(ServiceRenamed) = "service_renamed",
     Reconciled(Reconciled) = "reconciled",
+    ClockRepaired(ClockRepaired) = "clock_repaired",
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -522,6 +536,8 @@ impl Body {
             }
             // A reconciliation is about the whole book: `history --kind reconciled`.
             Body::Reconciled(_) => {}
+            // About the log itself: `history --kind clock_repaired`.
+            Body::ClockRepaired(_) => {}
         }
     }
 }

@@ -89,6 +89,8 @@ pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> 
         Body::ServiceRenamed(payload) => service_renamed(lookup, payload, seq)?,
         // A record of a comparison: the log alone keeps it, no derived row.
         Body::Reconciled(_) => Vec::new(),
+        // The repair's range is checked against the log (`domain::clock`).
+        Body::ClockRepaired(_) => Vec::new(),
     })
 }
 

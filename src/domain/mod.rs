@@ -10,6 +10,7 @@
 //! the read access both rules use.
 
 pub mod advise;
+pub mod clock;
 pub mod decide;
 pub mod diff;
 pub mod digest;

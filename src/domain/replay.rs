@@ -203,6 +203,7 @@ pub fn recorded_command(body: Body) -> Result<Command> {
             to: payload.to,
         },
         Body::Reconciled(payload) => Command::Reconcile(payload.clone()),
+        Body::ClockRepaired(payload) => Command::RepairClock(payload),
     })
 }
 

@@ -47,6 +47,13 @@ pub fn parse_time(field: &str, text: &str) -> Result<Time> {
         ))
     })?;
     use chrono::{Datelike, Timelike};
+    // chrono reads `:60` as a leap second; the log's times never hold one.
+    if time.nanosecond() >= 1_000_000_000 {
+        return Err(Error::usage(format!(
+            "{field}: '{}' has second 60: seconds are 0 to 59",
+            shorten(text)
+        )));
+    }
     if !(1970..=9999).contains(&time.year()) {
         return Err(Error::usage(format!("{field}: year must be 1970 to 9999")));
     }

@@ -82,6 +82,7 @@ impl Command {
             Command::SetRegion { region, .. } => validate_region(region),
             Command::RenameService { service, to } => rename_service(service, to),
             Command::Reconcile(reconciled) => reconcile(reconciled).map_err(usage_of),
+            Command::RepairClock(repaired) => clock_repaired(repaired),
         }
     }
 }
@@ -112,6 +113,7 @@ pub fn validate_payload(body: &Body) -> Result<()> {
         Body::RegionSet(payload) => validate_region(&payload.region),
         Body::ServiceRenamed(payload) => rename_service(&payload.service, &payload.to),
         Body::Reconciled(payload) => reconcile(payload),
+        Body::ClockRepaired(payload) => clock_repaired(payload),
     }
 }
 
@@ -435,6 +437,30 @@ fn reconcile(payload: &Reconciled) -> Result<()> {
 fn rename_service(service: &str, to: &str) -> Result<()> {
     validate_service(service)?;
     validate_service(to)
+}
+
+// Clock repairs: the range's own shape (the log is checked in `domain::clock`).
+
+fn clock_repaired(payload: &ClockRepaired) -> Result<()> {
+    validate_text("reason", &payload.reason, limits::TEXT_MAX)?;
+    if payload.first_seq < 1 || payload.last_seq < payload.first_seq {
+        return Err(Error::Integrity(format!(
+            "the repaired range {}..{} is not a range of seqs",
+            payload.first_seq, payload.last_seq
+        )));
+    }
+    for (field, text) in [
+        ("first_claimed_at", &payload.first_claimed_at),
+        ("last_claimed_at", &payload.last_claimed_at),
+    ] {
+        let time = parse_time(field, text)?;
+        if format_time(time) != *text {
+            return Err(Error::Integrity(format!(
+                "{field} is not a canonical UTC time"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

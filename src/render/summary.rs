@@ -94,6 +94,14 @@ pub fn event_summary(event: &Event, zone: Option<chrono_tz::Tz>) -> String {
             }
         ),
         Body::ServiceIpUpdated(p) => format!("{} submitted IP updated", p.service),
+        Body::ClockRepaired(p) => format!(
+            "events {} to {} were dated ahead ({} to {}): {}",
+            p.first_seq,
+            p.last_seq,
+            summary_time(&p.first_claimed_at, zone),
+            summary_time(&p.last_claimed_at, zone),
+            p.reason
+        ),
         other => number_summary(&other).unwrap_or_else(|| event.payload.clone()),
     }
 }

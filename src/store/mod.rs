@@ -9,8 +9,9 @@ mod postgres;
 mod shared;
 mod sqlite;
 
+use crate::domain::clock::RangeFacts;
 use crate::domain::decide::Lookup;
-use crate::domain::event::Event;
+use crate::domain::event::{Body, Event};
 use crate::domain::evolve::Change;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
@@ -42,6 +43,21 @@ pub struct EventRef<'a> {
     pub payload: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+}
+
+/// A `clock_repaired` event: its seq and time, and the range it covers.
+#[derive(Debug, Clone)]
+pub struct ClockRepair {
+    pub seq: i64,
+    pub at: String,
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+impl ClockRepair {
+    pub fn covers(&self, seq: i64) -> bool {
+        (self.first_seq..=self.last_seq).contains(&seq)
+    }
 }
 
 /// Which events `each_event` visits: those naming `subject` and/or of
@@ -269,6 +285,28 @@ impl Store {
         Ok(Store { backend })
     }
 
+    /// As `open`, and whether this process created the ledger's file (a
+    /// new SQLite file, removed again if the command fails: `discard_new`).
+    pub fn open_creating(path: &Path) -> Result<(Store, bool)> {
+        if postgres_url(path).is_some() {
+            return Ok((Store::open(path)?, false));
+        }
+        let backend = sqlite::Sqlite::open(path)?;
+        let created = backend.created();
+        Ok((
+            Store {
+                backend: Box::new(backend),
+            },
+            created,
+        ))
+    }
+
+    /// Removes a new SQLite ledger that holds no event (a failed command or
+    /// a dry run created it).
+    pub fn discard_new(path: &Path) -> Result<()> {
+        sqlite::discard_if_empty(path)
+    }
+
     /// `init`: as `open`, and on PostgreSQL creates (or upgrades) the
     /// schema and the writer and reader roles.
     pub fn init(path: &Path) -> Result<Store> {
@@ -405,13 +443,14 @@ impl Store {
         self.backend.each_event_ref(&mut visit)
     }
 
-    /// The first seq whose `at` is at or after `time`. Events are in time
-    /// order, so this is a binary search over seq, no index needed.
+    /// The first seq whose time is at or after `time`. Events are in time
+    /// order (an event a clock repair covers counts from the repair's
+    /// time), so this is a binary search over seq, no index needed.
     pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
         self.first_seq_where_at(|at| at >= time)
     }
 
-    /// The last seq whose `at` is at or before `time` (0 when none).
+    /// The last seq whose time is at or before `time` (0 when none).
     pub fn last_seq_at_or_before(&self, time: &str) -> Result<i64> {
         Ok(self.first_seq_where_at(|at| at > time)? - 1)
     }
@@ -420,15 +459,90 @@ impl Store {
     /// along the log, turns true once and stays true); head + 1 if none.
     fn first_seq_where_at(&self, past: impl Fn(&str) -> bool) -> Result<i64> {
         let last = self.head()?.map_or(0, |head| head.seq);
-        let (mut low, mut high) = (1_i64, last + 1);
+        let repairs = self.clock_repairs()?;
+        self.search(1, last + 1, past, |seq| {
+            match repairs.iter().find(|repair| repair.covers(seq)) {
+                Some(repair) => Ok(Some(repair.at.clone())),
+                None => self.backend.event_at(seq),
+            }
+        })
+    }
+
+    /// The first seq from `from_seq` to the head whose stored time
+    /// satisfies `past` (which turns true once and stays true there: no
+    /// clock repair lies in that stretch); head + 1 if none.
+    pub fn first_seq_from_where_at(
+        &self,
+        from_seq: i64,
+        past: impl Fn(&str) -> bool,
+    ) -> Result<i64> {
+        let last = self.head()?.map_or(0, |head| head.seq);
+        self.search(from_seq.max(1), last + 1, past, |seq| {
+            self.backend.event_at(seq)
+        })
+    }
+
+    /// Binary search of `low..high` for the first seq whose time (`at_of`)
+    /// satisfies `past`.
+    fn search(
+        &self,
+        mut low: i64,
+        mut high: i64,
+        past: impl Fn(&str) -> bool,
+        at_of: impl Fn(i64) -> Result<Option<String>>,
+    ) -> Result<i64> {
         while low < high {
             let middle = low + (high - low) / 2;
-            match self.backend.event_at(middle)? {
+            match at_of(middle)? {
                 Some(at) if !past(&at) => low = middle + 1,
                 _ => high = middle,
             }
         }
         Ok(low)
+    }
+
+    /// The log's clock repairs in seq order (README "Time"), read through
+    /// the kind index: few, and one whose payload does not read is left to
+    /// `verify` to report.
+    pub fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {
+        let mut repairs = Vec::new();
+        let mut filter = EventFilter::all();
+        filter.kind = Some("clock_repaired".to_string());
+        self.each_event(&filter, |event| {
+            if let Ok(Body::ClockRepaired(payload)) = event.body() {
+                repairs.push(ClockRepair {
+                    seq: event.seq,
+                    at: event.at,
+                    first_seq: payload.first_seq,
+                    last_seq: payload.last_seq,
+                });
+            }
+            Ok(())
+        })?;
+        Ok(repairs)
+    }
+
+    /// What the log holds around the range `first_seq..=last_seq` that a
+    /// clock repair names (`domain::clock::repair_problem`).
+    pub fn range_facts(&self, first_seq: i64, last_seq: i64) -> Result<RangeFacts> {
+        let before_first_at = match first_seq > 1 {
+            true => self.backend.event_at(first_seq - 1)?,
+            false => None,
+        };
+        let mut filter = EventFilter::all();
+        filter.kind = Some("clock_repaired".to_string());
+        (filter.from_seq, filter.to_seq) = (first_seq, last_seq);
+        let mut repairs_inside = 0;
+        self.each_event(&filter, |_| {
+            repairs_inside += 1;
+            Ok(())
+        })?;
+        Ok(RangeFacts {
+            before_first_at,
+            first_at: self.backend.event_at(first_seq)?,
+            last_at: self.backend.event_at(last_seq)?,
+            repairs_inside,
+        })
     }
 
     pub fn instances(

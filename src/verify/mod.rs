@@ -4,6 +4,7 @@
 //! each row it reads.
 
 pub mod chain;
+pub mod clock;
 mod tables;
 
 use crate::domain::event::Body;
@@ -163,7 +164,7 @@ fn spawn_replay(
 
 /// Checks the chain on this thread while a second thread replays the events
 /// into memory (the two halves take similar time, and there are two cores).
-pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
+pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
     // SQLite's consistency check reads the whole file: beside the replay.
@@ -180,6 +181,7 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     );
     let (sender, replayer) = spawn_replay(rebuilt);
     let mut chain = Chain::default();
+    let mut clock = clock::ClockScan::new(reference);
     // Event ids with their seqs, sorted at the end to find repeats (cheaper
     // than a hash set of millions).
     // Sized by the rows the log holds, never by a number stored in it.
@@ -202,6 +204,7 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
             let (seq, message) = describe(&problem, event);
             report.problem(Some(seq), message);
         }
+        clock.push(event.seq, event.kind, event.at, event.payload);
         batch.push(event);
         if batch.events.len() == BATCH {
             // A closed channel means the replay thread died; join says why.
@@ -219,6 +222,9 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
     read?;
     let stored = stored?;
     repeated_event_ids(&mut report, event_ids);
+    for (seq, message) in clock.finish(store)? {
+        report.problem(Some(seq), message);
+    }
     if anchors_seen < anchors.len() {
         cut_tail(&mut report, anchors, chain.expected_seq - 1);
     }
@@ -239,6 +245,21 @@ pub fn check(store: &Store, anchors: &Anchors) -> Result<Report> {
         report.problem(disagreement.seq, disagreement.problem);
     }
     Ok(report)
+}
+
+/// The report on a ledger whose storage the database finds corrupt: the
+/// error it gave, and what its own consistency check finds.
+pub fn corrupt(store: &Store, message: String) -> Report {
+    let mut report = Report {
+        events: store.event_count().unwrap_or(0),
+        ..Report::default()
+    };
+    report.problem(None, message);
+    match store.consistency_job()() {
+        Ok(problems) => problems.into_iter().for_each(|p| report.problem(None, p)),
+        Err(error) => report.problem(None, format!("the database's consistency check: {error}")),
+    }
+    report
 }
 
 /// Two events with one id: named at the later one.

@@ -159,3 +159,265 @@ fn read_commands_take_any_time() {
     );
     assert_eq!(ledger.export_history(), before, "reads write nothing");
 }
+
+// ---------------------------------------------------------------- a clock far ahead (SPEC v3 §1.7)
+
+/// Runs `snledger ARGS` under libfaketime with the machine's clock at
+/// `clock` (`2036-01-01 00:00:00`), with `--db` and `--actor`, no `--now`.
+fn run_under_faketime(ledger: &Ledger, clock: &str, args: &[&str]) -> Output {
+    let mut command = std::process::Command::new("faketime");
+    command
+        .arg(clock)
+        .arg(bin())
+        .arg("--db")
+        .arg(&ledger.db)
+        .arg(format!("--actor={}", ledger.actor()))
+        .args(args)
+        .env_remove("SNLEDGER_NOW")
+        .env_remove("SNLEDGER_DB");
+    let output = run_bounded(&mut command, Duration::from_secs(60));
+    assert!(
+        !stderr(&output).contains("faketime: not found"),
+        "libfaketime is needed (apt-get install faketime; .ci/run installs it)"
+    );
+    output
+}
+
+/// A ledger at the real clock with one instance that outlives 2036, then
+/// two allocations by a machine whose clock says 2036 (seqs 2 and 3).
+fn ledger_a_clock_ahead_wrote() -> Ledger {
+    let ledger = ledger_at_the_clock();
+    let now = clock_plus_minutes(0);
+    let add = instance_add_args(
+        "i-9",
+        "ecs",
+        "acme",
+        &[
+            "--public-ip",
+            "47.96.10.29",
+            "--expires",
+            "2040-01-01T00:00:00Z",
+        ],
+    );
+    ledger.ok_at(&now, &add);
+    for clock in ["2036-01-01 00:00:00", "2036-01-01 00:10:00"] {
+        let output = run_under_faketime(&ledger, clock, &["allocate", "i-9"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    ledger
+}
+
+#[test]
+fn a_clock_far_ahead_is_caught_by_verify_and_locks_writers_out_until_repaired() {
+    sqlite_only!("the reference clock is this machine's (libfaketime moves it)");
+    let ledger = ledger_a_clock_ahead_wrote();
+    let (code, report) = ledger.verify();
+    assert_eq!(code, 5, "{report}");
+    assert_eq!(report["first_bad_seq"], 3);
+    assert!(
+        report.to_string().contains("event 3: clock_ahead"),
+        "{report}"
+    );
+    let before = ledger.export_history();
+    // A correct writer is refused, told which event and what to run.
+    let output = run_without_now(&ledger, &["allocate", "i-9"]);
+    assert_fails(
+        &output,
+        4,
+        "clock_backwards",
+        "a write after the clock ahead",
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("(4)") && message.contains("snledger clock repair"),
+        "{message}"
+    );
+    // import history refuses the same log with the same defect.
+    let history = ledger.write("before.csv", &before);
+    let copy = Ledger::new();
+    let output = copy.run(&["import".as_ref(), "history".as_ref(), history.as_os_str()]);
+    assert_fails(
+        &output,
+        5,
+        "integrity",
+        "import history of a log dated ahead",
+    );
+    assert!(
+        stderr(&output).contains("event 3: clock_ahead"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!copy.db.exists(), "a refused import history left a ledger");
+    // The repair is dated by the reference clock: --now is refused.
+    ledger.refused(&["clock", "repair", "--reason", "ntp"], 2, "usage");
+    let add = instance_add_args("i-2", "ecs", "acme", &["--expires", "2027-06-30T23:59:60Z"]);
+    ledger.refused(&add, 2, "usage");
+    assert_eq!(ledger.export_history(), before);
+}
+
+#[test]
+fn clock_repair_covers_the_events_dated_ahead_and_the_repaired_log_moves_to_another_ledger() {
+    sqlite_only!("the reference clock is this machine's (libfaketime moves it)");
+    let ledger = ledger_a_clock_ahead_wrote();
+    let output = run_without_now(
+        &ledger,
+        &[
+            "--format",
+            "json",
+            "clock",
+            "repair",
+            "--reason",
+            "build-7 ntp off",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let repair: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(repair["seq"], 5);
+    assert_eq!(
+        (repair["first_seq"].clone(), repair["last_seq"].clone()),
+        (3.into(), 4.into())
+    );
+    assert_eq!(repair["first_claimed_at"], "2036-01-01T00:00:00Z");
+    assert_eq!(repair["last_claimed_at"], "2036-01-01T00:10:00Z");
+    assert_eq!(ledger.verify_ok(), 5);
+    // Writers go on from the repair's time.
+    let output = run_without_now(&ledger, &["allocate", "i-9"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ledger.verify_ok(), 6);
+    // A second repair finds nothing ahead.
+    let before = ledger.export_history();
+    let output = run_without_now(&ledger, &["clock", "repair", "--reason", "again"]);
+    assert_fails(
+        &output,
+        4,
+        "nothing_to_repair",
+        "a repair with nothing ahead",
+    );
+    assert_eq!(ledger.export_history(), before);
+    // history marks the events the repair covers, and only those.
+    let table = stdout(&run_without_now(&ledger, &["history"]));
+    let marked: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("repaired by 5"))
+        .collect();
+    assert_eq!(marked.len(), 2, "{table}");
+    assert!(
+        marked.iter().all(|l| l.contains("2036-01-01T00:")),
+        "{table}"
+    );
+    // --as-of counts a covered event from the repair's time: all three
+    // allocations are there a minute from now (not only after 2036).
+    let soon = clock_plus_minutes(1);
+    let shown = ledger.json_at(&soon, &["instance", "show", "i-9", "--as-of", &soon]);
+    assert_eq!(shown["quota"]["consumed"], 3, "{shown}");
+    // export history | import history - : the repaired log moves.
+    let copy = Ledger::new();
+    let mut import = copy.command();
+    import
+        .args(["import", "history", "-"])
+        .stdin(std::process::Stdio::piped());
+    let output = run_with_stdin(&mut import, &before);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(copy.export_history(), before);
+    copy.verify_ok();
+}
+
+/// Runs `command` with `input` on its standard input.
+fn run_with_stdin(command: &mut std::process::Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn snledger");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn verify_re_decides_a_repair_and_refuses_one_that_leaves_an_event_ahead() {
+    sqlite_only!("the reference clock is this machine's (libfaketime moves it)");
+    let ledger = ledger_a_clock_ahead_wrote();
+    let output = run_without_now(&ledger, &["clock", "repair", "--reason", "ntp"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A forger narrows the repair to event 4 only (and reseals it).
+    let conn = ledger.conn();
+    let (event_id, at, actor, payload, prev): (String, String, String, String, String) = conn
+        .query_row(
+            "SELECT event_id, at, actor, payload, prev_hash FROM events WHERE seq = 5",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let narrowed = payload
+        .replace("\"first_seq\":3", "\"first_seq\":4")
+        .replace(
+            "\"first_claimed_at\":\"2036-01-01T00:00:00Z\"",
+            "\"first_claimed_at\":\"2036-01-01T00:10:00Z\"",
+        );
+    assert_ne!(narrowed, payload);
+    let hash = chain_hash(
+        &prev,
+        5,
+        &event_id,
+        &at,
+        &actor,
+        "clock_repaired",
+        &narrowed,
+    );
+    ledger.tamper(&format!(
+        "UPDATE events SET payload = '{narrowed}', hash = '{hash}' WHERE seq = 5"
+    ));
+    let (code, report) = ledger.verify();
+    assert_eq!(code, 5, "{report}");
+    assert_eq!(report["first_bad_seq"], 3, "{report}");
+    let text = report.to_string();
+    assert!(text.contains("event 3: clock_ahead"), "{text}");
+    assert!(
+        text.contains("event 5: clock_repaired") && text.contains("too late"),
+        "{text}"
+    );
+}
+
+#[test]
+fn import_history_refuses_an_event_dated_9999() {
+    sqlite_only!("the reference clock is this machine's (libfaketime moves it)");
+    let ledger = ledger_at_the_clock();
+    let output = run_under_faketime(
+        &ledger,
+        "9999-06-01 00:00:00",
+        &["policy", "set", "ecs", "--max", "4"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let history = ledger.write("h.csv", ledger.export_history());
+    let copy = Ledger::new();
+    let output = copy.run(&["import".as_ref(), "history".as_ref(), history.as_os_str()]);
+    assert_fails(
+        &output,
+        5,
+        "integrity",
+        "import history of an event dated 9999",
+    );
+    assert!(
+        stderr(&output).contains("event 2: clock_ahead: dated 9999-06-01"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!copy.db.exists());
+}
+
+#[test]
+fn a_leap_second_is_a_usage_error() {
+    let ledger = ledger_at_the_clock();
+    let before = ledger.export_history();
+    for time in ["2026-12-31T23:59:60Z", "2026-12-31 23:59:60"] {
+        let message = ledger.refused_at(time, &["instance", "list"], 2, "usage");
+        assert!(message.contains("second 60"), "{message}");
+        let message = ledger.refused_at(time, &["allocate", "i-1"], 2, "usage");
+        assert!(message.contains("second 60"), "{message}");
+    }
+    let add = instance_add_args("i-2", "ecs", "acme", &["--expires", "2027-06-30T23:59:60Z"]);
+    ledger.refused(&add, 2, "usage");
+    assert_eq!(ledger.export_history(), before);
+}

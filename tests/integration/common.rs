@@ -319,6 +319,17 @@ impl Ledger {
         )
     }
 
+    /// After refused commands on a new ledger: on SQLite no file was left
+    /// (a refused command creates nothing); on PostgreSQL the database
+    /// holds no event.
+    pub fn assert_still_empty(&self) {
+        if self.is_pg() {
+            assert_eq!(self.verify_ok(), 0);
+        } else {
+            assert!(!self.db.exists(), "a refused command left a ledger file");
+        }
+    }
+
     /// Runs and asserts exit 0; returns standard output.
     pub fn ok<S: AsRef<OsStr>>(&self, args: &[S]) -> String {
         self.ok_at(&self.now(), args)

@@ -153,37 +153,19 @@ fn a_read_through_a_dangling_link_is_no_ledger_and_creates_nothing() {
 #[test]
 fn write_commands_still_create_the_ledger_on_first_use() {
     sqlite_only!("SQLite files");
-    let cases = [
-        "init",
-        "instance add",
-        "import instances --dry-run",
-        "import history",
-        "import history --dry-run",
-    ];
+    let cases = ["init", "instance add", "import history"];
     for what in cases {
         let ledger = Ledger::new();
-        let instances = ledger.write("in.csv", format!("{INSTANCES_HEADER}\n"));
         let history = ledger.write("h.csv", format!("{HISTORY_HEADER}\n"));
-        let file = |path: &Path| path.to_str().expect("UTF-8 path").to_string();
         let args: Vec<String> = match what {
             "init" => vec!["init".into()],
             "instance add" => {
                 instance_add_args("i-1", "ecs", "acme", &["--public-ip", "47.96.10.21"])
             }
-            "import instances --dry-run" => {
-                vec![
-                    "import".into(),
-                    "instances".into(),
-                    file(&instances),
-                    "--dry-run".into(),
-                ]
-            }
-            "import history" => vec!["import".into(), "history".into(), file(&history)],
             _ => vec![
                 "import".into(),
                 "history".into(),
-                file(&history),
-                "--dry-run".into(),
+                history.to_str().unwrap().into(),
             ],
         };
         assert!(!ledger.db.exists());
@@ -191,6 +173,53 @@ fn write_commands_still_create_the_ledger_on_first_use() {
         assert!(ledger.db.is_file(), "{what} did not create the ledger");
         ledger.verify_ok();
     }
+}
+
+/// SPEC v3 §3: a failed command and any `--dry-run` leave no ledger file
+/// where there was none (nor its -wal, -shm or -journal).
+#[test]
+fn a_refused_command_or_a_dry_run_creates_no_ledger() {
+    sqlite_only!("SQLite files");
+    let ledger = Ledger::new();
+    let instances = ledger.write(
+        "in.csv",
+        format!("{INSTANCES_HEADER}\n{}", ecs_row("i-1", "acme")),
+    );
+    let bad = ledger.write("bad.csv", format!("{INSTANCES_HEADER}\ni-1,ecs\n"));
+    let history = ledger.write("h.csv", format!("{HISTORY_HEADER}\n"));
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let cases: [(&[&str], i32, &str); 6] = [
+        (&["import", "instances", "missing.csv"], 3, "not_found"),
+        (&["import", "instances", &path(&bad)], 2, "usage"),
+        (&["allocate", "i-1"], 3, "not_found"),
+        (&["grant", "SN-1", "--to", "b"], 3, "not_found"),
+        (
+            &["import", "instances", &path(&instances), "--dry-run"],
+            0,
+            "",
+        ),
+        (&["import", "history", &path(&history), "--dry-run"], 0, ""),
+    ];
+    let before = entries(ledger.dir.path());
+    for (args, exit, code) in cases {
+        let output = ledger.run(args);
+        if exit == 0 {
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                stderr(&output)
+            );
+        } else {
+            assert_fails(&output, exit, code, &args.join(" "));
+        }
+        assert_eq!(entries(ledger.dir.path()), before, "{args:?} left a file");
+    }
+    // A failed command on an existing ledger keeps it.
+    ledger.ok(&["init"]);
+    ledger.refused(&["allocate", "i-1"], 3, "not_found");
+    assert!(ledger.db.is_file());
+    ledger.verify_ok();
 }
 
 // ---------------------------------------------------------------- export -o

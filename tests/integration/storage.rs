@@ -244,3 +244,116 @@ fn an_insert_swallowed_by_a_trigger_makes_allocate_fail_and_print_no_number() {
     assert_eq!(ledger.count("numbers"), numbers_before, "no number written");
     assert_eq!(ledger.export_history(), log_before);
 }
+
+// ---------------------------------------------------------------- corrupt pages (SPEC v3 §3.1)
+
+/// A ledger of 2,000 instances, checkpointed, whose `table` root page is
+/// overwritten with junk; returns it and the file's bytes after the damage.
+fn ledger_with_a_corrupt(table: &str) -> (Ledger, Vec<u8>) {
+    let ledger = Ledger::new();
+    let mut rows = format!("{INSTANCES_HEADER}\n");
+    for i in 0..2_000 {
+        rows.push_str(&ecs_row(&format!("i-{i:05}"), "acme"));
+    }
+    let file = ledger.write("in.csv", rows);
+    ledger.ok(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
+    let (page_size, root): (i64, i64) = {
+        let conn = ledger.conn();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        let page_size = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        let root = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (page_size, root)
+    };
+    let mut bytes = std::fs::read(&ledger.db).unwrap();
+    let start = ((root - 1) * page_size) as usize;
+    bytes[start..start + 64].fill(0xff);
+    std::fs::write(&ledger.db, &bytes).unwrap();
+    (ledger, bytes)
+}
+
+#[test]
+fn a_corrupt_page_is_exit_5_on_every_command_and_verify_gives_the_consistency_check() {
+    sqlite_only!("pages of a SQLite file");
+    for table in ["instances", "event_subjects"] {
+        let (ledger, bytes) = ledger_with_a_corrupt(table);
+        let (code, report) = ledger.verify();
+        assert_eq!(code, 5, "{table}: {report}");
+        let text = report.to_string();
+        assert!(text.contains("storage is corrupt"), "{table}: {text}");
+        assert!(
+            text.contains("the database's consistency check"),
+            "{table}: {text}"
+        );
+        let reads: [&[&str]; 2] = [&["instance", "list"], &["history", "--instance", "i-00007"]];
+        let add = instance_add_args("i-new", "ecs", "acme", &["--public-ip", "47.96.10.21"]);
+        let add: Vec<&str> = add.iter().map(String::as_str).collect();
+        let writes: [&[&str]; 2] = [&add, &["allocate", "i-00007"]];
+        let mut failing = 0;
+        for args in reads.iter().chain(writes.iter()) {
+            let output = ledger.run(args);
+            if output.status.code() == Some(0) {
+                continue; // this command never reads the damaged page
+            }
+            failing += 1;
+            assert_fails(&output, 5, "integrity", &format!("{table}: {args:?}"));
+            assert!(stderr(&output).contains("storage is corrupt"));
+        }
+        assert!(
+            failing >= 2,
+            "{table}: only {failing} commands met the damage"
+        );
+        assert_eq!(
+            std::fs::read(&ledger.db).unwrap(),
+            bytes,
+            "{table}: the file changed"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_header_of_a_ledger_is_exit_5_and_of_another_sqlite_file_exit_6() {
+    sqlite_only!("the header of a SQLite file");
+    let ledger = ledger_with_events();
+    ledger
+        .conn()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let mut bytes = std::fs::read(&ledger.db).unwrap();
+    bytes[16..18].copy_from_slice(&[0x00, 0x07]); // a page size of 7 bytes
+    std::fs::write(&ledger.db, &bytes).unwrap();
+    let output = ledger.run(&["instance", "list"]);
+    assert_fails(&output, 5, "integrity", "a ledger whose header is damaged");
+    assert_eq!(std::fs::read(&ledger.db).unwrap(), bytes);
+    // The same damage to a SQLite file that never was a ledger: not a ledger.
+    let other = ledger.path("other.db");
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(&other).unwrap();
+    bytes[16..18].copy_from_slice(&[0x00, 0x07]);
+    std::fs::write(&other, &bytes).unwrap();
+    let output = run_bounded(
+        ledger
+            .command_without_db()
+            .arg("--db")
+            .arg(&other)
+            .args(["instance", "list"]),
+        Duration::from_secs(30),
+    );
+    assert_fails(
+        &output,
+        6,
+        "storage",
+        "another SQLite file whose header is damaged",
+    );
+}

@@ -131,6 +131,8 @@ pub enum Command {
     },
     /// Records a comparison with the provider's records (`reconcile --record`).
     Reconcile(super::event::Reconciled),
+    /// Records a repair of events a wrong clock dated ahead (`clock repair`).
+    RepairClock(super::event::ClockRepaired),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +200,7 @@ pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decis
         Command::SetRegion { region, mainland } => region::set(lookup, region, *mainland)?,
         Command::RenameService { service, to } => service::rename(lookup, service, to)?,
         Command::Reconcile(reconciled) => reconcile::record(reconciled),
+        Command::RepairClock(repaired) => Body::ClockRepaired(repaired.clone()),
     };
     Ok(Decision::Append(body))
 }

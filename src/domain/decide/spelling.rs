@@ -47,7 +47,8 @@ pub(super) fn first_spellings(lookup: &dyn Lookup, command: &Command) -> Result<
         Command::AddInstance { .. }
         | Command::SetPolicy { .. }
         | Command::SetRegion { .. }
-        | Command::Reconcile(_) => {}
+        | Command::Reconcile(_)
+        | Command::RepairClock(_) => {}
     }
     Ok(command)
 }

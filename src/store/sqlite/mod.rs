@@ -46,6 +46,12 @@ impl From<rusqlite::Error> for Error {
                 BUSY_TIMEOUT_MS / 1000
             )),
             Some(ErrorCode::NotADatabase) => Error::Storage(format!("not a ledger: {error}")),
+            // The file's pages do not hold what SQLite wrote (SPEC §3.1):
+            // an integrity failure, whatever the command.
+            Some(ErrorCode::DatabaseCorrupt) => Error::Integrity(format!(
+                "{} ({error}): run `snledger verify` for the database's own findings, and restore from a copy",
+                crate::error::CORRUPT
+            )),
             _ => Error::Storage(format!("storage: {error}")),
         }
     }
@@ -59,6 +65,12 @@ pub struct Sqlite {
     /// Does a write keep the row it replaces (`past.rs`)? Not in a scratch
     /// store: a replay into one answers one moment and reads none.
     keeps_past: bool,
+    /// The file and its inode when opened: a write commits only while the
+    /// path still names that file (a new ledger a failed command created
+    /// may be removed meanwhile, `discard_if_empty`).
+    file: Option<(std::path::PathBuf, u64)>,
+    /// Did this process create the file?
+    created: bool,
 }
 
 /// A ledger is a regular file (or a link to one). SQLite would treat
@@ -74,6 +86,60 @@ fn refuse_special_file(path: &Path) -> Result<()> {
     }
 }
 
+/// "Not a database" from a file whose header says it is a snledger
+/// ledger (SQLite's magic, our application id) is a damaged ledger: exit 5, not
+/// the storage error of a file that never was one.
+fn corrupt_if_sqlite_file(path: &Path, error: Error) -> Error {
+    let Error::Storage(message) = &error else {
+        return error;
+    };
+    // The SQLite magic, and snledger's application id at offset 68.
+    let mut header = [0_u8; 72];
+    let was_a_ledger = std::fs::File::open(path)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header))
+        .is_ok_and(|()| {
+            &header[..16] == b"SQLite format 3\0"
+                && header[68..72] == (APPLICATION_ID as u32).to_be_bytes()
+        });
+    if was_a_ledger && message.contains("file is not a database") {
+        return Error::Integrity(format!(
+            "{} ({message}): restore it from a copy",
+            crate::error::CORRUPT
+        ));
+    }
+    error
+}
+
+fn inode(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|metadata| metadata.ino())
+}
+
+/// Removes the ledger at `path` (and its -wal, -shm and -journal) that a
+/// command which then failed, or a dry run, created: only when it holds
+/// no event, checked under an exclusive lock (README "Guarantees": a
+/// refused command creates nothing). A writer of another process that
+/// opened it meanwhile finds at its commit that the file is gone.
+pub fn discard_if_empty(path: &Path) -> Result<()> {
+    let Ok(store) = Sqlite::connect(path) else {
+        return Ok(()); // already gone
+    };
+    store.conn.execute_batch("BEGIN EXCLUSIVE")?;
+    let events: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .unwrap_or(0);
+    if events == 0 {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(&name);
+        }
+    }
+    let _ = store.conn.execute_batch("ROLLBACK");
+    Ok(())
+}
+
 fn is_missing(path: &Path) -> bool {
     matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
@@ -84,6 +150,8 @@ impl Sqlite {
             conn,
             past_seq: std::cell::Cell::new(None),
             keeps_past: true,
+            file: None,
+            created: false,
         }
     }
 
@@ -91,15 +159,21 @@ impl Sqlite {
     /// schema when there is none yet.
     pub fn open(path: &Path) -> Result<Sqlite> {
         refuse_special_file(path)?;
+        Sqlite::open_creating(path).map_err(|error| corrupt_if_sqlite_file(path, error))
+    }
+
+    fn open_creating(path: &Path) -> Result<Sqlite> {
+        let mut created = false;
         if !path.exists() {
             // Another process may create it at the same moment: fine.
-            if let Err(error) = create_private_file(path) {
-                if !path.exists() {
-                    return Err(error);
-                }
+            match create_private_file(path) {
+                Ok(_) => created = true,
+                Err(error) if !path.exists() => return Err(error),
+                Err(_) => {}
             }
         }
-        let store = Sqlite::connect(path)?;
+        let mut store = Sqlite::connect(path)?;
+        store.created = created;
         store.check_or_create(path, true)?;
         store.tune()?;
         Ok(store)
@@ -111,6 +185,10 @@ impl Sqlite {
     /// never made again.
     pub fn open_existing(path: &Path) -> Result<Option<Sqlite>> {
         refuse_special_file(path)?;
+        Sqlite::open_existing_file(path).map_err(|error| corrupt_if_sqlite_file(path, error))
+    }
+
+    fn open_existing_file(path: &Path) -> Result<Option<Sqlite>> {
         let store = match Sqlite::connect(path) {
             Ok(store) => store,
             // No file (or a dangling link): no ledger. Any other failure
@@ -148,7 +226,14 @@ impl Sqlite {
         // Room for every statement the program prepares, so none is evicted
         // and re-prepared in a bulk loop.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Sqlite::on(conn))
+        let mut store = Sqlite::on(conn);
+        store.file = inode(path).map(|inode| (path.to_path_buf(), inode));
+        Ok(store)
+    }
+
+    /// Was the file created by this process (`Store::open`)?
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// synchronous=NORMAL in WAL mode: a commit survives any process crash;
@@ -347,6 +432,15 @@ impl Database for Sqlite {
     }
 
     fn commit(&self) -> Result<()> {
+        if let Some((path, opened)) = &self.file {
+            if inode(path) != Some(*opened) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(Error::storage(format!(
+                    "the ledger {} was removed while this write waited: nothing was written; run it again",
+                    crate::files::shown_path(path)
+                )));
+            }
+        }
         Ok(self.conn.execute_batch("COMMIT")?)
     }
 
