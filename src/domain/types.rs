@@ -258,10 +258,25 @@ fn check_visible(field: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// A service name as given: free text, whose surrounding whitespace its
-/// canonical form drops (`names::canonical_service`).
+/// A service name as given: a name (`validate_name`), whose surrounding
+/// whitespace its canonical form drops (`names::canonical_service`).
 pub fn validate_service(text: &str) -> Result<()> {
-    check_visible("service", text, limits::SERVICE_MAX)
+    validate_name("service", text, limits::SERVICE_MAX)
+}
+
+/// A name (a service, an account name): visible free text (`check_visible`)
+/// that also holds no default-ignorable character and no blank-looking
+/// letter, each of which would make a second name that looks exactly like
+/// the first (README "Names: one thing, one spelling").
+pub fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
+    check_visible(field, text, max)?;
+    if let Some((bad, what)) = super::names::forbidden_in_name(text) {
+        return Err(Error::usage(format!(
+            "{field}: {what} {} ({bad:?}) is not allowed in a name: it would look like another",
+            super::names::code_point(bad)
+        )));
+    }
+    Ok(())
 }
 
 /// A public IP: an address that is reachable from the Internet, so not
