@@ -727,3 +727,43 @@ fn a_repeated_request_with_numbers_in_another_case_is_the_same_request() {
     assert_eq!(again["numbers"], first["numbers"]);
     assert_eq!(ledger.consumed("i-web"), 1);
 }
+
+#[test]
+fn allocate_prints_the_stored_spelling_of_the_instance_new_or_replayed() {
+    let ledger = Ledger::new();
+    ledger.ecs("q-1", "acme");
+    let first = ledger.json(&["allocate", "Q-1", "--request-id", "RQ"]);
+    assert_eq!(
+        (&first["instance_id"], &first["replayed"]),
+        (&Value::from("q-1"), &Value::from(false)),
+        "{first}"
+    );
+    let before = ledger.export_history();
+    for spelling in ["Q-1", "q-1"] {
+        let again = ledger.json(&["allocate", spelling, "--request-id", "RQ"]);
+        assert_eq!(
+            (&again["instance_id"], &again["replayed"]),
+            (&Value::from("q-1"), &Value::from(true)),
+            "{spelling}: {again}"
+        );
+        assert_eq!(again["numbers"], first["numbers"], "{spelling}");
+        // The table and CSV forms too.
+        let csv = parse_csv(&ledger.ok(&[
+            "--format",
+            "csv",
+            "allocate",
+            spelling,
+            "--request-id",
+            "RQ",
+        ]));
+        assert_eq!(csv[1][0], "q-1", "{spelling}: {csv:?}");
+        let table = ledger.ok(&["allocate", spelling, "--request-id", "RQ"]);
+        assert!(
+            table.contains("instance q-1: 1 consumed"),
+            "{spelling}: {table}"
+        );
+        assert!(!table.contains("Q-1"), "{spelling}: {table}");
+    }
+    assert_eq!(ledger.export_history(), before);
+    assert_eq!(ledger.consumed("q-1"), 1);
+}
