@@ -125,13 +125,17 @@ fn domain_to_ascii(name: &str) -> Result<String> {
     // A punycode label may decode to what the name itself may not hold
     // (`xn--` of a blank Braille pattern, which UTS #46 lets through): that
     // would be a second domain that reads like the first.
-    let (unicode, _) = idna::domain_to_unicode(&ascii);
-    if let Some((bad, what)) = forbidden_character(&unicode).or_else(|| forbidden_in_name(&unicode))
-    {
-        return Err(invalid(format!(
-            "it reads as holding the {what} {} ({bad:?})",
-            code_point(bad)
-        )));
+    // Only a punycode label decodes to anything but itself.
+    if ascii.contains("xn--") {
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        if let Some((bad, what)) =
+            forbidden_character(&unicode).or_else(|| forbidden_in_name(&unicode))
+        {
+            return Err(invalid(format!(
+                "it reads as holding the {what} {} ({bad:?})",
+                code_point(bad)
+            )));
+        }
     }
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.iter().any(|label| label.is_empty()) {
