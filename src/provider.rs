@@ -44,7 +44,7 @@ pub fn read_records(
     let mut buffered = BufReader::with_capacity(256 * 1024, reader);
     match detect(&mut buffered)? {
         Form::Empty => return Err(Error::usage("the file is empty: no records")),
-        Form::Json => read_json(&mut buffered, visit)?,
+        Form::Json(skipped) => read_json(&mut buffered, skipped, visit)?,
         Form::Csv => read_csv(Box::new(buffered), path, visit)?,
     }
     Ok(hashed.summary())
@@ -83,36 +83,62 @@ impl Read for HashingReader {
 
 enum Form {
     Empty,
-    Json,
+    /// JSON, after the white space it starts with (and a BOM).
+    Json(Skipped),
     Csv,
+}
+
+/// The white space before the JSON: its newlines, and the bytes after the
+/// last one, so that positions count from the file's first line.
+#[derive(Default)]
+struct Skipped {
+    newlines: u64,
+    line_bytes: u64,
+}
+
+impl Skipped {
+    fn add(&mut self, white: &[u8]) {
+        match white.iter().rposition(|b| *b == b'\n') {
+            Some(last) => {
+                self.newlines += white.iter().filter(|b| **b == b'\n').count() as u64;
+                self.line_bytes = (white.len() - last - 1) as u64;
+            }
+            None => self.line_bytes += white.len() as u64,
+        }
+    }
 }
 
 /// JSON when the first character (after a BOM and white space) opens an
 /// object or an array, else CSV. Only JSON's BOM and white space are
 /// consumed; CSV is left whole for its own reader.
 fn detect(buffered: &mut BufReader<HashingReader>) -> Result<Form> {
+    let mut skipped = Skipped::default();
+    let mut first = true;
     loop {
         let buffer = buffered.fill_buf()?;
         if buffer.is_empty() {
             return Ok(Form::Empty);
         }
-        let start = if buffer.starts_with(b"\xef\xbb\xbf") {
+        let start = if first && buffer.starts_with(b"\xef\xbb\xbf") {
             3
         } else {
             0
         };
+        first = false;
         let significant = buffer[start..]
             .iter()
             .position(|b| !b.is_ascii_whitespace());
         match significant.map(|at| buffer[start + at]) {
             Some(b'{' | b'[') => {
                 let skip = start + significant.unwrap_or(0);
+                skipped.add(&buffer[start..skip]);
                 buffered.consume(skip);
-                return Ok(Form::Json);
+                return Ok(Form::Json(skipped));
             }
             Some(_) => return Ok(Form::Csv),
             None => {
                 // All white space so far: it is not a CSV header either.
+                skipped.add(&buffer[start..]);
                 let length = buffer.len();
                 buffered.consume(length);
             }
@@ -211,8 +237,11 @@ struct Position {
     at: Cell<usize>,
     /// The offset in the file (after a BOM) of `chunk[0]`.
     chunk_offset: Cell<u64>,
-    /// Newlines before `chunk[0]`.
+    /// Newlines before `chunk[0]` (in the file, the skipped white space
+    /// included).
     newlines_before: Cell<u64>,
+    /// The bytes of `chunk[0]`'s line before it.
+    line_bytes_before: Cell<u64>,
     /// The offset where the last record ended.
     record_end: Cell<u64>,
     /// Whether the reader refused a record longer than `RECORD_MAX_BYTES`.
@@ -228,6 +257,22 @@ impl Position {
             .filter(|b| **b == b'\n')
             .count();
         self.newlines_before.get() + newlines as u64 + 1
+    }
+
+    /// The column (from 1, in bytes) of the last byte handed out: where
+    /// serde_json found what it reports.
+    fn column(&self) -> u64 {
+        let chunk = self.chunk.borrow();
+        let at = self.at.get();
+        match chunk[..at].iter().rposition(|b| *b == b'\n') {
+            Some(newline) => (at - newline - 1) as u64,
+            None => self.line_bytes_before.get() + at as u64,
+        }
+    }
+
+    /// The offset of the next byte (after the skipped white space).
+    fn offset(&self) -> u64 {
+        self.chunk_offset.get() + self.at.get() as u64
     }
 
     /// A record ended here: the next may take `RECORD_MAX_BYTES` from now.
@@ -258,6 +303,14 @@ impl Chunked<'_> {
         position
             .newlines_before
             .set(position.newlines_before.get() + newlines);
+        match chunk.iter().rposition(|b| *b == b'\n') {
+            Some(last) => position
+                .line_bytes_before
+                .set((chunk.len() - last - 1) as u64),
+            None => position
+                .line_bytes_before
+                .set(position.line_bytes_before.get() + chunk.len() as u64),
+        }
         position
             .chunk_offset
             .set(position.chunk_offset.get() + chunk.len() as u64);
@@ -334,9 +387,12 @@ impl std::error::Error for RecordTooLong {}
 /// walked in turn until the end of the file.
 fn read_json(
     buffered: &mut BufReader<HashingReader>,
+    skipped: Skipped,
     visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,
 ) -> Result<()> {
     let position = Rc::new(Position::default());
+    position.newlines_before.set(skipped.newlines);
+    position.line_bytes_before.set(skipped.line_bytes);
     let mut walk = Walk {
         visit,
         error: None,
@@ -346,12 +402,14 @@ fn read_json(
         inner: buffered,
         position,
     };
+    let mut documents = 0_u64;
     loop {
         match reader.skip_white_space() {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(error) => return Err(json_error(&mut walk, serde_json::Error::io(error))),
         }
+        let start = reader.position.offset();
         let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
         let result = Node {
             walk: &mut walk,
@@ -359,8 +417,23 @@ fn read_json(
         }
         .deserialize(&mut deserializer);
         if let Err(error) = result {
+            // What cannot start a value after a whole document is trailing
+            // garbage, not a new document (JSON Lines) gone wrong.
+            let trailing = documents > 0
+                && error.is_syntax()
+                && walk.error.is_none()
+                && walk.position.offset() == start + 1;
+            if trailing {
+                return Err(Error::usage(format!(
+                    "line {}, column {}: not valid JSON: unexpected characters after the \
+                     end of the JSON value (another record must be an object or an array)",
+                    walk.position.line(),
+                    walk.position.column()
+                )));
+            }
             return Err(json_error(&mut walk, error));
         }
+        documents += 1;
     }
 }
 
@@ -384,9 +457,12 @@ fn json_error(walk: &mut Walk, error: serde_json::Error) -> Error {
     let message = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(m, _)| m);
+    // serde_json counts from the start of the document it parses, which is
+    // not the file's for the white space before it and for JSON Lines: the
+    // reader counts from the file's.
     Error::usage(format!(
         "line {line}, column {}: not valid JSON: {message}",
-        error.column()
+        walk.position.column()
     ))
 }
 
@@ -443,7 +519,14 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let mut fields = Map::new();
+        // The keys read into no field, to find one given twice.
+        let mut others: Vec<String> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) || others.contains(&key) {
+                let problem = twice(&self.path, &key);
+                self.walk.error = Some(Error::usage(problem));
+                return Err(serde::de::Error::custom("stopped"));
+            }
             match key.as_str() {
                 "datas" | "Datas" | "bsnDO" | "BsnDO" => {
                     let path = child_path(&self.path, &key);
@@ -451,13 +534,23 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
                         walk: &mut *self.walk,
                         path,
                     })?;
+                    others.push(key);
                 }
                 "RequestId" | "requestId" | "opSource" => {
                     map.next_value::<IgnoredAny>()?;
+                    others.push(key);
                 }
                 _ => {
-                    let value = map.next_value::<Value>()?;
-                    fields.insert(key, value);
+                    let mut problem = None;
+                    let value = map.next_value_seed(Strict {
+                        path: child_path(&self.path, &key),
+                        problem: &mut problem,
+                    });
+                    if let Some(problem) = problem {
+                        self.walk.error = Some(Error::usage(problem));
+                        return Err(serde::de::Error::custom("stopped"));
+                    }
+                    fields.insert(key, value?);
                 }
             }
         }
@@ -496,6 +589,94 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
     }
     fn visit_unit<E: serde::de::Error>(mut self) -> std::result::Result<(), E> {
         Err(self.fail("expected an object or an array, got null".into()))
+    }
+}
+
+/// A key given twice in one object: the provider's API never sends one,
+/// and which of the two is meant cannot be known (serde_json would keep
+/// the last silently).
+fn twice(path: &str, key: &str) -> String {
+    format!(
+        "{}: the key \"{}\" is given twice in one object",
+        child_path(path, key),
+        shorten(key)
+    )
+}
+
+/// A JSON value inside a record, read as serde_json's `Value` is, except
+/// that an object giving one key twice is refused (`problem` says where).
+struct Strict<'p> {
+    path: String,
+    problem: &'p mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+    fn visit_i64<E>(self, value: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(value))
+    }
+    fn visit_u64<E>(self, value: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(value))
+    }
+    fn visit_f64<E>(self, value: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(value))
+    }
+    fn visit_str<E>(self, value: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(value.to_string()))
+    }
+    fn visit_string<E>(self, value: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(value))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut values = Vec::new();
+        loop {
+            let element = Strict {
+                path: format!("{}[{}]", self.path, values.len()),
+                problem: &mut *self.problem,
+            };
+            match seq.next_element_seed(element)? {
+                Some(value) => values.push(value),
+                None => return Ok(Value::Array(values)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                *self.problem = Some(twice(&self.path, &key));
+                return Err(serde::de::Error::custom("stopped"));
+            }
+            let value = map.next_value_seed(Strict {
+                path: child_path(&self.path, &key),
+                problem: &mut *self.problem,
+            })?;
+            fields.insert(key, value);
+        }
+        Ok(Value::Object(fields))
     }
 }
 

@@ -51,6 +51,9 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         };
         let instance = find_instance(store, &instance_id)?;
         let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);
+        // The stored spelling (`q-1` for `allocate Q-1`), as every look-up
+        // prints, whether the numbers are new or a replayed request's.
+        let instance_id = &instance.instance_id;
         let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed,
                           "remaining": remaining, "replayed": replayed});
         // One row per number, each with the instance's quota after the call,

@@ -78,7 +78,7 @@ mod tests {
             billing: Billing::Subscription,
             subscription_months: 12,
             expires_at: "2027-01-01T00:00:00Z".into(),
-            public_ip: Some("203.0.113.7".into()),
+            public_ip: Some("47.96.113.7".into()),
             order_amount_fen: None,
             state: InstanceState::Active,
             consumed: 0,

@@ -9,6 +9,7 @@
 //! checks of commands and of payloads read back, side by side; `lookup.rs`
 //! the read access both rules use.
 
+pub mod addresses;
 pub mod advise;
 pub mod clock;
 pub mod decide;

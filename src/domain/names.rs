@@ -7,7 +7,9 @@
 //!   when their NFKC case-folded forms (`service_key`) are equal.
 //! - Identifiers (instance ids, numbers) are the same when they differ only
 //!   in ASCII case (`fold_identifier`).
-//! - Free text may not hold invisible characters (`forbidden_character`).
+//! - Free text may not hold invisible characters (`forbidden_character`);
+//!   names (services, account names) not even default-ignorable or
+//!   blank-looking ones (`forbidden_in_name`).
 //! - ICP numbers have the MIIT's shape (`validate_icp_number`).
 
 use super::types::{limits, shorten};
@@ -120,6 +122,21 @@ fn domain_to_ascii(name: &str) -> Result<String> {
         )
         .map_err(|_| invalid(uts46_problem(name)))?;
     let ascii = ascii.strip_suffix('.').unwrap_or(&ascii).to_string();
+    // A punycode label may decode to what the name itself may not hold
+    // (`xn--` of a blank Braille pattern, which UTS #46 lets through): that
+    // would be a second domain that reads like the first.
+    // Only a punycode label decodes to anything but itself.
+    if ascii.contains("xn--") {
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        if let Some((bad, what)) =
+            forbidden_character(&unicode).or_else(|| forbidden_in_name(&unicode))
+        {
+            return Err(invalid(format!(
+                "it reads as holding the {what} {} ({bad:?})",
+                code_point(bad)
+            )));
+        }
+    }
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.iter().any(|label| label.is_empty()) {
         return Err(invalid("it has an empty label".into()));
@@ -178,6 +195,72 @@ pub fn forbidden_character(text: &str) -> Option<(char, &'static str)> {
         GeneralCategory::LineSeparator => Some((c, "line separator")),
         GeneralCategory::ParagraphSeparator => Some((c, "paragraph separator")),
         _ => None,
+    })
+}
+
+/// Unicode's Default_Ignorable_Code_Point, as DerivedCoreProperties.txt
+/// lists it (Unicode 16.0; unchanged since 9.0 but for U+180F in 14.0):
+/// characters a renderer shows as nothing when it has no glyph for them.
+/// Inclusive ranges, sorted, for a binary search.
+const DEFAULT_IGNORABLE: [(u32, u32); 17] = [
+    (0x00AD, 0x00AD),   // soft hyphen
+    (0x034F, 0x034F),   // combining grapheme joiner
+    (0x061C, 0x061C),   // Arabic letter mark
+    (0x115F, 0x1160),   // Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),   // Khmer inherent vowels
+    (0x180B, 0x180F),   // Mongolian free variation selectors, vowel separator
+    (0x200B, 0x200F),   // zero-width space, joiners, LRM, RLM
+    (0x202A, 0x202E),   // bidi embeddings and overrides
+    (0x2060, 0x206F),   // word joiner, invisible operators, isolates, reserved
+    (0x3164, 0x3164),   // Hangul filler
+    (0xFE00, 0xFE0F),   // variation selectors 1-16
+    (0xFEFF, 0xFEFF),   // zero-width no-break space (BOM)
+    (0xFFA0, 0xFFA0),   // half-width Hangul filler
+    (0xFFF0, 0xFFF8),   // reserved
+    (0x1BCA0, 0x1BCA3), // shorthand format controls
+    (0x1D173, 0x1D17A), // musical symbol beams and phrases
+    (0xE0000, 0xE0FFF), // tags, variation selectors 17-256, reserved
+];
+
+/// Letters that render as blank space although they are not whitespace
+/// (so name normalisation does not collapse them): the Hangul fillers
+/// (default-ignorable too) and the blank Braille pattern.
+const BLANK_LETTERS: [char; 5] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}'];
+
+/// Whether `c` is a Default_Ignorable_Code_Point.
+pub fn is_default_ignorable(c: char) -> bool {
+    let c = c as u32;
+    DEFAULT_IGNORABLE
+        .binary_search_by(|&(first, last)| {
+            if last < c {
+                std::cmp::Ordering::Less
+            } else if first > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// The first character a name (a service, an account name) may not hold
+/// beyond what free text refuses (`forbidden_character`), with why: every
+/// default-ignorable character and every blank-looking letter, each of
+/// which would make a second name that looks exactly like the first. No
+/// other character's NFKC case-folded form holds one (a unit test checks
+/// every code point), so a name's key is free of them too.
+pub fn forbidden_in_name(text: &str) -> Option<(char, &'static str)> {
+    if text.is_ascii() {
+        return None;
+    }
+    text.chars().find_map(|c| {
+        if BLANK_LETTERS.contains(&c) {
+            Some((c, "blank-looking letter"))
+        } else if is_default_ignorable(c) {
+            Some((c, "default-ignorable (invisible) character"))
+        } else {
+            None
+        }
     })
 }
 
@@ -322,6 +405,99 @@ mod tests {
         }
         assert_eq!(forbidden_character("例子 shop é"), None);
         assert_eq!(code_point('\u{200b}'), "U+200B");
+    }
+
+    #[test]
+    fn names_refuse_default_ignorable_and_blank_looking_characters() {
+        // The seven, then every range of the table at both ends.
+        let mut refused = vec![
+            '\u{034F}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{17B4}',
+            '\u{2800}',
+        ];
+        for (first, last) in DEFAULT_IGNORABLE {
+            refused.extend([first, last].map(|c| char::from_u32(c).unwrap()));
+        }
+        for c in refused {
+            let name = format!("Green{c}Apps");
+            assert_eq!(
+                forbidden_in_name(&name).map(|(found, _)| found),
+                Some(c),
+                "{}",
+                code_point(c)
+            );
+        }
+        assert_eq!(
+            forbidden_in_name("Green\u{3164}Apps").map(|(_, why)| why),
+            Some("blank-looking letter")
+        );
+        assert_eq!(
+            forbidden_in_name("Green\u{FE0F}Apps").map(|(_, why)| why),
+            Some("default-ignorable (invisible) character")
+        );
+        // Neighbours of the ranges, and visible names in other scripts.
+        for c in [
+            '\u{00AC}',
+            '\u{00AE}',
+            '\u{034E}',
+            '\u{0350}',
+            '\u{115E}',
+            '\u{1161}',
+            '\u{17B3}',
+            '\u{17B6}',
+            '\u{180A}',
+            '\u{2070}',
+            '\u{3163}',
+            '\u{3165}',
+            '\u{FDFF}',
+            '\u{FE10}',
+            '\u{FFA1}',
+            '\u{FFF9}',
+            '\u{27FF}',
+            '\u{2801}',
+            '\u{DFFFF}',
+            '\u{E1000}',
+        ] {
+            assert!(!is_default_ignorable(c), "{}", code_point(c));
+            assert_eq!(
+                forbidden_in_name(&format!("a{c}b")),
+                None,
+                "{}",
+                code_point(c)
+            );
+        }
+        for name in [
+            "Green Apps",
+            "绿色应用",
+            "한글 앱",
+            "Ελληνικά",
+            "é.cn",
+            "👍 app",
+        ] {
+            assert_eq!(forbidden_in_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn no_name_normalises_into_an_invisible_character() {
+        // A name free of them keeps its key free of them: no character's
+        // NFKC case-folded form holds one, so none can be smuggled in as a
+        // compatibility form of another.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            if forbidden_in_name(&c.to_string()).is_some() {
+                continue;
+            }
+            let key: String = std::iter::once(c)
+                .nfkc()
+                .default_case_fold()
+                .nfkc()
+                .collect();
+            assert_eq!(forbidden_in_name(&key), None, "{}", code_point(c));
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Memory {
             billing: Billing::Subscription,
             subscription_months: 12,
             expires_at: parse_time("t", "2027-06-01").unwrap(),
-            public_ip: Some("203.0.113.1".into()),
+            public_ip: Some("47.96.113.1".into()),
             order_amount_fen: None,
         })
         .unwrap();

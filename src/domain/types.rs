@@ -265,15 +265,33 @@ fn check_visible(field: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// A service name as given: free text, whose surrounding whitespace its
-/// canonical form drops (`names::canonical_service`).
+/// A service name as given: a name (`validate_name`), whose surrounding
+/// whitespace its canonical form drops (`names::canonical_service`).
 pub fn validate_service(text: &str) -> Result<()> {
-    check_visible("service", text, limits::SERVICE_MAX)
+    validate_name("service", text, limits::SERVICE_MAX)
 }
 
-/// A public IP: an address that is reachable from the Internet, so not
-/// loopback, private, link-local, unspecified, broadcast or multicast (an
-/// ECS instance with only such an address cannot vouch for a filing).
+/// A name (a service, an account name): visible free text (`check_visible`)
+/// that also holds no default-ignorable character and no blank-looking
+/// letter, each of which would make a second name that looks exactly like
+/// the first (README "Names: one thing, one spelling").
+pub fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
+    check_visible(field, text, max)?;
+    if let Some((bad, what)) = super::names::forbidden_in_name(text) {
+        return Err(Error::usage(format!(
+            "{field}: {what} {} ({bad:?}) is not allowed in a name: it would look like another",
+            super::names::code_point(bad)
+        )));
+    }
+    Ok(())
+}
+
+/// A public IP: an address that is globally reachable per the IANA
+/// special-purpose registries (`addresses::not_public`), so not private,
+/// loopback, link-local, shared, documentation, benchmarking, reserved,
+/// multicast or unspecified, nor an IPv4-mapped or -compatible form of one
+/// (an ECS instance with only such an address cannot vouch for a filing).
+/// The error names the range.
 pub fn validate_public_ip(text: &str) -> Result<()> {
     use std::net::IpAddr;
     let address: IpAddr = text.parse().map_err(|_| {
@@ -282,27 +300,9 @@ pub fn validate_public_ip(text: &str) -> Result<()> {
             shorten(text)
         ))
     })?;
-    let not_public = match address {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-        }
-    };
-    if not_public {
+    if let Some(why) = super::addresses::not_public(address) {
         return Err(Error::usage(format!(
-            "public ip: {address} is not a public address"
+            "public ip: {address} is not a public address: {why}"
         )));
     }
     Ok(())

@@ -1674,7 +1674,7 @@ fn expiring_ledger() -> Ledger {
     let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-01-10T00:00:00Z";
     let add = |id: &str, account: &str, expires: &str| {
-        l.ecs_at(t, id, account, expires, "203.0.113.1");
+        l.ecs_at(t, id, account, expires, "47.96.113.1");
     };
     add("e1-soon", "acme", "2026-06-11T00:00:00Z"); // 10 days after Q, filed service
     add("e2-later", "beta", "2026-09-09T00:00:00Z"); // 100 days after Q, direct (bound) service
@@ -1863,7 +1863,7 @@ fn report_expiring_near_the_end_of_year_9999() {
     let l = Ledger::with(AUDIT_NOW, ACTOR);
     let t = "2026-01-10T00:00:00Z";
     let add = |id: &str, expires: &str| {
-        l.ecs_at(t, id, "acme", expires, "203.0.113.1");
+        l.ecs_at(t, id, "acme", expires, "47.96.113.1");
     };
     add("far-bound", "9999-06-01T00:00:00Z");
     add("far-unbound", "9999-06-01T00:00:00Z");

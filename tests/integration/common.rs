@@ -1106,7 +1106,7 @@ pub fn ops_file(rows: &[String]) -> String {
 
 /// One instances row for an eligible ECS instance.
 pub fn ecs_row(id: &str, account: &str) -> String {
-    format!("{id},ecs,{account},cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,\n")
+    format!("{id},ecs,{account},cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,\n")
 }
 
 /// A minimal RFC 4180 reader (for checking exports): rows of cells, header

@@ -84,33 +84,94 @@ fn instance_show_as_csv_splits_the_quota() {
     );
 }
 
+/// Addresses that are not public (SPEC §1.2: the IANA special-purpose
+/// registries), each with the range the refusal names: the ten
+/// first, then the older private, loopback and multicast ones.
+const NOT_PUBLIC: [(&str, &str); 24] = [
+    ("::ffff:10.0.0.1", "10.0.0.0/8"),
+    ("::ffff:127.0.0.1", "127.0.0.0/8"),
+    ("::10.0.0.1", "10.0.0.0/8"),
+    ("100.64.0.1", "100.64.0.0/10"),
+    ("192.0.2.1", "192.0.2.0/24"),
+    ("198.18.0.1", "198.18.0.0/15"),
+    ("240.0.0.1", "240.0.0.0/4"),
+    ("0.1.2.3", "0.0.0.0/8"),
+    ("2001:db8::1", "2001:db8::/32"),
+    ("fec0::1", "fec0::/10"),
+    ("127.0.0.1", "127.0.0.0/8"),
+    ("10.0.0.1", "10.0.0.0/8"),
+    ("172.16.5.5", "172.16.0.0/12"),
+    ("192.168.1.1", "192.168.0.0/16"),
+    ("0.0.0.0", "0.0.0.0/8"),
+    ("169.254.0.1", "169.254.0.0/16"),
+    ("198.51.100.7", "198.51.100.0/24"),
+    ("203.0.113.7", "203.0.113.0/24"),
+    ("255.255.255.255", "255.255.255.255/32"),
+    ("::1", "::1/128"),
+    ("::", "::/128"),
+    ("fd00::1", "fc00::/7"),
+    ("fe80::1", "fe80::/10"),
+    ("224.0.0.1", "224.0.0.0/4"),
+];
+
 #[test]
 fn only_a_public_address_is_a_public_ip() {
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
-    for (i, address) in [
-        "127.0.0.1",
-        "10.0.0.1",
-        "172.16.5.5",
-        "192.168.1.1",
-        "0.0.0.0",
-        "169.254.0.1",
-        "::1",
-        "::",
-        "fd00::1",
-        "fe80::1",
-        "224.0.0.1",
-    ]
-    .iter()
-    .enumerate()
-    {
+    ledger.ecs_at(NOW, "ok-1", "acme", EXPIRES, "240e:3b4::7");
+    let before = ledger.export_history();
+    for (i, (address, range)) in NOT_PUBLIC.into_iter().enumerate() {
         let id = format!("p-{i}");
         let args = instance_add_args(&id, "ecs", "acme", &["--public-ip", address]);
-        let stderr = ledger.refused(&args, 2, "usage");
-        assert!(stderr.contains("public"), "{address}: {stderr}");
+        let message = ledger.refused(&args, 2, "usage");
+        assert!(
+            message.contains("is not a public address") && message.contains(range),
+            "{address}: {message}"
+        );
+        let amend = ["instance", "amend", "ok-1", "--public-ip", address];
+        let message = ledger.refused(&amend, 2, "usage");
+        assert!(message.contains(range), "amend {address}: {message}");
+        // An instances file is refused the same way, and imports nothing.
+        let file = ledger.write(
+            "instances.csv",
+            format!(
+                "{INSTANCES_HEADER}\n{id},ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,{address},\n"
+            ),
+        );
+        let message = ledger.refused(
+            &["import".as_ref(), "instances".as_ref(), file.as_os_str()],
+            2,
+            "usage",
+        );
+        assert!(message.contains(range), "import {address}: {message}");
     }
-    ledger.ecs_at(NOW, "ok-1", "acme", EXPIRES, "2001:db8::7");
+    assert_eq!(ledger.export_history(), before);
+    // A mapped address names both the form and the IPv4 range.
+    let args = instance_add_args("p-x", "ecs", "acme", &["--public-ip", "::ffff:10.0.0.1"]);
+    let message = ledger.refused(&args, 2, "usage");
+    assert!(message.contains("IPv4-mapped"), "{message}");
+    // Real public addresses still pass, in every form, and so do the
+    // registry's globally reachable entries (AS112).
+    for (i, address) in [
+        "47.96.10.21",
+        "8.8.8.8",
+        "100.128.0.1",
+        "198.20.0.1",
+        "::ffff:47.96.10.21",
+        "2408:4000::1",
+        "2002:2f60:0a15::1",
+        "192.31.196.1",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("ok-p-{i}");
+        ledger.ecs_at(NOW, &id, "acme", EXPIRES, address);
+        assert_eq!(ledger.instance(&id)["public_ip"], address);
+        assert_eq!(ledger.remaining(&id), 5, "{address}");
+    }
     assert_eq!(ledger.remaining("ok-1"), 5);
+    ledger.verify_ok();
 }
 
 #[test]

@@ -181,10 +181,10 @@ fn synced_ledger() -> Ledger {
         "october.csv",
         format!(
             "{INSTANCES_HEADER}\n\
-             i-same,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,\n\
+             i-same,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,\n\
              i-ip,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,,\n\
-             i-renew,ecs,acme,cn-shanghai,subscription,12,2027-06-30T16:00:00Z,203.0.113.12,\n\
-             i-gone,ecs,acme,cn-beijing,subscription,12,2027-06-30T16:00:00Z,203.0.113.13,\n"
+             i-renew,ecs,acme,cn-shanghai,subscription,12,2027-06-30T16:00:00Z,47.96.113.12,\n\
+             i-gone,ecs,acme,cn-beijing,subscription,12,2027-06-30T16:00:00Z,47.96.113.13,\n"
         ),
     );
     ledger.ok(&["import".as_ref(), "instances".as_ref(), file.as_os_str()]);
@@ -193,10 +193,10 @@ fn synced_ledger() -> Ledger {
 }
 
 const REFRESHED: &str =
-    "i-same,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,\n\
-     i-ip,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.11,\n\
-     i-renew,ecs,acme,cn-shanghai,subscription,24,2028-06-30T16:00:00Z,203.0.113.99,\n\
-     i-added,ecs,beta,cn-shenzhen,subscription,6,2027-05-31T16:00:00Z,203.0.113.14,\n";
+    "i-same,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,\n\
+     i-ip,ecs,acme,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.11,\n\
+     i-renew,ecs,acme,cn-shanghai,subscription,24,2028-06-30T16:00:00Z,47.96.113.99,\n\
+     i-added,ecs,beta,cn-shenzhen,subscription,6,2027-05-31T16:00:00Z,47.96.113.14,\n";
 
 fn sync(ledger: &Ledger, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
     let mut args: Vec<&std::ffi::OsStr> = vec!["import".as_ref(), "instances".as_ref()];
@@ -260,8 +260,8 @@ fn sync_adds_renews_amends_leaves_identical_rows_and_reports_absent_ones() {
     assert_eq!(report["events"], 4);
     let renewed = ledger.instance("i-renew");
     assert_eq!(renewed["subscription_months"], 24);
-    assert_eq!(renewed["public_ip"], "203.0.113.99");
-    assert_eq!(ledger.instance("i-ip")["public_ip"], "203.0.113.11");
+    assert_eq!(renewed["public_ip"], "47.96.113.99");
+    assert_eq!(ledger.instance("i-ip")["public_ip"], "47.96.113.11");
     assert_eq!(ledger.instance("i-added")["account"], "beta");
     assert_eq!(ledger.instance("i-gone")["state"], "active");
     // Run again: everything is unchanged, nothing is appended.
@@ -283,31 +283,31 @@ fn sync_is_all_or_nothing_on_a_bad_row() {
     let cases = [
         // Fewer months than the ledger's: a refresh never shrinks.
         (
-            "i-same,ecs,acme,cn-hangzhou,subscription,6,2027-12-31T16:00:00Z,203.0.113.10,\n",
+            "i-same,ecs,acme,cn-hangzhou,subscription,6,2027-12-31T16:00:00Z,47.96.113.10,\n",
             2,
             "usage",
         ),
         // Another expiry without more months.
         (
-            "i-same,ecs,acme,cn-hangzhou,subscription,12,2028-12-31T16:00:00Z,203.0.113.10,\n",
+            "i-same,ecs,acme,cn-hangzhou,subscription,12,2028-12-31T16:00:00Z,47.96.113.10,\n",
             2,
             "usage",
         ),
         // More months, but an earlier expiry.
         (
-            "i-same,ecs,acme,cn-hangzhou,subscription,13,2027-01-31T16:00:00Z,203.0.113.10,\n",
+            "i-same,ecs,acme,cn-hangzhou,subscription,13,2027-01-31T16:00:00Z,47.96.113.10,\n",
             2,
             "usage",
         ),
         // The type of a used instance.
         (
-            "i-renew,ens,acme,cn-shanghai,subscription,24,2028-06-30T16:00:00Z,203.0.113.99,\n",
+            "i-renew,ens,acme,cn-shanghai,subscription,24,2028-06-30T16:00:00Z,47.96.113.99,\n",
             4,
             "wrong_status",
         ),
         // An unknown region.
         (
-            "i-same,ecs,acme,cn-hangzho,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,\n",
+            "i-same,ecs,acme,cn-hangzho,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,\n",
             4,
             "region_unknown",
         ),
@@ -335,7 +335,7 @@ fn sync_is_all_or_nothing_on_a_bad_row() {
     ledger.ok(&["instance", "release", "i-gone"]);
     let file = ledger.write(
         "released.csv",
-        format!("{INSTANCES_HEADER}\ni-gone,ecs,acme,cn-beijing,subscription,12,2027-06-30T16:00:00Z,203.0.113.77,\n"),
+        format!("{INSTANCES_HEADER}\ni-gone,ecs,acme,cn-beijing,subscription,12,2027-06-30T16:00:00Z,47.96.113.77,\n"),
     );
     let before = ledger.export_all();
     assert_fails(

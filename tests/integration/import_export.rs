@@ -631,13 +631,13 @@ fn instances_import_failure_classes() {
         )
     };
     let usage = [
-        "i-new-3,ecs,acme-shop,cn-hangzhou,monthly,12,2027-12-31T16:00:00Z,203.0.113.10,",
-        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,-1,2027-12-31T16:00:00Z,203.0.113.10,",
-        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,12,next year,203.0.113.10,",
+        "i-new-3,ecs,acme-shop,cn-hangzhou,monthly,12,2027-12-31T16:00:00Z,47.96.113.10,",
+        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,-1,2027-12-31T16:00:00Z,47.96.113.10,",
+        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,12,next year,47.96.113.10,",
         "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,999.1.1.1,",
-        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,-5",
-        "i-new-3,ecs,acme shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,",
-        "i-new-3,ecs,acme-shop,,subscription,12,2027-12-31T16:00:00Z,203.0.113.10,",
+        "i-new-3,ecs,acme-shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,-5",
+        "i-new-3,ecs,acme shop,cn-hangzhou,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,",
+        "i-new-3,ecs,acme-shop,,subscription,12,2027-12-31T16:00:00Z,47.96.113.10,",
         "i-new-3,ecs,acme-shop",
     ];
     for bad in usage {
@@ -966,9 +966,9 @@ fn line_numbers_are_exact_after_crlf_blank_lines_and_one_byte_rows() {
     let good = ecs_row("i-line-ok", "acme-shop");
     let good = good.trim_end();
     let bad_billing =
-        "i-line-b,ecs,acme-shop,cn-hangzhou,bogus,12,2027-12-31T16:00:00Z,203.0.113.10,";
+        "i-line-b,ecs,acme-shop,cn-hangzhou,bogus,12,2027-12-31T16:00:00Z,47.96.113.10,";
     let bad_months =
-        "i-line-m,ecs,acme-shop,cn-hangzhou,subscription,x,2027-12-31T16:00:00Z,203.0.113.10,";
+        "i-line-m,ecs,acme-shop,cn-hangzhou,subscription,x,2027-12-31T16:00:00Z,47.96.113.10,";
     let starts = |output: &std::process::Output| -> Vec<String> {
         failure_lines(output)
             .iter()
@@ -1404,7 +1404,7 @@ fn ledger_using_every_command() -> Ledger {
         "i-rt-01",
         "acme-shop",
         "2027-12-31T16:00:00+08:00",
-        "2001:db8::7",
+        "240e:3b4::7",
     );
     ledger.add_instance_at(
         &at(),
@@ -2006,7 +2006,7 @@ fn exports_as_of_a_past_time() {
         "i-asof-1",
         "acme-shop",
         "2027-12-31T16:00:00Z",
-        "203.0.113.1",
+        "47.96.113.1",
     );
     ledger.ok_at(
         "2026-11-23T10:30:00Z",

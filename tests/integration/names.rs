@@ -275,6 +275,108 @@ fn every_invisible_character_is_refused_in_every_free_text_field_naming_its_code
     assert_eq!(ledger.status(number), "unbound");
 }
 
+/// Characters that would make a name look exactly like another: the
+/// issue's seven default-ignorable characters and blank-looking letters
+/// (SPEC §1.6), each found making a second `Green Apps`.
+const LOOK_ALIKE: [(char, &str); 7] = [
+    ('\u{034F}', "U+034F"),   // combining grapheme joiner
+    ('\u{3164}', "U+3164"),   // Hangul filler
+    ('\u{115F}', "U+115F"),   // Hangul choseong filler
+    ('\u{FE0F}', "U+FE0F"),   // variation selector 16
+    ('\u{E0100}', "U+E0100"), // variation selector 17
+    ('\u{17B4}', "U+17B4"),   // Khmer vowel inherent aq
+    ('\u{2800}', "U+2800"),   // Braille pattern blank
+];
+
+#[test]
+fn default_ignorable_and_blank_looking_characters_are_refused_in_every_name() {
+    let (ledger, numbers) = ledger_with_numbers(3);
+    ledger.bind(&numbers[0], "Green Apps", "acme");
+    ledger.bind(&numbers[1], SHOP, "acme");
+    let free = numbers[2].as_str();
+    for (c, code_point) in LOOK_ALIKE {
+        let before = ledger.export_history();
+        let names = [
+            format!("Green{c}Apps"),
+            format!("Green {c}Apps"),
+            format!("Green Apps{c}"),
+            format!("{c}Green Apps"),
+            format!("shop{c}.example.cn"),
+            format!("shop.example.cn{c}"),
+        ];
+        for name in &names {
+            let cases: Vec<Vec<&str>> = vec![
+                bind_args(free, name),
+                vec!["select", "i-web2", "--service", name],
+                vec!["service", "rename", "Green Apps", "--to", name],
+                vec!["service", "show", "--", name],
+            ];
+            for args in cases {
+                let message = ledger.refused(&args, 2, "usage");
+                assert!(message.contains(code_point), "{args:?}: {message}");
+            }
+            let file = ledger.write(
+                "look-alike.csv",
+                ops_file(&[ops_row(&[
+                    ("op", "bind"),
+                    ("number", free),
+                    ("account", "acme"),
+                    ("service", name),
+                ])]),
+            );
+            let message = ledger.refused(
+                &["import".as_ref(), "ops".as_ref(), file.as_os_str()],
+                2,
+                "usage",
+            );
+            assert!(message.contains(code_point), "{name:?}: {message}");
+        }
+        assert_eq!(ledger.export_history(), before, "{code_point}");
+    }
+    // A punycode label that decodes to one is refused as well: UTS #46
+    // refuses most (the Hangul filler, the grapheme joiner); the blank
+    // Braille pattern it lets through, and the name rules refuse it.
+    for (punycode, why) in [
+        ("xn--shop-yj5b.example.cn", "U+2800"),
+        (
+            "xn--shop-ed5c.example.cn",
+            "UTS #46 refuses the label 'xn--shop-ed5c'",
+        ),
+        (
+            "xn--shop-36c.example.cn",
+            "UTS #46 refuses the label 'xn--shop-36c'",
+        ),
+    ] {
+        let message = ledger.refused(&bind_args(free, punycode), 2, "usage");
+        assert!(message.contains(why), "{punycode}: {message}");
+    }
+    assert_eq!(ledger.count("services"), 2);
+    assert_eq!(ledger.status(free), "unbound");
+    ledger.verify_ok();
+}
+
+#[test]
+fn import_history_refuses_a_look_alike_name() {
+    let (ledger, numbers) = ledger_with_numbers(2);
+    ledger.bind(&numbers[0], "Green Apps", "acme");
+    ledger.bind(&numbers[1], "Blue Apps", "acme");
+    let blue_seq = ledger
+        .events(&["--number", &numbers[1], "--kind", "bound"])
+        .first()
+        .and_then(|event| event["seq"].as_i64())
+        .unwrap();
+    for (index, (c, code_point)) in LOOK_ALIKE.into_iter().enumerate() {
+        let forged = edited_history(&ledger, |seq, payload| {
+            if seq == blue_seq {
+                payload.replace("Blue Apps", &format!("Green{c}Apps"))
+            } else {
+                payload.to_string()
+            }
+        });
+        history_refused(&ledger, &format!("look-alike-{index}"), forged, code_point);
+    }
+}
+
 #[test]
 fn icp_numbers_have_the_miit_shape() {
     let (ledger, numbers) = ledger_with_numbers(5);
@@ -624,4 +726,44 @@ fn a_repeated_request_with_numbers_in_another_case_is_the_same_request() {
     assert_eq!(again["replayed"], true, "{again}");
     assert_eq!(again["numbers"], first["numbers"]);
     assert_eq!(ledger.consumed("i-web"), 1);
+}
+
+#[test]
+fn allocate_prints_the_stored_spelling_of_the_instance_new_or_replayed() {
+    let ledger = Ledger::new();
+    ledger.ecs("q-1", "acme");
+    let first = ledger.json(&["allocate", "Q-1", "--request-id", "RQ"]);
+    assert_eq!(
+        (&first["instance_id"], &first["replayed"]),
+        (&Value::from("q-1"), &Value::from(false)),
+        "{first}"
+    );
+    let before = ledger.export_history();
+    for spelling in ["Q-1", "q-1"] {
+        let again = ledger.json(&["allocate", spelling, "--request-id", "RQ"]);
+        assert_eq!(
+            (&again["instance_id"], &again["replayed"]),
+            (&Value::from("q-1"), &Value::from(true)),
+            "{spelling}: {again}"
+        );
+        assert_eq!(again["numbers"], first["numbers"], "{spelling}");
+        // The table and CSV forms too.
+        let csv = parse_csv(&ledger.ok(&[
+            "--format",
+            "csv",
+            "allocate",
+            spelling,
+            "--request-id",
+            "RQ",
+        ]));
+        assert_eq!(csv[1][0], "q-1", "{spelling}: {csv:?}");
+        let table = ledger.ok(&["allocate", spelling, "--request-id", "RQ"]);
+        assert!(
+            table.contains("instance q-1: 1 consumed"),
+            "{spelling}: {table}"
+        );
+        assert!(!table.contains("Q-1"), "{spelling}: {table}");
+    }
+    assert_eq!(ledger.export_history(), before);
+    assert_eq!(ledger.consumed("q-1"), 1);
 }

@@ -367,6 +367,113 @@ fn malformed_files_are_exit_2_naming_the_line_or_path_and_record_nothing() {
     );
 }
 
+/// `reconcile FILE --record` is refused with exit 2, `message` in the
+/// error, and nothing recorded.
+fn malformed(ledger: &Ledger, name: &str, content: impl AsRef<[u8]>, message: &str) {
+    let file = ledger.write(name, content);
+    let before = ledger.export_history();
+    let error = ledger.refused(
+        &["reconcile", file.to_str().unwrap(), "--record"],
+        2,
+        "usage",
+    );
+    assert!(error.contains(message), "{name}: {error}");
+    assert_eq!(ledger.export_history(), before, "{name}");
+}
+
+#[test]
+fn a_key_given_twice_is_refused_naming_its_line_and_the_key() {
+    let ledger = sample_ledger();
+    let record = r#"{"sn":"SN-HOST-0001","status":0,"beianNum":"","aliUid":"blue-media","resourceType":9,"resourceId":"hosting-bj-001"}"#;
+    let second_sn = record.replace(r#""resourceId""#, r#""sn":"SN-HOST-0002","resourceId""#);
+    // JSON Lines: the third record gives `sn` twice (the last would win).
+    malformed(
+        &ledger,
+        "twice.jsonl",
+        format!("{record}\n{record}\n{second_sn}\n"),
+        r#"line 3: sn: the key "sn" is given twice in one object"#,
+    );
+    // Inside a response, on the line of the second key.
+    malformed(
+        &ledger,
+        "twice.json",
+        format!(
+            "{{\"datas\":[\n{record},\n{}\n]}}",
+            second_sn.replace(r#","sn":"SN-HOST-0002""#, ",\n\"sn\":\"SN-HOST-0002\"")
+        ),
+        r#"line 4: datas[1].sn: the key "sn" is given twice in one object"#,
+    );
+    // In a wrapped GetBsnBySn response, and a response's own keys.
+    malformed(
+        &ledger,
+        "twice-nested.json",
+        r#"[{"sn":"SN-HOST-0001","response":{"data":{"status":0,"status":2,"beianNum":"","aliUid":"blue-media","resourceType":9,"resourceId":"hosting-bj-001"}}}]"#,
+        r#"line 1: [0].response.data.status: the key "status" is given twice in one object"#,
+    );
+    malformed(
+        &ledger,
+        "twice-datas.json",
+        format!("{{\"datas\":[{record}],\"RequestId\":\"r\",\"datas\":[]}}"),
+        r#"line 1: datas: the key "datas" is given twice in one object"#,
+    );
+    // Each file without its second key is in sync.
+    let file = ledger.write("once.jsonl", format!("{record}\n"));
+    let (code, json) = reconcile(&ledger, &file, &[]);
+    assert_eq!((code, json["in_sync"].clone()), (0, true.into()), "{json}");
+}
+
+#[test]
+fn trailing_garbage_and_syntax_errors_are_reported_at_their_line_and_column() {
+    let ledger = sample_ledger();
+    let record = r#"{"sn":"SN-HOST-0001","status":0,"beianNum":"","aliUid":"blue-media","resourceType":9,"resourceId":"hosting-bj-001"}"#;
+    let response = format!("{{\"datas\":[{record}]}}");
+    let column = response.len() + 2;
+    let after = "unexpected characters after the end of the JSON value";
+    malformed(
+        &ledger,
+        "same-line.json",
+        format!("{response} xyz\n"),
+        &format!("line 1, column {column}: not valid JSON: {after}"),
+    );
+    malformed(
+        &ledger,
+        "bracket.json",
+        format!("\u{feff}\n\n{response}\n  ]\n"),
+        &format!("line 4, column 3: not valid JSON: {after}"),
+    );
+    malformed(
+        &ledger,
+        "jsonl.jsonl",
+        format!("{record}\n{record}\n{record} ,\n"),
+        &format!(
+            "line 3, column {}: not valid JSON: {after}",
+            record.len() + 2
+        ),
+    );
+    // Past a chunk of the reader (64 KiB) on one line, after many lines.
+    let spaces = " ".repeat(70_000);
+    malformed(
+        &ledger,
+        "far.jsonl",
+        format!("{}{spaces}#\n", format!("{record}\n").repeat(1000)),
+        &format!("line 1001, column 70001: not valid JSON: {after}"),
+    );
+    // A syntax error inside the JSON, after white space before it: the
+    // column is the offending character's.
+    malformed(
+        &ledger,
+        "syntax.json",
+        format!(
+            "\n\n  {}\n",
+            response.replace("\"status\":0", "\"status\":x")
+        ),
+        &format!(
+            "line 3, column {}: not valid JSON: expected value",
+            2 + response.find("\"status\":").unwrap() + "\"status\":x".len()
+        ),
+    );
+}
+
 /// A 64 MiB line is refused at the record cap, and the process stays under
 /// a 32 MiB address-space limit while reading it: it never holds the line.
 #[test]

@@ -124,7 +124,7 @@ fn an_import_row_with_an_unknown_region_fails_at_its_line_and_imports_nothing() 
     let file = ledger.write(
         "instances.csv",
         format!(
-            "{INSTANCES_HEADER}\n{}i-2,ecs,acme,cn-shangai,subscription,12,2027-12-31T16:00:00Z,203.0.113.11,\n",
+            "{INSTANCES_HEADER}\n{}i-2,ecs,acme,cn-shangai,subscription,12,2027-12-31T16:00:00Z,47.96.113.11,\n",
             ecs_row("i-1", "acme")
         ),
     );

@@ -856,7 +856,7 @@ fn hostile_arguments_and_files_are_refused_precisely_and_change_nothing() {
             "--expires",
             expires,
             "--public-ip",
-            "203.0.113.9",
+            "47.96.113.9",
         ]
         .iter()
         .map(|s| s.to_string())

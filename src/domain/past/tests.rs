@@ -124,7 +124,7 @@ fn command(op: &Op, state: &MemoryState, numbers: &[String], step: usize) -> Opt
             billing: Billing::Subscription,
             subscription_months: 12,
             expires_at: expires(2 + i as i64 * 3),
-            public_ip: ip.then(|| "203.0.113.9".to_string()),
+            public_ip: ip.then(|| "47.96.113.9".to_string()),
             order_amount_fen: (t == 2).then_some(9900),
         },
         Op::Renew(i) => Command::Renew {
@@ -263,7 +263,7 @@ fn amend(instance_id: &str, field: usize, value: usize) -> Command {
     } = &mut command
     {
         match field {
-            0 => *public_ip = Some((value > 0).then(|| format!("203.0.113.{value}"))),
+            0 => *public_ip = Some((value > 0).then(|| format!("47.96.113.{value}"))),
             1 => *region = Some(REGIONS[value % REGIONS.len()].into()),
             _ => *account = Some(ACCOUNTS[value % ACCOUNTS.len()].into()),
         }

@@ -17,7 +17,12 @@ fn identifiers() {
     assert!(validate_service("www.example.com").is_ok());
     assert!(validate_service("a\u{0}b").is_err());
     assert!(validate_service(&"a".repeat(254)).is_err());
-    for public in ["47.96.10.21", "203.0.113.7", "2001:db8::1", "240e::1"] {
+    for public in [
+        "47.96.10.21",
+        "::ffff:47.96.10.21",
+        "2408:4000::1",
+        "240e::1",
+    ] {
         assert!(validate_public_ip(public).is_ok(), "{public}");
     }
     for private in [
@@ -33,6 +38,9 @@ fn identifiers() {
         "::",
         "fd00::1",
         "fe80::1",
+        "203.0.113.7",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
         "300.1.1.1",
         "x",
     ] {
