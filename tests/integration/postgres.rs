@@ -637,3 +637,55 @@ fn without_the_schema_commands_name_init_and_a_newer_schema_is_exit_6() {
     assert!(stderr(&output).contains("99"));
     cluster.drop_database(&empty);
 }
+
+/// SPEC v3 §4 "The catalog check is complete": what psql in the owner's
+/// hands can add that changes what the tables do, each named by `verify`.
+#[test]
+fn verify_names_triggers_fired_otherwise_rules_row_security_policies_and_owners() {
+    if pg_ledger().is_none() {
+        return;
+    }
+    let cluster = cluster().expect("PostgreSQL mode");
+    cluster.ensure_role("snledger_other_owner");
+    let cases = [
+        (
+            "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update",
+            "trigger events_no_update on events is not as",
+        ),
+        (
+            "ALTER TABLE events ENABLE REPLICA TRIGGER events_no_delete",
+            "trigger events_no_delete on events is not as",
+        ),
+        (
+            "CREATE RULE sneaky_rule AS ON INSERT TO numbers DO ALSO NOTIFY sneaky",
+            "rule sneaky_rule on numbers that snledger does not create",
+        ),
+        (
+            "ALTER TABLE numbers ENABLE ROW LEVEL SECURITY",
+            "table numbers is not as",
+        ),
+        (
+            "ALTER TABLE numbers FORCE ROW LEVEL SECURITY",
+            "table numbers is not as",
+        ),
+        (
+            "CREATE POLICY hide_tail ON events USING (seq < 2)",
+            "policy hide_tail on events that snledger does not create",
+        ),
+        (
+            "ALTER TABLE services OWNER TO snledger_other_owner",
+            "table services is not as",
+        ),
+    ];
+    for (sql, named) in cases {
+        let ledger = pg_ledger().expect("PostgreSQL mode");
+        ledger.ecs("i-1", "acme");
+        ledger.allocate("i-1", 2);
+        let before = ledger.export_history();
+        ledger.pg_superuser().batch_execute(sql).unwrap();
+        let (code, report) = ledger.verify();
+        assert_eq!(code, 5, "{sql}: {report}");
+        assert!(report.to_string().contains(named), "{sql}: {report}");
+        assert_eq!(ledger.export_history(), before, "{sql}");
+    }
+}
