@@ -19,6 +19,10 @@ pub(super) struct History {
     /// Taken by `check_clock` once every row is in.
     clock: Option<ClockScan>,
     rows: i64,
+    /// A row failed: the rest are checked but not written (the import
+    /// fails anyway, and on PostgreSQL an event after a gap is refused by
+    /// the database, which would end the transaction before the report).
+    failed: bool,
 }
 
 impl History {
@@ -28,6 +32,7 @@ impl History {
             chain: Chain::default(),
             clock: Some(ClockScan::new(reference)),
             rows: 0,
+            failed: false,
         }
     }
 
@@ -46,6 +51,12 @@ impl History {
     /// Checks one history row against the chain so far and writes it with
     /// its derived rows.
     pub(super) fn apply(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
+        let applied = self.apply_row(writer, row);
+        self.failed |= applied.is_err();
+        applied
+    }
+
+    fn apply_row(&mut self, writer: &mut Writer, row: &CsvInput) -> Result<u64> {
         let seq_text = row.get(0)?;
         let seq: i64 = seq_text.parse().map_err(|_| {
             Error::usage(format!(
@@ -85,6 +96,9 @@ impl History {
         }
         if let Some(clock) = &mut self.clock {
             clock.push(seq, &event.kind, &event.at, &event.payload);
+        }
+        if self.failed {
+            return Ok(0);
         }
         writer.append_sealed(&event).map(|()| 1)
     }

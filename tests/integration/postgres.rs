@@ -689,3 +689,65 @@ fn verify_names_triggers_fired_otherwise_rules_row_security_policies_and_owners(
         assert_eq!(ledger.export_history(), before, "{sql}");
     }
 }
+
+/// SPEC v3 §4 "The database enforces what it can": a member of
+/// snledger_writer with psql cannot append an event in a colleague's name,
+/// out of the chain, dated before the head or far ahead of the server's
+/// clock, nor move the chain head; the ledger is unchanged each time.
+#[test]
+fn a_writer_with_psql_cannot_forge_an_event_or_move_the_chain_head() {
+    let ledger = pg_only!();
+    ledger.ecs("i-1", "acme");
+    ledger.allocate("i-1", 2);
+    let before = ledger.export_history();
+    let mut writer = connect_as(&ledger, CSV_ACTOR);
+    let head = writer
+        .query_one(
+            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    let (seq, hash, at): (i64, String, String) = (head.get(0), head.get(1), head.get(2));
+    let insert = |seq: i64, at: &str, actor: &str, prev: &str| {
+        let event_id = "5d0c1c9e-8a47-4c61-9a43-3f1d2a0c7b11";
+        let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
+        let hash = chain_hash(prev, seq, event_id, at, actor, "instance_released", payload);
+        format!(
+            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
+             ({seq}, '{event_id}', '{at}', '{actor}', 'instance_released', '{payload}', '{prev}', '{hash}')"
+        )
+    };
+    let cases = [
+        (insert(seq + 1, &at, "bob", &hash), "names actor bob"),
+        (insert(seq + 2, &at, CSV_ACTOR, &hash), "does not follow"),
+        (insert(seq + 1, &at, CSV_ACTOR, GENESIS), "does not link"),
+        (
+            insert(seq + 1, "2000-01-01T00:00:00Z", CSV_ACTOR, &hash),
+            "before event",
+        ),
+        (
+            insert(seq + 1, "2036-01-01T00:00:00Z", CSV_ACTOR, &hash),
+            "more than 5 minutes",
+        ),
+        (
+            "UPDATE chain_head SET seq = seq - 1".to_string(),
+            "chain head may only",
+        ),
+        (
+            format!("UPDATE chain_head SET seq = {}", seq + 1),
+            "chain head may only",
+        ),
+    ];
+    for (sql, named) in cases {
+        let error = writer.batch_execute(&sql).expect_err(&sql);
+        let message = error
+            .as_db_error()
+            .map_or(error.to_string(), |db| db.message().to_string());
+        assert!(message.contains(named), "{sql}: {message}");
+        assert_eq!(ledger.export_history(), before, "{sql}");
+    }
+    ledger.verify_ok();
+    // The program's own writes, and the owner's import history, still pass.
+    ledger.allocate("i-1", 1);
+    ledger.verify_ok();
+}

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_past.sql"),
     include_str!("../../../migrations/postgres/0005_past.sql"),
     include_str!("../../../migrations/postgres/0006_past_views.sql"),
+    include_str!("../../../migrations/postgres/0007_chain_enforced.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
@@ -51,6 +52,11 @@ impl From<postgres::Error> for Error {
                 "PostgreSQL: another writer conflicted: {}",
                 describe(&error)
             )),
+            // The chain triggers of migration 7 refused an event (SPEC §4):
+            // the event is the defect, not the storage.
+            Some("23000") if describe(&error).contains("snledger: ") => {
+                Error::Integrity(format!("PostgreSQL: {}", describe(&error)))
+            }
             _ => Error::Storage(format!("PostgreSQL: {}", describe(&error))),
         }
     }
