@@ -277,8 +277,17 @@ fn clock_repair_covers_the_events_dated_ahead_and_the_repaired_log_moves_to_anot
         (repair["first_seq"].clone(), repair["last_seq"].clone()),
         (3.into(), 4.into())
     );
-    assert_eq!(repair["first_claimed_at"], "2036-01-01T00:00:00Z");
-    assert_eq!(repair["last_claimed_at"], "2036-01-01T00:10:00Z");
+    // libfaketime's clock runs on from where it starts: a loaded machine
+    // may date the event a second or two later.
+    let claimed = |field: &str| repair[field].as_str().unwrap_or_default().to_string();
+    assert!(
+        claimed("first_claimed_at").starts_with("2036-01-01T00:00:0"),
+        "{repair}"
+    );
+    assert!(
+        claimed("last_claimed_at").starts_with("2036-01-01T00:10:0"),
+        "{repair}"
+    );
     assert_eq!(ledger.verify_ok(), 5);
     // Writers go on from the repair's time.
     let output = run_without_now(&ledger, &["allocate", "i-9"]);
