@@ -372,7 +372,7 @@ impl InstanceView<'_> {
             "expires_at": i.expires_at, "public_ip": i.public_ip, "order_amount": amount_json(i.order_amount_fen),
             "state": i.state,
             "eligible": self.eligibility.eligible(), "reasons": self.eligibility.reasons,
-            // Also at the top level, where `check` has it (README "JSON shapes").
+            // Also at the top level, where `check` has it (README "Views: eligibility, quota that can be used, reports").
             "remaining": self.eligibility.remaining,
             "quota": {"max": self.max_numbers, "consumed": i.consumed, "remaining": remaining(self.max_numbers, i.consumed)},
             "numbers": self.numbers.iter().map(number_brief_json).collect::<Vec<_>>(),

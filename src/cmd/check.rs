@@ -33,7 +33,7 @@ pub struct Eligibility {
     pub reasons: Vec<&'static str>,
     pub remaining: i64,
     /// The remaining slots when the instance passes every rule but the
-    /// quota (README "Usable quota"), else 0.
+    /// quota (README "Views: eligibility, quota that can be used, reports"), else 0.
     pub usable: i64,
 }
 
@@ -141,7 +141,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     }
 }
 
-/// `check`'s JSON object (README "JSON shapes").
+/// `check`'s JSON object (README "Views: eligibility, quota that can be used, reports").
 pub fn check_json(instance_id: &str, eligibility: &Eligibility) -> Value {
     json!({"instance_id": instance_id, "eligible": eligibility.eligible(),
            "reasons": eligibility.reasons, "remaining": eligibility.remaining})

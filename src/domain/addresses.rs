@@ -129,10 +129,19 @@ fn entries() -> &'static [Entry] {
         REGISTRY
             .iter()
             .map(|&(range, name, source, reach)| {
-                let (network, prefix) = range.split_once('/').expect("a prefix length");
+                // invariant: REGISTRY is a constant of this file, never
+                // input, and every unit test that judges an address parses
+                // all of it, so a malformed row fails `cargo test`.
+                let (network, prefix) = range
+                    .split_once('/')
+                    .expect("invariant: every REGISTRY range has a prefix length");
                 Entry {
-                    network: network.parse().expect("an address"),
-                    prefix: prefix.parse().expect("a prefix length"),
+                    network: network
+                        .parse()
+                        .expect("invariant: every REGISTRY range is an address"),
+                    prefix: prefix
+                        .parse()
+                        .expect("invariant: every REGISTRY prefix length is a number"),
                     name,
                     source,
                     reach,
