@@ -56,7 +56,11 @@ pub fn run(cli: Cli) -> Result<()> {
     let result = dispatch(&context, cli.command);
     if let Some(path) = context.created.borrow_mut().take() {
         if result.is_err() || dry_run {
-            Store::discard_new(&path)?;
+            // The command's own error says more than a failed clean-up.
+            let discarded = Store::discard_new(&path);
+            if result.is_ok() {
+                discarded?;
+            }
         }
     }
     result
@@ -333,10 +337,7 @@ impl Context {
             return Ok(Ledger::new(store, actor, clock));
         }
         let actor = self.actor_of(&store)?;
-        let clock = match store.server_time()? {
-            Some(server) => self.clock_with(parse_time("the server's clock", &server)?)?,
-            None => clock,
-        };
+        let clock = self.clock_with(self.reference_clock(&store)?)?;
         Ok(Ledger::new(store, actor, clock))
     }
 

@@ -346,6 +346,10 @@ pub struct ClockRepaired {
     pub reason: String,
 }
 
+/// The kind of a clock repair, which the chain and the clock scan treat
+/// apart (its time may be earlier than the events it covers).
+pub const CLOCK_REPAIRED: &str = "clock_repaired";
+
 /// How many differences of each class (README "Reconciling with the
 /// provider"), one field per class so the payload's text is fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

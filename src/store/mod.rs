@@ -11,7 +11,7 @@ mod sqlite;
 
 use crate::domain::clock::RangeFacts;
 use crate::domain::decide::Lookup;
-use crate::domain::event::{Body, Event};
+use crate::domain::event::{Body, Event, CLOCK_REPAIRED};
 use crate::domain::evolve::Change;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
@@ -43,6 +43,16 @@ pub struct EventRef<'a> {
     pub payload: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+}
+
+/// The clock repairs with seq in `from_seq..=to_seq` (the kind index).
+fn repair_filter(from_seq: i64, to_seq: i64) -> EventFilter {
+    EventFilter {
+        kind: Some(CLOCK_REPAIRED.to_string()),
+        from_seq,
+        to_seq,
+        ..EventFilter::all()
+    }
 }
 
 /// A `clock_repaired` event: its seq and time, and the range it covers.
@@ -506,9 +516,7 @@ impl Store {
     /// `verify` to report.
     pub fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {
         let mut repairs = Vec::new();
-        let mut filter = EventFilter::all();
-        filter.kind = Some("clock_repaired".to_string());
-        self.each_event(&filter, |event| {
+        self.each_event(&repair_filter(i64::MIN, i64::MAX), |event| {
             if let Ok(Body::ClockRepaired(payload)) = event.body() {
                 repairs.push(ClockRepair {
                     seq: event.seq,
@@ -529,11 +537,8 @@ impl Store {
             true => self.backend.event_at(first_seq - 1)?,
             false => None,
         };
-        let mut filter = EventFilter::all();
-        filter.kind = Some("clock_repaired".to_string());
-        (filter.from_seq, filter.to_seq) = (first_seq, last_seq);
         let mut repairs_inside = 0;
-        self.each_event(&filter, |_| {
+        self.each_event(&repair_filter(first_seq, last_seq), |_| {
             repairs_inside += 1;
             Ok(())
         })?;

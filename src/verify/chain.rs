@@ -3,7 +3,7 @@
 //! `import history`; each caller turns a `LinkProblem` into its message and
 //! exit code.
 
-use crate::domain::event::{canonical_event_id, chain_hash, GENESIS_HASH};
+use crate::domain::event::{canonical_event_id, chain_hash, CLOCK_REPAIRED, GENESIS_HASH};
 use crate::domain::types::{format_time, parse_time};
 use crate::store::EventRef;
 
@@ -73,7 +73,7 @@ impl Chain {
         if computed != event.hash {
             problems.push(LinkProblem::HashMismatch);
         }
-        self.check_time(event.at, event.kind == "clock_repaired", problems);
+        self.check_time(event.at, event.kind == CLOCK_REPAIRED, problems);
         let event_id = canonical_event_id(event.event_id);
         if event_id.is_none() {
             problems.push(LinkProblem::EventIdNotCanonical);

@@ -6,7 +6,7 @@
 //! every row in order, then checks the few repairs against the store.
 
 use crate::domain::clock::{ahead_threshold, repair_problem, CLOCK_SKEW_SECONDS};
-use crate::domain::event::{Body, ClockRepaired};
+use crate::domain::event::{Body, ClockRepaired, CLOCK_REPAIRED};
 use crate::domain::types::{format_time, parse_time, Time};
 use crate::error::Result;
 use crate::store::Store;
@@ -46,7 +46,7 @@ impl ClockScan {
     /// Takes one row of the log, in seq order.
     pub fn push(&mut self, seq: i64, kind: &str, at: &str, payload: &str) {
         let is_ahead = at > self.threshold.as_str();
-        if kind == "clock_repaired" {
+        if kind == CLOCK_REPAIRED {
             self.repairs.push(SeenRepair {
                 seq,
                 at: at.to_string(),
@@ -68,8 +68,7 @@ impl ClockScan {
     pub fn finish(self, store: &Store) -> Result<Vec<(i64, String)>> {
         let mut problems = Vec::new();
         for seen in &self.repairs {
-            let Ok(Body::ClockRepaired(repair)) = Body::parse("clock_repaired", &seen.payload)
-            else {
+            let Ok(Body::ClockRepaired(repair)) = Body::parse(CLOCK_REPAIRED, &seen.payload) else {
                 continue; // the replay reports a payload that does not read
             };
             if let Some((ahead_seq, ahead_at)) = &seen.ahead_before {

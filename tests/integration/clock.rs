@@ -183,6 +183,22 @@ fn run_under_faketime(ledger: &Ledger, clock: &str, args: &[&str]) -> Output {
     output
 }
 
+/// `import history` of `history` into a new ledger is exit 5 `integrity`
+/// naming `fragment`, and leaves no ledger file.
+fn assert_import_history_refuses(ledger: &Ledger, history: &[u8], fragment: &str) {
+    let file = ledger.write("history-to-import.csv", history);
+    let copy = Ledger::new();
+    let output = copy.run(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+    assert_fails(
+        &output,
+        5,
+        "integrity",
+        &format!("import history: {fragment}"),
+    );
+    assert!(stderr(&output).contains(fragment), "{}", stderr(&output));
+    assert!(!copy.db.exists(), "a refused import history left a ledger");
+}
+
 /// A ledger at the real clock with one instance that outlives 2036, then
 /// two allocations by a machine whose clock says 2036 (seqs 2 and 3).
 fn ledger_a_clock_ahead_wrote() -> Ledger {
@@ -233,21 +249,7 @@ fn a_clock_far_ahead_is_caught_by_verify_and_locks_writers_out_until_repaired() 
         "{message}"
     );
     // import history refuses the same log with the same defect.
-    let history = ledger.write("before.csv", &before);
-    let copy = Ledger::new();
-    let output = copy.run(&["import".as_ref(), "history".as_ref(), history.as_os_str()]);
-    assert_fails(
-        &output,
-        5,
-        "integrity",
-        "import history of a log dated ahead",
-    );
-    assert!(
-        stderr(&output).contains("event 3: clock_ahead"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!copy.db.exists(), "a refused import history left a ledger");
+    assert_import_history_refuses(&ledger, &before, "event 3: clock_ahead");
     // The repair is dated by the reference clock: --now is refused.
     ledger.refused(&["clock", "repair", "--reason", "ntp"], 2, "usage");
     let add = instance_add_args("i-2", "ecs", "acme", &["--expires", "2027-06-30T23:59:60Z"]);
@@ -399,21 +401,8 @@ fn import_history_refuses_an_event_dated_9999() {
         &["policy", "set", "ecs", "--max", "4"],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let history = ledger.write("h.csv", ledger.export_history());
-    let copy = Ledger::new();
-    let output = copy.run(&["import".as_ref(), "history".as_ref(), history.as_os_str()]);
-    assert_fails(
-        &output,
-        5,
-        "integrity",
-        "import history of an event dated 9999",
-    );
-    assert!(
-        stderr(&output).contains("event 2: clock_ahead: dated 9999-06-01"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!copy.db.exists());
+    let history = ledger.export_history();
+    assert_import_history_refuses(&ledger, &history, "event 2: clock_ahead: dated 9999-06-01");
 }
 
 #[test]

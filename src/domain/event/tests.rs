@@ -70,3 +70,16 @@ fn every_kind_is_known_and_bad_payloads_are_integrity_errors() {
     }
     assert_eq!(Body::parse("stolen", "{}").unwrap_err().code(), "integrity");
 }
+
+#[test]
+fn the_clock_repaired_constant_is_the_kind_the_table_names() {
+    let body = Body::ClockRepaired(ClockRepaired {
+        first_seq: 1,
+        last_seq: 1,
+        first_claimed_at: "2036-01-01T00:00:00Z".into(),
+        last_claimed_at: "2036-01-01T00:00:00Z".into(),
+        reason: "ntp".into(),
+    });
+    assert_eq!(body.kind(), CLOCK_REPAIRED);
+    assert!(KINDS.contains(&CLOCK_REPAIRED));
+}
