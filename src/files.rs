@@ -61,10 +61,7 @@ impl AtomicOutput {
         let name = target
             .file_name()
             .map_or("output".into(), |n| n.to_string_lossy().into_owned());
-        let directory = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
+        let directory = directory_of(target);
         let temporary = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".partial")
@@ -100,6 +97,14 @@ impl AtomicOutput {
             .persist(&target)
             .map_err(|e| cannot_write(&target, &e.error))?;
         Ok(())
+    }
+}
+
+/// The directory a file name lives in (`.` for a bare name).
+fn directory_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     }
 }
 
@@ -162,12 +167,22 @@ fn without_path(error: &std::io::Error) -> String {
     }
 }
 
-/// Whether `target` is the ledger or one of its WAL files (when both exist).
+/// Whether `target` is the ledger or one of the files SQLite keeps beside
+/// it (-wal, -shm, and -journal, which SQLite would take for a hot journal
+/// and delete), whether or not that file exists yet.
 fn is_ledger_file(target: &Path, ledger: &Path) -> bool {
-    let (Ok(target_path), Ok(ledger_path)) = (target.canonicalize(), ledger.canonicalize()) else {
+    let Ok(ledger_path) = ledger.canonicalize() else {
         return false;
     };
-    ["", "-wal", "-shm"]
+    let target_path = match (target.canonicalize(), target.file_name()) {
+        (Ok(path), _) => path,
+        (Err(_), Some(name)) => match directory_of(target).canonicalize() {
+            Ok(directory) => directory.join(name),
+            Err(_) => return false,
+        },
+        (Err(_), None) => return false,
+    };
+    ["", "-wal", "-shm", "-journal"]
         .map(|suffix| format!("{}{suffix}", ledger_path.display()))
         .iter()
         .any(|file| Path::new(file) == target_path)

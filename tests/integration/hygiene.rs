@@ -458,6 +458,15 @@ fn export_and_emit_ops_write_only_a_new_or_regular_file_and_leave_anything_else_
             assert_eq!(partial_files(ledger.dir.path()), Vec::<String>::new());
         }
     }
+    // Nor the files SQLite keeps beside the ledger, existing or not.
+    if !ledger.is_pg() {
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let beside = format!("{}{suffix}", ledger.db.display());
+            let existed = Path::new(&beside).exists();
+            ledger.refused(&["export", "instances", "-o", &beside], 2, "usage");
+            assert_eq!(Path::new(&beside).exists(), existed, "{beside}");
+        }
+    }
     assert_eq!(
         std::fs::read(ledger.path("pointee.csv")).unwrap(),
         b"the pointee\n"
