@@ -154,15 +154,14 @@ impl Writer<'_> {
             .clock_repairs()?
             .last()
             .map_or(1, |repair| repair.seq + 1);
-        let threshold = ahead_threshold(reference);
-        let first_seq = store.first_seq_from_where_at(after, |at| at > threshold.as_str())?;
-        let facts = store.range_facts(first_seq, head.seq)?;
-        let before = facts
-            .before_first_at
-            .as_deref()
-            .map(|at| parse_time("at", at))
-            .transpose()?;
-        let repair_at = repair_time(reference, before);
+        let (first_seq, facts, repair_at) = repair_range(store, after, head.seq, reference)?
+            .ok_or_else(|| {
+                nothing(format!(
+                    "the events dated ahead are within {} minutes of the event before them, as colleagues' clocks may be: writes go on once this clock reaches {}",
+                    CLOCK_SKEW_SECONDS / 60,
+                    head.at
+                ))
+            })?;
         let repaired = ClockRepaired {
             first_seq,
             last_seq: head.seq,
@@ -272,6 +271,41 @@ impl Writer<'_> {
                 head.seq
             ),
         ))
+    }
+}
+
+/// The range a repair covers and the repair's time, chosen as
+/// `domain::clock::repair_problem` judges them: the events from `after`
+/// to `last_seq` dated more than the skew after the repair's own time,
+/// which is the reference clock or the event before the range when that
+/// is later. A later repair time shortens the range, whose event before
+/// may be later still: repeated until they agree (the range only
+/// shrinks). `None` when nothing is left to cover.
+fn repair_range(
+    store: &Store,
+    after: i64,
+    last_seq: i64,
+    reference: Time,
+) -> Result<Option<(i64, crate::domain::clock::RangeFacts, Time)>> {
+    let mut judged_at = reference;
+    loop {
+        let threshold = ahead_threshold(judged_at);
+        let first_seq = store.first_seq_from_where_at(after, |at| at > threshold.as_str())?;
+        if first_seq > last_seq {
+            return Ok(None);
+        }
+        let facts = store.range_facts(first_seq, last_seq)?;
+        let before = facts
+            .before_first_at
+            .as_deref()
+            .map(|at| parse_time("at", at))
+            .transpose()?;
+        let repair_at = repair_time(reference, before);
+        if repair_at == judged_at {
+            return Ok(Some((first_seq, facts, repair_at)));
+        }
+        assert!(repair_at > judged_at, "a repair's time only moves later");
+        judged_at = repair_at;
     }
 }
 

@@ -419,3 +419,44 @@ fn a_leap_second_is_a_usage_error() {
     ledger.refused(&add, 2, "usage");
     assert_eq!(ledger.export_history(), before);
 }
+
+/// A clock 7 minutes ahead after an event 4 minutes ahead (within the
+/// skew): the repair the rules allow would be dated at the earlier event
+/// and so cover nothing. `clock repair` says so (`nothing_to_repair`),
+/// never builds a repair its own audit refuses (attack finding).
+#[test]
+fn clock_repair_never_writes_a_repair_that_verify_refuses() {
+    sqlite_only!("the reference clock is this machine's (libfaketime moves it)");
+    let ledger = Ledger::with(&clock_plus_minutes(4), ACTOR);
+    ledger.ecs_at(
+        &clock_plus_minutes(4),
+        "i-1",
+        "acme",
+        EXPIRES,
+        "47.96.10.21",
+    );
+    let mut command = std::process::Command::new("faketime");
+    command
+        .args(["-f", "+7m"])
+        .arg(bin())
+        .arg("--db")
+        .arg(&ledger.db)
+        .arg(format!("--actor={}", ledger.actor()))
+        .args(["allocate", "i-1"]);
+    let output = run_bounded(&mut command, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let before = ledger.export_history();
+    let output = run_without_now(&ledger, &["clock", "repair", "--reason", "x"]);
+    assert_fails(
+        &output,
+        4,
+        "nothing_to_repair",
+        "a repair that would cover nothing",
+    );
+    assert!(
+        stderr(&output).contains("writes go on once"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(ledger.export_history(), before);
+}
