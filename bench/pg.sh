@@ -123,7 +123,7 @@ BEGIN;
 \\copy events FROM '$W/events.floor'
 \\copy event_subjects FROM '$W/event_subjects.floor'
 \\copy instances FROM '$W/instances.floor'
-UPDATE chain_head SET seq = (SELECT max(seq) FROM events);
+UPDATE chain_head SET (seq, hash, at) = (SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1);
 COMMIT;
 SQL
     t=$(timeit psql -X -q -v ON_ERROR_STOP=1 "$(url bench_floor)" -f "$W/floor.sql")
