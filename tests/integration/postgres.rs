@@ -751,3 +751,68 @@ fn a_writer_with_psql_cannot_forge_an_event_or_move_the_chain_head() {
     ledger.allocate("i-1", 1);
     ledger.verify_ok();
 }
+
+/// SPEC v3 §4: `import history`, the one path that writes other roles'
+/// events, is open only to the ledger's owner (migration 8). A member of
+/// snledger_writer cannot give an empty ledger a history in a colleague's
+/// name or dated ahead of the server's clock, neither with psql nor with
+/// `snledger import history` (exit 5, the ledger still empty).
+#[test]
+fn a_writer_cannot_fill_an_empty_ledger_with_other_roles_events() {
+    let source = pg_only!();
+    source.ecs("i-1", "acme");
+    source.allocate("i-1", 2);
+    let history = source.export_history();
+    let ledger = source.sibling("empty");
+    let empty = ledger.export_history();
+    cluster().unwrap().ensure_role("alice-h28");
+    let mut writer = connect_as(&ledger, "alice-h28");
+    let insert = |at: &str, actor: &str| {
+        let event_id = "5d0c1c9e-8a47-4c61-9a43-3f1d2a0c7b12";
+        let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
+        let hash = chain_hash(
+            GENESIS,
+            1,
+            event_id,
+            at,
+            actor,
+            "instance_released",
+            payload,
+        );
+        format!(
+            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
+             (1, '{event_id}', '{at}', '{actor}', 'instance_released', '{payload}', '{GENESIS}', '{hash}')"
+        )
+    };
+    for (sql, named) in [
+        (insert(CSV_NOW, "bob"), "names actor bob"),
+        (
+            insert("2036-01-01T00:00:00Z", "alice-h28"),
+            "more than 5 minutes",
+        ),
+    ] {
+        let error = writer.batch_execute(&sql).expect_err(&sql);
+        let message = error
+            .as_db_error()
+            .map_or(error.to_string(), |db| db.message().to_string());
+        assert!(message.contains(named), "{sql}: {message}");
+        assert_eq!(ledger.export_history(), empty, "{sql}");
+    }
+    // snledger as that writer: the database refuses, exit 5, nothing written.
+    let file = ledger.write("history.csv", &history);
+    let mut import = ledger.bare_command();
+    import
+        .arg("--db")
+        .arg(ledger.db_for("alice-h28"))
+        .arg(format!("--now={}", ledger.now()))
+        .args(["--actor", "alice-h28", "import", "history"])
+        .arg(&file);
+    let output = run_bounded(&mut import, Duration::from_secs(60));
+    assert_fails(&output, 5, "integrity", "a writer's import history");
+    assert!(
+        stderr(&output).contains(&format!("names actor {CSV_ACTOR}")),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(ledger.export_history(), empty);
+}

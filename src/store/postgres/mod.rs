@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_past.sql"),
     include_str!("../../../migrations/postgres/0006_past_views.sql"),
     include_str!("../../../migrations/postgres/0007_chain_enforced.sql"),
+    include_str!("../../../migrations/postgres/0008_import_owner.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
@@ -52,9 +53,16 @@ impl From<postgres::Error> for Error {
                 "PostgreSQL: another writer conflicted: {}",
                 describe(&error)
             )),
-            // The chain triggers of migration 7 refused an event (SPEC §4):
-            // the event is the defect, not the storage.
-            Some("23000") if describe(&error).contains("snledger: ") => {
+            // The chain triggers of migrations 7 and 8 refused an event
+            // (SPEC §4): the event is the defect, not the storage. They
+            // raise 23000, or 42501 for an actor other than the session's;
+            // their messages start "snledger: " (a plain permission denial
+            // stays a storage error).
+            Some("23000" | "42501")
+                if error
+                    .as_db_error()
+                    .is_some_and(|db| db.message().starts_with("snledger: ")) =>
+            {
                 Error::Integrity(format!("PostgreSQL: {}", describe(&error)))
             }
             _ => Error::Storage(format!("PostgreSQL: {}", describe(&error))),

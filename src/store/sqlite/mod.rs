@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0005_past_postgres.sql"),
     include_str!("../../../migrations/0006_past_views_postgres.sql"),
     include_str!("../../../migrations/0007_chain_enforced_postgres.sql"),
+    include_str!("../../../migrations/0008_import_owner_postgres.sql"),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
