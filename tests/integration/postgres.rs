@@ -816,3 +816,44 @@ fn a_writer_cannot_fill_an_empty_ledger_with_other_roles_events() {
     );
     assert_eq!(ledger.export_history(), empty);
 }
+
+/// SPEC v3 §4 "The catalog check is complete": a reader from whom a
+/// row-level security policy hides the log's tail sees fewer events than
+/// the chain head says; `digest` and `verify` exit 5 instead of printing
+/// the old head as if it were the whole log.
+#[test]
+fn digest_and_verify_refuse_a_log_a_policy_hides_from_the_reader() {
+    let ledger = pg_only!();
+    ledger.ecs("i-1", "acme");
+    ledger.allocate("i-1", 2);
+    login_role("snl_test_reader", "snledger_reader");
+    let before = ledger.export_history();
+    ledger
+        .pg_superuser()
+        .batch_execute(
+            "ALTER TABLE events ENABLE ROW LEVEL SECURITY; \
+             CREATE POLICY hide_tail ON events FOR SELECT TO snledger_reader USING (seq < 2)",
+        )
+        .unwrap();
+    let as_reader = ledger.db_for("snl_test_reader");
+    let url = as_reader.to_str().unwrap();
+    for command in [&["digest"][..], &["verify"][..]] {
+        let output = run_on(&ledger, url, command);
+        assert_fails(&output, 5, "integrity", &format!("{command:?} by a reader"));
+        // digest names the chain head; verify reports it among its problems.
+        assert!(
+            command == ["verify"] || stderr(&output).contains("chain head says seq"),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+    }
+    // Unchanged: with the policy and row-level security gone, the whole log.
+    ledger
+        .pg_superuser()
+        .batch_execute(
+            "DROP POLICY hide_tail ON events; ALTER TABLE events DISABLE ROW LEVEL SECURITY",
+        )
+        .unwrap();
+    assert_eq!(ledger.export_history(), before);
+    ledger.verify_ok();
+}

@@ -363,12 +363,32 @@ impl Postgres {
 
     /// The head as the log itself says: its last event.
     fn last_event_head(&self) -> Result<Option<Head>> {
+        // The chain head says how far the log goes: a session that sees
+        // less (a row-level security policy hiding events, SPEC v3 §4 "The
+        // catalog check is complete") must not pass an old head off as the
+        // whole log.
         let row = self.query_opt(
-            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            "SELECT e.seq, e.hash, e.at, h.seq FROM chain_head h
+             LEFT JOIN LATERAL (SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1) e ON true
+             WHERE h.id = 1",
             &[],
         )?;
-        Ok(row.map(|row| Head {
-            seq: row.get(0),
+        let Some(row) = row else {
+            return Err(Error::Integrity(
+                "PostgreSQL: the chain head row is missing".to_string(),
+            ));
+        };
+        let seen: Option<i64> = row.get(0);
+        let said: i64 = row.get(3);
+        if seen.unwrap_or(0) != said {
+            return Err(Error::Integrity(format!(
+                "PostgreSQL: this session sees the log up to seq {} but the chain head says seq {said} \
+                 (a row-level security policy or a missing event hides part of the log)",
+                seen.unwrap_or(0)
+            )));
+        }
+        Ok(seen.map(|seq| Head {
+            seq,
             hash: row.get(1),
             at: row.get(2),
         }))
