@@ -1614,7 +1614,7 @@ fn history_round_trip_is_byte_identical_on_a_ledger_that_used_every_command() {
     );
 
     let target = Ledger::with(NOW, ACTOR);
-    let report = target.json(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+    let report = target.import_history_as_owner(&file);
     assert_eq!(report["events"].as_u64(), Some(events));
     assert_eq!(
         target.export_history(),
@@ -2182,7 +2182,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     // Round trip: the history file rebuilds the very same texts and hashes.
     let file = ledger.write("history.csv", ledger.export_history());
     let target = Ledger::with(NOW, ACTOR);
-    target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+    target.import_history_as_owner(&file);
     assert_eq!(target.export_history(), ledger.export_history());
     target.verify_ok();
     for service in services {
@@ -2194,7 +2194,7 @@ fn formula_cells_are_neutralised_in_exports_and_round_trip_losslessly() {
     assert_eq!(target.events(&[]), ledger.events(&[]));
     let file = actor.write("actor-history.csv", actor.export_history());
     let target = Ledger::with(NOW, ACTOR);
-    target.ok(&["import".as_ref(), "history".as_ref(), file.as_os_str()]);
+    target.import_history_as_owner(&file);
     assert_eq!(target.export_history(), actor.export_history());
     assert_eq!(target.events(&[]).last().unwrap()["actor"], "=2+3");
 
