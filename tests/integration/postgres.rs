@@ -752,6 +752,88 @@ fn a_writer_with_psql_cannot_forge_an_event_or_move_the_chain_head() {
     ledger.verify_ok();
 }
 
+/// SPEC v3 §4: a derived row changes only in a transaction that appended
+/// the event it derives from, with that event's seq (migration 9). psql in
+/// a writer's hands cannot reset an instance's consumed slots to allocate
+/// past its quota, remove a number, or add a request, past version or
+/// index row; what the database cannot judge (is the row what the event
+/// derives?) `verify` does, exit 5.
+#[test]
+fn a_writer_with_psql_cannot_change_derived_rows_without_their_event() {
+    let ledger = pg_only!();
+    ledger.ecs("i-1", "acme");
+    ledger.allocate("i-1", 5);
+    let before = ledger.export_all();
+    let mut writer = connect_as(&ledger, CSV_ACTOR);
+    let head = writer
+        .query_one(
+            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    let (seq, hash, at): (i64, String, String) = (head.get(0), head.get(1), head.get(2));
+    let not_appended = "not an event this transaction appended";
+    let cases = [
+        ("UPDATE instances SET consumed = 0".to_string(), not_appended),
+        (format!("UPDATE instances SET consumed = 0, updated_seq = {seq}"), not_appended),
+        ("DELETE FROM numbers".to_string(), "appended no event"),
+        (
+            format!(
+                "INSERT INTO requests VALUES ('RQ-forged', 'i-1', 'acme', 1, '[]', '[\"SN-X\"]', {seq})"
+            ),
+            not_appended,
+        ),
+        (
+            format!(
+                "INSERT INTO instances_past SELECT 'i-ghost', service_type, account, region, \
+                 billing, subscription_months, expires_at, public_ip, order_amount_fen, state, \
+                 0, updated_seq, {seq} FROM instances"
+            ),
+            not_appended,
+        ),
+        (format!("INSERT INTO event_subjects VALUES ('i:i-9', {seq})"), not_appended),
+    ];
+    for (sql, named) in cases {
+        let error = writer.batch_execute(&sql).expect_err(&sql);
+        let message = error
+            .as_db_error()
+            .map_or(error.to_string(), |db| db.message().to_string());
+        assert!(message.contains(named), "{sql}: {message}");
+        assert_eq!(ledger.export_all(), before, "{sql}");
+    }
+    ledger.verify_ok();
+    ledger.refused(&["allocate", "i-1"], 4, "quota_exhausted");
+
+    // With a well-chained event of its own in the same transaction the
+    // database lets the row change; verify then finds the row is not what
+    // the log derives.
+    let event_id = "6e1d2d0f-9b58-4d72-8b54-4a2e3b1d8c22";
+    let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
+    let next = seq + 1;
+    let forged = chain_hash(
+        &hash,
+        next,
+        event_id,
+        &at,
+        CSV_ACTOR,
+        "instance_released",
+        payload,
+    );
+    writer
+        .batch_execute(&format!(
+            "BEGIN; \
+             INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
+             ({next}, '{event_id}', '{at}', '{CSV_ACTOR}', 'instance_released', '{payload}', '{hash}', '{forged}'); \
+             UPDATE chain_head SET seq = {next}, hash = '{forged}', at = '{at}'; \
+             UPDATE instances SET consumed = 0, updated_seq = {next}; \
+             COMMIT;"
+        ))
+        .expect("a transaction with its event passes the database");
+    let (code, report) = ledger.verify();
+    assert_eq!(code, 5, "{report}");
+    assert!(report.to_string().contains("instances"), "{report}");
+}
+
 /// SPEC v3 §4: `import history`, the one path that writes other roles'
 /// events, is open only to the ledger's owner (migration 8). A member of
 /// snledger_writer cannot give an empty ledger a history in a colleague's

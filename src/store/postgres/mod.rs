@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0006_past_views.sql"),
     include_str!("../../../migrations/postgres/0007_chain_enforced.sql"),
     include_str!("../../../migrations/postgres/0008_import_owner.sql"),
+    include_str!("../../../migrations/postgres/0009_derived_with_event.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);

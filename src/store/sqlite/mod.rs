@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0006_past_views_postgres.sql"),
     include_str!("../../../migrations/0007_chain_enforced_postgres.sql"),
     include_str!("../../../migrations/0008_import_owner_postgres.sql"),
+    include_str!("../../../migrations/0009_derived_with_event_postgres.sql"),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
@@ -103,7 +104,9 @@ fn corrupt_if_sqlite_file(path: &Path, error: Error) -> Error {
             &header[..16] == b"SQLite format 3\0"
                 && header[68..72] == (APPLICATION_ID as u32).to_be_bytes()
         });
-    if was_a_ledger && message.contains("file is not a database") {
+    // A ledger cut short reads as "malformed" when its schema page is gone.
+    let unreadable = ["file is not a database", "database disk image is malformed"];
+    if was_a_ledger && unreadable.iter().any(|why| message.contains(why)) {
         return Error::Integrity(format!(
             "{} ({message}): restore it from a copy",
             crate::error::CORRUPT
