@@ -357,3 +357,43 @@ fn a_damaged_header_of_a_ledger_is_exit_5_and_of_another_sqlite_file_exit_6() {
         "another SQLite file whose header is damaged",
     );
 }
+
+/// A ledger cut short (a copy that stopped half way, a full disk) is
+/// damage, exit 5 on every command, as any corrupt page is (SPEC v3 §3.1):
+/// SQLite reads its schema page as malformed, not as "not a database".
+#[test]
+fn a_truncated_ledger_is_exit_5_on_every_command() {
+    sqlite_only!("the file of a SQLite ledger");
+    let ledger = ledger_with_events();
+    for i in 0..40 {
+        ledger.ecs(&format!("i-cut-{i}"), "acme");
+    }
+    ledger
+        .conn()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let length = std::fs::metadata(&ledger.db).unwrap().len();
+    for kept in [length / 2, 1024] {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&ledger.db)
+            .unwrap();
+        file.set_len(kept).unwrap();
+        drop(file);
+        let bytes = std::fs::read(&ledger.db).unwrap();
+        for args in [
+            &["verify"][..],
+            &["instance", "list"],
+            &["allocate", "i-cut-1"],
+        ] {
+            let output = ledger.run(args);
+            assert_fails(
+                &output,
+                5,
+                "integrity",
+                &format!("{args:?} on a ledger cut to {kept} bytes"),
+            );
+            assert_eq!(std::fs::read(&ledger.db).unwrap(), bytes, "{args:?}");
+        }
+    }
+}
