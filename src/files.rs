@@ -110,6 +110,16 @@ fn directory_of(target: &Path) -> &Path {
 
 /// A target must be absent or a regular file; anything else is named.
 fn check_target(target: &Path, option: &str) -> Result<()> {
+    // "dir/" names a directory whether or not it exists yet; "-" would be a
+    // file of that name, which is never what was meant (standard output
+    // carries the command's report).
+    let text = target.as_os_str().as_encoded_bytes();
+    if text.ends_with(b"/") || text == b"-" {
+        return Err(Error::usage(format!(
+            "{option} {}: is not a file path; give one such as ./fix.csv (standard output carries the report)",
+            shown_path(target)
+        )));
+    }
     let metadata = match std::fs::symlink_metadata(target) {
         Ok(metadata) => metadata,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

@@ -467,6 +467,33 @@ fn export_and_emit_ops_write_only_a_new_or_regular_file_and_leave_anything_else_
             assert_eq!(Path::new(&beside).exists(), existed, "{beside}");
         }
     }
+    // "-" and a path ending in "/" are not file paths (no file named "-",
+    // no "Not a directory" storage error): usage, nothing written.
+    for target in ["-", "missing-dir/", "fresh/"] {
+        let mut commands = vec![vec![
+            "reconcile",
+            provider.to_str().unwrap(),
+            "--emit-ops",
+            target,
+        ]];
+        if target != "-" {
+            commands.push(vec!["export", "instances", "-o", target]);
+        }
+        for args in commands {
+            let output = run_bounded(
+                ledger.command().current_dir(ledger.dir.path()).args(&args),
+                Duration::from_secs(30),
+            );
+            assert_fails(&output, 2, "usage", &args.join(" "));
+            let left = ledger.path(target.trim_end_matches('/'));
+            assert!(
+                !left.exists(),
+                "{}: left {}",
+                args.join(" "),
+                left.display()
+            );
+        }
+    }
     assert_eq!(
         std::fs::read(ledger.path("pointee.csv")).unwrap(),
         b"the pointee\n"
