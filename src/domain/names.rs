@@ -224,8 +224,17 @@ const DEFAULT_IGNORABLE: [(u32, u32); 17] = [
 
 /// Letters that render as blank space although they are not whitespace
 /// (so name normalisation does not collapse them): the Hangul fillers
-/// (default-ignorable too) and the blank Braille pattern.
-const BLANK_LETTERS: [char; 5] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}'];
+/// (default-ignorable too), the blank Braille pattern, the Khitan filler
+/// and the musical null notehead (drawn as nothing by most fonts).
+const BLANK_LETTERS: [char; 7] = [
+    '\u{115F}',
+    '\u{1160}',
+    '\u{3164}',
+    '\u{FFA0}',
+    '\u{2800}',
+    '\u{16FE4}',
+    '\u{1D159}',
+];
 
 /// Whether `c` is a Default_Ignorable_Code_Point.
 pub fn is_default_ignorable(c: char) -> bool {
@@ -258,8 +267,18 @@ pub fn forbidden_in_name(text: &str) -> Option<(char, &'static str)> {
             Some((c, "blank-looking letter"))
         } else if is_default_ignorable(c) {
             Some((c, "default-ignorable (invisible) character"))
+        } else if c == '\u{FFFC}' || c == '\u{FFFD}' {
+            Some((
+                c,
+                "replacement character (it stands for a character that is not there)",
+            ))
         } else {
-            None
+            // Shown as whatever a font makes of them, or as nothing.
+            match c.general_category() {
+                GeneralCategory::PrivateUse => Some((c, "private-use character")),
+                GeneralCategory::Unassigned => Some((c, "unassigned code point or noncharacter")),
+                _ => None,
+            }
         }
     })
 }
@@ -439,28 +458,38 @@ mod tests {
             forbidden_in_name("Green\u{FE0F}Apps").map(|(_, why)| why),
             Some("default-ignorable (invisible) character")
         );
+        // The attack's second round: blank glyphs, placeholders, private
+        // use, noncharacters and unassigned code points.
+        for (c, why) in [
+            ('\u{1D159}', "blank-looking letter"),
+            ('\u{16FE4}', "blank-looking letter"),
+            ('\u{FFFC}', "replacement character"),
+            ('\u{FFFD}', "replacement character"),
+            ('\u{E000}', "private-use character"),
+            ('\u{F0000}', "private-use character"),
+            ('\u{FDD0}', "unassigned code point or noncharacter"),
+            ('\u{FFFF}', "unassigned code point or noncharacter"),
+            ('\u{10FFFE}', "unassigned code point or noncharacter"),
+        ] {
+            let found = forbidden_in_name(&format!("Green{c}Apps"));
+            assert_eq!(found.map(|(found, _)| found), Some(c), "{}", code_point(c));
+            assert!(found.unwrap().1.starts_with(why), "{}", code_point(c));
+        }
+        // The tag range's neighbours are not default-ignorable, but are
+        // unassigned: refused as such.
+        for c in ['\u{DFFFF}', '\u{E1000}'] {
+            assert!(!is_default_ignorable(c), "{}", code_point(c));
+            let found = forbidden_in_name(&format!("a{c}b"));
+            assert_eq!(
+                found.map(|(_, why)| why),
+                Some("unassigned code point or noncharacter")
+            );
+        }
         // Neighbours of the ranges, and visible names in other scripts.
         for c in [
-            '\u{00AC}',
-            '\u{00AE}',
-            '\u{034E}',
-            '\u{0350}',
-            '\u{115E}',
-            '\u{1161}',
-            '\u{17B3}',
-            '\u{17B6}',
-            '\u{180A}',
-            '\u{2070}',
-            '\u{3163}',
-            '\u{3165}',
-            '\u{FDFF}',
-            '\u{FE10}',
-            '\u{FFA1}',
-            '\u{FFF9}',
-            '\u{27FF}',
-            '\u{2801}',
-            '\u{DFFFF}',
-            '\u{E1000}',
+            '\u{00AC}', '\u{00AE}', '\u{034E}', '\u{0350}', '\u{115E}', '\u{1161}', '\u{17B3}',
+            '\u{17B6}', '\u{180A}', '\u{2070}', '\u{3163}', '\u{3165}', '\u{FDFF}', '\u{FE10}',
+            '\u{FFA1}', '\u{FFF9}', '\u{27FF}', '\u{2801}',
         ] {
             assert!(!is_default_ignorable(c), "{}", code_point(c));
             assert_eq!(

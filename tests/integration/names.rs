@@ -277,8 +277,9 @@ fn every_invisible_character_is_refused_in_every_free_text_field_naming_its_code
 
 /// Characters that would make a name look exactly like another: the
 /// issue's seven default-ignorable characters and blank-looking letters
-/// (SPEC §1.6), each found making a second `Green Apps`.
-const LOOK_ALIKE: [(char, &str); 7] = [
+/// (SPEC §1.6), each found making a second `Green Apps`; then the second
+/// round's blank glyphs, placeholder, private use and noncharacter.
+const LOOK_ALIKE: [(char, &str); 12] = [
     ('\u{034F}', "U+034F"),   // combining grapheme joiner
     ('\u{3164}', "U+3164"),   // Hangul filler
     ('\u{115F}', "U+115F"),   // Hangul choseong filler
@@ -286,6 +287,11 @@ const LOOK_ALIKE: [(char, &str); 7] = [
     ('\u{E0100}', "U+E0100"), // variation selector 17
     ('\u{17B4}', "U+17B4"),   // Khmer vowel inherent aq
     ('\u{2800}', "U+2800"),   // Braille pattern blank
+    ('\u{1D159}', "U+1D159"), // musical symbol null notehead
+    ('\u{16FE4}', "U+16FE4"), // Khitan small script filler
+    ('\u{FFFC}', "U+FFFC"),   // object replacement character
+    ('\u{E000}', "U+E000"),   // private use
+    ('\u{FDD0}', "U+FDD0"),   // noncharacter
 ];
 
 #[test]
