@@ -180,40 +180,14 @@ pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report
         store.count_kind(&["allocated", "selected"])?,
     );
     let (sender, replayer) = spawn_replay(rebuilt);
-    let mut chain = Chain::default();
-    let mut clock = clock::ClockScan::new(reference);
-    // Event ids with their seqs, sorted at the end to find repeats (cheaper
-    // than a hash set of millions).
     // Sized by the rows the log holds, never by a number stored in it.
-    let mut event_ids: Vec<(u128, i64)> = Vec::with_capacity(store.event_count()?.max(0) as usize);
-    let mut batch = Batch::default();
-    let mut problems = Vec::new();
-    let mut anchors_seen = 0;
-    let read = store.each_event_ref(|event| {
-        report.events += 1;
-        if let Some(expected) = anchors.get(&event.seq) {
-            anchors_seen += 1;
-            if event.hash != expected {
-                report.problem(Some(event.seq), rewritten(event, expected));
-            }
-        }
-        if let Some(id) = chain.check(event, &mut problems) {
-            event_ids.push((id, event.seq));
-        }
-        for problem in problems.drain(..) {
-            let (seq, message) = describe(&problem, event);
-            report.problem(Some(seq), message);
-        }
-        clock.push(event.seq, event.kind, event.at, event.payload);
-        batch.push(event);
-        if batch.events.len() == BATCH {
-            // A closed channel means the replay thread died; join says why.
-            let _ = sender.send(std::mem::take(&mut batch));
-        }
-        Ok(())
-    });
-    let _ = sender.send(batch);
-    drop(sender);
+    let capacity = store.event_count()?.max(0) as usize;
+    let scan_from = ScanFrom {
+        anchors,
+        reference,
+        capacity,
+    };
+    let (scan, read) = scan_log(store, scan_from, &mut report, sender);
     // While the replay thread finishes, digest the stored tables.
     let stored = tables::digest_stored(store);
     let (mut rebuilt, rebuilt_digests, replay_problems) = replayer.join().map_err(|_| {
@@ -221,12 +195,12 @@ pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report
     })?;
     read?;
     let stored = stored?;
-    repeated_event_ids(&mut report, event_ids);
-    for (seq, message) in clock.finish(store)? {
+    repeated_event_ids(&mut report, scan.event_ids);
+    for (seq, message) in scan.clock.finish(store)? {
         report.problem(Some(seq), message);
     }
-    if anchors_seen < anchors.len() {
-        cut_tail(&mut report, anchors, chain.expected_seq - 1);
+    if scan.anchors_seen < anchors.len() {
+        cut_tail(&mut report, anchors, scan.chain.expected_seq - 1);
     }
     for (seq, message) in replay_problems {
         report.problem(seq, message);
@@ -245,6 +219,74 @@ pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report
         report.problem(disagreement.seq, disagreement.problem);
     }
     Ok(report)
+}
+
+/// What the pass over the log starts from.
+struct ScanFrom<'a> {
+    anchors: &'a Anchors,
+    reference: Time,
+    /// The events the log holds (the capacity of the id list).
+    capacity: usize,
+}
+
+/// What the pass over the log leaves for the end of `check`.
+struct LogScan {
+    chain: Chain,
+    clock: clock::ClockScan,
+    /// Event ids with their seqs, sorted at the end to find repeats
+    /// (cheaper than a hash set of millions).
+    event_ids: Vec<(u128, i64)>,
+    anchors_seen: usize,
+}
+
+/// Reads the log once: each event against the chain, the anchors and the
+/// clock, and on to the replay thread in batches. The read's own error is
+/// returned apart, so that the replay is joined (and says why) first.
+fn scan_log(
+    store: &Store,
+    from: ScanFrom,
+    report: &mut Report,
+    sender: std::sync::mpsc::SyncSender<Batch>,
+) -> (LogScan, Result<()>) {
+    let ScanFrom {
+        anchors,
+        reference,
+        capacity,
+    } = from;
+    let mut scan = LogScan {
+        chain: Chain::default(),
+        clock: clock::ClockScan::new(reference),
+        event_ids: Vec::with_capacity(capacity),
+        anchors_seen: 0,
+    };
+    let mut batch = Batch::default();
+    let mut problems = Vec::new();
+    let read = store.each_event_ref(|event| {
+        report.events += 1;
+        if let Some(expected) = anchors.get(&event.seq) {
+            scan.anchors_seen += 1;
+            if event.hash != expected {
+                report.problem(Some(event.seq), rewritten(event, expected));
+            }
+        }
+        if let Some(id) = scan.chain.check(event, &mut problems) {
+            scan.event_ids.push((id, event.seq));
+        }
+        for problem in problems.drain(..) {
+            let (seq, message) = describe(&problem, event);
+            report.problem(Some(seq), message);
+        }
+        scan.clock
+            .push(event.seq, event.kind, event.at, event.payload);
+        batch.push(event);
+        if batch.events.len() == BATCH {
+            // A closed channel means the replay thread died; join says why.
+            let _ = sender.send(std::mem::take(&mut batch));
+        }
+        Ok(())
+    });
+    let _ = sender.send(batch);
+    (scan, read)
 }
 
 /// The report on a ledger whose storage the database finds corrupt: the
