@@ -812,3 +812,55 @@ fn an_unknown_zone_is_a_usage_error_that_changes_nothing() {
         "{message}"
     );
 }
+
+/// Every kind has a line of its own in the history table (issue 29 item
+/// 10): an amend, a region, a rename and a recorded reconcile read as words,
+/// never as the raw JSON payload.
+#[test]
+fn history_summarises_every_kind_in_words() {
+    let (ledger, _) = busy_ledger();
+    let other = ledger.allocate_one("i-bp1webserver02");
+    ledger.bind(&other, "old.example.cn", "redriver-trading");
+    ledger.ok(&[
+        "service",
+        "rename",
+        "old.example.cn",
+        "--to",
+        "new.example.cn",
+    ]);
+    ledger.ok(&[
+        "instance",
+        "amend",
+        "i-bp1webserver02",
+        "--public-ip",
+        "47.96.10.99",
+    ]);
+    ledger.ok(&["region", "set", "cn-example-1", "--mainland", "true"]);
+    let provider = ledger.write(
+        "provider.csv",
+        "sn,status,beian_num,ali_uid,resource_id,resource_type\n",
+    );
+    let output = ledger.run(&["reconcile", provider.to_str().unwrap(), "--record"]);
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "{}",
+        stderr(&output)
+    );
+    let history = with_env(&ledger, &[("COLUMNS", "400")], &["history"]).stdout;
+    for summary in [
+        "old.example.cn renamed new.example.cn",
+        "i-bp1webserver02 of redriver-trading amended: public IP",
+        "→ 47.96.10.99",
+        "cn-example-1 mainland",
+        "provider file ",
+    ] {
+        assert!(
+            history.contains(summary),
+            "history lacks {summary:?}:\n{history}"
+        );
+    }
+    assert!(
+        !history.contains("{\""),
+        "raw JSON in the history table:\n{history}"
+    );
+}
