@@ -55,10 +55,10 @@ command -v psql >/dev/null || die "psql is required (apt-get install -y postgres
 url() { echo "${BASE/\/postgres\?//$1?}"; }
 sql() { psql -X -q -v ON_ERROR_STOP=1 "$(url postgres)" -c "$1" >/dev/null; }
 
-say "cargo build --release"
-(cd "$ROOT" && cargo build --release --quiet)
+say "cargo build --profile profiling"
+(cd "$ROOT" && cargo build --profile profiling --quiet)
 SN=$W/snledger
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/snledger" "$SN"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/profiling/snledger" "$SN"
 REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 SAMPLES=$W/samples.txt
 : >"$SAMPLES"

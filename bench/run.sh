@@ -110,12 +110,12 @@ command -v python3 >/dev/null 2>&1 || die "python3 is required (apt-get install 
 command -v cargo >/dev/null 2>&1 || die "cargo is required (https://rustup.rs)"
 
 # ---------------------------------------------------------------- build ---
-say "cargo build --release"
-(cd "$ROOT" && cargo build --release --quiet)
-BUILT="${CARGO_TARGET_DIR:-$ROOT/target}/release/snledger"
+say "cargo build --profile profiling"
+(cd "$ROOT" && cargo build --profile profiling --quiet)
+BUILT="${CARGO_TARGET_DIR:-$ROOT/target}/profiling/snledger"
 [[ -x $BUILT ]] || die "no binary at $BUILT"
-(cd "$ROOT" && cargo build --release --quiet --example write_floor)
-WRITE_FLOOR="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/write_floor"
+(cd "$ROOT" && cargo build --profile profiling --quiet --example write_floor)
+WRITE_FLOOR="${CARGO_TARGET_DIR:-$ROOT/target}/profiling/examples/write_floor"
 [[ -x $WRITE_FLOOR ]] || die "no write_floor at $WRITE_FLOOR"
 
 # ----------------------------------------------------------- work dir ---

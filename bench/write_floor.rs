@@ -1,6 +1,6 @@
 //! The *writer floor* of `snledger import instances` (bench/run.sh step 1c).
 //!
-//!     cargo run --release --example write_floor -- FINISHED.db EMPTY.db
+//!     cargo run --profile profiling --example write_floor -- FINISHED.db EMPTY.db
 //!
 //! Reads the rows a finished import wrote (events, event_subjects, instances)
 //! into memory, then times only writing them into EMPTY.db (made by the bench
