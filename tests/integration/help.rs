@@ -864,3 +864,62 @@ fn history_summarises_every_kind_in_words() {
         "raw JSON in the history table:\n{history}"
     );
 }
+
+/// Every `README "…"` citation in the source names a heading the README
+/// has (issue 29 item 8), so a reader sent there finds it; a heading
+/// renamed or moved fails here until its citations follow.
+#[test]
+fn every_readme_citation_in_the_source_names_a_heading() {
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let headings: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter(|line| line.starts_with('#'))
+        .map(|line| collapse(line.trim_start_matches('#')))
+        .collect();
+    let mut files = vec![repo_file("src")];
+    let mut unresolved = Vec::new();
+    let mut citations = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        // Comment text joined across lines: a citation may wrap.
+        let text: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let line = line.trim_start();
+                let line = ["//!", "///", "//"]
+                    .iter()
+                    .find_map(|marker| line.strip_prefix(marker))
+                    .unwrap_or(line);
+                line.trim().to_string()
+            })
+            .collect();
+        let text = text.join(" ");
+        for (offset, _) in text.match_indices("README \"") {
+            let rest = &text[offset + "README \"".len()..];
+            let Some(end) = rest.find('"') else { continue };
+            citations += 1;
+            let cited = collapse(&rest[..end]);
+            if !headings.contains(&cited) {
+                unresolved.push(format!("{}: README \"{cited}\"", path.display()));
+            }
+        }
+    }
+    assert!(citations > 30, "only {citations} citations found");
+    assert!(
+        unresolved.is_empty(),
+        "no such heading:\n{}",
+        unresolved.join("\n")
+    );
+}
+
+/// Runs of whitespace as one space, trimmed.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
