@@ -53,10 +53,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- One set of triggers per derived table and the column naming its event.
+-- One set of triggers per derived table and the column naming its event:
+-- rows written are checked for their seq, removals for an event at all.
 DO $$
 DECLARE
     target RECORD;
+    fired RECORD;
 BEGIN
     FOR target IN SELECT * FROM (VALUES
         ('policy', 'updated_seq'), ('instances', 'updated_seq'), ('numbers', 'updated_seq'),
@@ -66,23 +68,21 @@ BEGIN
         ('numbers_past', 'superseded_seq'), ('services_past', 'superseded_seq'),
         ('regions_past', 'superseded_seq')) AS t(name, seq_column)
     LOOP
-        -- (Re-runnable: a test takes a ledger back to an older schema.)
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', target.name || '_inserted_with_event', target.name);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', target.name || '_updated_with_event', target.name);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', target.name || '_deleted_with_event', target.name);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', target.name || '_truncated_with_event', target.name);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION snledger_check_derived_rows(%L)',
-                       target.name || '_inserted_with_event', target.name, target.seq_column);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION snledger_check_derived_rows(%L)',
-                       target.name || '_updated_with_event', target.name, target.seq_column);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I
-                        FOR EACH STATEMENT EXECUTE FUNCTION snledger_check_derived_removal()',
-                       target.name || '_deleted_with_event', target.name);
-        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I
-                        FOR EACH STATEMENT EXECUTE FUNCTION snledger_check_derived_removal()',
-                       target.name || '_truncated_with_event', target.name);
+        FOR fired IN SELECT * FROM (VALUES
+            ('inserted', 'AFTER INSERT', 'REFERENCING NEW TABLE AS new_rows', 'snledger_check_derived_rows(%L)'),
+            ('updated', 'AFTER UPDATE', 'REFERENCING NEW TABLE AS new_rows', 'snledger_check_derived_rows(%L)'),
+            ('deleted', 'AFTER DELETE', '', 'snledger_check_derived_removal()'),
+            ('truncated', 'BEFORE TRUNCATE', '', 'snledger_check_derived_removal()'))
+            AS f(verb, timing, transition, call)
+        LOOP
+            -- (Re-runnable: a test takes a ledger back to an older schema.)
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I',
+                           target.name || '_' || fired.verb || '_with_event', target.name);
+            EXECUTE format('CREATE TRIGGER %I ' || fired.timing || ' ON %I ' || fired.transition
+                           || ' FOR EACH STATEMENT EXECUTE FUNCTION ' || fired.call,
+                           target.name || '_' || fired.verb || '_with_event', target.name,
+                           target.seq_column);
+        END LOOP;
     END LOOP;
 END $$;
 
