@@ -365,6 +365,20 @@ pub struct DifferenceCounts {
     pub quota_differs: i64,
 }
 
+impl DifferenceCounts {
+    /// Every difference, of whatever class.
+    pub fn total(&self) -> i64 {
+        self.unknown_number
+            + self.missing_at_provider
+            + self.status_differs
+            + self.icp_number_differs
+            + self.owner_differs
+            + self.instance_differs
+            + self.type_differs
+            + self.quota_differs
+    }
+}
+
 /// One table of every event kind: its `Body` variant, payload struct and
 /// name in the log. It makes the enum, `KINDS`, `Body::kind`, `Body::payload`
 /// and `Body::parse`, so a new kind is one more row and the lists cannot drift.

@@ -202,22 +202,13 @@ fn service_moved(p: &crate::domain::event::ServiceMoved) -> String {
 
 /// `provider file 3f2a9c1e… (2048 bytes): 17 numbers, 9 instances, 2 differences`.
 fn reconciled(p: &crate::domain::event::Reconciled) -> String {
-    let d = &p.differences;
-    let differences = d.unknown_number
-        + d.missing_at_provider
-        + d.status_differs
-        + d.icp_number_differs
-        + d.owner_differs
-        + d.instance_differs
-        + d.type_differs
-        + d.quota_differs;
     format!(
         "provider file {}… ({} bytes): {} numbers, {} instances, {} differences",
         p.file_sha256.get(..8).unwrap_or(&p.file_sha256),
         p.file_size_bytes,
         p.numbers,
         p.instances,
-        differences
+        p.differences.total()
     )
 }
 
