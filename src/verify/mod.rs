@@ -181,13 +181,8 @@ pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report
     );
     let (sender, replayer) = spawn_replay(rebuilt);
     // Sized by the rows the log holds, never by a number stored in it.
-    let capacity = store.event_count()?.max(0) as usize;
-    let scan_from = ScanFrom {
-        anchors,
-        reference,
-        capacity,
-    };
-    let (scan, read) = scan_log(store, scan_from, &mut report, sender);
+    let scan = LogScan::new(reference, store.event_count()?.max(0) as usize);
+    let (scan, read) = scan_log(store, anchors, scan, &mut report, sender);
     // While the replay thread finishes, digest the stored tables.
     let stored = tables::digest_stored(store);
     let (mut rebuilt, rebuilt_digests, replay_problems) = replayer.join().map_err(|_| {
@@ -221,14 +216,6 @@ pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report
     Ok(report)
 }
 
-/// What the pass over the log starts from.
-struct ScanFrom<'a> {
-    anchors: &'a Anchors,
-    reference: Time,
-    /// The events the log holds (the capacity of the id list).
-    capacity: usize,
-}
-
 /// What the pass over the log leaves for the end of `check`.
 struct LogScan {
     chain: Chain,
@@ -239,26 +226,28 @@ struct LogScan {
     anchors_seen: usize,
 }
 
+impl LogScan {
+    /// Before the first event: `capacity` is how many events the log holds.
+    fn new(reference: Time, capacity: usize) -> LogScan {
+        LogScan {
+            chain: Chain::default(),
+            clock: clock::ClockScan::new(reference),
+            event_ids: Vec::with_capacity(capacity),
+            anchors_seen: 0,
+        }
+    }
+}
+
 /// Reads the log once: each event against the chain, the anchors and the
 /// clock, and on to the replay thread in batches. The read's own error is
 /// returned apart, so that the replay is joined (and says why) first.
 fn scan_log(
     store: &Store,
-    from: ScanFrom,
+    anchors: &Anchors,
+    mut scan: LogScan,
     report: &mut Report,
     sender: std::sync::mpsc::SyncSender<Batch>,
 ) -> (LogScan, Result<()>) {
-    let ScanFrom {
-        anchors,
-        reference,
-        capacity,
-    } = from;
-    let mut scan = LogScan {
-        chain: Chain::default(),
-        clock: clock::ClockScan::new(reference),
-        event_ids: Vec::with_capacity(capacity),
-        anchors_seen: 0,
-    };
     let mut batch = Batch::default();
     let mut problems = Vec::new();
     let read = store.each_event_ref(|event| {
