@@ -690,6 +690,48 @@ fn verify_names_triggers_fired_otherwise_rules_row_security_policies_and_owners(
     }
 }
 
+/// The log's last event as `client`'s session reads it: seq, hash, at.
+fn head_of(client: &mut postgres::Client) -> (i64, String, String) {
+    let head = client
+        .query_one(
+            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    (head.get(0), head.get(1), head.get(2))
+}
+
+/// A well-sealed `instance_released` event of i-1 as psql would insert it
+/// (seq, prev_hash, time and actor as given): the SQL and its hash.
+fn released_event(seq: i64, prev: &str, at: &str, actor: &str) -> (String, String) {
+    let event_id = "5d0c1c9e-8a47-4c61-9a43-3f1d2a0c7b11";
+    let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
+    let hash = chain_hash(prev, seq, event_id, at, actor, "instance_released", payload);
+    let sql = format!(
+        "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
+         ({seq}, '{event_id}', '{at}', '{actor}', 'instance_released', '{payload}', '{prev}', '{hash}')"
+    );
+    (sql, hash)
+}
+
+/// Each statement is refused by the database with a message holding its
+/// text, and `unchanged(sql)` (which asserts the ledger is as it was) holds
+/// after each.
+fn assert_refused_by_database<'a>(
+    client: &mut postgres::Client,
+    cases: impl IntoIterator<Item = (String, &'a str)>,
+    unchanged: impl Fn(&str),
+) {
+    for (sql, named) in cases {
+        let error = client.batch_execute(&sql).expect_err(&sql);
+        let message = error
+            .as_db_error()
+            .map_or(error.to_string(), |db| db.message().to_string());
+        assert!(message.contains(named), "{sql}: {message}");
+        unchanged(&sql);
+    }
+}
+
 /// SPEC v3 §4 "The database enforces what it can": a member of
 /// snledger_writer with psql cannot append an event in a colleague's name,
 /// out of the chain, dated before the head or far ahead of the server's
@@ -701,22 +743,9 @@ fn a_writer_with_psql_cannot_forge_an_event_or_move_the_chain_head() {
     ledger.allocate("i-1", 2);
     let before = ledger.export_history();
     let mut writer = connect_as(&ledger, CSV_ACTOR);
-    let head = writer
-        .query_one(
-            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
-            &[],
-        )
-        .unwrap();
-    let (seq, hash, at): (i64, String, String) = (head.get(0), head.get(1), head.get(2));
-    let insert = |seq: i64, at: &str, actor: &str, prev: &str| {
-        let event_id = "5d0c1c9e-8a47-4c61-9a43-3f1d2a0c7b11";
-        let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
-        let hash = chain_hash(prev, seq, event_id, at, actor, "instance_released", payload);
-        format!(
-            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
-             ({seq}, '{event_id}', '{at}', '{actor}', 'instance_released', '{payload}', '{prev}', '{hash}')"
-        )
-    };
+    let (seq, hash, at) = head_of(&mut writer);
+    let insert =
+        |seq: i64, at: &str, actor: &str, prev: &str| released_event(seq, prev, at, actor).0;
     let cases = [
         (insert(seq + 1, &at, "bob", &hash), "names actor bob"),
         (insert(seq + 2, &at, CSV_ACTOR, &hash), "does not follow"),
@@ -738,14 +767,9 @@ fn a_writer_with_psql_cannot_forge_an_event_or_move_the_chain_head() {
             "chain head may only",
         ),
     ];
-    for (sql, named) in cases {
-        let error = writer.batch_execute(&sql).expect_err(&sql);
-        let message = error
-            .as_db_error()
-            .map_or(error.to_string(), |db| db.message().to_string());
-        assert!(message.contains(named), "{sql}: {message}");
+    assert_refused_by_database(&mut writer, cases, |sql| {
         assert_eq!(ledger.export_history(), before, "{sql}");
-    }
+    });
     ledger.verify_ok();
     // The program's own writes, and the owner's import history, still pass.
     ledger.allocate("i-1", 1);
@@ -765,13 +789,7 @@ fn a_writer_with_psql_cannot_change_derived_rows_without_their_event() {
     ledger.allocate("i-1", 5);
     let before = ledger.export_all();
     let mut writer = connect_as(&ledger, CSV_ACTOR);
-    let head = writer
-        .query_one(
-            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
-            &[],
-        )
-        .unwrap();
-    let (seq, hash, at): (i64, String, String) = (head.get(0), head.get(1), head.get(2));
+    let (seq, hash, at) = head_of(&mut writer);
     let not_appended = "not an event this transaction appended";
     let cases = [
         ("UPDATE instances SET consumed = 0".to_string(), not_appended),
@@ -793,37 +811,20 @@ fn a_writer_with_psql_cannot_change_derived_rows_without_their_event() {
         ),
         (format!("INSERT INTO event_subjects VALUES ('i:i-9', {seq})"), not_appended),
     ];
-    for (sql, named) in cases {
-        let error = writer.batch_execute(&sql).expect_err(&sql);
-        let message = error
-            .as_db_error()
-            .map_or(error.to_string(), |db| db.message().to_string());
-        assert!(message.contains(named), "{sql}: {message}");
+    assert_refused_by_database(&mut writer, cases, |sql| {
         assert_eq!(ledger.export_all(), before, "{sql}");
-    }
+    });
     ledger.verify_ok();
     ledger.refused(&["allocate", "i-1"], 4, "quota_exhausted");
 
     // With a well-chained event of its own in the same transaction the
     // database lets the row change; verify then finds the row is not what
     // the log derives.
-    let event_id = "6e1d2d0f-9b58-4d72-8b54-4a2e3b1d8c22";
-    let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
     let next = seq + 1;
-    let forged = chain_hash(
-        &hash,
-        next,
-        event_id,
-        &at,
-        CSV_ACTOR,
-        "instance_released",
-        payload,
-    );
+    let (insert, forged) = released_event(next, &hash, &at, CSV_ACTOR);
     writer
         .batch_execute(&format!(
-            "BEGIN; \
-             INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
-             ({next}, '{event_id}', '{at}', '{CSV_ACTOR}', 'instance_released', '{payload}', '{hash}', '{forged}'); \
+            "BEGIN; {insert}; \
              UPDATE chain_head SET seq = {next}, hash = '{forged}', at = '{at}'; \
              UPDATE instances SET consumed = 0, updated_seq = {next}; \
              COMMIT;"
@@ -849,37 +850,17 @@ fn a_writer_cannot_fill_an_empty_ledger_with_other_roles_events() {
     let empty = ledger.export_history();
     cluster().unwrap().ensure_role("alice-h28");
     let mut writer = connect_as(&ledger, "alice-h28");
-    let insert = |at: &str, actor: &str| {
-        let event_id = "5d0c1c9e-8a47-4c61-9a43-3f1d2a0c7b12";
-        let payload = r#"{"instance_id":"i-1","account":"acme"}"#;
-        let hash = chain_hash(
-            GENESIS,
-            1,
-            event_id,
-            at,
-            actor,
-            "instance_released",
-            payload,
-        );
-        format!(
-            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES \
-             (1, '{event_id}', '{at}', '{actor}', 'instance_released', '{payload}', '{GENESIS}', '{hash}')"
-        )
-    };
-    for (sql, named) in [
+    let insert = |at: &str, actor: &str| released_event(1, GENESIS, at, actor).0;
+    let cases = [
         (insert(CSV_NOW, "bob"), "names actor bob"),
         (
             insert("2036-01-01T00:00:00Z", "alice-h28"),
             "more than 5 minutes",
         ),
-    ] {
-        let error = writer.batch_execute(&sql).expect_err(&sql);
-        let message = error
-            .as_db_error()
-            .map_or(error.to_string(), |db| db.message().to_string());
-        assert!(message.contains(named), "{sql}: {message}");
+    ];
+    assert_refused_by_database(&mut writer, cases, |sql| {
         assert_eq!(ledger.export_history(), empty, "{sql}");
-    }
+    });
     // snledger as that writer: the database refuses, exit 5, nothing written.
     let file = ledger.write("history.csv", &history);
     let mut import = ledger.bare_command();
