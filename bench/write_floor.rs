@@ -23,8 +23,8 @@ const TABLES: [(&str, &str); 3] = [
     ("event_subjects", "subject, seq"),
     ("instances", "instance_id"),
 ];
-/// The same pragmas as src/store/sqlite/mod.rs sets on every connection.
-const PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;";
+/// The same pragmas snledger sets on every connection.
+use snledger::schema::CONNECTION_PRAGMAS as PRAGMAS;
 /// A limit on what is read into memory (the bench's 1M ledger is 3M rows).
 const MAX_ROWS: usize = 50_000_000;
 

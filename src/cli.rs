@@ -50,7 +50,7 @@ pub(crate) use time_help;
 /// Provider region ids offered by completions (any other region id is
 /// accepted too; README "Eligibility reason codes" says which count as
 /// the mainland).
-pub const REGIONS: &[&str] = &[
+pub(crate) const REGIONS: &[&str] = &[
     "cn-hangzhou",
     "cn-shanghai",
     "cn-qingdao",
@@ -73,9 +73,9 @@ pub const REGIONS: &[&str] = &[
 /// value (and suggests the one meant), as it does for the same field in a
 /// CSV file.
 #[derive(Clone)]
-pub struct Offered(&'static [&'static str]);
+pub(crate) struct Offered(&'static [&'static str]);
 
-pub fn offered(values: &'static [&'static str]) -> Offered {
+pub(crate) fn offered(values: &'static [&'static str]) -> Offered {
     Offered(values)
 }
 
@@ -113,7 +113,7 @@ impl TypedValueParser for Offered {
         "snledger help allocate"
     )
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -122,7 +122,7 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Global options")]
-pub struct Global {
+pub(crate) struct Global {
     /// The ledger: a SQLite file, created with its schema on first use by a write command, or a postgres:// URL of a database `init` made (else $SNLEDGER_DB, else ./snledger.db).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -145,7 +145,7 @@ pub struct Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
@@ -164,7 +164,7 @@ impl std::fmt::Display for Format {
 /// Every command, in the order `--help` lists them. The one-line help and
 /// the examples of each are here; its arguments are in `src/cmd/<command>.rs`.
 #[derive(Debug, Subcommand)]
-pub enum Commands {
+pub(crate) enum Commands {
     /// Create the ledger (idempotent).
     #[command(after_help = examples!("snledger init", "snledger --db /srv/icp/ledger.db init"))]
     Init(init::Args),
@@ -296,7 +296,7 @@ pub enum Commands {
 // `--as-of`, shared by every read that can look into the past (no doc
 // comment: clap would show it as the help of every command that takes it).
 #[derive(Debug, Args, Clone, Default)]
-pub struct AsOf {
+pub(crate) struct AsOf {
     #[arg(
         long,
         value_name = "TIME",

@@ -14,13 +14,13 @@ use std::path::Path;
 macro_rules! csv_layout {
     ($(#[$meta:meta])* $layout:ident { $($column:ident = $name:literal,)* }) => {
         $(#[$meta])*
-        pub mod $layout {
-            pub const HEADER: &[&str] = &[$($name,)*];
+        pub(crate) mod $layout {
+            pub(crate) const HEADER: &[&str] = &[$($name,)*];
             csv_layout!(@index 0; $($column)*);
         }
     };
     (@index $index:expr; $column:ident $($rest:ident)*) => {
-        pub const $column: usize = $index;
+        pub(crate) const $column: usize = $index;
         csv_layout!(@index $column + 1; $($rest)*);
     };
     (@index $index:expr;) => {};
@@ -76,12 +76,12 @@ csv_layout! {
 
 /// Help text naming a file's columns in order (`import … --help`, `export …
 /// --help`), taken from the layouts themselves so that it cannot drift.
-pub fn columns_help(what: &str, columns: &[&str], examples: &str) -> String {
+pub(crate) fn columns_help(what: &str, columns: &[&str], examples: &str) -> String {
     format!("Columns ({what}):\n  {}\n\n{examples}", columns.join(","))
 }
 
 /// One instance as a row of an instances file.
-pub fn instance_csv_row(instance: Instance) -> Vec<String> {
+pub(crate) fn instance_csv_row(instance: Instance) -> Vec<String> {
     vec![
         instance.instance_id,
         instance.service_type,
@@ -99,13 +99,13 @@ pub fn instance_csv_row(instance: Instance) -> Vec<String> {
 }
 
 /// Limits on an input file.
-pub const FIELD_MAX_BYTES: usize = 64 * 1024;
-pub const ROWS_MAX: u64 = 100_000_000;
+pub(crate) const FIELD_MAX_BYTES: usize = 64 * 1024;
+pub(crate) const ROWS_MAX: u64 = 100_000_000;
 
 /// A cell a spreadsheet would run as a formula gets a leading `'`; so does a
 /// cell that already starts with `'`, so that import can always remove
 /// exactly one and the round trip stays lossless.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{cell}").into(),
         _ => cell.into(),
@@ -113,12 +113,12 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Undoes `neutralise`: removes one leading `'`.
-pub fn restore(cell: &str) -> &str {
+pub(crate) fn restore(cell: &str) -> &str {
     cell.strip_prefix('\'').unwrap_or(cell)
 }
 
 /// A CSV file being read row by row, with its columns located by name.
-pub struct CsvInput {
+pub(crate) struct CsvInput {
     reader: csv::Reader<CountingReader<Box<dyn Read>>>,
     newlines: std::rc::Rc<std::cell::RefCell<Newlines>>,
     /// For each expected column, its position in the file (if present).
@@ -152,7 +152,7 @@ struct Newlines {
 }
 
 /// The most bytes one record may take: every field at its limit, and more.
-pub const RECORD_MAX_BYTES: u64 = 16 * FIELD_MAX_BYTES as u64;
+pub(crate) const RECORD_MAX_BYTES: u64 = 16 * FIELD_MAX_BYTES as u64;
 
 /// A reader that notes where each newline is.
 struct CountingReader<R> {
@@ -208,7 +208,7 @@ impl Newlines {
 }
 
 /// The file to read, or standard input for `-` (its size then unknown: 0).
-pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
+pub(crate) fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
     if path == Path::new("-") {
         return Ok((
             Box::new(std::io::BufReader::with_capacity(
@@ -237,13 +237,13 @@ pub fn open_file(path: &Path) -> Result<(Box<dyn Read>, u64)> {
 impl CsvInput {
     /// Reads the header and checks it against `columns` (all known names)
     /// of which `required` must be present.
-    pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvInput> {
+    pub(crate) fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvInput> {
         let (source, size) = open_file(path)?;
         CsvInput::from_reader(source, size, path, columns, required)
     }
 
     /// As `open`, from a file already open (`path` names it in messages).
-    pub fn from_reader(
+    pub(crate) fn from_reader(
         source: Box<dyn Read>,
         size: u64,
         path: &Path,
@@ -288,7 +288,7 @@ impl CsvInput {
     }
 
     /// Advances to the next data row; false at the end of the file.
-    pub fn next_row(&mut self) -> Result<bool> {
+    pub(crate) fn next_row(&mut self) -> Result<bool> {
         let width = self.positions.iter().flatten().count();
         if self.broken {
             return Ok(false);
@@ -336,7 +336,7 @@ impl CsvInput {
 
     /// The current row's value of expected column `index` (empty when the
     /// file lacks the column), with the formula guard removed.
-    pub fn get(&self, index: usize) -> Result<&str> {
+    pub(crate) fn get(&self, index: usize) -> Result<&str> {
         let Some(position) = self.positions[index] else {
             return Ok("");
         };
@@ -352,12 +352,12 @@ impl CsvInput {
     }
 
     /// The value, or None when empty.
-    pub fn optional(&self, index: usize) -> Result<Option<&str>> {
+    pub(crate) fn optional(&self, index: usize) -> Result<Option<&str>> {
         let text = self.get(index)?;
         Ok(if text.is_empty() { None } else { Some(text) })
     }
 
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.reader.position().byte()
     }
 }

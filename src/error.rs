@@ -26,7 +26,7 @@ macro_rules! reasons {
 
 /// How an integrity error caused by storage the database finds corrupt
 /// begins (SQLite's SQLITE_CORRUPT, or NOTADB on a file that was one).
-pub const CORRUPT: &str = "the ledger's storage is corrupt";
+pub(crate) const CORRUPT: &str = "the ledger's storage is corrupt";
 
 reasons! {
     RegionNotMainland => "region_not_mainland",
@@ -105,7 +105,7 @@ pub enum Error {
     },
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn usage(message: impl Into<String>) -> Error {

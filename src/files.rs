@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Creates a new file readable and writable by its owner only, whatever
 /// the umask; never truncates an existing one.
-pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -20,7 +20,7 @@ pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
 
 /// A path as a message shows it: control characters escaped (`\u{1b}`),
 /// so a crafted file name cannot drive the terminal; nothing shortened.
-pub fn shown_path(path: &Path) -> String {
+pub(crate) fn shown_path(path: &Path) -> String {
     path.to_string_lossy()
         .chars()
         .map(|c| {
@@ -41,7 +41,7 @@ pub fn shown_path(path: &Path) -> String {
 /// error (when dropped). An existing target keeps the mode its owner gave
 /// it. Only a new path or a regular file is a target: a rename would
 /// replace a symbolic link, a device, a FIFO or a socket with a plain file.
-pub struct AtomicOutput {
+pub(crate) struct AtomicOutput {
     temporary: tempfile::NamedTempFile,
     target: PathBuf,
     option: &'static str,
@@ -50,7 +50,11 @@ pub struct AtomicOutput {
 impl AtomicOutput {
     /// `option` names the flag in messages (`-o`, `--emit-ops`); `ledger`
     /// is the ledger's own path, which is never a target.
-    pub fn create(target: &Path, option: &'static str, ledger: &Path) -> Result<AtomicOutput> {
+    pub(crate) fn create(
+        target: &Path,
+        option: &'static str,
+        ledger: &Path,
+    ) -> Result<AtomicOutput> {
         check_target(target, option)?;
         if is_ledger_file(target, ledger) {
             return Err(Error::usage(format!(
@@ -80,7 +84,7 @@ impl AtomicOutput {
 
     /// A handle on the temporary file; errors name the target, since the
     /// temporary file is ours, not the user's.
-    pub fn file(&self) -> Result<std::fs::File> {
+    pub(crate) fn file(&self) -> Result<std::fs::File> {
         self.temporary
             .as_file()
             .try_clone()
@@ -90,7 +94,7 @@ impl AtomicOutput {
     /// Renames the finished file over the target, checked again just
     /// before (it may have been replaced meanwhile). On failure dropping
     /// the temporary file removes it.
-    pub fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         check_target(&self.target, self.option)?;
         let target = self.target;
         self.temporary

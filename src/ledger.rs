@@ -12,14 +12,14 @@ use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
 use crate::store::{EventFilter, Head, Store, Transaction};
 
-pub use crate::domain::clock::CLOCK_SKEW_SECONDS;
+pub(crate) use crate::domain::clock::CLOCK_SKEW_SECONDS;
 use crate::domain::clock::{ahead_threshold, is_ahead, repair_problem, repair_time};
 use crate::domain::event::ClockRepaired;
 
 /// The time a write is dated: `--now` (or `$SNLEDGER_NOW`) when given,
 /// else the reference clock.
 #[derive(Debug, Clone, Copy)]
-pub struct Clock {
+pub(crate) struct Clock {
     pub now: Time,
     /// Was `now` given by the operator (rather than read from the clock)?
     pub given: bool,
@@ -27,14 +27,14 @@ pub struct Clock {
     pub reference: Time,
 }
 
-pub struct Ledger {
+pub(crate) struct Ledger {
     pub store: Store,
     pub actor: String,
     pub clock: Clock,
 }
 
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The event appended (its body: `event.body()`).
     Appended(Event),
     /// A repeated request id: nothing appended, the first answer returned.
@@ -45,7 +45,7 @@ pub enum Outcome {
 /// a bulk import does not look it up once per row. Commands are applied
 /// through it, so none can be applied outside a transaction; dropping it
 /// without `commit` rolls everything back.
-pub struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     ledger: &'a Ledger,
     transaction: Transaction<'a>,
     head: Option<Head>,
@@ -54,7 +54,7 @@ pub struct Writer<'a> {
 }
 
 impl Ledger {
-    pub fn new(store: Store, actor: String, clock: Clock) -> Ledger {
+    pub(crate) fn new(store: Store, actor: String, clock: Clock) -> Ledger {
         Ledger {
             store,
             actor,
@@ -64,7 +64,13 @@ impl Ledger {
 
     /// Opens a write transaction; the head is read anew inside it, since
     /// another process may have appended before.
-    pub fn begin(&self) -> Result<Writer<'_>> {
+    pub(crate) fn begin(&self) -> Result<Writer<'_>> {
+        crate::store::retry::on_conflict(|| self.begin_once())
+    }
+
+    /// `begin` without retrying a lost serialization race (`execute`
+    /// retries the whole command instead).
+    fn begin_once(&self) -> Result<Writer<'_>> {
         let transaction = self.store.begin()?;
         let head = self.store.head()?;
         Ok(Writer {
@@ -78,24 +84,14 @@ impl Ledger {
     /// Runs one command in its own write transaction, and reads what to
     /// show of its result before committing, so the answer is the state
     /// this command made, not one a later writer changed.
-    pub fn execute<T>(
+    pub(crate) fn execute<T>(
         &self,
         command: &Command,
         mut read: impl FnMut(&Store, Outcome) -> Result<T>,
     ) -> Result<T> {
-        // A write that lost a serialization race with another writer (only
-        // PostgreSQL reports one) is run again from the start, a bounded
-        // number of times with a jittered pause, then is a storage error.
-        let mut attempt = 0;
-        loop {
-            match self.execute_once(command, &mut read) {
-                Err(Error::Conflict(_)) if attempt < CONFLICT_RETRIES_MAX => {
-                    attempt += 1;
-                    crate::store::backoff(attempt);
-                }
-                other => return other,
-            }
-        }
+        // A write that lost a serialization race is run again from the
+        // start (`store::retry`).
+        crate::store::retry::on_conflict(|| self.execute_once(command, &mut read))
     }
 
     fn execute_once<T>(
@@ -103,7 +99,7 @@ impl Ledger {
         command: &Command,
         read: &mut impl FnMut(&Store, Outcome) -> Result<T>,
     ) -> Result<T> {
-        let mut writer = self.begin()?;
+        let mut writer = self.begin_once()?;
         let outcome = writer.apply(command)?;
         let answer = read(&self.store, outcome)?;
         writer.commit()?;
@@ -111,21 +107,18 @@ impl Ledger {
     }
 }
 
-/// How many times a command that lost a serialization race is run again.
-const CONFLICT_RETRIES_MAX: u32 = 12;
-
 impl Writer<'_> {
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.ledger.store
     }
 
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         self.transaction.commit()
     }
 
     /// Decides one command and, unless it was already done, appends its
     /// event with its derived rows.
-    pub fn apply(&mut self, command: &Command) -> Result<Outcome> {
+    pub(crate) fn apply(&mut self, command: &Command) -> Result<Outcome> {
         let now = self.event_time()?;
         self.apply_at(command, now)
     }
@@ -134,7 +127,7 @@ impl Writer<'_> {
     /// events since the last repair that are dated ahead of the reference
     /// clock, dated by that clock (or by the event before them, when it
     /// is a little later), so that times go on from the repair's.
-    pub fn repair_clock(&mut self, reason: String) -> Result<Outcome> {
+    pub(crate) fn repair_clock(&mut self, reason: String) -> Result<Outcome> {
         let reference = self.ledger.clock.reference;
         let nothing = |why: String| Error::refused(Reason::NothingToRepair, why);
         let Some(head) = self.head.clone() else {
@@ -205,7 +198,7 @@ impl Writer<'_> {
     /// Appends an event that was sealed elsewhere (`import history`) once
     /// the rules, re-deciding it, make exactly that event; with its derived
     /// rows.
-    pub fn append_sealed(&mut self, event: &Event) -> Result<()> {
+    pub(crate) fn append_sealed(&mut self, event: &Event) -> Result<()> {
         let store = &self.ledger.store;
         // replay_event records the subjects.
         store.append(event, &[])?;
@@ -331,7 +324,7 @@ fn write_changes(store: &Store, memo: &Memo, changes: &[Change]) -> Result<()> {
 /// after it): the store's own past versions where it keeps them for that
 /// moment (README "--as-of: how a past state is answered"), else rebuilt
 /// by a replay of the log into a private in-memory store.
-pub fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
+pub(crate) fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);
     // Events are in time order: everything before the first later one.
     let to_seq = store.last_seq_at_or_before(&cutoff)?;

@@ -35,7 +35,11 @@ fn events(store: &Store, mut filter: EventFilter, to_seq: i64) -> Result<Vec<(i6
 /// stood after event `to_seq`, in memory, where the show commands read
 /// them through `Lookup` as they read the live ledger. `instances` are
 /// spelled as the ledger spells them.
-pub fn instances_at(store: &Store, instances: &[String], to_seq: i64) -> Result<MemoryState> {
+pub(crate) fn instances_at(
+    store: &Store,
+    instances: &[String],
+    to_seq: i64,
+) -> Result<MemoryState> {
     let mut wanted: Vec<(i64, Body)> = Vec::new();
     for instance_id in instances {
         let mut filter = EventFilter::all();
@@ -61,7 +65,7 @@ pub fn instances_at(store: &Store, instances: &[String], to_seq: i64) -> Result<
 
 /// The instances whose numbers `service` was bound to up to `to_seq`
 /// (usually one): every owner its row had, so the latest write wins.
-pub fn service_owners(store: &Store, service: &str, to_seq: i64) -> Result<Vec<String>> {
+pub(crate) fn service_owners(store: &Store, service: &str, to_seq: i64) -> Result<Vec<String>> {
     let mut filter = EventFilter::all();
     filter.subject = Some(format!("s:{service}"));
     let mut owners: Vec<String> = Vec::new();
@@ -78,7 +82,7 @@ pub fn service_owners(store: &Store, service: &str, to_seq: i64) -> Result<Vec<S
 /// How the history index spells a service: as the live ledger has it, else
 /// (a name renamed away since) as the rename that took it away had it,
 /// else in its canonical form.
-pub fn service_spelling(store: &Store, given: &str) -> Result<String> {
+pub(crate) fn service_spelling(store: &Store, given: &str) -> Result<String> {
     use crate::domain::decide::Lookup;
     let canonical = canonical_service(given)?;
     if let Some(found) = store.service(&canonical)? {
@@ -100,7 +104,7 @@ pub fn service_spelling(store: &Store, given: &str) -> Result<String> {
 }
 
 /// Whether a number (as the live ledger has it) existed after `to_seq`.
-pub fn existed(number: &NumberRecord, to_seq: i64) -> bool {
+pub(crate) fn existed(number: &NumberRecord, to_seq: i64) -> bool {
     number.issued_seq <= to_seq
 }
 
@@ -108,7 +112,7 @@ pub fn existed(number: &NumberRecord, to_seq: i64) -> bool {
 /// after event `from_seq` and the state after `to_seq`: one replay of the
 /// log to `to_seq` into memory, re-deciding each event as `verify` does,
 /// keeping the rows the events after `from_seq` write as they stood before.
-pub fn diff(store: &Store, from_seq: i64, to_seq: i64) -> Result<Vec<RowDiff>> {
+pub(crate) fn diff(store: &Store, from_seq: i64, to_seq: i64) -> Result<Vec<RowDiff>> {
     assert!(from_seq <= to_seq, "diff from a later moment");
     let mut state = MemoryState::new();
     let mut tracker = Tracker::default();

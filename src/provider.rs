@@ -20,10 +20,10 @@ use std::rc::Rc;
 /// The most bytes one record may take (with whatever separates it from the
 /// record before): a runaway string or line is refused here, so memory
 /// stays bounded whatever the file holds.
-pub const RECORD_MAX_BYTES: u64 = 1024 * 1024;
+pub(crate) const RECORD_MAX_BYTES: u64 = 1024 * 1024;
 
 /// What was read: the file's SHA-256 (lowercase hex) and size in bytes.
-pub struct FileSummary {
+pub(crate) struct FileSummary {
     pub sha256: String,
     pub size_bytes: u64,
 }
@@ -31,7 +31,7 @@ pub struct FileSummary {
 /// Reads every record of `source` (named `path` in messages), calling
 /// `visit` on each in file order. A malformed file is a usage error naming
 /// the line or JSON path.
-pub fn read_records(
+pub(crate) fn read_records(
     source: Box<dyn Read>,
     path: &Path,
     visit: &mut dyn FnMut(ProviderRecord) -> Result<()>,

@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Write};
 /// Rows for table and CSV output. `vertical` shows one record as
 /// field/value pairs in table format.
 #[derive(Debug, Default)]
-pub struct Table {
+pub(crate) struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
     pub vertical: bool,
@@ -28,14 +28,14 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(headers: &[&str]) -> Table {
+    pub(crate) fn new(headers: &[&str]) -> Table {
         Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             ..Table::default()
         }
     }
 
-    pub fn record(pairs: Vec<(&str, String)>) -> Table {
+    pub(crate) fn record(pairs: Vec<(&str, String)>) -> Table {
         let mut table = Table::new(&pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>());
         table.rows.push(pairs.into_iter().map(|(_, v)| v).collect());
         table.vertical = true;
@@ -43,20 +43,20 @@ impl Table {
     }
 
     /// Names the columns a narrow terminal may leave out, first to go first.
-    pub fn droppable(mut self, columns: &[&'static str]) -> Table {
+    pub(crate) fn droppable(mut self, columns: &[&'static str]) -> Table {
         debug_assert!(columns.iter().all(|c| self.headers.iter().any(|h| h == c)));
         self.narrow = columns.to_vec();
         self
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.headers.len());
         self.rows.push(cells);
     }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends output quietly.
-pub fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     let written = stdout
         .write_all(text.as_bytes())
@@ -66,7 +66,7 @@ pub fn write_stdout(text: &str) -> Result<()> {
 
 /// The one place a closed pipe is recognised: the reader (`| head`) has
 /// all it wanted, so the output ends there and the command succeeds.
-pub fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
+pub(crate) fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
     match result {
         Err(Error::Io(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
@@ -75,7 +75,7 @@ pub fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
 
 /// How tables look (README "At the terminal"); JSON and CSV ignore it.
 #[derive(Debug, Clone, Default)]
-pub struct Style {
+pub(crate) struct Style {
     /// Show times in this zone (`--tz`); `None` keeps the log's UTC text.
     pub zone: Option<chrono_tz::Tz>,
     /// Fit tables in this many columns (`$COLUMNS`).
@@ -87,7 +87,7 @@ pub struct Style {
 }
 
 impl Style {
-    pub fn from_environment(zone: Option<chrono_tz::Tz>) -> Style {
+    pub(crate) fn from_environment(zone: Option<chrono_tz::Tz>) -> Style {
         let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         let terminal = std::io::stdout().is_terminal();
         let width = set("COLUMNS")
@@ -103,7 +103,7 @@ impl Style {
     }
 }
 
-pub fn emit_styled(format: Format, style: &Style, json: &Value, table: Table) -> Result<()> {
+pub(crate) fn emit_styled(format: Format, style: &Style, json: &Value, table: Table) -> Result<()> {
     let text = match format {
         Format::Json => format!("{json}\n"),
         Format::Csv => csv_text(&table)?,
@@ -261,7 +261,7 @@ fn comfy_table(table: &Table, style: &Style, shown: &[usize]) -> comfy_table::Ta
 }
 
 /// A whole table as CSV text (the writer every CSV output goes through).
-pub fn csv_text(table: &Table) -> Result<String> {
+pub(crate) fn csv_text(table: &Table) -> Result<String> {
     let mut out = Vec::new();
     write_csv_row(&mut out, &table.headers)?;
     for row in &table.rows {
@@ -271,7 +271,7 @@ pub fn csv_text(table: &Table) -> Result<String> {
 }
 
 /// One CSV row with the formula guard, quoted only where needed.
-pub fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<()> {
+pub(crate) fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<()> {
     // A lone empty field is written as "" so the row is not a blank line.
     if let [only] = cells {
         if only.is_empty() {
@@ -295,7 +295,7 @@ pub fn write_csv_row(out: &mut impl Write, cells: &[String]) -> std::io::Result<
 }
 
 /// Prints an error as `error[CODE]: message` (or the JSON object) on stderr.
-pub fn print_error(format: Format, error: &Error) {
+pub(crate) fn print_error(format: Format, error: &Error) {
     let mut stderr = std::io::stderr().lock();
     let message = match error {
         Error::Import { failures, total } => {
@@ -345,18 +345,18 @@ fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-pub fn amount_json(fen: Option<i64>) -> Value {
+pub(crate) fn amount_json(fen: Option<i64>) -> Value {
     fen.map_or(Value::Null, fen_to_json)
 }
 
-pub fn number_brief_json(number: &NumberRecord) -> Value {
+pub(crate) fn number_brief_json(number: &NumberRecord) -> Value {
     json!({
         "number": number.number, "status": number.status, "holder": number.holder,
         "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
     })
 }
 
-pub struct InstanceView<'a> {
+pub(crate) struct InstanceView<'a> {
     pub instance: &'a Instance,
     pub max_numbers: i64,
     pub numbers: &'a [NumberRecord],
@@ -364,7 +364,7 @@ pub struct InstanceView<'a> {
 }
 
 impl InstanceView<'_> {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let i = self.instance;
         json!({
             "instance_id": i.instance_id, "service_type": i.service_type, "account": i.account,
@@ -379,7 +379,7 @@ impl InstanceView<'_> {
         })
     }
 
-    pub const LIST_HEADERS: [&'static str; 14] = [
+    pub(crate) const LIST_HEADERS: [&'static str; 14] = [
         "instance_id",
         "service_type",
         "account",
@@ -400,7 +400,7 @@ impl InstanceView<'_> {
     /// first: what `eligible` and `reasons` already say (a released or
     /// expired instance has them as reasons) or what an operator looks up
     /// with `instance show`.
-    pub const NARROW_DROPS: [&'static str; 9] = [
+    pub(crate) const NARROW_DROPS: [&'static str; 9] = [
         "subscription_months",
         "billing",
         "max",
@@ -412,7 +412,7 @@ impl InstanceView<'_> {
         "consumed",
     ];
 
-    pub fn list_row(&self) -> Vec<String> {
+    pub(crate) fn list_row(&self) -> Vec<String> {
         let i = self.instance;
         vec![
             i.instance_id.clone(),
@@ -432,7 +432,7 @@ impl InstanceView<'_> {
         ]
     }
 
-    pub fn table(&self) -> Table {
+    pub(crate) fn table(&self) -> Table {
         let i = self.instance;
         let mut table = Table::record(vec![
             ("instance_id", i.instance_id.clone()),
@@ -477,14 +477,14 @@ impl InstanceView<'_> {
     }
 }
 
-pub fn number_json(number: &NumberRecord) -> Value {
+pub(crate) fn number_json(number: &NumberRecord) -> Value {
     json!({
         "number": number.number, "instance_id": number.instance_id, "owner": number.owner, "holder": number.holder,
         "status": number.status, "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
     })
 }
 
-pub const NUMBER_HEADERS: [&str; 8] = [
+pub(crate) const NUMBER_HEADERS: [&str; 8] = [
     "number",
     "instance_id",
     "owner",
@@ -495,7 +495,7 @@ pub const NUMBER_HEADERS: [&str; 8] = [
     "origin",
 ];
 
-pub fn number_row(number: &NumberRecord) -> Vec<String> {
+pub(crate) fn number_row(number: &NumberRecord) -> Vec<String> {
     vec![
         number.number.clone(),
         number.instance_id.clone(),
@@ -508,7 +508,7 @@ pub fn number_row(number: &NumberRecord) -> Vec<String> {
     ]
 }
 
-pub fn number_table(number: &NumberRecord) -> Table {
+pub(crate) fn number_table(number: &NumberRecord) -> Table {
     Table::record(
         NUMBER_HEADERS
             .iter()
@@ -518,7 +518,7 @@ pub fn number_table(number: &NumberRecord) -> Table {
     )
 }
 
-pub fn numbers_table(numbers: &[NumberRecord]) -> Table {
+pub(crate) fn numbers_table(numbers: &[NumberRecord]) -> Table {
     let mut table = Table::new(&NUMBER_HEADERS);
     for number in numbers {
         table.row(number_row(number));
@@ -528,7 +528,7 @@ pub fn numbers_table(numbers: &[NumberRecord]) -> Table {
 
 /// A service joined with its number; `display_name` is the Unicode form a
 /// person reads (README "Names: one thing, one spelling").
-pub fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
+pub(crate) fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
     json!({
         "service": service.service, "display_name": display_name(&service.service), "number": service.number, "instance_id": number.instance_id, "host": service.host,
         "status": number.status, "icp_number": number.icp_number, "commercial": service.commercial,
@@ -536,7 +536,7 @@ pub fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
     })
 }
 
-pub const SERVICE_HEADERS: [&str; 9] = [
+pub(crate) const SERVICE_HEADERS: [&str; 9] = [
     "service",
     "display_name",
     "number",
@@ -548,7 +548,7 @@ pub const SERVICE_HEADERS: [&str; 9] = [
     "ip_update_required",
 ];
 
-pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
+pub(crate) fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
     vec![
         service.service.clone(),
         display_name(&service.service),
@@ -562,7 +562,7 @@ pub fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String
     ]
 }
 
-pub fn event_json(event: &Event) -> Value {
+pub(crate) fn event_json(event: &Event) -> Value {
     let payload: Value = serde_json::from_str(&event.payload)
         .unwrap_or_else(|_| Value::String(event.payload.clone()));
     json!({
@@ -572,9 +572,9 @@ pub fn event_json(event: &Event) -> Value {
 }
 
 /// The log's columns, as `history` and `export history` print them.
-pub use crate::domain::event::EVENT_COLUMNS as EVENT_HEADERS;
+pub(crate) use crate::domain::event::EVENT_COLUMNS as EVENT_HEADERS;
 
-pub fn event_row(event: &Event) -> Vec<String> {
+pub(crate) fn event_row(event: &Event) -> Vec<String> {
     vec![
         event.seq.to_string(),
         event.event_id.clone(),
@@ -587,7 +587,7 @@ pub fn event_row(event: &Event) -> Vec<String> {
     ]
 }
 
-pub fn policy_json(policy: &Policy) -> Value {
+pub(crate) fn policy_json(policy: &Policy) -> Value {
     json!({
         "service_type": policy.service_type, "max_numbers": policy.max_numbers,
         "min_subscription_months": policy.min_subscription_months,
@@ -595,7 +595,7 @@ pub fn policy_json(policy: &Policy) -> Value {
     })
 }
 
-pub const POLICY_HEADERS: [&str; 5] = [
+pub(crate) const POLICY_HEADERS: [&str; 5] = [
     "service_type",
     "max_numbers",
     "min_subscription_months",
@@ -603,7 +603,7 @@ pub const POLICY_HEADERS: [&str; 5] = [
     "requires_public_ip",
 ];
 
-pub fn policy_row(policy: &Policy) -> Vec<String> {
+pub(crate) fn policy_row(policy: &Policy) -> Vec<String> {
     vec![
         policy.service_type.clone(),
         policy.max_numbers.to_string(),
@@ -618,5 +618,5 @@ pub fn policy_row(policy: &Policy) -> Vec<String> {
 
 mod diff;
 mod summary;
-pub use diff::{diff_json, diff_lines, DIFF_HEADERS};
-pub use summary::event_summary;
+pub(crate) use diff::{diff_json, diff_lines, DIFF_HEADERS};
+pub(crate) use summary::event_summary;

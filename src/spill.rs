@@ -11,14 +11,14 @@ use std::collections::BinaryHeap;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 /// About how many bytes of items are held before a run is written.
-pub const RUN_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const RUN_BYTES: usize = 8 * 1024 * 1024;
 /// The most runs merged at once (each with a `READ_BUFFER_BYTES` buffer).
-pub const FAN_IN: usize = 32;
+pub(crate) const FAN_IN: usize = 32;
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// An item the sort can hold and write: ordered, sized, and encoded as
 /// bytes (the encoding is private to one run of the program).
-pub trait Spill: Ord + Sized {
+pub(crate) trait Spill: Ord + Sized {
     /// About how many bytes the item takes in memory.
     fn size_bytes(&self) -> usize;
     fn encode(&self, out: &mut Encoder);
@@ -26,7 +26,7 @@ pub trait Spill: Ord + Sized {
 }
 
 /// Items in, sorted items out.
-pub struct Sorter<T: Spill + 'static> {
+pub(crate) struct Sorter<T: Spill + 'static> {
     held: Vec<T>,
     held_bytes: usize,
     runs: Vec<std::fs::File>,
@@ -41,7 +41,7 @@ impl<T: Spill + 'static> Default for Sorter<T> {
 
 impl<T: Spill + 'static> Sorter<T> {
     /// A sorter that writes a run whenever `budget_bytes` are held.
-    pub fn with_budget(budget_bytes: usize) -> Sorter<T> {
+    pub(crate) fn with_budget(budget_bytes: usize) -> Sorter<T> {
         assert!(budget_bytes > 0);
         Sorter {
             held: Vec::new(),
@@ -51,7 +51,7 @@ impl<T: Spill + 'static> Sorter<T> {
         }
     }
 
-    pub fn push(&mut self, item: T) -> Result<()> {
+    pub(crate) fn push(&mut self, item: T) -> Result<()> {
         self.held_bytes += item.size_bytes() + std::mem::size_of::<T>();
         self.held.push(item);
         if self.held_bytes >= self.budget_bytes {
@@ -62,7 +62,7 @@ impl<T: Spill + 'static> Sorter<T> {
 
     /// How many runs went to disk so far.
     #[cfg(test)]
-    pub fn runs(&self) -> usize {
+    pub(crate) fn runs(&self) -> usize {
         self.runs.len()
     }
 
@@ -80,7 +80,7 @@ impl<T: Spill + 'static> Sorter<T> {
     }
 
     /// Every item pushed, in order.
-    pub fn sorted(mut self) -> Result<Box<dyn Iterator<Item = Result<T>>>> {
+    pub(crate) fn sorted(mut self) -> Result<Box<dyn Iterator<Item = Result<T>>>> {
         if self.runs.is_empty() {
             let mut held = std::mem::take(&mut self.held);
             held.sort_unstable();
@@ -213,40 +213,40 @@ impl<T: Spill> Iterator for Merge<T> {
 
 /// Writes an item's fields.
 #[derive(Default)]
-pub struct Encoder {
+pub(crate) struct Encoder {
     bytes: Vec<u8>,
 }
 
 impl Encoder {
-    pub fn u64(&mut self, value: u64) {
+    pub(crate) fn u64(&mut self, value: u64) {
         self.bytes.extend_from_slice(&value.to_le_bytes());
     }
-    pub fn i64(&mut self, value: i64) {
+    pub(crate) fn i64(&mut self, value: i64) {
         self.bytes.extend_from_slice(&value.to_le_bytes());
     }
-    pub fn str(&mut self, value: &str) {
+    pub(crate) fn str(&mut self, value: &str) {
         self.u64(value.len() as u64);
         self.bytes.extend_from_slice(value.as_bytes());
     }
-    pub fn option_str(&mut self, value: Option<&str>) {
+    pub(crate) fn option_str(&mut self, value: Option<&str>) {
         self.bool(value.is_some());
         if let Some(text) = value {
             self.str(text);
         }
     }
-    pub fn option_i64(&mut self, value: Option<i64>) {
+    pub(crate) fn option_i64(&mut self, value: Option<i64>) {
         self.bool(value.is_some());
         if let Some(number) = value {
             self.i64(number);
         }
     }
-    pub fn bool(&mut self, value: bool) {
+    pub(crate) fn bool(&mut self, value: bool) {
         self.bytes.push(u8::from(value));
     }
 }
 
 /// Reads back what `Encoder` wrote.
-pub struct Decoder<'a> {
+pub(crate) struct Decoder<'a> {
     bytes: &'a [u8],
 }
 
@@ -266,33 +266,33 @@ impl Decoder<'_> {
             .try_into()
             .map_err(|_| Error::storage("a temporary file was cut short"))
     }
-    pub fn u64(&mut self) -> Result<u64> {
+    pub(crate) fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(self.eight()?))
     }
-    pub fn i64(&mut self) -> Result<i64> {
+    pub(crate) fn i64(&mut self) -> Result<i64> {
         Ok(i64::from_le_bytes(self.eight()?))
     }
-    pub fn string(&mut self) -> Result<String> {
+    pub(crate) fn string(&mut self) -> Result<String> {
         let length = usize::try_from(self.u64()?).unwrap_or(usize::MAX);
         let bytes = self.take(length)?;
         String::from_utf8(bytes.to_vec())
             .map_err(|_| Error::storage("a temporary file is not UTF-8"))
     }
-    pub fn option_string(&mut self) -> Result<Option<String>> {
+    pub(crate) fn option_string(&mut self) -> Result<Option<String>> {
         Ok(if self.bool()? {
             Some(self.string()?)
         } else {
             None
         })
     }
-    pub fn option_i64(&mut self) -> Result<Option<i64>> {
+    pub(crate) fn option_i64(&mut self) -> Result<Option<i64>> {
         Ok(if self.bool()? {
             Some(self.i64()?)
         } else {
             None
         })
     }
-    pub fn bool(&mut self) -> Result<bool> {
+    pub(crate) fn bool(&mut self) -> Result<bool> {
         Ok(self.take(1)?[0] != 0)
     }
 }

@@ -9,14 +9,14 @@ use crate::render::Table;
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The provider's services the site uses, comma-separated (case-insensitive).
     #[arg(long, value_delimiter = ',', required = true, value_name = "SERVICES",
           value_parser = crate::cli::offered(&["oss", "cdn", "waf", "anti-ddos"]))]
     uses: Vec<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let mut chosen: Vec<&Advice> = Vec::new();
     for key in args.uses.iter().filter(|key| !key.trim().is_empty()) {
         let advice = find(key).ok_or_else(|| {

@@ -12,7 +12,7 @@ use crate::render::Table;
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The instance to allocate on.
     instance_id: String,
     /// How many numbers (1 to 20; default 1, or the count of --number).
@@ -29,7 +29,7 @@ pub struct Args {
     numbers: Vec<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let count = args.count.as_deref().map(parse_count).transpose()?;
     let instance_id = args.instance_id;
     let request_id = args.request_id.clone();
@@ -84,7 +84,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
 }
 
 /// What an allocation asks for, from the command line or an ops row.
-pub struct Request {
+pub(crate) struct Request {
     pub instance_id: String,
     pub account: Option<String>,
     pub count: Option<i64>,
@@ -97,7 +97,7 @@ pub struct Request {
 /// none when the numbers are given, else `count` (1 by default), never more
 /// than one request takes (a count out of range is refused before any is
 /// used).
-pub fn command(request: Request) -> Command {
+pub(crate) fn command(request: Request) -> Command {
     let wanted = if request.numbers.is_empty() {
         request.count.unwrap_or(1)
     } else {
@@ -116,7 +116,7 @@ pub fn command(request: Request) -> Command {
 
 /// A count that is not a number is malformed (exit 2); a number out of
 /// range, however large, is refused by the rules (`count_out_of_range`, exit 4).
-pub fn parse_count(text: &str) -> Result<i64> {
+pub(crate) fn parse_count(text: &str) -> Result<i64> {
     let digits = text.trim().strip_prefix('-').unwrap_or(text.trim());
     match parse_integer("count", text) {
         Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {

@@ -5,7 +5,7 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The number whose filing passed (its status must be filing).
     number: String,
     /// The MIIT filing number, such as 浙ICP备12345678号-1.
@@ -13,7 +13,7 @@ pub struct Args {
     icp_number: String,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Approve {
         number: args.number.clone(),
         icp_number: args.icp_number,

@@ -5,7 +5,7 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The unbound number to use.
     number: String,
     /// The Internet information service: a domain, app or mini program name.
@@ -16,7 +16,7 @@ pub struct Args {
     account: String,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Bind {
         number: args.number.clone(),
         service: args.service,

@@ -15,7 +15,7 @@ use crate::store::Store;
 use serde_json::{json, Value};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The instance to check; leave it out to check every instance (or
     /// every instance of --account).
     instance_id: Option<String>,
@@ -28,7 +28,7 @@ pub struct Args {
 
 /// Whether an instance may receive a number now, and what it has left.
 #[derive(Debug, Clone)]
-pub struct Eligibility {
+pub(crate) struct Eligibility {
     /// Every failing reason code (README "Eligibility reason codes").
     pub reasons: Vec<&'static str>,
     pub remaining: i64,
@@ -38,18 +38,22 @@ pub struct Eligibility {
 }
 
 impl Eligibility {
-    pub fn eligible(&self) -> bool {
+    pub(crate) fn eligible(&self) -> bool {
         self.reasons.is_empty()
     }
 
     /// The reasons as one table or CSV cell (codes never hold spaces).
-    pub fn reasons_cell(&self) -> String {
+    pub(crate) fn reasons_cell(&self) -> String {
         self.reasons.join(" ")
     }
 }
 
 /// The eligibility of `instance` for one more slot at `now`.
-pub fn eligibility(store: &dyn Lookup, instance: &Instance, now: Time) -> Result<Eligibility> {
+pub(crate) fn eligibility(
+    store: &dyn Lookup,
+    instance: &Instance,
+    now: Time,
+) -> Result<Eligibility> {
     let policy = store.policy(&instance.service_type)?;
     let mainland = is_mainland(store, &instance.region)?;
     Ok(eligibility_under(instance, policy.as_ref(), mainland, now))
@@ -57,7 +61,7 @@ pub fn eligibility(store: &dyn Lookup, instance: &Instance, now: Time) -> Result
 
 /// Whether each region of the table is in the mainland (the reports read
 /// the table once).
-pub fn mainland_map(store: &Store) -> Result<std::collections::HashMap<String, bool>> {
+pub(crate) fn mainland_map(store: &Store) -> Result<std::collections::HashMap<String, bool>> {
     Ok(store
         .regions()?
         .into_iter()
@@ -66,7 +70,7 @@ pub fn mainland_map(store: &Store) -> Result<std::collections::HashMap<String, b
 }
 
 /// The same, under a policy and region flag already read.
-pub fn eligibility_under(
+pub(crate) fn eligibility_under(
     instance: &Instance,
     policy: Option<&Policy>,
     mainland: bool,
@@ -83,14 +87,14 @@ pub fn eligibility_under(
 }
 
 /// The time a view answers for: `--as-of` when given, else the ledger's now.
-pub fn view_time(context: &Context, as_of: &AsOf) -> Result<Time> {
+pub(crate) fn view_time(context: &Context, as_of: &AsOf) -> Result<Time> {
     match &as_of.as_of {
         Some(text) => context.time("--as-of", text),
         None => context.now(),
     }
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     if let Some(account) = &args.account {
         validate_account(account)?;
     }
@@ -142,7 +146,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
 }
 
 /// `check`'s JSON object (README "Views: eligibility, quota that can be used, reports").
-pub fn check_json(instance_id: &str, eligibility: &Eligibility) -> Value {
+pub(crate) fn check_json(instance_id: &str, eligibility: &Eligibility) -> Value {
     json!({"instance_id": instance_id, "eligible": eligibility.eligible(),
            "reasons": eligibility.reasons, "remaining": eligibility.remaining})
 }

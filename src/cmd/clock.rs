@@ -11,7 +11,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
-pub enum ClockCommand {
+pub(crate) enum ClockCommand {
     /// Append a clock_repaired event covering the events dated in the future, so writes go on.
     #[command(after_help = crate::cli::examples!(
         "snledger clock repair --reason \"ntp was off on build-7; events 812-840 are dated 2036\""
@@ -20,13 +20,13 @@ pub enum ClockCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RepairArgs {
+pub(crate) struct RepairArgs {
     /// Why (kept in the log): what was wrong with which clock.
     #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     reason: String,
 }
 
-pub fn run(context: &Context, command: ClockCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: ClockCommand) -> Result<()> {
     match command {
         ClockCommand::Repair(args) => repair(context, args),
     }

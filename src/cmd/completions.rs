@@ -6,12 +6,12 @@ use crate::error::Result;
 use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The shell to print completions for.
     shell: clap_complete::Shell,
 }
 
-pub fn run(_context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(_context: &Context, args: Args) -> Result<()> {
     let mut command = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut command, "snledger", &mut out);

@@ -6,7 +6,7 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The number whose filing ended (bound, filing or filed).
     number: String,
     /// Why, as free text.
@@ -14,7 +14,7 @@ pub struct Args {
     reason: Option<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Deregister {
         number: args.number.clone(),
         reason: args.reason,

@@ -12,14 +12,14 @@ use serde_json::Value;
 use std::io::Write;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[arg(long, value_name = "TIME", help = crate::cli::time_help!("The first moment (the state after every event at or before it)"))]
     from: String,
     #[arg(long, value_name = "TIME", help = crate::cli::time_help!("The second moment, not before --from (default: now)"))]
     to: Option<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let from = context.time("--from", &args.from)?;
     let to = match &args.to {
         Some(text) => context.time("--to", text)?,

@@ -10,9 +10,9 @@ use serde_json::json;
 
 // `digest` takes no options of its own (the global ones apply).
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-pub fn run(context: &Context, _args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.read_store()?;
     let head = store.head()?;
     let (seq, at, hash) = match &head {

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
-pub enum ExportCommand {
+pub(crate) enum ExportCommand {
     /// Every instance as an instances CSV file (the form `import instances` reads).
     #[command(after_help = crate::csvio::columns_help(
         "a header row, then one row per instance",
@@ -41,7 +41,7 @@ pub enum ExportCommand {
 
 // What every export takes (no doc comment: clap would show it as help).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Write to FILE (created 0600, replaced only when complete) instead of standard output.
     #[arg(short, long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     output: Option<PathBuf>,
@@ -55,7 +55,7 @@ pub struct Args {
 
 /// `export instances`: the filters of `instance list`.
 #[derive(Debug, clap::Args)]
-pub struct InstancesArgs {
+pub(crate) struct InstancesArgs {
     /// Only instances this account owns.
     #[arg(long, value_name = "ACCOUNT")]
     account: Option<String>,
@@ -69,7 +69,7 @@ pub struct InstancesArgs {
 
 /// `export numbers`: the filters of `number list`.
 #[derive(Debug, clap::Args)]
-pub struct NumbersArgs {
+pub(crate) struct NumbersArgs {
     /// Only numbers of this instance.
     #[arg(long, value_name = "INSTANCE")]
     instance: Option<String>,
@@ -98,7 +98,7 @@ enum Exported {
     History,
 }
 
-pub fn run(context: &Context, command: ExportCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: ExportCommand) -> Result<()> {
     let (exported, args) = exported(command)?;
     // A missing ledger is named first, as for every read.
     let live = context.read_store()?;

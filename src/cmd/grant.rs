@@ -5,7 +5,7 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The unbound number to grant.
     number: String,
     /// The account that will hold the number.
@@ -19,7 +19,7 @@ pub struct Args {
     note: Option<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Grant {
         number: args.number.clone(),
         to: args.to,

@@ -15,7 +15,7 @@ use crate::store::{EventFilter, Store};
 use std::io::Write;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Only events that name this instance.
     #[arg(long, value_name = "ID")]
     instance: Option<String>,
@@ -41,7 +41,7 @@ pub struct Args {
     by: Option<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let subjects = subjects(&args)?;
     if let Some(kind) = &args.kind {
         if !KINDS.contains(&kind.as_str()) {

@@ -22,7 +22,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
-pub enum ImportCommand {
+pub(crate) enum ImportCommand {
     /// Register instances; with --sync, refresh them from the provider's list.
     #[command(after_help = crate::csvio::columns_help(
         "header row required; public_ip and order_amount may be empty; expires_at without an offset is read in --tz",
@@ -46,7 +46,7 @@ pub enum ImportCommand {
 }
 
 impl ImportCommand {
-    pub fn is_dry_run(&self) -> bool {
+    pub(crate) fn is_dry_run(&self) -> bool {
         match self {
             ImportCommand::Instances(args) => args.args.dry_run,
             ImportCommand::Ops(args) | ImportCommand::History(args) => args.dry_run,
@@ -56,7 +56,7 @@ impl ImportCommand {
 
 // What every import takes (no doc comment: clap would show it as help).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The CSV file to read.
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     file: PathBuf,
@@ -66,7 +66,7 @@ pub struct Args {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct InstancesArgs {
+pub(crate) struct InstancesArgs {
     #[command(flatten)]
     args: Args,
     /// A refreshed list (the provider's console export): add new instances,
@@ -99,7 +99,7 @@ fn ops_help() -> String {
 /// Failing rows listed at most; the rest are counted.
 const FAILURES_LISTED: usize = 100;
 
-pub fn run(context: &Context, command: ImportCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: ImportCommand) -> Result<()> {
     // expires_at without an offset is read in the operator's zone (--tz).
     let zone = context.zone()?.unwrap_or(chrono_tz::Tz::UTC);
     match command {

@@ -40,7 +40,7 @@ struct Sync {
 
 const ACTIONS: [&str; 5] = ["add", "renew", "amend", "renew+amend", "unchanged"];
 
-pub fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
+pub(super) fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
     let ledger = context.ledger()?;
     // expires_at without an offset is read in the operator's zone (--tz).
     let zone = context.zone()?.unwrap_or(chrono_tz::Tz::UTC);

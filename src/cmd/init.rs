@@ -8,9 +8,9 @@ use serde_json::json;
 
 // init takes no arguments of its own.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-pub fn run(context: &Context, _args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.init_store()?;
     let events = store.event_count()?;
     let db = crate::store::Store::shown(&context.db()?);

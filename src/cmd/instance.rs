@@ -11,7 +11,7 @@ use crate::render::{InstanceView, Table};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum InstanceCommand {
+pub(crate) enum InstanceCommand {
     /// Register an instance.
     #[command(after_help = crate::cli::examples!(
         "snledger instance add i-web1 --type ecs --account acme --region cn-hangzhou \\",
@@ -48,7 +48,7 @@ pub enum InstanceCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct AmendArgs {
+pub(crate) struct AmendArgs {
     /// The instance to correct.
     instance_id: String,
     /// The public IP, or "none" to remove it.
@@ -72,7 +72,7 @@ pub struct AmendArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct AddArgs {
+pub(crate) struct AddArgs {
     /// The provider's instance id (A-Z a-z 0-9 . _ : -).
     instance_id: String,
     /// The service type: a type of the policy (`policy show`), by default one of these.
@@ -101,7 +101,7 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RenewArgs {
+pub(crate) struct RenewArgs {
     /// The instance to renew.
     instance_id: String,
     /// The months this renewal adds (1 to 1200).
@@ -112,13 +112,13 @@ pub struct RenewArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ReleaseArgs {
+pub(crate) struct ReleaseArgs {
     /// The instance to release.
     instance_id: String,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The instance to show.
     instance_id: String,
     #[command(flatten)]
@@ -126,7 +126,7 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only instances this account owns.
     #[arg(long)]
     account: Option<String>,
@@ -145,7 +145,7 @@ pub struct ListArgs {
     as_of: AsOf,
 }
 
-pub fn run(context: &Context, command: InstanceCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: InstanceCommand) -> Result<()> {
     match command {
         InstanceCommand::Add(args) => add(context, args),
         InstanceCommand::Renew(args) => renew(context, args),

@@ -4,35 +4,35 @@
 //! What several commands share is here: the context of a run and the
 //! look-ups with their not-found messages.
 
-pub mod advise;
-pub mod allocate;
-pub mod approve;
-pub mod bind;
-pub mod check;
-pub mod clock;
-pub mod completions;
-pub mod deregister;
-pub mod diff;
-pub mod digest;
-pub mod export;
-pub mod grant;
-pub mod history;
-pub mod import;
+pub(crate) mod advise;
+pub(crate) mod allocate;
+pub(crate) mod approve;
+pub(crate) mod bind;
+pub(crate) mod check;
+pub(crate) mod clock;
+pub(crate) mod completions;
+pub(crate) mod deregister;
+pub(crate) mod diff;
+pub(crate) mod digest;
+pub(crate) mod export;
+pub(crate) mod grant;
+pub(crate) mod history;
+pub(crate) mod import;
 mod import_history;
 mod import_sync;
-pub mod init;
-pub mod instance;
-pub mod invalidate;
-pub mod number;
-pub mod policy;
-pub mod reconcile;
-pub mod region;
-pub mod reject;
-pub mod report;
-pub mod select;
-pub mod service;
-pub mod submit;
-pub mod verify;
+pub(crate) mod init;
+pub(crate) mod instance;
+pub(crate) mod invalidate;
+pub(crate) mod number;
+pub(crate) mod policy;
+pub(crate) mod reconcile;
+pub(crate) mod region;
+pub(crate) mod reject;
+pub(crate) mod report;
+pub(crate) mod select;
+pub(crate) mod service;
+pub(crate) mod submit;
+pub(crate) mod verify;
 
 use crate::cli::{AsOf, Cli, Commands, Format, Global};
 use crate::domain::decide::{Command, Lookup};
@@ -45,7 +45,7 @@ use crate::ledger::{state_as_of, Clock, Ledger, Outcome};
 use crate::render;
 use crate::store::Store;
 
-pub fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> Result<()> {
     let context = Context {
         global: cli.global,
         created: Default::default(),
@@ -99,7 +99,7 @@ fn dispatch(context: &Context, command: Commands) -> Result<()> {
 }
 
 /// Prints a clap error as `error[usage]` (exit 2), or help/version (exit 0).
-pub fn usage_error(error: clap::Error) -> i32 {
+pub(crate) fn usage_error(error: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
@@ -177,7 +177,7 @@ fn suggestion(error: &clap::Error) -> Option<String> {
     crate::domain::suggest::did_you_mean(&given, &valid).map(str::to_string)
 }
 
-pub struct Context {
+pub(crate) struct Context {
     pub global: Global,
     /// A new ledger file this run created: removed again when the command
     /// fails or is a dry run (README "Guarantees").
@@ -185,19 +185,19 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.global.format.unwrap_or(Format::Table)
     }
 
     /// The format `--format` names, `None` when it is not given (a command
     /// with one output form refuses any other it is asked for).
-    pub fn format_given(&self) -> Option<Format> {
+    pub(crate) fn format_given(&self) -> Option<Format> {
         self.global.format
     }
 
     /// The ledger file: --db, $SNLEDGER_DB, or ./snledger.db. An empty
     /// variable counts as unset, as for $SNLEDGER_ACTOR.
-    pub fn db(&self) -> Result<std::path::PathBuf> {
+    pub(crate) fn db(&self) -> Result<std::path::PathBuf> {
         if let Some(db) = &self.global.db {
             return Ok(db.clone());
         }
@@ -206,11 +206,11 @@ impl Context {
 
     /// The ledger's current time: `--now`, else `$SNLEDGER_NOW`, else the
     /// system clock (to the second).
-    pub fn now(&self) -> Result<Time> {
+    pub(crate) fn now(&self) -> Result<Time> {
         Ok(self.clock()?.now)
     }
 
-    pub fn clock(&self) -> Result<Clock> {
+    pub(crate) fn clock(&self) -> Result<Clock> {
         let system = crate::domain::types::format_time(chrono::Utc::now());
         self.clock_with(parse_time("clock", &system)?)
     }
@@ -218,7 +218,7 @@ impl Context {
     /// The reference clock of `store` (README "Time"): the database
     /// server's where it has one, else this machine's. `--now` never moves
     /// it: it is what a log's times are checked against.
-    pub fn reference_clock(&self, store: &Store) -> Result<Time> {
+    pub(crate) fn reference_clock(&self, store: &Store) -> Result<Time> {
         match store.server_time()? {
             Some(server) => parse_time("the server's clock", &server),
             None => Ok(self.clock()?.reference),
@@ -255,7 +255,7 @@ impl Context {
         }
     }
 
-    pub fn actor(&self) -> Result<String> {
+    pub(crate) fn actor(&self) -> Result<String> {
         // Each source is read only when the ones before it are unset, so a
         // broken $USER does not matter once --actor is given.
         let actor = match self.named_actor()? {
@@ -288,7 +288,7 @@ impl Context {
 
     /// The ledger for a write: created (mode 0600, schema) on first use
     /// (a SQLite file; a PostgreSQL database needs `init`).
-    pub fn store(&self) -> Result<Store> {
+    pub(crate) fn store(&self) -> Result<Store> {
         let path = self.db()?;
         let (store, created) = Store::open_creating(&path)?;
         if created {
@@ -299,21 +299,21 @@ impl Context {
 
     /// The ledger for `init`: created, or upgraded, with its schema (and on
     /// PostgreSQL the writer and reader roles).
-    pub fn init_store(&self) -> Result<Store> {
+    pub(crate) fn init_store(&self) -> Result<Store> {
         Store::init(&self.db()?)
     }
 
     /// The ledger for a read, which never creates one: a missing ledger
     /// (no file, or an empty one) is not found (exit 3), and nothing is
     /// left behind, so a mistyped --db cannot pass for an empty ledger.
-    pub fn read_store(&self) -> Result<Store> {
+    pub(crate) fn read_store(&self) -> Result<Store> {
         let path = self.db()?;
         Store::open_existing(&path)?.ok_or_else(|| Store::missing(&path))
     }
 
     /// Applies a command that sets one record (`what`), reading the record
     /// back in the same transaction.
-    pub fn set_and_read<T>(
+    pub(crate) fn set_and_read<T>(
         &self,
         command: &Command,
         what: &str,
@@ -329,7 +329,7 @@ impl Context {
     /// The ledger for a write, its actor, and its clock: the system clock,
     /// or the database server's where it has one. The input is checked
     /// before the ledger is opened, so a bad `--now` creates nothing.
-    pub fn ledger(&self) -> Result<Ledger> {
+    pub(crate) fn ledger(&self) -> Result<Ledger> {
         let clock = self.clock()?;
         let actor = self.actor()?;
         let store = self.store()?;
@@ -343,7 +343,7 @@ impl Context {
 
     /// The store to answer a read from: the live one, or the state rebuilt
     /// from the log as it stood at `--as-of`.
-    pub fn view(&self, as_of: &AsOf) -> Result<Store> {
+    pub(crate) fn view(&self, as_of: &AsOf) -> Result<Store> {
         let store = self.read_store()?;
         match &as_of.as_of {
             None => Ok(store),
@@ -354,7 +354,7 @@ impl Context {
     /// For a read of one instance, number or service: the live ledger, and
     /// with `--as-of` the seq of the last event at or before that time (the
     /// show commands then replay only their subject's events, `past.rs`).
-    pub fn read_at(&self, as_of: &AsOf) -> Result<(Store, Option<i64>)> {
+    pub(crate) fn read_at(&self, as_of: &AsOf) -> Result<(Store, Option<i64>)> {
         let store = self.read_store()?;
         let cutoff = match &as_of.as_of {
             None => None,
@@ -368,7 +368,7 @@ impl Context {
 
     /// The operator's zone: `--tz`, else `$SNLEDGER_TZ`; `None` when
     /// neither is given (UTC, and tables keep the log's own spelling).
-    pub fn zone(&self) -> Result<Option<chrono_tz::Tz>> {
+    pub(crate) fn zone(&self) -> Result<Option<chrono_tz::Tz>> {
         let given = match &self.global.tz {
             Some(zone) => Some(zone.clone()),
             None => env_value("SNLEDGER_TZ")?,
@@ -379,21 +379,21 @@ impl Context {
     /// A time the operator typed (an option or a CSV cell): one without an
     /// offset, or a bare date, is read in the zone of `--tz` (README
     /// "Global options"). Every input time goes through here.
-    pub fn time(&self, field: &str, text: &str) -> Result<Time> {
+    pub(crate) fn time(&self, field: &str, text: &str) -> Result<Time> {
         parse_time_in(field, text, self.zone()?.unwrap_or(chrono_tz::Tz::UTC))
     }
 
     /// `time` of an option that may be absent.
-    pub fn optional_time(&self, field: &str, text: &Option<String>) -> Result<Option<Time>> {
+    pub(crate) fn optional_time(&self, field: &str, text: &Option<String>) -> Result<Option<Time>> {
         text.as_deref().map(|t| self.time(field, t)).transpose()
     }
 
     /// How tables look in this run: the zone, the width, colour.
-    pub fn style(&self) -> Result<render::Style> {
+    pub(crate) fn style(&self) -> Result<render::Style> {
         Ok(render::Style::from_environment(self.zone()?))
     }
 
-    pub fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
+    pub(crate) fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
         render::emit_styled(self.format(), &self.style()?, json, table)
     }
 }
@@ -412,7 +412,7 @@ fn env_value(name: &str) -> Result<Option<String>> {
 }
 
 /// Parses an integer argument (counts, months, days): exit 2 when it is not one.
-pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
+pub(crate) fn parse_integer(field: &str, text: &str) -> Result<i64> {
     text.trim().parse().map_err(|_| {
         Error::usage(format!(
             "{field}: '{}' is not a whole number",
@@ -423,7 +423,11 @@ pub fn parse_integer(field: &str, text: &str) -> Result<i64> {
 
 /// Runs a command on one number and prints the number as it now stands
 /// (grant, bind, submit, approve, reject, deregister, invalidate).
-pub fn change_number_and_show(context: &Context, command: Command, number: &str) -> Result<()> {
+pub(crate) fn change_number_and_show(
+    context: &Context,
+    command: Command,
+    number: &str,
+) -> Result<()> {
     let ledger = context.ledger()?;
     let record = ledger.execute(&command, |store, outcome| {
         debug_assert!(matches!(outcome, Outcome::Appended(_)));
@@ -434,21 +438,21 @@ pub fn change_number_and_show(context: &Context, command: Command, number: &str)
 
 // ---- look-ups: each validates the name, then says "no X" when it is absent ----
 
-pub fn find_instance(store: &dyn Lookup, instance_id: &str) -> Result<Instance> {
+pub(crate) fn find_instance(store: &dyn Lookup, instance_id: &str) -> Result<Instance> {
     validate_instance_id(instance_id)?;
     store
         .instance(instance_id)?
         .ok_or_else(|| Error::not_found(format!("no instance {}", shorten(instance_id))))
 }
 
-pub fn find_number(store: &dyn Lookup, number: &str) -> Result<NumberRecord> {
+pub(crate) fn find_number(store: &dyn Lookup, number: &str) -> Result<NumberRecord> {
     validate_number(number)?;
     store
         .number(number)?
         .ok_or_else(|| Error::not_found(format!("no number {}", shorten(number))))
 }
 
-pub fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceRecord> {
+pub(crate) fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceRecord> {
     validate_service(service)?;
     store
         .service(service)?
@@ -457,21 +461,21 @@ pub fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceRecord> 
 
 /// An instance id as the ledger spells it (README "Names: one thing, one
 /// spelling"), for filters that compare it exactly; as given when unknown.
-pub fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
+pub(crate) fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
     Ok(store
         .instance(instance_id)?
         .map_or_else(|| instance_id.to_string(), |found| found.instance_id))
 }
 
 /// The policy's max for the instance's type (0 when the type has no policy).
-pub fn max_numbers(store: &dyn Lookup, instance: &Instance) -> Result<i64> {
+pub(crate) fn max_numbers(store: &dyn Lookup, instance: &Instance) -> Result<i64> {
     Ok(store
         .policy(&instance.service_type)?
         .map_or(0, |policy| policy.max_numbers))
 }
 
 /// Fresh UUID v4 strings for generated numbers.
-pub fn fresh_numbers(count: usize) -> Vec<String> {
+pub(crate) fn fresh_numbers(count: usize) -> Vec<String> {
     (0..count)
         .map(|_| uuid::Uuid::new_v4().to_string())
         .collect()

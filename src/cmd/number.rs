@@ -11,7 +11,7 @@ use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum NumberCommand {
+pub(crate) enum NumberCommand {
     /// One number: its instance, owner, holder, status, service and ICP number.
     #[command(after_help = crate::cli::examples!("snledger number show 781a5ee9-0c1d-4a6e-9a39-3f0e2b7c1d20"))]
     Show(ShowArgs),
@@ -24,7 +24,7 @@ pub enum NumberCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The number, or a unique prefix of it of 8 or more characters (as git
     /// takes a commit).
     number: String,
@@ -33,7 +33,7 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only numbers of this instance.
     #[arg(long, value_name = "ID")]
     instance: Option<String>,
@@ -51,7 +51,7 @@ pub struct ListArgs {
     as_of: AsOf,
 }
 
-pub fn run(context: &Context, command: NumberCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: NumberCommand) -> Result<()> {
     match command {
         NumberCommand::Show(args) => show(context, args),
         NumberCommand::List(args) => list(context, args),
@@ -118,7 +118,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
 }
 
 /// The shortest prefix `number show` looks up, as git asks of a commit id.
-pub const PREFIX_MIN_CHARS: usize = 8;
+pub(crate) const PREFIX_MIN_CHARS: usize = 8;
 /// How many candidates an ambiguous prefix lists.
 const CANDIDATES_SHOWN: usize = 5;
 /// How many numbers with one prefix a past look-up reads to keep those that

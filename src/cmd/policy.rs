@@ -9,7 +9,7 @@ use crate::render::{self, Table};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// The policy in force: per service type, max numbers and requirements.
     #[command(after_help = crate::cli::examples!("snledger policy show", "snledger policy show --as-of 2027-01-01"))]
     Show(ShowArgs),
@@ -22,13 +22,13 @@ pub enum PolicyCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     #[command(flatten)]
     as_of: AsOf,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct SetArgs {
+pub(crate) struct SetArgs {
     /// The service type to change or add (a-z 0-9 _).
     #[arg(value_parser = crate::cli::offered(crate::domain::types::SERVICE_TYPES))]
     service_type: String,
@@ -46,7 +46,7 @@ pub struct SetArgs {
     requires_public_ip: Option<String>,
 }
 
-pub fn run(context: &Context, command: PolicyCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: PolicyCommand) -> Result<()> {
     match command {
         PolicyCommand::Show(args) => {
             let store = context.view(&args.as_of)?;

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
     snledger reconcile provider.csv --emit-ops fix.csv && snledger import ops fix.csv\n\n\
     Exit 0 when in sync, 1 when there are differences, 2 for a malformed file."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// The provider's records: GetBsnByResource JSON, a JSON array or JSON Lines of BsnPopDO, or CSV (sn,status,beian_num,ali_uid,resource_id,resource_type); `-` reads standard input.
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -42,7 +42,7 @@ pub struct Args {
     as_of: AsOf,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     if args.as_of.as_of.is_some() && (args.record || args.emit_ops.is_some()) {
         return Err(Error::usage(
             "--as-of compares with the past: it cannot be combined with --record or --emit-ops",

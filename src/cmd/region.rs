@@ -12,7 +12,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
-pub enum RegionCommand {
+pub(crate) enum RegionCommand {
     /// Every region of the table and whether it is in the mainland.
     #[command(after_help = crate::cli::examples!("snledger region list", "snledger region list --as-of 2026-06-01"))]
     List(ListArgs),
@@ -22,13 +22,13 @@ pub enum RegionCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[command(flatten)]
     as_of: AsOf,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct SetArgs {
+pub(crate) struct SetArgs {
     /// The region id (a-z 0-9 and '-'), such as cn-hangzhou.
     region: String,
     /// true for a region in the Chinese mainland, false otherwise.
@@ -38,7 +38,7 @@ pub struct SetArgs {
 
 const HEADERS: [&str; 3] = ["region", "mainland", "updated_seq"];
 
-pub fn run(context: &Context, command: RegionCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: RegionCommand) -> Result<()> {
     match command {
         RegionCommand::List(args) => {
             let store = context.view(&args.as_of)?;

@@ -5,7 +5,7 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The number whose filing was rejected (its status must be filing).
     number: String,
     /// The reviewer's reason, as free text.
@@ -13,7 +13,7 @@ pub struct Args {
     reason: String,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Reject {
         number: args.number.clone(),
         reason: args.reason,

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Per account and per service type: instances, max, consumed, remaining, usable.
     #[command(after_help = crate::cli::examples!("snledger report quota", "snledger report quota --account acme --format csv"))]
     Quota(QuotaArgs),
@@ -33,7 +33,7 @@ pub enum ReportCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct QuotaArgs {
+pub(crate) struct QuotaArgs {
     /// Only this account's instances.
     #[arg(long)]
     account: Option<String>,
@@ -42,7 +42,7 @@ pub struct QuotaArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ExpiringArgs {
+pub(crate) struct ExpiringArgs {
     /// The window, in days from now (0 to 36500).
     #[arg(
         long,
@@ -56,13 +56,13 @@ pub struct ExpiringArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct IpUpdatesArgs {
+pub(crate) struct IpUpdatesArgs {
     #[command(flatten)]
     as_of: AsOf,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct AccountsArgs {
+pub(crate) struct AccountsArgs {
     #[command(flatten)]
     as_of: AsOf,
 }
@@ -76,7 +76,7 @@ struct Sums {
     usable: i64,
 }
 
-pub fn run(context: &Context, command: ReportCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: ReportCommand) -> Result<()> {
     match command {
         ReportCommand::Quota(args) => quota(context, args),
         ReportCommand::Expiring(args) => expiring(context, args),

@@ -8,7 +8,7 @@ use crate::ledger::Outcome;
 use crate::render;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The instance the filing uses directly.
     instance_id: String,
     /// The Internet information service: a domain, app or mini program name.
@@ -19,7 +19,7 @@ pub struct Args {
     account: Option<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let generated = fresh_numbers(1).remove(0);
     let ledger = context.ledger()?;
     let command = Command::Select {

@@ -11,7 +11,7 @@ use crate::render::{self, Table};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
+pub(crate) enum ServiceCommand {
     /// One service: its number, host, status and ICP number.
     #[command(after_help = crate::cli::examples!("snledger service show shop.example.cn"))]
     Show(ShowArgs),
@@ -30,7 +30,7 @@ pub enum ServiceCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RenameArgs {
+pub(crate) struct RenameArgs {
     /// The service's name as the ledger has it (a name starting with '-'
     /// goes after `--`).
     service: String,
@@ -40,7 +40,7 @@ pub struct RenameArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The service name (a name starting with '-' goes after `--`).
     service: String,
     #[command(flatten)]
@@ -48,7 +48,7 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only services running on this instance.
     #[arg(long, value_name = "ID")]
     instance: Option<String>,
@@ -57,7 +57,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct MoveArgs {
+pub(crate) struct MoveArgs {
     /// The filed service to move.
     service: String,
     /// The instance the service now runs on.
@@ -70,12 +70,12 @@ pub struct MoveArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct IpUpdatedArgs {
+pub(crate) struct IpUpdatedArgs {
     /// The moved commercial service.
     service: String,
 }
 
-pub fn run(context: &Context, command: ServiceCommand) -> Result<()> {
+pub(crate) fn run(context: &Context, command: ServiceCommand) -> Result<()> {
     match command {
         ServiceCommand::Show(args) => show(context, args),
         ServiceCommand::List(args) => list(context, args),

@@ -5,12 +5,12 @@ use crate::domain::decide::Command;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The bound number whose filing goes to review.
     number: String,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let command = Command::Submit {
         number: args.number.clone(),
     };

@@ -9,14 +9,14 @@ use crate::verify::{check, Anchors};
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A head kept outside the ledger (from `snledger digest`): the log must
     /// still pass through it, so a rewrite or a cut tail shows (repeatable).
     #[arg(long = "digest", value_name = "SEQ:HASH")]
     digests: Vec<String>,
 }
 
-pub fn run(context: &Context, args: Args) -> Result<()> {
+pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let anchors = parse_anchors(&args.digests)?;
     let store = context.read_store()?;
     let report = match check(&store, &anchors, context.reference_clock(&store)?) {

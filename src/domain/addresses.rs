@@ -173,7 +173,7 @@ impl Entry {
 
 /// Why `address` is not a public address ("10.0.0.0/8 is private-use (RFC
 /// 1918)"), or None when it is one.
-pub fn not_public(address: IpAddr) -> Option<String> {
+pub(crate) fn not_public(address: IpAddr) -> Option<String> {
     let found = entries()
         .iter()
         .filter(|entry| entry.holds(address))

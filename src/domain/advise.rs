@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// The key given to `advise --uses`.
     pub key: &'static str,
     pub name: &'static str,
@@ -19,7 +19,7 @@ pub struct Advice {
 /// From the provider's "Check other Alibaba Cloud services" table: each of
 /// these needs the domain's ICP number from the MIIT; none needs the
 /// provider on the filing's service-provider list.
-pub const ADVICE: &[Advice] = &[
+pub(crate) const ADVICE: &[Advice] = &[
     Advice {
         key: "oss",
         name: "Object Storage Service (OSS)",
@@ -51,7 +51,7 @@ pub const ADVICE: &[Advice] = &[
 ];
 
 /// The advice for one key, case-insensitively.
-pub fn find(key: &str) -> Option<&'static Advice> {
+pub(crate) fn find(key: &str) -> Option<&'static Advice> {
     ADVICE
         .iter()
         .find(|advice| advice.key.eq_ignore_ascii_case(key.trim()))

@@ -11,29 +11,29 @@ use super::types::{format_time, parse_time, Time};
 /// How far a write may be dated ahead of the reference clock, and how far
 /// the reference clock may lag the last event before a write without a
 /// given time is refused (colleagues' clocks differ by that much).
-pub const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+pub(crate) const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
 
 /// Is `at` dated more than the allowed skew after `reference`?
-pub fn is_ahead(at: Time, reference: Time) -> bool {
+pub(crate) fn is_ahead(at: Time, reference: Time) -> bool {
     (at - reference).num_seconds() > CLOCK_SKEW_SECONDS
 }
 
 /// The latest stored time that is not ahead of `reference`: stored times
 /// are canonical RFC 3339 UTC, so they compare as text against it.
-pub fn ahead_threshold(reference: Time) -> String {
+pub(crate) fn ahead_threshold(reference: Time) -> String {
     format_time(reference + chrono::Duration::seconds(CLOCK_SKEW_SECONDS))
 }
 
 /// The time a repair is dated: the reference clock, or the time of the
 /// last event before the repaired range when that is later (a clock a
 /// little behind, as for any write without a given time).
-pub fn repair_time(reference: Time, before_first_at: Option<Time>) -> Time {
+pub(crate) fn repair_time(reference: Time, before_first_at: Option<Time>) -> Time {
     before_first_at.map_or(reference, |before| before.max(reference))
 }
 
 /// What the log holds around a repair's range, read from the store.
 #[derive(Debug, Clone, Default)]
-pub struct RangeFacts {
+pub(crate) struct RangeFacts {
     /// The time of the event just before the range (none for seq 1).
     pub before_first_at: Option<String>,
     /// The stored times of the range's first and last events.
@@ -47,7 +47,7 @@ pub struct RangeFacts {
 /// `clock repair` makes of the log before it; `None` when it is. A repair
 /// names exactly the run of events before it that are dated more than the
 /// skew after its own time, and the times they claim.
-pub fn repair_problem(
+pub(crate) fn repair_problem(
     repair: &ClockRepaired,
     repair_seq: i64,
     repair_at: Time,

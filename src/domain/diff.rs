@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 
 /// The kinds of row `diff` compares, in the order it lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RowKind {
+pub(crate) enum RowKind {
     Instance,
     Number,
     Service,
 }
 
 impl RowKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RowKind::Instance => "instance",
             RowKind::Number => "number",
@@ -30,7 +30,7 @@ impl RowKind {
 
 /// One row of an instance, a number or a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
+pub(crate) enum Row {
     Instance(Instance),
     Number(NumberRecord),
     Service(ServiceRecord),
@@ -39,7 +39,7 @@ pub enum Row {
 impl Row {
     /// The fields an auditor compares, as text (`None` when empty). The
     /// seqs of a row are left out: they say when it changed, not what.
-    pub fn fields(&self) -> Vec<(&'static str, Option<String>)> {
+    pub(crate) fn fields(&self) -> Vec<(&'static str, Option<String>)> {
         match self {
             Row::Instance(i) => vec![
                 ("service_type", Some(i.service_type.clone())),
@@ -78,7 +78,7 @@ impl Row {
 /// A row that differs between the two moments: `None` on the side where
 /// it did not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowDiff {
+pub(crate) struct RowDiff {
     pub kind: RowKind,
     pub key: String,
     pub before: Option<Row>,
@@ -87,7 +87,7 @@ pub struct RowDiff {
 
 impl RowDiff {
     /// `created`, `removed` (a service renamed away) or `changed`.
-    pub fn change(&self) -> &'static str {
+    pub(crate) fn change(&self) -> &'static str {
         match (&self.before, &self.after) {
             (None, _) => "created",
             (_, None) => "removed",
@@ -97,7 +97,7 @@ impl RowDiff {
 
     /// Each field whose value differs: (field, before, after). A created
     /// or removed row lists every field it has.
-    pub fn changed_fields(&self) -> Vec<(&'static str, Option<String>, Option<String>)> {
+    pub(crate) fn changed_fields(&self) -> Vec<(&'static str, Option<String>, Option<String>)> {
         let before = self.before.as_ref().map(Row::fields).unwrap_or_default();
         let after = self.after.as_ref().map(Row::fields).unwrap_or_default();
         let names: Vec<&'static str> = if after.is_empty() {
@@ -121,7 +121,7 @@ impl RowDiff {
 
 /// The rows written after the first moment, as they stood before.
 #[derive(Debug, Default)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     before: BTreeMap<(RowKind, String), Option<Row>>,
 }
 
@@ -129,7 +129,7 @@ impl Tracker {
     /// Keeps the row `change` is about to write, as `state` has it now,
     /// unless an earlier change of the window already kept it. Call before
     /// applying the change.
-    pub fn note(&mut self, state: &MemoryState, change: &Change) {
+    pub(crate) fn note(&mut self, state: &MemoryState, change: &Change) {
         let Some((kind, key)) = row_key(change) else {
             return;
         };
@@ -142,7 +142,7 @@ impl Tracker {
 
     /// Every kept row that differs from the row as `state` now has it, by
     /// kind, then key.
-    pub fn finish(self, state: &MemoryState) -> Vec<RowDiff> {
+    pub(crate) fn finish(self, state: &MemoryState) -> Vec<RowDiff> {
         self.before
             .into_iter()
             .filter_map(|((kind, key), before)| {

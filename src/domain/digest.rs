@@ -16,7 +16,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Digest {
+pub(crate) struct Digest {
     sum: u64,
     pub count: u64,
 }
@@ -76,34 +76,34 @@ impl Digest {
 
     /// Marks a row that could not be read: the digest no longer matches
     /// any rebuilt table.
-    pub fn spoil(&mut self) {
+    pub(crate) fn spoil(&mut self) {
         self.add(|h| {
             h.text("unreadable row");
         });
         self.sum ^= 1;
     }
 
-    pub fn instance(&mut self, r: &Instance) {
+    pub(crate) fn instance(&mut self, r: &Instance) {
         self.add(|h| instance_fields(h, r))
     }
 
-    pub fn number(&mut self, r: &NumberRecord) {
+    pub(crate) fn number(&mut self, r: &NumberRecord) {
         self.add(|h| number_fields(h, r))
     }
 
-    pub fn service(&mut self, r: &ServiceRecord) {
+    pub(crate) fn service(&mut self, r: &ServiceRecord) {
         self.add(|h| service_fields(h, r))
     }
 
-    pub fn policy(&mut self, r: &Policy) {
+    pub(crate) fn policy(&mut self, r: &Policy) {
         self.add(|h| policy_fields(h, r))
     }
 
-    pub fn region(&mut self, r: &super::regions::Region) {
+    pub(crate) fn region(&mut self, r: &super::regions::Region) {
         self.add(|h| region_fields(h, r))
     }
 
-    pub fn request(&mut self, r: &RequestRecord) {
+    pub(crate) fn request(&mut self, r: &RequestRecord) {
         self.add(|h| {
             h.text(&r.request_id)
                 .text(&r.instance_id)
@@ -121,7 +121,7 @@ impl Digest {
     }
 
     /// One history index row, the subject given in parts (`i`, `:`, id).
-    pub fn subject(&mut self, parts: &[&str], seq: i64) {
+    pub(crate) fn subject(&mut self, parts: &[&str], seq: i64) {
         self.add(|h| {
             let length: usize = parts.iter().map(|p| p.len()).sum();
             h.update((length as u32).to_le_bytes());
@@ -187,7 +187,7 @@ fn region_fields(h: &mut RowHasher, r: &super::regions::Region) {
 
 /// A digest per derived table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TableDigests {
+pub(crate) struct TableDigests {
     pub policy: Digest,
     pub instances: Digest,
     pub numbers: Digest,
@@ -201,7 +201,7 @@ pub struct TableDigests {
 
 /// A digest per table of past versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PastDigests {
+pub(crate) struct PastDigests {
     pub policy: Digest,
     pub instances: Digest,
     pub numbers: Digest,
@@ -213,7 +213,7 @@ impl PastDigests {
     /// Adds the version `row` superseded by the event `superseded_seq` (a
     /// `*_past` row: the row's fields, then that seq). Requests and removals
     /// have no past versions.
-    pub fn add(&mut self, row: &Change, superseded_seq: i64) {
+    pub(crate) fn add(&mut self, row: &Change, superseded_seq: i64) {
         let superseded = |h: &mut RowHasher| {
             h.integer(superseded_seq);
         };

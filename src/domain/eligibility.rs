@@ -6,7 +6,7 @@ use super::types::{Billing, Instance, InstanceState, Policy, Time};
 use crate::error::Reason;
 
 /// An instance has expired once its expiry time is not after `now`.
-pub fn is_expired(instance: &Instance, now: Time) -> bool {
+pub(crate) fn is_expired(instance: &Instance, now: Time) -> bool {
     super::types::parse_time("expires_at", &instance.expires_at)
         .map_or(true, |expires_at| expires_at <= now)
 }
@@ -15,7 +15,7 @@ pub fn is_expired(instance: &Instance, now: Time) -> bool {
 /// for a request of `requested` slots. An empty list means eligible.
 /// `mainland`: what the region table says of the instance's region
 /// (`regions::is_mainland`).
-pub fn failing_reasons(
+pub(crate) fn failing_reasons(
     instance: &Instance,
     policy: Option<&Policy>,
     mainland: bool,
@@ -60,7 +60,7 @@ pub fn failing_reasons(
 }
 
 /// Remaining slots of an instance under a policy (0 for an unsupported type).
-pub fn remaining_slots(instance: &Instance, policy: Option<&Policy>) -> i64 {
+pub(crate) fn remaining_slots(instance: &Instance, policy: Option<&Policy>) -> i64 {
     super::types::remaining(policy.map_or(0, |p| p.max_numbers), instance.consumed)
 }
 

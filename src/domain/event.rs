@@ -6,11 +6,12 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One row of the log.
 /// The columns of the log, in order (README "The log and its hash").
-pub const EVENT_COLUMNS: [&str; 8] = [
+pub(crate) const EVENT_COLUMNS: [&str; 8] = [
     "seq",
     "event_id",
     "at",
@@ -22,7 +23,7 @@ pub const EVENT_COLUMNS: [&str; 8] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
+pub(crate) struct Event {
     pub seq: i64,
     pub event_id: String,
     pub at: String,
@@ -35,7 +36,7 @@ pub struct Event {
 
 impl Event {
     /// Seals a new event onto the chain after `prev_hash`.
-    pub fn seal(
+    pub(crate) fn seal(
         seq: i64,
         event_id: String,
         at: String,
@@ -59,7 +60,7 @@ impl Event {
     }
 
     #[cfg(test)]
-    pub fn computed_hash(&self) -> String {
+    pub(crate) fn computed_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,
             self.seq,
@@ -71,21 +72,21 @@ impl Event {
         )
     }
 
-    pub fn body(&self) -> Result<Body> {
+    pub(crate) fn body(&self) -> Result<Body> {
         Body::parse(&self.kind, &self.payload)
     }
 }
 
 /// The id of an event as it must be written: a UUID v4 in its canonical
 /// lowercase hyphenated text (so one id has one spelling).
-pub fn canonical_event_id(text: &str) -> Option<u128> {
+pub(crate) fn canonical_event_id(text: &str) -> Option<u128> {
     let id = uuid::Uuid::parse_str(text).ok()?;
     (id.get_version_num() == 4 && id.hyphenated().to_string() == text).then(|| id.as_u128())
 }
 
 /// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
 /// lowercase hex (README "The log and its hash"). Fed piecewise: no joined copy is built.
-pub fn chain_hash(
+pub(crate) fn chain_hash(
     prev_hash: &str,
     seq: i64,
     event_id: &str,
@@ -146,7 +147,7 @@ fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceAdded {
+pub(crate) struct InstanceAdded {
     pub instance_id: String,
     pub service_type: String,
     pub account: String,
@@ -161,7 +162,7 @@ pub struct InstanceAdded {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceRenewed {
+pub(crate) struct InstanceRenewed {
     pub instance_id: String,
     pub account: String,
     pub months: i64,
@@ -171,14 +172,14 @@ pub struct InstanceRenewed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceReleased {
+pub(crate) struct InstanceReleased {
     pub instance_id: String,
     pub account: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PolicySet {
+pub(crate) struct PolicySet {
     pub service_type: String,
     pub max_numbers: i64,
     pub min_subscription_months: i64,
@@ -188,7 +189,7 @@ pub struct PolicySet {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Allocated {
+pub(crate) struct Allocated {
     pub instance_id: String,
     pub account: String,
     pub numbers: Vec<String>,
@@ -199,7 +200,7 @@ pub struct Allocated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Selected {
+pub(crate) struct Selected {
     pub instance_id: String,
     pub account: String,
     pub number: String,
@@ -208,7 +209,7 @@ pub struct Selected {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Granted {
+pub(crate) struct Granted {
     pub number: String,
     pub instance_id: String,
     /// The owner, who alone grants.
@@ -220,7 +221,7 @@ pub struct Granted {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Bound {
+pub(crate) struct Bound {
     pub number: String,
     pub instance_id: String,
     pub owner: String,
@@ -231,7 +232,7 @@ pub struct Bound {
 /// The payload of every review and end-of-use event on one number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NumberChanged {
+pub(crate) struct NumberChanged {
     pub number: String,
     pub instance_id: String,
     pub owner: String,
@@ -245,7 +246,7 @@ pub struct NumberChanged {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceMoved {
+pub(crate) struct ServiceMoved {
     pub service: String,
     pub number: String,
     /// Where the number came from, and who owns and holds it.
@@ -260,7 +261,7 @@ pub struct ServiceMoved {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceIpUpdated {
+pub(crate) struct ServiceIpUpdated {
     pub service: String,
     pub number: String,
     pub instance_id: String,
@@ -272,7 +273,7 @@ pub struct ServiceIpUpdated {
 /// One field an amend changed: its value before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FieldChange<T> {
+pub(crate) struct FieldChange<T> {
     pub old: T,
     pub new: T,
 }
@@ -281,7 +282,7 @@ pub struct FieldChange<T> {
 /// field that did not change is absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceAmended {
+pub(crate) struct InstanceAmended {
     pub instance_id: String,
     /// The owner before the amend.
     pub account: String,
@@ -302,7 +303,7 @@ pub struct InstanceAmended {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegionSet {
+pub(crate) struct RegionSet {
     pub region: String,
     pub mainland: bool,
 }
@@ -310,7 +311,7 @@ pub struct RegionSet {
 /// `service rename`: the service's name corrected while its number is bound.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceRenamed {
+pub(crate) struct ServiceRenamed {
     pub service: String,
     pub to: String,
     pub number: String,
@@ -323,7 +324,7 @@ pub struct ServiceRenamed {
 /// "Reconciling with the provider"): which file, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Reconciled {
+pub(crate) struct Reconciled {
     /// Lowercase hex SHA-256 of the file as read.
     pub file_sha256: String,
     pub file_size_bytes: i64,
@@ -338,7 +339,7 @@ pub struct Reconciled {
 /// times; the repair, dated by the reference clock, lets the log go on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClockRepaired {
+pub(crate) struct ClockRepaired {
     pub first_seq: i64,
     pub last_seq: i64,
     pub first_claimed_at: String,
@@ -348,13 +349,13 @@ pub struct ClockRepaired {
 
 /// The kind of a clock repair, which the chain and the clock scan treat
 /// apart (its time may be earlier than the events it covers).
-pub const CLOCK_REPAIRED: &str = "clock_repaired";
+pub(crate) const CLOCK_REPAIRED: &str = "clock_repaired";
 
 /// How many differences of each class (README "Reconciling with the
 /// provider"), one field per class so the payload's text is fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DifferenceCounts {
+pub(crate) struct DifferenceCounts {
     pub unknown_number: i64,
     pub missing_at_provider: i64,
     pub status_differs: i64,
@@ -367,7 +368,7 @@ pub struct DifferenceCounts {
 
 impl DifferenceCounts {
     /// Every difference, of whatever class.
-    pub fn total(&self) -> i64 {
+    pub(crate) fn total(&self) -> i64 {
         self.unknown_number
             + self.missing_at_provider
             + self.status_differs
@@ -386,22 +387,22 @@ macro_rules! event_kinds {
     ($($variant:ident($payload:ty) = $kind:literal),+ $(,)?) => {
         /// What an event says, typed: one variant per kind.
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum Body { $($variant($payload)),+ }
+        pub(crate) enum Body { $($variant($payload)),+ }
 
         /// Every kind, as written in the log's `kind` column.
-        pub const KINDS: &[&str] = &[$($kind),+];
+        pub(crate) const KINDS: &[&str] = &[$($kind),+];
 
         impl Body {
-            pub fn kind(&self) -> &'static str {
+            pub(crate) fn kind(&self) -> &'static str {
                 match self { $(Body::$variant(_) => $kind),+ }
             }
 
             /// The payload as it is stored and hashed: JSON text.
-            pub fn payload(&self) -> String {
+            pub(crate) fn payload(&self) -> String {
                 match self { $(Body::$variant(payload) => to_json(payload)),+ }
             }
 
-            pub fn parse(kind: &str, payload: &str) -> Result<Body> {
+            pub(crate) fn parse(kind: &str, payload: &str) -> Result<Body> {
                 match kind {
                     $($kind => Ok(Body::$variant(from_json(kind, payload)?)),)+
                     other => Err(Error::Integrity(format!(
@@ -451,14 +452,14 @@ fn from_json<T: for<'de> Deserialize<'de>>(kind: &str, payload: &str) -> Result<
 
 /// An event that does not fit the state it lands on, or is not what snledger
 /// writes: an integrity error naming its seq.
-pub fn broken(seq: i64, message: String) -> Error {
+pub(crate) fn broken(seq: i64, message: String) -> Error {
     Error::Integrity(format!("event {seq}: {message}"))
 }
 
 impl Body {
     /// The subjects this event names, for `history` filters:
     /// `i:` instance, `n:` number, `a:` account, `s:` service.
-    pub fn subjects(&self) -> Vec<String> {
+    pub(crate) fn subjects(&self) -> Vec<String> {
         let mut subjects = Vec::new();
         self.each_subject(|letter, value| {
             let subject = format!("{letter}:{value}");
@@ -471,7 +472,7 @@ impl Body {
 
     /// Calls `add(letter, value)` for each subject the event names (a value
     /// may come twice; `subjects` removes repeats).
-    pub fn each_subject<'a>(&'a self, mut add: impl FnMut(&'static str, &'a str)) {
+    pub(crate) fn each_subject<'a>(&'a self, mut add: impl FnMut(&'static str, &'a str)) {
         match self {
             Body::InstanceAdded(InstanceAdded {
                 instance_id,

@@ -58,7 +58,7 @@ impl From<Change> for Vec<Change> {
 /// a log is re-decided first, `replay.rs`). Takes the body by value:
 /// replaying millions of events moves their fields into the rows instead of
 /// copying them.
-pub fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
+pub(crate) fn evolve(lookup: &dyn Lookup, body: Body, seq: i64) -> Result<Vec<Change>> {
     Ok(match body {
         Body::InstanceAdded(payload) => instance_added(payload, seq)?.into(),
         Body::InstanceRenewed(payload) => instance_renewed(lookup, payload, seq)?.into(),

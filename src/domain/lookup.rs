@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// How to report a row that must exist and does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
+pub(crate) enum Missing {
     /// A command names it: `not_found`, "no instance i-1".
     NotFound,
     /// The event with this seq names it: an integrity error,
@@ -34,7 +34,7 @@ impl Missing {
 /// Instances and numbers are found whatever the ASCII case of their id, and
 /// a service by any spelling of it (`names::service_key`); each row comes
 /// back as the ledger first spelled it.
-pub trait Lookup {
+pub(crate) trait Lookup {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>>;
     fn number(&self, number: &str) -> Result<Option<NumberRecord>>;
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>>;
@@ -74,7 +74,7 @@ pub trait Lookup {
 /// write lock, so its writer remembers them and forgets them whenever one
 /// of its events changes either table (`forget_if_changed`).
 #[derive(Default)]
-pub struct Memo {
+pub(crate) struct Memo {
     policy: RefCell<HashMap<String, Option<Policy>>>,
     region: RefCell<HashMap<String, Option<Region>>>,
 }
@@ -85,12 +85,12 @@ const MEMO_NAMES_MAX: usize = 1024;
 
 impl Memo {
     /// A look-up that answers policy and region rows from this memo.
-    pub fn over<'a>(&'a self, lookup: &'a dyn Lookup) -> Remembering<'a> {
+    pub(crate) fn over<'a>(&'a self, lookup: &'a dyn Lookup) -> Remembering<'a> {
         Remembering { lookup, memo: self }
     }
 
     /// Forgets everything when `changes` write a policy or region row.
-    pub fn forget_if_changed(&self, changes: &[Change]) {
+    pub(crate) fn forget_if_changed(&self, changes: &[Change]) {
         let changed = changes
             .iter()
             .any(|change| matches!(change, Change::Policy(_) | Change::Region(_)));
@@ -120,7 +120,7 @@ fn remembered<T: Clone>(
 
 /// A look-up through a `Memo`: policy and region rows remembered, the rest
 /// read as they stand.
-pub struct Remembering<'a> {
+pub(crate) struct Remembering<'a> {
     lookup: &'a dyn Lookup,
     memo: &'a Memo,
 }

@@ -6,7 +6,7 @@ use super::types::Status;
 use crate::error::{Error, Reason, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Grant,
     Bind,
     Submit,
@@ -18,7 +18,7 @@ pub enum Action {
 
 impl Action {
     #[cfg(test)]
-    pub const ALL: [Action; 7] = [
+    pub(crate) const ALL: [Action; 7] = [
         Action::Grant,
         Action::Bind,
         Action::Submit,
@@ -28,7 +28,7 @@ impl Action {
         Action::Invalidate,
     ];
 
-    pub fn verb(self) -> &'static str {
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             Action::Grant => "grant",
             Action::Bind => "bind",
@@ -42,7 +42,7 @@ impl Action {
 }
 
 /// The status after `action`, or `None` where the action is not allowed.
-pub fn next_status(status: Status, action: Action) -> Option<Status> {
+pub(crate) fn next_status(status: Status, action: Action) -> Option<Status> {
     use Action::*;
     use Status::*;
     match (status, action) {
@@ -58,7 +58,7 @@ pub fn next_status(status: Status, action: Action) -> Option<Status> {
 }
 
 /// Like `next_status`, but a refusal names the current status (`wrong_status`).
-pub fn transition(number: &str, status: Status, action: Action) -> Result<Status> {
+pub(crate) fn transition(number: &str, status: Status, action: Action) -> Result<Status> {
     next_status(status, action).ok_or_else(|| {
         Error::refused(
             Reason::WrongStatus,

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
-pub struct MemoryState {
+pub(crate) struct MemoryState {
     /// Held compactly: a replay of millions of events holds them all.
     pub instances: InstanceTable,
     pub numbers: HashMap<String, NumberRecord>,
@@ -46,7 +46,7 @@ pub struct MemoryState {
 
 impl MemoryState {
     /// A new ledger's state: the default policy and nothing else.
-    pub fn new() -> MemoryState {
+    pub(crate) fn new() -> MemoryState {
         let mut state = MemoryState::default();
         for policy in default_policies() {
             state.policies.insert(policy.service_type.clone(), policy);
@@ -59,14 +59,14 @@ impl MemoryState {
 
     /// Room for the expected rows up front (hints, capped): growing maps of
     /// millions of rows step by step costs more than the replay itself.
-    pub fn reserve(&mut self, instances: u64, numbers: u64) {
+    pub(crate) fn reserve(&mut self, instances: u64, numbers: u64) {
         const HINT_MAX: u64 = 50_000_000;
         self.instances.reserve(instances.min(HINT_MAX) as usize);
         self.numbers.reserve(numbers.min(HINT_MAX) as usize);
     }
 
     /// The digests of the rebuilt tables, to compare with the stored ones.
-    pub fn digests(&self) -> TableDigests {
+    pub(crate) fn digests(&self) -> TableDigests {
         let mut digests = TableDigests {
             subjects: self.subjects,
             past: self.past,
@@ -93,7 +93,7 @@ impl MemoryState {
 
     /// The numbers of an instance in the order they were issued (as the
     /// store's `numbers_of`: issued seq, then number).
-    pub fn numbers_of(&self, instance_id: &str) -> Vec<NumberRecord> {
+    pub(crate) fn numbers_of(&self, instance_id: &str) -> Vec<NumberRecord> {
         let mut numbers: Vec<NumberRecord> = self
             .numbers
             .values()
@@ -104,7 +104,7 @@ impl MemoryState {
         numbers
     }
 
-    pub fn apply(&mut self, change: Change) {
+    pub(crate) fn apply(&mut self, change: Change) {
         let seq = change.seq();
         let replaced = match change {
             Change::Instance(r) => {
@@ -184,7 +184,7 @@ impl MemoryState {
     /// Replays one event of a log by re-deciding it (README "Guarantees"):
     /// its derived rows. An event the rules refuse is still applied as
     /// logged, so the refusal is its one problem.
-    pub fn replay(&mut self, event: Recorded) -> Result<()> {
+    pub(crate) fn replay(&mut self, event: Recorded) -> Result<()> {
         let (changes, problem) = replay_as_logged(self, event);
         for change in changes {
             self.apply(change);
@@ -195,7 +195,7 @@ impl MemoryState {
 
 /// Adds the history index rows an event makes (each subject once) to
 /// `digest`.
-pub fn digest_subjects(digest: &mut Digest, seq: i64, body: &Body) {
+pub(crate) fn digest_subjects(digest: &mut Digest, seq: i64, body: &Body) {
     let mut named: Vec<(&str, &str)> = Vec::with_capacity(8);
     body.each_subject(|letter, value| {
         if !named.contains(&(letter, value)) {

@@ -9,27 +9,27 @@
 //! checks of commands and of payloads read back, side by side; `lookup.rs`
 //! the read access both rules use.
 
-pub mod addresses;
-pub mod advise;
-pub mod clock;
-pub mod decide;
-pub mod diff;
-pub mod digest;
-pub mod eligibility;
-pub mod event;
-pub mod evolve;
-pub mod lookup;
-pub mod machine;
-pub mod memory;
-pub mod names;
-pub mod packed;
-pub mod past;
-pub mod reconcile;
-pub mod regions;
-pub mod replay;
-pub mod suggest;
-pub mod types;
-pub mod validate;
+pub(crate) mod addresses;
+pub(crate) mod advise;
+pub(crate) mod clock;
+pub(crate) mod decide;
+pub(crate) mod diff;
+pub(crate) mod digest;
+pub(crate) mod eligibility;
+pub(crate) mod event;
+pub(crate) mod evolve;
+pub(crate) mod lookup;
+pub(crate) mod machine;
+pub(crate) mod memory;
+pub(crate) mod names;
+pub(crate) mod packed;
+pub(crate) mod past;
+pub(crate) mod reconcile;
+pub(crate) mod regions;
+pub(crate) mod replay;
+pub(crate) mod suggest;
+pub(crate) mod types;
+pub(crate) mod validate;
 
 #[cfg(test)]
 mod tests;

@@ -31,14 +31,14 @@ const PROVINCES: [char; 31] = [
 ];
 
 /// A name is a domain when it contains a dot and no whitespace.
-pub fn is_domain(name: &str) -> bool {
+pub(crate) fn is_domain(name: &str) -> bool {
     name.contains(DOTS) && !name.contains(char::is_whitespace)
 }
 
 /// The canonical form of a service name as given (already checked as free
 /// text): a domain's ASCII form, or an app name in NFC with its whitespace
 /// collapsed. An invalid domain is a usage error naming why.
-pub fn canonical_service(name: &str) -> Result<String> {
+pub(crate) fn canonical_service(name: &str) -> Result<String> {
     let trimmed = name.trim();
     let canonical = if is_domain(trimmed) {
         domain_to_ascii(trimmed)?
@@ -59,7 +59,7 @@ pub fn canonical_service(name: &str) -> Result<String> {
 /// What two spellings of one service share: the NFKC case-folded form of
 /// its canonical name (of the name itself where it has none, so a look-up
 /// of a bad name finds nothing rather than failing).
-pub fn service_key(name: &str) -> String {
+pub(crate) fn service_key(name: &str) -> String {
     let canonical = canonical_service(name).unwrap_or_else(|_| name.to_string());
     // NFKC_Casefold as Unicode's compatibility caseless match builds it:
     // NFKD(fold(NFKD(fold(NFD(X))))), recomposed to NFC to keep it short.
@@ -75,7 +75,7 @@ pub fn service_key(name: &str) -> String {
 
 /// The Unicode form a person reads: a domain's labels decoded from
 /// punycode; an app name as it is.
-pub fn display_name(service: &str) -> String {
+pub(crate) fn display_name(service: &str) -> String {
     if is_domain(service) {
         let (unicode, result) = idna::domain_to_unicode(service);
         if result.is_ok() {
@@ -86,7 +86,7 @@ pub fn display_name(service: &str) -> String {
 }
 
 /// Instance ids and numbers are the same whatever their ASCII case.
-pub fn fold_identifier(identifier: &str) -> String {
+pub(crate) fn fold_identifier(identifier: &str) -> String {
     identifier.to_ascii_lowercase()
 }
 
@@ -184,7 +184,7 @@ fn uts46_problem(name: &str) -> String {
 /// The first character free text may not hold, with why: control
 /// characters, format characters (Cf: zero-width spaces and joiners, bidi
 /// overrides, BOM, soft hyphen) and line and paragraph separators.
-pub fn forbidden_character(text: &str) -> Option<(char, &'static str)> {
+pub(crate) fn forbidden_character(text: &str) -> Option<(char, &'static str)> {
     // Printable ASCII is none of these: the common case, without the tables.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return None;
@@ -237,7 +237,7 @@ const BLANK_LETTERS: [char; 7] = [
 ];
 
 /// Whether `c` is a Default_Ignorable_Code_Point.
-pub fn is_default_ignorable(c: char) -> bool {
+pub(crate) fn is_default_ignorable(c: char) -> bool {
     let c = c as u32;
     DEFAULT_IGNORABLE
         .binary_search_by(|&(first, last)| {
@@ -258,7 +258,7 @@ pub fn is_default_ignorable(c: char) -> bool {
 /// which would make a second name that looks exactly like the first. No
 /// other character's NFKC case-folded form holds one (a unit test checks
 /// every code point), so a name's key is free of them too.
-pub fn forbidden_in_name(text: &str) -> Option<(char, &'static str)> {
+pub(crate) fn forbidden_in_name(text: &str) -> Option<(char, &'static str)> {
     if text.is_ascii() {
         return None;
     }
@@ -284,14 +284,14 @@ pub fn forbidden_in_name(text: &str) -> Option<(char, &'static str)> {
 }
 
 /// `U+200B`.
-pub fn code_point(c: char) -> String {
+pub(crate) fn code_point(c: char) -> String {
     format!("U+{:04X}", c as u32)
 }
 
 /// The MIIT's shape: a province, `ICP`, `备` or `证`, 1–12 digits, `号`,
 /// then optionally `-`, 1–4 digits and a capital letter
 /// (`京ICP备2023000001号-2A`).
-pub fn validate_icp_number(text: &str) -> Result<()> {
+pub(crate) fn validate_icp_number(text: &str) -> Result<()> {
     if icp_shape(text) {
         return Ok(());
     }

@@ -100,7 +100,7 @@ impl PublicIp {
 /// its row unreachable (verify removes rows only while comparing, at the
 /// end).
 #[derive(Debug, Default)]
-pub struct InstanceTable {
+pub(crate) struct InstanceTable {
     index: HashMap<Box<str>, u32>,
     rows: Vec<Row>,
     service_types: Symbols,
@@ -110,7 +110,7 @@ pub struct InstanceTable {
 }
 
 impl InstanceTable {
-    pub fn reserve(&mut self, instances: usize) {
+    pub(crate) fn reserve(&mut self, instances: usize) {
         self.index.reserve(instances);
         self.rows.reserve(instances);
     }
@@ -118,7 +118,11 @@ impl InstanceTable {
     /// Inserts `instance` and returns the row it replaced when `keep` says
     /// so of that row's updated seq (one look-up; the row is decoded only
     /// then).
-    pub fn replace(&mut self, instance: Instance, keep: impl Fn(i64) -> bool) -> Option<Instance> {
+    pub(crate) fn replace(
+        &mut self,
+        instance: Instance,
+        keep: impl Fn(i64) -> bool,
+    ) -> Option<Instance> {
         let row = self.row(&instance);
         match self.index.get(instance.instance_id.as_str()) {
             Some(position) => {
@@ -140,19 +144,19 @@ impl InstanceTable {
         }
     }
 
-    pub fn get(&self, instance_id: &str) -> Option<Instance> {
+    pub(crate) fn get(&self, instance_id: &str) -> Option<Instance> {
         let position = self.index.get(instance_id)?;
         Some(self.instance(instance_id, &self.rows[*position as usize]))
     }
 
-    pub fn remove(&mut self, instance_id: &str) -> Option<Instance> {
+    pub(crate) fn remove(&mut self, instance_id: &str) -> Option<Instance> {
         let position = self.index.remove(instance_id)?;
         Some(self.instance(instance_id, &self.rows[position as usize]))
     }
 
     /// Every instance, in no particular order (one record refilled for
     /// each: no allocation per row).
-    pub fn each(&self, mut visit: impl FnMut(&Instance)) {
+    pub(crate) fn each(&self, mut visit: impl FnMut(&Instance)) {
         let mut record: Option<Instance> = None;
         for (instance_id, position) in &self.index {
             let row = &self.rows[*position as usize];

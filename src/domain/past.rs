@@ -26,7 +26,7 @@ use crate::error::Result;
 
 /// The instance whose number an event on a service is about: the owner of
 /// the service's row from that event on (`None` for other kinds).
-pub fn number_instance(body: &Body) -> Option<&str> {
+pub(crate) fn number_instance(body: &Body) -> Option<&str> {
     match body {
         Body::Selected(p) => Some(&p.instance_id),
         Body::Bound(p) => Some(&p.instance_id),
@@ -44,7 +44,7 @@ pub fn number_instance(body: &Body) -> Option<&str> {
 
 /// Whether replaying the past of `instances` needs this event: it writes a
 /// row one of them owns, or the policy or region tables.
-pub fn needed_by(body: &Body, instances: &[String]) -> bool {
+pub(crate) fn needed_by(body: &Body, instances: &[String]) -> bool {
     let ours = |id: &str| instances.iter().any(|instance| instance == id);
     match body {
         Body::PolicySet(_) | Body::RegionSet(_) => true,
@@ -63,7 +63,7 @@ pub fn needed_by(body: &Body, instances: &[String]) -> bool {
 
 /// The rows of a few instances, as a replay of their events leaves them.
 #[derive(Debug)]
-pub struct Past {
+pub(crate) struct Past {
     pub state: MemoryState,
     /// Events evolved so far (each checked to come in seq order).
     pub events: u64,
@@ -77,7 +77,7 @@ impl Default for Past {
 }
 
 impl Past {
-    pub fn new() -> Past {
+    pub(crate) fn new() -> Past {
         Past {
             state: MemoryState::new(),
             events: 0,
@@ -90,7 +90,7 @@ impl Past {
     /// service may name another instance as its new host, and only checks
     /// that it exists (instances are never removed, so the present knows
     /// every instance the past knew).
-    pub fn apply(&mut self, present: &dyn Lookup, seq: i64, body: Body) -> Result<()> {
+    pub(crate) fn apply(&mut self, present: &dyn Lookup, seq: i64, body: Body) -> Result<()> {
         assert!(seq > self.last_seq, "events replayed out of order");
         let changes = evolve(
             &Layered {

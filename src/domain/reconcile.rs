@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 /// The provider's status codes of a service number, with the words of its
 /// API reference (GetBsnByResource / GetBsnBySn, field `status`).
-pub const PROVIDER_STATUSES: [(u8, &str); 5] = [
+pub(crate) const PROVIDER_STATUSES: [(u8, &str); 5] = [
     (0, "not bound"),
     (1, "bound to an instance, cannot be unbound"),
     (2, "filed"),
@@ -33,7 +33,7 @@ pub const PROVIDER_STATUSES: [(u8, &str); 5] = [
 /// grants), so 0 and 1 both fit; a deregistered filing leaves the number
 /// used (1), still shown as filed (2) until the provider catches up, or
 /// invalidated (3).
-pub const STATUS_AGREEMENT: [(Status, &[u8]); 6] = [
+pub(crate) const STATUS_AGREEMENT: [(Status, &[u8]); 6] = [
     (Status::Unbound, &[0, 1]),
     (Status::Bound, &[1]),
     (Status::Filing, &[4]),
@@ -45,13 +45,14 @@ pub const STATUS_AGREEMENT: [(Status, &[u8]); 6] = [
 /// The provider's `resourceType` codes and the ledger's service type each
 /// means, from its API reference: 1 ECS, 8 ENS, 9 Cloud Web Hosting. Other
 /// codes are the provider's own products, which this table cannot judge.
-pub const RESOURCE_TYPES: [(i64, &str); 3] = [(1, "ecs"), (8, "ens"), (9, "cloud_web_hosting")];
+pub(crate) const RESOURCE_TYPES: [(i64, &str); 3] =
+    [(1, "ecs"), (8, "ens"), (9, "cloud_web_hosting")];
 
 /// The reason an emitted `invalidate` gives.
-pub const INVALIDATED_REASON: &str = "provider: invalidated for administrative reasons";
+pub(crate) const INVALIDATED_REASON: &str = "provider: invalidated for administrative reasons";
 
 /// The API reference's words for a provider status code.
-pub fn provider_status_meaning(code: u8) -> &'static str {
+pub(crate) fn provider_status_meaning(code: u8) -> &'static str {
     PROVIDER_STATUSES
         .iter()
         .find(|(known, _)| *known == code)
@@ -59,7 +60,7 @@ pub fn provider_status_meaning(code: u8) -> &'static str {
 }
 
 /// Whether the ledger's status and the provider's code agree.
-pub fn status_agrees(status: Status, provider_status: u8) -> bool {
+pub(crate) fn status_agrees(status: Status, provider_status: u8) -> bool {
     STATUS_AGREEMENT
         .iter()
         .any(|(ledger, codes)| *ledger == status && codes.contains(&provider_status))
@@ -68,7 +69,7 @@ pub fn status_agrees(status: Status, provider_status: u8) -> bool {
 /// Whether `resource_type` fits the instance's service type: a code the
 /// table knows must name that type, and a type the table knows must have
 /// its code; a code and a type the table knows neither of cannot be judged.
-pub fn type_fits(resource_type: i64, service_type: &str) -> bool {
+pub(crate) fn type_fits(resource_type: i64, service_type: &str) -> bool {
     let by_code = RESOURCE_TYPES
         .iter()
         .find(|(code, _)| *code == resource_type);
@@ -84,7 +85,7 @@ pub fn type_fits(resource_type: i64, service_type: &str) -> bool {
 
 /// One service number as the provider reports it (a BsnPopDO).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ProviderRecord {
+pub(crate) struct ProviderRecord {
     pub sn: String,
     /// 0–4, see `PROVIDER_STATUSES`.
     pub status: u8,
@@ -113,10 +114,10 @@ macro_rules! classes {
     ($($variant:ident = $code:literal,)+) => {
         /// The classes of difference (README "Reconciling with the provider").
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Class { $($variant),+ }
+        pub(crate) enum Class { $($variant),+ }
 
         impl Class {
-            pub fn code(self) -> &'static str {
+            pub(crate) fn code(self) -> &'static str {
                 match self { $(Class::$variant => $code),+ }
             }
         }
@@ -137,7 +138,7 @@ classes! {
 /// One difference: its class, the number and instance it is about, and
 /// what each side says.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Difference {
+pub(crate) struct Difference {
     pub class: Class,
     pub number: Option<String>,
     pub instance_id: String,
@@ -149,7 +150,7 @@ pub struct Difference {
 
 /// A change the ledger can express, as one row of an ops file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Allocate {
         instance_id: String,
         number: String,
@@ -171,7 +172,7 @@ pub enum Op {
 /// What the comparison reads from the ledger by key (its numbers come in
 /// one walk, see `NumberMatch`). Instances are found regardless of ASCII
 /// case.
-pub trait Book {
+pub(crate) trait Book {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>>;
     fn policy(&self, service_type: &str) -> Result<Option<Policy>>;
     /// What the region table says of a region.
@@ -179,7 +180,7 @@ pub trait Book {
 }
 
 /// How numbers and instance ids are matched: ASCII lowercase.
-pub fn folded(text: &str) -> String {
+pub(crate) fn folded(text: &str) -> String {
     text.to_ascii_lowercase()
 }
 
@@ -187,14 +188,14 @@ pub fn folded(text: &str) -> String {
 /// the number walk needs: by folded number, then place (so the first of a
 /// repeated number comes first).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ByNumber {
+pub(crate) struct ByNumber {
     pub folded_sn: String,
     pub ordinal: u64,
     pub record: ProviderRecord,
 }
 
 impl ByNumber {
-    pub fn new(ordinal: u64, record: ProviderRecord) -> ByNumber {
+    pub(crate) fn new(ordinal: u64, record: ProviderRecord) -> ByNumber {
         ByNumber {
             folded_sn: folded(&record.sn),
             ordinal,
@@ -208,7 +209,7 @@ impl ByNumber {
 // cost an allocation per entry for no memory saved.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// A record (the first with its number), with the ledger's number and,
     /// when that number is on the instance the record names, its instance.
     Listed {
@@ -225,13 +226,13 @@ pub enum Entry {
 /// within one, the records in file order, then the unlisted numbers in the
 /// order of the instance's numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ByInstance {
+pub(crate) struct ByInstance {
     pub folded_instance: String,
     pub entry: Entry,
 }
 
 impl ByInstance {
-    pub fn new(entry: Entry) -> ByInstance {
+    pub(crate) fn new(entry: Entry) -> ByInstance {
         let folded_instance = match &entry {
             Entry::Listed { record, .. } => folded(&record.resource_id),
             Entry::Unlisted(number) => folded(&number.instance_id),
@@ -278,7 +279,7 @@ struct Group {
 /// The first pass: the file's records (sorted `ByNumber`) walked beside
 /// the ledger's numbers in folded order, each record paired with its
 /// ledger number or found unknown, each ledger number listed or not.
-pub struct NumberMatch {
+pub(crate) struct NumberMatch {
     records: Box<dyn Iterator<Item = Result<ByNumber>>>,
     next: Option<ByNumber>,
     group: Option<Group>,
@@ -289,7 +290,7 @@ pub struct NumberMatch {
 }
 
 impl NumberMatch {
-    pub fn new(records: Box<dyn Iterator<Item = Result<ByNumber>>>) -> Result<NumberMatch> {
+    pub(crate) fn new(records: Box<dyn Iterator<Item = Result<ByNumber>>>) -> Result<NumberMatch> {
         let mut matching = NumberMatch {
             records,
             next: None,
@@ -325,7 +326,7 @@ impl NumberMatch {
     }
 
     /// One ledger number, in folded order, with its instance.
-    pub fn ledger(
+    pub(crate) fn ledger(
         &mut self,
         number: NumberRecord,
         instance: Option<Instance>,
@@ -375,7 +376,7 @@ impl NumberMatch {
 
     /// After the last ledger number: the records left are unknown.
     /// Returns the count of distinct numbers.
-    pub fn finish(mut self, emit: &mut dyn FnMut(ByInstance) -> Result<()>) -> Result<i64> {
+    pub(crate) fn finish(mut self, emit: &mut dyn FnMut(ByInstance) -> Result<()>) -> Result<i64> {
         self.flush(emit)?;
         while let Some(record) = self.next.take() {
             let record = self.taken(record)?;
@@ -432,7 +433,7 @@ type Rank = (u8, u64, u32);
 
 /// The second pass: the entries (sorted `ByInstance`), one instance at a
 /// time, compared with the ledger.
-pub struct Comparison {
+pub(crate) struct Comparison {
     now: Time,
     current: Option<Covered>,
     instances: i64,
@@ -445,7 +446,7 @@ pub struct Comparison {
 }
 
 /// What a comparison found.
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub numbers: i64,
     pub instances: i64,
     pub differences: Vec<Difference>,
@@ -453,7 +454,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn counts(&self) -> DifferenceCounts {
+    pub(crate) fn counts(&self) -> DifferenceCounts {
         let count =
             |class: Class| self.differences.iter().filter(|d| d.class == class).count() as i64;
         DifferenceCounts {
@@ -471,7 +472,7 @@ impl Outcome {
 
 impl Comparison {
     /// A comparison at the ledger's time `now` (eligibility of allocations).
-    pub fn new(now: Time) -> Comparison {
+    pub(crate) fn new(now: Time) -> Comparison {
         Comparison {
             now,
             current: None,
@@ -484,7 +485,7 @@ impl Comparison {
     }
 
     /// The next entry, in `ByInstance` order.
-    pub fn entry(&mut self, book: &dyn Book, item: ByInstance) -> Result<()> {
+    pub(crate) fn entry(&mut self, book: &dyn Book, item: ByInstance) -> Result<()> {
         if self
             .current
             .as_ref()
@@ -753,7 +754,7 @@ impl Comparison {
 
     /// The outcome, its differences and ops in output order; `numbers` is
     /// the count of distinct numbers the file lists.
-    pub fn finish(mut self, numbers: i64) -> Outcome {
+    pub(crate) fn finish(mut self, numbers: i64) -> Outcome {
         self.close();
         self.differences.sort_by_key(|(rank, _)| *rank);
         self.ops.sort_by_key(|(rank, _)| *rank);

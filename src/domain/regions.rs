@@ -65,7 +65,7 @@ const NOT_MAINLAND: &[&str] = &[
 
 /// The region table of a new ledger (README "Regions"): seed rows like the
 /// default policy, not events.
-pub fn default_regions() -> Vec<Region> {
+pub(crate) fn default_regions() -> Vec<Region> {
     let row = |region_id: &&str, mainland| Region {
         region_id: region_id.to_string(),
         mainland,
@@ -80,13 +80,13 @@ pub fn default_regions() -> Vec<Region> {
 
 /// Whether the region table marks `region_id` as mainland (an unknown
 /// region is not).
-pub fn is_mainland(lookup: &dyn Lookup, region_id: &str) -> Result<bool> {
+pub(crate) fn is_mainland(lookup: &dyn Lookup, region_id: &str) -> Result<bool> {
     Ok(lookup.region(region_id)?.is_some_and(|r| r.mainland))
 }
 
 /// Refuses a region the table does not hold (`region_unknown`), naming the
 /// closest known one.
-pub fn check_region_known(lookup: &dyn Lookup, region_id: &str) -> Result<()> {
+pub(crate) fn check_region_known(lookup: &dyn Lookup, region_id: &str) -> Result<()> {
     if lookup.region(region_id)?.is_some() {
         return Ok(());
     }
@@ -103,7 +103,7 @@ pub fn check_region_known(lookup: &dyn Lookup, region_id: &str) -> Result<()> {
 
 /// Refuses a service type without a policy row (`service_type_unsupported`),
 /// naming the closest known one.
-pub fn check_type_known(lookup: &dyn Lookup, service_type: &str) -> Result<()> {
+pub(crate) fn check_type_known(lookup: &dyn Lookup, service_type: &str) -> Result<()> {
     if lookup.policy(service_type)?.is_some() {
         return Ok(());
     }
@@ -121,7 +121,7 @@ pub fn check_type_known(lookup: &dyn Lookup, service_type: &str) -> Result<()> {
 /// " (did you mean cn-hangzhou?)" for the closest of `known` (the first of
 /// equally close ones in sorted order), or "" when nothing is close: at
 /// most a third of the word's characters differ.
-pub fn did_you_mean(word: &str, known: &[String]) -> String {
+pub(crate) fn did_you_mean(word: &str, known: &[String]) -> String {
     let mut sorted: Vec<&String> = known.iter().collect();
     sorted.sort();
     let limit = (word.chars().count() / 3).max(1);
@@ -136,7 +136,7 @@ pub fn did_you_mean(word: &str, known: &[String]) -> String {
 }
 
 /// Levenshtein distance over characters (one row of the table at a time).
-pub fn edit_distance(left: &str, right: &str) -> usize {
+pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
     let right: Vec<char> = right.chars().collect();
     let mut previous: Vec<usize> = (0..=right.len()).collect();
     for (i, left_char) in left.chars().enumerate() {

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 
 /// What re-deciding needs of one event of a log: its body as parsed from
 /// `payload`, its time and its actor.
-pub struct Recorded<'a> {
+pub(crate) struct Recorded<'a> {
     pub seq: i64,
     pub at: Time,
     pub actor: &'a str,
@@ -26,7 +26,7 @@ pub struct Recorded<'a> {
 impl<'a> Recorded<'a> {
     /// A stored event as re-deciding reads it: its payload parsed and its
     /// time read, either failing as an integrity problem at its seq.
-    pub fn of(event: &'a Event) -> Result<Recorded<'a>> {
+    pub(crate) fn of(event: &'a Event) -> Result<Recorded<'a>> {
         let seq = event.seq;
         Ok(Recorded {
             seq,
@@ -39,7 +39,7 @@ impl<'a> Recorded<'a> {
 }
 
 /// Re-decides one event; returns the derived rows it makes.
-pub fn redecide(lookup: &dyn Lookup, event: Recorded) -> Result<Vec<Change>> {
+pub(crate) fn redecide(lookup: &dyn Lookup, event: Recorded) -> Result<Vec<Change>> {
     let seq = event.seq;
     let decided = decided(lookup, event)?;
     evolve(lookup, decided, seq)
@@ -48,7 +48,10 @@ pub fn redecide(lookup: &dyn Lookup, event: Recorded) -> Result<Vec<Change>> {
 /// Re-decides one event, but applies it as the log has it even when the
 /// rules refuse it, so that `verify` reports the refusal once instead of
 /// every derived row the event made: the rows, and the problem if any.
-pub fn replay_as_logged(lookup: &dyn Lookup, event: Recorded) -> (Vec<Change>, Option<Error>) {
+pub(crate) fn replay_as_logged(
+    lookup: &dyn Lookup,
+    event: Recorded,
+) -> (Vec<Change>, Option<Error>) {
     let (seq, kind, payload) = (event.seq, event.body.kind(), event.payload);
     let (body, problem) = match decided(lookup, event) {
         Ok(decided) => (decided, None),
@@ -140,7 +143,7 @@ fn payload_differences(stored: &str, made: &str) -> String {
 
 /// The command an event records: what an operator ran to make it, with the
 /// numbers it names as the generated ones.
-pub fn recorded_command(body: Body) -> Result<Command> {
+pub(crate) fn recorded_command(body: Body) -> Result<Command> {
     let kind = body.kind();
     Ok(match body {
         Body::InstanceAdded(payload) => instance_added(payload)?,

@@ -28,7 +28,7 @@ const SYNONYMS: &[(&str, &str)] = &[
 ];
 
 /// The candidate `given` probably meant, if one is close enough.
-pub fn did_you_mean<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let folded = fold(given);
     if folded.is_empty() {
         return None;
@@ -52,7 +52,7 @@ pub fn did_you_mean<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> 
 }
 
 /// `; did you mean X?` for a message, or nothing.
-pub fn hint(given: &str, candidates: &[&str]) -> String {
+pub(crate) fn hint(given: &str, candidates: &[&str]) -> String {
     did_you_mean(given, candidates)
         .map_or_else(String::new, |meant| format!("; did you mean {meant}?"))
 }

@@ -7,32 +7,32 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Limits on everything that comes from outside.
-pub mod limits {
-    pub const ACCOUNT_MAX: usize = 64;
-    pub const INSTANCE_ID_MAX: usize = 128;
-    pub const NUMBER_MIN: usize = 4;
-    pub const NUMBER_MAX: usize = 64;
-    pub const SERVICE_MAX: usize = 253;
-    pub const TEXT_MAX: usize = 1024; // reasons, notes, ICP numbers, request ids, actors
-    pub const REGION_MAX: usize = 64;
-    pub const SERVICE_TYPE_MAX: usize = 64;
-    pub const MONTHS_MAX: i64 = 1200; // a century of subscription
-    pub const NUMBERS_MAX: i64 = 1000; // a policy's max numbers per instance
-    pub const ALLOCATE_MAX: usize = 20; // numbers per allocate request
-    pub const ORDER_AMOUNT_MAX_FEN: i64 = 10_000_000_000_000; // 10^11 CNY in fen
+pub(crate) mod limits {
+    pub(crate) const ACCOUNT_MAX: usize = 64;
+    pub(crate) const INSTANCE_ID_MAX: usize = 128;
+    pub(crate) const NUMBER_MIN: usize = 4;
+    pub(crate) const NUMBER_MAX: usize = 64;
+    pub(crate) const SERVICE_MAX: usize = 253;
+    pub(crate) const TEXT_MAX: usize = 1024; // reasons, notes, ICP numbers, request ids, actors
+    pub(crate) const REGION_MAX: usize = 64;
+    pub(crate) const SERVICE_TYPE_MAX: usize = 64;
+    pub(crate) const MONTHS_MAX: i64 = 1200; // a century of subscription
+    pub(crate) const NUMBERS_MAX: i64 = 1000; // a policy's max numbers per instance
+    pub(crate) const ALLOCATE_MAX: usize = 20; // numbers per allocate request
+    pub(crate) const ORDER_AMOUNT_MAX_FEN: i64 = 10_000_000_000_000; // 10^11 CNY in fen
 }
 
 /// Time in the ledger: UTC, whole seconds.
-pub type Time = DateTime<Utc>;
+pub(crate) type Time = DateTime<Utc>;
 
 /// The canonical text of a time: `2026-11-22T10:00:00Z`.
-pub fn format_time(time: Time) -> String {
+pub(crate) fn format_time(time: Time) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Parses RFC 3339 (any offset, converted to UTC, sub-seconds dropped) or a
 /// bare date `YYYY-MM-DD` (midnight UTC).
-pub fn parse_time(field: &str, text: &str) -> Result<Time> {
+pub(crate) fn parse_time(field: &str, text: &str) -> Result<Time> {
     let parsed = if let Ok(date_time) = DateTime::parse_from_rfc3339(text) {
         Some(date_time.with_timezone(&Utc))
     } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
@@ -73,7 +73,7 @@ const LOCAL_FORMS: &[&str] = &[
 /// (midnight), is a wall-clock time in `zone`: with `Asia/Shanghai`,
 /// `2027-06-01` is `2027-05-31T16:00:00Z`. A wall-clock time that a
 /// daylight-saving change skips or repeats is refused: give an offset.
-pub fn parse_time_in(field: &str, text: &str, zone: chrono_tz::Tz) -> Result<Time> {
+pub(crate) fn parse_time_in(field: &str, text: &str, zone: chrono_tz::Tz) -> Result<Time> {
     use chrono::{LocalResult, NaiveDateTime, TimeZone};
     if DateTime::parse_from_rfc3339(text).is_ok() {
         return parse_time(field, text);
@@ -111,7 +111,7 @@ pub fn parse_time_in(field: &str, text: &str, zone: chrono_tz::Tz) -> Result<Tim
 /// A stored UTC time as the operator reads it in `zone`:
 /// `2027-05-31T16:00:00Z` → `2027-06-01 00:00:00 +08:00` in Asia/Shanghai.
 /// Text that is not a time is returned as it is.
-pub fn display_time_in(text: &str, zone: chrono_tz::Tz) -> String {
+pub(crate) fn display_time_in(text: &str, zone: chrono_tz::Tz) -> String {
     match DateTime::parse_from_rfc3339(text) {
         Ok(time) => time
             .with_timezone(&zone)
@@ -123,7 +123,7 @@ pub fn display_time_in(text: &str, zone: chrono_tz::Tz) -> String {
 
 /// An IANA zone name (`Asia/Shanghai`, `UTC`); an unknown one is a usage
 /// error that names the zone it probably meant.
-pub fn parse_zone(field: &str, text: &str) -> Result<chrono_tz::Tz> {
+pub(crate) fn parse_zone(field: &str, text: &str) -> Result<chrono_tz::Tz> {
     text.parse::<chrono_tz::Tz>().map_err(|_| {
         let names: Vec<&str> = chrono_tz::TZ_VARIANTS
             .iter()
@@ -139,7 +139,7 @@ pub fn parse_zone(field: &str, text: &str) -> Result<chrono_tz::Tz> {
 
 /// For messages: at most 80 characters of something the user typed, with
 /// control characters made visible.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let mut out: String = text
         .chars()
         .take(80)
@@ -194,15 +194,15 @@ fn check_identifier(field: &str, text: &str, max: usize, extra: &str) -> Result<
     Ok(())
 }
 
-pub fn validate_account(text: &str) -> Result<()> {
+pub(crate) fn validate_account(text: &str) -> Result<()> {
     check_identifier("account", text, limits::ACCOUNT_MAX, "._-")
 }
 
-pub fn validate_instance_id(text: &str) -> Result<()> {
+pub(crate) fn validate_instance_id(text: &str) -> Result<()> {
     check_identifier("instance id", text, limits::INSTANCE_ID_MAX, "._:-")
 }
 
-pub fn validate_number(text: &str) -> Result<()> {
+pub(crate) fn validate_number(text: &str) -> Result<()> {
     check_length("number", text, limits::NUMBER_MIN, limits::NUMBER_MAX)?;
     check_charset(
         "number",
@@ -212,7 +212,7 @@ pub fn validate_number(text: &str) -> Result<()> {
     )
 }
 
-pub fn validate_service_type(text: &str) -> Result<()> {
+pub(crate) fn validate_service_type(text: &str) -> Result<()> {
     check_length("service type", text, 1, limits::SERVICE_TYPE_MAX)?;
     check_charset(
         "service type",
@@ -228,7 +228,7 @@ pub fn validate_service_type(text: &str) -> Result<()> {
     )
 }
 
-pub fn validate_region(text: &str) -> Result<()> {
+pub(crate) fn validate_region(text: &str) -> Result<()> {
     check_length("region", text, 1, limits::REGION_MAX)?;
     check_charset(
         "region",
@@ -242,7 +242,7 @@ pub fn validate_region(text: &str) -> Result<()> {
 /// actors): bounded, and no control, format (Cf) or line and paragraph
 /// separator characters, so that one value is one line in every output and
 /// nothing in it is invisible (README "Names: one thing, one spelling").
-pub fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
+pub(crate) fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
     check_visible(field, text, max)?;
     if text.trim() != text {
         return Err(Error::usage(format!(
@@ -267,7 +267,7 @@ fn check_visible(field: &str, text: &str, max: usize) -> Result<()> {
 
 /// A service name as given: a name (`validate_name`), whose surrounding
 /// whitespace its canonical form drops (`names::canonical_service`).
-pub fn validate_service(text: &str) -> Result<()> {
+pub(crate) fn validate_service(text: &str) -> Result<()> {
     validate_name("service", text, limits::SERVICE_MAX)
 }
 
@@ -275,7 +275,7 @@ pub fn validate_service(text: &str) -> Result<()> {
 /// that also holds no default-ignorable character and no blank-looking
 /// letter, each of which would make a second name that looks exactly like
 /// the first (README "Names: one thing, one spelling").
-pub fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
+pub(crate) fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
     check_visible(field, text, max)?;
     if let Some((bad, what)) = super::names::forbidden_in_name(text) {
         return Err(Error::usage(format!(
@@ -292,7 +292,7 @@ pub fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
 /// multicast or unspecified, nor an IPv4-mapped or -compatible form of one
 /// (an ECS instance with only such an address cannot vouch for a filing).
 /// The error names the range.
-pub fn validate_public_ip(text: &str) -> Result<()> {
+pub(crate) fn validate_public_ip(text: &str) -> Result<()> {
     use std::net::IpAddr;
     let address: IpAddr = text.parse().map_err(|_| {
         Error::usage(format!(
@@ -308,7 +308,7 @@ pub fn validate_public_ip(text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
+pub(crate) fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
     let months: i64 = text.trim().parse().map_err(|_| {
         Error::usage(format!(
             "{field}: '{}' is not a whole number",
@@ -326,7 +326,7 @@ pub fn parse_months(field: &str, text: &str, min: i64) -> Result<i64> {
 
 /// Money in CNY with at most two decimals, kept as fen (1/100 CNY) so that
 /// comparisons are exact.
-pub fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
+pub(crate) fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
     let bad = || {
         Error::usage(format!(
             "{field}: '{}' is not an amount in CNY such as 99 or 99.50",
@@ -364,12 +364,12 @@ pub fn parse_amount_fen(field: &str, text: &str) -> Result<i64> {
 }
 
 /// `9900` → `"99.00"`.
-pub fn format_fen(fen: i64) -> String {
+pub(crate) fn format_fen(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 /// For JSON: an amount as a number (99 or 99.5).
-pub fn fen_to_json(fen: i64) -> serde_json::Value {
+pub(crate) fn fen_to_json(fen: i64) -> serde_json::Value {
     if fen % 100 == 0 {
         serde_json::Value::from(fen / 100)
     } else {
@@ -435,7 +435,7 @@ pub struct Policy {
 
 /// The service types of the default policy, in its order (help,
 /// completions, hints); `default_policies` has one row for each.
-pub const SERVICE_TYPES: &[&str] = &[
+pub(crate) const SERVICE_TYPES: &[&str] = &[
     "ecs",
     "cloud_web_hosting",
     "simple_application_server",
@@ -445,7 +445,7 @@ pub const SERVICE_TYPES: &[&str] = &[
 ];
 
 /// The quota policy a new ledger starts with (README "Default policy").
-pub fn default_policies() -> Vec<Policy> {
+pub(crate) fn default_policies() -> Vec<Policy> {
     let row = |service_type: &str,
                max_numbers,
                min_subscription_months,
@@ -520,7 +520,7 @@ pub struct RequestRecord {
 }
 
 /// `remaining = max(0, max − consumed)` (README "Concepts in one minute").
-pub fn remaining(max_numbers: i64, consumed: i64) -> i64 {
+pub(crate) fn remaining(max_numbers: i64, consumed: i64) -> i64 {
     (max_numbers - consumed).max(0)
 }
 

@@ -16,7 +16,7 @@ use crate::error::{Error, Reason, Result};
 
 impl Command {
     /// Checks the syntax of every field (exit 2 on failure), before any rule.
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         match self {
             Command::AddInstance {
                 instance_id,
@@ -89,7 +89,7 @@ impl Command {
 
 /// The fields of a payload obey the same syntax and limits as the command
 /// that makes it. Any error here is reported as the event's integrity error.
-pub fn validate_payload(body: &Body) -> Result<()> {
+pub(crate) fn validate_payload(body: &Body) -> Result<()> {
     match body {
         Body::InstanceAdded(payload) => instance_added(payload),
         Body::InstanceRenewed(payload) => instance_renewed(payload),

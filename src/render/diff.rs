@@ -4,12 +4,12 @@
 use super::*;
 use crate::domain::diff::{Row, RowDiff};
 
-pub const DIFF_HEADERS: [&str; 6] = ["kind", "key", "change", "field", "before", "after"];
+pub(crate) const DIFF_HEADERS: [&str; 6] = ["kind", "key", "change", "field", "before", "after"];
 
 /// One changed row of `diff` as table or CSV lines: one per field that
 /// differs (every field of a created or removed row). A time field's values
 /// are shown in `zone` (`--tz`, tables only; CSV passes `None`, UTC).
-pub fn diff_lines(diff: &RowDiff, zone: Option<chrono_tz::Tz>) -> Vec<Vec<String>> {
+pub(crate) fn diff_lines(diff: &RowDiff, zone: Option<chrono_tz::Tz>) -> Vec<Vec<String>> {
     let shown = |field: &str, value: Option<String>| match (value, zone) {
         (Some(text), Some(zone)) if is_time_column(field) => display_time_in(&text, zone),
         (value, _) => value.unwrap_or_default(),
@@ -32,7 +32,7 @@ pub fn diff_lines(diff: &RowDiff, zone: Option<chrono_tz::Tz>) -> Vec<Vec<String
 /// One changed row of `diff` as JSON: kind, key, change, the fields that
 /// differ, and the whole record before and after (`null` where it did not
 /// exist).
-pub fn diff_json(diff: &RowDiff) -> Value {
+pub(crate) fn diff_json(diff: &RowDiff) -> Value {
     let fields: Vec<Value> = diff
         .changed_fields()
         .into_iter()

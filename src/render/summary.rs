@@ -28,7 +28,7 @@ fn labelled(label: &str, value: &Option<String>) -> String {
 /// One line saying what an event did, for the `history` table (JSON and
 /// CSV keep the whole payload): `allocated 2 on i-web1 by acme: …`. Every
 /// kind has its line (no wildcard: a new kind does not compile without one).
-pub fn event_summary(event: &Event, zone: Option<chrono_tz::Tz>) -> String {
+pub(crate) fn event_summary(event: &Event, zone: Option<chrono_tz::Tz>) -> String {
     use crate::domain::event::Body;
     let Ok(body) = event.body() else {
         return event.payload.clone();

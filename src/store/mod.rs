@@ -6,7 +6,7 @@
 //! formatted into SQL text.
 
 mod postgres;
-mod shared;
+pub(crate) mod shared;
 mod sqlite;
 
 use crate::domain::clock::RangeFacts;
@@ -18,12 +18,18 @@ use crate::domain::types::*;
 use crate::error::Result;
 use std::path::Path;
 
-pub use postgres::backoff;
-pub use sqlite::SCHEMA_VERSION;
+pub(crate) mod retry;
+
+/// The schema version this program writes: the number of migrations, the
+/// same on both backends (each asserts its list is this long). A ledger
+/// newer than this is refused (exit 6).
+pub const SCHEMA_VERSION: i64 = 9;
+/// The pragmas set on every SQLite connection (`sqlite::Sqlite::tune`).
+pub use sqlite::CONNECTION_PRAGMAS;
 
 /// The head of the chain: what the next event links to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
+pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
     pub at: String,
@@ -32,7 +38,7 @@ pub struct Head {
 /// One row of the log borrowed from the database's buffers (no copies),
 /// for the chain check of `verify`. A value that is not text reads as ""
 /// and is named in `wrong_type`.
-pub struct EventRef<'a> {
+pub(crate) struct EventRef<'a> {
     /// The first column whose stored value is not of its type, if any.
     pub wrong_type: Option<&'static str>,
     pub seq: i64,
@@ -57,7 +63,7 @@ fn repair_filter(from_seq: i64, to_seq: i64) -> EventFilter {
 
 /// A `clock_repaired` event: its seq and time, and the range it covers.
 #[derive(Debug, Clone)]
-pub struct ClockRepair {
+pub(crate) struct ClockRepair {
     pub seq: i64,
     pub at: String,
     pub first_seq: i64,
@@ -65,7 +71,7 @@ pub struct ClockRepair {
 }
 
 impl ClockRepair {
-    pub fn covers(&self, seq: i64) -> bool {
+    pub(crate) fn covers(&self, seq: i64) -> bool {
         (self.first_seq..=self.last_seq).contains(&seq)
     }
 }
@@ -73,7 +79,7 @@ impl ClockRepair {
 /// Which events `each_event` visits: those naming `subject` and/or of
 /// `kind`, with seq in `from_seq..=to_seq`.
 #[derive(Debug, Clone, Default)]
-pub struct EventFilter {
+pub(crate) struct EventFilter {
     pub subject: Option<String>,
     pub kind: Option<String>,
     pub from_seq: i64,
@@ -83,7 +89,7 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    pub fn all() -> EventFilter {
+    pub(crate) fn all() -> EventFilter {
         EventFilter {
             subject: None,
             kind: None,
@@ -96,7 +102,7 @@ impl EventFilter {
 
 /// The derived tables, as `verify` reads them back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DerivedTable {
+pub(crate) enum DerivedTable {
     Policy,
     Instances,
     Numbers,
@@ -106,7 +112,7 @@ pub enum DerivedTable {
 }
 
 impl DerivedTable {
-    pub const ALL: [DerivedTable; 6] = [
+    pub(crate) const ALL: [DerivedTable; 6] = [
         DerivedTable::Policy,
         DerivedTable::Instances,
         DerivedTable::Numbers,
@@ -115,7 +121,7 @@ impl DerivedTable {
         DerivedTable::Regions,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             DerivedTable::Policy => "policy",
             DerivedTable::Instances => "instances",
@@ -130,27 +136,27 @@ impl DerivedTable {
 /// A stored derived row that does not read back as its record (edited
 /// outside the program): its key, its stated seq, and why.
 #[derive(Debug, Clone)]
-pub struct UnreadableRow {
+pub(crate) struct UnreadableRow {
     pub key: String,
     pub seq: i64,
     pub error: String,
 }
 
 /// A check that runs on a connection of its own: the problems it found.
-pub type ConsistencyJob = Box<dyn FnOnce() -> Result<Vec<String>> + Send>;
+pub(crate) type ConsistencyJob = Box<dyn FnOnce() -> Result<Vec<String>> + Send>;
 
 /// Visits one history index row: (subject, seq), `None` where unreadable.
-pub type SubjectVisit<'a> = dyn FnMut(Option<(&str, i64)>) + 'a;
+pub(crate) type SubjectVisit<'a> = dyn FnMut(Option<(&str, i64)>) + 'a;
 
 /// A stored derived row: the record (as the `Change` that would write it),
 /// or why it cannot be read.
-pub type StoredRow = std::result::Result<Change, UnreadableRow>;
+pub(crate) type StoredRow = std::result::Result<Change, UnreadableRow>;
 
 /// What a database must do for the ledger, in three parts: the database
 /// itself (transactions, its schema), the log, and the derived tables.
 /// Transactions are explicit: `begin_write` takes the write lock before the
 /// rules read anything.
-pub trait Database {
+pub(crate) trait Database {
     fn begin_write(&self) -> Result<()>;
     fn begin_read(&self) -> Result<()>;
     fn commit(&self) -> Result<()>;
@@ -180,7 +186,7 @@ pub trait Database {
 }
 
 /// The log: appends, the head, iteration and filters.
-pub trait Log {
+pub(crate) trait Log {
     fn head(&self) -> Result<Option<Head>>;
     fn event_count(&self) -> Result<i64>;
     fn event_at(&self, seq: i64) -> Result<Option<String>>;
@@ -198,7 +204,7 @@ pub trait Log {
 
 /// The derived tables: writes of a `Change`, lists, and (for verify) every
 /// stored row as it reads back.
-pub trait DerivedRows {
+pub(crate) trait DerivedRows {
     fn write(&self, change: &Change) -> Result<()>;
     fn instances(&self, account: Option<&str>, service_type: Option<&str>)
         -> Result<Vec<Instance>>;
@@ -247,7 +253,7 @@ pub trait DerivedRows {
 }
 
 /// A backend is all of these, and answers the rules' look-ups.
-pub trait Backend: Database + Log + DerivedRows + Lookup {}
+pub(crate) trait Backend: Database + Log + DerivedRows + Lookup {}
 impl<T: Database + Log + DerivedRows + Lookup> Backend for T {}
 
 /// `--db` naming a PostgreSQL database (`postgres://…`, `postgresql://…`).
@@ -256,19 +262,19 @@ fn postgres_url(path: &Path) -> Option<&str> {
 }
 
 /// An open ledger on some backend.
-pub struct Store {
+pub(crate) struct Store {
     backend: Box<dyn Backend>,
 }
 
 /// Rolls back an open transaction unless it was committed, so an early
 /// return (`?`) never leaves half a command behind.
-pub struct Transaction<'a> {
+pub(crate) struct Transaction<'a> {
     store: &'a Store,
     done: bool,
 }
 
 impl Transaction<'_> {
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         self.done = true;
         self.store.backend.commit()
     }
@@ -287,7 +293,7 @@ impl Store {
     /// (mode 0600, schema, default policy) if it does not exist or is an
     /// empty database; a PostgreSQL database (`postgres://…`) must have
     /// been made by `init` (else not found, exit 3).
-    pub fn open(path: &Path) -> Result<Store> {
+    pub(crate) fn open(path: &Path) -> Result<Store> {
         let backend: Box<dyn Backend> = match postgres_url(path) {
             Some(url) => Box::new(postgres::Postgres::open(url)?),
             None => Box::new(sqlite::Sqlite::open(path)?),
@@ -297,7 +303,7 @@ impl Store {
 
     /// As `open`, and whether this process created the ledger's file (a
     /// new SQLite file, removed again if the command fails: `discard_new`).
-    pub fn open_creating(path: &Path) -> Result<(Store, bool)> {
+    pub(crate) fn open_creating(path: &Path) -> Result<(Store, bool)> {
         if postgres_url(path).is_some() {
             return Ok((Store::open(path)?, false));
         }
@@ -313,13 +319,13 @@ impl Store {
 
     /// Removes a new SQLite ledger that holds no event (a failed command or
     /// a dry run created it).
-    pub fn discard_new(path: &Path) -> Result<()> {
+    pub(crate) fn discard_new(path: &Path) -> Result<()> {
         sqlite::discard_if_empty(path)
     }
 
     /// `init`: as `open`, and on PostgreSQL creates (or upgrades) the
     /// schema and the writer and reader roles.
-    pub fn init(path: &Path) -> Result<Store> {
+    pub(crate) fn init(path: &Path) -> Result<Store> {
         match postgres_url(path) {
             Some(url) => Ok(Store {
                 backend: Box::new(postgres::Postgres::init(url)?),
@@ -331,7 +337,7 @@ impl Store {
     /// Opens the ledger at `path` for a read, creating nothing: `None` when
     /// there is no ledger there yet (no file, an empty database that no
     /// write has filled, a PostgreSQL database without the schema).
-    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+    pub(crate) fn open_existing(path: &Path) -> Result<Option<Store>> {
         if let Some(url) = postgres_url(path) {
             return Ok(
                 postgres::Postgres::open_existing(url)?.map(|backend| Store {
@@ -345,7 +351,7 @@ impl Store {
     }
 
     /// How `--db` is shown: a PostgreSQL URL without its password.
-    pub fn shown(path: &Path) -> String {
+    pub(crate) fn shown(path: &Path) -> String {
         match postgres_url(path) {
             Some(url) => postgres::redact(url),
             None => crate::files::shown_path(path).to_string(),
@@ -353,7 +359,7 @@ impl Store {
     }
 
     /// What to say when there is no ledger at `path` (exit 3).
-    pub fn missing(path: &Path) -> crate::error::Error {
+    pub(crate) fn missing(path: &Path) -> crate::error::Error {
         match postgres_url(path) {
             Some(url) => postgres::missing_ledger(url),
             None => crate::error::Error::not_found(format!(
@@ -365,18 +371,18 @@ impl Store {
 
     /// The authenticated database role, if the backend has one: then it is
     /// the actor, whatever `--actor` says.
-    pub fn session_user(&self) -> Option<String> {
+    pub(crate) fn session_user(&self) -> Option<String> {
         self.backend.session_user()
     }
 
     /// The database server's clock, if the backend has one (SPEC §1.7).
-    pub fn server_time(&self) -> Result<Option<String>> {
+    pub(crate) fn server_time(&self) -> Result<Option<String>> {
         self.backend.server_time()
     }
 
     /// A private in-memory ledger for rebuilding state from a log
     /// (`--as-of`).
-    pub fn scratch() -> Result<Store> {
+    pub(crate) fn scratch() -> Result<Store> {
         Ok(Store {
             backend: Box::new(sqlite::Sqlite::scratch()?),
         })
@@ -385,7 +391,7 @@ impl Store {
     /// A write transaction: takes the write lock now (waiting up to the
     /// busy timeout), so the state read by the rules cannot change before
     /// commit.
-    pub fn begin(&self) -> Result<Transaction<'_>> {
+    pub(crate) fn begin(&self) -> Result<Transaction<'_>> {
         self.backend.begin_write()?;
         Ok(Transaction {
             store: self,
@@ -394,7 +400,7 @@ impl Store {
     }
 
     /// A read transaction: a consistent snapshot for multi-query reads.
-    pub fn begin_read(&self) -> Result<Transaction<'_>> {
+    pub(crate) fn begin_read(&self) -> Result<Transaction<'_>> {
         self.backend.begin_read()?;
         Ok(Transaction {
             store: self,
@@ -402,16 +408,16 @@ impl Store {
         })
     }
 
-    pub fn head(&self) -> Result<Option<Head>> {
+    pub(crate) fn head(&self) -> Result<Option<Head>> {
         self.backend.head()
     }
 
-    pub fn event_count(&self) -> Result<i64> {
+    pub(crate) fn event_count(&self) -> Result<i64> {
         self.backend.event_count()
     }
 
     /// How many events are of these kinds (from the kind index).
-    pub fn count_kind(&self, kinds: &[&str]) -> Result<u64> {
+    pub(crate) fn count_kind(&self, kinds: &[&str]) -> Result<u64> {
         let mut total = 0_u64;
         for kind in kinds {
             total += self.backend.count_kind(kind)?;
@@ -420,27 +426,27 @@ impl Store {
     }
 
     /// An event id used by two events, if any: (id, first seq, second seq).
-    pub fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>> {
+    pub(crate) fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>> {
         self.backend.repeated_event_id()
     }
 
     /// Appends one event and the subjects it names (within the caller's
     /// transaction).
-    pub fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
+    pub(crate) fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
         self.backend.append(event, subjects)
     }
 
-    pub fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
+    pub(crate) fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
         self.backend.add_subjects(seq, subjects)
     }
 
     /// Writes one derived row (insert or replace).
-    pub fn write(&self, change: &Change) -> Result<()> {
+    pub(crate) fn write(&self, change: &Change) -> Result<()> {
         self.backend.write(change)
     }
 
     /// Events in `seq` order that pass `filter`.
-    pub fn each_event(
+    pub(crate) fn each_event(
         &self,
         filter: &EventFilter,
         mut visit: impl FnMut(Event) -> Result<()>,
@@ -449,19 +455,22 @@ impl Store {
     }
 
     /// Every row of the log in seq order, whatever its seq.
-    pub fn each_event_ref(&self, mut visit: impl FnMut(&EventRef) -> Result<()>) -> Result<()> {
+    pub(crate) fn each_event_ref(
+        &self,
+        mut visit: impl FnMut(&EventRef) -> Result<()>,
+    ) -> Result<()> {
         self.backend.each_event_ref(&mut visit)
     }
 
     /// The first seq whose time is at or after `time`. Events are in time
     /// order (an event a clock repair covers counts from the repair's
     /// time), so this is a binary search over seq, no index needed.
-    pub fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
+    pub(crate) fn first_seq_at_or_after(&self, time: &str) -> Result<i64> {
         self.first_seq_where_at(|at| at >= time)
     }
 
     /// The last seq whose time is at or before `time` (0 when none).
-    pub fn last_seq_at_or_before(&self, time: &str) -> Result<i64> {
+    pub(crate) fn last_seq_at_or_before(&self, time: &str) -> Result<i64> {
         Ok(self.first_seq_where_at(|at| at > time)? - 1)
     }
 
@@ -481,7 +490,7 @@ impl Store {
     /// The first seq from `from_seq` to the head whose stored time
     /// satisfies `past` (which turns true once and stays true there: no
     /// clock repair lies in that stretch); head + 1 if none.
-    pub fn first_seq_from_where_at(
+    pub(crate) fn first_seq_from_where_at(
         &self,
         from_seq: i64,
         past: impl Fn(&str) -> bool,
@@ -514,7 +523,7 @@ impl Store {
     /// The log's clock repairs in seq order (README "Time"), read through
     /// the kind index: few, and one whose payload does not read is left to
     /// `verify` to report.
-    pub fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {
+    pub(crate) fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {
         let mut repairs = Vec::new();
         self.each_event(&repair_filter(i64::MIN, i64::MAX), |event| {
             if let Ok(Body::ClockRepaired(payload)) = event.body() {
@@ -532,7 +541,7 @@ impl Store {
 
     /// What the log holds around the range `first_seq..=last_seq` that a
     /// clock repair names (`domain::clock::repair_problem`).
-    pub fn range_facts(&self, first_seq: i64, last_seq: i64) -> Result<RangeFacts> {
+    pub(crate) fn range_facts(&self, first_seq: i64, last_seq: i64) -> Result<RangeFacts> {
         let before_first_at = match first_seq > 1 {
             true => self.backend.event_at(first_seq - 1)?,
             false => None,
@@ -550,7 +559,7 @@ impl Store {
         })
     }
 
-    pub fn instances(
+    pub(crate) fn instances(
         &self,
         account: Option<&str>,
         service_type: Option<&str>,
@@ -559,28 +568,34 @@ impl Store {
     }
 
     /// Calls `visit` for every instance in id order without holding them all.
-    pub fn each_instance(&self, mut visit: impl FnMut(Instance) -> Result<()>) -> Result<()> {
+    pub(crate) fn each_instance(
+        &self,
+        mut visit: impl FnMut(Instance) -> Result<()>,
+    ) -> Result<()> {
         self.backend.each_instance(&mut visit)
     }
 
     /// Calls `visit` for every number in instance order without holding them all.
-    pub fn each_number(&self, mut visit: impl FnMut(NumberRecord) -> Result<()>) -> Result<()> {
+    pub(crate) fn each_number(
+        &self,
+        mut visit: impl FnMut(NumberRecord) -> Result<()>,
+    ) -> Result<()> {
         self.backend.each_number(&mut visit)
     }
 
     /// Every number in folded (ASCII-lowercase) order, with its instance.
-    pub fn each_number_folded(
+    pub(crate) fn each_number_folded(
         &self,
         mut visit: impl FnMut(NumberRecord, Option<Instance>) -> Result<()>,
     ) -> Result<()> {
         self.backend.each_number_folded(&mut visit)
     }
 
-    pub fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+    pub(crate) fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
         self.backend.numbers_of(instance_id)
     }
 
-    pub fn numbers(
+    pub(crate) fn numbers(
         &self,
         instance_id: Option<&str>,
         account: Option<&str>,
@@ -590,41 +605,45 @@ impl Store {
     }
 
     /// Services hosted on, or with numbers from, `instance_id` (all when None).
-    pub fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+    pub(crate) fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
         self.backend.services(instance_id)
     }
 
-    pub fn policies(&self) -> Result<Vec<Policy>> {
+    pub(crate) fn policies(&self) -> Result<Vec<Policy>> {
         self.backend.policies()
     }
 
     /// The region table, by id.
-    pub fn regions(&self) -> Result<Vec<Region>> {
+    pub(crate) fn regions(&self) -> Result<Vec<Region>> {
         self.backend.regions()
     }
 
     /// At most `limit` numbers that begin with `prefix` (`number show`).
-    pub fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
+    pub(crate) fn numbers_with_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<NumberRecord>> {
         self.backend.numbers_with_prefix(prefix, limit)
     }
 
     /// The numbers that carry this ICP number (`number list --icp-number`).
-    pub fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
+    pub(crate) fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
         self.backend.numbers_with_icp_number(icp_number)
     }
 
     /// What is wrong with the schema (empty when nothing).
-    pub fn storage_problems(&self) -> Result<Vec<String>> {
+    pub(crate) fn storage_problems(&self) -> Result<Vec<String>> {
         self.backend.storage_problems()
     }
 
     /// The database's own consistency check, to run on another thread.
-    pub fn consistency_job(&self) -> ConsistencyJob {
+    pub(crate) fn consistency_job(&self) -> ConsistencyJob {
         self.backend.consistency_job()
     }
 
     /// Every stored row of a derived table, in no particular order.
-    pub fn each_stored_row(
+    pub(crate) fn each_stored_row(
         &self,
         table: DerivedTable,
         mut visit: impl FnMut(StoredRow),
@@ -633,17 +652,20 @@ impl Store {
     }
 
     /// Every history index row: (subject, seq), `None` where unreadable.
-    pub fn each_subject_row(&self, mut visit: impl FnMut(Option<(&str, i64)>)) -> Result<()> {
+    pub(crate) fn each_subject_row(
+        &self,
+        mut visit: impl FnMut(Option<(&str, i64)>),
+    ) -> Result<()> {
         self.backend.each_subject_row(&mut visit)
     }
 
     /// See `DerivedRows::past_kept_since`.
-    pub fn past_kept_since(&self) -> Result<Option<i64>> {
+    pub(crate) fn past_kept_since(&self) -> Result<Option<i64>> {
         self.backend.past_kept_since()
     }
 
     /// See `DerivedRows::each_past_row`.
-    pub fn each_past_row(
+    pub(crate) fn each_past_row(
         &self,
         table: DerivedTable,
         mut visit: impl FnMut(Option<(Change, i64)>),
@@ -654,7 +676,7 @@ impl Store {
     /// Makes this store a read-only view of the state after event `seq`
     /// where it keeps past versions for that moment; false where it does
     /// not (see `Database::show_past`).
-    pub fn show_past(&self, seq: i64) -> Result<bool> {
+    pub(crate) fn show_past(&self, seq: i64) -> Result<bool> {
         self.backend.show_past(seq)
     }
 }

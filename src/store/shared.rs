@@ -13,14 +13,14 @@ pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
 pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
 
 /// A list of names as stored in a text column (a JSON array).
-pub fn to_json_array(values: &[String]) -> String {
+pub(crate) fn to_json_array(values: &[String]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
 }
 
 /// The first text past every continuation of `prefix`, so that
 /// `prefix <= key < end` is a range scan of a primary key; `None` for an
 /// empty prefix or one whose last character has no successor.
-pub fn prefix_range_end(prefix: &str) -> Option<String> {
+pub(crate) fn prefix_range_end(prefix: &str) -> Option<String> {
     let mut end: Vec<char> = prefix.chars().collect();
     let last = end.pop()?;
     end.push(char::from_u32(last as u32 + 1)?);
@@ -28,11 +28,11 @@ pub fn prefix_range_end(prefix: &str) -> Option<String> {
 }
 
 /// Schema objects by (kind, name) with their definition.
-pub type SchemaObjects = BTreeMap<(String, String), String>;
+pub(crate) type SchemaObjects = BTreeMap<(String, String), String>;
 
 /// Every object missing, altered or extra in `stored` against `expected`,
 /// one sentence each (verify's storage check on either backend).
-pub fn schema_problems(stored: &SchemaObjects, expected: &SchemaObjects) -> Vec<String> {
+pub(crate) fn schema_problems(stored: &SchemaObjects, expected: &SchemaObjects) -> Vec<String> {
     let mut problems = Vec::new();
     for (key, definition) in expected {
         match stored.get(key) {

@@ -9,7 +9,7 @@ use crate::store::EventRef;
 
 /// What is wrong with one row of the log, given the rows before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkProblem {
+pub(crate) enum LinkProblem {
     /// A column holds a value that is not of its type (a BLOB for text).
     WrongType { column: &'static str },
     /// The row's seq is not the next one.
@@ -28,7 +28,7 @@ pub enum LinkProblem {
 
 /// The chain as read so far: what the next row must link to.
 #[derive(Debug, Clone)]
-pub struct Chain {
+pub(crate) struct Chain {
     pub expected_seq: i64,
     pub prev_hash: String,
     pub prev_at: String,
@@ -49,7 +49,11 @@ impl Chain {
     /// on to it (the next row links to this one's stated hash, so one bad
     /// row reports once instead of breaking every row after it). Returns
     /// the row's event id as a number when it is canonical.
-    pub fn check(&mut self, event: &EventRef, problems: &mut Vec<LinkProblem>) -> Option<u128> {
+    pub(crate) fn check(
+        &mut self,
+        event: &EventRef,
+        problems: &mut Vec<LinkProblem>,
+    ) -> Option<u128> {
         if let Some(column) = event.wrong_type {
             problems.push(LinkProblem::WrongType { column });
         }

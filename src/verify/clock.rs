@@ -21,7 +21,7 @@ struct SeenRepair {
 }
 
 /// The rows seen so far, as far as the clock is concerned.
-pub struct ClockScan {
+pub(crate) struct ClockScan {
     reference: Time,
     /// Stored times later than this are ahead of the reference clock.
     threshold: String,
@@ -33,7 +33,7 @@ pub struct ClockScan {
 }
 
 impl ClockScan {
-    pub fn new(reference: Time) -> ClockScan {
+    pub(crate) fn new(reference: Time) -> ClockScan {
         ClockScan {
             reference,
             threshold: ahead_threshold(reference),
@@ -44,7 +44,7 @@ impl ClockScan {
     }
 
     /// Takes one row of the log, in seq order.
-    pub fn push(&mut self, seq: i64, kind: &str, at: &str, payload: &str) {
+    pub(crate) fn push(&mut self, seq: i64, kind: &str, at: &str, payload: &str) {
         let is_ahead = at > self.threshold.as_str();
         if kind == CLOCK_REPAIRED {
             self.repairs.push(SeenRepair {
@@ -65,7 +65,7 @@ impl ClockScan {
     /// that no repair covers, and repairs that are not what `clock repair`
     /// makes of the log before them (checked against `store`, which holds
     /// every row pushed).
-    pub fn finish(self, store: &Store) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn finish(self, store: &Store) -> Result<Vec<(i64, String)>> {
         let mut problems = Vec::new();
         for seen in &self.repairs {
             let Ok(Body::ClockRepaired(repair)) = Body::parse(CLOCK_REPAIRED, &seen.payload) else {

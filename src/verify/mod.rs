@@ -3,8 +3,8 @@
 //! `verify` runs all of it; `import history` runs the same chain check on
 //! each row it reads.
 
-pub mod chain;
-pub mod clock;
+pub(crate) mod chain;
+pub(crate) mod clock;
 mod tables;
 
 use crate::domain::event::Body;
@@ -17,13 +17,13 @@ use crate::store::{EventRef, Store};
 use chain::{Chain, LinkProblem};
 
 /// Heads kept outside the ledger: the hash the log must have at each seq.
-pub type Anchors = std::collections::BTreeMap<i64, String>;
+pub(crate) type Anchors = std::collections::BTreeMap<i64, String>;
 
 /// Problems listed at most (the count of events checked is always exact).
 const PROBLEMS_MAX: usize = 100;
 
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub events: i64,
     pub problems: Vec<(Option<i64>, String)>,
 }
@@ -35,7 +35,7 @@ impl Report {
         }
     }
 
-    pub fn first_bad_seq(&self) -> Option<i64> {
+    pub(crate) fn first_bad_seq(&self) -> Option<i64> {
         self.problems.iter().filter_map(|(seq, _)| *seq).min()
     }
 }
@@ -164,7 +164,7 @@ fn spawn_replay(
 
 /// Checks the chain on this thread while a second thread replays the events
 /// into memory (the two halves take similar time, and there are two cores).
-pub fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report> {
+pub(crate) fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result<Report> {
     let mut report = Report::default();
     let _snapshot = store.begin_read()?;
     // SQLite's consistency check reads the whole file: beside the replay.
@@ -280,7 +280,7 @@ fn scan_log(
 
 /// The report on a ledger whose storage the database finds corrupt: the
 /// error it gave, and what its own consistency check finds.
-pub fn corrupt(store: &Store, message: String) -> Report {
+pub(crate) fn corrupt(store: &Store, message: String) -> Report {
     let mut report = Report {
         events: store.event_count().unwrap_or(0),
         ..Report::default()
@@ -311,7 +311,7 @@ fn repeated_event_ids(report: &mut Report, mut event_ids: Vec<(u128, i64)>) {
 }
 
 /// A chain problem as `verify` reports it: the seq it is at, and why.
-pub fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
+pub(crate) fn describe(problem: &LinkProblem, event: &EventRef) -> (i64, String) {
     let seq = event.seq;
     match problem {
         LinkProblem::WrongType { column } => (

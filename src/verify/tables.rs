@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 /// A derived row that differs between the stored tables and a rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Disagreement {
+pub(super) struct Disagreement {
     pub seq: Option<i64>,
     pub problem: String,
 }
@@ -51,7 +51,7 @@ fn add_row(digest: &mut Digest, change: &Change) {
 /// snapshot; `verify` does this while the log is being replayed). A row
 /// that does not even read back (edited by hand) spoils its table's digest,
 /// so the table is then compared row by row and the row named.
-pub fn digest_stored(store: &Store) -> Result<TableDigests> {
+pub(super) fn digest_stored(store: &Store) -> Result<TableDigests> {
     let mut digests = TableDigests::default();
     for table in DerivedTable::ALL {
         let digest = digest_of(&mut digests, table);
@@ -116,7 +116,7 @@ fn compare_past(fresh: &PastDigests, stored: &PastDigests) -> Vec<Disagreement> 
 /// Compares the stored derived tables (`stored`: their digests) with the
 /// state rebuilt from the log. A table whose digests differ is then
 /// compared row by row, to name the rows and the events.
-pub fn compare(
+pub(super) fn compare(
     store: &Store,
     rebuilt: &mut MemoryState,
     fresh: &TableDigests,
@@ -399,7 +399,7 @@ fn spelled(value: &str) -> String {
 
 /// The first seq whose stored history index rows differ from what the
 /// event names (only run to locate a disagreement the digest found).
-pub fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
+pub(super) fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
     let mut stored: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
     store.each_subject_row(|row| {
         if let Some((subject, seq)) = row {

@@ -691,11 +691,12 @@ impl Ledger {
 /// in PostgreSQL's words (one statement a line or `;`-separated; no `;`
 /// inside the values).
 fn postgres_dialect(sql: &str) -> String {
+    use snledger::schema::{INSTANCE_COLUMNS, NUMBER_COLUMNS, REQUEST_COLUMNS, SERVICE_COLUMNS};
     let keys = [
-        ("services", "service", "number, host, commercial, ip_update_required, updated_seq, service_key"),
-        ("requests", "request_id", "instance_id, account, count, asked, numbers, seq"),
-        ("instances", "instance_id", "service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq"),
-        ("numbers", "number", "instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq"),
+        ("services", "service", SERVICE_COLUMNS),
+        ("requests", "request_id", REQUEST_COLUMNS),
+        ("instances", "instance_id", INSTANCE_COLUMNS),
+        ("numbers", "number", NUMBER_COLUMNS),
     ];
     let statements: Vec<String> = sql
         .split(';')
@@ -712,6 +713,7 @@ fn postgres_dialect(sql: &str) -> String {
                     .unwrap_or_else(|| panic!("no upsert for {table}"));
                 let updates: Vec<String> = columns
                     .split(", ")
+                    .filter(|column| column != key)
                     .map(|column| format!("{column} = EXCLUDED.{column}"))
                     .collect();
                 return format!(

@@ -217,10 +217,11 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
 /// snledger's write path keeps it on either backend (README "--as-of: how
 /// a past state is answered").
 fn past_row(seq: i64, table: &str, key: &str) -> String {
+    use snledger::schema::{INSTANCE_COLUMNS, NUMBER_COLUMNS, SERVICE_COLUMNS};
     let (columns, key_column) = match table {
-        "instances" => ("instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq", "instance_id"),
-        "numbers" => ("number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq", "number"),
-        "services" => ("service, number, host, commercial, ip_update_required, service_key, updated_seq", "service"),
+        "instances" => (INSTANCE_COLUMNS, "instance_id"),
+        "numbers" => (NUMBER_COLUMNS, "number"),
+        "services" => (SERVICE_COLUMNS, "service"),
         other => panic!("no past versions of {other}"),
     };
     format!(

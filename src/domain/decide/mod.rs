@@ -17,7 +17,7 @@ mod region;
 mod service;
 mod spelling;
 
-pub use super::lookup::{Lookup, Missing};
+pub(crate) use super::lookup::{Lookup, Missing};
 
 use super::eligibility::{failing_reasons, remaining_slots};
 use super::event::Body;
@@ -26,7 +26,7 @@ use super::types::*;
 use crate::error::{Error, Reason, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     AddInstance {
         instance_id: String,
         service_type: String,
@@ -136,13 +136,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Append(Body),
     /// A request id seen before with the same parameters: its first answer.
     AlreadyDone(RequestRecord),
 }
 
-pub fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decision> {
+pub(crate) fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Result<Decision> {
     command.validate()?;
     let command = &spelling::first_spellings(lookup, command)?;
     let body = match command {

@@ -10,7 +10,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use std::sync::Arc;
 
 /// Does `--db` name a PostgreSQL database rather than a SQLite file?
-pub fn is_url(db: &str) -> bool {
+pub(crate) fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
@@ -29,7 +29,7 @@ enum Verify {
 
 /// A parsed `--db` URL: the driver's configuration, how TLS is checked, and
 /// where it points (for messages, without the password).
-pub struct Target {
+pub(super) struct Target {
     pub config: postgres::Config,
     verify: Verify,
     prefer: bool,
@@ -39,7 +39,7 @@ pub struct Target {
 }
 
 /// Replaces the password of a URL with `***` (for `init`'s output).
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -79,7 +79,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Parses the URL: the TLS parameters are taken out (the driver knows only
 /// disable/prefer/require), the rest is the driver's.
-pub fn parse(url: &str) -> Result<Target> {
+pub(super) fn parse(url: &str) -> Result<Target> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut kept = Vec::new();
     let (mut mode, mut root_certificate) = ("prefer".to_string(), None);
@@ -167,7 +167,7 @@ fn shown_target(config: &postgres::Config) -> String {
 
 impl Target {
     /// Connects, with TLS as `sslmode` asks.
-    pub fn connect(&self) -> Result<postgres::Client> {
+    pub(super) fn connect(&self) -> Result<postgres::Client> {
         let mut config = self.config.clone();
         let connected = if self.verify == Verify::Disable {
             config.ssl_mode(postgres::config::SslMode::Disable);

@@ -21,7 +21,7 @@ use std::collections::HashSet;
 type BadRow = (String, i64, String);
 
 /// Rows read per page of a long read.
-pub const PAGE_ROWS: i64 = 5_000;
+pub(super) const PAGE_ROWS: i64 = 5_000;
 
 fn unreadable(table: &str, why: String) -> Error {
     Error::storage(format!("storage: a row of {table} cannot be read: {why}"))

@@ -24,7 +24,7 @@ use postgres::{Client, Row, Statement};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-pub use connect::{is_url, redact};
+pub(super) use connect::{is_url, redact};
 
 /// The migrations, in order: migration N takes a database from version N-1
 /// to N (the row of `snledger_schema`). They mirror SQLite's one for one.
@@ -41,10 +41,6 @@ const MIGRATIONS: &[&str] = &[
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
-
-/// How many times a write that lost a serialization race (SQLSTATE 40001,
-/// 40P01) is tried again before it is a storage error (exit 6).
-pub const RETRIES_MAX: u32 = 12;
 
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Error {
@@ -72,7 +68,7 @@ impl From<postgres::Error> for Error {
 }
 
 /// The server's message (and detail) rather than the driver's "db error".
-pub fn describe(error: &postgres::Error) -> String {
+pub(super) fn describe(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => {
             let mut text = format!("{}: {}", db.severity(), db.message());
@@ -96,20 +92,7 @@ pub fn describe(error: &postgres::Error) -> String {
     }
 }
 
-/// A jittered pause before try `attempt` (1, 2, ...): exponential from 5 ms,
-/// at most 0.4 s, scattered by the clock and the process id (no random
-/// number crate) so that racing writers do not retry in step.
-pub fn backoff(attempt: u32) {
-    let base_ms = (5_u64 << attempt.min(6)).min(400);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos() as u64);
-    let seed = nanos ^ (u64::from(std::process::id()) << 17) ^ u64::from(attempt);
-    let jitter_ms = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) % base_ms.max(1);
-    std::thread::sleep(std::time::Duration::from_millis(base_ms / 2 + jitter_ms));
-}
-
-pub struct Postgres {
+pub(super) struct Postgres {
     client: RefCell<Client>,
     statements: RefCell<HashMap<String, Statement>>,
     /// What a write transaction has written and not yet sent; `None`
@@ -120,7 +103,7 @@ pub struct Postgres {
 
 impl Postgres {
     /// Opens the ledger at `url`: `None` when the database has no schema.
-    pub fn open_existing(url: &str) -> Result<Option<Postgres>> {
+    pub(super) fn open_existing(url: &str) -> Result<Option<Postgres>> {
         let store = Postgres::connect(url)?;
         let version = store.schema_version()?;
         let Some(version) = version else {
@@ -132,14 +115,14 @@ impl Postgres {
 
     /// Opens the ledger for a write: a database without the schema is not
     /// found (exit 3): only `init` creates it.
-    pub fn open(url: &str) -> Result<Postgres> {
+    pub(super) fn open(url: &str) -> Result<Postgres> {
         Postgres::open_existing(url)?.ok_or_else(|| not_initialised(url))
     }
 
     /// `init`: the roles, the schema and its migrations, the grants.
     /// Another `init` may run at the same moment: a lost race to create the
     /// schema is tried once more.
-    pub fn init(url: &str) -> Result<Postgres> {
+    pub(super) fn init(url: &str) -> Result<Postgres> {
         let store = Postgres::connect(url)?;
         // A database at this program's version needs nothing (and a writer,
         // who may not change the schema, may run `init` on it).
@@ -148,7 +131,7 @@ impl Postgres {
         }
         match store.create_or_upgrade() {
             Err(Error::Storage(_) | Error::Conflict(_)) => {
-                backoff(1);
+                crate::store::retry::backoff(1);
                 store.create_or_upgrade()?;
             }
             other => other?,
@@ -300,7 +283,7 @@ impl Postgres {
     }
 
     /// The server's clock, to the second, as the log spells times.
-    pub fn server_time(&self) -> Result<String> {
+    pub(super) fn server_time(&self) -> Result<String> {
         Ok(self
             .query_one(
                 "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
@@ -404,7 +387,7 @@ fn not_initialised(url: &str) -> Error {
     ))
 }
 
-pub fn missing_ledger(url: &str) -> Error {
+pub(super) fn missing_ledger(url: &str) -> Error {
     not_initialised(url)
 }
 
@@ -412,25 +395,18 @@ impl Database for Postgres {
     /// `BEGIN`, then the chain head's row lock: writers queue here, so the
     /// state the rules read cannot change before commit. A lost
     /// serialization race at the lock (a database whose default isolation
-    /// is stricter than read committed) is retried here.
+    /// is stricter than read committed) is `Error::Conflict`, which the
+    /// writer retries (`store::retry`).
     fn begin_write(&self) -> Result<()> {
-        let mut attempt = 0;
-        loop {
-            self.batch("BEGIN")?;
-            match self.lock_head() {
-                Ok(head) => {
-                    *self.overlay.borrow_mut() = Some(Overlay::new(head));
-                    return Ok(());
-                }
-                Err(Error::Conflict(_)) if attempt < RETRIES_MAX => {
-                    let _ = self.batch("ROLLBACK");
-                    attempt += 1;
-                    backoff(attempt);
-                }
-                Err(error) => {
-                    let _ = self.batch("ROLLBACK");
-                    return Err(error);
-                }
+        self.batch("BEGIN")?;
+        match self.lock_head() {
+            Ok(head) => {
+                *self.overlay.borrow_mut() = Some(Overlay::new(head));
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.batch("ROLLBACK");
+                Err(error)
             }
         }
     }

@@ -54,7 +54,7 @@ struct TableCache {
     misses: u32,
 }
 
-pub struct Overlay {
+pub(super) struct Overlay {
     pub head: Option<Head>,
     events: Vec<Event>,
     subjects: Vec<(String, i64)>,
@@ -63,7 +63,7 @@ pub struct Overlay {
     dirty_rows: usize,
 }
 
-pub fn key_hash(key: &str) -> u64 {
+pub(super) fn key_hash(key: &str) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     key.hash(&mut hasher);
     hasher.finish()
@@ -97,7 +97,7 @@ fn past_row(mut values: Vec<Value>, superseded_seq: i64) -> Vec<Value> {
 
 /// What one send writes to one table.
 #[derive(Default)]
-pub struct TableWrites {
+pub(super) struct TableWrites {
     /// Past versions: the rows this send's writes replace.
     pub past: Vec<Vec<Value>>,
     pub copies: Vec<Vec<Value>>,
@@ -106,7 +106,7 @@ pub struct TableWrites {
 }
 
 impl Overlay {
-    pub fn new(head: Option<Head>) -> Overlay {
+    pub(super) fn new(head: Option<Head>) -> Overlay {
         Overlay {
             head,
             events: Vec::new(),
@@ -120,15 +120,15 @@ impl Overlay {
         }
     }
 
-    pub fn is_dirty(&self) -> bool {
+    pub(super) fn is_dirty(&self) -> bool {
         !self.events.is_empty() || !self.subjects.is_empty() || self.dirty_rows > 0
     }
 
-    pub fn is_full(&self) -> bool {
+    pub(super) fn is_full(&self) -> bool {
         self.events.len() >= EVENTS_BUFFERED_MAX || self.dirty_rows >= ROWS_BUFFERED_MAX
     }
 
-    pub fn append(&mut self, event: &Event) {
+    pub(super) fn append(&mut self, event: &Event) {
         self.head = Some(Head {
             seq: event.seq,
             hash: event.hash.clone(),
@@ -139,7 +139,7 @@ impl Overlay {
 
     /// Buffers a history index row; `false` when its event was sent
     /// already (the caller writes it at once).
-    pub fn add_subject(&mut self, subject: &str, seq: i64) -> bool {
+    pub(super) fn add_subject(&mut self, subject: &str, seq: i64) -> bool {
         let first_buffered = self.events.first().map_or(i64::MAX, |event| event.seq);
         if seq < first_buffered {
             return false;
@@ -152,7 +152,12 @@ impl Overlay {
     }
 
     /// The answer to a look-up if the transaction knows it.
-    pub fn cached(&self, table: DerivedTable, folded: &str, exact: &str) -> Option<Option<Change>> {
+    pub(super) fn cached(
+        &self,
+        table: DerivedTable,
+        folded: &str,
+        exact: &str,
+    ) -> Option<Option<Change>> {
         let cache = &self.tables[index(table)];
         match cache.entries.get(folded) {
             Some(entry) if entry.loaded => Some(pick(&entry.slots, exact)),
@@ -168,7 +173,7 @@ impl Overlay {
 
     /// Records the database's rows of a look-up key; rows the transaction
     /// wrote before stay as written.
-    pub fn load(&mut self, table: DerivedTable, folded: &str, rows: Vec<(String, Change)>) {
+    pub(super) fn load(&mut self, table: DerivedTable, folded: &str, rows: Vec<(String, Change)>) {
         let cache = &mut self.tables[index(table)];
         cache.misses += u32::from(rows.is_empty());
         let entry = cache.entries.entry(folded.to_string()).or_default();
@@ -190,12 +195,12 @@ impl Overlay {
     }
 
     /// Should the table's key set be read now?
-    pub fn wants_keys(&self, table: DerivedTable) -> bool {
+    pub(super) fn wants_keys(&self, table: DerivedTable) -> bool {
         let cache = &self.tables[index(table)];
         cache.keys.is_none() && cache.misses >= MISSES_BEFORE_KEY_SET
     }
 
-    pub fn set_keys(&mut self, table: DerivedTable, keys: HashSet<u64>) {
+    pub(super) fn set_keys(&mut self, table: DerivedTable, keys: HashSet<u64>) {
         self.tables[index(table)].keys = Some(keys);
     }
 
@@ -203,13 +208,13 @@ impl Overlay {
     /// version of the row it replaces: a version an earlier event wrote
     /// (the rule of `MemoryState::supersede`, which verify rebuilds with).
     #[cfg(test)]
-    pub fn write(&mut self, change: &Change) {
+    pub(super) fn write(&mut self, change: &Change) {
         self.write_keyed(change, change_values(change));
     }
 
     /// `write`, given the change's `change_values` (the store computed
     /// them for its look-up: once per row of an import).
-    pub fn write_keyed(
+    pub(super) fn write_keyed(
         &mut self,
         change: &Change,
         (table, exact, folded, values): (DerivedTable, String, String, Option<Vec<Value>>),
@@ -254,7 +259,7 @@ impl Overlay {
 
     /// Takes everything buffered for sending; what stays is the key sets
     /// (with the keys of the rows about to be written).
-    pub fn take(&mut self) -> (Vec<Event>, Vec<(String, i64)>, Vec<TableWrites>) {
+    pub(super) fn take(&mut self) -> (Vec<Event>, Vec<(String, i64)>, Vec<TableWrites>) {
         let events = std::mem::take(&mut self.events);
         let subjects = std::mem::take(&mut self.subjects);
         self.subject_set.clear();

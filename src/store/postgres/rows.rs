@@ -12,15 +12,15 @@ use crate::store::DerivedTable;
 use postgres::types::{ToSql, Type};
 use postgres::Row;
 
-pub use crate::store::shared::{
+pub(super) use crate::store::shared::{
     to_json_array, INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS,
     REQUEST_COLUMNS, SERVICE_COLUMNS,
 };
-pub const EVENT_COLUMNS: &str = "seq, event_id, at, actor, kind, payload, prev_hash, hash";
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, at, actor, kind, payload, prev_hash, hash";
 
 /// The columns a table is written and read with, its key column, and the
 /// expression its look-ups fold the key with.
-pub struct TableShape {
+pub(super) struct TableShape {
     pub name: &'static str,
     pub columns: &'static str,
     pub key: &'static str,
@@ -30,7 +30,7 @@ pub struct TableShape {
     pub types: &'static [Type],
 }
 
-pub fn shape(table: DerivedTable) -> TableShape {
+pub(super) fn shape(table: DerivedTable) -> TableShape {
     use DerivedTable::*;
     let (columns, key, folded_key, types): (_, _, _, &'static [Type]) = match table {
         Policy => (
@@ -128,7 +128,7 @@ pub fn shape(table: DerivedTable) -> TableShape {
 
 /// One value of a row to write.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(super) enum Value {
     Text(String),
     OptionalText(Option<String>),
     Integer(i64),
@@ -137,7 +137,7 @@ pub enum Value {
 
 impl Value {
     /// The value as the driver binds it.
-    pub fn as_sql(&self) -> &(dyn ToSql + Sync) {
+    pub(super) fn as_sql(&self) -> &(dyn ToSql + Sync) {
         match self {
             Value::Text(text) => text,
             Value::OptionalText(text) => text,
@@ -148,13 +148,13 @@ impl Value {
 }
 
 /// The ASCII-folded key instances and numbers are looked up by.
-pub fn fold(key: &str) -> String {
+pub(super) fn fold(key: &str) -> String {
     key.to_ascii_lowercase()
 }
 
 /// What a `Change` writes: its table, its exact key, its look-up key, and
 /// its values in the table's column order (`None` for a row to delete).
-pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<Vec<Value>>) {
+pub(super) fn change_values(change: &Change) -> (DerivedTable, String, String, Option<Vec<Value>>) {
     use Value::*;
     match change {
         Change::Instance(r) => (
@@ -254,7 +254,7 @@ pub fn change_values(change: &Change) -> (DerivedTable, String, String, Option<V
 }
 
 /// Why a stored row does not read back.
-pub type RowResult<T> = std::result::Result<T, String>;
+pub(super) type RowResult<T> = std::result::Result<T, String>;
 
 fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> RowResult<T> {
     row.try_get(index)
@@ -283,12 +283,12 @@ fn from_json_array(text: &str) -> RowResult<Vec<String>> {
     serde_json::from_str(text).map_err(|error| error.to_string())
 }
 
-pub fn instance_from_row(row: &Row) -> RowResult<Instance> {
+pub(super) fn instance_from_row(row: &Row) -> RowResult<Instance> {
     instance_at(row, 0)
 }
 
 /// An instance whose columns start at column `base` of a joined row.
-pub fn instance_at(row: &Row, base: usize) -> RowResult<Instance> {
+pub(super) fn instance_at(row: &Row, base: usize) -> RowResult<Instance> {
     Ok(Instance {
         instance_id: get(row, base)?,
         service_type: get(row, base + 1)?,
@@ -305,7 +305,7 @@ pub fn instance_at(row: &Row, base: usize) -> RowResult<Instance> {
     })
 }
 
-pub fn number_from_row(row: &Row) -> RowResult<NumberRecord> {
+pub(super) fn number_from_row(row: &Row) -> RowResult<NumberRecord> {
     Ok(NumberRecord {
         number: get(row, 0)?,
         instance_id: get(row, 1)?,
@@ -322,7 +322,7 @@ pub fn number_from_row(row: &Row) -> RowResult<NumberRecord> {
 
 /// The stored key must be the service's (an edited key would hide the
 /// service from its look-ups).
-pub fn service_from_row(row: &Row) -> RowResult<ServiceRecord> {
+pub(super) fn service_from_row(row: &Row) -> RowResult<ServiceRecord> {
     let service: String = get(row, 0)?;
     let stored_key: String = get(row, 5)?;
     if stored_key != service_key(&service) {
@@ -340,7 +340,7 @@ pub fn service_from_row(row: &Row) -> RowResult<ServiceRecord> {
     })
 }
 
-pub fn request_from_row(row: &Row) -> RowResult<RequestRecord> {
+pub(super) fn request_from_row(row: &Row) -> RowResult<RequestRecord> {
     Ok(RequestRecord {
         request_id: get(row, 0)?,
         instance_id: get(row, 1)?,
@@ -352,7 +352,7 @@ pub fn request_from_row(row: &Row) -> RowResult<RequestRecord> {
     })
 }
 
-pub fn policy_from_row(row: &Row) -> RowResult<Policy> {
+pub(super) fn policy_from_row(row: &Row) -> RowResult<Policy> {
     Ok(Policy {
         service_type: get(row, 0)?,
         max_numbers: get(row, 1)?,
@@ -363,7 +363,7 @@ pub fn policy_from_row(row: &Row) -> RowResult<Policy> {
     })
 }
 
-pub fn region_from_row(row: &Row) -> RowResult<Region> {
+pub(super) fn region_from_row(row: &Row) -> RowResult<Region> {
     Ok(Region {
         region_id: get(row, 0)?,
         mainland: flag(row, 1)?,
@@ -372,7 +372,7 @@ pub fn region_from_row(row: &Row) -> RowResult<Region> {
 }
 
 /// A row of any derived table read back as the `Change` that writes it.
-pub fn change_from_row(table: DerivedTable, row: &Row) -> RowResult<Change> {
+pub(super) fn change_from_row(table: DerivedTable, row: &Row) -> RowResult<Change> {
     Ok(match table {
         DerivedTable::Policy => Change::Policy(policy_from_row(row)?),
         DerivedTable::Instances => Change::Instance(instance_from_row(row)?),
@@ -383,7 +383,7 @@ pub fn change_from_row(table: DerivedTable, row: &Row) -> RowResult<Change> {
     })
 }
 
-pub fn event_from_row(row: &Row) -> crate::error::Result<Event> {
+pub(super) fn event_from_row(row: &Row) -> crate::error::Result<Event> {
     let text = |index: usize| -> crate::error::Result<String> {
         row.try_get(index)
             .map_err(|error| crate::error::Error::storage(format!("the log: {error}")))

@@ -7,7 +7,7 @@ mod log;
 mod past;
 mod rows;
 
-use super::{ConsistencyJob, Database, DerivedRows};
+use super::{ConsistencyJob, Database, DerivedRows, SCHEMA_VERSION};
 use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
 use crate::domain::regions::default_regions;
@@ -33,12 +33,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0008_import_owner_postgres.sql"),
     include_str!("../../../migrations/0009_derived_with_event_postgres.sql"),
 ];
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+/// The pragmas set on every connection (`Sqlite::tune`).
+pub const CONNECTION_PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;";
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
 /// other SQLite file.
 const APPLICATION_ID: i64 = 0x534E_4C47;
 /// How long a writer waits for another one before giving up (exit 6).
-pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+pub(super) const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Error {
@@ -60,7 +62,7 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-pub struct Sqlite {
+pub(super) struct Sqlite {
     conn: Connection,
     /// The moment this connection shows, once `show_past` made it a view
     /// of the past (then it is never written).
@@ -125,7 +127,7 @@ fn inode(path: &Path) -> Option<u64> {
 /// no event, checked under an exclusive lock (README "Guarantees": a
 /// refused command creates nothing). A writer of another process that
 /// opened it meanwhile finds at its commit that the file is gone.
-pub fn discard_if_empty(path: &Path) -> Result<()> {
+pub(super) fn discard_if_empty(path: &Path) -> Result<()> {
     let Ok(store) = Sqlite::connect(path) else {
         return Ok(()); // already gone
     };
@@ -162,7 +164,7 @@ impl Sqlite {
 
     /// Opens the ledger at `path`, creating the file (mode 0600) and its
     /// schema when there is none yet.
-    pub fn open(path: &Path) -> Result<Sqlite> {
+    pub(super) fn open(path: &Path) -> Result<Sqlite> {
         refuse_special_file(path)?;
         Sqlite::open_creating(path).map_err(|error| corrupt_if_sqlite_file(path, error))
     }
@@ -188,7 +190,7 @@ impl Sqlite {
     /// file is there or it is an empty database. SQLite is asked to open
     /// the file without its create flag, so a file removed in between is
     /// never made again.
-    pub fn open_existing(path: &Path) -> Result<Option<Sqlite>> {
+    pub(super) fn open_existing(path: &Path) -> Result<Option<Sqlite>> {
         refuse_special_file(path)?;
         Sqlite::open_existing_file(path).map_err(|error| corrupt_if_sqlite_file(path, error))
     }
@@ -237,21 +239,20 @@ impl Sqlite {
     }
 
     /// Was the file created by this process (`Store::open`)?
-    pub fn created(&self) -> bool {
+    pub(super) fn created(&self) -> bool {
         self.created
     }
 
+    /// Sets `CONNECTION_PRAGMAS`.
     /// synchronous=NORMAL in WAL mode: a commit survives any process crash;
     /// only a power loss can drop the last commits, never corrupt.
     /// cache_size: 32 MiB of pages (allocated only as used) keeps a bulk
     /// import from spilling mid-transaction, within its 64 MiB budget.
     fn tune(&self) -> Result<()> {
-        Ok(self
-            .conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;")?)
+        Ok(self.conn.execute_batch(CONNECTION_PRAGMAS)?)
     }
 
-    pub fn scratch() -> Result<Sqlite> {
+    pub(super) fn scratch() -> Result<Sqlite> {
         let conn = Connection::open_in_memory()?;
         conn.set_prepared_statement_cache_capacity(64);
         let store = Sqlite {

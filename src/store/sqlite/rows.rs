@@ -10,14 +10,16 @@ use crate::error::Result;
 use crate::store::DerivedTable;
 use rusqlite::Row;
 
-pub use crate::store::shared::{
+pub(super) use crate::store::shared::{
     to_json_array, INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS,
     REQUEST_COLUMNS, SERVICE_COLUMNS,
 };
 /// How a row of `table` reads back: the columns to select (its key first,
 /// its seq last) and the mapping to the `Change` that writes it. The same
 /// for the live table and its past versions (`*_past` has the same columns).
-pub fn change_reader(table: DerivedTable) -> (&'static str, fn(&Row) -> rusqlite::Result<Change>) {
+pub(super) fn change_reader(
+    table: DerivedTable,
+) -> (&'static str, fn(&Row) -> rusqlite::Result<Change>) {
     match table {
         DerivedTable::Policy => (POLICY_COLUMNS, |row| {
             policy_from_row(row).map(Change::Policy)
@@ -40,7 +42,7 @@ pub fn change_reader(table: DerivedTable) -> (&'static str, fn(&Row) -> rusqlite
     }
 }
 
-pub const EVENT_COLUMNS: &str =
+pub(super) const EVENT_COLUMNS: &str =
     "e.seq, e.event_id, e.at, e.actor, e.kind, e.payload, e.prev_hash, e.hash";
 
 fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
@@ -49,7 +51,7 @@ fn from_json_array(text: &str) -> rusqlite::Result<Vec<String>> {
     })
 }
 
-pub fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+pub(super) fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
 }
 
@@ -79,12 +81,12 @@ fn parse_enum<T>(
     })
 }
 
-pub fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
+pub(super) fn instance_from_row(row: &Row) -> rusqlite::Result<Instance> {
     instance_at(row, 0)
 }
 
 /// The instance whose columns begin at `base` (after another table's).
-pub fn instance_at(row: &Row, base: usize) -> rusqlite::Result<Instance> {
+pub(super) fn instance_at(row: &Row, base: usize) -> rusqlite::Result<Instance> {
     Ok(Instance {
         instance_id: row.get(base)?,
         service_type: row.get(base + 1)?,
@@ -101,7 +103,7 @@ pub fn instance_at(row: &Row, base: usize) -> rusqlite::Result<Instance> {
     })
 }
 
-pub fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
+pub(super) fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
     Ok(NumberRecord {
         number: row.get(0)?,
         instance_id: row.get(1)?,
@@ -118,7 +120,7 @@ pub fn number_from_row(row: &Row) -> rusqlite::Result<NumberRecord> {
 
 /// The stored key must be the service's (an edited key would hide the
 /// service from its look-ups): a row whose key is not is corrupt.
-pub fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
+pub(super) fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
     let service: String = row.get(0)?;
     let stored_key: String = row.get(5)?;
     if stored_key != service_key(&service) {
@@ -140,7 +142,7 @@ pub fn service_from_row(row: &Row) -> rusqlite::Result<ServiceRecord> {
     })
 }
 
-pub fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
+pub(super) fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
     Ok(RequestRecord {
         request_id: row.get(0)?,
         instance_id: row.get(1)?,
@@ -152,7 +154,7 @@ pub fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
     })
 }
 
-pub fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
+pub(super) fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
     Ok(Policy {
         service_type: row.get(0)?,
         max_numbers: row.get(1)?,
@@ -163,7 +165,7 @@ pub fn policy_from_row(row: &Row) -> rusqlite::Result<Policy> {
     })
 }
 
-pub fn region_from_row(row: &Row) -> rusqlite::Result<crate::domain::regions::Region> {
+pub(super) fn region_from_row(row: &Row) -> rusqlite::Result<crate::domain::regions::Region> {
     Ok(crate::domain::regions::Region {
         region_id: row.get(0)?,
         mainland: strict_bool(row, 1)?,
@@ -171,7 +173,7 @@ pub fn region_from_row(row: &Row) -> rusqlite::Result<crate::domain::regions::Re
     })
 }
 
-pub fn event_from_row(row: &Row) -> rusqlite::Result<Event> {
+pub(super) fn event_from_row(row: &Row) -> rusqlite::Result<Event> {
     Ok(Event {
         seq: row.get(0)?,
         event_id: row.get(1)?,
