@@ -172,7 +172,7 @@ impl Writer<'_> {
 
     fn apply_at(&mut self, command: &Command, now: Time) -> Result<Outcome> {
         let store = &self.ledger.store;
-        let lookup = self.memo.over(store);
+        let lookup = self.memo.over(store.lookup());
         let body = match decide(&lookup, command, now)? {
             Decision::AlreadyDone(record) => return Ok(Outcome::AlreadyDone(record)),
             Decision::Append(body) => body,
@@ -307,7 +307,11 @@ fn repair_range(
 fn replay_event(store: &Store, memo: &Memo, event: &Event) -> Result<()> {
     let recorded = Recorded::of(event)?;
     let subjects = recorded.body.subjects();
-    write_changes(store, memo, &redecide(&memo.over(store), recorded)?)?;
+    write_changes(
+        store,
+        memo,
+        &redecide(&memo.over(store.lookup()), recorded)?,
+    )?;
     store.add_subjects(event.seq, &subjects)
 }
 
@@ -344,7 +348,7 @@ fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
     filter.to_seq = to_seq;
     let transaction = scratch.begin()?;
     let memo = Memo::default();
-    store.each_event(&filter, |event| replay_event(&scratch, &memo, &event))?;
+    store.each_event(&filter, &mut |event| replay_event(&scratch, &memo, &event))?;
     transaction.commit()?;
     Ok(scratch)
 }

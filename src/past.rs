@@ -23,7 +23,7 @@ const TABLE_KINDS: [&str; 2] = ["policy_set", "region_set"];
 fn events(store: &Store, mut filter: EventFilter, to_seq: i64) -> Result<Vec<(i64, Body)>> {
     filter.to_seq = to_seq;
     let mut found = Vec::new();
-    store.each_event(&filter, |event| {
+    store.each_event(&filter, &mut |event| {
         let body = event.body().map_err(|e| broken(event.seq, e.to_string()))?;
         found.push((event.seq, body));
         Ok(())
@@ -57,7 +57,7 @@ pub(crate) fn instances_at(
     let mut past = Past::new();
     for (seq, body) in wanted {
         if needed_by(&body, instances) {
-            past.apply(store, seq, body)?;
+            past.apply(store.lookup(), seq, body)?;
         }
     }
     Ok(past.state)
@@ -83,7 +83,6 @@ pub(crate) fn service_owners(store: &Store, service: &str, to_seq: i64) -> Resul
 /// (a name renamed away since) as the rename that took it away had it,
 /// else in its canonical form.
 pub(crate) fn service_spelling(store: &Store, given: &str) -> Result<String> {
-    use crate::domain::decide::Lookup;
     let canonical = canonical_service(given)?;
     if let Some(found) = store.service(&canonical)? {
         return Ok(found.service);
@@ -92,7 +91,7 @@ pub(crate) fn service_spelling(store: &Store, given: &str) -> Result<String> {
     let mut filter = EventFilter::all();
     filter.kind = Some("service_renamed".to_string());
     let mut spelled = None;
-    store.each_event(&filter, |event| {
+    store.each_event(&filter, &mut |event| {
         if let Ok(Body::ServiceRenamed(p)) = event.body() {
             if spelled.is_none() && service_key(&p.service) == key {
                 spelled = Some(p.service);
@@ -118,7 +117,7 @@ pub(crate) fn diff(store: &Store, from_seq: i64, to_seq: i64) -> Result<Vec<RowD
     let mut tracker = Tracker::default();
     let mut filter = EventFilter::all();
     filter.to_seq = to_seq;
-    store.each_event(&filter, |event| {
+    store.each_event(&filter, &mut |event| {
         replay_tracked(&mut state, &mut tracker, from_seq, event)
     })?;
     Ok(tracker.finish(&state))

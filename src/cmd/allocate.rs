@@ -49,8 +49,8 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
             },
             Outcome::AlreadyDone(record) => (record.numbers, true),
         };
-        let instance = find_instance(store, &instance_id)?;
-        let remaining = remaining(max_numbers(store, &instance)?, instance.consumed);
+        let instance = find_instance(store.lookup(), &instance_id)?;
+        let remaining = remaining(max_numbers(store.lookup(), &instance)?, instance.consumed);
         // The stored spelling (`q-1` for `allocate Q-1`), as every look-up
         // prints, whether the numbers are new or a replayed request's.
         let instance_id = &instance.instance_id;

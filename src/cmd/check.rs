@@ -103,7 +103,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let _snapshot = store.begin_read()?;
     let instances = match &args.instance_id {
         Some(instance_id) => {
-            let instance = find_instance(&store, instance_id)?;
+            let instance = find_instance(store.lookup(), instance_id)?;
             if args
                 .account
                 .as_ref()
@@ -122,7 +122,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let mut rows = Vec::new();
     let mut table = Table::new(&["instance_id", "eligible", "reasons", "remaining"]);
     for instance in &instances {
-        let eligibility = eligibility(&store, instance, now)?;
+        let eligibility = eligibility(store.lookup(), instance, now)?;
         rows.push(check_json(&instance.instance_id, &eligibility));
         table.row(vec![
             instance.instance_id.clone(),

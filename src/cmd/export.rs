@@ -182,7 +182,7 @@ fn write_table(
                 filter.to_seq = live.last_seq_at_or_before(&format_time(cutoff))?;
             }
             write_csv_row(out, &header(&render::EVENT_HEADERS))?;
-            live.each_event(&filter, |event| {
+            live.each_event(&filter, &mut |event| {
                 Ok(write_csv_row(out, &render::event_row(&event))?)
             })?;
         }
@@ -193,7 +193,7 @@ fn write_table(
             let store = state_at(live, cutoff)?;
             let _snapshot = store.begin_read()?;
             write_csv_row(out, &header(instance_csv::HEADER))?;
-            store.each_instance(|instance| {
+            store.each_instance(&mut |instance| {
                 if account.as_ref().is_some_and(|a| *a != instance.account)
                     || service_type
                         .as_ref()
@@ -212,7 +212,7 @@ fn write_table(
             let store = state_at(live, cutoff)?;
             let _snapshot = store.begin_read()?;
             write_csv_row(out, &header(&render::NUMBER_HEADERS))?;
-            store.each_number(|number| {
+            store.each_number(&mut |number| {
                 let wanted = instance.as_ref().is_none_or(|i| *i == number.instance_id)
                     && account
                         .as_ref()

@@ -5,7 +5,6 @@
 
 use super::Context;
 use crate::cli::Format;
-use crate::domain::decide::Lookup;
 use crate::domain::event::{Event, KINDS};
 use crate::domain::names::canonical_service;
 use crate::domain::types::*;
@@ -148,7 +147,7 @@ fn print_table(
     let zone = context.zone()?;
     let mut table = Table::new(&["seq", "at", "actor", "kind", "summary"]);
     let repairs = store.clock_repairs()?;
-    store.each_event(filter, |event| {
+    store.each_event(filter, &mut |event| {
         if keep(&event) {
             let summary = render::event_summary(&event, zone);
             // A time a clock repair covers is marked: it is not when the
@@ -185,7 +184,7 @@ fn stream(
     } else {
         out.write_all(render::csv_text(&Table::new(&render::EVENT_HEADERS))?.as_bytes())?;
     }
-    store.each_event(filter, |event| {
+    store.each_event(filter, &mut |event| {
         if !keep(&event) {
             return Ok(());
         }

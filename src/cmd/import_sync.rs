@@ -9,7 +9,7 @@
 use super::import::{apply, apply_rows, instance_command};
 use super::Context;
 use crate::csvio::{instance_csv, CsvInput};
-use crate::domain::decide::{Command, Lookup};
+use crate::domain::decide::Command;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::ledger::Writer;
@@ -93,7 +93,7 @@ pub(super) fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
 /// The ledger's instances that the file does not name, in id order.
 fn absent(writer: &Writer, seen: &HashSet<String>) -> Result<Vec<String>> {
     let mut absent = Vec::new();
-    writer.store().each_instance(|instance| {
+    writer.store().each_instance(&mut |instance| {
         if !seen.contains(&instance.instance_id) {
             absent.push(instance.instance_id);
         }

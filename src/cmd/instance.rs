@@ -171,10 +171,15 @@ fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let (live, cutoff) = context.read_at(&args.as_of)?;
     let _snapshot = live.begin_read()?;
     let (json, table) = match cutoff {
-        None => shown(&live, &|id| live.numbers_of(id), &args.instance_id, now)?,
+        None => shown(
+            live.lookup(),
+            &|id| live.numbers_of(id),
+            &args.instance_id,
+            now,
+        )?,
         Some(to_seq) => {
             // Instances are never removed: one unknown now never was.
-            let instance = find_instance(&live, &args.instance_id)?;
+            let instance = find_instance(live.lookup(), &args.instance_id)?;
             let past = crate::past::instances_at(&live, &[instance.instance_id], to_seq)?;
             shown(&past, &|id| Ok(past.numbers_of(id)), &args.instance_id, now)?
         }
@@ -252,11 +257,11 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let mut json = Vec::new();
     let mut table = Table::new(&InstanceView::LIST_HEADERS).droppable(&InstanceView::NARROW_DROPS);
     for instance in store.instances(account.as_deref(), service_type.as_deref())? {
-        let eligibility = eligibility(&store, &instance, now)?;
+        let eligibility = eligibility(store.lookup(), &instance, now)?;
         if (eligible && !eligibility.eligible()) || (ineligible && eligibility.eligible()) {
             continue;
         }
-        let max_numbers = max_numbers(&store, &instance)?;
+        let max_numbers = max_numbers(store.lookup(), &instance)?;
         let numbers = store.numbers_of(&instance.instance_id)?;
         let view = InstanceView {
             instance: &instance,
@@ -274,7 +279,7 @@ fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> R
     let ledger = context.ledger()?;
     let now = context.now()?;
     let (json, table) = ledger.execute(command, |store, _| {
-        shown(store, &|id| store.numbers_of(id), instance_id, now)
+        shown(store.lookup(), &|id| store.numbers_of(id), instance_id, now)
     })?;
     context.emit(&json, table)
 }

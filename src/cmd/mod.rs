@@ -431,7 +431,7 @@ pub(crate) fn change_number_and_show(
     let ledger = context.ledger()?;
     let record = ledger.execute(&command, |store, outcome| {
         debug_assert!(matches!(outcome, Outcome::Appended(_)));
-        find_number(store, number)
+        find_number(store.lookup(), number)
     })?;
     context.emit(&render::number_json(&record), render::number_table(&record))
 }

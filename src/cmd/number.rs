@@ -131,7 +131,7 @@ const CANDIDATES_READ_MAX: usize = 1000;
 /// removed, so the live table has every number the past had).
 fn find_by_prefix(store: &Store, given: &str, to_seq: Option<i64>) -> Result<NumberRecord> {
     let existed = |n: &NumberRecord| to_seq.is_none_or(|seq| crate::past::existed(n, seq));
-    let exact = find_number(store, given).and_then(|n| {
+    let exact = find_number(store.lookup(), given).and_then(|n| {
         if existed(&n) {
             Ok(n)
         } else {

@@ -2,7 +2,7 @@
 
 use super::{parse_integer, Context};
 use crate::cli::AsOf;
-use crate::domain::decide::{Command, Lookup};
+use crate::domain::decide::Command;
 use crate::domain::types::{parse_amount_fen, shorten};
 use crate::error::{Error, Result};
 use crate::render::{self, Table};

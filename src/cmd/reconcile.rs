@@ -6,7 +6,7 @@
 use super::Context;
 use crate::cli::AsOf;
 use crate::csvio::{open_file, ops_csv};
-use crate::domain::decide::{Command, Lookup};
+use crate::domain::decide::Command;
 use crate::domain::event::Reconciled;
 use crate::domain::reconcile::{
     Book, ByInstance, ByNumber, Comparison, Difference, NumberMatch, Op, Outcome,
@@ -109,7 +109,7 @@ fn compare(
     })?;
     let mut by_instance = Sorter::<ByInstance>::default();
     let mut matching = NumberMatch::new(by_number.sorted()?)?;
-    view.each_number_folded(|number, instance| {
+    view.each_number_folded(&mut |number, instance| {
         matching.ledger(number, instance, &mut |entry| by_instance.push(entry))
     })?;
     let numbers = matching.finish(&mut |entry| by_instance.push(entry))?;
@@ -134,7 +134,7 @@ impl Book for StoreBook<'_> {
         self.0.policy(service_type)
     }
     fn mainland(&self, region_id: &str) -> Result<bool> {
-        crate::domain::regions::is_mainland(self.0, region_id)
+        crate::domain::regions::is_mainland(self.0.lookup(), region_id)
     }
 }
 

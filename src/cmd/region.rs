@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::cli::AsOf;
-use crate::domain::decide::{Command, Lookup};
+use crate::domain::decide::Command;
 use crate::domain::regions::Region;
 use crate::domain::types::shorten;
 use crate::error::{Error, Result};

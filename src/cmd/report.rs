@@ -3,7 +3,6 @@
 use super::check::{eligibility_under, mainland_map, view_time, Eligibility};
 use super::{find_number, parse_integer, Context};
 use crate::cli::{AsOf, Format};
-use crate::domain::decide::Lookup;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
@@ -101,7 +100,7 @@ fn each_instance_judged(
 ) -> Result<()> {
     let policies = policy_map(store)?;
     let mainland = mainland_map(store)?;
-    store.each_instance(|instance| {
+    store.each_instance(&mut |instance| {
         let policy = policies.get(&instance.service_type);
         let in_mainland = mainland.get(&instance.region).copied().unwrap_or(false);
         let eligibility = eligibility_under(&instance, policy, in_mainland, now);
@@ -196,7 +195,7 @@ fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<(
         sums.usable += eligibility.usable;
         Ok(())
     })?;
-    store.each_number(|number| {
+    store.each_number(&mut |number| {
         let sums = by_account.entry(number.holder).or_default();
         if let Some(index) = HELD_STATUSES.iter().position(|s| *s == number.status) {
             sums.held[index] += 1;
@@ -274,7 +273,10 @@ fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> 
 fn candidates(store: &Store) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
     let mut found: BTreeMap<String, (Vec<String>, i64)> = BTreeMap::new();
     for service in store.services(None)? {
-        if find_number(store, &service.number)?.status.holds_service() {
+        if find_number(store.lookup(), &service.number)?
+            .status
+            .holds_service()
+        {
             found
                 .entry(service.host)
                 .or_default()
@@ -282,7 +284,7 @@ fn candidates(store: &Store) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
                 .push(service.service);
         }
     }
-    store.each_number(|number| {
+    store.each_number(&mut |number| {
         if number.status == Status::Unbound {
             found.entry(number.instance_id).or_default().1 += 1;
         }
@@ -351,7 +353,7 @@ fn ip_updates(context: &Context, IpUpdatesArgs { as_of }: IpUpdatesArgs) -> Resu
         .into_iter()
         .filter(|s| s.ip_update_required)
     {
-        let number = find_number(&store, &service.number)?;
+        let number = find_number(store.lookup(), &service.number)?;
         // A filing that was deregistered or invalidated has no
         // submitted IP left to update.
         if !number.status.holds_service() {

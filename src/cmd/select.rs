@@ -35,7 +35,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         let Body::Selected(payload) = event.body()? else {
             unreachable!("invariant: select appends a selected event")
         };
-        find_number(store, &payload.number)
+        find_number(store.lookup(), &payload.number)
     })?;
     context.emit(&render::number_json(&record), render::number_table(&record))
 }

@@ -109,7 +109,7 @@ fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let (live, cutoff) = context.read_at(&args.as_of)?;
     let _snapshot = live.begin_read()?;
     let (json, table) = match cutoff {
-        None => shown(&live, &args.service)?,
+        None => shown(live.lookup(), &args.service)?,
         Some(to_seq) => {
             validate_service(&args.service)?;
             let spelled = crate::past::service_spelling(&live, &args.service)?;
@@ -135,7 +135,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let mut json = Vec::new();
     let mut table = Table::new(&render::SERVICE_HEADERS);
     for service in store.services(instance.as_deref())? {
-        let number = find_number(&store, &service.number)?;
+        let number = find_number(store.lookup(), &service.number)?;
         json.push(render::service_json(&service, &number));
         table.row(render::service_row(&service, &number));
     }
@@ -144,7 +144,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
 
 fn change_and_show(context: &Context, command: &Command, service: &str) -> Result<()> {
     let ledger = context.ledger()?;
-    let (json, table) = ledger.execute(command, |store, _| shown(store, service))?;
+    let (json, table) = ledger.execute(command, |store, _| shown(store.lookup(), service))?;
     context.emit(&json, table)
 }
 

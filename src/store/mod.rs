@@ -261,9 +261,20 @@ fn postgres_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|text| postgres::is_url(text))
 }
 
-/// An open ledger on some backend.
+/// An open ledger on some backend. It derefs to the backend, so the
+/// interface is the traits above (no forwarding layer); what it adds is
+/// opening by `--db`, transactions as guards, and searches of the log by
+/// time built on the traits.
 pub(crate) struct Store {
     backend: Box<dyn Backend>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = dyn Backend;
+
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        &*self.backend
+    }
 }
 
 /// Rolls back an open transaction unless it was committed, so an early
@@ -289,6 +300,11 @@ impl Drop for Transaction<'_> {
 }
 
 impl Store {
+    /// The store as the rules read it.
+    pub(crate) fn lookup(&self) -> &dyn Lookup {
+        &*self.backend
+    }
+
     /// Opens the ledger at `path` for a write: a SQLite file is created
     /// (mode 0600, schema, default policy) if it does not exist or is an
     /// empty database; a PostgreSQL database (`postgres://…`) must have
@@ -369,17 +385,6 @@ impl Store {
         }
     }
 
-    /// The authenticated database role, if the backend has one: then it is
-    /// the actor, whatever `--actor` says.
-    pub(crate) fn session_user(&self) -> Option<String> {
-        self.backend.session_user()
-    }
-
-    /// The database server's clock, if the backend has one (SPEC §1.7).
-    pub(crate) fn server_time(&self) -> Result<Option<String>> {
-        self.backend.server_time()
-    }
-
     /// A private in-memory ledger for rebuilding state from a log
     /// (`--as-of`).
     pub(crate) fn scratch() -> Result<Store> {
@@ -408,58 +413,13 @@ impl Store {
         })
     }
 
-    pub(crate) fn head(&self) -> Result<Option<Head>> {
-        self.backend.head()
-    }
-
-    pub(crate) fn event_count(&self) -> Result<i64> {
-        self.backend.event_count()
-    }
-
     /// How many events are of these kinds (from the kind index).
-    pub(crate) fn count_kind(&self, kinds: &[&str]) -> Result<u64> {
+    pub(crate) fn count_kinds(&self, kinds: &[&str]) -> Result<u64> {
         let mut total = 0_u64;
         for kind in kinds {
             total += self.backend.count_kind(kind)?;
         }
         Ok(total)
-    }
-
-    /// An event id used by two events, if any: (id, first seq, second seq).
-    pub(crate) fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>> {
-        self.backend.repeated_event_id()
-    }
-
-    /// Appends one event and the subjects it names (within the caller's
-    /// transaction).
-    pub(crate) fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
-        self.backend.append(event, subjects)
-    }
-
-    pub(crate) fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
-        self.backend.add_subjects(seq, subjects)
-    }
-
-    /// Writes one derived row (insert or replace).
-    pub(crate) fn write(&self, change: &Change) -> Result<()> {
-        self.backend.write(change)
-    }
-
-    /// Events in `seq` order that pass `filter`.
-    pub(crate) fn each_event(
-        &self,
-        filter: &EventFilter,
-        mut visit: impl FnMut(Event) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.each_event(filter, &mut visit)
-    }
-
-    /// Every row of the log in seq order, whatever its seq.
-    pub(crate) fn each_event_ref(
-        &self,
-        mut visit: impl FnMut(&EventRef) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.each_event_ref(&mut visit)
     }
 
     /// The first seq whose time is at or after `time`. Events are in time
@@ -525,7 +485,7 @@ impl Store {
     /// `verify` to report.
     pub(crate) fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {
         let mut repairs = Vec::new();
-        self.each_event(&repair_filter(i64::MIN, i64::MAX), |event| {
+        self.each_event(&repair_filter(i64::MIN, i64::MAX), &mut |event| {
             if let Ok(Body::ClockRepaired(payload)) = event.body() {
                 repairs.push(ClockRepair {
                     seq: event.seq,
@@ -547,7 +507,7 @@ impl Store {
             false => None,
         };
         let mut repairs_inside = 0;
-        self.each_event(&repair_filter(first_seq, last_seq), |_| {
+        self.each_event(&repair_filter(first_seq, last_seq), &mut |_| {
             repairs_inside += 1;
             Ok(())
         })?;
@@ -557,156 +517,5 @@ impl Store {
             last_at: self.backend.event_at(last_seq)?,
             repairs_inside,
         })
-    }
-
-    pub(crate) fn instances(
-        &self,
-        account: Option<&str>,
-        service_type: Option<&str>,
-    ) -> Result<Vec<Instance>> {
-        self.backend.instances(account, service_type)
-    }
-
-    /// Calls `visit` for every instance in id order without holding them all.
-    pub(crate) fn each_instance(
-        &self,
-        mut visit: impl FnMut(Instance) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.each_instance(&mut visit)
-    }
-
-    /// Calls `visit` for every number in instance order without holding them all.
-    pub(crate) fn each_number(
-        &self,
-        mut visit: impl FnMut(NumberRecord) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.each_number(&mut visit)
-    }
-
-    /// Every number in folded (ASCII-lowercase) order, with its instance.
-    pub(crate) fn each_number_folded(
-        &self,
-        mut visit: impl FnMut(NumberRecord, Option<Instance>) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.each_number_folded(&mut visit)
-    }
-
-    pub(crate) fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
-        self.backend.numbers_of(instance_id)
-    }
-
-    pub(crate) fn numbers(
-        &self,
-        instance_id: Option<&str>,
-        account: Option<&str>,
-        status: Option<&str>,
-    ) -> Result<Vec<NumberRecord>> {
-        self.backend.numbers(instance_id, account, status)
-    }
-
-    /// Services hosted on, or with numbers from, `instance_id` (all when None).
-    pub(crate) fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
-        self.backend.services(instance_id)
-    }
-
-    pub(crate) fn policies(&self) -> Result<Vec<Policy>> {
-        self.backend.policies()
-    }
-
-    /// The region table, by id.
-    pub(crate) fn regions(&self) -> Result<Vec<Region>> {
-        self.backend.regions()
-    }
-
-    /// At most `limit` numbers that begin with `prefix` (`number show`).
-    pub(crate) fn numbers_with_prefix(
-        &self,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<NumberRecord>> {
-        self.backend.numbers_with_prefix(prefix, limit)
-    }
-
-    /// The numbers that carry this ICP number (`number list --icp-number`).
-    pub(crate) fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
-        self.backend.numbers_with_icp_number(icp_number)
-    }
-
-    /// What is wrong with the schema (empty when nothing).
-    pub(crate) fn storage_problems(&self) -> Result<Vec<String>> {
-        self.backend.storage_problems()
-    }
-
-    /// The database's own consistency check, to run on another thread.
-    pub(crate) fn consistency_job(&self) -> ConsistencyJob {
-        self.backend.consistency_job()
-    }
-
-    /// Every stored row of a derived table, in no particular order.
-    pub(crate) fn each_stored_row(
-        &self,
-        table: DerivedTable,
-        mut visit: impl FnMut(StoredRow),
-    ) -> Result<()> {
-        self.backend.each_stored_row(table, &mut visit)
-    }
-
-    /// Every history index row: (subject, seq), `None` where unreadable.
-    pub(crate) fn each_subject_row(
-        &self,
-        mut visit: impl FnMut(Option<(&str, i64)>),
-    ) -> Result<()> {
-        self.backend.each_subject_row(&mut visit)
-    }
-
-    /// See `DerivedRows::past_kept_since`.
-    pub(crate) fn past_kept_since(&self) -> Result<Option<i64>> {
-        self.backend.past_kept_since()
-    }
-
-    /// See `DerivedRows::each_past_row`.
-    pub(crate) fn each_past_row(
-        &self,
-        table: DerivedTable,
-        mut visit: impl FnMut(Option<(Change, i64)>),
-    ) -> Result<()> {
-        self.backend.each_past_row(table, &mut visit)
-    }
-
-    /// Makes this store a read-only view of the state after event `seq`
-    /// where it keeps past versions for that moment; false where it does
-    /// not (see `Database::show_past`).
-    pub(crate) fn show_past(&self, seq: i64) -> Result<bool> {
-        self.backend.show_past(seq)
-    }
-}
-
-impl Lookup for Store {
-    fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {
-        self.backend.instance(instance_id)
-    }
-    fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
-        self.backend.number(number)
-    }
-    fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        self.backend.service(service)
-    }
-    fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
-        self.backend.policy(service_type)
-    }
-    fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
-        self.backend.request(request_id)
-    }
-    fn region(&self, region_id: &str) -> Result<Option<Region>> {
-        self.backend.region(region_id)
-    }
-    fn region_ids(&self) -> Result<Vec<String>> {
-        self.backend.region_ids()
-    }
-    fn service_types(&self) -> Result<Vec<String>> {
-        self.backend.service_types()
-    }
-    fn live_number_with_icp(&self, icp_number: &str) -> Result<Option<NumberRecord>> {
-        self.backend.live_number_with_icp(icp_number)
     }
 }

@@ -176,8 +176,8 @@ pub(crate) fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result
     // A store without past versions: the replay keeps none either.
     rebuilt.past_kept_since = store.past_kept_since()?;
     rebuilt.reserve(
-        store.count_kind(&["instance_added"])?,
-        store.count_kind(&["allocated", "selected"])?,
+        store.count_kinds(&["instance_added"])?,
+        store.count_kinds(&["allocated", "selected"])?,
     );
     let (sender, replayer) = spawn_replay(rebuilt);
     // Sized by the rows the log holds, never by a number stored in it.
@@ -250,7 +250,7 @@ fn scan_log(
 ) -> (LogScan, Result<()>) {
     let mut batch = Batch::default();
     let mut problems = Vec::new();
-    let read = store.each_event_ref(|event| {
+    let read = store.each_event_ref(&mut |event| {
         report.events += 1;
         if let Some(expected) = anchors.get(&event.seq) {
             scan.anchors_seen += 1;

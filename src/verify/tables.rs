@@ -55,19 +55,19 @@ pub(super) fn digest_stored(store: &Store) -> Result<TableDigests> {
     let mut digests = TableDigests::default();
     for table in DerivedTable::ALL {
         let digest = digest_of(&mut digests, table);
-        store.each_stored_row(table, |row| match row {
+        store.each_stored_row(table, &mut |row| match row {
             Ok(change) => add_row(digest, &change),
             Err(_) => digest.spoil(),
         })?;
     }
     let subjects = &mut digests.subjects;
-    store.each_subject_row(|row| match row {
+    store.each_subject_row(&mut |row| match row {
         Some((subject, seq)) => subjects.subject(&[subject], seq),
         None => subjects.spoil(),
     })?;
     let past = &mut digests.past;
     for table in DerivedTable::ALL {
-        store.each_past_row(table, |row| match row {
+        store.each_past_row(table, &mut |row| match row {
             Some((change, superseded_seq)) => past.add(&change, superseded_seq),
             None => past_digest_of(past, table).map_or((), Digest::spoil),
         })?;
@@ -244,28 +244,29 @@ impl Rows<'_> {
     ) -> Result<()> {
         let name = self.table.name();
         let found = &mut *self.found;
-        self.store.each_stored_row(self.table, |row| match row {
-            Ok(change) => {
-                if let Some(stored) = T::from_change(change) {
-                    let rebuilt_row = rebuilt.take(stored.key());
-                    compare_row(found, name, stored, rebuilt_row);
+        self.store
+            .each_stored_row(self.table, &mut |row| match row {
+                Ok(change) => {
+                    if let Some(stored) = T::from_change(change) {
+                        let rebuilt_row = rebuilt.take(stored.key());
+                        compare_row(found, name, stored, rebuilt_row);
+                    }
                 }
-            }
-            Err(bad) => {
-                let rebuilt_row = rebuilt.take(&bad.key);
-                found.push(Disagreement {
-                    seq: Some(rebuilt_row.as_ref().map_or(bad.seq, T::seq).max(bad.seq)),
-                    problem: format!(
-                        "{name} row {} does not parse ({}); the log gives {}",
-                        bad.key,
-                        bad.error,
-                        rebuilt_row
-                            .as_ref()
-                            .map_or("no row".to_string(), |row| row_text(&format!("{row:?}")))
-                    ),
-                });
-            }
-        })?;
+                Err(bad) => {
+                    let rebuilt_row = rebuilt.take(&bad.key);
+                    found.push(Disagreement {
+                        seq: Some(rebuilt_row.as_ref().map_or(bad.seq, T::seq).max(bad.seq)),
+                        problem: format!(
+                            "{name} row {} does not parse ({}); the log gives {}",
+                            bad.key,
+                            bad.error,
+                            rebuilt_row
+                                .as_ref()
+                                .map_or("no row".to_string(), |row| row_text(&format!("{row:?}")))
+                        ),
+                    });
+                }
+            })?;
         for (key, seq) in rebuilt.left(DISAGREEMENTS_MAX) {
             found.push(Disagreement {
                 seq: Some(seq.max(1)),
@@ -401,13 +402,13 @@ fn spelled(value: &str) -> String {
 /// event names (only run to locate a disagreement the digest found).
 pub(super) fn first_bad_subjects(store: &Store) -> Result<Option<i64>> {
     let mut stored: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
-    store.each_subject_row(|row| {
+    store.each_subject_row(&mut |row| {
         if let Some((subject, seq)) = row {
             stored.entry(seq).or_default().push(subject.to_string());
         }
     })?;
     let mut first = None;
-    store.each_event_ref(|event| {
+    store.each_event_ref(&mut |event| {
         if first.is_none() {
             let mut named = Body::parse(event.kind, event.payload)
                 .map(|body| body.subjects())
