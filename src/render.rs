@@ -360,7 +360,7 @@ pub(crate) struct InstanceView<'a> {
     pub instance: &'a Instance,
     pub max_numbers: i64,
     pub numbers: &'a [NumberRecord],
-    pub eligibility: &'a crate::cmd::check::Eligibility,
+    pub eligibility: &'a crate::domain::eligibility::Eligibility,
 }
 
 impl InstanceView<'_> {

@@ -3,10 +3,11 @@
 use super::fresh_numbers;
 use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::cli::Format;
+use crate::domain::decide::count_out_of_range;
 use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining, shorten};
-use crate::error::{Error, Reason, Result};
+use crate::error::Result;
 use crate::ledger::Outcome;
 use crate::render::Table;
 use serde_json::json;
@@ -120,14 +121,7 @@ pub(crate) fn parse_count(text: &str) -> Result<i64> {
     let digits = text.trim().strip_prefix('-').unwrap_or(text.trim());
     match parse_integer("count", text) {
         Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(Error::refused(
-                Reason::CountOutOfRange,
-                format!(
-                    "count {}: one request takes 1 to {}",
-                    text.trim(),
-                    limits::ALLOCATE_MAX
-                ),
-            ))
+            Err(count_out_of_range(&format!("count {}", text.trim())))
         }
         other => other,
     }

@@ -1,15 +1,13 @@
 //! `check [ID] [--account A]`: eligibility with every failing reason, and
 //! remaining quota; without ID, every instance (of the account). The
 //! eligibility every view shows (`instance show/list`, the reports) is
-//! computed here, once.
+//! `domain::eligibility::eligibility`, computed there once.
 
 use super::{find_instance, Context};
 use crate::cli::AsOf;
-use crate::domain::decide::Lookup;
-use crate::domain::eligibility::{failing_reasons, remaining_slots};
-use crate::domain::regions::is_mainland;
-use crate::domain::types::{validate_account, Instance, Policy, Time};
-use crate::error::{Reason, Result};
+use crate::domain::eligibility::{eligibility, Eligibility};
+use crate::domain::types::{validate_account, Time};
+use crate::error::Result;
 use crate::render::Table;
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -26,39 +24,6 @@ pub(crate) struct Args {
     as_of: AsOf,
 }
 
-/// Whether an instance may receive a number now, and what it has left.
-#[derive(Debug, Clone)]
-pub(crate) struct Eligibility {
-    /// Every failing reason code (README "Eligibility reason codes").
-    pub reasons: Vec<&'static str>,
-    pub remaining: i64,
-    /// The remaining slots when the instance passes every rule but the
-    /// quota (README "Views: eligibility, quota that can be used, reports"), else 0.
-    pub usable: i64,
-}
-
-impl Eligibility {
-    pub(crate) fn eligible(&self) -> bool {
-        self.reasons.is_empty()
-    }
-
-    /// The reasons as one table or CSV cell (codes never hold spaces).
-    pub(crate) fn reasons_cell(&self) -> String {
-        self.reasons.join(" ")
-    }
-}
-
-/// The eligibility of `instance` for one more slot at `now`.
-pub(crate) fn eligibility(
-    store: &dyn Lookup,
-    instance: &Instance,
-    now: Time,
-) -> Result<Eligibility> {
-    let policy = store.policy(&instance.service_type)?;
-    let mainland = is_mainland(store, &instance.region)?;
-    Ok(eligibility_under(instance, policy.as_ref(), mainland, now))
-}
-
 /// Whether each region of the table is in the mainland (the reports read
 /// the table once).
 pub(crate) fn mainland_map(store: &Store) -> Result<std::collections::HashMap<String, bool>> {
@@ -67,23 +32,6 @@ pub(crate) fn mainland_map(store: &Store) -> Result<std::collections::HashMap<St
         .into_iter()
         .map(|region| (region.region_id, region.mainland))
         .collect())
-}
-
-/// The same, under a policy and region flag already read.
-pub(crate) fn eligibility_under(
-    instance: &Instance,
-    policy: Option<&Policy>,
-    mainland: bool,
-    now: Time,
-) -> Eligibility {
-    let failing = failing_reasons(instance, policy, mainland, now, 1);
-    let remaining = remaining_slots(instance, policy);
-    let blocked = failing.iter().any(|r| *r != Reason::QuotaExhausted);
-    Eligibility {
-        reasons: failing.iter().map(|r| r.code()).collect(),
-        remaining,
-        usable: if blocked { 0 } else { remaining },
-    }
 }
 
 /// The time a view answers for: `--as-of` when given, else the ledger's now.

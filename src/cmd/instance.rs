@@ -1,10 +1,11 @@
 //! `instance add | renew | release | show | list | amend`.
 
-use super::check::{eligibility, view_time};
+use super::check::view_time;
 use super::{find_instance, max_numbers, parse_integer, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
 use crate::domain::decide::Lookup;
+use crate::domain::eligibility::eligibility;
 use crate::domain::types::*;
 use crate::error::Result;
 use crate::render::{InstanceView, Table};

@@ -1,8 +1,9 @@
 //! `report quota [--account A]` · `report accounts` · `report expiring [--within DAYS]` · `report ip-updates`
 
-use super::check::{eligibility_under, mainland_map, view_time, Eligibility};
+use super::check::{mainland_map, view_time};
 use super::{find_number, parse_integer, Context};
 use crate::cli::{AsOf, Format};
+use crate::domain::eligibility::{eligibility_under, Eligibility};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};

@@ -2,8 +2,10 @@
 //! numbers, each with its stable reason code. `check` reports all of them;
 //! `allocate` and `select` refuse on any.
 
+use super::lookup::Lookup;
+use super::regions::is_mainland;
 use super::types::{Billing, Instance, InstanceState, Policy, Time};
-use crate::error::Reason;
+use crate::error::{Reason, Result};
 
 /// An instance has expired once its expiry time is not after `now`.
 pub(crate) fn is_expired(instance: &Instance, now: Time) -> bool {
@@ -213,5 +215,55 @@ mod tests {
         );
         instance.consumed = 9;
         assert_eq!(remaining_slots(&instance, Some(&policy)), 0);
+    }
+}
+
+/// Whether an instance may receive a number now, and what it has left.
+#[derive(Debug, Clone)]
+pub(crate) struct Eligibility {
+    /// Every failing reason code (README "Eligibility reason codes").
+    pub reasons: Vec<&'static str>,
+    pub remaining: i64,
+    /// The remaining slots when the instance passes every rule but the
+    /// quota (README "Views: eligibility, quota that can be used, reports"), else 0.
+    pub usable: i64,
+}
+
+impl Eligibility {
+    pub(crate) fn eligible(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    /// The reasons as one table or CSV cell (codes never hold spaces).
+    pub(crate) fn reasons_cell(&self) -> String {
+        self.reasons.join(" ")
+    }
+}
+
+/// The eligibility of `instance` for one more slot at `now`.
+pub(crate) fn eligibility(
+    store: &dyn Lookup,
+    instance: &Instance,
+    now: Time,
+) -> Result<Eligibility> {
+    let policy = store.policy(&instance.service_type)?;
+    let mainland = is_mainland(store, &instance.region)?;
+    Ok(eligibility_under(instance, policy.as_ref(), mainland, now))
+}
+
+/// The same, under a policy and region flag already read.
+pub(crate) fn eligibility_under(
+    instance: &Instance,
+    policy: Option<&Policy>,
+    mainland: bool,
+    now: Time,
+) -> Eligibility {
+    let failing = failing_reasons(instance, policy, mainland, now, 1);
+    let remaining = remaining_slots(instance, policy);
+    let blocked = failing.iter().any(|r| *r != Reason::QuotaExhausted);
+    Eligibility {
+        reasons: failing.iter().map(|r| r.code()).collect(),
+        remaining,
+        usable: if blocked { 0 } else { remaining },
     }
 }

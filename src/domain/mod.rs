@@ -25,6 +25,7 @@ pub(crate) mod names;
 pub(crate) mod packed;
 pub(crate) mod past;
 pub(crate) mod reconcile;
+pub(crate) mod refresh;
 pub(crate) mod regions;
 pub(crate) mod replay;
 pub(crate) mod suggest;

@@ -8,11 +8,12 @@
 //! Each command's check sits beside the check of the payload it makes, so
 //! the two lists cannot drift apart.
 
+use super::decide::count_out_of_range;
 use super::decide::Command;
 use super::event::*;
 use super::names::validate_icp_number;
 use super::types::*;
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, Result};
 
 impl Command {
     /// Checks the syntax of every field (exit 2 on failure), before any rule.
@@ -253,14 +254,10 @@ fn allocate(
     validate_instance_id(instance_id)?;
     optional(account, validate_account)?;
     if numbers.len() > limits::ALLOCATE_MAX {
-        return Err(Error::refused(
-            Reason::CountOutOfRange,
-            format!(
-                "{} numbers given; one request takes 1 to {}",
-                numbers.len(),
-                limits::ALLOCATE_MAX
-            ),
-        ));
+        return Err(count_out_of_range(&format!(
+            "{} numbers given",
+            numbers.len()
+        )));
     }
     if let Some(number) = repeated_number(numbers)? {
         return Err(Error::usage(format!("number {number} is given twice")));

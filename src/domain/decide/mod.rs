@@ -18,6 +18,7 @@ mod service;
 mod spelling;
 
 pub(crate) use super::lookup::{Lookup, Missing};
+pub(crate) use number::count_out_of_range;
 
 use super::eligibility::{failing_reasons, remaining_slots};
 use super::event::Body;

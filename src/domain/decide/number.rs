@@ -89,13 +89,7 @@ fn requested_count(count: Option<i64>, numbers: &[String]) -> Result<i64> {
         numbers.len() as i64
     };
     if !(1..=limits::ALLOCATE_MAX as i64).contains(&requested) {
-        return Err(Error::refused(
-            Reason::CountOutOfRange,
-            format!(
-                "count {requested}: one request takes 1 to {}",
-                limits::ALLOCATE_MAX
-            ),
-        ));
+        return Err(count_out_of_range(&format!("count {requested}")));
     }
     Ok(requested)
 }
@@ -188,4 +182,14 @@ pub(super) fn bind(
         holder: record.holder,
         service: service.to_string(),
     }))
+}
+
+/// The refusal of a request for more numbers than one takes, or none
+/// (`count_out_of_range`, exit 4): one message wherever it is caught (the
+/// count as typed, the numbers given, the count decided).
+pub(crate) fn count_out_of_range(what: &str) -> Error {
+    Error::refused(
+        Reason::CountOutOfRange,
+        format!("{what}: one request takes 1 to {}", limits::ALLOCATE_MAX),
+    )
 }
