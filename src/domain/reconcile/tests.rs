@@ -1,5 +1,6 @@
 //! Unit tests of `domain::reconcile`; compiled only for tests (`#[cfg(test)] mod tests;`).
 
+use super::matching::folded;
 use super::*;
 use crate::domain::types::parse_time;
 use std::collections::BTreeMap;
