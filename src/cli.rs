@@ -18,8 +18,8 @@
 
 use crate::cmd::{
     advise, allocate, approve, bind, check, completions, deregister, export, grant, history,
-    import, init, instance, invalidate, number, policy, reconcile, region, reject, report, select,
-    service, submit, verify,
+    import, init, instance, invalidate, man, number, policy, reconcile, region, reject, report,
+    select, service, submit, verify,
 };
 use crate::cmd::{clock, diff, digest};
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
@@ -268,6 +268,12 @@ pub(crate) enum Commands {
         "snledger completions zsh > \"${fpath[1]}/_snledger\""
     ))]
     Completions(completions::Args),
+    /// Print a man page (roff), generated from this help: of snledger, or of one command.
+    #[command(after_help = examples!(
+        "snledger man | man -l -",
+        "snledger man instance add > snledger-instance-add.1"
+    ))]
+    Man(man::Args),
     /// Print the head of the log (seq, time, hash), to keep outside the ledger.
     #[command(after_help = examples!("snledger digest", "snledger --format json digest > head.json"))]
     Digest(digest::Args),

@@ -23,6 +23,7 @@ mod import_sync;
 pub(crate) mod init;
 pub(crate) mod instance;
 pub(crate) mod invalidate;
+pub(crate) mod man;
 pub(crate) mod number;
 pub(crate) mod policy;
 pub(crate) mod reconcile;
@@ -90,6 +91,7 @@ fn dispatch(context: &Context, command: Commands) -> Result<()> {
         Commands::Export(command) => export::run(context, command),
         Commands::Policy(command) => policy::run(context, command),
         Commands::Completions(args) => completions::run(context, args),
+        Commands::Man(args) => man::run(context, args),
         Commands::Digest(args) => digest::run(context, args),
         Commands::Diff(args) => diff::run(context, args),
         Commands::Region(command) => region::run(context, command),

@@ -923,3 +923,52 @@ fn every_readme_citation_in_the_source_names_a_heading() {
 fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+// ---------------------------------------------------------------- man pages
+
+/// `snledger man [COMMAND]` prints a roff page generated from the same
+/// clap definitions as `--help` (issue 29 item 8): one for snledger and
+/// one for every command the help walk reaches, each named after its path
+/// and naming its options; an unknown command is a usage error.
+#[test]
+fn man_prints_a_page_for_snledger_and_for_every_command() {
+    sqlite_only!("man reads no ledger, so it is the same on either backend");
+    let ledger = Ledger::new();
+    let root = ledger.ok(&["man"]);
+    assert!(root.starts_with(".ie"), "not roff:\n{root}");
+    assert!(root.contains(".TH snledger 1"), "no title:\n{root}");
+    for command in ["allocate", "verify", "reconcile", "man"] {
+        assert!(
+            root.contains(command),
+            "snledger(1) does not list {command}"
+        );
+    }
+    for path in every_command() {
+        let mut args = vec!["man".to_string()];
+        args.extend(path.iter().cloned());
+        let page = ledger.ok(&args);
+        let title = format!(".TH snledger-{} 1", path.join("-"));
+        assert!(page.contains(&title), "{title} missing:\n{page}");
+    }
+    let add = ledger.ok(&["man", "instance", "add"]);
+    for option in ["\\-\\-expires", "\\-\\-months", "\\-\\-account"] {
+        assert!(add.contains(option), "instance add's page lacks {option}");
+    }
+    for (args, message) in [
+        (
+            vec!["man", "instanse"],
+            "has no command instanse: it has init, instance",
+        ),
+        (
+            vec!["man", "allocate", "more"],
+            "`snledger allocate` has no subcommands",
+        ),
+    ] {
+        let output = ledger.run(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains(message), "{}", stderr(&output));
+    }
+    let output = ledger.run(&["man", "instanse"]);
+    assert!(stderr(&output).contains("; did you mean instance?"));
+    assert!(!ledger.db.exists(), "man created a ledger");
+}
