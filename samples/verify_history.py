@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-check an `snledger export history` CSV without snledger (README "Checking
+"""Re-check an `snledger export history` CSV without snledger (docs/reference.md "Checking
 an exported log without snledger").
 
 Usage: python3 verify_history.py history.csv [--digest SEQ:HASH]...

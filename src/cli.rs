@@ -1,8 +1,8 @@
-//! The command line (README "Command reference", "Global options"), declared
+//! The command line (docs/reference.md "Commands", docs/guide.md "Global options"), declared
 //! with clap's derive API. This file holds the global options and the list
 //! of commands; each command declares its own arguments in `src/cmd/`.
 //!
-//! How help is written (README "At the terminal"), for every new command:
+//! How help is written (docs/guide.md "At the terminal"), for every new command:
 //! - the command's variant (here, or in its group's enum in `src/cmd/`) has
 //!   a one-line doc comment and `#[command(after_help = examples!("snledger
 //!   …", …))]` with at least one example;
@@ -48,7 +48,7 @@ macro_rules! time_help {
 pub(crate) use time_help;
 
 /// Provider region ids offered by completions (any other region id is
-/// accepted too; README "Eligibility reason codes" says which count as
+/// accepted too; docs/reference.md "Eligibility reason codes" says which count as
 /// the mainland).
 pub(crate) const REGIONS: &[&str] = &[
     "cn-hangzhou",

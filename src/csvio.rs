@@ -1,4 +1,4 @@
-//! CSV files (README "CSV files"): the column layouts of the files snledger
+//! CSV files (docs/guide.md "CSV files"): the column layouts of the files snledger
 //! reads and writes; reading with header checks, BOM, line numbers and
 //! limits; and the spreadsheet-formula guard shared by every export and
 //! import.
@@ -63,7 +63,7 @@ csv_layout! {
 
 csv_layout! {
     /// The columns of the provider's service-number records in CSV
-    /// (`reconcile`, README "Reconciling with the provider"); all required.
+    /// (`reconcile`, docs/reconcile.md "Reconciling with the provider"); all required.
     provider_csv {
         SN = "sn",
         STATUS = "status",

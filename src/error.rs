@@ -1,5 +1,5 @@
 //! The one error type. Every failure maps to a stable code and an exit code
-//! (README "Exit codes and errors", "Eligibility reason codes"); `main`
+//! (docs/reference.md "Exit codes and errors", "Eligibility reason codes"); `main`
 //! prints it and exits with that code.
 
 use std::fmt;
@@ -131,7 +131,7 @@ impl Error {
         self.code_and_exit_code().0
     }
 
-    /// The process exit code (README "Exit codes and errors").
+    /// The process exit code (docs/reference.md "Exit codes and errors").
     pub fn exit_code(&self) -> i32 {
         self.code_and_exit_code().1
     }

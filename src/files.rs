@@ -34,7 +34,7 @@ pub(crate) fn shown_path(path: &Path) -> String {
 }
 
 /// A file written beside its target and renamed over it only once complete
-/// (README "Guarantees": output targets), so a failed write never leaves a half-written
+/// (docs/reference.md "Guarantees": output targets), so a failed write never leaves a half-written
 /// or emptied file. The temporary file gets a fresh random name
 /// (`.NAME.XXXXXX.partial`, created exclusively, mode 0600), so a stale one
 /// left by a killed process never blocks the next; it is removed on every

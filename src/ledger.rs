@@ -123,7 +123,7 @@ impl Writer<'_> {
         self.apply_at(command, now)
     }
 
-    /// `clock repair` (README "Time"): a `clock_repaired` event naming the
+    /// `clock repair` (docs/guide.md "Time"): a `clock_repaired` event naming the
     /// events since the last repair that are dated ahead of the reference
     /// clock, dated by that clock (or by the event before them, when it
     /// is a little later), so that times go on from the repair's.
@@ -215,7 +215,7 @@ impl Writer<'_> {
         });
     }
 
-    /// The time of the next event (README "Time"): never more than the
+    /// The time of the next event (docs/guide.md "Time"): never more than the
     /// allowed skew ahead of the reference clock, never before the last
     /// event, except that a clock a little behind the last event (and no
     /// time given) takes the last event's time.
@@ -326,7 +326,7 @@ fn write_changes(store: &Store, memo: &Memo, changes: &[Change]) -> Result<()> {
 
 /// The derived state as it stood at `as_of` (all events whose time is not
 /// after it): the store's own past versions where it keeps them for that
-/// moment (README "--as-of: how a past state is answered"), else rebuilt
+/// moment (ARCHITECTURE.md "--as-of: how a past state is answered"), else rebuilt
 /// by a replay of the log into a private in-memory store.
 pub(crate) fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
     let cutoff = format_time(as_of);

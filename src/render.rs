@@ -1,5 +1,5 @@
-//! All output: tables for people, JSON and CSV for programs (README "Command
-//! reference", "CSV files"), and errors (README "Exit codes and errors").
+//! All output: tables for people, JSON and CSV for programs (docs/reference.md "Commands",
+//! docs/guide.md "CSV files"), and errors (docs/reference.md "Exit codes and errors").
 //! Commands build a JSON value and a `Table`; this module decides how they
 //! look.
 
@@ -23,7 +23,7 @@ pub(crate) struct Table {
     /// Lines printed after a table (not in CSV).
     pub footer: Vec<String>,
     /// Columns a table too wide for the terminal leaves out, first to go
-    /// first (README "At the terminal"); JSON and CSV keep every column.
+    /// first (docs/guide.md "At the terminal"); JSON and CSV keep every column.
     pub narrow: Vec<&'static str>,
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn closed_pipe_is_done(result: Result<()>) -> Result<()> {
     }
 }
 
-/// How tables look (README "At the terminal"); JSON and CSV ignore it.
+/// How tables look (docs/guide.md "At the terminal"); JSON and CSV ignore it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Style {
     /// Show times in this zone (`--tz`); `None` keeps the log's UTC text.

@@ -1,4 +1,4 @@
-//! An external sort with a fixed memory budget (README "Reconciling with
+//! An external sort with a fixed memory budget (docs/reconcile.md "Reconciling with
 //! the provider"): items are kept in memory until they take about
 //! `RUN_BYTES`, then sorted and written to a temporary file as one run; the
 //! runs are merged at the end. A stream that fits in the budget never

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for the tests, the CI and the benchmark
-# (README "Sharing a ledger").
+# (docs/team.md "Sharing a ledger").
 #   bash tests/pg.sh start   initdb into $SNLEDGER_PG_DIR (default
 #                            /tmp/snledger-pg), listen on a Unix socket there
 #                            and on 127.0.0.1 at a free port, TLS on with a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the tests need besides cargo: libfaketime, for the clock tests (a
-# machine whose clock is far ahead, README "Time"). Installs Debian's
+# machine whose clock is far ahead, docs/guide.md "Time"). Installs Debian's
 # faketime package when the command is absent; .ci/run calls it first.
 set -euo pipefail
 if command -v faketime >/dev/null; then

@@ -93,7 +93,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     }
 }
 
-/// `check`'s JSON object (README "Views: eligibility, quota that can be used, reports").
+/// `check`'s JSON object (docs/reference.md "Views: eligibility, quota that can be used, reports").
 pub(crate) fn check_json(instance_id: &str, eligibility: &Eligibility) -> Value {
     json!({"instance_id": instance_id, "eligible": eligibility.eligible(),
            "reasons": eligibility.reasons, "remaining": eligibility.remaining})

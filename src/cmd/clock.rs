@@ -1,5 +1,5 @@
 //! `clock repair --reason TEXT`: unlock a ledger a clock far ahead dated
-//! in the future (README "Time"). The events keep their times; the repair
+//! in the future (docs/guide.md "Time"). The events keep their times; the repair
 //! names them and is dated by the reference clock.
 
 use super::Context;

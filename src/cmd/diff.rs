@@ -1,5 +1,5 @@
 //! `diff --from T1 [--to T2]`: every instance, number and service whose
-//! state differs between two moments, before and after (README "What
+//! state differs between two moments, before and after (docs/reference.md "What
 //! changed between two moments").
 
 use super::Context;

@@ -1,6 +1,6 @@
 //! `digest`: the head of the log — seq, time and hash — for an operator to
 //! keep outside the ledger; `verify --digest SEQ:HASH` later proves that the
-//! log still passes through it (README "Anchors outside the file").
+//! log still passes through it (docs/reference.md "Anchors outside the file").
 
 use super::Context;
 use crate::domain::event::GENESIS_HASH;

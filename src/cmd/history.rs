@@ -88,7 +88,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     }
 }
 
-/// The subjects as the ledger first spelled them (README "Names: one
+/// The subjects as the ledger first spelled them (docs/guide.md "Names: one
 /// thing, one spelling"): an instance or number whatever its ASCII case, a
 /// service in any of its spellings. A name the ledger does not know stays
 /// as given (it then matches no event).
@@ -136,7 +136,7 @@ fn subjects(args: &Args) -> Result<Vec<String>> {
     Ok(subjects)
 }
 
-/// The table: one line per event saying what it did (README "At the
+/// The table: one line per event saying what it did (docs/guide.md "At the
 /// terminal"); JSON and CSV carry the whole payload.
 fn print_table(
     context: &Context,
@@ -151,7 +151,7 @@ fn print_table(
         if keep(&event) {
             let summary = render::event_summary(&event, zone);
             // A time a clock repair covers is marked: it is not when the
-            // event happened (README "Time").
+            // event happened (docs/guide.md "Time").
             let at = match repairs.iter().find(|repair| repair.covers(event.seq)) {
                 Some(repair) => format!("{} (clock ahead, repaired by {})", event.at, repair.seq),
                 None => event.at,

@@ -1,5 +1,5 @@
 //! `import instances | ops | history FILE [--dry-run]`: CSV in, all or
-//! nothing (README "CSV files", "All or nothing"). Every row is validated in
+//! nothing (docs/guide.md "CSV files", "All or nothing"). Every row is validated in
 //! order as if applied, inside one write transaction; any failure rolls the
 //! whole file back. The file is streamed, so memory stays bounded whatever
 //! its size.
@@ -369,7 +369,7 @@ impl OpsRow<'_> {
     }
 }
 
-/// One op of an ops file (README "CSV files"): its name, the columns it
+/// One op of an ops file (docs/guide.md "CSV files"): its name, the columns it
 /// takes (the others must be left empty, so that a row never says more
 /// than is applied), and the command a row of it becomes.
 struct Op {

@@ -1,5 +1,5 @@
 //! `import history`: each row of a history file checked against the chain
-//! as `verify` checks it, then re-decided and written (README "Portable
+//! as `verify` checks it, then re-decided and written (docs/guide.md "Portable
 //! history").
 
 use crate::csvio::CsvInput;

@@ -1,5 +1,5 @@
 //! `import instances --sync FILE [--dry-run]`: the monthly refresh from the
-//! provider's instance list (README "Corrections"). Each row adds a new
+//! provider's instance list (docs/guide.md "Corrections"). Each row adds a new
 //! instance, renews (more months, a later expiry) and/or amends a known one
 //! whose facts differ, or leaves an identical one alone; a row that would
 //! shrink a subscription or break an amend rule fails, and then nothing is
@@ -29,7 +29,7 @@ struct RowAction {
 
 /// What the pass over the file found. `seen` holds the ids of the file
 /// (to name the absent instances): memory grows with the file's distinct
-/// instances, the one exception to the bounded imports (README
+/// instances, the one exception to the bounded imports (docs/guide.md
 /// "Corrections").
 #[derive(Default)]
 struct Sync {

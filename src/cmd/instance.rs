@@ -165,7 +165,7 @@ pub(crate) fn run(context: &Context, command: InstanceCommand) -> Result<()> {
     }
 }
 
-/// The instance now, or with `--as-of` from its own events (README
+/// The instance now, or with `--as-of` from its own events (ARCHITECTURE.md
 /// "--as-of: how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let now = view_time(context, &args.as_of)?;

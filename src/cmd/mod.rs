@@ -182,7 +182,7 @@ fn suggestion(error: &clap::Error) -> Option<String> {
 pub(crate) struct Context {
     pub global: Global,
     /// A new ledger file this run created: removed again when the command
-    /// fails or is a dry run (README "Guarantees").
+    /// fails or is a dry run (docs/reference.md "Guarantees").
     created: std::cell::RefCell<Option<std::path::PathBuf>>,
 }
 
@@ -217,7 +217,7 @@ impl Context {
         self.clock_with(parse_time("clock", &system)?)
     }
 
-    /// The reference clock of `store` (README "Time"): the database
+    /// The reference clock of `store` (docs/guide.md "Time"): the database
     /// server's where it has one, else this machine's. `--now` never moves
     /// it: it is what a log's times are checked against.
     pub(crate) fn reference_clock(&self, store: &Store) -> Result<Time> {
@@ -379,7 +379,7 @@ impl Context {
     }
 
     /// A time the operator typed (an option or a CSV cell): one without an
-    /// offset, or a bare date, is read in the zone of `--tz` (README
+    /// offset, or a bare date, is read in the zone of `--tz` (docs/guide.md
     /// "Global options"). Every input time goes through here.
     pub(crate) fn time(&self, field: &str, text: &str) -> Result<Time> {
         parse_time_in(field, text, self.zone()?.unwrap_or(chrono_tz::Tz::UTC))
@@ -461,7 +461,7 @@ pub(crate) fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceR
         .ok_or_else(|| Error::not_found(format!("no service {}", shorten(service))))
 }
 
-/// An instance id as the ledger spells it (README "Names: one thing, one
+/// An instance id as the ledger spells it (docs/guide.md "Names: one thing, one
 /// spelling"), for filters that compare it exactly; as given when unknown.
 pub(crate) fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
     Ok(store

@@ -59,7 +59,7 @@ pub(crate) fn run(context: &Context, command: NumberCommand) -> Result<()> {
 }
 
 /// The number now, or with `--as-of` from the events of the instance that
-/// issued it (README "--as-of: how a past state is answered").
+/// issued it (ARCHITECTURE.md "--as-of: how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let (live, cutoff) = context.read_at(&args.as_of)?;
     let _snapshot = live.begin_read()?;

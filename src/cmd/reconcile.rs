@@ -1,5 +1,5 @@
 //! `reconcile FILE [--record] [--emit-ops OUT] [--as-of TIME]`: compare the
-//! ledger with the provider's service-number records (README "Reconciling
+//! ledger with the provider's service-number records (docs/reconcile.md "Reconciling
 //! with the provider"). A read: it never creates a ledger; `--record`
 //! appends one `reconciled` event. Exit 0 in sync, 1 with differences.
 
@@ -90,7 +90,7 @@ fn open_source(file: &Path) -> Result<Box<dyn Read>> {
 
 /// Reads the file once, then compares within one read snapshot of the
 /// ledger: the records sorted by number beside one walk of the ledger's
-/// numbers, then what that found sorted by instance (README "Reconciling
+/// numbers, then what that found sorted by instance (docs/reconcile.md "Reconciling
 /// with the provider"). Both sorts hold a bounded amount in memory and
 /// spill the rest to temporary files.
 fn compare(
@@ -122,7 +122,7 @@ fn compare(
 }
 
 /// The store as the comparison reads it. Its look-ups ignore ASCII case
-/// (README "Names: one thing, one spelling"), so names the provider spells
+/// (docs/guide.md "Names: one thing, one spelling"), so names the provider spells
 /// in another case are found.
 struct StoreBook<'a>(&'a Store);
 

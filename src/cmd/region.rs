@@ -1,5 +1,5 @@
 //! `region list` · `region set ID --mainland BOOL`: the region table
-//! (README "Regions").
+//! (docs/guide.md "Regions").
 
 use super::Context;
 use crate::cli::AsOf;

@@ -104,7 +104,7 @@ pub(crate) fn run(context: &Context, command: ServiceCommand) -> Result<()> {
 }
 
 /// The service now, or with `--as-of` from the events of the instances
-/// that issued its numbers (README "--as-of: how a past state is answered").
+/// that issued its numbers (ARCHITECTURE.md "--as-of: how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let (live, cutoff) = context.read_at(&args.as_of)?;
     let _snapshot = live.begin_read()?;

@@ -1,4 +1,4 @@
-//! Clock faults (README "Time"): a write may be dated at most a few
+//! Clock faults (docs/guide.md "Time"): a write may be dated at most a few
 //! minutes after the reference clock, and an event a clock far ahead dated
 //! in the future is either covered by a later `clock_repaired` event or an
 //! integrity failure. The rule a repair must obey is here, once, for

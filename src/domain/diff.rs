@@ -1,4 +1,4 @@
-//! What changed between two moments (`diff`, README "What changed between
+//! What changed between two moments (`diff`, docs/reference.md "What changed between
 //! two moments"): while the events after the first moment are replayed, the
 //! first time one of them writes a row, the row as it stood before is kept;
 //! at the second moment each kept row is compared with the row as it then

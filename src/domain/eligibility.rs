@@ -1,4 +1,4 @@
-//! Eligibility (README "Eligibility reason codes"): every rule an instance must pass to receive
+//! Eligibility (docs/reference.md "Eligibility reason codes"): every rule an instance must pass to receive
 //! numbers, each with its stable reason code. `check` reports all of them;
 //! `allocate` and `select` refuse on any.
 
@@ -13,7 +13,7 @@ pub(crate) fn is_expired(instance: &Instance, now: Time) -> bool {
         .map_or(true, |expires_at| expires_at <= now)
 }
 
-/// Every failing reason, in the order of README "Eligibility reason codes",
+/// Every failing reason, in the order of docs/reference.md "Eligibility reason codes",
 /// for a request of `requested` slots. An empty list means eligible.
 /// `mainland`: what the region table says of the instance's region
 /// (`regions::is_mainland`).
@@ -221,11 +221,11 @@ mod tests {
 /// Whether an instance may receive a number now, and what it has left.
 #[derive(Debug, Clone)]
 pub(crate) struct Eligibility {
-    /// Every failing reason code (README "Eligibility reason codes").
+    /// Every failing reason code (docs/reference.md "Eligibility reason codes").
     pub reasons: Vec<&'static str>,
     pub remaining: i64,
     /// The remaining slots when the instance passes every rule but the
-    /// quota (README "Views: eligibility, quota that can be used, reports"), else 0.
+    /// quota (docs/reference.md "Views: eligibility, quota that can be used, reports"), else 0.
     pub usable: i64,
 }
 

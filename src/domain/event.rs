@@ -1,4 +1,4 @@
-//! Events: the kinds, their payloads, the hash chain (README "The log and its
+//! Events: the kinds, their payloads, the hash chain (docs/reference.md "The log and its
 //! hash"), and which instances, numbers, accounts and services each event
 //! names.
 
@@ -10,7 +10,7 @@ pub(crate) const GENESIS_HASH: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One row of the log.
-/// The columns of the log, in order (README "The log and its hash").
+/// The columns of the log, in order (docs/reference.md "The log and its hash").
 pub(crate) const EVENT_COLUMNS: [&str; 8] = [
     "seq",
     "event_id",
@@ -85,7 +85,7 @@ pub(crate) fn canonical_event_id(text: &str) -> Option<u128> {
 }
 
 /// `sha256(prev_hash \n seq \n event_id \n at \n actor \n kind \n payload)`,
-/// lowercase hex (README "The log and its hash"). Fed piecewise: no joined copy is built.
+/// lowercase hex (docs/reference.md "The log and its hash"). Fed piecewise: no joined copy is built.
 pub(crate) fn chain_hash(
     prev_hash: &str,
     seq: i64,
@@ -320,7 +320,7 @@ pub(crate) struct ServiceRenamed {
     pub holder: String,
 }
 
-/// A comparison with the provider's records (`reconcile --record`, README
+/// A comparison with the provider's records (`reconcile --record`, docs/reconcile.md
 /// "Reconciling with the provider"): which file, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -334,7 +334,7 @@ pub(crate) struct Reconciled {
     pub differences: DifferenceCounts,
 }
 
-/// `clock repair` (README "Time"): the events a clock far ahead dated in
+/// `clock repair` (docs/guide.md "Time"): the events a clock far ahead dated in
 /// the future, first to last, with the times they claim. They keep their
 /// times; the repair, dated by the reference clock, lets the log go on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,7 +351,7 @@ pub(crate) struct ClockRepaired {
 /// apart (its time may be earlier than the events it covers).
 pub(crate) const CLOCK_REPAIRED: &str = "clock_repaired";
 
-/// How many differences of each class (README "Reconciling with the
+/// How many differences of each class (docs/reconcile.md "Reconciling with the
 /// provider"), one field per class so the payload's text is fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,4 +1,4 @@
-//! The life of a number (README "The life of a number") as one transition
+//! The life of a number (docs/guide.md "The life of a number") as one transition
 //! function. Every command that changes a number's status goes through
 //! `transition`; nothing else decides which moves are allowed.
 

@@ -33,7 +33,7 @@ pub(crate) struct MemoryState {
     /// them): held as digests, as the subjects are.
     pub past: PastDigests,
     pub past_kept_since: Option<i64>,
-    /// Other spellings, for the look-ups (README "Names: one thing, one
+    /// Other spellings, for the look-ups (docs/guide.md "Names: one thing, one
     /// spelling"): folded id → id, and service key → service, held only
     /// where the two differ (generated numbers and domains are already in
     /// their folded form, so millions of them cost nothing here).
@@ -181,7 +181,7 @@ impl MemoryState {
         }
     }
 
-    /// Replays one event of a log by re-deciding it (README "Guarantees"):
+    /// Replays one event of a log by re-deciding it (docs/reference.md "Guarantees"):
     /// its derived rows. An event the rules refuse is still applied as
     /// logged, so the refusal is its one problem.
     pub(crate) fn replay(&mut self, event: Recorded) -> Result<()> {

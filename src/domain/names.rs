@@ -1,4 +1,4 @@
-//! Names: one thing, one spelling (README "Names: one thing, one spelling").
+//! Names: one thing, one spelling (docs/guide.md "Names: one thing, one spelling").
 //!
 //! - A service name that contains a dot and no whitespace is a domain: UTS
 //!   #46 (non-transitional) gives its one ASCII form, and that form is the

@@ -1,4 +1,4 @@
-//! Instances held compactly for `verify`'s rebuilt state (README
+//! Instances held compactly for `verify`'s rebuilt state (docs/reference.md
 //! "Guarantees"): the replay of a 5,000,000-event log holds every instance
 //! at once, and a `HashMap<String, Instance>` costs about 600 bytes an
 //! instance there. Here the repeated short texts (service type, account,

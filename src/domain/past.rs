@@ -1,5 +1,5 @@
 //! The past of a few instances, from only the events that touch them
-//! (README "--as-of: how a past state is answered"). `instance show`,
+//! (ARCHITECTURE.md "--as-of: how a past state is answered"). `instance show`,
 //! `number show` and `service show` with `--as-of` need the rows one
 //! instance *owns*: the instance, its numbers, and the services whose
 //! number it issued. Every event that writes one of these rows names the

@@ -1,5 +1,5 @@
 //! What an `import instances --sync` row asks of an instance the ledger
-//! has (README "CSV files"): the renewal its months and expiry state, and
+//! has (docs/guide.md "CSV files"): the renewal its months and expiry state, and
 //! the amend its other facts state. The rules of a refresh live here, not
 //! in the command that reads the file: a refresh never shrinks a
 //! subscription, and a renewal adds months.

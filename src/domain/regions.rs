@@ -1,4 +1,4 @@
-//! Regions as data (README "Regions"): the region record, the provider's
+//! Regions as data (docs/guide.md "Regions"): the region record, the provider's
 //! public regions a new ledger starts with, the mainland test the rules
 //! read through `Lookup`, and the "did you mean" suggestion for a mistyped
 //! region or service type.
@@ -63,7 +63,7 @@ const NOT_MAINLAND: &[&str] = &[
     "me-central-1",
 ];
 
-/// The region table of a new ledger (README "Regions"): seed rows like the
+/// The region table of a new ledger (docs/guide.md "Regions"): seed rows like the
 /// default policy, not events.
 pub(crate) fn default_regions() -> Vec<Region> {
     let row = |region_id: &&str, mainland| Region {

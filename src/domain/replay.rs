@@ -1,4 +1,4 @@
-//! Re-deciding a log (README "Guarantees"): every event read back from a
+//! Re-deciding a log (docs/reference.md "Guarantees"): every event read back from a
 //! log (`verify`, `import history`) is turned back into the command that
 //! records it, and that command is run through `decide` against the state
 //! before the event, at the event's time. The event must be exactly what

@@ -241,7 +241,7 @@ pub(crate) fn validate_region(text: &str) -> Result<()> {
 /// Free text (service names, reasons, notes, ICP numbers, request ids,
 /// actors): bounded, and no control, format (Cf) or line and paragraph
 /// separator characters, so that one value is one line in every output and
-/// nothing in it is invisible (README "Names: one thing, one spelling").
+/// nothing in it is invisible (docs/guide.md "Names: one thing, one spelling").
 pub(crate) fn validate_text(field: &str, text: &str, max: usize) -> Result<()> {
     check_visible(field, text, max)?;
     if text.trim() != text {
@@ -274,7 +274,7 @@ pub(crate) fn validate_service(text: &str) -> Result<()> {
 /// A name (a service, an account name): visible free text (`check_visible`)
 /// that also holds no default-ignorable character and no blank-looking
 /// letter, each of which would make a second name that looks exactly like
-/// the first (README "Names: one thing, one spelling").
+/// the first (docs/guide.md "Names: one thing, one spelling").
 pub(crate) fn validate_name(field: &str, text: &str, max: usize) -> Result<()> {
     check_visible(field, text, max)?;
     if let Some((bad, what)) = super::names::forbidden_in_name(text) {
@@ -444,7 +444,7 @@ pub(crate) const SERVICE_TYPES: &[&str] = &[
     "iot_studio",
 ];
 
-/// The quota policy a new ledger starts with (README "Default policy").
+/// The quota policy a new ledger starts with (docs/reference.md "Default policy").
 pub(crate) fn default_policies() -> Vec<Policy> {
     let row = |service_type: &str,
                max_numbers,
@@ -519,7 +519,7 @@ pub struct RequestRecord {
     pub seq: i64,
 }
 
-/// `remaining = max(0, max − consumed)` (README "Concepts in one minute").
+/// `remaining = max(0, max − consumed)` (docs/guide.md "Concepts in one minute").
 pub(crate) fn remaining(max_numbers: i64, consumed: i64) -> i64 {
     (max_numbers - consumed).max(0)
 }

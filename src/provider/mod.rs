@@ -1,4 +1,4 @@
-//! The provider's service-number records as files (README "Reconciling with
+//! The provider's service-number records as files (docs/reconcile.md "Reconciling with
 //! the provider"): the form is detected from the content (JSON of its API,
 //! JSON Lines, or CSV), and the file is read once, streamed, one record at a
 //! time: nothing but the record being parsed is held, and one record may

@@ -1,5 +1,5 @@
 //! `diff`: one table or CSV row per changed field, one JSON object per
-//! changed row (README "What changed between two moments").
+//! changed row (docs/reference.md "What changed between two moments").
 
 use super::*;
 use crate::domain::diff::{Row, RowDiff};

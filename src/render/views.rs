@@ -1,4 +1,4 @@
-//! Views of the domain objects (README "Command reference"): the JSON
+//! Views of the domain objects (docs/reference.md "Commands"): the JSON
 //! object and the table row or record of an instance, a number, a service,
 //! an event and a policy, as every command that shows one prints it.
 
@@ -39,7 +39,7 @@ impl InstanceView<'_> {
             "expires_at": i.expires_at, "public_ip": i.public_ip, "order_amount": amount_json(i.order_amount_fen),
             "state": i.state,
             "eligible": self.eligibility.eligible(), "reasons": self.eligibility.reasons,
-            // Also at the top level, where `check` has it (README "Views: eligibility, quota that can be used, reports").
+            // Also at the top level, where `check` has it (docs/reference.md "Views: eligibility, quota that can be used, reports").
             "remaining": self.eligibility.remaining,
             "quota": {"max": self.max_numbers, "consumed": i.consumed, "remaining": remaining(self.max_numbers, i.consumed)},
             "numbers": self.numbers.iter().map(number_brief_json).collect::<Vec<_>>(),
@@ -194,7 +194,7 @@ pub(crate) fn numbers_table(numbers: &[NumberRecord]) -> Table {
 }
 
 /// A service joined with its number; `display_name` is the Unicode form a
-/// person reads (README "Names: one thing, one spelling").
+/// person reads (docs/guide.md "Names: one thing, one spelling").
 pub(crate) fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
     json!({
         "service": service.service, "display_name": display_name(&service.service), "number": service.number, "instance_id": number.instance_id, "host": service.host,

@@ -177,7 +177,7 @@ pub(crate) trait Database {
         Ok(None)
     }
     /// Makes this store a read-only view of the state after event `seq`,
-    /// answered from the past versions it keeps (README "--as-of: how a
+    /// answered from the past versions it keeps (ARCHITECTURE.md "--as-of: how a
     /// past state is answered"); false where it keeps none for that moment
     /// (then the caller replays the log).
     fn show_past(&self, _seq: i64) -> Result<bool> {
@@ -480,7 +480,7 @@ impl Store {
         Ok(low)
     }
 
-    /// The log's clock repairs in seq order (README "Time"), read through
+    /// The log's clock repairs in seq order (docs/guide.md "Time"), read through
     /// the kind index: few, and one whose payload does not read is left to
     /// `verify` to report.
     pub(crate) fn clock_repairs(&self) -> Result<Vec<ClockRepair>> {

@@ -1,4 +1,4 @@
-//! The log's clock (README "Time"): an event dated more than the skew
+//! The log's clock (docs/guide.md "Time"): an event dated more than the skew
 //! after the reference clock of `verify` or `import history` must be
 //! covered by a later `clock_repaired` event, and each repair must name
 //! exactly the run of events before it that its own time finds ahead

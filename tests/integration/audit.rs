@@ -164,7 +164,7 @@ fn verify_passes_on_a_healthy_ledger_built_with_every_command() {
         .assert()
         .success()
         .stdout(predicates::str::contains("true"));
-    // Every stored hash follows README "The log and its hash" and links to
+    // Every stored hash follows docs/reference.md "The log and its hash" and links to
     // the previous one.
     let mut prev = GENESIS.to_string();
     for seq in 1..=EVENTS {
@@ -265,7 +265,7 @@ fn tamper_event_appended_with_a_bogus_hash_is_found() {
 #[test]
 fn tamper_event_inserted_mid_chain_with_a_valid_hash_is_found_at_the_insertion() {
     // A careful forger: shifts the events from seq 6 up by one and inserts an
-    // allocation at seq 6 whose prev_hash and hash are computed as README
+    // allocation at seq 6 whose prev_hash and hash are computed as docs/reference.md
     // "The log and its hash" says.
     let l = audit_ledger();
     let before = l.event_row(5);
@@ -398,7 +398,7 @@ fn tamper_derived_number_row_edited_is_found() {
     assert_tamper_found(&l, 21);
 }
 
-/// Renumbers seq 1.. in order and recomputes every prev_hash and hash (README
+/// Renumbers seq 1.. in order and recomputes every prev_hash and hash (docs/reference.md
 /// "The log and its hash"), as a forger who knows the formula would after an
 /// edit.
 fn rechain(l: &Ledger) {
@@ -807,7 +807,7 @@ fn history_filters_by_instance_number_account_service_and_kind() {
 
 #[test]
 fn history_account_of_the_owner_includes_every_grant_it_made() {
-    // Only the owner grants (README "The life of a number"), so each grant of
+    // Only the owner grants (docs/guide.md "The life of a number"), so each grant of
     // its number is the owner's act, including a re-grant from one grantee to
     // another.
     let l = Ledger::with(AUDIT_NOW, ACTOR);
@@ -995,7 +995,7 @@ fn history_filters_by_time_and_combined() {
 #[test]
 fn history_csv_and_table_output() {
     let l = audit_ledger();
-    // CSV: the header of README "CSV files" and one row per event, matching
+    // CSV: the header of docs/guide.md "CSV files" and one row per event, matching
     // the JSON.
     let csv = l.ok_at(
         LATER,

@@ -1,4 +1,4 @@
-//! Issue 12: nobody can lock the writers out (README "Global options":
+//! Issue 12: nobody can lock the writers out (docs/guide.md "Global options":
 //! `--now`; the time rules). A write dated more than 5 minutes after the
 //! system clock is refused (`clock_ahead`, exit 4, nothing written); a write
 //! with no time given, when the clock is at most 5 minutes behind the last

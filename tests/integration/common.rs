@@ -1,7 +1,7 @@
 //! Shared helpers for every integration test: a throw-away ledger in a fresh
 //! temporary directory, driven through the `snledger` binary with an explicit
 //! `--db`, `--now` and `--actor` (and no `SNLEDGER_*` variable leaking in);
-//! ok/refused checks, JSON and CSV readers, the hash of README "The log and
+//! ok/refused checks, JSON and CSV readers, the hash of docs/reference.md "The log and
 //! its hash", CSV builders, raw SQL access for tamper tests and file modes.
 
 use serde_json::Value;
@@ -1050,7 +1050,7 @@ impl EventRow {
         })
     }
 
-    /// The hash this row should have (README "The log and its hash").
+    /// The hash this row should have (docs/reference.md "The log and its hash").
     pub fn computed_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,
@@ -1072,7 +1072,7 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// README "The log and its hash": lowercase hex SHA-256 of
+/// docs/reference.md "The log and its hash": lowercase hex SHA-256 of
 /// `prev_hash \n seq \n event_id \n at \n actor \n kind \n payload`.
 pub fn chain_hash(
     prev: &str,

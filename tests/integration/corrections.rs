@@ -1,4 +1,4 @@
-//! Corrections (README "Corrections"): `instance amend`, `import instances
+//! Corrections (docs/guide.md "Corrections"): `instance amend`, `import instances
 //! --sync`, `service rename`, and numbers of released or expired instances.
 
 use crate::common::*;

@@ -1,4 +1,4 @@
-//! `diff --from T1 [--to T2]` (README "What changed between two moments"):
+//! `diff --from T1 [--to T2]` (docs/reference.md "What changed between two moments"):
 //! every instance, number and service whose state differs between two
 //! moments, before and after, as JSON, CSV and a table.
 

@@ -1,4 +1,4 @@
-//! `digest` and `verify --digest SEQ:HASH` (README "Anchors outside the
+//! `digest` and `verify --digest SEQ:HASH` (docs/reference.md "Anchors outside the
 //! file"): the two tamperings a chain cannot see from inside — a consistent
 //! rewrite of the whole chain, and a cut of its tail — are caught against a
 //! head kept outside the file.

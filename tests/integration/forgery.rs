@@ -1,5 +1,5 @@
 //! Issue 12: logs whose hashes are right but whose content the rules would
-//! never have written (README "The log and its hash", "Guarantees": tamper
+//! never have written (docs/reference.md "The log and its hash", "Guarantees": tamper
 //! evidence). Each forged class goes in twice: as a file to `import history`
 //! (exit 5, the line, the seq and the reason; nothing imported) and straight
 //! into the SQLite file with the derived rows the program would have written
@@ -135,7 +135,7 @@ fn field<'a>(payload: &'a Value, key: &str) -> &'a str {
 }
 
 /// The history index rows an event makes: every instance, number, account
-/// and service it names (README "Choices": an event names its owner and its
+/// and service it names (docs/reference.md "Choices where the spec is silent": an event names its owner and its
 /// holder).
 fn subject_rows(seq: i64, payload: &Value) -> String {
     let letters = [
@@ -170,7 +170,7 @@ fn subject_rows(seq: i64, payload: &Value) -> String {
 }
 
 /// The derived rows of one event, as snledger's write path makes them
-/// (README "The log and its hash": derived tables in the same transaction),
+/// (docs/reference.md "The log and its hash": derived tables in the same transaction),
 /// for the kinds the forged cases use.
 fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
     let text = |key: &str| sql_text(field(payload, key));
@@ -214,7 +214,7 @@ fn derived_rows(seq: i64, kind: &str, payload: &Value) -> String {
 }
 
 /// The row `key` of `table` kept as a past version superseded by `seq`, as
-/// snledger's write path keeps it on either backend (README "--as-of: how
+/// snledger's write path keeps it on either backend (ARCHITECTURE.md "--as-of: how
 /// a past state is answered").
 fn past_row(seq: i64, table: &str, key: &str) -> String {
     use snledger::schema::{INSTANCE_COLUMNS, NUMBER_COLUMNS, SERVICE_COLUMNS};

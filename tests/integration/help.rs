@@ -1,4 +1,4 @@
-//! The terminal experience (README "At the terminal"): help for every
+//! The terminal experience (docs/guide.md "At the terminal"): help for every
 //! command and option with examples, did-you-mean, completions that offer
 //! the allowed values, free-text values beginning with `-`, tables that fit
 //! the width, NO_COLOR, and `--tz`.
@@ -1002,4 +1002,63 @@ fn man_prints_a_page_for_snledger_and_for_every_command() {
     let output = ledger.run(&["man", "instanse"]);
     assert!(stderr(&output).contains("; did you mean instance?"));
     assert!(!ledger.db.exists(), "man created a ledger");
+}
+
+// ---------------------------------------------------------------- the README's example
+
+/// The README's worked example runs as written (issue 29 item 8): every
+/// command in its `sh` block succeeds on a new ledger, and the book ends
+/// where its comments say.
+#[test]
+fn the_readme_worked_example_runs_as_written() {
+    sqlite_only!("the example's ledger is the SQLite file demo.db");
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let section = readme
+        .split("## A worked example")
+        .nth(1)
+        .expect("the README has a worked example");
+    let script = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.split("\n```").next())
+        .expect("the example is an sh block");
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("SNLEDGER_DB")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the example failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = Command::new(bin())
+            .args(["--db", "demo.db", "--format", "json"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let instance = json(&["instance", "show", "i-bp1web01"]);
+    assert_eq!(instance["quota"]["consumed"], 2, "{instance}");
+    assert_eq!(instance["quota"]["remaining"], 3, "{instance}");
+    let filed = &instance["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|number| number["status"] == "filed")
+        .count();
+    assert_eq!(*filed, 1, "{instance}");
+    assert_eq!(json(&["verify"])["ok"], true);
 }

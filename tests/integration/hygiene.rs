@@ -1,5 +1,5 @@
-//! File hygiene (README "Global options", "Choices where the spec is
-//! silent"): a read never creates a ledger; `export -o` writes through a
+//! File hygiene (docs/guide.md "Global options", docs/reference.md "Choices where the spec
+//! is silent"): a read never creates a ledger; `export -o` writes through a
 //! fresh temporary file; a path that is not a regular file is refused before
 //! SQLite writes beside it; environment variables that are not UTF-8 are
 //! errors; CSV header messages are bounded and escape control characters.

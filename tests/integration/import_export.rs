@@ -1,4 +1,4 @@
-//! Issue 5: CSV in and out (README "CSV files"): `import
+//! Issue 5: CSV in and out (docs/guide.md "CSV files"): `import
 //! instances|ops|history`, `export instances|numbers|history`, all-or-nothing
 //! imports with per-row failures, BOM/CRLF, dry runs, idempotent re-runs, the
 //! history round trip, spreadsheet-formula neutralisation and a 200,000-row

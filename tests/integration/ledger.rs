@@ -1,5 +1,5 @@
 //! Integration tests for issue 2 (the core ledger), through the binary, from
-//! README "Command reference": init, instances, check, policy, allocate,
+//! docs/reference.md "Commands": init, instances, check, policy, allocate,
 //! request ids, the clock, eligibility refusals, exit codes, error output, JSON
 //! and CSV shapes, history, completions, import instances and concurrency.
 
@@ -797,7 +797,7 @@ fn check_lists_every_failing_reason() {
     );
 
     // A type that is not in the policy table is refused at registration
-    // (README "Regions"), so no instance of it exists to check.
+    // (docs/guide.md "Regions"), so no instance of it exists to check.
     ledger.refused(
         &instance_add_args("bad-3", "oss", "acme", &[]),
         4,
@@ -1461,7 +1461,7 @@ fn refused_region_not_mainland_for_hong_kong() {
 fn refused_service_type_unsupported() {
     let ledger = Ledger::new();
     ledger.ok(&["init"]);
-    // Refused at registration since the region and type tables (README
+    // Refused at registration since the region and type tables (docs/guide.md
     // "Regions"): an instance of a type without policy never exists.
     let args = instance_add_args("oss-1", "oss", "acme", &["--public-ip", "1.2.3.4"]);
     ledger.refused(&args, 4, "service_type_unsupported");
@@ -1962,7 +1962,7 @@ fn history_has_the_spec_json_shape_and_a_valid_chain() {
     assert_eq!(events[0]["at"], NOW);
     assert_eq!(events[2]["at"], "2026-03-02T08:30:00Z");
 
-    // Re-check every hash from the exported log (README "The log and its
+    // Re-check every hash from the exported log (docs/reference.md "The log and its
     // hash").
     let exported = ledger.export_history();
     let mut reader = csv::Reader::from_reader(exported.as_slice());

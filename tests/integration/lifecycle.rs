@@ -1,5 +1,5 @@
 //! Integration tests for issue 3 (a number's whole life), through the binary,
-//! from README "The life of a number": grant, bind, select, submit, approve,
+//! from docs/guide.md "The life of a number": grant, bind, select, submit, approve,
 //! reject, deregister, invalidate, number show / list, and instance show
 //! listing numbers. One test per (status, action) pair of the transition table.
 

@@ -1,6 +1,6 @@
 //! The integration tests: every test drives the `snledger` binary. They live
 //! in one test binary, one module per feature, so a change links one
-//! executable instead of one per file (README "Tests and benchmark").
+//! executable instead of one per file (CONTRIBUTING.md "Tests").
 
 mod common;
 #[macro_use]

@@ -1,5 +1,5 @@
 //! Property test for issue 3: random sequences of commands run through the
-//! binary against a small in-memory reference model of README "The life of
+//! binary against a small in-memory reference model of docs/guide.md "The life of
 //! a number". After
 //! each step the ledger's answers (status, holder, service, consumed,
 //! remaining) equal the model's; a refused step exits with the class the model
@@ -704,8 +704,8 @@ struct LogNumber {
     service: Option<String>,
 }
 
-/// The rules applied to a log event by event (README "The life of a
-/// number", "Eligibility reason codes"): what is refused, and why.
+/// The rules applied to a log event by event (docs/guide.md "The life of a
+/// number", docs/reference.md "Eligibility reason codes"): what is refused, and why.
 #[derive(Debug)]
 struct LogModel {
     max_by_type: BTreeMap<String, i64>,

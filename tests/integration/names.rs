@@ -1,4 +1,4 @@
-//! Names: one thing, one spelling (README "Names: one thing, one spelling"):
+//! Names: one thing, one spelling (docs/guide.md "Names: one thing, one spelling"):
 //! every spelling of a service is the same service, ids and numbers are the
 //! same whatever their ASCII case, invisible characters are refused, ICP
 //! numbers have the MIIT's shape and belong to one live number. Through

@@ -1,5 +1,5 @@
 //! `--as-of` of the lists, reports and exports, answered from the past
-//! versions on either backend (README "--as-of: how a past state is answered"): on
+//! versions on either backend (ARCHITECTURE.md "--as-of: how a past state is answered"): on
 //! random histories (the model's, one command a minute) the answer at every
 //! seq equals the live
 //! answer of a ledger that imported the log up to that seq (a full replay

@@ -1,4 +1,4 @@
-//! `reconcile`: the ledger against the provider's records (README
+//! `reconcile`: the ledger against the provider's records (docs/reconcile.md
 //! "Reconciling with the provider"): each class alone and together, each
 //! input form, malformed files, `--record`, `--emit-ops` convergence, exit
 //! codes, and that a comparison changes nothing.

@@ -1,4 +1,4 @@
-//! Regions as data (README "Regions"): the seeded table, `region list` and
+//! Regions as data (docs/guide.md "Regions"): the seeded table, `region list` and
 //! `region set` (a `region_set` event in `history` and `--as-of`), unknown
 //! regions and service types refused at registration with "did you mean",
 //! eligibility reading the table, and the upgrade of a version-1 ledger.

@@ -1,5 +1,5 @@
 //! Issue 7: the ledger keeps its promises under load, faults and bad input
-//! (README "Guarantees"): concurrent writers, SIGKILL at random moments, a
+//! (docs/reference.md "Guarantees"): concurrent writers, SIGKILL at random moments, a
 //! corpus of hostile inputs plus a proptest, and least privilege.
 
 use crate::common::*;
@@ -2436,7 +2436,7 @@ fn sql_text_in_reasons_reads_back_intact() {
 
 #[test]
 fn sql_text_in_icp_numbers_is_refused_by_their_shape() {
-    // ICP numbers have the MIIT's shape (README "Names: one thing, one
+    // ICP numbers have the MIIT's shape (docs/guide.md "Names: one thing, one
     // spelling"), so SQL text is refused before any statement runs.
     let ledger = sql_ledger();
     for (i, text) in SQL.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Issue 12: `verify` checks the storage itself (README "The log and its
+//! Issue 12: `verify` checks the storage itself (docs/reference.md "The log and its
 //! hash", "Guarantees": tamper evidence): SQLite's consistency check, that
 //! the schema holds exactly the tables, indexes and triggers snledger
 //! creates, that every stored value has its type, and that memory is never

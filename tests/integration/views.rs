@@ -1,5 +1,5 @@
-//! The views an operator asks for (README "Command reference", "Reports",
-//! "CSV files"): eligibility in `instance show/list` and `check` over many
+//! The views an operator asks for (docs/reference.md "Commands", "Views: eligibility,
+//! quota that can be used, reports", docs/guide.md "CSV files"): eligibility in `instance show/list` and `check` over many
 //! instances, usable quota, `report accounts` and `report expiring`,
 //! look-ups by prefix, ICP number and actor, idempotent replays, the
 //! spreadsheet options of imports and exports, and the consistency of

@@ -1,6 +1,6 @@
 //! `submit`, `approve`, `reject`, `deregister` and `invalidate`: the review
 //! and the end of a number's use. Each is one move of the state machine
-//! (README "The life of a number"); none takes an account, the operator is
+//! (docs/guide.md "The life of a number"); none takes an account, the operator is
 //! recorded as the actor.
 
 use super::{check_instance_live, Lookup, Missing::NotFound};

@@ -103,7 +103,7 @@ pub(super) fn release(lookup: &dyn Lookup, instance_id: &str) -> Result<Body> {
     }))
 }
 
-/// `instance amend` (README "Corrections"): one event naming each field
+/// `instance amend` (docs/guide.md "Corrections"): one event naming each field
 /// that changes. Type, region and owner change only while no slot is
 /// consumed; a released instance is not amended; an amend that changes
 /// nothing is a usage error.

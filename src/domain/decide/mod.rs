@@ -110,7 +110,7 @@ pub(crate) enum Command {
     IpUpdated {
         service: String,
     },
-    /// `instance amend`: each field given is set (README "Corrections").
+    /// `instance amend`: each field given is set (docs/guide.md "Corrections").
     AmendInstance {
         instance_id: String,
         /// `Some(None)` removes it.
@@ -219,7 +219,7 @@ fn acting_owner(account: &Option<String>, owner: &str, what: &str) -> Result<Str
     Ok(account)
 }
 
-/// A number is only as good as its instance (README "Corrections"): it
+/// A number is only as good as its instance (docs/guide.md "Corrections"): it
 /// cannot be granted, bound or submitted once the instance it came from is
 /// released or has expired at `now`.
 fn check_instance_live(
@@ -251,7 +251,7 @@ fn check_instance_live(
 }
 
 /// Refuses an instance that fails any eligibility rule for `requested` slots
-/// (README "Eligibility reason codes"), on the first failing reason.
+/// (docs/reference.md "Eligibility reason codes"), on the first failing reason.
 fn check_eligible(
     lookup: &dyn Lookup,
     instance: &Instance,

@@ -1,4 +1,4 @@
-//! `policy set`: change a service type's row, or add a type (README
+//! `policy set`: change a service type's row, or add a type (docs/reference.md
 //! "Default policy").
 
 use super::Lookup;

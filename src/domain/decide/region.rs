@@ -1,4 +1,4 @@
-//! `region set`: mark a region mainland or not, or add one (README
+//! `region set`: mark a region mainland or not, or add one (docs/guide.md
 //! "Regions").
 
 use super::Lookup;

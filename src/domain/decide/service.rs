@@ -1,6 +1,6 @@
 //! `service move` and `service ip-updated`: access changes of a filed
-//! service (README "Access changes and other services"); `service rename`,
-//! a correction before submission (README "Corrections").
+//! service (docs/guide.md "Access changes and other services"); `service rename`,
+//! a correction before submission (docs/guide.md "Corrections").
 
 use super::{check_service_free, Lookup, Missing::NotFound};
 use crate::domain::eligibility::is_expired;

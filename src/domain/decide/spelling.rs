@@ -1,5 +1,5 @@
 //! The one spelling of every name a command gives, before any rule runs
-//! (README "Names: one thing, one spelling"): a service in its canonical
+//! (docs/guide.md "Names: one thing, one spelling"): a service in its canonical
 //! form, and an existing instance, number or app name as the ledger first
 //! spelled it. So the payload holds that spelling, and a log that names a
 //! thing otherwise re-decides to a different payload and is refused.

@@ -1,4 +1,4 @@
-//! Property test of the past (README "--as-of: how a past state is
+//! Property test of the past (ARCHITECTURE.md "--as-of: how a past state is
 //! answered"): random histories are made with the rules (decide, then
 //! evolve), and at every past seq the rows one instance owns, rebuilt from
 //! only the events `needed_by` picks, equal those of a full replay to that

@@ -1,4 +1,4 @@
-//! Reconciling the book with the provider's records (README "Reconciling
+//! Reconciling the book with the provider's records (docs/reconcile.md "Reconciling
 //! with the provider"): each record the provider reports is compared with
 //! the ledger as it is read, one at a time, and what differs becomes one
 //! `Difference` with a class. What the ledger can express to come into line
@@ -116,7 +116,7 @@ impl ProviderRecord {
 
 macro_rules! classes {
     ($($variant:ident = $code:literal,)+) => {
-        /// The classes of difference (README "Reconciling with the provider").
+        /// The classes of difference (docs/reconcile.md "Reconciling with the provider").
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub(crate) enum Class { $($variant),+ }
 

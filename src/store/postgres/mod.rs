@@ -413,7 +413,7 @@ impl Database for Postgres {
 
     /// The views of `migrations/postgres/0005_past.sql` (reshaped in 0006) first in this
     /// session's search path, and the seq they cut at: every query after
-    /// answers for the state after `seq` (README "--as-of: how a past state
+    /// answers for the state after `seq` (ARCHITECTURE.md "--as-of: how a past state
     /// is answered").
     fn show_past(&self, seq: i64) -> Result<bool> {
         if seq < self.past_kept_since()? {

@@ -124,7 +124,7 @@ fn inode(path: &Path) -> Option<u64> {
 
 /// Removes the ledger at `path` (and its -wal, -shm and -journal) that a
 /// command which then failed, or a dry run, created: only when it holds
-/// no event, checked under an exclusive lock (README "Guarantees": a
+/// no event, checked under an exclusive lock (docs/reference.md "Guarantees": a
 /// refused command creates nothing). A writer of another process that
 /// opened it meanwhile finds at its commit that the file is gone.
 pub(super) fn discard_if_empty(path: &Path) -> Result<()> {

@@ -1,4 +1,4 @@
-//! Past versions on SQLite (migration 4, README "--as-of: how a past state
+//! Past versions on SQLite (migration 4, ARCHITECTURE.md "--as-of: how a past state
 //! is answered"): every write that replaces or removes a derived row moves
 //! the row as it stood to `<table>_past` with the seq that superseded it
 //! (`supersede`, which the writes in `derived.rs` run when a row's key
