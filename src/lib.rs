@@ -23,7 +23,7 @@ use clap::Parser;
 /// What the tests and the benchmark read of the storage layout, so they
 /// do not restate it.
 pub mod schema {
-    pub use crate::store::shared::{
+    pub use crate::store::tables::{
         INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS, REQUEST_COLUMNS,
         SERVICE_COLUMNS,
     };

@@ -8,6 +8,7 @@
 mod postgres;
 pub(crate) mod shared;
 mod sqlite;
+pub(crate) mod tables;
 
 use crate::domain::clock::RangeFacts;
 use crate::domain::decide::Lookup;

@@ -1,21 +1,7 @@
-//! What both backends share: the column lists (both schemas keep the same
-//! columns in the same order), the text forms of stored lists, and the
-//! comparisons that are the same whatever the engine.
+//! What both backends share besides the tables' declarations
+//! (`tables.rs`): the key range of a prefix, and the schema comparison.
 
 use std::collections::BTreeMap;
-
-pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
-pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
-pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
-pub const SERVICE_COLUMNS: &str =
-    "service, number, host, commercial, ip_update_required, service_key, updated_seq";
-pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
-pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
-
-/// A list of names as stored in a text column (a JSON array).
-pub(crate) fn to_json_array(values: &[String]) -> String {
-    serde_json::Value::from(values.to_vec()).to_string()
-}
 
 /// The first text past every continuation of `prefix`, so that
 /// `prefix <= key < end` is a range scan of a primary key; `None` for an

@@ -12,6 +12,7 @@ use crate::domain::names::service_key;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
+use crate::store::tables::{prefixed, RowResult};
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use postgres::types::ToSql;
 use postgres::Row;
@@ -191,7 +192,7 @@ impl Postgres {
             "SELECT {} FROM {} WHERE {} > $1 ORDER BY {} LIMIT {PAGE_ROWS}",
             shape.columns, shape.name, shape.key, shape.key
         );
-        let seq_column = shape.columns.split(", ").count() - 1;
+        let seq_column = shape.width() - 1;
         self.each_page(
             &sql,
             vec![Box::new(String::new())],
@@ -243,18 +244,15 @@ impl DerivedRows for Postgres {
         let sql = format!(
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR service_type = $2) ORDER BY instance_id"
         );
-        self.list(
-            "instances",
-            &sql,
-            &[&account, &service_type],
-            instance_from_row,
-        )
+        self.list("instances", &sql, &[&account, &service_type], |row| {
+            instance_at(row, 0)
+        })
     }
 
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
         self.each_by_key(
             DerivedTable::Instances,
-            &instance_from_row,
+            &|row: &Row| instance_at(row, 0),
             &mut |row| match row {
                 Ok(instance) => visit(instance),
                 Err((key, _, why)) => Err(unreadable("instances", format!("{key}: {why}"))),
@@ -281,7 +279,7 @@ impl DerivedRows for Postgres {
                     Box::new(row.get::<_, String>(0)),
                 ]
             },
-            &mut |row| visit(number_from_row(row).map_err(|why| unreadable("numbers", why))?),
+            &mut |row| visit(number_at(row, 0).map_err(|why| unreadable("numbers", why))?),
         )
     }
 
@@ -292,13 +290,6 @@ impl DerivedRows for Postgres {
         // lower() under "C" folds ASCII only and orders by bytes, as the
         // other side of reconcile does; the spelling breaks ties for the
         // pages.
-        let prefixed = |table: &str, columns: &str| {
-            columns
-                .split(", ")
-                .map(|column| format!("{table}.{column}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let (numbers, instances) = (
             prefixed("n", NUMBER_COLUMNS),
             prefixed("i", INSTANCE_COLUMNS),
@@ -308,7 +299,7 @@ impl DerivedRows for Postgres {
              WHERE (lower(n.number) COLLATE \"C\", n.number) > ($1, $2)
              ORDER BY lower(n.number) COLLATE \"C\", n.number LIMIT {PAGE_ROWS}"
         );
-        let base = NUMBER_COLUMNS.split(", ").count();
+        let base = shape(DerivedTable::Numbers).width();
         self.each_page(
             &sql,
             vec![Box::new(String::new()), Box::new(String::new())],
@@ -317,7 +308,7 @@ impl DerivedRows for Postgres {
                 vec![Box::new(fold(&number)), Box::new(number)]
             },
             &mut |row| {
-                let number = number_from_row(row).map_err(|why| unreadable("numbers", why))?;
+                let number = number_at(row, 0).map_err(|why| unreadable("numbers", why))?;
                 let instance = match row.try_get::<_, Option<String>>(base) {
                     Ok(Some(_)) => {
                         Some(instance_at(row, base).map_err(|why| unreadable("instances", why))?)
@@ -333,7 +324,7 @@ impl DerivedRows for Postgres {
         let sql = format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = $1 ORDER BY issued_seq, number"
         );
-        self.list("numbers", &sql, &[&instance_id], number_from_row)
+        self.list("numbers", &sql, &[&instance_id], |row| number_at(row, 0))
     }
 
     fn numbers(
@@ -347,29 +338,28 @@ impl DerivedRows for Postgres {
              WHERE ($1::text IS NULL OR instance_id = $1) AND ($2::text IS NULL OR holder = $2 OR owner = $2) AND ($3::text IS NULL OR status = $3)
              ORDER BY instance_id, issued_seq, number"
         );
-        self.list(
-            "numbers",
-            &sql,
-            &[&instance_id, &account, &status],
-            number_from_row,
-        )
+        self.list("numbers", &sql, &[&instance_id, &account, &status], |row| {
+            number_at(row, 0)
+        })
     }
 
     fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
-        let sql = "SELECT s.service, s.number, s.host, s.commercial, s.ip_update_required, s.service_key, s.updated_seq
-             FROM services s JOIN numbers n ON n.number = s.number
-             WHERE $1::text IS NULL OR s.host = $1 OR n.instance_id = $1 ORDER BY s.service";
-        self.list("services", sql, &[&instance_id], service_from_row)
+        let sql = format!(
+            "SELECT {} FROM services s JOIN numbers n ON n.number = s.number
+             WHERE $1::text IS NULL OR s.host = $1 OR n.instance_id = $1 ORDER BY s.service",
+            prefixed("s", SERVICE_COLUMNS)
+        );
+        self.list("services", &sql, &[&instance_id], |row| service_at(row, 0))
     }
 
     fn policies(&self) -> Result<Vec<Policy>> {
         let sql = format!("SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type");
-        self.list("policy", &sql, &[], policy_from_row)
+        self.list("policy", &sql, &[], |row| policy_at(row, 0))
     }
 
     fn regions(&self) -> Result<Vec<Region>> {
         let sql = format!("SELECT {REGION_COLUMNS} FROM regions ORDER BY region_id");
-        self.list("regions", &sql, &[], region_from_row)
+        self.list("regions", &sql, &[], |row| region_at(row, 0))
     }
 
     fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
@@ -380,14 +370,16 @@ impl DerivedRows for Postgres {
         let sql = format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= $1 AND number < $2 ORDER BY number LIMIT $3"
         );
-        self.list("numbers", &sql, &[&prefix, &end, &limit], number_from_row)
+        self.list("numbers", &sql, &[&prefix, &end, &limit], |row| {
+            number_at(row, 0)
+        })
     }
 
     fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
         let sql = format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE icp_number = $1 ORDER BY instance_id, issued_seq, number"
         );
-        self.list("numbers", &sql, &[&icp_number], number_from_row)
+        self.list("numbers", &sql, &[&icp_number], |row| number_at(row, 0))
     }
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
@@ -412,7 +404,7 @@ impl DerivedRows for Postgres {
             return Ok(());
         }
         let shape = shape(table);
-        let superseded_column = shape.columns.split(", ").count();
+        let superseded_column = shape.width();
         let sql = format!(
             "SELECT {columns}, superseded_seq FROM {name}_past WHERE ({key}, superseded_seq) > ($1, $2) ORDER BY {key}, superseded_seq LIMIT {PAGE_ROWS}",
             columns = shape.columns,
@@ -471,7 +463,7 @@ impl Lookup for Postgres {
              WHERE icp_number = $1 AND status IN ('bound', 'filing', 'filed') LIMIT 1"
         );
         Ok(self
-            .list("numbers", &sql, &[&icp_number], number_from_row)?
+            .list("numbers", &sql, &[&icp_number], |row| number_at(row, 0))?
             .into_iter()
             .next())
     }

@@ -6,7 +6,7 @@
 //! for new rows, one upsert per changed row) before any other read, when
 //! it grows past its bounds, and at commit.
 
-use super::rows::{change_values, shape, Value};
+use super::rows::{change_values, shape, types, Value};
 use super::Postgres;
 use crate::domain::event::Event;
 use crate::domain::evolve::Change;
@@ -299,7 +299,7 @@ impl Postgres {
         self.copy_events(&events)?;
         let subject_rows: Vec<Vec<Value>> = subjects
             .into_iter()
-            .map(|(subject, seq)| vec![Value::Text(subject), Value::Integer(seq)])
+            .map(|(subject, seq)| vec![Value::Text(subject.into()), Value::Integer(seq)])
             .collect();
         self.copy(
             "event_subjects",
@@ -319,7 +319,7 @@ impl Postgres {
                 let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
                 self.execute(&upsert, &params)?;
             }
-            self.copy(shape.name, shape.columns, shape.types, &writes.copies)?;
+            self.copy(shape.name, shape.columns, &types(*table), &writes.copies)?;
         }
         if let Some(last) = events.last() {
             self.execute(
@@ -333,7 +333,7 @@ impl Postgres {
     /// Adds past versions the buffer knows (rows it replaced) by `COPY`.
     fn copy_past(&self, table: DerivedTable, rows: &[Vec<Value>]) -> Result<()> {
         let shape = shape(table);
-        let mut types = shape.types.to_vec();
+        let mut types = types(table);
         types.push(Type::INT8);
         let columns = format!("{}, superseded_seq", shape.columns);
         self.copy(&format!("{}_past", shape.name), &columns, &types, rows)?;
@@ -346,13 +346,13 @@ impl Postgres {
             .map(|event| {
                 vec![
                     Value::Integer(event.seq),
-                    Value::Text(event.event_id.clone()),
-                    Value::Text(event.at.clone()),
-                    Value::Text(event.actor.clone()),
-                    Value::Text(event.kind.clone()),
-                    Value::Text(event.payload.clone()),
-                    Value::Text(event.prev_hash.clone()),
-                    Value::Text(event.hash.clone()),
+                    Value::Text(event.event_id.clone().into()),
+                    Value::Text(event.at.clone().into()),
+                    Value::Text(event.actor.clone().into()),
+                    Value::Text(event.kind.clone().into()),
+                    Value::Text(event.payload.clone().into()),
+                    Value::Text(event.prev_hash.clone().into()),
+                    Value::Text(event.hash.clone().into()),
                 ]
             })
             .collect();
@@ -398,6 +398,7 @@ impl Postgres {
 fn upsert_sql(table: DerivedTable) -> String {
     let shape = shape(table);
     let columns: Vec<&str> = shape.columns.split(", ").collect();
+    debug_assert_eq!(columns.len(), shape.width());
     let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
     let insert = format!(
         "INSERT INTO {} ({}) VALUES ({})",
@@ -447,7 +448,7 @@ mod tests {
             .iter()
             .map(|row| match (&row[0], &row[2], &row[3]) {
                 (Value::Text(key), Value::Integer(updated), Value::Integer(superseded)) => {
-                    (key.clone(), *updated, *superseded)
+                    (key.to_string(), *updated, *superseded)
                 }
                 other => panic!("not a region past row: {other:?}"),
             })

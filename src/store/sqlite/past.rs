@@ -11,24 +11,17 @@ use super::rows::*;
 use super::Sqlite;
 use crate::domain::evolve::Change;
 use crate::error::Result;
+use crate::store::tables::{decode, table as declared, Table};
 use crate::store::DerivedTable;
 use rusqlite::params;
 
-/// The tables with past versions: name, columns, key column. Requests are
-/// only ever added (their view is cut at S by their seq).
-const PAST_TABLES: [(DerivedTable, &str, &str); 5] = [
-    (DerivedTable::Policy, POLICY_COLUMNS, "service_type"),
-    (DerivedTable::Instances, INSTANCE_COLUMNS, "instance_id"),
-    (DerivedTable::Numbers, NUMBER_COLUMNS, "number"),
-    (DerivedTable::Services, SERVICE_COLUMNS, "service"),
-    (DerivedTable::Regions, REGION_COLUMNS, "region_id"),
-];
-
-fn past_table(table: DerivedTable) -> Option<(&'static str, &'static str)> {
-    PAST_TABLES
-        .iter()
-        .find(|(past, _, _)| *past == table)
-        .map(|(_, columns, key)| (*columns, *key))
+/// The tables with past versions: every derived table but requests, which
+/// are only ever added (their view is cut at S by their seq).
+fn past_tables() -> impl Iterator<Item = &'static Table> {
+    DerivedTable::ALL
+        .into_iter()
+        .filter(|table| *table != DerivedTable::Requests)
+        .map(declared)
 }
 
 /// The statement that keeps a row of `table` as a past version, made once
@@ -36,22 +29,25 @@ fn past_table(table: DerivedTable) -> Option<(&'static str, &'static str)> {
 fn supersede_sql(table: DerivedTable) -> &'static str {
     static TEXTS: std::sync::OnceLock<Vec<(DerivedTable, String)>> = std::sync::OnceLock::new();
     let texts = TEXTS.get_or_init(|| {
-        PAST_TABLES
-            .iter()
-            .map(|(table, columns, key_column)| {
-                let name = table.name();
+        DerivedTable::ALL
+            .into_iter()
+            .filter(|table| *table != DerivedTable::Requests)
+            .map(|table| {
+                let Table {
+                    name, columns, key, ..
+                } = declared(table);
                 let sql = format!(
-                    "INSERT INTO {name}_past ({columns}, superseded_seq) SELECT {columns}, ?2 FROM main.{name} WHERE {key_column} = ?1 AND updated_seq < ?2"
+                    "INSERT INTO {name}_past ({columns}, superseded_seq) SELECT {columns}, ?2 FROM main.{name} WHERE {key} = ?1 AND updated_seq < ?2"
                 );
-                (*table, sql)
+                (table, sql)
             })
             .collect()
     });
     let (_, sql) = texts
         .iter()
         .find(|(past, _)| *past == table)
-        // invariant: only the writes of the five tables of PAST_TABLES keep
-        // a past version (requests are only ever added).
+        // invariant: only the writes of the five tables with past versions
+        // keep one (requests are only ever added).
         .expect("a table with past versions");
     sql
 }
@@ -76,8 +72,7 @@ impl Sqlite {
             return Ok(false);
         }
         let mut views = String::new();
-        for (table, columns, _) in PAST_TABLES {
-            let name = table.name();
+        for Table { name, columns, .. } in past_tables() {
             // `seq` is a number the program computed, not input text.
             views.push_str(&format!(
                 "CREATE TEMP VIEW {name} AS
@@ -110,11 +105,10 @@ impl Sqlite {
         table: DerivedTable,
         visit: &mut dyn FnMut(Option<(Change, i64)>),
     ) -> Result<()> {
-        if past_table(table).is_none() {
+        if table == DerivedTable::Requests {
             return Ok(());
         }
-        let (columns, read) = change_reader(table);
-        let name = table.name();
+        let Table { name, columns, .. } = declared(table);
         let mut statement = self.conn.prepare(&format!(
             "SELECT {columns}, superseded_seq FROM main.{name}_past"
         ))?;
@@ -122,7 +116,7 @@ impl Sqlite {
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let superseded = row.get::<_, i64>(superseded_column).ok();
-            visit(read(row).ok().zip(superseded));
+            visit(decode(table, row, 0).ok().zip(superseded));
         }
         Ok(())
     }
