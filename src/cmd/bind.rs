@@ -1,6 +1,7 @@
 //! `bind NUMBER --service S --account A`
 
 use super::{change_number_and_show, Context};
+use crate::domain::decide::BindCommand;
 use crate::domain::decide::Command;
 use crate::error::Result;
 
@@ -17,10 +18,10 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
-    let command = Command::Bind {
+    let command = Command::Bind(BindCommand {
         number: args.number.clone(),
         service: args.service,
         account: args.account,
-    };
+    });
     change_number_and_show(context, command, &args.number)
 }

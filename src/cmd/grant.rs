@@ -2,6 +2,7 @@
 
 use super::{change_number_and_show, Context};
 use crate::domain::decide::Command;
+use crate::domain::decide::GrantCommand;
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
@@ -20,11 +21,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
-    let command = Command::Grant {
+    let command = Command::Grant(GrantCommand {
         number: args.number.clone(),
         to: args.to,
         account: args.account,
         note: args.note,
-    };
+    });
     change_number_and_show(context, command, &args.number)
 }

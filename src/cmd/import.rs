@@ -11,6 +11,7 @@ use super::import_history::History;
 use super::Context;
 use crate::csvio::{instance_csv, ops_csv as column, CsvInput};
 use crate::domain::decide::Command;
+use crate::domain::decide::{BindCommand, GrantCommand, SelectCommand};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
 use crate::ledger::{Ledger, Outcome, Writer};
@@ -407,12 +408,12 @@ static OPS: [Op; 11] = [
         name: "select",
         takes: &[column::INSTANCE_ID, column::ACCOUNT, column::SERVICE],
         command: |row| {
-            Ok(Command::Select {
+            Ok(Command::Select(SelectCommand {
                 instance_id: row.need(column::INSTANCE_ID)?,
                 service: row.need(column::SERVICE)?,
                 account: row.text(column::ACCOUNT)?,
                 generated: fresh_numbers(1).remove(0),
-            })
+            }))
         },
     },
     Op {
@@ -424,23 +425,23 @@ static OPS: [Op; 11] = [
             column::REASON,
         ],
         command: |row| {
-            Ok(Command::Grant {
+            Ok(Command::Grant(GrantCommand {
                 number: row.need(column::NUMBER)?,
                 to: row.need(column::TO_ACCOUNT)?,
                 account: row.text(column::ACCOUNT)?,
                 note: row.text(column::REASON)?,
-            })
+            }))
         },
     },
     Op {
         name: "bind",
         takes: &[column::NUMBER, column::ACCOUNT, column::SERVICE],
         command: |row| {
-            Ok(Command::Bind {
+            Ok(Command::Bind(BindCommand {
                 number: row.need(column::NUMBER)?,
                 service: row.need(column::SERVICE)?,
                 account: row.need(column::ACCOUNT)?,
-            })
+            }))
         },
     },
     Op {

@@ -2,6 +2,7 @@
 
 use super::{find_number, fresh_numbers, Context};
 use crate::domain::decide::Command;
+use crate::domain::decide::SelectCommand;
 use crate::domain::event::Body;
 use crate::error::Result;
 use crate::ledger::Outcome;
@@ -22,12 +23,12 @@ pub(crate) struct Args {
 pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let generated = fresh_numbers(1).remove(0);
     let ledger = context.ledger()?;
-    let command = Command::Select {
+    let command = Command::Select(SelectCommand {
         instance_id: args.instance_id,
         service: args.service,
         account: args.account,
         generated,
-    };
+    });
     let record = ledger.execute(&command, |store, outcome| {
         let Outcome::Appended(event) = outcome else {
             unreachable!("invariant: select appends an event")

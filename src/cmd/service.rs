@@ -5,6 +5,7 @@ use super::{find_number, find_service, instance_spelling, Context};
 use crate::cli::AsOf;
 use crate::domain::decide::Command;
 use crate::domain::decide::Lookup;
+use crate::domain::decide::MoveServiceCommand;
 use crate::domain::types::{validate_instance_id, validate_service};
 use crate::error::Result;
 use crate::render::{self, Table};
@@ -80,11 +81,11 @@ pub(crate) fn run(context: &Context, command: ServiceCommand) -> Result<()> {
         ServiceCommand::Show(args) => show(context, args),
         ServiceCommand::List(args) => list(context, args),
         ServiceCommand::Move(args) => {
-            let command = Command::MoveService {
+            let command = Command::MoveService(MoveServiceCommand {
                 service: args.service.clone(),
                 to: args.to,
                 commercial: args.commercial,
-            };
+            });
             change_and_show(context, &command, &args.service)
         }
         ServiceCommand::IpUpdated(args) => {

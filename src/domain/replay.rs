@@ -11,6 +11,7 @@ use super::event::*;
 use super::evolve::{evolve, Change};
 use super::types::*;
 use super::validate::validate_payload;
+use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::error::{Error, Result};
 
 /// What re-deciding needs of one event of a log: its body as parsed from
@@ -158,22 +159,22 @@ pub(crate) fn recorded_command(body: Body) -> Result<Command> {
         Body::PolicySet(payload) => policy_set(payload)?,
         Body::Allocated(payload) => allocated(payload)?,
         Body::Selected(payload) => selected(payload)?,
-        Body::Granted(payload) => Command::Grant {
+        Body::Granted(payload) => Command::Grant(GrantCommand {
             number: payload.number,
             to: payload.to,
             account: Some(payload.owner),
             note: payload.note,
-        },
-        Body::Bound(payload) => Command::Bind {
+        }),
+        Body::Bound(payload) => Command::Bind(BindCommand {
             number: payload.number,
             service: payload.service,
             account: payload.holder,
-        },
-        Body::ServiceMoved(payload) => Command::MoveService {
+        }),
+        Body::ServiceMoved(payload) => Command::MoveService(MoveServiceCommand {
             service: payload.service,
             to: payload.to_host,
             commercial: payload.commercial,
-        },
+        }),
         Body::ServiceIpUpdated(payload) => Command::IpUpdated {
             service: payload.service,
         },
@@ -218,12 +219,12 @@ fn required(kind: &str, value: Option<String>, field: &str) -> Result<String> {
 /// The selected number was generated: it must have the shape of a number.
 fn selected(payload: Selected) -> Result<Command> {
     validate_number(&payload.number)?;
-    Ok(Command::Select {
+    Ok(Command::Select(SelectCommand {
         instance_id: payload.instance_id,
         service: payload.service,
         account: Some(payload.account),
         generated: payload.number,
-    })
+    }))
 }
 
 fn instance_added(payload: InstanceAdded) -> Result<Command> {

@@ -147,20 +147,24 @@ fn grant_bind_review_and_service_rules() {
     m.add_ecs("i-1", "owner");
     let numbers = m.allocate("i-1", 2, None).unwrap();
     let (a, b) = (numbers[0].clone(), numbers[1].clone());
-    let grant = |to: &str, account: Option<&str>| Command::Grant {
-        number: a.clone(),
-        to: to.into(),
-        account: account.map(String::from),
-        note: None,
+    let grant = |to: &str, account: Option<&str>| {
+        Command::Grant(GrantCommand {
+            number: a.clone(),
+            to: to.into(),
+            account: account.map(String::from),
+            note: None,
+        })
     };
     assert_eq!(code(m.run(grant("other", Some("stranger")))), "not_owner");
     m.run(grant("other", None)).unwrap();
     m.run(grant("third", None)).unwrap();
     assert_eq!(m.numbers[&a].holder, "third");
-    let bind = |number: &str, account: &str| Command::Bind {
-        number: number.into(),
-        service: "www.example.com".into(),
-        account: account.into(),
+    let bind = |number: &str, account: &str| {
+        Command::Bind(BindCommand {
+            number: number.into(),
+            service: "www.example.com".into(),
+            account: account.into(),
+        })
     };
     assert_eq!(code(m.run(bind(&a, "owner"))), "not_holder");
     m.run(bind(&a, "third")).unwrap();
@@ -195,12 +199,12 @@ fn grant_bind_review_and_service_rules() {
 fn direct_selection_consumes_a_slot_and_binds_at_once() {
     let mut m = Memory::new();
     m.add_ecs("i-1", "owner");
-    m.run(Command::Select {
+    m.run(Command::Select(SelectCommand {
         instance_id: "i-1".into(),
         service: "app".into(),
         account: None,
         generated: "direct-1".into(),
-    })
+    }))
     .unwrap();
     let number = &m.numbers["direct-1"];
     assert_eq!(
@@ -217,16 +221,18 @@ fn services_move_only_when_filed_and_to_eligible_hosts() {
     m.add_ecs("i-1", "owner");
     m.add_ecs("i-2", "owner");
     let n = m.allocate("i-1", 1, None).unwrap().remove(0);
-    m.run(Command::Bind {
+    m.run(Command::Bind(BindCommand {
         number: n.clone(),
         service: "s".into(),
         account: "owner".into(),
-    })
+    }))
     .unwrap();
-    let move_to = |to: &str, commercial| Command::MoveService {
-        service: "s".into(),
-        to: to.into(),
-        commercial,
+    let move_to = |to: &str, commercial| {
+        Command::MoveService(MoveServiceCommand {
+            service: "s".into(),
+            to: to.into(),
+            commercial,
+        })
     };
     assert_eq!(code(m.run(move_to("i-2", false))), "wrong_status");
     m.run(Command::Submit { number: n.clone() }).unwrap();

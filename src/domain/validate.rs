@@ -13,6 +13,7 @@ use super::decide::Command;
 use super::event::*;
 use super::names::validate_icp_number;
 use super::types::*;
+use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::error::{Error, Result};
 
 impl Command {
@@ -54,30 +55,32 @@ impl Command {
                 request_id,
                 ..
             } => allocate(instance_id, account, numbers, request_id),
-            Command::Select {
+            Command::Select(SelectCommand {
                 instance_id,
                 service,
                 account,
                 ..
-            } => select(instance_id, service, account),
-            Command::Grant {
+            }) => select(instance_id, service, account),
+            Command::Grant(GrantCommand {
                 number,
                 to,
                 account,
                 note,
-            } => grant(number, to, account, note),
-            Command::Bind {
+            }) => grant(number, to, account, note),
+            Command::Bind(BindCommand {
                 number,
                 service,
                 account,
-            } => bind(number, service, account),
+            }) => bind(number, service, account),
             Command::Submit { number } => validate_number(number),
             Command::Approve { number, icp_number } => approve(number, icp_number),
             Command::Reject { number, reason } | Command::Invalidate { number, reason } => {
                 reject_or_invalidate(number, reason)
             }
             Command::Deregister { number, reason } => deregister(number, reason),
-            Command::MoveService { service, to, .. } => move_service(service, to),
+            Command::MoveService(MoveServiceCommand { service, to, .. }) => {
+                move_service(service, to)
+            }
             Command::IpUpdated { service } => validate_service(service),
             Command::AmendInstance { .. } => amend_instance(self),
             Command::SetRegion { region, .. } => validate_region(region),

@@ -44,6 +44,18 @@ impl Table {
     pub(crate) fn width(&self) -> usize {
         self.kinds.len()
     }
+
+    /// `INTO name (columns) VALUES (…)`, the target of an insert, the n-th value written by
+    /// `placeholder(n)` (from 1): `?1` on SQLite, `$1` on PostgreSQL.
+    pub(crate) fn insert_target(&self, placeholder: fn(usize) -> String) -> String {
+        let marks: Vec<String> = (1..=self.width()).map(placeholder).collect();
+        format!(
+            "INTO {} ({}) VALUES ({})",
+            self.name,
+            self.columns,
+            marks.join(", ")
+        )
+    }
 }
 
 use Kind::{Integer as I, Text as T};

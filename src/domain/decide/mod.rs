@@ -66,23 +66,9 @@ pub(crate) enum Command {
         /// this module stays deterministic).
         generated: Vec<String>,
     },
-    Select {
-        instance_id: String,
-        service: String,
-        account: Option<String>,
-        generated: String,
-    },
-    Grant {
-        number: String,
-        to: String,
-        account: Option<String>,
-        note: Option<String>,
-    },
-    Bind {
-        number: String,
-        service: String,
-        account: String,
-    },
+    Select(SelectCommand),
+    Grant(GrantCommand),
+    Bind(BindCommand),
     Submit {
         number: String,
     },
@@ -102,11 +88,7 @@ pub(crate) enum Command {
         number: String,
         reason: String,
     },
-    MoveService {
-        service: String,
-        to: String,
-        commercial: bool,
-    },
+    MoveService(MoveServiceCommand),
     IpUpdated {
         service: String,
     },
@@ -134,6 +116,44 @@ pub(crate) enum Command {
     Reconcile(super::event::Reconciled),
     /// Records a repair of events a wrong clock dated ahead (`clock repair`).
     RepairClock(super::event::ClockRepaired),
+}
+
+/// `Select`: its fields by name, so that no two of its strings can be swapped
+/// on the way to the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SelectCommand {
+    pub instance_id: String,
+    pub service: String,
+    pub account: Option<String>,
+    pub generated: String,
+}
+
+/// `Grant`: its fields by name, so that no two of its strings can be swapped
+/// on the way to the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GrantCommand {
+    pub number: String,
+    pub to: String,
+    pub account: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `Bind`: its fields by name, so that no two of its strings can be swapped
+/// on the way to the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BindCommand {
+    pub number: String,
+    pub service: String,
+    pub account: String,
+}
+
+/// `MoveService`: its fields by name, so that no two of its strings can be swapped
+/// on the way to the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MoveServiceCommand {
+    pub service: String,
+    pub to: String,
+    pub commercial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,33 +189,15 @@ pub(crate) fn decide(lookup: &dyn Lookup, command: &Command, now: Time) -> Resul
             *requires_public_ip,
         )?,
         Command::Allocate { .. } => return number::allocate(lookup, command, now),
-        Command::Select {
-            instance_id,
-            service,
-            account,
-            generated,
-        } => number::select(lookup, now, instance_id, service, account, generated)?,
-        Command::Grant {
-            number,
-            to,
-            account,
-            note,
-        } => number::grant(lookup, now, number, to, account, note)?,
-        Command::Bind {
-            number,
-            service,
-            account,
-        } => number::bind(lookup, now, number, service, account)?,
+        Command::Select(command) => number::select(lookup, now, command)?,
+        Command::Grant(command) => number::grant(lookup, now, command)?,
+        Command::Bind(command) => number::bind(lookup, now, command)?,
         Command::Submit { number } => filing::submit(lookup, now, number)?,
         Command::Approve { number, icp_number } => filing::approve(lookup, number, icp_number)?,
         Command::Reject { number, reason } => filing::reject(lookup, number, reason)?,
         Command::Deregister { number, reason } => filing::deregister(lookup, number, reason)?,
         Command::Invalidate { number, reason } => filing::invalidate(lookup, number, reason)?,
-        Command::MoveService {
-            service,
-            to,
-            commercial,
-        } => service::move_to(lookup, now, service, to, *commercial)?,
+        Command::MoveService(command) => service::move_to(lookup, now, command)?,
         Command::IpUpdated { service } => service::ip_updated(lookup, service)?,
         Command::AmendInstance { .. } => instance::amend(lookup, command)?,
         Command::SetRegion { region, mainland } => region::set(lookup, region, *mainland)?,

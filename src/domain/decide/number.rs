@@ -3,7 +3,7 @@
 
 use super::{
     acting_owner, check_eligible, check_instance_live, check_new_numbers, check_service_free,
-    Command, Decision, Lookup, Missing::NotFound,
+    BindCommand, Command, Decision, GrantCommand, Lookup, Missing::NotFound, SelectCommand,
 };
 use crate::domain::event::{Allocated, Body, Bound, Granted, Selected};
 use crate::domain::machine::{transition, Action};
@@ -110,14 +110,13 @@ fn request_conflict(request_id: &str, earlier: &RequestRecord) -> Error {
 
 /// Direct selection: one slot of an eligible instance, recorded as a number
 /// bound at once to the service.
-pub(super) fn select(
-    lookup: &dyn Lookup,
-    now: Time,
-    instance_id: &str,
-    service: &str,
-    account: &Option<String>,
-    generated: &str,
-) -> Result<Body> {
+pub(super) fn select(lookup: &dyn Lookup, now: Time, command: &SelectCommand) -> Result<Body> {
+    let SelectCommand {
+        instance_id,
+        service,
+        account,
+        generated,
+    } = command;
     let instance = lookup.instance_or(instance_id, NotFound)?;
     let account = acting_owner(account, &instance.account, &format!("select {instance_id}"))?;
     check_eligible(lookup, &instance, now, 1)?;
@@ -132,14 +131,13 @@ pub(super) fn select(
 }
 
 /// The owner hands an unbound number to a holder (possibly itself again).
-pub(super) fn grant(
-    lookup: &dyn Lookup,
-    now: Time,
-    number: &str,
-    to: &str,
-    account: &Option<String>,
-    note: &Option<String>,
-) -> Result<Body> {
+pub(super) fn grant(lookup: &dyn Lookup, now: Time, command: &GrantCommand) -> Result<Body> {
+    let GrantCommand {
+        number,
+        to,
+        account,
+        note,
+    } = command;
     let record = lookup.number_or(number, NotFound)?;
     acting_owner(account, &record.owner, &format!("grant {number}"))?;
     transition(number, record.status, Action::Grant)?;
@@ -155,15 +153,14 @@ pub(super) fn grant(
 }
 
 /// The holder binds an unbound number to a service that holds no other.
-pub(super) fn bind(
-    lookup: &dyn Lookup,
-    now: Time,
-    number: &str,
-    service: &str,
-    account: &str,
-) -> Result<Body> {
+pub(super) fn bind(lookup: &dyn Lookup, now: Time, command: &BindCommand) -> Result<Body> {
+    let BindCommand {
+        number,
+        service,
+        account,
+    } = command;
     let record = lookup.number_or(number, NotFound)?;
-    if account != record.holder {
+    if *account != record.holder {
         return Err(Error::refused(
             Reason::NotHolder,
             format!(

@@ -2,7 +2,7 @@
 //! service (docs/guide.md "Access changes and other services"); `service rename`,
 //! a correction before submission (docs/guide.md "Corrections").
 
-use super::{check_service_free, Lookup, Missing::NotFound};
+use super::{check_service_free, Lookup, Missing::NotFound, MoveServiceCommand};
 use crate::domain::eligibility::is_expired;
 use crate::domain::event::{Body, ServiceIpUpdated, ServiceMoved, ServiceRenamed};
 use crate::domain::regions::is_mainland;
@@ -14,10 +14,14 @@ use crate::error::{Error, Reason, Result};
 pub(super) fn move_to(
     lookup: &dyn Lookup,
     now: Time,
-    service: &str,
-    to: &str,
-    commercial: bool,
+    command: &MoveServiceCommand,
 ) -> Result<Body> {
+    let MoveServiceCommand {
+        service,
+        to,
+        commercial,
+    } = command;
+    let commercial = *commercial;
     let service_record = lookup.service_or(service, NotFound)?;
     let number_record = lookup.number_or(&service_record.number, NotFound)?;
     // Only a filed service moves: before that, the provider is still

@@ -5,6 +5,7 @@
 //! thing otherwise re-decides to a different payload and is refused.
 
 use super::{Command, Lookup};
+use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::domain::names::canonical_service;
 use crate::error::Result;
 
@@ -14,27 +15,27 @@ pub(super) fn first_spellings(lookup: &dyn Lookup, command: &Command) -> Result<
         Command::Renew { instance_id, .. }
         | Command::Release { instance_id }
         | Command::Allocate { instance_id, .. } => instance(lookup, instance_id)?,
-        Command::Select {
+        Command::Select(SelectCommand {
             instance_id,
             service,
             ..
-        } => {
+        }) => {
             instance(lookup, instance_id)?;
             self::service(lookup, service)?;
         }
-        Command::Grant { number, .. }
+        Command::Grant(GrantCommand { number, .. })
         | Command::Submit { number }
         | Command::Approve { number, .. }
         | Command::Reject { number, .. }
         | Command::Deregister { number, .. }
         | Command::Invalidate { number, .. } => self::number(lookup, number)?,
-        Command::Bind {
+        Command::Bind(BindCommand {
             number, service, ..
-        } => {
+        }) => {
             self::number(lookup, number)?;
             self::service(lookup, service)?;
         }
-        Command::MoveService { service, to, .. } => {
+        Command::MoveService(MoveServiceCommand { service, to, .. }) => {
             self::service(lookup, service)?;
             instance(lookup, to)?;
         }

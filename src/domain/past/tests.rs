@@ -8,6 +8,7 @@
 
 use super::*;
 use crate::domain::decide::{decide, Command, Decision};
+use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::domain::diff::{RowDiff, Tracker};
 use crate::domain::replay::{redecide, Recorded};
 use proptest::prelude::*;
@@ -155,18 +156,18 @@ fn command(op: &Op, state: &MemoryState, numbers: &[String], step: usize) -> Opt
             request_id: request.map(|r| format!("req-{r}")),
             generated: (0..count).map(|k| format!("n-{step}-{k}")).collect(),
         },
-        Op::Select(i, s) => Command::Select {
+        Op::Select(i, s) => Command::Select(SelectCommand {
             instance_id: INSTANCES[i].into(),
             service: SERVICES[s].into(),
             account: None,
             generated: format!("n-{step}-s"),
-        },
-        Op::Grant(n, a) => Command::Grant {
+        }),
+        Op::Grant(n, a) => Command::Grant(GrantCommand {
             number: number(n)?,
             to: ACCOUNTS[a].into(),
             account: None,
             note: None,
-        },
+        }),
         Op::Bind(n, s, as_holder) => {
             let unbound: Vec<&String> = numbers
                 .iter()
@@ -182,7 +183,7 @@ fn command(op: &Op, state: &MemoryState, numbers: &[String], step: usize) -> Opt
                 false => unbound[n % unbound.len()].clone(),
             };
             let record = state.numbers.get(&number)?;
-            Command::Bind {
+            Command::Bind(BindCommand {
                 account: if as_holder {
                     record.holder.clone()
                 } else {
@@ -190,7 +191,7 @@ fn command(op: &Op, state: &MemoryState, numbers: &[String], step: usize) -> Opt
                 },
                 number,
                 service: SERVICES[s].into(),
-            }
+            })
         }
         Op::Filing(n, which) => {
             // Mostly a number the action fits, so filings get far enough
@@ -210,11 +211,11 @@ fn command(op: &Op, state: &MemoryState, numbers: &[String], step: usize) -> Opt
             };
             filing(chosen, which, step)
         }
-        Op::Move(s, i, commercial) => Command::MoveService {
+        Op::Move(s, i, commercial) => Command::MoveService(MoveServiceCommand {
             service: service_where(state, s, |_, n| n.status == Status::Filed),
             to: INSTANCES[i].into(),
             commercial,
-        },
+        }),
         Op::IpUpdated(s) => Command::IpUpdated {
             service: service_where(state, s, |r, _| r.ip_update_required),
         },

@@ -398,14 +398,7 @@ impl Postgres {
 fn upsert_sql(table: DerivedTable) -> String {
     let shape = shape(table);
     let columns: Vec<&str> = shape.columns.split(", ").collect();
-    debug_assert_eq!(columns.len(), shape.width());
-    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-    let insert = format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        shape.name,
-        shape.columns,
-        placeholders.join(", ")
-    );
+    let insert = format!("INSERT {}", shape.insert_target(|n| format!("${n}")));
     if table == DerivedTable::Requests {
         return insert;
     }

@@ -28,14 +28,7 @@ fn row_sql(table: DerivedTable) -> &'static RowSql {
         DerivedTable::ALL
             .iter()
             .map(|table| {
-                let declared = declared(*table);
-                let marks: Vec<String> = (1..=declared.width()).map(|i| format!("?{i}")).collect();
-                let into = format!(
-                    "INTO {} ({}) VALUES ({})",
-                    declared.name,
-                    declared.columns,
-                    marks.join(", ")
-                );
+                let into = declared(*table).insert_target(|n| format!("?{n}"));
                 let conflict = match table {
                     DerivedTable::Requests => "",
                     _ => " ON CONFLICT DO NOTHING",
