@@ -53,6 +53,17 @@ impl From<Change> for Vec<Change> {
     }
 }
 
+/// The supersede rule, stated once (ARCHITECTURE.md "--as-of: how a past
+/// state is answered"): the row that event `written_seq` wrote, replaced or
+/// removed by event `seq`, is kept as a past version when an earlier event
+/// wrote it; a version made and replaced within one event was never
+/// visible. Requests are only ever added, so none is superseded. The
+/// in-memory state (verify), PostgreSQL's write buffer and SQLite's
+/// `supersede` statement (`updated_seq < ?2`, the same test in SQL) follow it.
+pub(crate) fn is_superseded(written_seq: i64, seq: i64) -> bool {
+    written_seq < seq
+}
+
 /// The rows an event changes. Its fields are trusted, and what it creates is
 /// new: `decide` made it from a validated command (an event read back from
 /// a log is re-decided first, `replay.rs`). Takes the body by value:

@@ -159,9 +159,8 @@ impl MemoryState {
         }
     }
 
-    /// Notes `old` as a past version superseded by the event `seq` (the
-    /// rule the SQLite store's writes follow, `store/sqlite/derived.rs`): a
-    /// version made and replaced within one event was never visible.
+    /// Notes `old` as a past version superseded by the event `seq`
+    /// (`evolve::is_superseded`).
     fn supersede(&mut self, old: &Change, seq: i64) {
         if keeps(self.past_kept_since, old.seq(), seq) {
             self.past.add(old, seq);
@@ -317,5 +316,6 @@ impl Lookup for MemoryState {
 /// Is the version written by event `old_seq` and replaced by event `seq` a
 /// past version a store keeps from `kept_since` on?
 fn keeps(kept_since: Option<i64>, old_seq: i64, seq: i64) -> bool {
-    old_seq < seq && kept_since.is_some_and(|kept_since| seq > kept_since)
+    super::evolve::is_superseded(old_seq, seq)
+        && kept_since.is_some_and(|kept_since| seq > kept_since)
 }

@@ -122,6 +122,12 @@ impl DerivedTable {
         DerivedTable::Regions,
     ];
 
+    /// Does the table keep past versions? Every one but requests, which
+    /// are only ever added (`evolve::is_superseded`).
+    pub(crate) fn keeps_past(self) -> bool {
+        self != DerivedTable::Requests
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             DerivedTable::Policy => "policy",

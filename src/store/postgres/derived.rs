@@ -214,7 +214,7 @@ impl DerivedRows for Postgres {
         // from the buffer), except where a write needs no rule.
         let keyed = change_values(change);
         let (table, exact, folded, _) = &keyed;
-        if *table != DerivedTable::Requests && self.overlay.borrow().is_some() {
+        if table.keeps_past() && self.overlay.borrow().is_some() {
             self.look_up(*table, folded, exact)?;
         }
         let full = {
@@ -400,7 +400,7 @@ impl DerivedRows for Postgres {
         table: DerivedTable,
         visit: &mut dyn FnMut(Option<(Change, i64)>),
     ) -> Result<()> {
-        if table == DerivedTable::Requests {
+        if !table.keeps_past() {
             return Ok(());
         }
         let shape = shape(table);

@@ -9,7 +9,7 @@
 use super::rows::{change_values, shape, types, Value};
 use super::Postgres;
 use crate::domain::event::Event;
-use crate::domain::evolve::Change;
+use crate::domain::evolve::{is_superseded, Change};
 use crate::error::{Error, Result};
 use crate::store::{DerivedTable, Head};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -205,8 +205,7 @@ impl Overlay {
     }
 
     /// Buffers one derived row (insert, replace or delete), and the past
-    /// version of the row it replaces: a version an earlier event wrote
-    /// (the rule of `MemoryState::supersede`, which verify rebuilds with).
+    /// version of the row it replaces (`evolve::is_superseded`).
     #[cfg(test)]
     pub(super) fn write(&mut self, change: &Change) {
         self.write_keyed(change, change_values(change));
@@ -221,7 +220,7 @@ impl Overlay {
     ) {
         let row = values.map(|_| change.clone());
         let seq = change.seq();
-        let keeps_past = table != DerivedTable::Requests;
+        let keeps_past = table.keeps_past();
         let cache = &mut self.tables[index(table)];
         let known_absent = cache
             .keys
@@ -234,7 +233,10 @@ impl Overlay {
         let loaded = entry.loaded;
         match entry.slots.iter_mut().find(|slot| slot.exact == exact) {
             Some(slot) => {
-                let replaced = slot.row.as_ref().filter(|old| old.seq() < seq);
+                let replaced = slot
+                    .row
+                    .as_ref()
+                    .filter(|old| is_superseded(old.seq(), seq));
                 if let Some(past) = replaced.filter(|_| keeps_past).and_then(change_values_of) {
                     cache.past.push(past_row(past, seq));
                 }

@@ -20,7 +20,7 @@ use rusqlite::params;
 fn past_tables() -> impl Iterator<Item = &'static Table> {
     DerivedTable::ALL
         .into_iter()
-        .filter(|table| *table != DerivedTable::Requests)
+        .filter(|table| table.keeps_past())
         .map(declared)
 }
 
@@ -31,7 +31,7 @@ fn supersede_sql(table: DerivedTable) -> &'static str {
     let texts = TEXTS.get_or_init(|| {
         DerivedTable::ALL
             .into_iter()
-            .filter(|table| *table != DerivedTable::Requests)
+            .filter(|table| table.keeps_past())
             .map(|table| {
                 let Table {
                     name, columns, key, ..
@@ -54,9 +54,8 @@ fn supersede_sql(table: DerivedTable) -> &'static str {
 
 impl Sqlite {
     /// Keeps the row `key` of `table`, about to be replaced or removed by
-    /// the event `seq`, as a past version if an earlier event wrote it: a
-    /// version made and replaced within one event was never visible (the
-    /// rule of `MemoryState::supersede` too, which verify rebuilds with).
+    /// the event `seq`, as a past version if an earlier event wrote it
+    /// (`evolve::is_superseded`, here as `updated_seq < ?2`).
     pub(super) fn supersede(&self, table: DerivedTable, key: &str, seq: i64) -> Result<()> {
         let mut statement = self.conn.prepare_cached(supersede_sql(table))?;
         statement.execute(params![key, seq])?;
@@ -105,7 +104,7 @@ impl Sqlite {
         table: DerivedTable,
         visit: &mut dyn FnMut(Option<(Change, i64)>),
     ) -> Result<()> {
-        if table == DerivedTable::Requests {
+        if !table.keeps_past() {
             return Ok(());
         }
         let Table { name, columns, .. } = declared(table);
