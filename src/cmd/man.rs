@@ -16,9 +16,8 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(_context: &Context, args: Args) -> Result<()> {
-    let mut root = Cli::command();
-    root.build();
-    let mut page = root.clone();
+    let mut page = Cli::command();
+    page.build();
     let mut path = vec!["snledger".to_string()];
     for word in &args.command {
         let Some(sub) = page.find_subcommand(word).cloned() else {

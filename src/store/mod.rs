@@ -112,6 +112,15 @@ pub(crate) enum DerivedTable {
     Regions,
 }
 
+// `ALL` lists the tables in their declaration order, so `index` is a place in it.
+const _: () = {
+    let mut place = 0;
+    while place < DerivedTable::ALL.len() {
+        assert!(DerivedTable::ALL[place] as usize == place);
+        place += 1;
+    }
+};
+
 impl DerivedTable {
     pub(crate) const ALL: [DerivedTable; 6] = [
         DerivedTable::Policy,
@@ -121,6 +130,11 @@ impl DerivedTable {
         DerivedTable::Requests,
         DerivedTable::Regions,
     ];
+
+    /// The table's place in `ALL` (and in `tables::TABLES`).
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 
     /// Does the table keep past versions? Every one but requests, which
     /// are only ever added (`evolve::is_superseded`).

@@ -122,12 +122,19 @@ const _: () = {
 
 /// The declaration of `table`.
 pub(crate) fn table(table: DerivedTable) -> &'static Table {
-    let found = &TABLES[DerivedTable::ALL
-        .iter()
-        .position(|t| *t == table)
-        .unwrap_or(0)];
+    let found = &TABLES[table.index()];
     debug_assert_eq!(found.name, table.name());
     found
+}
+
+/// A statement of each table, made by `make` once per run: `texts` is the
+/// caller's cache of them.
+pub(crate) fn per_table(
+    texts: &'static std::sync::OnceLock<Vec<String>>,
+    table: DerivedTable,
+    make: fn(DerivedTable) -> String,
+) -> &'static str {
+    &texts.get_or_init(|| DerivedTable::ALL.into_iter().map(make).collect())[table.index()]
 }
 
 /// The ASCII-folded key instances and numbers are looked up by.

@@ -47,7 +47,7 @@ impl Postgres {
             }
             Some(values) => {
                 let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
-                self.execute(&super::overlay::upsert_statement(table), &params)?;
+                self.execute(super::overlay::upsert_statement(table), &params)?;
             }
         }
         Ok(())
@@ -64,7 +64,7 @@ impl Postgres {
         rows.iter()
             .map(|row| {
                 let exact: String = row.get(0);
-                change_from_row(table, row)
+                decode(table, row, 0)
                     .map(|change| (exact, change))
                     .map_err(|why| unreadable(shape.name, why))
             })
@@ -383,7 +383,7 @@ impl DerivedRows for Postgres {
     }
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
-        self.each_by_key(table, &|row| change_from_row(table, row), &mut |row| {
+        self.each_by_key(table, &|row| decode(table, row, 0), &mut |row| {
             visit(row.map_err(|(key, seq, error)| UnreadableRow { key, seq, error }));
             Ok(())
         })
@@ -413,7 +413,7 @@ impl DerivedRows for Postgres {
         );
         self.each_by_text_and_seq(&sql, superseded_column, &mut |row| {
             let superseded = row.try_get::<_, i64>(superseded_column).ok();
-            visit(change_from_row(table, row).ok().zip(superseded));
+            visit(decode(table, row, 0).ok().zip(superseded));
             Ok(())
         })
     }

@@ -11,6 +11,7 @@ use super::Postgres;
 use crate::domain::event::Event;
 use crate::domain::evolve::{is_superseded, Change};
 use crate::error::{Error, Result};
+use crate::store::tables::per_table;
 use crate::store::{DerivedTable, Head};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
@@ -67,13 +68,6 @@ pub(super) fn key_hash(key: &str) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     key.hash(&mut hasher);
     hasher.finish()
-}
-
-fn index(table: DerivedTable) -> usize {
-    DerivedTable::ALL
-        .iter()
-        .position(|one| *one == table)
-        .unwrap_or(0)
 }
 
 /// The live row spelled exactly as asked, else the first spelling.
@@ -158,7 +152,7 @@ impl Overlay {
         folded: &str,
         exact: &str,
     ) -> Option<Option<Change>> {
-        let cache = &self.tables[index(table)];
+        let cache = &self.tables[table.index()];
         match cache.entries.get(folded) {
             Some(entry) if entry.loaded => Some(pick(&entry.slots, exact)),
             found => {
@@ -174,7 +168,7 @@ impl Overlay {
     /// Records the database's rows of a look-up key; rows the transaction
     /// wrote before stay as written.
     pub(super) fn load(&mut self, table: DerivedTable, folded: &str, rows: Vec<(String, Change)>) {
-        let cache = &mut self.tables[index(table)];
+        let cache = &mut self.tables[table.index()];
         cache.misses += u32::from(rows.is_empty());
         let entry = cache.entries.entry(folded.to_string()).or_default();
         for (exact, row) in rows {
@@ -196,12 +190,12 @@ impl Overlay {
 
     /// Should the table's key set be read now?
     pub(super) fn wants_keys(&self, table: DerivedTable) -> bool {
-        let cache = &self.tables[index(table)];
+        let cache = &self.tables[table.index()];
         cache.keys.is_none() && cache.misses >= MISSES_BEFORE_KEY_SET
     }
 
     pub(super) fn set_keys(&mut self, table: DerivedTable, keys: HashSet<u64>) {
-        self.tables[index(table)].keys = Some(keys);
+        self.tables[table.index()].keys = Some(keys);
     }
 
     /// Buffers one derived row (insert, replace or delete), and the past
@@ -221,7 +215,7 @@ impl Overlay {
         let row = values.map(|_| change.clone());
         let seq = change.seq();
         let keeps_past = table.keeps_past();
-        let cache = &mut self.tables[index(table)];
+        let cache = &mut self.tables[table.index()];
         let known_absent = cache
             .keys
             .as_ref()
@@ -316,10 +310,10 @@ impl Postgres {
                 let sql = format!("DELETE FROM {} WHERE {} = $1", shape.name, shape.key);
                 self.execute(&sql, &[key])?;
             }
-            let upsert = upsert_sql(*table);
+            let upsert = upsert_statement(*table);
             for values in &writes.upserts {
                 let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
-                self.execute(&upsert, &params)?;
+                self.execute(upsert, &params)?;
             }
             self.copy(shape.name, shape.columns, &types(*table), &writes.copies)?;
         }
@@ -416,8 +410,10 @@ fn upsert_sql(table: DerivedTable) -> String {
     )
 }
 
-pub(super) fn upsert_statement(table: DerivedTable) -> String {
-    upsert_sql(table)
+/// `upsert_sql` of `table`, made once per run.
+pub(super) fn upsert_statement(table: DerivedTable) -> &'static str {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    per_table(&TEXTS, table, upsert_sql)
 }
 
 #[cfg(test)]
@@ -437,7 +433,7 @@ mod tests {
     /// superseded_seq).
     fn regions_past_sent(overlay: &mut Overlay) -> Vec<(String, i64, i64)> {
         let (_, _, mut writes) = overlay.take();
-        let writes = writes.remove(index(DerivedTable::Regions));
+        let writes = writes.remove(DerivedTable::Regions.index());
         writes
             .past
             .iter()

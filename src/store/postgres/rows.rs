@@ -79,11 +79,6 @@ impl RowRead for Row {
     }
 }
 
-/// A row of any derived table read back as the `Change` that writes it.
-pub(super) fn change_from_row(table: DerivedTable, row: &Row) -> RowResult<Change> {
-    decode(table, row, 0)
-}
-
 pub(super) fn event_from_row(row: &Row) -> crate::error::Result<Event> {
     let text = |index: usize| -> crate::error::Result<String> {
         row.try_get(index)

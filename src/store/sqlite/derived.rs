@@ -9,41 +9,29 @@ use crate::domain::names::service_key;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
-use crate::store::tables::{decode, encode, prefixed, table as declared, Encoded, RowResult};
+use crate::store::tables::{
+    decode, encode, per_table, prefixed, table as declared, Encoded, RowResult,
+};
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use rusqlite::{params, OptionalExtension, Row};
 
-/// The statements that write a row of a table, made once per run from its
-/// declaration: the insert when the key is new (a bulk import's every row:
-/// one statement), and the replacement. A request is only ever added: its
-/// insert fails on a repeated id.
-struct RowSql {
-    insert: String,
-    replace: String,
+/// `INSERT` of a row of `table` when its key is new (a bulk import's every
+/// row: one statement). A request is only ever added: its insert fails on
+/// a repeated id.
+fn insert_sql(table: DerivedTable) -> String {
+    let into = declared(table).insert_target(|n| format!("?{n}"));
+    match table {
+        DerivedTable::Requests => format!("INSERT {into}"),
+        _ => format!("INSERT {into} ON CONFLICT DO NOTHING"),
+    }
 }
 
-fn row_sql(table: DerivedTable) -> &'static RowSql {
-    static TEXTS: std::sync::OnceLock<Vec<RowSql>> = std::sync::OnceLock::new();
-    let texts = TEXTS.get_or_init(|| {
-        DerivedTable::ALL
-            .iter()
-            .map(|table| {
-                let into = declared(*table).insert_target(|n| format!("?{n}"));
-                let conflict = match table {
-                    DerivedTable::Requests => "",
-                    _ => " ON CONFLICT DO NOTHING",
-                };
-                RowSql {
-                    insert: format!("INSERT {into}{conflict}"),
-                    replace: format!("INSERT OR REPLACE {into}"),
-                }
-            })
-            .collect()
-    });
-    &texts[DerivedTable::ALL
-        .iter()
-        .position(|t| *t == table)
-        .unwrap_or(0)]
+/// The replacement of a row of `table` whose key exists.
+fn replace_sql(table: DerivedTable) -> String {
+    format!(
+        "INSERT OR REPLACE {}",
+        declared(table).insert_target(|n| format!("?{n}"))
+    )
 }
 
 impl Sqlite {
@@ -54,10 +42,11 @@ impl Sqlite {
         let Some(values) = &encoded.values else {
             return self.forget_service(encoded.key, encoded.seq);
         };
-        let sql = row_sql(encoded.table);
+        static INSERTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        static REPLACES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
         let inserted = self
             .conn
-            .prepare_cached(&sql.insert)?
+            .prepare_cached(per_table(&INSERTS, encoded.table, insert_sql))?
             .execute(rusqlite::params_from_iter(values))?;
         if inserted == 1 {
             return Ok(());
@@ -66,7 +55,7 @@ impl Sqlite {
             self.supersede(encoded.table, encoded.key, encoded.seq)?;
         }
         self.conn
-            .prepare_cached(&sql.replace)?
+            .prepare_cached(per_table(&REPLACES, encoded.table, replace_sql))?
             .execute(rusqlite::params_from_iter(values))?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use super::rows::*;
 use super::Sqlite;
 use crate::domain::evolve::Change;
 use crate::error::Result;
-use crate::store::tables::{decode, table as declared, Table};
+use crate::store::tables::{decode, per_table, table as declared, Table};
 use crate::store::DerivedTable;
 use rusqlite::params;
 
@@ -24,32 +24,14 @@ fn past_tables() -> impl Iterator<Item = &'static Table> {
         .map(declared)
 }
 
-/// The statement that keeps a row of `table` as a past version, made once
-/// per run.
-fn supersede_sql(table: DerivedTable) -> &'static str {
-    static TEXTS: std::sync::OnceLock<Vec<(DerivedTable, String)>> = std::sync::OnceLock::new();
-    let texts = TEXTS.get_or_init(|| {
-        DerivedTable::ALL
-            .into_iter()
-            .filter(|table| table.keeps_past())
-            .map(|table| {
-                let Table {
-                    name, columns, key, ..
-                } = declared(table);
-                let sql = format!(
-                    "INSERT INTO {name}_past ({columns}, superseded_seq) SELECT {columns}, ?2 FROM main.{name} WHERE {key} = ?1 AND updated_seq < ?2"
-                );
-                (table, sql)
-            })
-            .collect()
-    });
-    let (_, sql) = texts
-        .iter()
-        .find(|(past, _)| *past == table)
-        // invariant: only the writes of the five tables with past versions
-        // keep one (requests are only ever added).
-        .expect("a table with past versions");
-    sql
+/// The statement that keeps a row of `table` as a past version.
+fn supersede_sql(table: DerivedTable) -> String {
+    let Table {
+        name, columns, key, ..
+    } = declared(table);
+    format!(
+        "INSERT INTO {name}_past ({columns}, superseded_seq) SELECT {columns}, ?2 FROM main.{name} WHERE {key} = ?1 AND updated_seq < ?2"
+    )
 }
 
 impl Sqlite {
@@ -57,7 +39,13 @@ impl Sqlite {
     /// the event `seq`, as a past version if an earlier event wrote it
     /// (`evolve::is_superseded`, here as `updated_seq < ?2`).
     pub(super) fn supersede(&self, table: DerivedTable, key: &str, seq: i64) -> Result<()> {
-        let mut statement = self.conn.prepare_cached(supersede_sql(table))?;
+        // invariant: only the writes of the tables with past versions keep
+        // one (requests are only ever added).
+        assert!(table.keeps_past(), "a table with past versions");
+        static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let mut statement = self
+            .conn
+            .prepare_cached(per_table(&TEXTS, table, supersede_sql))?;
         statement.execute(params![key, seq])?;
         Ok(())
     }
