@@ -1,7 +1,6 @@
 //! The write path: one command becomes at most one event, sealed onto the
 //! chain and written with its derived rows in one transaction (`Writer`).
-//! Also the replay of a log into a scratch store (`--as-of`), which re-decides
-//! every event as `verify` does.
+//! Also `--as-of`: the store shown as it stood at a moment (`state_as_of`).
 
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::event::{Event, GENESIS_HASH};
@@ -10,7 +9,7 @@ use crate::domain::lookup::Memo;
 use crate::domain::replay::{redecide, Recorded};
 use crate::domain::types::{format_time, parse_time, RequestRecord, Time};
 use crate::error::{Error, Reason, Result};
-use crate::store::{EventFilter, Head, Store, Transaction};
+use crate::store::{Head, Store, Transaction, View};
 
 pub(crate) use crate::domain::clock::CLOCK_SKEW_SECONDS;
 use crate::domain::clock::{ahead_threshold, is_ahead, repair_problem, repair_time};
@@ -325,30 +324,13 @@ fn write_changes(store: &Store, memo: &Memo, changes: &[Change]) -> Result<()> {
 }
 
 /// The derived state as it stood at `as_of` (all events whose time is not
-/// after it): the store's own past versions where it keeps them for that
-/// moment (ARCHITECTURE.md "--as-of: how a past state is answered"), else rebuilt
-/// by a replay of the log into a private in-memory store.
-pub(crate) fn state_as_of(store: Store, as_of: Time) -> Result<Store> {
+/// after it), read from the store's past versions (ARCHITECTURE.md
+/// "--as-of: how a past state is answered").
+pub(crate) fn state_as_of(store: Store, as_of: Time) -> Result<View> {
     let cutoff = format_time(as_of);
     // Events are in time order: everything before the first later one.
     let to_seq = store.last_seq_at_or_before(&cutoff)?;
     // The views cut every table at `to_seq`: a write committed meanwhile
     // changes nothing they show.
-    if store.show_past(to_seq)? {
-        return Ok(store);
-    }
-    replay_to(&store, to_seq)
-}
-
-/// The derived state after event `to_seq`, rebuilt by re-deciding the log
-/// up to it into a private in-memory store.
-fn replay_to(store: &Store, to_seq: i64) -> Result<Store> {
-    let scratch = Store::scratch()?;
-    let mut filter = EventFilter::all();
-    filter.to_seq = to_seq;
-    let transaction = scratch.begin()?;
-    let memo = Memo::default();
-    store.each_event(&filter, &mut |event| replay_event(&scratch, &memo, &event))?;
-    transaction.commit()?;
-    Ok(scratch)
+    View::past(store, to_seq)
 }

@@ -11,7 +11,6 @@ mod domain;
 mod error;
 mod files;
 mod ledger;
-mod past;
 mod provider;
 mod render;
 mod spill;

@@ -3,10 +3,10 @@
 -- operator is a login role made a member of one of them.
 REVOKE ALL ON snledger_schema, events, chain_head, event_subjects, policy, instances,
     numbers, services, requests, regions, policy_past, instances_past, numbers_past,
-    services_past, regions_past, past_kept_since FROM PUBLIC, snledger_writer, snledger_reader;
+    services_past, regions_past FROM PUBLIC, snledger_writer, snledger_reader;
 GRANT SELECT ON snledger_schema, events, chain_head, event_subjects, policy, instances,
     numbers, services, requests, regions, policy_past, instances_past, numbers_past,
-    services_past, regions_past, past_kept_since TO snledger_reader, snledger_writer;
+    services_past, regions_past TO snledger_reader, snledger_writer;
 -- Writers append to the log and its index, move the chain head, write the
 -- derived tables, and add past versions; never UPDATE, DELETE or TRUNCATE
 -- on events, nor on the past versions (they are only ever added).

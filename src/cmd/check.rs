@@ -9,7 +9,7 @@ use crate::domain::eligibility::{eligibility, Eligibility};
 use crate::domain::types::{validate_account, Time};
 use crate::error::Result;
 use crate::render::Table;
-use crate::store::Store;
+use crate::store::View;
 use serde_json::{json, Value};
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub(crate) struct Args {
 
 /// Whether each region of the table is in the mainland (the reports read
 /// the table once).
-pub(crate) fn mainland_map(store: &Store) -> Result<std::collections::HashMap<String, bool>> {
+pub(crate) fn mainland_map(store: &View) -> Result<std::collections::HashMap<String, bool>> {
     Ok(store
         .regions()?
         .into_iter()

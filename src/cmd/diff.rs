@@ -4,10 +4,14 @@
 
 use super::Context;
 use crate::cli::Format;
-use crate::domain::diff::RowDiff;
+use crate::domain::diff::{RowDiff, Tracker};
+use crate::domain::event::Event;
+use crate::domain::memory::MemoryState;
+use crate::domain::replay::{replay_as_logged, Recorded};
 use crate::domain::types::format_time;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
+use crate::store::{EventFilter, Store};
 use serde_json::Value;
 use std::io::Write;
 
@@ -36,7 +40,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let _snapshot = store.begin_read()?;
     let from_seq = store.last_seq_at_or_before(&format_time(from))?;
     let to_seq = store.last_seq_at_or_before(&format_time(to))?;
-    let diffs = crate::past::diff(&store, from_seq, to_seq)?;
+    let diffs = replayed_diff(&store, from_seq, to_seq)?;
     match context.format() {
         Format::Table => {
             let mut table = Table::new(&render::DIFF_HEADERS);
@@ -77,5 +81,41 @@ fn stream(diffs: &[RowDiff], format: Format) -> Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Every instance, number and service row that differs between the state
+/// after event `from_seq` and the state after `to_seq`: one replay of the
+/// log to `to_seq` into memory, re-deciding each event as `verify` does,
+/// keeping the rows the events after `from_seq` write as they stood before.
+fn replayed_diff(store: &Store, from_seq: i64, to_seq: i64) -> Result<Vec<RowDiff>> {
+    assert!(from_seq <= to_seq, "diff from a later moment");
+    let mut state = MemoryState::new();
+    let mut tracker = Tracker::default();
+    let mut filter = EventFilter::all();
+    filter.to_seq = to_seq;
+    store.each_event(&filter, &mut |event| {
+        replay_tracked(&mut state, &mut tracker, from_seq, event)
+    })?;
+    Ok(tracker.finish(&state))
+}
+
+fn replay_tracked(
+    state: &mut MemoryState,
+    tracker: &mut Tracker,
+    from_seq: i64,
+    event: Event,
+) -> Result<()> {
+    let seq = event.seq;
+    let (changes, problem) = replay_as_logged(state, Recorded::of(&event)?);
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    for change in changes {
+        if seq > from_seq {
+            tracker.note(state, &change);
+        }
+        state.apply(change);
+    }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::files::AtomicOutput;
 use crate::render::{self, write_csv_row};
-use crate::store::{EventFilter, Store};
+use crate::store::{EventFilter, Store, View};
 use clap::Subcommand;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -229,10 +229,10 @@ fn write_table(
 }
 
 /// The live store, or the state rebuilt from the log as it stood at `cutoff`.
-fn state_at(live: Store, cutoff: Option<Time>) -> Result<Store> {
+fn state_at(live: Store, cutoff: Option<Time>) -> Result<View> {
     match cutoff {
         Some(time) => crate::ledger::state_as_of(live, time),
-        None => Ok(live),
+        None => Ok(View::live(live)),
     }
 }
 

@@ -165,26 +165,18 @@ pub(crate) fn run(context: &Context, command: InstanceCommand) -> Result<()> {
     }
 }
 
-/// The instance now, or with `--as-of` from its own events (ARCHITECTURE.md
-/// "--as-of: how a past state is answered").
+/// The instance now, or as it stood at `--as-of` (ARCHITECTURE.md "--as-of:
+/// how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let now = view_time(context, &args.as_of)?;
-    let (live, cutoff) = context.read_at(&args.as_of)?;
-    let _snapshot = live.begin_read()?;
-    let (json, table) = match cutoff {
-        None => shown(
-            live.lookup(),
-            &|id| live.numbers_of(id),
-            &args.instance_id,
-            now,
-        )?,
-        Some(to_seq) => {
-            // Instances are never removed: one unknown now never was.
-            let instance = find_instance(live.lookup(), &args.instance_id)?;
-            let past = crate::past::instances_at(&live, &[instance.instance_id], to_seq)?;
-            shown(&past, &|id| Ok(past.numbers_of(id)), &args.instance_id, now)?
-        }
-    };
+    let store = context.view(&args.as_of)?;
+    let _snapshot = store.begin_read()?;
+    let (json, table) = shown(
+        store.lookup(),
+        &|id| store.numbers_of(id),
+        &args.instance_id,
+        now,
+    )?;
     context.emit(&json, table)
 }
 

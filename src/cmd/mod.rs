@@ -44,7 +44,7 @@ use crate::domain::types::{
 use crate::error::{Error, Result};
 use crate::ledger::{state_as_of, Clock, Ledger, Outcome};
 use crate::render;
-use crate::store::Store;
+use crate::store::{Reader, Store, View};
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     let context = Context {
@@ -345,27 +345,12 @@ impl Context {
 
     /// The store to answer a read from: the live one, or the state rebuilt
     /// from the log as it stood at `--as-of`.
-    pub(crate) fn view(&self, as_of: &AsOf) -> Result<Store> {
+    pub(crate) fn view(&self, as_of: &AsOf) -> Result<View> {
         let store = self.read_store()?;
         match &as_of.as_of {
-            None => Ok(store),
+            None => Ok(View::live(store)),
             Some(text) => state_as_of(store, self.time("--as-of", text)?),
         }
-    }
-
-    /// For a read of one instance, number or service: the live ledger, and
-    /// with `--as-of` the seq of the last event at or before that time (the
-    /// show commands then replay only their subject's events, `past.rs`).
-    pub(crate) fn read_at(&self, as_of: &AsOf) -> Result<(Store, Option<i64>)> {
-        let store = self.read_store()?;
-        let cutoff = match &as_of.as_of {
-            None => None,
-            Some(text) => {
-                let time = crate::domain::types::format_time(self.time("--as-of", text)?);
-                Some(store.last_seq_at_or_before(&time)?)
-            }
-        };
-        Ok((store, cutoff))
     }
 
     /// The operator's zone: `--tz`, else `$SNLEDGER_TZ`; `None` when
@@ -463,7 +448,7 @@ pub(crate) fn find_service(store: &dyn Lookup, service: &str) -> Result<ServiceR
 
 /// An instance id as the ledger spells it (docs/guide.md "Names: one thing, one
 /// spelling"), for filters that compare it exactly; as given when unknown.
-pub(crate) fn instance_spelling(store: &Store, instance_id: &str) -> Result<String> {
+pub(crate) fn instance_spelling(store: &dyn Reader, instance_id: &str) -> Result<String> {
     Ok(store
         .instance(instance_id)?
         .map_or_else(|| instance_id.to_string(), |found| found.instance_id))

@@ -7,7 +7,7 @@ use crate::domain::types::{
 };
 use crate::error::{Error, Result};
 use crate::render;
-use crate::store::Store;
+use crate::store::View;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -58,19 +58,12 @@ pub(crate) fn run(context: &Context, command: NumberCommand) -> Result<()> {
     }
 }
 
-/// The number now, or with `--as-of` from the events of the instance that
-/// issued it (ARCHITECTURE.md "--as-of: how a past state is answered").
+/// The number now, or as it stood at `--as-of` (ARCHITECTURE.md "--as-of:
+/// how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
-    let (live, cutoff) = context.read_at(&args.as_of)?;
-    let _snapshot = live.begin_read()?;
-    let record = find_by_prefix(&live, &args.number, cutoff)?;
-    let record = match cutoff {
-        None => record,
-        Some(to_seq) => {
-            let past = crate::past::instances_at(&live, &[record.instance_id], to_seq)?;
-            find_number(&past, &record.number)?
-        }
-    };
+    let store = context.view(&args.as_of)?;
+    let _snapshot = store.begin_read()?;
+    let record = find_by_prefix(&store, &args.number)?;
     context.emit(&render::number_json(&record), render::number_table(&record))
 }
 
@@ -89,7 +82,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let instance = args
         .instance
         .as_deref()
-        .map(|instance_id| instance_spelling(&store, instance_id))
+        .map(|instance_id| instance_spelling(&*store, instance_id))
         .transpose()?;
     let numbers = match &args.icp_number {
         None => store.numbers(
@@ -121,40 +114,14 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
 pub(crate) const PREFIX_MIN_CHARS: usize = 8;
 /// How many candidates an ambiguous prefix lists.
 const CANDIDATES_SHOWN: usize = 5;
-/// How many numbers with one prefix a past look-up reads to keep those that
-/// existed then (8 hex digits leave room for 4 billion numbers).
-const CANDIDATES_READ_MAX: usize = 1000;
-
 /// The number itself, else the one number that begins with `given` (8 or
-/// more characters); several are a usage error naming a few. With
-/// `to_seq`, only the numbers issued by then count (numbers are never
-/// removed, so the live table has every number the past had).
-fn find_by_prefix(store: &Store, given: &str, to_seq: Option<i64>) -> Result<NumberRecord> {
-    let existed = |n: &NumberRecord| to_seq.is_none_or(|seq| crate::past::existed(n, seq));
-    let exact = find_number(store.lookup(), given).and_then(|n| {
-        if existed(&n) {
-            Ok(n)
-        } else {
-            Err(Error::not_found(format!("no number {}", shorten(given))))
-        }
-    });
+/// more characters); several are a usage error naming a few.
+fn find_by_prefix(store: &View, given: &str) -> Result<NumberRecord> {
+    let exact = find_number(store.lookup(), given);
     if !matches!(exact, Err(Error::NotFound(_))) || given.chars().count() < PREFIX_MIN_CHARS {
         return exact;
     }
-    let read = if to_seq.is_some() {
-        CANDIDATES_READ_MAX
-    } else {
-        CANDIDATES_SHOWN + 1
-    };
-    let mut found = store.numbers_with_prefix(given, read)?;
-    if to_seq.is_some() && found.len() == CANDIDATES_READ_MAX {
-        // More may follow: which of them existed then is unknown.
-        return Err(Error::usage(format!(
-            "number prefix {} matches {CANDIDATES_READ_MAX} or more numbers; give more characters",
-            shorten(given)
-        )));
-    }
-    found.retain(|n| existed(n));
+    let mut found = store.numbers_with_prefix(given, CANDIDATES_SHOWN + 1)?;
     match found.len() {
         0 => exact,
         1 => Ok(found.remove(0)),

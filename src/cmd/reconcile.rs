@@ -17,7 +17,7 @@ use crate::files::{shown_path, AtomicOutput};
 use crate::provider::{read_records, FileSummary};
 use crate::render::{write_csv_row, Table};
 use crate::spill::Sorter;
-use crate::store::Store;
+use crate::store::View;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,7 @@ fn open_source(file: &Path) -> Result<Box<dyn Read>> {
 /// with the provider"). Both sorts hold a bounded amount in memory and
 /// spill the rest to temporary files.
 fn compare(
-    view: &Store,
+    view: &View,
     source: Box<dyn Read>,
     file: &Path,
     now: crate::domain::types::Time,
@@ -124,7 +124,7 @@ fn compare(
 /// The store as the comparison reads it. Its look-ups ignore ASCII case
 /// (docs/guide.md "Names: one thing, one spelling"), so names the provider spells
 /// in another case are found.
-struct StoreBook<'a>(&'a Store);
+struct StoreBook<'a>(&'a View);
 
 impl Book for StoreBook<'_> {
     fn instance(&self, instance_id: &str) -> Result<Option<Instance>> {

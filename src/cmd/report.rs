@@ -7,7 +7,7 @@ use crate::domain::eligibility::{eligibility_under, Eligibility};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
-use crate::store::Store;
+use crate::store::View;
 use clap::Subcommand;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -85,7 +85,7 @@ pub(crate) fn run(context: &Context, command: ReportCommand) -> Result<()> {
     }
 }
 
-fn policy_map(store: &Store) -> Result<BTreeMap<String, Policy>> {
+fn policy_map(store: &View) -> Result<BTreeMap<String, Policy>> {
     Ok(store
         .policies()?
         .into_iter()
@@ -95,7 +95,7 @@ fn policy_map(store: &Store) -> Result<BTreeMap<String, Policy>> {
 
 /// Visits every instance with its policy and its eligibility at `now`.
 fn each_instance_judged(
-    store: &Store,
+    store: &View,
     now: Time,
     mut visit: impl FnMut(Instance, Option<&Policy>, Eligibility) -> Result<()>,
 ) -> Result<()> {
@@ -271,7 +271,7 @@ fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> 
 /// Instances that host a live service or have unbound numbers: for each,
 /// the services it hosts now (a moved service under its new host only) and
 /// its count of unbound numbers.
-fn candidates(store: &Store) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
+fn candidates(store: &View) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
     let mut found: BTreeMap<String, (Vec<String>, i64)> = BTreeMap::new();
     for service in store.services(None)? {
         if find_number(store.lookup(), &service.number)?

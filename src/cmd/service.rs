@@ -6,7 +6,7 @@ use crate::cli::AsOf;
 use crate::domain::decide::Command;
 use crate::domain::decide::Lookup;
 use crate::domain::decide::MoveServiceCommand;
-use crate::domain::types::{validate_instance_id, validate_service};
+use crate::domain::types::validate_instance_id;
 use crate::error::Result;
 use crate::render::{self, Table};
 use clap::Subcommand;
@@ -104,21 +104,12 @@ pub(crate) fn run(context: &Context, command: ServiceCommand) -> Result<()> {
     }
 }
 
-/// The service now, or with `--as-of` from the events of the instances
-/// that issued its numbers (ARCHITECTURE.md "--as-of: how a past state is answered").
+/// The service now, or as it stood at `--as-of` (ARCHITECTURE.md "--as-of:
+/// how a past state is answered").
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
-    let (live, cutoff) = context.read_at(&args.as_of)?;
-    let _snapshot = live.begin_read()?;
-    let (json, table) = match cutoff {
-        None => shown(live.lookup(), &args.service)?,
-        Some(to_seq) => {
-            validate_service(&args.service)?;
-            let spelled = crate::past::service_spelling(&live, &args.service)?;
-            let owners = crate::past::service_owners(&live, &spelled, to_seq)?;
-            let past = crate::past::instances_at(&live, &owners, to_seq)?;
-            shown(&past, &args.service)?
-        }
-    };
+    let store = context.view(&args.as_of)?;
+    let _snapshot = store.begin_read()?;
+    let (json, table) = shown(store.lookup(), &args.service)?;
     context.emit(&json, table)
 }
 
@@ -131,7 +122,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let instance = args
         .instance
         .as_deref()
-        .map(|instance_id| instance_spelling(&store, instance_id))
+        .map(|instance_id| instance_spelling(&*store, instance_id))
         .transpose()?;
     let mut json = Vec::new();
     let mut table = Table::new(&render::SERVICE_HEADERS);

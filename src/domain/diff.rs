@@ -179,3 +179,6 @@ fn current(state: &MemoryState, kind: RowKind, key: &str) -> Option<Row> {
         RowKind::Service => state.services.get(key).cloned().map(Row::Service),
     }
 }
+
+#[cfg(test)]
+mod tests;

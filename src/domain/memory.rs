@@ -5,7 +5,7 @@
 use super::decide::Lookup;
 use super::digest::{Digest, PastDigests, TableDigests};
 use super::event::Body;
-use super::evolve::Change;
+use super::evolve::{is_superseded, Change};
 use super::names::{fold_identifier, service_key};
 use super::packed::InstanceTable;
 use super::regions::{default_regions, Region};
@@ -14,6 +14,18 @@ use super::types::*;
 use crate::error::Result;
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// What a replay keeps of the past versions the log makes: nothing (the
+/// rules' test double), their digests (verify compares them with the
+/// stored ones), or the rows themselves with the seq that superseded each
+/// (migration 10 adds them to a ledger that lacks them).
+#[derive(Debug, Default)]
+pub(crate) enum PastKept {
+    #[default]
+    Nothing,
+    Digests,
+    Rows(Vec<(Change, i64)>),
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct MemoryState {
@@ -27,12 +39,11 @@ pub(crate) struct MemoryState {
     /// The digest of every (subject, seq) history index row the log makes,
     /// so millions of them are checked without being held.
     pub subjects: Digest,
-    /// The digest of every past version the log makes (what a store that
-    /// keeps past versions holds in its `*_past` tables), from the event
-    /// after `past_kept_since` on (`None`: keeps none; only verify needs
-    /// them): held as digests, as the subjects are.
+    /// The digest of every past version the log makes (what a store holds
+    /// in its `*_past` tables), when `past_kept` asks for them: held as
+    /// digests, as the subjects are.
     pub past: PastDigests,
-    pub past_kept_since: Option<i64>,
+    pub past_kept: PastKept,
     /// Other spellings, for the look-ups (docs/guide.md "Names: one thing, one
     /// spelling"): folded id → id, and service key → service, held only
     /// where the two differ (generated numbers and domains are already in
@@ -91,19 +102,6 @@ impl MemoryState {
         digests
     }
 
-    /// The numbers of an instance in the order they were issued (as the
-    /// store's `numbers_of`: issued seq, then number).
-    pub(crate) fn numbers_of(&self, instance_id: &str) -> Vec<NumberRecord> {
-        let mut numbers: Vec<NumberRecord> = self
-            .numbers
-            .values()
-            .filter(|n| n.instance_id == instance_id)
-            .cloned()
-            .collect();
-        numbers.sort_by(|a, b| (a.issued_seq, &a.number).cmp(&(b.issued_seq, &b.number)));
-        numbers
-    }
-
     pub(crate) fn apply(&mut self, change: Change) {
         let seq = change.seq();
         let replaced = match change {
@@ -114,9 +112,9 @@ impl MemoryState {
                     &r.instance_id,
                 );
                 // Decoded only when it is kept (verify replays millions).
-                let kept_since = self.past_kept_since;
+                let keeps = !matches!(self.past_kept, PastKept::Nothing);
                 self.instances
-                    .replace(r, |old_seq| keeps(kept_since, old_seq, seq))
+                    .replace(r, |old_seq| keeps && is_superseded(old_seq, seq))
                     .map(Change::Instance)
             }
             Change::Number(r) => {
@@ -162,8 +160,13 @@ impl MemoryState {
     /// Notes `old` as a past version superseded by the event `seq`
     /// (`evolve::is_superseded`).
     fn supersede(&mut self, old: &Change, seq: i64) {
-        if keeps(self.past_kept_since, old.seq(), seq) {
-            self.past.add(old, seq);
+        if !is_superseded(old.seq(), seq) {
+            return;
+        }
+        match &mut self.past_kept {
+            PastKept::Nothing => {}
+            PastKept::Digests => self.past.add(old, seq),
+            PastKept::Rows(rows) => rows.push((old.clone(), seq)),
         }
     }
 
@@ -313,9 +316,3 @@ impl Lookup for MemoryState {
     }
 }
 
-/// Is the version written by event `old_seq` and replaced by event `seq` a
-/// past version a store keeps from `kept_since` on?
-fn keeps(kept_since: Option<i64>, old_seq: i64, seq: i64) -> bool {
-    super::evolve::is_superseded(old_seq, seq)
-        && kept_since.is_some_and(|kept_since| seq > kept_since)
-}

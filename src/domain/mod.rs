@@ -23,7 +23,6 @@ pub(crate) mod machine;
 pub(crate) mod memory;
 pub(crate) mod names;
 pub(crate) mod packed;
-pub(crate) mod past;
 pub(crate) mod reconcile;
 pub(crate) mod refresh;
 pub(crate) mod regions;

@@ -4,7 +4,7 @@
 use super::decide::*;
 use super::event::Body;
 use super::evolve::evolve;
-use super::memory::MemoryState;
+use super::memory::{MemoryState, PastKept};
 use super::types::*;
 use crate::error::Result;
 
@@ -314,7 +314,7 @@ fn renew_and_release() {
 #[test]
 fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
     let mut m = Memory::new();
-    m.state.past_kept_since = Some(0);
+    m.state.past_kept = PastKept::Digests;
     m.add_ecs("i-1", "acme");
     assert_eq!(m.past.instances.count, 0, "a new row replaces nothing");
     let numbers = m.allocate("i-1", 2, None).unwrap();
@@ -329,17 +329,18 @@ fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
     })
     .unwrap();
     assert_eq!(m.past.numbers.count, 1);
-    // Kept only from the seq the store keeps them from.
-    let mut later = Memory::new();
-    later.state.past_kept_since = Some(2);
-    later.add_ecs("i-1", "acme");
-    later.allocate("i-1", 1, None).unwrap();
-    assert_eq!(
-        later.past.instances.count, 0,
-        "replaced at seq 2, not after it"
-    );
-    later.allocate("i-1", 1, None).unwrap();
-    assert_eq!(later.past.instances.count, 1);
+    // As rows, for a ledger that lacks them (migration 10): the same
+    // versions, each with the seq that superseded it.
+    let mut rows = Memory::new();
+    rows.state.past_kept = PastKept::Rows(Vec::new());
+    rows.add_ecs("i-1", "acme");
+    rows.allocate("i-1", 1, None).unwrap();
+    rows.allocate("i-1", 1, None).unwrap();
+    let PastKept::Rows(kept) = &rows.state.past_kept else {
+        unreachable!("set above")
+    };
+    let superseded: Vec<(i64, i64)> = kept.iter().map(|(old, seq)| (old.seq(), *seq)).collect();
+    assert_eq!(superseded, [(1, 2), (2, 3)], "the instance as each allocation found it");
     // And not at all by default.
     let mut none = Memory::new();
     none.add_ecs("i-1", "acme");

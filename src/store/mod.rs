@@ -24,7 +24,7 @@ pub(crate) mod retry;
 /// The schema version this program writes: the number of migrations, the
 /// same on both backends (each asserts its list is this long). A ledger
 /// newer than this is refused (exit 6).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 /// The pragmas set on every SQLite connection (`sqlite::Sqlite::tune`).
 pub use sqlite::CONNECTION_PRAGMAS;
 
@@ -173,12 +173,11 @@ pub(crate) type SubjectVisit<'a> = dyn FnMut(Option<(&str, i64)>) + 'a;
 /// or why it cannot be read.
 pub(crate) type StoredRow = std::result::Result<Change, UnreadableRow>;
 
-/// What a database must do for the ledger, in three parts: the database
-/// itself (transactions, its schema), the log, and the derived tables.
-/// Transactions are explicit: `begin_write` takes the write lock before the
-/// rules read anything.
+/// What a database must do for the ledger, in four parts: the database
+/// itself (transactions, its schema), the log, and the derived tables,
+/// which a read needs (`Reader`), and the writes (`Writes`), which only a
+/// `Store` offers.
 pub(crate) trait Database {
-    fn begin_write(&self) -> Result<()>;
     fn begin_read(&self) -> Result<()>;
     fn commit(&self) -> Result<()>;
     fn rollback(&self);
@@ -199,11 +198,8 @@ pub(crate) trait Database {
     }
     /// Makes this store a read-only view of the state after event `seq`,
     /// answered from the past versions it keeps (ARCHITECTURE.md "--as-of: how a
-    /// past state is answered"); false where it keeps none for that moment
-    /// (then the caller replays the log).
-    fn show_past(&self, _seq: i64) -> Result<bool> {
-        Ok(false)
-    }
+    /// past state is answered").
+    fn show_past(&self, seq: i64) -> Result<()>;
 }
 
 /// The log: appends, the head, iteration and filters.
@@ -213,8 +209,6 @@ pub(crate) trait Log {
     fn event_at(&self, seq: i64) -> Result<Option<String>>;
     fn count_kind(&self, kind: &str) -> Result<u64>;
     fn repeated_event_id(&self) -> Result<Option<(String, i64, i64)>>;
-    fn append(&self, event: &Event, subjects: &[String]) -> Result<()>;
-    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()>;
     fn each_event(
         &self,
         filter: &EventFilter,
@@ -223,10 +217,9 @@ pub(crate) trait Log {
     fn each_event_ref(&self, visit: &mut dyn FnMut(&EventRef) -> Result<()>) -> Result<()>;
 }
 
-/// The derived tables: writes of a `Change`, lists, and (for verify) every
-/// stored row as it reads back.
+/// The derived tables: lists, and (for verify) every stored row as it
+/// reads back.
 pub(crate) trait DerivedRows {
-    fn write(&self, change: &Change) -> Result<()>;
     fn instances(&self, account: Option<&str>, service_type: Option<&str>)
         -> Result<Vec<Instance>>;
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()>;
@@ -257,11 +250,6 @@ pub(crate) trait DerivedRows {
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
     fn each_subject_row(&self, visit: &mut SubjectVisit) -> Result<()>;
-    /// The seq from which this store keeps past versions, `None` if it
-    /// keeps none (verify then has none to compare).
-    fn past_kept_since(&self) -> Result<Option<i64>> {
-        Ok(None)
-    }
     /// Every stored past version of `table` with the seq that superseded
     /// it, `None` for one that does not read back.
     fn each_past_row(
@@ -273,9 +261,23 @@ pub(crate) trait DerivedRows {
     }
 }
 
-/// A backend is all of these, and answers the rules' look-ups.
-pub(crate) trait Backend: Database + Log + DerivedRows + Lookup {}
-impl<T: Database + Log + DerivedRows + Lookup> Backend for T {}
+/// The writes: an event onto the log with its history index rows, and the
+/// derived rows of a `Change`. Transactions are explicit: `begin_write`
+/// takes the write lock before the rules read anything.
+pub(crate) trait Writes {
+    fn begin_write(&self) -> Result<()>;
+    fn append(&self, event: &Event, subjects: &[String]) -> Result<()>;
+    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()>;
+    fn write(&self, change: &Change) -> Result<()>;
+}
+
+/// What a read needs: everything but the writes, and the rules' look-ups.
+pub(crate) trait Reader: Database + Log + DerivedRows + Lookup {}
+impl<T: Database + Log + DerivedRows + Lookup + ?Sized> Reader for T {}
+
+/// A backend is a reader that writes.
+pub(crate) trait Backend: Reader + Writes {}
+impl<T: Reader + Writes> Backend for T {}
 
 /// `--db` naming a PostgreSQL database (`postgres://…`, `postgresql://…`).
 fn postgres_url(path: &Path) -> Option<&str> {
@@ -303,6 +305,44 @@ impl std::ops::Deref for Store {
 pub(crate) struct Transaction<'a> {
     store: &'a Store,
     done: bool,
+}
+
+/// A ledger opened to be read: the live state, or (`View::past`) the state
+/// after one event. It derefs to `Reader` alone, so nothing writes through
+/// it (a past view answers one moment, and the live tables are not it).
+pub(crate) struct View {
+    store: Store,
+}
+
+impl std::ops::Deref for View {
+    type Target = dyn Reader;
+
+    fn deref(&self) -> &(dyn Reader + 'static) {
+        &*self.store.backend
+    }
+}
+
+impl View {
+    pub(crate) fn live(store: Store) -> View {
+        View { store }
+    }
+
+    /// The state after event `seq`, from the past versions the store keeps
+    /// (ARCHITECTURE.md "--as-of: how a past state is answered").
+    pub(crate) fn past(store: Store, seq: i64) -> Result<View> {
+        store.show_past(seq)?;
+        Ok(View { store })
+    }
+
+    /// The view as the rules read it.
+    pub(crate) fn lookup(&self) -> &dyn Lookup {
+        self.store.lookup()
+    }
+
+    /// A read transaction: a consistent snapshot for multi-query reads.
+    pub(crate) fn begin_read(&self) -> Result<Transaction<'_>> {
+        self.store.begin_read()
+    }
 }
 
 impl Transaction<'_> {
@@ -406,13 +446,6 @@ impl Store {
         }
     }
 
-    /// A private in-memory ledger for rebuilding state from a log
-    /// (`--as-of`).
-    pub(crate) fn scratch() -> Result<Store> {
-        Ok(Store {
-            backend: Box::new(sqlite::Sqlite::scratch()?),
-        })
-    }
 
     /// A write transaction: takes the write lock now (waiting up to the
     /// busy timeout), so the state read by the rules cannot change before

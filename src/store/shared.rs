@@ -1,7 +1,40 @@
 //! What both backends share besides the tables' declarations
-//! (`tables.rs`): the key range of a prefix, and the schema comparison.
+//! (`tables.rs`): the key range of a prefix, the schema comparison, and
+//! the past versions migration 10 adds.
 
+use crate::domain::evolve::Change;
+use crate::domain::memory::{MemoryState, PastKept};
+use crate::domain::replay::Recorded;
+use crate::error::Result;
+use crate::store::{EventFilter, Log};
 use std::collections::BTreeMap;
+
+/// Migration 10 (`migrations/0010_past_from_the_start.sql`) stores these
+/// before it runs.
+pub(crate) const PAST_FROM_THE_START: i64 = 10;
+
+/// The past versions events `1..=up_to_seq` of `log` make, each with the
+/// seq that superseded it: what a ledger upgraded to version 4 with history
+/// lacks (it kept past versions only after its last seq then, and
+/// `--as-of` an earlier moment replayed the log). Replayed once, as verify
+/// replays (an event the rules refuse applies as logged; verify names it);
+/// an event that does not read stops the upgrade.
+pub(crate) fn past_versions_up_to(log: &dyn Log, up_to_seq: i64) -> Result<Vec<(Change, i64)>> {
+    let mut state = MemoryState::new();
+    state.past_kept = PastKept::Rows(Vec::new());
+    let filter = EventFilter {
+        to_seq: up_to_seq,
+        ..EventFilter::all()
+    };
+    log.each_event(&filter, &mut |event| {
+        let _refused = state.replay(Recorded::of(&event)?);
+        Ok(())
+    })?;
+    match state.past_kept {
+        PastKept::Rows(rows) => Ok(rows),
+        _ => unreachable!("invariant: set to rows above"),
+    }
+}
 
 /// The first text past every continuation of `prefix`, so that
 /// `prefix <= key < end` is a range scan of a primary key; `None` for an

@@ -9,7 +9,7 @@ mod tables;
 
 use crate::domain::event::Body;
 use crate::domain::event::{broken, GENESIS_HASH};
-use crate::domain::memory::{digest_subjects, MemoryState};
+use crate::domain::memory::{digest_subjects, MemoryState, PastKept};
 use crate::domain::replay::Recorded;
 use crate::domain::types::{parse_time, Time};
 use crate::error::{Error, Result};
@@ -173,8 +173,7 @@ pub(crate) fn check(store: &Store, anchors: &Anchors, reference: Time) -> Result
         report.problem(None, problem);
     }
     let mut rebuilt = MemoryState::new();
-    // A store without past versions: the replay keeps none either.
-    rebuilt.past_kept_since = store.past_kept_since()?;
+    rebuilt.past_kept = PastKept::Digests;
     rebuilt.reserve(
         store.count_kinds(&["instance_added"])?,
         store.count_kinds(&["allocated", "selected"])?,

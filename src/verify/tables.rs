@@ -152,9 +152,7 @@ pub(super) fn compare(
             ),
         });
     }
-    if rebuilt.past_kept_since.is_some() {
-        found.extend(compare_past(&fresh.past, &stored.past));
-    }
+    found.extend(compare_past(&fresh.past, &stored.past));
     found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));
     Ok(found)
 }

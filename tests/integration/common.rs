@@ -20,15 +20,17 @@ use tempfile::TempDir;
 pub const NOW: &str = "2026-03-01T10:00:00Z";
 
 /// Undoes schema migration 4 (the past versions) of a SQLite ledger, for
-/// the tests that build an older ledger.
+/// the tests that build an older ledger (migration 10 dropped the marker
+/// migration 4 made).
 pub const UNDO_MIGRATION_4: &str =
     "DROP TABLE policy_past; DROP TABLE instances_past; DROP TABLE numbers_past;
-     DROP TABLE services_past; DROP TABLE regions_past; DROP TABLE past_kept_since;";
+     DROP TABLE services_past; DROP TABLE regions_past; DROP TABLE IF EXISTS past_kept_since;";
 /// Undoes PostgreSQL's migration 5 (its past versions), taking a ledger
 /// back to version 4.
 pub const UNDO_PG_MIGRATION_5: &str =
     "DROP SCHEMA snledger_past CASCADE; DROP TABLE policy_past, instances_past, numbers_past,
-     services_past, regions_past, past_kept_since; UPDATE snledger_schema SET version = 4;";
+     services_past, regions_past; DROP TABLE IF EXISTS past_kept_since;
+     UPDATE snledger_schema SET version = 4;";
 /// The default actor of a ledger.
 pub const ACTOR: &str = "tester";
 /// A comfortable expiry for eligible instances.
@@ -207,22 +209,34 @@ impl Ledger {
     /// Upgrades the ledger's schema: on PostgreSQL `init` by the owner (a
     /// writer may not); on SQLite the next write does it, `init` too.
     pub fn upgrade(&self) {
-        let db = match (crate::pg::cluster(), &self.pg) {
-            (Some(cluster), Some(database)) => cluster.url(database, "postgres").into(),
-            _ => self.db.clone().into_os_string(),
-        };
-        let output = self
-            .bare_command()
-            .arg("--db")
-            .arg(db)
-            .arg("init")
-            .output()
-            .unwrap();
+        let output = self.try_upgrade();
         assert!(
             output.status.success(),
             "init: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// `init` by the ledger's owner, as `upgrade` runs it, however it ends.
+    pub fn try_upgrade(&self) -> Output {
+        let db = match (crate::pg::cluster(), &self.pg) {
+            (Some(cluster), Some(database)) => cluster.url(database, "postgres").into(),
+            _ => self.db.clone().into_os_string(),
+        };
+        self.bare_command()
+            .arg("--db")
+            .arg(db)
+            .arg("init")
+            .output()
+            .unwrap()
+    }
+
+    /// The schema version the ledger records.
+    pub fn schema_version(&self) -> i64 {
+        match self.is_pg() {
+            true => self.number_of("SELECT version FROM snledger_schema"),
+            false => self.number_of("PRAGMA user_version"),
+        }
     }
 
     /// `import history FILE` by the ledger's owner, parsed from JSON: on

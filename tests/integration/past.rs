@@ -1,5 +1,5 @@
 //! `--as-of` of `instance show`, `number show` and `service show`, answered
-//! from the events of the instances that own the rows (ARCHITECTURE.md "--as-of: how
+//! from the stored past versions as every read is (ARCHITECTURE.md "--as-of: how
 //! a past state is answered"): at every moment of a varied ledger each
 //! equals the matching row of `list --as-of` (a full replay of the log),
 //! and the names that only the past knew are found.

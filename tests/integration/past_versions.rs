@@ -3,9 +3,9 @@
 //! random histories (the model's, one command a minute) the answer at every
 //! seq equals the live
 //! answer of a ledger that imported the log up to that seq (a full replay
-//! that re-decides every event); a moment before the ledger kept past
-//! versions replays; `verify` checks the past versions like the other
-//! derived tables.
+//! that re-decides every event); a ledger upgraded with history gets the
+//! past versions of its early events; `verify` checks the past versions
+//! like the other derived tables.
 
 use crate::common::*;
 use crate::forgery::history_csv;
@@ -99,30 +99,57 @@ fn as_of_after_one_import_of_the_whole_history_equals_a_full_replay() {
 }
 
 /// A ledger as schema version 3 left it (no past versions), with history:
-/// the upgrade keeps past versions from its last seq on; `--as-of` an
-/// earlier moment replays the log, a later one reads the past versions,
-/// and every seq still equals the full replay.
+/// the upgrade replays those events once and stores the past versions they
+/// made (migration 10), so `--as-of` any moment reads stored versions, and
+/// every seq still equals the full replay.
 #[test]
-fn a_ledger_upgraded_with_history_replays_before_and_reads_past_versions_after() {
+fn a_ledger_upgraded_with_history_gets_the_past_versions_of_its_history() {
+    let history = |l: &Ledger| {
+        l.ecs("i-1", "acme");
+        l.set_now(&minutes_after_now(2));
+        let numbers = l.allocate("i-1", 2);
+        l.set_now(&minutes_after_now(3));
+        l.bind(&numbers[0], "shop.example.cn", "acme");
+        numbers
+    };
+    let kept_all_along = Ledger::with(&minutes_after_now(1), ACTOR);
+    history(&kept_all_along);
     let l = Ledger::with(&minutes_after_now(1), ACTOR);
-    l.ecs("i-1", "acme");
-    l.set_now(&minutes_after_now(2));
-    let numbers = l.allocate("i-1", 2);
-    l.set_now(&minutes_after_now(3));
-    l.bind(&numbers[0], "shop.example.cn", "acme");
+    let numbers = history(&l);
     l.forget_past_versions();
     l.upgrade();
+    for table in ["policy", "instances", "numbers", "services", "regions"] {
+        let versions = format!("SELECT count(*) FROM {table}_past");
+        assert_eq!(l.number_of(&versions), kept_all_along.number_of(&versions), "{table}");
+    }
+    assert!(l.count("numbers_past") >= 1, "the number before its bind");
     l.set_now(&minutes_after_now(4));
     l.ok(&["grant", &numbers[1], "--to", "cust-9"]);
     l.set_now(&minutes_after_now(5));
     l.ok(&["deregister", &numbers[0], "--reason", "closed"]);
     l.set_now(&minutes_after_now(6));
     l.allocate("i-1", 1);
-    let kept_since = l.number_of("SELECT seq FROM past_kept_since");
-    assert_eq!(kept_since, 3, "kept from the last seq before the upgrade");
-    assert!(l.count("instances_past") >= 1, "later versions are kept");
+    assert!(l.count("instances_past") >= 2, "the instance before each allocation");
     check_every_seq(&l);
     l.verify_ok();
+}
+
+/// An event that does not read stops the upgrade that would replay it
+/// (exit 5, naming the event), and the ledger is left as it was.
+#[test]
+fn an_upgrade_that_cannot_replay_an_event_changes_nothing() {
+    let l = Ledger::with(&minutes_after_now(1), ACTOR);
+    l.ecs("i-1", "acme");
+    l.allocate("i-1", 1);
+    l.forget_past_versions();
+    l.tamper("UPDATE events SET payload = 'not json' WHERE seq = 2");
+    let version = l.schema_version();
+    let output = l.try_upgrade();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.starts_with("error[integrity]: ") && stderr.contains("event 2"), "{stderr}");
+    assert_eq!(l.schema_version(), version, "the upgrade rolled back");
+    assert_eq!(l.number_of("SELECT count(*) FROM events"), 2);
 }
 
 /// A ledger whose past versions were edited, deleted, added to or cut
@@ -136,7 +163,6 @@ fn verify_finds_every_edit_of_the_past_versions() {
         ("INSERT INTO services_past SELECT service, number, host, commercial, ip_update_required, service_key, updated_seq, 99 FROM services", "services_past"),
         ("UPDATE policy_past SET max_numbers = 9", "policy_past"),
         ("UPDATE regions_past SET mainland = 0", "regions_past"),
-        ("UPDATE past_kept_since SET seq = 10", "_past"),
         ("UPDATE services_past SET service_key = 'other'", "services_past"),
     ];
     for (edit, named) in edits {

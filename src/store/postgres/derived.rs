@@ -86,7 +86,7 @@ impl Postgres {
 
     /// A look-up: from the write transaction's buffer when it knows, else
     /// from the database (and remembered).
-    fn look_up(&self, table: DerivedTable, folded: &str, exact: &str) -> Result<Option<Change>> {
+    pub(super) fn look_up(&self, table: DerivedTable, folded: &str, exact: &str) -> Result<Option<Change>> {
         if let Some(overlay) = self.overlay.borrow().as_ref() {
             if let Some(found) = overlay.cached(table, folded, exact) {
                 return Ok(found);
@@ -208,33 +208,6 @@ impl Postgres {
 }
 
 impl DerivedRows for Postgres {
-    fn write(&self, change: &Change) -> Result<()> {
-        // The row a write replaces is kept as a past version, so the buffer
-        // must know it: the rules have read it already (a look-up answered
-        // from the buffer), except where a write needs no rule.
-        let keyed = change_values(change);
-        let (table, exact, folded, _) = &keyed;
-        if table.keeps_past() && self.overlay.borrow().is_some() {
-            self.look_up(*table, folded, exact)?;
-        }
-        let full = {
-            let mut guard = self.overlay.borrow_mut();
-            match guard.as_mut() {
-                Some(overlay) => {
-                    overlay.write_keyed(change, keyed);
-                    overlay.is_full()
-                }
-                None => {
-                    drop(guard);
-                    return self.write_direct(change);
-                }
-            }
-        };
-        if full {
-            self.flush()?;
-        }
-        Ok(())
-    }
 
     fn instances(
         &self,
@@ -387,10 +360,6 @@ impl DerivedRows for Postgres {
             visit(row.map_err(|(key, seq, error)| UnreadableRow { key, seq, error }));
             Ok(())
         })
-    }
-
-    fn past_kept_since(&self) -> Result<Option<i64>> {
-        Ok(Some(self.past_kept_since()?))
     }
 
     /// Every past version of `table` along its key (`migrations/postgres/

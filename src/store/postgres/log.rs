@@ -5,7 +5,10 @@ use super::rows::{event_from_row, EVENT_COLUMNS};
 use super::Postgres;
 use crate::domain::event::Event;
 use crate::error::Result;
-use crate::store::{EventFilter, EventRef, Head, Log};
+use crate::domain::evolve::Change;
+use super::overlay::Overlay;
+use super::rows::change_values;
+use crate::store::{EventFilter, EventRef, Head, Log, Writes};
 use postgres::types::ToSql;
 
 const PAGE_ROWS: i64 = super::derived::PAGE_ROWS;
@@ -44,59 +47,6 @@ impl Log for Postgres {
             &[],
         )?;
         Ok(row.map(|row| (row.get(0), row.get(1), row.get(2))))
-    }
-
-    fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
-        let full = match self.overlay.borrow().as_ref() {
-            Some(overlay) => overlay.is_full(),
-            None => false,
-        };
-        if full {
-            self.flush()?;
-        }
-        let buffered = match self.overlay.borrow_mut().as_mut() {
-            Some(overlay) => {
-                overlay.append(event);
-                true
-            }
-            None => false,
-        };
-        if !buffered {
-            // Appends happen in write transactions; this is the plain path.
-            let sql = format!(
-                "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            );
-            self.execute(
-                &sql,
-                &[
-                    &event.seq,
-                    &event.event_id,
-                    &event.at,
-                    &event.actor,
-                    &event.kind,
-                    &event.payload,
-                    &event.prev_hash,
-                    &event.hash,
-                ],
-            )?;
-        }
-        self.add_subjects(event.seq, subjects)
-    }
-
-    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
-        for subject in subjects {
-            let buffered = match self.overlay.borrow_mut().as_mut() {
-                Some(overlay) => overlay.add_subject(subject, seq),
-                None => false,
-            };
-            if !buffered {
-                self.execute(
-                    "INSERT INTO event_subjects (subject, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[subject, &seq],
-                )?;
-            }
-        }
-        Ok(())
     }
 
     fn each_event(
@@ -157,5 +107,109 @@ impl Log for Postgres {
                 })
             },
         )
+    }
+}
+
+/// The writes: the transaction that takes the write lock, the log's
+/// appends, and the derived rows of a `Change` (`derived.rs` makes them).
+impl Writes for Postgres {
+    /// `BEGIN`, then the chain head's row lock: writers queue here, so the
+    /// state the rules read cannot change before commit. A lost
+    /// serialization race at the lock (a database whose default isolation
+    /// is stricter than read committed) is `Error::Conflict`, which the
+    /// writer retries (`store::retry`).
+    fn begin_write(&self) -> Result<()> {
+        self.batch("BEGIN")?;
+        match self.lock_head() {
+            Ok(head) => {
+                *self.overlay.borrow_mut() = Some(Overlay::new(head));
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
+    fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
+        let full = match self.overlay.borrow().as_ref() {
+            Some(overlay) => overlay.is_full(),
+            None => false,
+        };
+        if full {
+            self.flush()?;
+        }
+        let buffered = match self.overlay.borrow_mut().as_mut() {
+            Some(overlay) => {
+                overlay.append(event);
+                true
+            }
+            None => false,
+        };
+        if !buffered {
+            // Appends happen in write transactions; this is the plain path.
+            let sql = format!(
+                "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            );
+            self.execute(
+                &sql,
+                &[
+                    &event.seq,
+                    &event.event_id,
+                    &event.at,
+                    &event.actor,
+                    &event.kind,
+                    &event.payload,
+                    &event.prev_hash,
+                    &event.hash,
+                ],
+            )?;
+        }
+        self.add_subjects(event.seq, subjects)
+    }
+
+    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
+        for subject in subjects {
+            let buffered = match self.overlay.borrow_mut().as_mut() {
+                Some(overlay) => overlay.add_subject(subject, seq),
+                None => false,
+            };
+            if !buffered {
+                self.execute(
+                    "INSERT INTO event_subjects (subject, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[subject, &seq],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, change: &Change) -> Result<()> {
+        // The row a write replaces is kept as a past version, so the buffer
+        // must know it: the rules have read it already (a look-up answered
+        // from the buffer), except where a write needs no rule.
+        let keyed = change_values(change);
+        let (table, exact, folded, _) = &keyed;
+        if table.keeps_past() && self.overlay.borrow().is_some() {
+            self.look_up(*table, folded, exact)?;
+        }
+        let full = {
+            let mut guard = self.overlay.borrow_mut();
+            match guard.as_mut() {
+                Some(overlay) => {
+                    overlay.write_keyed(change, keyed);
+                    overlay.is_full()
+                }
+                None => {
+                    drop(guard);
+                    return self.write_direct(change);
+                }
+            }
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
     }
 }

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0007_chain_enforced.sql"),
     include_str!("../../../migrations/postgres/0008_import_owner.sql"),
     include_str!("../../../migrations/postgres/0009_derived_with_event.sql"),
+    include_str!("../../../migrations/postgres/0010_past_from_the_start.sql"),
 ];
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
 const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
@@ -232,6 +233,9 @@ impl Postgres {
             if target <= version {
                 continue;
             }
+            if target == crate::store::shared::PAST_FROM_THE_START {
+                self.add_missing_past()?;
+            }
             self.batch(migration)?;
             if target == 1 {
                 for policy in default_policies() {
@@ -275,11 +279,13 @@ impl Postgres {
         Ok(())
     }
 
-    /// The seq past versions are kept from (`past_kept_since`).
-    fn past_kept_since(&self) -> Result<i64> {
-        Ok(self
+    /// Before migration 10: adds the past versions of the events before
+    /// the seq a ledger kept them from (`shared::past_versions_up_to`).
+    fn add_missing_past(&self) -> Result<()> {
+        let kept_since: i64 = self
             .query_one("SELECT seq FROM past_kept_since", &[])?
-            .get(0))
+            .get(0);
+        self.add_past(&crate::store::shared::past_versions_up_to(self, kept_since)?)
     }
 
     /// The server's clock, to the second, as the log spells times.
@@ -392,33 +398,12 @@ pub(super) fn missing_ledger(url: &str) -> Error {
 }
 
 impl Database for Postgres {
-    /// `BEGIN`, then the chain head's row lock: writers queue here, so the
-    /// state the rules read cannot change before commit. A lost
-    /// serialization race at the lock (a database whose default isolation
-    /// is stricter than read committed) is `Error::Conflict`, which the
-    /// writer retries (`store::retry`).
-    fn begin_write(&self) -> Result<()> {
-        self.batch("BEGIN")?;
-        match self.lock_head() {
-            Ok(head) => {
-                *self.overlay.borrow_mut() = Some(Overlay::new(head));
-                Ok(())
-            }
-            Err(error) => {
-                let _ = self.batch("ROLLBACK");
-                Err(error)
-            }
-        }
-    }
 
     /// The views of `migrations/postgres/0005_past.sql` (reshaped in 0006) first in this
     /// session's search path, and the seq they cut at: every query after
     /// answers for the state after `seq` (ARCHITECTURE.md "--as-of: how a past state
     /// is answered").
-    fn show_past(&self, seq: i64) -> Result<bool> {
-        if seq < self.past_kept_since()? {
-            return Ok(false);
-        }
+    fn show_past(&self, seq: i64) -> Result<()> {
         self.query(
             "SELECT set_config('snledger.as_of_seq', $1, false),
                     set_config('search_path', 'snledger_past, ' || quote_ident(n.nspname), false)
@@ -426,7 +411,7 @@ impl Database for Postgres {
              WHERE c.oid = to_regclass('events')",
             &[&seq.to_string()],
         )?;
-        Ok(true)
+        Ok(())
     }
 
     /// One snapshot for every query of the read.

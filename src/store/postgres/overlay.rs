@@ -326,6 +326,23 @@ impl Postgres {
         Ok(())
     }
 
+    /// Adds past versions a replay made (migration 10), by `COPY`.
+    pub(super) fn add_past(&self, versions: &[(Change, i64)]) -> Result<()> {
+        let mut rows: Vec<Vec<Vec<Value>>> = DerivedTable::ALL.iter().map(|_| Vec::new()).collect();
+        for (change, superseded_seq) in versions {
+            let (table, _, _, values) = change_values(change);
+            // invariant: a past version is a row (a removal replaces none).
+            let values = values.expect("a past version is a row");
+            rows[table.index()].push(past_row(values, *superseded_seq));
+        }
+        for (table, rows) in DerivedTable::ALL.into_iter().zip(rows) {
+            if !rows.is_empty() {
+                self.copy_past(table, &rows)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Adds past versions the buffer knows (rows it replaced) by `COPY`.
     fn copy_past(&self, table: DerivedTable, rows: &[Vec<Value>]) -> Result<()> {
         let shape = shape(table);

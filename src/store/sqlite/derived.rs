@@ -10,7 +10,7 @@ use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
 use crate::store::tables::{
-    decode, encode, per_table, prefixed, table as declared, Encoded, RowResult,
+    decode, per_table, prefixed, table as declared, Encoded, RowResult,
 };
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use rusqlite::{params, OptionalExtension, Row};
@@ -38,7 +38,7 @@ impl Sqlite {
     /// Writes the row a `Change` encodes: inserted when its key is new,
     /// else replaced, the row it replaces kept first as a past version
     /// (`past.rs`); a removal keeps the row it removes.
-    fn put(&self, encoded: &Encoded) -> Result<()> {
+    pub(super) fn put(&self, encoded: &Encoded) -> Result<()> {
         let Some(values) = &encoded.values else {
             return self.forget_service(encoded.key, encoded.seq);
         };
@@ -51,9 +51,7 @@ impl Sqlite {
         if inserted == 1 {
             return Ok(());
         }
-        if self.keeps_past {
-            self.supersede(encoded.table, encoded.key, encoded.seq)?;
-        }
+        self.supersede(encoded.table, encoded.key, encoded.seq)?;
         self.conn
             .prepare_cached(per_table(&REPLACES, encoded.table, replace_sql))?
             .execute(rusqlite::params_from_iter(values))?;
@@ -61,9 +59,7 @@ impl Sqlite {
     }
 
     fn forget_service(&self, service: &str, seq: i64) -> Result<()> {
-        if self.keeps_past {
-            self.supersede(DerivedTable::Services, service, seq)?;
-        }
+        self.supersede(DerivedTable::Services, service, seq)?;
         let mut statement = self
             .conn
             .prepare_cached("DELETE FROM services WHERE service = ?1")?;
@@ -132,9 +128,6 @@ impl Sqlite {
 }
 
 impl DerivedRows for Sqlite {
-    fn write(&self, change: &Change) -> Result<()> {
-        self.put(&encode(change))
-    }
 
     fn instances(
         &self,
@@ -267,10 +260,6 @@ impl DerivedRows for Sqlite {
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {
         self.each_stored(table, visit)
-    }
-
-    fn past_kept_since(&self) -> Result<Option<i64>> {
-        Ok(Some(Sqlite::past_kept_since(self)?))
     }
 
     fn each_past_row(

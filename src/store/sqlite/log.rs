@@ -4,7 +4,9 @@ use super::rows::{event_from_row, EVENT_COLUMNS};
 use super::Sqlite;
 use crate::domain::event::{Event, EVENT_COLUMNS as LOG_COLUMNS};
 use crate::error::{Error, Result};
-use crate::store::{EventFilter, EventRef, Head, Log};
+use crate::domain::evolve::Change;
+use crate::store::tables::encode;
+use crate::store::{EventFilter, EventRef, Head, Log, Writes};
 use rusqlite::{params, OptionalExtension};
 
 impl Log for Sqlite {
@@ -56,41 +58,6 @@ impl Log for Sqlite {
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?)
-    }
-
-    fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
-        let mut statement = self.conn.prepare_cached(
-            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        let inserted = statement.execute(params![
-            event.seq,
-            event.event_id,
-            event.at,
-            event.actor,
-            event.kind,
-            event.payload,
-            event.prev_hash,
-            event.hash
-        ])?;
-        // A trigger added outside the program can swallow the insert
-        // (`RAISE(IGNORE)`): then nothing may be reported as done.
-        if inserted != 1 {
-            return Err(Error::Integrity(format!(
-                "the log did not take event {} (the storage is not as snledger made it: run snledger verify)",
-                event.seq
-            )));
-        }
-        self.add_subjects(event.seq, subjects)
-    }
-
-    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
-        let mut statement = self.conn.prepare_cached(
-            "INSERT OR IGNORE INTO event_subjects (subject, seq) VALUES (?1, ?2)",
-        )?;
-        for subject in subjects {
-            statement.execute(params![subject, seq])?;
-        }
-        Ok(())
     }
 
     fn each_event(
@@ -158,5 +125,57 @@ impl Log for Sqlite {
             })?;
         }
         Ok(())
+    }
+}
+
+/// The writes: the transaction that takes the write lock, the log's
+/// appends, and the derived rows of a `Change` (`derived.rs` makes them).
+impl Writes for Sqlite {
+    /// `BEGIN IMMEDIATE`: takes the write lock now.
+    fn begin_write(&self) -> Result<()> {
+        assert!(
+            self.past_seq.get().is_none(),
+            "a view of the past is read only"
+        );
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn append(&self, event: &Event, subjects: &[String]) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO events (seq, event_id, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let inserted = statement.execute(params![
+            event.seq,
+            event.event_id,
+            event.at,
+            event.actor,
+            event.kind,
+            event.payload,
+            event.prev_hash,
+            event.hash
+        ])?;
+        // A trigger added outside the program can swallow the insert
+        // (`RAISE(IGNORE)`): then nothing may be reported as done.
+        if inserted != 1 {
+            return Err(Error::Integrity(format!(
+                "the log did not take event {} (the storage is not as snledger made it: run snledger verify)",
+                event.seq
+            )));
+        }
+        self.add_subjects(event.seq, subjects)
+    }
+
+    fn add_subjects(&self, seq: i64, subjects: &[String]) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO event_subjects (subject, seq) VALUES (?1, ?2)",
+        )?;
+        for subject in subjects {
+            statement.execute(params![subject, seq])?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, change: &Change) -> Result<()> {
+        self.put(&encode(change))
     }
 }

@@ -7,7 +7,8 @@ mod log;
 mod past;
 mod rows;
 
-use super::{ConsistencyJob, Database, DerivedRows, SCHEMA_VERSION};
+use super::shared::PAST_FROM_THE_START;
+use super::{ConsistencyJob, Database, Writes, SCHEMA_VERSION};
 use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
 use crate::domain::regions::default_regions;
@@ -21,7 +22,8 @@ use std::path::Path;
 /// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
 /// later version is one more file in `migrations/`, applied on open.
 /// Version 2 adds the region table, version 3 the keys that make names
-/// one thing, one spelling, version 4 the past versions (`past.rs`).
+/// one thing, one spelling, version 4 the past versions (`past.rs`),
+/// version 10 those of the events before version 4 (`add_missing_past`).
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema.sql"),
     include_str!("../../../migrations/0002_regions.sql"),
@@ -32,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0007_chain_enforced_postgres.sql"),
     include_str!("../../../migrations/0008_import_owner_postgres.sql"),
     include_str!("../../../migrations/0009_derived_with_event_postgres.sql"),
+    include_str!("../../../migrations/0010_past_from_the_start.sql"),
 ];
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 /// The pragmas set on every connection (`Sqlite::tune`).
@@ -67,9 +70,6 @@ pub(super) struct Sqlite {
     /// The moment this connection shows, once `show_past` made it a view
     /// of the past (then it is never written).
     past_seq: std::cell::Cell<Option<i64>>,
-    /// Does a write keep the row it replaces (`past.rs`)? Not in a scratch
-    /// store: a replay into one answers one moment and reads none.
-    keeps_past: bool,
     /// The file and its inode when opened: a write commits only while the
     /// path still names that file (a new ledger a failed command created
     /// may be removed meanwhile, `discard_if_empty`).
@@ -156,7 +156,6 @@ impl Sqlite {
         Sqlite {
             conn,
             past_seq: std::cell::Cell::new(None),
-            keeps_past: true,
             file: None,
             created: false,
         }
@@ -252,13 +251,9 @@ impl Sqlite {
         Ok(self.conn.execute_batch(CONNECTION_PRAGMAS)?)
     }
 
+    /// A new ledger in memory: the schema `verify` compares a ledger's with.
     pub(super) fn scratch() -> Result<Sqlite> {
-        let conn = Connection::open_in_memory()?;
-        conn.set_prepared_statement_cache_capacity(64);
-        let store = Sqlite {
-            keeps_past: false,
-            ..Sqlite::on(conn)
-        };
+        let store = Sqlite::on(Connection::open_in_memory()?);
         store.migrate_from(0)?;
         Ok(store)
     }
@@ -336,7 +331,11 @@ impl Sqlite {
     /// version, migration 4).
     fn migrate_from(&self, version: i64) -> Result<()> {
         for (index, migration) in MIGRATIONS.iter().enumerate() {
-            if index as i64 + 1 > version {
+            let target = index as i64 + 1;
+            if target > version {
+                if target == PAST_FROM_THE_START {
+                    self.add_missing_past()?;
+                }
                 self.conn.execute_batch(migration)?;
             }
         }
@@ -424,14 +423,6 @@ impl Sqlite {
 }
 
 impl Database for Sqlite {
-    /// `BEGIN IMMEDIATE`: takes the write lock now.
-    fn begin_write(&self) -> Result<()> {
-        assert!(
-            self.past_seq.get().is_none(),
-            "a view of the past is read only"
-        );
-        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
-    }
 
     fn begin_read(&self) -> Result<()> {
         Ok(self.conn.execute_batch("BEGIN")?)
@@ -454,7 +445,7 @@ impl Database for Sqlite {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
 
-    fn show_past(&self, seq: i64) -> Result<bool> {
+    fn show_past(&self, seq: i64) -> Result<()> {
         Sqlite::show_past(self, seq)
     }
 

@@ -11,9 +11,10 @@ use super::rows::*;
 use super::Sqlite;
 use crate::domain::evolve::Change;
 use crate::error::Result;
-use crate::store::tables::{decode, per_table, table as declared, Table};
+use crate::store::shared::past_versions_up_to;
+use crate::store::tables::{decode, encode, per_table, table as declared, Table, Value};
 use crate::store::DerivedTable;
-use rusqlite::params;
+use rusqlite::{params, params_from_iter};
 
 /// The tables with past versions: every derived table but requests, which
 /// are only ever added (their view is cut at S by their seq).
@@ -34,6 +35,16 @@ fn supersede_sql(table: DerivedTable) -> String {
     )
 }
 
+/// The statement that adds a past version of `table` from its values.
+fn add_past_sql(table: DerivedTable) -> String {
+    let Table { name, columns, .. } = declared(table);
+    let marks: Vec<String> = (1..=declared(table).width() + 1).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO {name}_past ({columns}, superseded_seq) VALUES ({})",
+        marks.join(", ")
+    )
+}
+
 impl Sqlite {
     /// Keeps the row `key` of `table`, about to be replaced or removed by
     /// the event `seq`, as a past version if an earlier event wrote it
@@ -50,14 +61,9 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Turns this connection into a view of the state after event `seq`:
-    /// false (nothing changed) when `seq` is before the ledger kept past
-    /// versions, and the caller replays the log instead.
-    pub(super) fn show_past(&self, seq: i64) -> Result<bool> {
+    /// Turns this connection into a view of the state after event `seq`.
+    pub(super) fn show_past(&self, seq: i64) -> Result<()> {
         assert!(self.past_seq.get().is_none(), "a store shows one moment");
-        if seq < self.past_kept_since()? {
-            return Ok(false);
-        }
         let mut views = String::new();
         for Table { name, columns, .. } in past_tables() {
             // `seq` is a number the program computed, not input text.
@@ -74,14 +80,26 @@ impl Sqlite {
         ));
         self.conn.execute_batch(&views)?;
         self.past_seq.set(Some(seq));
-        Ok(true)
+        Ok(())
     }
 
-    /// The seq past versions are kept from (`past_kept_since`).
-    pub(super) fn past_kept_since(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT seq FROM past_kept_since", [], |row| row.get(0))?)
+    /// Before migration 10: adds the past versions of the events before
+    /// the seq a ledger kept them from (`shared::past_versions_up_to`).
+    pub(super) fn add_missing_past(&self) -> Result<()> {
+        let kept_since: i64 =
+            self.conn
+                .query_row("SELECT seq FROM past_kept_since", [], |row| row.get(0))?;
+        static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        for (change, superseded_seq) in past_versions_up_to(self, kept_since)? {
+            let encoded = encode(&change);
+            // invariant: a past version is a row (a removal replaces none).
+            let mut values = encoded.values.expect("a past version is a row");
+            values.push(Value::Integer(superseded_seq));
+            self.conn
+                .prepare_cached(per_table(&TEXTS, encoded.table, add_past_sql))?
+                .execute(params_from_iter(values))?;
+        }
+        Ok(())
     }
 
     /// Every stored past version of `table`, read back as the `Change`

@@ -1,12 +1,11 @@
-//! Property test of the past (ARCHITECTURE.md "--as-of: how a past state is
-//! answered"): random histories are made with the rules (decide, then
-//! evolve), and at every past seq the rows one instance owns, rebuilt from
-//! only the events `needed_by` picks, equal those of a full replay to that
-//! seq (re-decided, as `verify` does); so do a service's row and its number,
-//! rebuilt from the instances `number_instance` names. The diff tracker is
-//! checked against the same full replays. Compiled only for tests.
+//! Property test of `diff`'s tracker: random histories are made with the
+//! rules (decide, then evolve), and the rows the tracker lists from every
+//! seq to the end equal those that differ between two full replays
+//! (re-decided, as `verify` does). Compiled only for tests.
 
-use super::*;
+use crate::domain::evolve::evolve;
+use crate::domain::memory::MemoryState;
+use crate::domain::types::*;
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::domain::diff::{RowDiff, Tracker};
@@ -14,7 +13,7 @@ use crate::domain::replay::{redecide, Recorded};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::Config;
-use std::collections::BTreeMap;
+use crate::domain::event::Body;
 
 const INSTANCES: [&str; 4] = ["i-0", "i-1", "I-2", "i-3"];
 const ACCOUNTS: [&str; 3] = ["acme", "beta", "cust"];
@@ -316,84 +315,6 @@ fn full_replay(log: &[Logged], to_seq: i64) -> MemoryState {
     state
 }
 
-/// The past of `instances` at `to_seq`, as `past.rs` builds it, with the
-/// end of the history as the present.
-fn past_of(log: &[Logged], instances: &[String], to_seq: i64, present: &MemoryState) -> Past {
-    let mut past = Past::new();
-    for event in log.iter().take_while(|e| e.seq <= to_seq) {
-        if needed_by(&event.body, instances) {
-            past.apply(present, event.seq, event.body.clone()).unwrap();
-        }
-    }
-    past
-}
-
-/// An instance's own rows: itself and its numbers by key.
-type Owned = (Option<Instance>, BTreeMap<String, NumberRecord>);
-
-fn owned(state: &MemoryState, instance_id: &str) -> Owned {
-    let numbers = state
-        .numbers
-        .values()
-        .filter(|n| n.instance_id == instance_id)
-        .map(|n| (n.number.clone(), n.clone()))
-        .collect();
-    (state.instances.get(instance_id), numbers)
-}
-
-fn tables(state: &MemoryState) -> (BTreeMap<String, Policy>, BTreeMap<String, Region>) {
-    (
-        state.policies.clone().into_iter().collect(),
-        state.regions.clone().into_iter().collect(),
-    )
-}
-
-/// The instances whose numbers `service` was bound to up to `to_seq`.
-fn owners(log: &[Logged], service: &str, to_seq: i64) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for event in log.iter().take_while(|e| e.seq <= to_seq) {
-        if !event.body.subjects().contains(&format!("s:{service}")) {
-            continue;
-        }
-        if let Some(owner) = number_instance(&event.body) {
-            if !found.iter().any(|known| known == owner) {
-                found.push(owner.to_string());
-            }
-        }
-    }
-    found
-}
-
-fn check_past(log: &[Logged], present: &MemoryState, to_seq: i64) {
-    let full = full_replay(log, to_seq);
-    for instance_id in INSTANCES {
-        let ours = [instance_id.to_string()];
-        let past = past_of(log, &ours, to_seq, present);
-        assert_eq!(
-            owned(&past.state, instance_id),
-            owned(&full, instance_id),
-            "{instance_id} at seq {to_seq}"
-        );
-        assert_eq!(tables(&past.state), tables(&full), "tables at seq {to_seq}");
-    }
-    for service in SERVICES {
-        let past = past_of(log, &owners(log, service, to_seq), to_seq, present);
-        let expected = full.services.get(service);
-        assert_eq!(
-            past.state.services.get(service),
-            expected,
-            "{service} at seq {to_seq}"
-        );
-        if let Some(record) = expected {
-            assert_eq!(
-                past.state.numbers.get(&record.number),
-                full.numbers.get(&record.number),
-                "the number of {service} at seq {to_seq}"
-            );
-        }
-    }
-}
-
 /// The rows that differ between two full replays, as `diff` lists them.
 fn expected_diff(before: &MemoryState, after: &MemoryState) -> Vec<(String, String)> {
     let mut keys: Vec<(String, String)> = Vec::new();
@@ -456,15 +377,12 @@ proptest! {
     #![proptest_config(Config { cases: 48, ..Config::default() })]
 
     #[test]
-    fn the_past_of_an_instance_or_service_equals_a_full_replay_at_every_seq(
+    fn the_diff_from_every_seq_equals_two_full_replays_compared(
         ops in proptest::collection::vec(op(), 1..=60)
     ) {
-        let (log, present) = history(&ops);
+        let (log, _) = history(&ops);
         let last = log.len() as i64;
-        for to_seq in 0..=last {
-            check_past(&log, &present, to_seq);
-        }
-        // diff from every seq to the end, and from the start to every seq.
+        // diff from every seq to the end.
         let end = full_replay(&log, last);
         for from_seq in 0..=last {
             let before = full_replay(&log, from_seq);
@@ -482,7 +400,7 @@ proptest! {
 
 #[test]
 fn a_history_of_every_kind_is_generated() {
-    // The generator reaches every kind the past must handle, so the
+    // The generator reaches every kind the diff must handle, so the
     // property above is not vacuous: one fixed, long run of ops.
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut kinds = std::collections::BTreeSet::new();
