@@ -31,6 +31,43 @@ pub enum Change {
     },
 }
 
+/// A derived record: its key, the seq that last wrote it, and how to take
+/// it out of the `Change` that writes it (verify's comparison, the store's
+/// lists).
+pub(crate) trait Keyed: Sized {
+    fn key(&self) -> &str;
+    fn seq(&self) -> i64;
+    fn from_change(change: Change) -> Option<Self>;
+}
+
+macro_rules! keyed {
+    ($($record:ty: $variant:ident, $key:ident, $seq:ident;)+) => {$(
+        impl Keyed for $record {
+            fn key(&self) -> &str {
+                &self.$key
+            }
+            fn seq(&self) -> i64 {
+                self.$seq
+            }
+            fn from_change(change: Change) -> Option<Self> {
+                match change {
+                    Change::$variant(record) => Some(record),
+                    _ => None,
+                }
+            }
+        }
+    )+};
+}
+
+keyed! {
+    Policy: Policy, service_type, updated_seq;
+    Instance: Instance, instance_id, updated_seq;
+    NumberRecord: Number, number, updated_seq;
+    ServiceRecord: Service, service, updated_seq;
+    RequestRecord: Request, request_id, seq;
+    Region: Region, region_id, updated_seq;
+}
+
 impl Change {
     /// The seq of the event that writes this row (its `updated_seq`): the
     /// seq that supersedes the row it replaces.

@@ -315,4 +315,3 @@ impl Lookup for MemoryState {
         Ok(self.policies.keys().cloned().collect())
     }
 }
-

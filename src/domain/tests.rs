@@ -340,7 +340,11 @@ fn a_replaced_row_is_a_past_version_when_an_earlier_event_wrote_it() {
         unreachable!("set above")
     };
     let superseded: Vec<(i64, i64)> = kept.iter().map(|(old, seq)| (old.seq(), *seq)).collect();
-    assert_eq!(superseded, [(1, 2), (2, 3)], "the instance as each allocation found it");
+    assert_eq!(
+        superseded,
+        [(1, 2), (2, 3)],
+        "the instance as each allocation found it"
+    );
     // And not at all by default.
     let mut none = Memory::new();
     none.add_ecs("i-1", "acme");

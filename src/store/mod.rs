@@ -6,6 +6,7 @@
 //! formatted into SQL text.
 
 mod postgres;
+pub(crate) mod queries;
 pub(crate) mod shared;
 mod sqlite;
 pub(crate) mod tables;
@@ -17,7 +18,9 @@ use crate::domain::evolve::Change;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
+use queries::{prefix_params, records, text, List};
 use std::path::Path;
+use tables::Value;
 
 pub(crate) mod retry;
 
@@ -220,8 +223,9 @@ pub(crate) trait Log {
 /// The derived tables: lists, and (for verify) every stored row as it
 /// reads back.
 pub(crate) trait DerivedRows {
-    fn instances(&self, account: Option<&str>, service_type: Option<&str>)
-        -> Result<Vec<Instance>>;
+    /// The rows of `list` with `params`, in the list's order, read back as
+    /// `Change`s of its table (`queries.rs`, one statement for both backends).
+    fn list(&self, list: List, params: &[Value]) -> Result<Vec<Change>>;
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()>;
     fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()>;
     /// Every number in the order of its ASCII-lowercased spelling (ties in
@@ -231,21 +235,50 @@ pub(crate) trait DerivedRows {
         &self,
         visit: &mut dyn FnMut(NumberRecord, Option<Instance>) -> Result<()>,
     ) -> Result<()>;
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>>;
+    fn instances(
+        &self,
+        account: Option<&str>,
+        service_type: Option<&str>,
+    ) -> Result<Vec<Instance>> {
+        let params = [text(account), text(service_type)];
+        Ok(records(self.list(List::Instances, &params)?))
+    }
+    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
+        Ok(records(
+            self.list(List::NumbersOf, &[text(Some(instance_id))])?,
+        ))
+    }
     fn numbers(
         &self,
         instance_id: Option<&str>,
         account: Option<&str>,
         status: Option<&str>,
-    ) -> Result<Vec<NumberRecord>>;
-    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>>;
-    fn policies(&self) -> Result<Vec<Policy>>;
-    fn regions(&self) -> Result<Vec<Region>>;
+    ) -> Result<Vec<NumberRecord>> {
+        let params = [text(instance_id), text(account), text(status)];
+        Ok(records(self.list(List::Numbers, &params)?))
+    }
+    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        Ok(records(self.list(List::Services, &[text(instance_id)])?))
+    }
+    fn policies(&self) -> Result<Vec<Policy>> {
+        Ok(records(self.list(List::Policies, &[])?))
+    }
+    fn regions(&self) -> Result<Vec<Region>> {
+        Ok(records(self.list(List::Regions, &[])?))
+    }
     /// At most `limit` numbers that begin with `prefix`, in number order
     /// (a range of the primary key).
-    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>>;
+    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
+        match prefix_params(prefix, limit) {
+            Some(params) => Ok(records(self.list(List::NumbersWithPrefix, &params)?)),
+            None => Ok(Vec::new()),
+        }
+    }
     /// The numbers that carry this ICP number.
-    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>>;
+    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
+        let params = [text(Some(icp_number))];
+        Ok(records(self.list(List::NumbersWithIcpNumber, &params)?))
+    }
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()>;
     /// Every history index row, `None` for one that does not read as text
     /// and a seq.
@@ -445,7 +478,6 @@ impl Store {
             )),
         }
     }
-
 
     /// A write transaction: takes the write lock now (waiting up to the
     /// busy timeout), so the state read by the rules cannot change before

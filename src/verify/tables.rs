@@ -4,11 +4,10 @@
 
 use crate::domain::digest::{Digest, PastDigests, TableDigests};
 use crate::domain::event::Body;
-use crate::domain::evolve::Change;
+use crate::domain::evolve::{Change, Keyed};
 use crate::domain::memory::MemoryState;
 use crate::domain::packed::InstanceTable;
-use crate::domain::regions::Region;
-use crate::domain::types::{Instance, NumberRecord, Policy, RequestRecord, ServiceRecord};
+use crate::domain::types::Instance;
 use crate::error::Result;
 use crate::store::{DerivedTable, Store};
 use std::collections::HashMap;
@@ -155,42 +154,6 @@ pub(super) fn compare(
     found.extend(compare_past(&fresh.past, &stored.past));
     found.sort_by_key(|d| d.seq.unwrap_or(i64::MAX));
     Ok(found)
-}
-
-/// A derived record as verify compares it: its key, the seq that last
-/// wrote it, and how to take it out of a stored row.
-trait Keyed: Sized {
-    fn key(&self) -> &str;
-    fn seq(&self) -> i64;
-    fn from_change(change: Change) -> Option<Self>;
-}
-
-macro_rules! keyed {
-    ($($record:ty: $variant:ident, $key:ident, $seq:ident;)+) => {$(
-        impl Keyed for $record {
-            fn key(&self) -> &str {
-                &self.$key
-            }
-            fn seq(&self) -> i64 {
-                self.$seq
-            }
-            fn from_change(change: Change) -> Option<Self> {
-                match change {
-                    Change::$variant(record) => Some(record),
-                    _ => None,
-                }
-            }
-        }
-    )+};
-}
-
-keyed! {
-    Policy: Policy, service_type, updated_seq;
-    Instance: Instance, instance_id, updated_seq;
-    NumberRecord: Number, number, updated_seq;
-    ServiceRecord: Service, service, updated_seq;
-    RequestRecord: Request, request_id, seq;
-    Region: Region, region_id, updated_seq;
 }
 
 /// The rebuilt rows of one table, as the row-by-row comparison takes them.

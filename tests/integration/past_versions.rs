@@ -120,7 +120,11 @@ fn a_ledger_upgraded_with_history_gets_the_past_versions_of_its_history() {
     l.upgrade();
     for table in ["policy", "instances", "numbers", "services", "regions"] {
         let versions = format!("SELECT count(*) FROM {table}_past");
-        assert_eq!(l.number_of(&versions), kept_all_along.number_of(&versions), "{table}");
+        assert_eq!(
+            l.number_of(&versions),
+            kept_all_along.number_of(&versions),
+            "{table}"
+        );
     }
     assert!(l.count("numbers_past") >= 1, "the number before its bind");
     l.set_now(&minutes_after_now(4));
@@ -129,7 +133,10 @@ fn a_ledger_upgraded_with_history_gets_the_past_versions_of_its_history() {
     l.ok(&["deregister", &numbers[0], "--reason", "closed"]);
     l.set_now(&minutes_after_now(6));
     l.allocate("i-1", 1);
-    assert!(l.count("instances_past") >= 2, "the instance before each allocation");
+    assert!(
+        l.count("instances_past") >= 2,
+        "the instance before each allocation"
+    );
     check_every_seq(&l);
     l.verify_ok();
 }
@@ -147,7 +154,10 @@ fn an_upgrade_that_cannot_replay_an_event_changes_nothing() {
     let output = l.try_upgrade();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
-    assert!(stderr.starts_with("error[integrity]: ") && stderr.contains("event 2"), "{stderr}");
+    assert!(
+        stderr.starts_with("error[integrity]: ") && stderr.contains("event 2"),
+        "{stderr}"
+    );
     assert_eq!(l.schema_version(), version, "the upgrade rolled back");
     assert_eq!(l.number_of("SELECT count(*) FROM events"), 2);
 }

@@ -3,17 +3,17 @@
 //! seq to the end equal those that differ between two full replays
 //! (re-decided, as `verify` does). Compiled only for tests.
 
-use crate::domain::evolve::evolve;
-use crate::domain::memory::MemoryState;
-use crate::domain::types::*;
 use crate::domain::decide::{decide, Command, Decision};
 use crate::domain::decide::{BindCommand, GrantCommand, MoveServiceCommand, SelectCommand};
 use crate::domain::diff::{RowDiff, Tracker};
+use crate::domain::event::Body;
+use crate::domain::evolve::evolve;
+use crate::domain::memory::MemoryState;
 use crate::domain::replay::{redecide, Recorded};
+use crate::domain::types::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::Config;
-use crate::domain::event::Body;
 
 const INSTANCES: [&str; 4] = ["i-0", "i-1", "I-2", "i-3"];
 const ACCOUNTS: [&str; 3] = ["acme", "beta", "cust"];

@@ -12,6 +12,8 @@ use crate::domain::names::service_key;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
+use crate::store::queries::{postgres_spelling, List};
+use crate::store::tables::{decode, Value};
 use crate::store::tables::{prefixed, RowResult};
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use postgres::types::ToSql;
@@ -86,7 +88,12 @@ impl Postgres {
 
     /// A look-up: from the write transaction's buffer when it knows, else
     /// from the database (and remembered).
-    pub(super) fn look_up(&self, table: DerivedTable, folded: &str, exact: &str) -> Result<Option<Change>> {
+    pub(super) fn look_up(
+        &self,
+        table: DerivedTable,
+        folded: &str,
+        exact: &str,
+    ) -> Result<Option<Change>> {
         if let Some(overlay) = self.overlay.borrow().as_ref() {
             if let Some(found) = overlay.cached(table, folded, exact) {
                 return Ok(found);
@@ -208,18 +215,17 @@ impl Postgres {
 }
 
 impl DerivedRows for Postgres {
-
-    fn instances(
-        &self,
-        account: Option<&str>,
-        service_type: Option<&str>,
-    ) -> Result<Vec<Instance>> {
-        let sql = format!(
-            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR service_type = $2) ORDER BY instance_id"
-        );
-        self.list("instances", &sql, &[&account, &service_type], |row| {
-            instance_at(row, 0)
-        })
+    /// The buffer sent first, then one query.
+    fn list(&self, list: List, params: &[Value]) -> Result<Vec<Change>> {
+        static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let sql = list.statement(&TEXTS, postgres_spelling);
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(Value::as_sql).collect();
+        self.flush()?;
+        let table = list.table();
+        self.query(sql, &params)?
+            .iter()
+            .map(|row| decode(table, row, 0).map_err(|why| unreadable(table.name(), why)))
+            .collect()
     }
 
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
@@ -291,68 +297,6 @@ impl DerivedRows for Postgres {
                 visit(number, instance)
             },
         )
-    }
-
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = $1 ORDER BY issued_seq, number"
-        );
-        self.list("numbers", &sql, &[&instance_id], |row| number_at(row, 0))
-    }
-
-    fn numbers(
-        &self,
-        instance_id: Option<&str>,
-        account: Option<&str>,
-        status: Option<&str>,
-    ) -> Result<Vec<NumberRecord>> {
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers
-             WHERE ($1::text IS NULL OR instance_id = $1) AND ($2::text IS NULL OR holder = $2 OR owner = $2) AND ($3::text IS NULL OR status = $3)
-             ORDER BY instance_id, issued_seq, number"
-        );
-        self.list("numbers", &sql, &[&instance_id, &account, &status], |row| {
-            number_at(row, 0)
-        })
-    }
-
-    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
-        let sql = format!(
-            "SELECT {} FROM services s JOIN numbers n ON n.number = s.number
-             WHERE $1::text IS NULL OR s.host = $1 OR n.instance_id = $1 ORDER BY s.service",
-            prefixed("s", SERVICE_COLUMNS)
-        );
-        self.list("services", &sql, &[&instance_id], |row| service_at(row, 0))
-    }
-
-    fn policies(&self) -> Result<Vec<Policy>> {
-        let sql = format!("SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type");
-        self.list("policy", &sql, &[], |row| policy_at(row, 0))
-    }
-
-    fn regions(&self) -> Result<Vec<Region>> {
-        let sql = format!("SELECT {REGION_COLUMNS} FROM regions ORDER BY region_id");
-        self.list("regions", &sql, &[], |row| region_at(row, 0))
-    }
-
-    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
-        let Some(end) = crate::store::shared::prefix_range_end(prefix) else {
-            return Ok(Vec::new());
-        };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= $1 AND number < $2 ORDER BY number LIMIT $3"
-        );
-        self.list("numbers", &sql, &[&prefix, &end, &limit], |row| {
-            number_at(row, 0)
-        })
-    }
-
-    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE icp_number = $1 ORDER BY instance_id, issued_seq, number"
-        );
-        self.list("numbers", &sql, &[&icp_number], |row| number_at(row, 0))
     }
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {

@@ -1,13 +1,13 @@
 //! The log on PostgreSQL: append (buffered, sent by `COPY`), head, event
 //! iteration page by page along seq, filters.
 
+use super::overlay::Overlay;
+use super::rows::change_values;
 use super::rows::{event_from_row, EVENT_COLUMNS};
 use super::Postgres;
 use crate::domain::event::Event;
-use crate::error::Result;
 use crate::domain::evolve::Change;
-use super::overlay::Overlay;
-use super::rows::change_values;
+use crate::error::Result;
 use crate::store::{EventFilter, EventRef, Head, Log, Writes};
 use postgres::types::ToSql;
 

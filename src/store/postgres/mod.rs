@@ -285,7 +285,9 @@ impl Postgres {
         let kept_since: i64 = self
             .query_one("SELECT seq FROM past_kept_since", &[])?
             .get(0);
-        self.add_past(&crate::store::shared::past_versions_up_to(self, kept_since)?)
+        self.add_past(&crate::store::shared::past_versions_up_to(
+            self, kept_since,
+        )?)
     }
 
     /// The server's clock, to the second, as the log spells times.
@@ -398,7 +400,6 @@ pub(super) fn missing_ledger(url: &str) -> Error {
 }
 
 impl Database for Postgres {
-
     /// The views of `migrations/postgres/0005_past.sql` (reshaped in 0006) first in this
     /// session's search path, and the seq they cut at: every query after
     /// answers for the state after `seq` (ARCHITECTURE.md "--as-of: how a past state

@@ -11,8 +11,7 @@ use postgres::types::{FromSql, ToSql, Type};
 use postgres::Row;
 
 pub(super) use crate::store::tables::{
-    decode, fold, instance_at, number_at, policy_at, region_at, service_at, table as shape,
-    INSTANCE_COLUMNS, NUMBER_COLUMNS, POLICY_COLUMNS, REGION_COLUMNS, SERVICE_COLUMNS,
+    fold, instance_at, number_at, table as shape, INSTANCE_COLUMNS, NUMBER_COLUMNS,
 };
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, at, actor, kind, payload, prev_hash, hash";
 

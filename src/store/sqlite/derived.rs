@@ -9,9 +9,9 @@ use crate::domain::names::service_key;
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use crate::error::Result;
-use crate::store::tables::{
-    decode, per_table, prefixed, table as declared, Encoded, RowResult,
-};
+use crate::store::queries::{sqlite_spelling, List};
+use crate::store::tables::Value;
+use crate::store::tables::{decode, per_table, prefixed, table as declared, Encoded, RowResult};
 use crate::store::{DerivedRows, DerivedTable, StoredRow, SubjectVisit, UnreadableRow};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -128,18 +128,15 @@ impl Sqlite {
 }
 
 impl DerivedRows for Sqlite {
-
-    fn instances(
-        &self,
-        account: Option<&str>,
-        service_type: Option<&str>,
-    ) -> Result<Vec<Instance>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR service_type = ?2) ORDER BY instance_id"
-        ))?;
+    fn list(&self, list: List, params: &[Value]) -> Result<Vec<Change>> {
+        static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let mut statement = self
+            .conn
+            .prepare_cached(list.statement(&TEXTS, sqlite_spelling))?;
+        let table = list.table();
         let rows = statement.query_map(
-            params![account, service_type],
-            reader(|row| instance_at(row, 0)),
+            rusqlite::params_from_iter(params),
+            reader(|row| decode(table, row, 0)),
         )?;
         collect(rows)
     }
@@ -183,79 +180,6 @@ impl DerivedRows for Sqlite {
             visit(number, instance)?;
         }
         Ok(())
-    }
-
-    fn numbers_of(&self, instance_id: &str) -> Result<Vec<NumberRecord>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE instance_id = ?1 ORDER BY issued_seq, number"
-        ))?;
-        let rows = statement.query_map(params![instance_id], reader(|row| number_at(row, 0)))?;
-        collect(rows)
-    }
-
-    fn numbers(
-        &self,
-        instance_id: Option<&str>,
-        account: Option<&str>,
-        status: Option<&str>,
-    ) -> Result<Vec<NumberRecord>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers
-             WHERE (?1 IS NULL OR instance_id = ?1) AND (?2 IS NULL OR holder = ?2 OR owner = ?2) AND (?3 IS NULL OR status = ?3)
-             ORDER BY instance_id, issued_seq, number"
-        ))?;
-        let rows = statement.query_map(
-            params![instance_id, account, status],
-            reader(|row| number_at(row, 0)),
-        )?;
-        collect(rows)
-    }
-
-    fn services(&self, instance_id: Option<&str>) -> Result<Vec<ServiceRecord>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM services s JOIN numbers n ON n.number = s.number
-             WHERE ?1 IS NULL OR s.host = ?1 OR n.instance_id = ?1 ORDER BY s.service",
-            prefixed("s", SERVICE_COLUMNS)
-        ))?;
-        let rows = statement.query_map(params![instance_id], reader(|row| service_at(row, 0)))?;
-        collect(rows)
-    }
-
-    fn numbers_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<NumberRecord>> {
-        let Some(end) = crate::store::shared::prefix_range_end(prefix) else {
-            return Ok(Vec::new());
-        };
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number >= ?1 AND number < ?2 ORDER BY number LIMIT ?3"
-        ))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows =
-            statement.query_map(params![prefix, end, limit], reader(|row| number_at(row, 0)))?;
-        collect(rows)
-    }
-
-    fn numbers_with_icp_number(&self, icp_number: &str) -> Result<Vec<NumberRecord>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE icp_number = ?1 ORDER BY instance_id, issued_seq, number"
-        ))?;
-        let rows = statement.query_map(params![icp_number], reader(|row| number_at(row, 0)))?;
-        collect(rows)
-    }
-
-    fn policies(&self) -> Result<Vec<Policy>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policy ORDER BY service_type"
-        ))?;
-        let rows = statement.query_map([], reader(|row| policy_at(row, 0)))?;
-        collect(rows)
-    }
-
-    fn regions(&self) -> Result<Vec<Region>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {REGION_COLUMNS} FROM regions ORDER BY region_id"
-        ))?;
-        let rows = statement.query_map([], reader(|row| region_at(row, 0)))?;
-        collect(rows)
     }
 
     fn each_stored_row(&self, table: DerivedTable, visit: &mut dyn FnMut(StoredRow)) -> Result<()> {

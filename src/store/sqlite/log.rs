@@ -3,8 +3,8 @@
 use super::rows::{event_from_row, EVENT_COLUMNS};
 use super::Sqlite;
 use crate::domain::event::{Event, EVENT_COLUMNS as LOG_COLUMNS};
-use crate::error::{Error, Result};
 use crate::domain::evolve::Change;
+use crate::error::{Error, Result};
 use crate::store::tables::encode;
 use crate::store::{EventFilter, EventRef, Head, Log, Writes};
 use rusqlite::{params, OptionalExtension};

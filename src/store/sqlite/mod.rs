@@ -423,7 +423,6 @@ impl Sqlite {
 }
 
 impl Database for Sqlite {
-
     fn begin_read(&self) -> Result<()> {
         Ok(self.conn.execute_batch("BEGIN")?)
     }

@@ -38,7 +38,9 @@ fn supersede_sql(table: DerivedTable) -> String {
 /// The statement that adds a past version of `table` from its values.
 fn add_past_sql(table: DerivedTable) -> String {
     let Table { name, columns, .. } = declared(table);
-    let marks: Vec<String> = (1..=declared(table).width() + 1).map(|n| format!("?{n}")).collect();
+    let marks: Vec<String> = (1..=declared(table).width() + 1)
+        .map(|n| format!("?{n}"))
+        .collect();
     format!(
         "INSERT INTO {name}_past ({columns}, superseded_seq) VALUES ({})",
         marks.join(", ")
