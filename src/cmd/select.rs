@@ -38,5 +38,5 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         };
         find_number(store.lookup(), &payload.number)
     })?;
-    context.emit(&render::number_json(&record), render::number_table(&record))
+    context.emit(&render::number_record(record))
 }
