@@ -9,7 +9,7 @@ use crate::csvio::{open_file, ops_csv};
 use crate::domain::decide::Command;
 use crate::domain::event::Reconciled;
 use crate::domain::reconcile::{
-    Book, ByInstance, ByNumber, Comparison, NumberMatch, Op, Outcome,
+    Book, ByInstance, ByNumber, Comparison, LedgerSide, NumberMatch, Op, Outcome, ProviderSide,
 };
 use crate::domain::types::{Instance, Policy};
 use crate::error::{Error, Result};
@@ -161,8 +161,8 @@ struct DifferenceView<'a> {
     class: &'static str,
     number: &'a Option<String>,
     instance_id: &'a str,
-    ledger: &'a serde_json::Value,
-    provider: &'a serde_json::Value,
+    ledger: &'a Option<LedgerSide>,
+    provider: &'a Option<ProviderSide>,
 }
 
 impl<'a> Reconciliation<'a> {
@@ -193,11 +193,10 @@ impl<'a> Reconciliation<'a> {
 impl Answer for Reconciliation<'_> {
     /// Each side's cell is its JSON, as the JSON output has it.
     fn table(&self) -> Table {
-        fn side(value: &serde_json::Value) -> String {
-            match value {
-                serde_json::Value::Null => String::new(),
-                other => json_text(other).unwrap_or_default(),
-            }
+        fn side(value: &Option<impl Serialize>) -> String {
+            value
+                .as_ref()
+                .map_or_else(String::new, |value| json_text(value).unwrap_or_default())
         }
         let mut table = Table::new(&["class", "number", "instance_id", "ledger", "provider"]);
         for difference in &self.differences {
