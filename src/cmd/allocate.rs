@@ -7,7 +7,7 @@ use crate::domain::decide::count_out_of_range;
 use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining, shorten};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ledger::Outcome;
 use crate::render::{Answer, Table};
 use serde::Serialize;
@@ -44,11 +44,13 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     let ledger = context.ledger()?;
     let answer = ledger.execute(&command, |store, outcome| {
         let (numbers, replayed) = match outcome {
-            Outcome::Appended(event) => match event.body()? {
-                Body::Allocated(payload) => (payload.numbers, false),
-                _ => unreachable!("invariant: allocate appends an allocated event"),
-            },
+            Outcome::Appended(Body::Allocated(payload)) => (payload.numbers, false),
             Outcome::AlreadyDone(record) => (record.numbers, true),
+            Outcome::Appended(_) => {
+                return Err(Error::storage(
+                    "invariant broken: allocate appends an allocated event",
+                ))
+            }
         };
         let instance = find_instance(store.lookup(), &instance_id)?;
         Ok(Allocation {

@@ -4,8 +4,7 @@
 
 use super::Context;
 use crate::error::{Error, Result};
-use crate::domain::event::Body;
-use crate::ledger::Outcome;
+use crate::ledger::ClockRepair;
 use crate::render::{Answer, Table};
 use clap::Subcommand;
 use serde::Serialize;
@@ -43,20 +42,11 @@ fn repair(context: &Context, args: RepairArgs) -> Result<()> {
         .map(drop)
         .and_then(|()| context.ledger())?;
     let mut writer = ledger.begin()?;
-    let Outcome::Appended(event) = writer.repair_clock(args.reason)? else {
-        return Err(Error::storage(
-            "invariant broken: a clock repair is never a replay",
-        ));
-    };
+    let ClockRepair { seq, at, repaired } = writer.repair_clock(args.reason)?;
     writer.commit()?;
-    let Ok(Body::ClockRepaired(repaired)) = event.body() else {
-        return Err(Error::storage(
-            "invariant broken: a clock repair wrote another kind",
-        ));
-    };
     context.emit(&Repaired {
-        seq: event.seq,
-        at: event.at,
+        seq,
+        at,
         first_seq: repaired.first_seq,
         last_seq: repaired.last_seq,
         first_claimed_at: repaired.first_claimed_at,

@@ -166,7 +166,7 @@ fn history(context: &Context, args: Args) -> Result<()> {
 /// Applies one command; returns how many events it appended (0 for a
 /// repeated request id).
 pub(super) fn apply(writer: &mut Writer, command: Command) -> Result<u64> {
-    Ok(match writer.apply(&command)? {
+    Ok(match writer.apply_bulk(&command)? {
         Outcome::Appended(_) => 1,
         Outcome::AlreadyDone(_) => 0,
     })
