@@ -3,7 +3,7 @@
 //! Also `--as-of`: the store shown as it stood at a moment (`state_as_of`).
 
 use crate::domain::decide::{decide, Command, Decision};
-use crate::domain::event::{Event, GENESIS_HASH};
+use crate::domain::event::{Body, Event, GENESIS_HASH};
 use crate::domain::evolve::{evolve, Change};
 use crate::domain::lookup::Memo;
 use crate::domain::replay::{redecide, Recorded};
@@ -32,12 +32,23 @@ pub(crate) struct Ledger {
     pub clock: Clock,
 }
 
+/// What applying a command did. `A` is what the write kept of the event
+/// it appended: the body on a command's path (`Writer::apply`), nothing on
+/// a bulk import's (`Writer::apply_bulk`), which keeps no copy per row.
 #[derive(Debug)]
-pub(crate) enum Outcome {
-    /// The event appended (its body: `event.body()`).
-    Appended(Event),
+pub(crate) enum Outcome<A = Body> {
+    /// An event appended; with `Writer::apply`, its body as decided.
+    Appended(A),
     /// A repeated request id: nothing appended, the first answer returned.
     AlreadyDone(RequestRecord),
+}
+
+/// A `clock_repaired` event appended: its seq, its time, what it covers.
+#[derive(Debug)]
+pub(crate) struct ClockRepair {
+    pub seq: i64,
+    pub at: String,
+    pub repaired: ClockRepaired,
 }
 
 /// An open write transaction and the chain head as of its last append, so
@@ -116,17 +127,24 @@ impl Writer<'_> {
     }
 
     /// Decides one command and, unless it was already done, appends its
-    /// event with its derived rows.
+    /// event with its derived rows; the outcome has the body appended.
     pub(crate) fn apply(&mut self, command: &Command) -> Result<Outcome> {
         let now = self.event_time()?;
-        self.apply_at(command, now)
+        self.apply_at(command, now, |_, body| body.clone())
+    }
+
+    /// `apply` for a bulk import, one row at a time: whether it appended is
+    /// all the import counts, so nothing of the event is kept.
+    pub(crate) fn apply_bulk(&mut self, command: &Command) -> Result<Outcome<()>> {
+        let now = self.event_time()?;
+        self.apply_at(command, now, |_, _| ())
     }
 
     /// `clock repair` (docs/guide.md "Time"): a `clock_repaired` event naming the
     /// events since the last repair that are dated ahead of the reference
     /// clock, dated by that clock (or by the event before them, when it
     /// is a little later), so that times go on from the repair's.
-    pub(crate) fn repair_clock(&mut self, reason: String) -> Result<Outcome> {
+    pub(crate) fn repair_clock(&mut self, reason: String) -> Result<ClockRepair> {
         let reference = self.ledger.clock.reference;
         let nothing = |why: String| Error::refused(Reason::NothingToRepair, why);
         let Some(head) = self.head.clone() else {
@@ -166,10 +184,26 @@ impl Writer<'_> {
                 "clock repair: the log before it is not what a repair can cover: {problem}"
             )));
         }
-        self.apply_at(&Command::RepairClock(repaired), repair_at)
+        let command = Command::RepairClock(repaired.clone());
+        match self.apply_at(&command, repair_at, |event, _| {
+            (event.seq, event.at.clone())
+        })? {
+            Outcome::Appended((seq, at)) => Ok(ClockRepair { seq, at, repaired }),
+            // A repair carries no request id.
+            Outcome::AlreadyDone(_) => Err(Error::storage(
+                "invariant broken: a clock repair is never a replay",
+            )),
+        }
     }
 
-    fn apply_at(&mut self, command: &Command, now: Time) -> Result<Outcome> {
+    /// Decides and appends; `keep` takes what the caller needs of the event
+    /// and its body before `evolve` consumes the body.
+    fn apply_at<A>(
+        &mut self,
+        command: &Command,
+        now: Time,
+        keep: impl FnOnce(&Event, &Body) -> A,
+    ) -> Result<Outcome<A>> {
         let store = &self.ledger.store;
         let lookup = self.memo.over(store.lookup());
         let body = match decide(&lookup, command, now)? {
@@ -189,9 +223,10 @@ impl Writer<'_> {
             prev_hash,
         );
         store.append(&event, &body.subjects())?;
+        let kept = keep(&event, &body);
         write_changes(store, &self.memo, &evolve(&lookup, body, seq)?)?;
         self.advance(&event);
-        Ok(Outcome::Appended(event))
+        Ok(Outcome::Appended(kept))
     }
 
     /// Appends an event that was sealed elsewhere (`import history`) once

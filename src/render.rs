@@ -1,7 +1,8 @@
 //! All output: tables for people, JSON and CSV for programs (docs/reference.md "Commands",
 //! docs/guide.md "CSV files"), and errors (docs/reference.md "Exit codes and errors").
-//! Commands build a JSON value and a `Table`; this module decides how they
-//! look.
+//! A command builds one typed answer (`Answer`): its JSON is the answer's
+//! serde form, its table and CSV are made from the same value; this module
+//! decides how they look.
 
 use crate::cli::Format;
 use crate::csvio::neutralise;
@@ -10,8 +11,49 @@ use crate::domain::names::display_name;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, ContentArrangement};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::io::{IsTerminal, Write};
+
+/// A command's answer, typed once: JSON is its serde form, and `table` (and
+/// `csv`) read the same value, so the formats cannot drift apart.
+pub(crate) trait Answer: Serialize {
+    fn table(&self) -> Table;
+    /// CSV's rows where they differ from the table's (default: the same).
+    fn csv(&self) -> Table {
+        self.table()
+    }
+}
+
+/// One row of a list answer: a JSON object, and one table or CSV row.
+pub(crate) trait Row: Serialize {
+    const HEADERS: &'static [&'static str];
+    /// Columns a narrow terminal may leave out, first to go first.
+    const NARROW: &'static [&'static str] = &[];
+    /// The cells, in the order of `HEADERS`.
+    fn cells(&self) -> Vec<String>;
+}
+
+/// A list: a JSON array, one table or CSV row per item.
+impl<T: Row> Answer for Vec<T> {
+    fn table(&self) -> Table {
+        let mut table = Table::new(T::HEADERS).droppable(T::NARROW);
+        for item in self {
+            table.row(item.cells());
+        }
+        table
+    }
+}
+
+/// One row shown alone: a JSON object, a field/value record in a table.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(crate) struct Record<T>(pub T);
+
+impl<T: Row> Answer for Record<T> {
+    fn table(&self) -> Table {
+        Table::record(T::HEADERS.iter().copied().zip(self.0.cells()).collect())
+    }
+}
 
 /// Rows for table and CSV output. `vertical` shows one record as
 /// field/value pairs in table format.
@@ -103,13 +145,24 @@ impl Style {
     }
 }
 
-pub(crate) fn emit_styled(format: Format, style: &Style, json: &Value, table: Table) -> Result<()> {
+pub(crate) fn emit_styled(format: Format, style: &Style, answer: &impl Answer) -> Result<()> {
     let text = match format {
-        Format::Json => format!("{json}\n"),
-        Format::Csv => csv_text(&table)?,
-        Format::Table => table_text(&table, style),
+        Format::Json => format!("{}\n", json_text(answer)?),
+        Format::Csv => csv_text(&answer.csv())?,
+        Format::Table => table_text(&answer.table(), style),
     };
     write_stdout(&text)
+}
+
+/// A value as one line of JSON.
+pub(crate) fn json_text(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::storage(format!("cannot write JSON: {e}")))
+}
+
+/// Output that only the table format has (`history`, `diff`: JSON and CSV
+/// are streamed).
+pub(crate) fn emit_table(style: &Style, table: &Table) -> Result<()> {
+    write_stdout(&table_text(table, style))
 }
 
 /// A column holding a time is named `at` or `…_at`; tables show it in the
@@ -315,12 +368,16 @@ pub(crate) fn print_error(format: Format, error: &Error) {
                 ));
             }
             if format == Format::Json {
-                let rows: Vec<Value> = failures
+                let failures = failures
                     .iter()
-                    .map(|f| json!({"line": f.line, "code": f.error.code(), "message": f.error.to_string()}))
+                    .map(|f| FailureJson {
+                        line: f.line,
+                        code: f.error.code(),
+                        message: f.error.to_string(),
+                    })
                     .collect();
-                let object = json!({"error": {"code": error.code(), "message": error.to_string(), "failures": rows, "failed_rows": total}});
-                let _ = writeln!(stderr, "{object}");
+                let object = ErrorJson::of(error, error.to_string(), Some((failures, *total)));
+                let _ = writeln!(stderr, "{}", json_text(&object).unwrap_or_default());
                 return;
             }
             let _ = write!(stderr, "{lines}");
@@ -329,13 +386,48 @@ pub(crate) fn print_error(format: Format, error: &Error) {
         other => other.to_string(),
     };
     if format == Format::Json {
-        let _ = writeln!(
-            stderr,
-            "{}",
-            json!({"error": {"code": error.code(), "message": message}})
-        );
+        let object = ErrorJson::of(error, message, None);
+        let _ = writeln!(stderr, "{}", json_text(&object).unwrap_or_default());
     } else {
         let _ = writeln!(stderr, "error[{}]: {message}", error.code());
+    }
+}
+
+/// An error as JSON on stderr (docs/reference.md "Exit codes and errors").
+#[derive(Serialize)]
+struct ErrorJson {
+    error: ErrorBody,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+    /// A failed import's rows (listed, and how many failed in all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failures: Option<Vec<FailureJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_rows: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct FailureJson {
+    line: u64,
+    code: &'static str,
+    message: String,
+}
+
+impl ErrorJson {
+    fn of(error: &Error, message: String, import: Option<(Vec<FailureJson>, u64)>) -> ErrorJson {
+        let (failures, failed_rows) = import.unzip();
+        ErrorJson {
+            error: ErrorBody {
+                code: error.code(),
+                message,
+                failures,
+                failed_rows,
+            },
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use super::Context;
 use crate::domain::advise::{find, Advice, ADVICE};
 use crate::domain::types::shorten;
 use crate::error::{Error, Result};
-use crate::render::Table;
-use serde_json::json;
+use crate::render::Row;
+use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -34,35 +34,53 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
     if chosen.is_empty() {
         return Err(Error::usage("--uses: name at least one service"));
     }
-    let mut table = Table::new(&[
+    let rows: Vec<AdviceRow> = chosen.into_iter().map(AdviceRow::from).collect();
+    context.emit(&rows)
+}
+
+/// One service's advice; the JSON fields are named as the table's columns.
+#[derive(Serialize)]
+struct AdviceRow {
+    service: &'static str,
+    name: &'static str,
+    icp_number_required: bool,
+    add_provider_to_filing: bool,
+    note: &'static str,
+}
+
+impl From<&Advice> for AdviceRow {
+    fn from(advice: &Advice) -> AdviceRow {
+        AdviceRow {
+            service: advice.key,
+            name: advice.name,
+            icp_number_required: advice.icp_number_required,
+            add_provider_to_filing: advice.add_provider_to_filing,
+            note: advice.note,
+        }
+    }
+}
+
+impl Row for AdviceRow {
+    const HEADERS: &'static [&'static str] = &[
         "service",
         "name",
         "icp_number_required",
         "add_provider_to_filing",
         "note",
-    ]);
-    for advice in &chosen {
-        table.row(vec![
-            advice.key.to_string(),
-            advice.name.to_string(),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.service.to_string(),
+            self.name.to_string(),
             yes_no(
-                advice.icp_number_required,
+                self.icp_number_required,
                 "yes: an ICP number for the domain from the MIIT",
             ),
-            yes_no(advice.add_provider_to_filing, "yes"),
-            advice.note.to_string(),
-        ]);
+            yes_no(self.add_provider_to_filing, "yes"),
+            self.note.to_string(),
+        ]
     }
-    // The JSON fields are named as the table's columns.
-    let json = chosen
-        .iter()
-        .map(|advice| {
-            json!({"service": advice.key, "name": advice.name,
-                   "icp_number_required": advice.icp_number_required,
-                   "add_provider_to_filing": advice.add_provider_to_filing, "note": advice.note})
-        })
-        .collect();
-    context.emit(&serde_json::Value::Array(json), table)
 }
 
 fn yes_no(value: bool, yes: &str) -> String {

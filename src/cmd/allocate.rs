@@ -7,10 +7,10 @@ use crate::domain::decide::count_out_of_range;
 use crate::domain::decide::Command;
 use crate::domain::event::Body;
 use crate::domain::types::{limits, remaining, shorten};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ledger::Outcome;
-use crate::render::Table;
-use serde_json::json;
+use crate::render::{Answer, Table};
+use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -42,46 +42,67 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         request_id: args.request_id,
     });
     let ledger = context.ledger()?;
-    let (json, table, replayed) = ledger.execute(&command, |store, outcome| {
-        let (allocated, replayed) = match outcome {
-            Outcome::Appended(event) => match event.body()? {
-                Body::Allocated(payload) => (payload.numbers, false),
-                _ => unreachable!("invariant: allocate appends an allocated event"),
-            },
+    let answer = ledger.execute(&command, |store, outcome| {
+        let (numbers, replayed) = match outcome {
+            Outcome::Appended(Body::Allocated(payload)) => (payload.numbers, false),
             Outcome::AlreadyDone(record) => (record.numbers, true),
+            Outcome::Appended(_) => {
+                return Err(Error::storage(
+                    "invariant broken: allocate appends an allocated event",
+                ))
+            }
         };
         let instance = find_instance(store.lookup(), &instance_id)?;
-        let remaining = remaining(max_numbers(store.lookup(), &instance)?, instance.consumed);
-        // The stored spelling (`q-1` for `allocate Q-1`), as every look-up
-        // prints, whether the numbers are new or a replayed request's.
-        let instance_id = &instance.instance_id;
-        let json = json!({"instance_id": instance_id, "numbers": allocated, "consumed": instance.consumed,
-                          "remaining": remaining, "replayed": replayed});
-        // One row per number, each with the instance's quota after the call,
-        // so the CSV form carries everything the JSON does.
-        let mut table = Table::new(&["instance_id", "number", "consumed", "remaining"]);
-        for number in &allocated {
-            table.row(vec![
-                instance_id.clone(),
-                number.clone(),
-                instance.consumed.to_string(),
-                remaining.to_string(),
-            ]);
-        }
-        table.footer.push(format!(
-            "instance {instance_id}: {} consumed, {remaining} remaining",
-            instance.consumed
-        ));
-        Ok((json, table, replayed))
+        Ok(Allocation {
+            remaining: remaining(max_numbers(store.lookup(), &instance)?, instance.consumed),
+            consumed: instance.consumed,
+            // The stored spelling (`q-1` for `allocate Q-1`), as every look-up
+            // prints, whether the numbers are new or a replayed request's.
+            instance_id: instance.instance_id,
+            numbers,
+            replayed,
+        })
     })?;
-    if replayed && context.format() == Format::Table {
+    if answer.replayed && context.format() == Format::Table {
         // The numbers look like new ones: say that nothing was allocated.
         eprintln!(
             "note: request id {} was already used with these parameters: these are the numbers of that first call; nothing was appended",
             shorten(request_id.as_deref().unwrap_or_default())
         );
     }
-    context.emit(&json, table)
+    context.emit(&answer)
+}
+
+/// The numbers an allocation gave (or a replayed request's), and the
+/// instance's quota after it.
+#[derive(Serialize)]
+struct Allocation {
+    instance_id: String,
+    numbers: Vec<String>,
+    consumed: i64,
+    remaining: i64,
+    replayed: bool,
+}
+
+impl Answer for Allocation {
+    /// One row per number, each with the instance's quota after the call,
+    /// so the CSV form carries everything the JSON does.
+    fn table(&self) -> Table {
+        let mut table = Table::new(&["instance_id", "number", "consumed", "remaining"]);
+        for number in &self.numbers {
+            table.row(vec![
+                self.instance_id.clone(),
+                number.clone(),
+                self.consumed.to_string(),
+                self.remaining.to_string(),
+            ]);
+        }
+        table.footer.push(format!(
+            "instance {}: {} consumed, {} remaining",
+            self.instance_id, self.consumed, self.remaining
+        ));
+        table
+    }
 }
 
 /// What an allocation asks for, from the command line or an ops row.

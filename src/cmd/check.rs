@@ -8,9 +8,9 @@ use crate::cli::AsOf;
 use crate::domain::eligibility::{eligibility, Eligibility};
 use crate::domain::types::{validate_account, Time};
 use crate::error::Result;
-use crate::render::Table;
+use crate::render::{self, Record, Row};
 use crate::store::View;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -68,33 +68,49 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         None => store.instances(args.account.as_deref(), None)?,
     };
     let mut rows = Vec::new();
-    let mut table = Table::new(&["instance_id", "eligible", "reasons", "remaining"]);
-    for instance in &instances {
-        let eligibility = eligibility(store.lookup(), instance, now)?;
-        rows.push(check_json(&instance.instance_id, &eligibility));
-        table.row(vec![
-            instance.instance_id.clone(),
-            eligibility.eligible().to_string(),
-            eligibility.reasons_cell(),
-            eligibility.remaining.to_string(),
-        ]);
+    for instance in instances {
+        let eligibility = eligibility(store.lookup(), &instance, now)?;
+        rows.push(Checked::new(instance.instance_id, eligibility));
     }
     match (&args.instance_id, rows.pop()) {
         // One instance: one object, and a record in table form.
-        (Some(_), Some(row)) => {
-            let mut record = table;
-            record.vertical = true;
-            context.emit(&row, record)
-        }
+        (Some(_), Some(row)) => context.emit(&Record(row)),
         (_, last) => {
             rows.extend(last);
-            context.emit(&Value::Array(rows), table)
+            context.emit(&rows)
         }
     }
 }
 
-/// `check`'s JSON object (docs/reference.md "Views: eligibility, quota that can be used, reports").
-pub(crate) fn check_json(instance_id: &str, eligibility: &Eligibility) -> Value {
-    json!({"instance_id": instance_id, "eligible": eligibility.eligible(),
-           "reasons": eligibility.reasons, "remaining": eligibility.remaining})
+/// `check`'s answer for one instance (docs/reference.md "Views: eligibility, quota that can be used, reports").
+#[derive(Serialize)]
+struct Checked {
+    instance_id: String,
+    eligible: bool,
+    reasons: Vec<&'static str>,
+    remaining: i64,
+}
+
+impl Checked {
+    fn new(instance_id: String, eligibility: Eligibility) -> Checked {
+        Checked {
+            instance_id,
+            eligible: eligibility.eligible(),
+            reasons: eligibility.reasons,
+            remaining: eligibility.remaining,
+        }
+    }
+}
+
+impl Row for Checked {
+    const HEADERS: &'static [&'static str] = &["instance_id", "eligible", "reasons", "remaining"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.instance_id.clone(),
+            self.eligible.to_string(),
+            render::reasons_cell(&self.reasons),
+            self.remaining.to_string(),
+        ]
+    }
 }

@@ -3,12 +3,11 @@
 //! names them and is dated by the reference clock.
 
 use super::Context;
-use crate::domain::event::{Body, ClockRepaired};
 use crate::error::{Error, Result};
-use crate::ledger::Outcome;
-use crate::render::Table;
+use crate::ledger::ClockRepair;
+use crate::render::{Answer, Table};
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClockCommand {
@@ -43,45 +42,46 @@ fn repair(context: &Context, args: RepairArgs) -> Result<()> {
         .map(drop)
         .and_then(|()| context.ledger())?;
     let mut writer = ledger.begin()?;
-    let Outcome::Appended(event) = writer.repair_clock(args.reason)? else {
-        return Err(Error::storage(
-            "invariant broken: a clock repair is never a replay",
-        ));
-    };
+    let ClockRepair { seq, at, repaired } = writer.repair_clock(args.reason)?;
     writer.commit()?;
-    let Ok(Body::ClockRepaired(repaired)) = event.body() else {
-        return Err(Error::storage(
-            "invariant broken: a clock repair wrote another kind",
-        ));
-    };
-    let json = answer_json(event.seq, &event.at, &repaired);
-    let table = Table::record(vec![
-        ("seq", event.seq.to_string()),
-        ("at", event.at.clone()),
-        (
-            "covers",
-            format!("events {} to {}", repaired.first_seq, repaired.last_seq),
-        ),
-        (
-            "claimed",
-            format!(
-                "{} to {}",
-                repaired.first_claimed_at, repaired.last_claimed_at
-            ),
-        ),
-        ("reason", repaired.reason.clone()),
-    ]);
-    context.emit(&json, table)
+    context.emit(&Repaired {
+        seq,
+        at,
+        first_seq: repaired.first_seq,
+        last_seq: repaired.last_seq,
+        first_claimed_at: repaired.first_claimed_at,
+        last_claimed_at: repaired.last_claimed_at,
+        reason: repaired.reason,
+    })
 }
 
-fn answer_json(seq: i64, at: &str, repaired: &ClockRepaired) -> serde_json::Value {
-    json!({
-        "seq": seq,
-        "at": at,
-        "first_seq": repaired.first_seq,
-        "last_seq": repaired.last_seq,
-        "first_claimed_at": repaired.first_claimed_at,
-        "last_claimed_at": repaired.last_claimed_at,
-        "reason": repaired.reason,
-    })
+/// The repair appended: its seq and time, the events it covers and the
+/// times they claim, and why.
+#[derive(Serialize)]
+struct Repaired {
+    seq: i64,
+    at: String,
+    first_seq: i64,
+    last_seq: i64,
+    first_claimed_at: String,
+    last_claimed_at: String,
+    reason: String,
+}
+
+impl Answer for Repaired {
+    fn table(&self) -> Table {
+        Table::record(vec![
+            ("seq", self.seq.to_string()),
+            ("at", self.at.clone()),
+            (
+                "covers",
+                format!("events {} to {}", self.first_seq, self.last_seq),
+            ),
+            (
+                "claimed",
+                format!("{} to {}", self.first_claimed_at, self.last_claimed_at),
+            ),
+            ("reason", self.reason.clone()),
+        ])
+    }
 }

@@ -12,7 +12,6 @@ use crate::domain::types::format_time;
 use crate::error::{Error, Result};
 use crate::render::{self, Table};
 use crate::store::{EventFilter, Store};
-use serde_json::Value;
 use std::io::Write;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +49,7 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
                     .into_iter()
                     .for_each(|line| table.row(line));
             }
-            context.emit(&Value::Null, table)
+            context.emit_table(&table)
         }
         format => render::closed_pipe_is_done(stream(&diffs, format)),
     }

@@ -5,8 +5,8 @@
 use super::Context;
 use crate::domain::event::GENESIS_HASH;
 use crate::error::Result;
-use crate::render::Table;
-use serde_json::json;
+use crate::render::{Answer, Table};
+use serde::Serialize;
 
 // `digest` takes no options of its own (the global ones apply).
 #[derive(Debug, clap::Args)]
@@ -19,15 +19,29 @@ pub(crate) fn run(context: &Context, _args: Args) -> Result<()> {
         Some(head) => (head.seq, Some(head.at.as_str()), head.hash.as_str()),
         None => (0, None, GENESIS_HASH),
     };
-    let json = json!({"seq": seq, "at": at, "hash": hash});
-    let mut table = Table::new(&["seq", "at", "hash"]);
-    table.row(vec![
-        seq.to_string(),
-        at.unwrap_or("").to_string(),
-        hash.to_string(),
-    ]);
-    table.footer.push(format!(
-        "keep it outside the ledger; later: snledger verify --digest {seq}:{hash}"
-    ));
-    context.emit(&json, table)
+    context.emit(&Digest { seq, at, hash })
+}
+
+/// The head of the log (seq 0 and the genesis hash for an empty log).
+#[derive(Serialize)]
+struct Digest<'a> {
+    seq: i64,
+    at: Option<&'a str>,
+    hash: &'a str,
+}
+
+impl Answer for Digest<'_> {
+    fn table(&self) -> Table {
+        let mut table = Table::new(&["seq", "at", "hash"]);
+        table.row(vec![
+            self.seq.to_string(),
+            self.at.unwrap_or("").to_string(),
+            self.hash.to_string(),
+        ]);
+        table.footer.push(format!(
+            "keep it outside the ledger; later: snledger verify --digest {}:{}",
+            self.seq, self.hash
+        ));
+        table
+    }
 }

@@ -8,7 +8,7 @@ use crate::csvio::{instance_csv, instance_csv_row};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::files::AtomicOutput;
-use crate::render::{self, write_csv_row};
+use crate::render::{self, write_csv_row, EventView, NumberView, Row};
 use crate::store::{EventFilter, Store, View};
 use clap::Subcommand;
 use std::io::Write;
@@ -26,14 +26,14 @@ pub(crate) enum ExportCommand {
     /// Every number as CSV.
     #[command(after_help = crate::csvio::columns_help(
         "a header row, then one row per number",
-        &render::NUMBER_HEADERS,
+        NumberView::HEADERS,
         crate::cli::examples!("snledger export numbers --as-of 2027-01-01 -o numbers.csv"),
     ))]
     Numbers(NumbersArgs),
     /// The whole log as CSV, which `import history` and samples/verify_history.py read.
     #[command(after_help = crate::csvio::columns_help(
         "a header row, then one row per event; payload is the JSON as hashed",
-        &render::EVENT_HEADERS,
+        EventView::HEADERS,
         crate::cli::examples!("snledger export history -o history.csv"),
     ))]
     History(Args),
@@ -181,9 +181,9 @@ fn write_table(
             if let Some(cutoff) = cutoff {
                 filter.to_seq = live.last_seq_at_or_before(&format_time(cutoff))?;
             }
-            write_csv_row(out, &header(&render::EVENT_HEADERS))?;
+            write_csv_row(out, &header(EventView::HEADERS))?;
             live.each_event(&filter, &mut |event| {
-                Ok(write_csv_row(out, &render::event_row(&event))?)
+                Ok(write_csv_row(out, &EventView::from(event).cells())?)
             })?;
         }
         Exported::Instances {
@@ -211,7 +211,7 @@ fn write_table(
         } => {
             let store = state_at(live, cutoff)?;
             let _snapshot = store.begin_read()?;
-            write_csv_row(out, &header(&render::NUMBER_HEADERS))?;
+            write_csv_row(out, &header(NumberView::HEADERS))?;
             store.each_number(&mut |number| {
                 let wanted = instance.as_ref().is_none_or(|i| *i == number.instance_id)
                     && account
@@ -221,7 +221,7 @@ fn write_table(
                 if !wanted {
                     return Ok(());
                 }
-                Ok(write_csv_row(out, &render::number_row(&number))?)
+                Ok(write_csv_row(out, &NumberView::from(number).cells())?)
             })?;
         }
     }

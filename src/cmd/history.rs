@@ -9,7 +9,7 @@ use crate::domain::event::{Event, KINDS};
 use crate::domain::names::canonical_service;
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use crate::render::{self, Table};
+use crate::render::{self, EventView, Row, Table};
 use crate::store::{EventFilter, Store};
 use std::io::Write;
 
@@ -166,7 +166,7 @@ fn print_table(
         }
         Ok(())
     })?;
-    context.emit(&serde_json::Value::Null, table)
+    context.emit_table(&table)
 }
 
 /// JSON or CSV, streamed: the log can be far larger than memory should hold.
@@ -182,7 +182,7 @@ fn stream(
     if format == Format::Json {
         out.write_all(b"[")?;
     } else {
-        out.write_all(render::csv_text(&Table::new(&render::EVENT_HEADERS))?.as_bytes())?;
+        out.write_all(render::csv_text(&Table::new(EventView::HEADERS))?.as_bytes())?;
     }
     store.each_event(filter, &mut |event| {
         if !keep(&event) {
@@ -193,10 +193,10 @@ fn stream(
                 out.write_all(b",")?;
             }
             first = false;
-            serde_json::to_writer(&mut out, &render::event_json(&event))
+            serde_json::to_writer(&mut out, &EventView::from(event))
                 .map_err(std::io::Error::from)?;
         } else {
-            render::write_csv_row(&mut out, &render::event_row(&event))?;
+            render::write_csv_row(&mut out, &EventView::from(event).cells())?;
         }
         Ok(())
     })?;

@@ -15,10 +15,10 @@ use crate::domain::decide::{BindCommand, GrantCommand, SelectCommand};
 use crate::domain::types::*;
 use crate::error::{Error, Reason, Result, RowFailure};
 use crate::ledger::{Ledger, Outcome, Writer};
-use crate::render::Table;
+use crate::render::{Answer, Table};
 use crate::store::Store;
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -135,7 +135,8 @@ pub(crate) fn run(context: &Context, command: ImportCommand) -> Result<()> {
 }
 
 fn history(context: &Context, args: Args) -> Result<()> {
-    let columns = crate::render::EVENT_HEADERS;
+    // A history file has the log's columns, as `export history` writes it.
+    let columns = crate::domain::event::EVENT_COLUMNS;
     let ledger = context.ledger()?;
     if ledger.store.event_count()? > 0 {
         return Err(Error::refused(
@@ -165,7 +166,7 @@ fn history(context: &Context, args: Args) -> Result<()> {
 /// Applies one command; returns how many events it appended (0 for a
 /// repeated request id).
 pub(super) fn apply(writer: &mut Writer, command: Command) -> Result<u64> {
-    Ok(match writer.apply(&command)? {
+    Ok(match writer.apply_bulk(&command)? {
         Outcome::Appended(_) => 1,
         Outcome::AlreadyDone(_) => 0,
     })
@@ -237,8 +238,12 @@ fn import_into(
         writer.commit()?;
     }
     let (rows, events) = (tally.rows, tally.events);
-    let json = json!({"file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run});
-    context.emit(&json, summary(file, rows, events, dry_run))
+    context.emit(&Imported {
+        file,
+        rows,
+        events,
+        dry_run,
+    })
 }
 
 /// Applies every row in file order, noting the failing ones; storage
@@ -283,24 +288,51 @@ pub(super) fn apply_rows(
     Ok(tally)
 }
 
-/// The one-record table an import prints, with its one-line footer.
-fn summary(file: &Path, rows: u64, events: u64, dry_run: bool) -> Table {
+/// What an import did: a one-record table with a one-line footer.
+#[derive(Serialize)]
+struct Imported<'a> {
+    #[serde(serialize_with = "path_text")]
+    file: &'a Path,
+    rows: u64,
+    events: u64,
+    dry_run: bool,
+}
+
+impl Answer for Imported<'_> {
+    fn table(&self) -> Table {
+        let mut table = Table::record(vec![
+            ("rows", self.rows.to_string()),
+            ("events", self.events.to_string()),
+            ("dry_run", self.dry_run.to_string()),
+        ]);
+        table.footer.push(applied_line(
+            self.file,
+            self.rows,
+            self.events,
+            self.dry_run,
+        ));
+        table
+    }
+}
+
+/// A file's path as JSON has it (as displayed: a name that is not UTF-8
+/// is still shown).
+pub(super) fn path_text<S: serde::Serializer>(
+    file: &&Path,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_str(&file.display())
+}
+
+/// The line under an import's table: how many rows and events.
+pub(super) fn applied_line(file: &Path, rows: u64, events: u64, dry_run: bool) -> String {
     let verb = if dry_run { "would apply" } else { "applied" };
-    let mut table = Table::default();
-    table.footer.push(format!(
+    format!(
         "{}{verb} {rows} row(s) from {}: {events} event(s){}",
         if dry_run { "dry run: " } else { "" },
         crate::files::shown_path(file),
         if dry_run { "; nothing was written" } else { "" }
-    ));
-    table.vertical = true;
-    table.headers = vec!["rows".into(), "events".into(), "dry_run".into()];
-    table.rows = vec![vec![
-        rows.to_string(),
-        events.to_string(),
-        dry_run.to_string(),
-    ]];
-    table
+    )
 }
 
 /// Errors made while reading a row may already name their line; the import

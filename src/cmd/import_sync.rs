@@ -6,7 +6,7 @@
 //! written. The ledger's instances the file lacks are reported, never
 //! released.
 
-use super::import::{apply, apply_rows, instance_command};
+use super::import::{applied_line, apply, apply_rows, instance_command, path_text, Tally};
 use super::Context;
 use crate::csvio::{instance_csv, CsvInput};
 use crate::domain::decide::Command;
@@ -14,12 +14,14 @@ use crate::domain::refresh::{amendment, renewal};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
 use crate::ledger::Writer;
-use crate::render::Table;
-use serde_json::json;
+use crate::render::{Answer, Table};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
 
 /// What one row does (or would do).
+#[derive(Serialize)]
 struct RowAction {
     line: u64,
     instance_id: String,
@@ -40,6 +42,14 @@ struct Sync {
 }
 
 const ACTIONS: [&str; 5] = ["add", "renew", "amend", "renew+amend", "unchanged"];
+/// The count of each of `ACTIONS` as JSON names it.
+const COUNTED_AS: [&str; 5] = [
+    "added",
+    "renewed",
+    "amended",
+    "renewed_and_amended",
+    "unchanged",
+];
 
 pub(super) fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
     let ledger = context.ledger()?;
@@ -58,10 +68,7 @@ pub(super) fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
     let absent = absent(&writer, &sync.seen)?;
     if tally.failed > 0 {
         if dry_run {
-            context.emit(
-                &sync.json(file, tally.rows, tally.events, dry_run, &absent),
-                sync.table(&absent),
-            )?;
+            context.emit(&sync.answer(file, &tally, dry_run, absent, false))?;
         }
         return Err(Error::Import {
             failures: tally.failures,
@@ -73,22 +80,7 @@ pub(super) fn run(context: &Context, file: &Path, dry_run: bool) -> Result<()> {
     } else {
         writer.commit()?;
     }
-    let json = sync.json(file, tally.rows, tally.events, dry_run, &absent);
-    let mut table = if dry_run {
-        sync.table(&absent)
-    } else {
-        sync.summary(&absent)
-    };
-    table.footer.push(format!(
-        "{}{} {} row(s) from {}: {} event(s){}",
-        if dry_run { "dry run: " } else { "" },
-        if dry_run { "would apply" } else { "applied" },
-        tally.rows,
-        crate::files::shown_path(file),
-        tally.events,
-        if dry_run { "; nothing was written" } else { "" }
-    ));
-    context.emit(&json, table)
+    context.emit(&sync.answer(file, &tally, dry_run, absent, true))
 }
 
 /// The ledger's instances that the file does not name, in id order.
@@ -134,30 +126,83 @@ impl Sync {
         outcome.map(|_| events)
     }
 
-    fn json(
-        &self,
-        file: &Path,
-        rows: u64,
-        events: u64,
+    fn answer<'a>(
+        self,
+        file: &'a Path,
+        tally: &Tally,
         dry_run: bool,
-        absent: &[String],
-    ) -> serde_json::Value {
-        let mut json = json!({
-            "file": file.display().to_string(), "rows": rows, "events": events, "dry_run": dry_run,
-            "added": self.counts[0], "renewed": self.counts[1], "amended": self.counts[2],
-            "renewed_and_amended": self.counts[3], "unchanged": self.counts[4], "absent": absent,
-        });
-        if let Some(actions) = &self.actions {
-            json["actions"] = actions
-                .iter()
-                .map(|a| json!({"line": a.line, "instance_id": a.instance_id, "action": a.action, "detail": a.detail}))
-                .collect();
+        absent: Vec<String>,
+        applied: bool,
+    ) -> Synced<'a> {
+        Synced {
+            file,
+            rows: tally.rows,
+            events: tally.events,
+            dry_run,
+            counts: Counts(self.counts),
+            absent,
+            actions: self.actions,
+            applied,
         }
-        json
     }
+}
 
-    /// Each row's action (`--dry-run`), the absent instances after it.
-    fn table(&self, absent: &[String]) -> Table {
+/// What a sync did (or would do): the counts by action, the absent
+/// instances, and with `--dry-run` each row's action.
+#[derive(Serialize)]
+struct Synced<'a> {
+    #[serde(serialize_with = "path_text")]
+    file: &'a Path,
+    rows: u64,
+    events: u64,
+    dry_run: bool,
+    #[serde(flatten)]
+    counts: Counts,
+    absent: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<RowAction>>,
+    /// Every row applied; a dry run with failing rows shows its actions
+    /// without the line of what it applied.
+    #[serde(skip)]
+    applied: bool,
+}
+
+/// The rows of each of `ACTIONS`, named in JSON as `COUNTED_AS`.
+struct Counts([u64; 5]);
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(COUNTED_AS.len()))?;
+        for (name, count) in COUNTED_AS.iter().zip(self.0) {
+            map.serialize_entry(name, &count)?;
+        }
+        map.end()
+    }
+}
+
+impl Answer for Synced<'_> {
+    fn table(&self) -> Table {
+        let mut table = if self.dry_run {
+            self.actions_table()
+        } else {
+            self.summary()
+        };
+        table.footer.push(absent_line(&self.absent));
+        if self.applied {
+            table.footer.push(applied_line(
+                self.file,
+                self.rows,
+                self.events,
+                self.dry_run,
+            ));
+        }
+        table
+    }
+}
+
+impl Synced<'_> {
+    /// Each row's action (`--dry-run`).
+    fn actions_table(&self) -> Table {
         let mut table = Table::new(&["line", "instance_id", "action", "detail"]);
         for action in self.actions.iter().flatten() {
             table.row(vec![
@@ -167,21 +212,18 @@ impl Sync {
                 action.detail.clone(),
             ]);
         }
-        table.footer.push(absent_line(absent));
         table
     }
 
     /// The counts of a real run.
-    fn summary(&self, absent: &[String]) -> Table {
+    fn summary(&self) -> Table {
         let mut pairs: Vec<(&str, String)> = ACTIONS
             .iter()
-            .zip(self.counts)
+            .zip(self.counts.0)
             .map(|(action, count)| (*action, count.to_string()))
             .collect();
-        pairs.push(("absent", absent.len().to_string()));
-        let mut table = Table::record(pairs);
-        table.footer.push(absent_line(absent));
-        table
+        pairs.push(("absent", self.absent.len().to_string()));
+        Table::record(pairs)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use super::Context;
 use crate::error::Result;
-use crate::render::Table;
+use crate::render::{Record, Row};
 use crate::store::SCHEMA_VERSION;
-use serde_json::json;
+use serde::Serialize;
 
 // init takes no arguments of its own.
 #[derive(Debug, clap::Args)]
@@ -14,11 +14,29 @@ pub(crate) fn run(context: &Context, _args: Args) -> Result<()> {
     let store = context.init_store()?;
     let events = store.event_count()?;
     let db = crate::store::Store::shown(&context.db()?);
-    let json = json!({"db": db, "schema_version": SCHEMA_VERSION, "events": events});
-    let table = Table::record(vec![
-        ("db", db.clone()),
-        ("schema_version", SCHEMA_VERSION.to_string()),
-        ("events", events.to_string()),
-    ]);
-    context.emit(&json, table)
+    context.emit(&Record(Initialised {
+        db,
+        schema_version: SCHEMA_VERSION,
+        events,
+    }))
+}
+
+/// The ledger `init` made or found.
+#[derive(Serialize)]
+struct Initialised {
+    db: String,
+    schema_version: i64,
+    events: i64,
+}
+
+impl Row for Initialised {
+    const HEADERS: &'static [&'static str] = &["db", "schema_version", "events"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.db.clone(),
+            self.schema_version.to_string(),
+            self.events.to_string(),
+        ]
+    }
 }

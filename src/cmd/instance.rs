@@ -8,7 +8,7 @@ use crate::domain::decide::Lookup;
 use crate::domain::eligibility::eligibility;
 use crate::domain::types::*;
 use crate::error::Result;
-use crate::render::{InstanceView, Table};
+use crate::render::InstanceView;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -171,13 +171,13 @@ fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let now = view_time(context, &args.as_of)?;
     let store = context.view(&args.as_of)?;
     let _snapshot = store.begin_read()?;
-    let (json, table) = shown(
+    let answer = shown(
         store.lookup(),
         &|id| store.numbers_of(id),
         &args.instance_id,
         now,
     )?;
-    context.emit(&json, table)
+    context.emit(&answer)
 }
 
 fn add(context: &Context, args: AddArgs) -> Result<()> {
@@ -247,8 +247,7 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
     let now = view_time(context, &as_of)?;
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    let mut json = Vec::new();
-    let mut table = Table::new(&InstanceView::LIST_HEADERS).droppable(&InstanceView::NARROW_DROPS);
+    let mut views = Vec::new();
     for instance in store.instances(account.as_deref(), service_type.as_deref())? {
         let eligibility = eligibility(store.lookup(), &instance, now)?;
         if (eligible && !eligibility.eligible()) || (ineligible && eligibility.eligible()) {
@@ -256,25 +255,23 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
         }
         let max_numbers = max_numbers(store.lookup(), &instance)?;
         let numbers = store.numbers_of(&instance.instance_id)?;
-        let view = InstanceView {
-            instance: &instance,
+        views.push(InstanceView::new(
+            instance,
             max_numbers,
-            numbers: &numbers,
-            eligibility: &eligibility,
-        };
-        json.push(view.json());
-        table.row(view.list_row());
+            numbers,
+            eligibility,
+        ));
     }
-    context.emit(&serde_json::Value::Array(json), table)
+    context.emit(&views)
 }
 
 fn change_and_show(context: &Context, command: &Command, instance_id: &str) -> Result<()> {
     let ledger = context.ledger()?;
     let now = context.now()?;
-    let (json, table) = ledger.execute(command, |store, _| {
+    let answer = ledger.execute(command, |store, _| {
         shown(store.lookup(), &|id| store.numbers_of(id), instance_id, now)
     })?;
-    context.emit(&json, table)
+    context.emit(&answer)
 }
 
 /// The numbers of an instance, in the order they were issued.
@@ -287,15 +284,15 @@ fn shown(
     numbers_of: &NumbersOf,
     instance_id: &str,
     now: Time,
-) -> Result<(serde_json::Value, Table)> {
+) -> Result<InstanceView> {
     let instance = find_instance(store, instance_id)?;
     let numbers = numbers_of(&instance.instance_id)?;
     let eligibility = eligibility(store, &instance, now)?;
-    let view = InstanceView {
-        instance: &instance,
-        max_numbers: max_numbers(store, &instance)?,
-        numbers: &numbers,
-        eligibility: &eligibility,
-    };
-    Ok((view.json(), view.table()))
+    let max_numbers = max_numbers(store, &instance)?;
+    Ok(InstanceView::new(
+        instance,
+        max_numbers,
+        numbers,
+        eligibility,
+    ))
 }

@@ -380,8 +380,15 @@ impl Context {
         Ok(render::Style::from_environment(self.zone()?))
     }
 
-    pub(crate) fn emit(&self, json: &serde_json::Value, table: render::Table) -> Result<()> {
-        render::emit_styled(self.format(), &self.style()?, json, table)
+    /// Prints a command's answer in the format asked for.
+    pub(crate) fn emit(&self, answer: &impl render::Answer) -> Result<()> {
+        render::emit_styled(self.format(), &self.style()?, answer)
+    }
+
+    /// Prints a table that only the table format shows this way (JSON and
+    /// CSV of the command are streamed).
+    pub(crate) fn emit_table(&self, table: &render::Table) -> Result<()> {
+        render::emit_table(&self.style()?, table)
     }
 }
 
@@ -420,7 +427,7 @@ pub(crate) fn change_number_and_show(
         debug_assert!(matches!(outcome, Outcome::Appended(_)));
         find_number(store.lookup(), number)
     })?;
-    context.emit(&render::number_json(&record), render::number_table(&record))
+    context.emit(&render::number_record(record))
 }
 
 // ---- look-ups: each validates the name, then says "no X" when it is absent ----

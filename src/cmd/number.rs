@@ -64,7 +64,7 @@ fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let store = context.view(&args.as_of)?;
     let _snapshot = store.begin_read()?;
     let record = find_by_prefix(&store, &args.number)?;
-    context.emit(&render::number_json(&record), render::number_table(&record))
+    context.emit(&render::number_record(record))
 }
 
 fn list(context: &Context, args: ListArgs) -> Result<()> {
@@ -103,11 +103,8 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
             .filter(|n| args.status.as_ref().is_none_or(|s| s == n.status.as_str()))
             .collect(),
     };
-    let json: Vec<_> = numbers.iter().map(render::number_json).collect();
-    context.emit(
-        &serde_json::Value::Array(json),
-        render::numbers_table(&numbers),
-    )
+    let numbers: Vec<render::NumberView> = numbers.into_iter().map(Into::into).collect();
+    context.emit(&numbers)
 }
 
 /// The shortest prefix `number show` looks up, as git asks of a commit id.

@@ -5,7 +5,7 @@ use crate::cli::AsOf;
 use crate::domain::decide::Command;
 use crate::domain::types::{parse_amount_fen, shorten};
 use crate::error::{Error, Result};
-use crate::render::{self, Table};
+use crate::render::{PolicyView, Record};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -50,13 +50,12 @@ pub(crate) fn run(context: &Context, command: PolicyCommand) -> Result<()> {
     match command {
         PolicyCommand::Show(args) => {
             let store = context.view(&args.as_of)?;
-            let policies = store.policies()?;
-            let mut table = Table::new(&render::POLICY_HEADERS);
-            for policy in &policies {
-                table.row(render::policy_row(policy));
-            }
-            let json: Vec<_> = policies.iter().map(render::policy_json).collect();
-            context.emit(&serde_json::Value::Array(json), table)
+            let policies: Vec<PolicyView> = store
+                .policies()?
+                .into_iter()
+                .map(PolicyView::from)
+                .collect();
+            context.emit(&policies)
         }
         PolicyCommand::Set(args) => set(context, args),
     }
@@ -91,14 +90,7 @@ fn set(context: &Context, args: SetArgs) -> Result<()> {
     };
     let policy =
         context.set_and_read(&command, "policy", |store| store.policy(&args.service_type))?;
-    let table = Table::record(
-        render::POLICY_HEADERS
-            .iter()
-            .copied()
-            .zip(render::policy_row(&policy))
-            .collect(),
-    );
-    context.emit(&render::policy_json(&policy), table)
+    context.emit(&Record(PolicyView::from(policy)))
 }
 
 fn parse_bool(text: &str) -> Result<bool> {

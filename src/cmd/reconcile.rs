@@ -9,16 +9,16 @@ use crate::csvio::{open_file, ops_csv};
 use crate::domain::decide::Command;
 use crate::domain::event::Reconciled;
 use crate::domain::reconcile::{
-    Book, ByInstance, ByNumber, Comparison, Difference, NumberMatch, Op, Outcome,
+    Book, ByInstance, ByNumber, Comparison, LedgerSide, NumberMatch, Op, Outcome, ProviderSide,
 };
 use crate::domain::types::{Instance, Policy};
 use crate::error::{Error, Result};
 use crate::files::{shown_path, AtomicOutput};
 use crate::provider::{read_records, FileSummary};
-use crate::render::{write_csv_row, Table};
+use crate::render::{json_text, write_csv_row, Answer, Table};
 use crate::spill::Sorter;
 use crate::store::View;
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -70,10 +70,10 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         });
         context.ledger()?.execute(&command, |_, _| Ok(()))?;
     }
-    let mut table = differences_table(&outcome.differences);
-    table.footer = summary_lines(&outcome, args.emit_ops.as_deref());
-    context.emit(&outcome_json(&outcome), table)?;
-    if !outcome.differences.is_empty() {
+    let footer = summary_lines(&outcome, args.emit_ops.as_deref());
+    let answer = Reconciliation::new(&outcome, footer);
+    context.emit(&answer)?;
+    if !answer.in_sync {
         // Like `diff`: differences are exit 1, not an error (nothing else
         // to print); the output above is flushed.
         std::process::exit(1);
@@ -138,42 +138,79 @@ impl Book for StoreBook<'_> {
     }
 }
 
-fn difference_json(difference: &Difference) -> Value {
-    json!({
-        "class": difference.class.code(),
-        "number": difference.number,
-        "instance_id": difference.instance_id,
-        "ledger": difference.ledger,
-        "provider": difference.provider,
-    })
+/// `reconcile`'s answer: whether in sync, what was compared, and each
+/// difference with what each side says.
+#[derive(Serialize)]
+struct Reconciliation<'a> {
+    in_sync: bool,
+    compared: Compared,
+    differences: Vec<DifferenceView<'a>>,
+    /// What was compared and what the ops cover, under the table.
+    #[serde(skip)]
+    footer: Vec<String>,
 }
 
-fn outcome_json(outcome: &Outcome) -> Value {
-    json!({
-        "in_sync": outcome.differences.is_empty(),
-        "compared": {"numbers": outcome.numbers, "instances": outcome.instances},
-        "differences": outcome.differences.iter().map(difference_json).collect::<Vec<_>>(),
-    })
+#[derive(Serialize)]
+struct Compared {
+    numbers: i64,
+    instances: i64,
 }
 
-const HEADERS: [&str; 5] = ["class", "number", "instance_id", "ledger", "provider"];
+#[derive(Serialize)]
+struct DifferenceView<'a> {
+    class: &'static str,
+    number: &'a Option<String>,
+    instance_id: &'a str,
+    ledger: &'a Option<LedgerSide>,
+    provider: &'a Option<ProviderSide>,
+}
 
-fn differences_table(differences: &[Difference]) -> Table {
-    let side = |value: &Value| match value {
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    let mut table = Table::new(&HEADERS);
-    for difference in differences {
-        table.row(vec![
-            difference.class.code().to_string(),
-            difference.number.clone().unwrap_or_default(),
-            difference.instance_id.clone(),
-            side(&difference.ledger),
-            side(&difference.provider),
-        ]);
+impl<'a> Reconciliation<'a> {
+    fn new(outcome: &'a Outcome, footer: Vec<String>) -> Reconciliation<'a> {
+        let differences = outcome
+            .differences
+            .iter()
+            .map(|difference| DifferenceView {
+                class: difference.class.code(),
+                number: &difference.number,
+                instance_id: &difference.instance_id,
+                ledger: &difference.ledger,
+                provider: &difference.provider,
+            })
+            .collect();
+        Reconciliation {
+            in_sync: outcome.differences.is_empty(),
+            compared: Compared {
+                numbers: outcome.numbers,
+                instances: outcome.instances,
+            },
+            differences,
+            footer,
+        }
     }
-    table
+}
+
+impl Answer for Reconciliation<'_> {
+    /// Each side's cell is its JSON, as the JSON output has it.
+    fn table(&self) -> Table {
+        fn side(value: &Option<impl Serialize>) -> String {
+            value
+                .as_ref()
+                .map_or_else(String::new, |value| json_text(value).unwrap_or_default())
+        }
+        let mut table = Table::new(&["class", "number", "instance_id", "ledger", "provider"]);
+        for difference in &self.differences {
+            table.row(vec![
+                difference.class.to_string(),
+                difference.number.clone().unwrap_or_default(),
+                difference.instance_id.to_string(),
+                side(difference.ledger),
+                side(difference.provider),
+            ]);
+        }
+        table.footer = self.footer.clone();
+        table
+    }
 }
 
 /// The lines under the table: what was compared, and what the ops cover.

@@ -7,9 +7,9 @@ use crate::domain::decide::Command;
 use crate::domain::regions::Region;
 use crate::domain::types::shorten;
 use crate::error::{Error, Result};
-use crate::render::Table;
+use crate::render::{Record, Row};
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RegionCommand {
@@ -36,19 +36,13 @@ pub(crate) struct SetArgs {
     mainland: String,
 }
 
-const HEADERS: [&str; 3] = ["region", "mainland", "updated_seq"];
-
 pub(crate) fn run(context: &Context, command: RegionCommand) -> Result<()> {
     match command {
         RegionCommand::List(args) => {
             let store = context.view(&args.as_of)?;
-            let regions = store.regions()?;
-            let mut table = Table::new(&HEADERS);
-            for region in &regions {
-                table.row(row(region));
-            }
-            let json: Vec<_> = regions.iter().map(region_json).collect();
-            context.emit(&serde_json::Value::Array(json), table)
+            let regions: Vec<RegionView> =
+                store.regions()?.into_iter().map(RegionView::from).collect();
+            context.emit(&regions)
         }
         RegionCommand::Set(args) => set(context, args),
     }
@@ -60,20 +54,37 @@ fn set(context: &Context, args: SetArgs) -> Result<()> {
         mainland: parse_bool(&args.mainland)?,
     };
     let region = context.set_and_read(&command, "region", |store| store.region(&args.region))?;
-    let table = Table::record(HEADERS.iter().copied().zip(row(&region)).collect());
-    context.emit(&region_json(&region), table)
+    context.emit(&Record(RegionView::from(region)))
 }
 
-fn row(region: &Region) -> Vec<String> {
-    vec![
-        region.region_id.clone(),
-        region.mainland.to_string(),
-        region.updated_seq.to_string(),
-    ]
+/// One row of the region table.
+#[derive(Serialize)]
+struct RegionView {
+    region: String,
+    mainland: bool,
+    updated_seq: i64,
 }
 
-fn region_json(region: &Region) -> serde_json::Value {
-    json!({"region": region.region_id, "mainland": region.mainland, "updated_seq": region.updated_seq})
+impl From<Region> for RegionView {
+    fn from(region: Region) -> RegionView {
+        RegionView {
+            region: region.region_id,
+            mainland: region.mainland,
+            updated_seq: region.updated_seq,
+        }
+    }
+}
+
+impl Row for RegionView {
+    const HEADERS: &'static [&'static str] = &["region", "mainland", "updated_seq"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.region.clone(),
+            self.mainland.to_string(),
+            self.updated_seq.to_string(),
+        ]
+    }
 }
 
 fn parse_bool(text: &str) -> Result<bool> {

@@ -2,14 +2,15 @@
 
 use super::check::{mainland_map, view_time};
 use super::{find_number, parse_integer, Context};
-use crate::cli::{AsOf, Format};
+use crate::cli::AsOf;
 use crate::domain::eligibility::{eligibility_under, Eligibility};
 use crate::domain::types::*;
 use crate::error::{Error, Result};
-use crate::render::{self, Table};
+use crate::render::{Answer, Row, ServiceView, Table};
 use crate::store::View;
 use clap::Subcommand;
-use serde_json::json;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +68,7 @@ pub(crate) struct AccountsArgs {
     as_of: AsOf,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize)]
 struct Sums {
     instances: i64,
     max: i64,
@@ -135,7 +136,28 @@ fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<(
         }
         Ok(())
     })?;
-    let columns = [
+    let mut rows = Vec::new();
+    for (scope, groups) in [("account", by_account), ("service_type", by_type)] {
+        rows.extend(
+            groups
+                .into_iter()
+                .map(|(key, sums)| QuotaRow { scope, key, sums }),
+        );
+    }
+    context.emit(&rows)
+}
+
+/// One group of `report quota`: an account's or a service type's sums.
+#[derive(Serialize)]
+struct QuotaRow {
+    scope: &'static str,
+    key: String,
+    #[serde(flatten)]
+    sums: Sums,
+}
+
+impl Row for QuotaRow {
+    const HEADERS: &'static [&'static str] = &[
         "scope",
         "key",
         "instances",
@@ -144,26 +166,19 @@ fn quota(context: &Context, QuotaArgs { account, as_of }: QuotaArgs) -> Result<(
         "remaining",
         "usable",
     ];
-    let mut table = Table::new(&columns);
-    let mut rows = Vec::new();
-    for (scope, groups) in [("account", &by_account), ("service_type", &by_type)] {
-        for (key, sums) in groups {
-            rows.push(
-                json!({"scope": scope, "key": key, "instances": sums.instances, "max": sums.max,
-                        "consumed": sums.consumed, "remaining": sums.remaining, "usable": sums.usable}),
-            );
-            table.row(vec![
-                scope.to_string(),
-                key.clone(),
-                sums.instances.to_string(),
-                sums.max.to_string(),
-                sums.consumed.to_string(),
-                sums.remaining.to_string(),
-                sums.usable.to_string(),
-            ]);
-        }
+
+    fn cells(&self) -> Vec<String> {
+        let sums = &self.sums;
+        vec![
+            self.scope.to_string(),
+            self.key.clone(),
+            sums.instances.to_string(),
+            sums.max.to_string(),
+            sums.consumed.to_string(),
+            sums.remaining.to_string(),
+            sums.usable.to_string(),
+        ]
     }
-    context.emit(&serde_json::Value::Array(rows), table)
 }
 
 /// The statuses in the order of a number's life, as `report accounts` counts them.
@@ -176,12 +191,53 @@ const HELD_STATUSES: [Status; 6] = [
     Status::Invalid,
 ];
 
-#[derive(Default)]
+/// One row of `report accounts`.
+#[derive(Default, Serialize)]
 struct AccountSums {
+    account: String,
     instances: i64,
-    held: [i64; HELD_STATUSES.len()],
+    /// One field per status, named by it.
+    #[serde(flatten)]
+    held: Held,
     remaining: i64,
     usable: i64,
+}
+
+/// The numbers an account holds, counted by status (`HELD_STATUSES`).
+#[derive(Default)]
+struct Held([i64; HELD_STATUSES.len()]);
+
+impl Serialize for Held {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(HELD_STATUSES.len()))?;
+        for (status, count) in HELD_STATUSES.iter().zip(self.0) {
+            map.serialize_entry(status.as_str(), &count)?;
+        }
+        map.end()
+    }
+}
+
+/// `report accounts`: its columns name the statuses.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Accounts(Vec<AccountSums>);
+
+impl Answer for Accounts {
+    fn table(&self) -> Table {
+        let mut columns = vec!["account", "instances"];
+        columns.extend(HELD_STATUSES.iter().map(|s| s.as_str()));
+        columns.extend(["remaining", "usable"]);
+        // A narrow terminal leaves out first the counts of numbers that can
+        // never change again (they still consume their slots).
+        let mut table = Table::new(&columns).droppable(&["deregistered", "invalid"]);
+        for sums in &self.0 {
+            let mut cells = vec![sums.account.clone(), sums.instances.to_string()];
+            cells.extend(sums.held.0.iter().map(i64::to_string));
+            cells.extend([sums.remaining.to_string(), sums.usable.to_string()]);
+            table.row(cells);
+        }
+        table
+    }
 }
 
 fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<()> {
@@ -199,42 +255,28 @@ fn accounts(context: &Context, AccountsArgs { as_of }: AccountsArgs) -> Result<(
     store.each_number(&mut |number| {
         let sums = by_account.entry(number.holder).or_default();
         if let Some(index) = HELD_STATUSES.iter().position(|s| *s == number.status) {
-            sums.held[index] += 1;
+            sums.held.0[index] += 1;
         }
         Ok(())
     })?;
-    let mut columns = vec!["account", "instances"];
-    columns.extend(HELD_STATUSES.iter().map(|s| s.as_str()));
-    columns.extend(["remaining", "usable"]);
-    // A narrow terminal leaves out first the counts of numbers that can
-    // never change again (they still consume their slots).
-    let mut table = Table::new(&columns).droppable(&["deregistered", "invalid"]);
-    let mut rows = Vec::new();
-    for (account, sums) in by_account {
-        let mut row = serde_json::Map::new();
-        row.insert("account".into(), json!(account));
-        row.insert("instances".into(), json!(sums.instances));
-        for (status, count) in HELD_STATUSES.iter().zip(sums.held) {
-            row.insert(status.as_str().into(), json!(count));
-        }
-        row.insert("remaining".into(), json!(sums.remaining));
-        row.insert("usable".into(), json!(sums.usable));
-        let mut cells = vec![account, sums.instances.to_string()];
-        cells.extend(sums.held.iter().map(i64::to_string));
-        cells.extend([sums.remaining.to_string(), sums.usable.to_string()]);
-        table.row(cells);
-        rows.push(serde_json::Value::Object(row));
-    }
-    context.emit(&serde_json::Value::Array(rows), table)
+    let rows = by_account
+        .into_iter()
+        .map(|(account, sums)| AccountSums { account, ..sums })
+        .collect();
+    context.emit(&Accounts(rows))
 }
 
 /// One instance `report expiring` lists.
+#[derive(Serialize)]
 struct AtRisk {
-    instance: Instance,
+    instance_id: String,
+    expires_at: String,
     days_left: i64,
+    account: String,
+    state: InstanceState,
     expired: bool,
-    services: Vec<String>,
     unbound: i64,
+    services: Vec<String>,
 }
 
 fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> Result<()> {
@@ -259,13 +301,15 @@ fn expiring(context: &Context, ExpiringArgs { within, as_of }: ExpiringArgs) -> 
         listed.push(AtRisk {
             days_left: (expires_at - now).num_days(),
             expired: expires_at <= now,
-            instance,
+            instance_id: instance.instance_id,
+            expires_at: instance.expires_at,
+            account: instance.account,
+            state: instance.state,
             services,
             unbound,
         });
     }
-    let (json, table) = expiring_output(&listed, context.format());
-    context.emit(&json, table)
+    context.emit(&Expiring(listed))
 }
 
 /// Instances that host a live service or have unbound numbers: for each,
@@ -294,60 +338,66 @@ fn candidates(store: &View) -> Result<BTreeMap<String, (Vec<String>, i64)>> {
     Ok(found)
 }
 
-/// JSON keeps the services as a list; CSV has one row per (instance,
-/// service), since a name may hold spaces and commas; the table puts them
-/// one per line in their cell.
-fn expiring_output(listed: &[AtRisk], format: Format) -> (serde_json::Value, Table) {
-    let columns = [
-        "instance_id",
-        "expires_at",
-        "days_left",
-        "account",
-        "state",
-        "expired",
-        "unbound",
-    ];
-    let mut headers = columns.to_vec();
-    headers.push(if format == Format::Csv {
-        "service"
-    } else {
-        "services"
-    });
-    let mut table = Table::new(&headers);
-    let mut rows = Vec::new();
-    for item in listed {
-        let i = &item.instance;
-        rows.push(
-            json!({"instance_id": i.instance_id, "expires_at": i.expires_at,
-            "days_left": item.days_left, "account": i.account, "state": i.state,
-            "expired": item.expired, "unbound": item.unbound, "services": item.services}),
-        );
-        let cells = vec![
-            i.instance_id.clone(),
-            i.expires_at.clone(),
-            item.days_left.to_string(),
-            i.account.clone(),
-            i.state.to_string(),
-            item.expired.to_string(),
-            item.unbound.to_string(),
-        ];
-        if format != Format::Csv {
-            table.row([cells, vec![item.services.join("\n")]].concat());
-        } else if item.services.is_empty() {
-            table.row([cells, vec![String::new()]].concat());
-        } else {
+/// `report expiring`. JSON keeps the services as a list; CSV has one row
+/// per (instance, service), since a name may hold spaces and commas; the
+/// table puts them one per line in their cell.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Expiring(Vec<AtRisk>);
+
+const EXPIRING_COLUMNS: [&str; 7] = [
+    "instance_id",
+    "expires_at",
+    "days_left",
+    "account",
+    "state",
+    "expired",
+    "unbound",
+];
+
+impl AtRisk {
+    /// The cells before the services.
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.instance_id.clone(),
+            self.expires_at.clone(),
+            self.days_left.to_string(),
+            self.account.clone(),
+            self.state.to_string(),
+            self.expired.to_string(),
+            self.unbound.to_string(),
+        ]
+    }
+}
+
+impl Answer for Expiring {
+    fn table(&self) -> Table {
+        let mut table = Table::new(&[&EXPIRING_COLUMNS[..], &["services"]].concat());
+        for item in &self.0 {
+            table.row([item.cells(), vec![item.services.join("\n")]].concat());
+        }
+        table
+    }
+
+    fn csv(&self) -> Table {
+        let mut table = Table::new(&[&EXPIRING_COLUMNS[..], &["service"]].concat());
+        for item in &self.0 {
+            let cells = item.cells();
+            if item.services.is_empty() {
+                table.row([cells, vec![String::new()]].concat());
+                continue;
+            }
             for service in &item.services {
                 table.row([cells.clone(), vec![service.clone()]].concat());
             }
         }
+        table
     }
-    (serde_json::Value::Array(rows), table)
 }
 
 fn ip_updates(context: &Context, IpUpdatesArgs { as_of }: IpUpdatesArgs) -> Result<()> {
     let store = context.view(&as_of)?;
     let _snapshot = store.begin_read()?;
-    let mut table = Table::new(&render::SERVICE_HEADERS);
     let mut rows = Vec::new();
     for service in store
         .services(None)?
@@ -360,8 +410,7 @@ fn ip_updates(context: &Context, IpUpdatesArgs { as_of }: IpUpdatesArgs) -> Resu
         if !number.status.holds_service() {
             continue;
         }
-        rows.push(render::service_json(&service, &number));
-        table.row(render::service_row(&service, &number));
+        rows.push(ServiceView::new(service, number));
     }
-    context.emit(&serde_json::Value::Array(rows), table)
+    context.emit(&rows)
 }

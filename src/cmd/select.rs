@@ -4,7 +4,7 @@ use super::{find_number, fresh_numbers, Context};
 use crate::domain::decide::Command;
 use crate::domain::decide::SelectCommand;
 use crate::domain::event::Body;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ledger::Outcome;
 use crate::render;
 
@@ -29,14 +29,12 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         account: args.account,
         generated,
     });
-    let record = ledger.execute(&command, |store, outcome| {
-        let Outcome::Appended(event) = outcome else {
-            unreachable!("invariant: select appends an event")
-        };
-        let Body::Selected(payload) = event.body()? else {
-            unreachable!("invariant: select appends a selected event")
-        };
-        find_number(store.lookup(), &payload.number)
+    let record = ledger.execute(&command, |store, outcome| match outcome {
+        Outcome::Appended(Body::Selected(payload)) => find_number(store.lookup(), &payload.number),
+        // A selection carries no request id: it is never a replay.
+        _ => Err(Error::storage(
+            "invariant broken: select appends one selected event",
+        )),
     })?;
-    context.emit(&render::number_json(&record), render::number_table(&record))
+    context.emit(&render::number_record(record))
 }

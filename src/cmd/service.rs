@@ -8,7 +8,7 @@ use crate::domain::decide::Lookup;
 use crate::domain::decide::MoveServiceCommand;
 use crate::domain::types::validate_instance_id;
 use crate::error::Result;
-use crate::render::{self, Table};
+use crate::render::{Record, ServiceView};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -109,8 +109,8 @@ pub(crate) fn run(context: &Context, command: ServiceCommand) -> Result<()> {
 fn show(context: &Context, args: ShowArgs) -> Result<()> {
     let store = context.view(&args.as_of)?;
     let _snapshot = store.begin_read()?;
-    let (json, table) = shown(store.lookup(), &args.service)?;
-    context.emit(&json, table)
+    let answer = shown(store.lookup(), &args.service)?;
+    context.emit(&answer)
 }
 
 fn list(context: &Context, args: ListArgs) -> Result<()> {
@@ -124,28 +124,24 @@ fn list(context: &Context, args: ListArgs) -> Result<()> {
         .as_deref()
         .map(|instance_id| instance_spelling(&*store, instance_id))
         .transpose()?;
-    let mut json = Vec::new();
-    let mut table = Table::new(&render::SERVICE_HEADERS);
+    let mut services = Vec::new();
     for service in store.services(instance.as_deref())? {
         let number = find_number(store.lookup(), &service.number)?;
-        json.push(render::service_json(&service, &number));
-        table.row(render::service_row(&service, &number));
+        services.push(ServiceView::new(service, number));
     }
-    context.emit(&serde_json::Value::Array(json), table)
+    context.emit(&services)
 }
 
 fn change_and_show(context: &Context, command: &Command, service: &str) -> Result<()> {
     let ledger = context.ledger()?;
-    let (json, table) = ledger.execute(command, |store, _| shown(store.lookup(), service))?;
-    context.emit(&json, table)
+    let answer = ledger.execute(command, |store, _| shown(store.lookup(), service))?;
+    context.emit(&answer)
 }
 
 /// A service as `service show` prints it, from the live ledger or a past
 /// state.
-fn shown(store: &dyn Lookup, service: &str) -> Result<(serde_json::Value, Table)> {
+fn shown(store: &dyn Lookup, service: &str) -> Result<Record<ServiceView>> {
     let record = find_service(store, service)?;
     let number = find_number(store, &record.number)?;
-    let row = render::service_row(&record, &number);
-    let table = Table::record(render::SERVICE_HEADERS.iter().copied().zip(row).collect());
-    Ok((render::service_json(&record, &number), table))
+    Ok(Record(ServiceView::new(record, number)))
 }

@@ -4,9 +4,9 @@
 use super::Context;
 use crate::domain::types::shorten;
 use crate::error::{Error, Result};
-use crate::render::Table;
+use crate::render::{Answer, Table};
 use crate::verify::{check, Anchors};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -25,35 +25,53 @@ pub(crate) fn run(context: &Context, args: Args) -> Result<()> {
         }
         other => other?,
     };
-    let ok = report.problems.is_empty();
-    let first_bad_seq = report.first_bad_seq();
-    let problems: Vec<&str> = report.problems.iter().map(|(_, p)| p.as_str()).collect();
-    let json = json!({"ok": ok, "events": report.events, "first_bad_seq": first_bad_seq, "problems": problems});
-    // One row per problem (or one row when all is well), so the CSV form
-    // carries the problems too.
-    let mut table = Table::new(&["ok", "events", "first_bad_seq", "problem"]);
-    let first = first_bad_seq.map(|s| s.to_string()).unwrap_or_default();
-    for problem in problems
-        .iter()
-        .map(|p| p.to_string())
-        .chain(ok.then(String::new))
-    {
-        table.row(vec![
-            ok.to_string(),
-            report.events.to_string(),
-            first.clone(),
-            problem,
-        ]);
-    }
-    context.emit(&json, table)?;
-    if ok {
+    let verdict = Verdict {
+        ok: report.problems.is_empty(),
+        events: report.events,
+        first_bad_seq: report.first_bad_seq(),
+        problems: report.problems.iter().map(|(_, p)| p.as_str()).collect(),
+    };
+    context.emit(&verdict)?;
+    if verdict.ok {
         Ok(())
     } else {
         Err(Error::Integrity(format!(
             "the ledger fails verification: first bad event {}; {} problem(s)",
-            first_bad_seq.map_or("unknown".to_string(), |s| s.to_string()),
-            problems.len()
+            verdict
+                .first_bad_seq
+                .map_or("unknown".to_string(), |s| s.to_string()),
+            verdict.problems.len()
         )))
+    }
+}
+
+/// What `verify` found.
+#[derive(Serialize)]
+struct Verdict<'a> {
+    ok: bool,
+    events: i64,
+    first_bad_seq: Option<i64>,
+    problems: Vec<&'a str>,
+}
+
+impl Answer for Verdict<'_> {
+    /// One row per problem (or one row when all is well), so the CSV form
+    /// carries the problems too.
+    fn table(&self) -> Table {
+        let mut table = Table::new(&["ok", "events", "first_bad_seq", "problem"]);
+        let first = self
+            .first_bad_seq
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        for problem in self.problems.iter().copied().chain(self.ok.then_some("")) {
+            table.row(vec![
+                self.ok.to_string(),
+                self.events.to_string(),
+                first.clone(),
+                problem.to_string(),
+            ]);
+        }
+        table
     }
 }
 

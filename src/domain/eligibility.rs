@@ -233,11 +233,6 @@ impl Eligibility {
     pub(crate) fn eligible(&self) -> bool {
         self.reasons.is_empty()
     }
-
-    /// The reasons as one table or CSV cell (codes never hold spaces).
-    pub(crate) fn reasons_cell(&self) -> String {
-        self.reasons.join(" ")
-    }
 }
 
 /// The eligibility of `instance` for one more slot at `now`.

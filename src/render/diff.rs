@@ -2,7 +2,7 @@
 //! changed row (docs/reference.md "What changed between two moments").
 
 use super::*;
-use crate::domain::diff::{Row, RowDiff};
+use crate::domain::diff::{Row as DiffRow, RowDiff};
 
 pub(crate) const DIFF_HEADERS: [&str; 6] = ["kind", "key", "change", "field", "before", "after"];
 
@@ -32,34 +32,103 @@ pub(crate) fn diff_lines(diff: &RowDiff, zone: Option<chrono_tz::Tz>) -> Vec<Vec
 /// One changed row of `diff` as JSON: kind, key, change, the fields that
 /// differ, and the whole record before and after (`null` where it did not
 /// exist).
-pub(crate) fn diff_json(diff: &RowDiff) -> Value {
-    let fields: Vec<Value> = diff
+#[derive(Serialize)]
+pub(crate) struct DiffView {
+    kind: &'static str,
+    key: String,
+    change: &'static str,
+    fields: Vec<FieldChange>,
+    before: Option<RecordView>,
+    after: Option<RecordView>,
+}
+
+#[derive(Serialize)]
+struct FieldChange {
+    field: &'static str,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+pub(crate) fn diff_json(diff: &RowDiff) -> DiffView {
+    let fields = diff
         .changed_fields()
         .into_iter()
-        .map(|(field, before, after)| json!({"field": field, "before": before, "after": after}))
+        .map(|(field, before, after)| FieldChange {
+            field,
+            before,
+            after,
+        })
         .collect();
-    json!({
-        "kind": diff.kind.name(), "key": diff.key, "change": diff.change(),
-        "fields": fields,
-        "before": diff.before.as_ref().map(row_json),
-        "after": diff.after.as_ref().map(row_json),
-    })
+    DiffView {
+        kind: diff.kind.name(),
+        key: diff.key.clone(),
+        change: diff.change(),
+        fields,
+        before: diff.before.clone().map(RecordView::from),
+        after: diff.after.clone().map(RecordView::from),
+    }
 }
 
 /// A record as its `show` command has it (an instance without its
 /// eligibility, which depends on the time asked, not on the record).
-fn row_json(row: &Row) -> Value {
-    match row {
-        Row::Instance(i) => json!({
-            "instance_id": i.instance_id, "service_type": i.service_type, "account": i.account,
-            "region": i.region, "billing": i.billing, "subscription_months": i.subscription_months,
-            "expires_at": i.expires_at, "public_ip": i.public_ip,
-            "order_amount": amount_json(i.order_amount_fen), "state": i.state, "consumed": i.consumed,
-        }),
-        Row::Number(n) => number_json(n),
-        Row::Service(s) => json!({
-            "service": s.service, "display_name": display_name(&s.service), "number": s.number,
-            "host": s.host, "commercial": s.commercial, "ip_update_required": s.ip_update_required,
-        }),
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RecordView {
+    Instance(InstanceRecord),
+    Number(NumberView),
+    Service(ServiceRecordView),
+}
+
+#[derive(Serialize)]
+struct InstanceRecord {
+    instance_id: String,
+    service_type: String,
+    account: String,
+    region: String,
+    billing: Billing,
+    subscription_months: i64,
+    expires_at: String,
+    public_ip: Option<String>,
+    order_amount: Amount,
+    state: InstanceState,
+    consumed: i64,
+}
+
+#[derive(Serialize)]
+struct ServiceRecordView {
+    service: String,
+    display_name: String,
+    number: String,
+    host: String,
+    commercial: bool,
+    ip_update_required: bool,
+}
+
+impl From<DiffRow> for RecordView {
+    fn from(row: DiffRow) -> RecordView {
+        match row {
+            DiffRow::Instance(i) => RecordView::Instance(InstanceRecord {
+                instance_id: i.instance_id,
+                service_type: i.service_type,
+                account: i.account,
+                region: i.region,
+                billing: i.billing,
+                subscription_months: i.subscription_months,
+                expires_at: i.expires_at,
+                public_ip: i.public_ip,
+                order_amount: Amount(i.order_amount_fen),
+                state: i.state,
+                consumed: i.consumed,
+            }),
+            DiffRow::Number(n) => RecordView::Number(NumberView::from(n)),
+            DiffRow::Service(s) => RecordView::Service(ServiceRecordView {
+                display_name: display_name(&s.service),
+                service: s.service,
+                number: s.number,
+                host: s.host,
+                commercial: s.commercial,
+                ip_update_required: s.ip_update_required,
+            }),
+        }
     }
 }

@@ -1,52 +1,151 @@
-//! Views of the domain objects (docs/reference.md "Commands"): the JSON
-//! object and the table row or record of an instance, a number, a service,
-//! an event and a policy, as every command that shows one prints it.
+//! Views of the domain objects (docs/reference.md "Commands"): an instance,
+//! a number, a service, an event and a policy as every command that shows
+//! one prints it. Each is one serde struct (its JSON object) whose table
+//! row or record is made from the same fields.
 
-use super::Table;
+use super::{Answer, Row, Table};
+use crate::domain::eligibility::Eligibility;
 use crate::domain::event::Event;
 use crate::domain::names::display_name;
 use crate::domain::types::*;
-use serde_json::{json, Value};
+use serde::{Serialize, Serializer};
 
 fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-pub(crate) fn amount_json(fen: Option<i64>) -> Value {
-    fen.map_or(Value::Null, fen_to_json)
+/// Eligibility reasons as one table or CSV cell (codes never hold spaces).
+pub(crate) fn reasons_cell(reasons: &[&str]) -> String {
+    reasons.join(" ")
 }
 
-pub(crate) fn number_brief_json(number: &NumberRecord) -> Value {
-    json!({
-        "number": number.number, "status": number.status, "holder": number.holder,
-        "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
-    })
+/// A money value: JSON has it in CNY as a number (`fen_to_json`), tables
+/// as `12.50`; `null` and an empty cell when absent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Amount(pub Option<i64>);
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(fen) => fen_to_json(fen).serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
 }
 
-pub(crate) struct InstanceView<'a> {
-    pub instance: &'a Instance,
-    pub max_numbers: i64,
-    pub numbers: &'a [NumberRecord],
-    pub eligibility: &'a crate::domain::eligibility::Eligibility,
+impl Amount {
+    pub(crate) fn cell(self) -> String {
+        self.0.map(format_fen).unwrap_or_default()
+    }
 }
 
-impl InstanceView<'_> {
-    pub(crate) fn json(&self) -> Value {
-        let i = self.instance;
-        json!({
-            "instance_id": i.instance_id, "service_type": i.service_type, "account": i.account,
-            "region": i.region, "billing": i.billing, "subscription_months": i.subscription_months,
-            "expires_at": i.expires_at, "public_ip": i.public_ip, "order_amount": amount_json(i.order_amount_fen),
-            "state": i.state,
-            "eligible": self.eligibility.eligible(), "reasons": self.eligibility.reasons,
-            // Also at the top level, where `check` has it (docs/reference.md "Views: eligibility, quota that can be used, reports").
-            "remaining": self.eligibility.remaining,
-            "quota": {"max": self.max_numbers, "consumed": i.consumed, "remaining": remaining(self.max_numbers, i.consumed)},
-            "numbers": self.numbers.iter().map(number_brief_json).collect::<Vec<_>>(),
-        })
+/// A number as an instance lists it.
+#[derive(Serialize)]
+pub(crate) struct NumberBrief {
+    number: String,
+    status: Status,
+    holder: String,
+    service: Option<String>,
+    icp_number: Option<String>,
+    origin: Origin,
+}
+
+impl From<NumberRecord> for NumberBrief {
+    fn from(n: NumberRecord) -> NumberBrief {
+        NumberBrief {
+            number: n.number,
+            status: n.status,
+            holder: n.holder,
+            service: n.service,
+            icp_number: n.icp_number,
+            origin: n.origin,
+        }
+    }
+}
+
+/// An instance's quota under its policy.
+#[derive(Serialize)]
+struct Quota {
+    max: i64,
+    consumed: i64,
+    remaining: i64,
+}
+
+/// An instance with its eligibility, quota and numbers: a record with the
+/// numbers under it (`instance show`), or a row of `instance list`.
+#[derive(Serialize)]
+pub(crate) struct InstanceView {
+    instance_id: String,
+    service_type: String,
+    account: String,
+    region: String,
+    billing: Billing,
+    subscription_months: i64,
+    expires_at: String,
+    public_ip: Option<String>,
+    order_amount: Amount,
+    state: InstanceState,
+    eligible: bool,
+    reasons: Vec<&'static str>,
+    // Also at the top level, where `check` has it (docs/reference.md "Views: eligibility, quota that can be used, reports").
+    remaining: i64,
+    quota: Quota,
+    numbers: Vec<NumberBrief>,
+}
+
+impl InstanceView {
+    pub(crate) fn new(
+        i: Instance,
+        max_numbers: i64,
+        numbers: Vec<NumberRecord>,
+        eligibility: Eligibility,
+    ) -> InstanceView {
+        InstanceView {
+            eligible: eligibility.eligible(),
+            reasons: eligibility.reasons,
+            remaining: eligibility.remaining,
+            quota: Quota {
+                max: max_numbers,
+                consumed: i.consumed,
+                remaining: remaining(max_numbers, i.consumed),
+            },
+            numbers: numbers.into_iter().map(NumberBrief::from).collect(),
+            instance_id: i.instance_id,
+            service_type: i.service_type,
+            account: i.account,
+            region: i.region,
+            billing: i.billing,
+            subscription_months: i.subscription_months,
+            expires_at: i.expires_at,
+            public_ip: i.public_ip,
+            order_amount: Amount(i.order_amount_fen),
+            state: i.state,
+        }
     }
 
-    pub(crate) const LIST_HEADERS: [&'static str; 14] = [
+    /// The lines under `instance show`'s record: one per number.
+    fn number_lines(&self) -> Vec<String> {
+        if self.numbers.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = vec![format!("numbers ({}):", self.numbers.len())];
+        lines.extend(self.numbers.iter().map(|number| {
+            format!(
+                "  {} {} holder={} service={} icp={} origin={}",
+                number.number,
+                number.status,
+                number.holder,
+                opt(&number.service),
+                opt(&number.icp_number),
+                number.origin
+            )
+        }));
+        lines
+    }
+}
+
+impl Row for InstanceView {
+    const HEADERS: &'static [&'static str] = &[
         "instance_id",
         "service_type",
         "account",
@@ -67,7 +166,7 @@ impl InstanceView<'_> {
     /// first: what `eligible` and `reasons` already say (a released or
     /// expired instance has them as reasons) or what an operator looks up
     /// with `instance show`.
-    pub(crate) const NARROW_DROPS: [&'static str; 9] = [
+    const NARROW: &'static [&'static str] = &[
         "subscription_months",
         "billing",
         "max",
@@ -79,206 +178,266 @@ impl InstanceView<'_> {
         "consumed",
     ];
 
-    pub(crate) fn list_row(&self) -> Vec<String> {
-        let i = self.instance;
+    fn cells(&self) -> Vec<String> {
         vec![
-            i.instance_id.clone(),
-            i.service_type.clone(),
-            i.account.clone(),
-            i.region.clone(),
-            i.billing.to_string(),
-            i.subscription_months.to_string(),
-            i.expires_at.clone(),
-            opt(&i.public_ip),
-            i.state.to_string(),
-            self.eligibility.eligible().to_string(),
-            self.eligibility.reasons_cell(),
-            self.max_numbers.to_string(),
-            i.consumed.to_string(),
-            remaining(self.max_numbers, i.consumed).to_string(),
+            self.instance_id.clone(),
+            self.service_type.clone(),
+            self.account.clone(),
+            self.region.clone(),
+            self.billing.to_string(),
+            self.subscription_months.to_string(),
+            self.expires_at.clone(),
+            opt(&self.public_ip),
+            self.state.to_string(),
+            self.eligible.to_string(),
+            reasons_cell(&self.reasons),
+            self.quota.max.to_string(),
+            self.quota.consumed.to_string(),
+            self.quota.remaining.to_string(),
         ]
     }
+}
 
-    pub(crate) fn table(&self) -> Table {
-        let i = self.instance;
+/// `instance show`: the record, and its numbers one a line under it.
+impl Answer for InstanceView {
+    fn table(&self) -> Table {
         let mut table = Table::record(vec![
-            ("instance_id", i.instance_id.clone()),
-            ("service_type", i.service_type.clone()),
-            ("account", i.account.clone()),
-            ("region", i.region.clone()),
-            ("billing", i.billing.to_string()),
-            ("subscription_months", i.subscription_months.to_string()),
-            ("expires_at", i.expires_at.clone()),
-            ("public_ip", opt(&i.public_ip)),
-            (
-                "order_amount",
-                i.order_amount_fen.map(format_fen).unwrap_or_default(),
-            ),
-            ("state", i.state.to_string()),
-            ("eligible", self.eligibility.eligible().to_string()),
-            ("reasons", self.eligibility.reasons_cell()),
-            ("max", self.max_numbers.to_string()),
-            ("consumed", i.consumed.to_string()),
-            (
-                "remaining",
-                remaining(self.max_numbers, i.consumed).to_string(),
-            ),
+            ("instance_id", self.instance_id.clone()),
+            ("service_type", self.service_type.clone()),
+            ("account", self.account.clone()),
+            ("region", self.region.clone()),
+            ("billing", self.billing.to_string()),
+            ("subscription_months", self.subscription_months.to_string()),
+            ("expires_at", self.expires_at.clone()),
+            ("public_ip", opt(&self.public_ip)),
+            ("order_amount", self.order_amount.cell()),
+            ("state", self.state.to_string()),
+            ("eligible", self.eligible.to_string()),
+            ("reasons", reasons_cell(&self.reasons)),
+            ("max", self.quota.max.to_string()),
+            ("consumed", self.quota.consumed.to_string()),
+            ("remaining", self.quota.remaining.to_string()),
         ]);
-        for number in self.numbers {
-            table.footer.push(format!(
-                "  {} {} holder={} service={} icp={} origin={}",
-                number.number,
-                number.status,
-                number.holder,
-                opt(&number.service),
-                opt(&number.icp_number),
-                number.origin
-            ));
-        }
-        if !self.numbers.is_empty() {
-            table
-                .footer
-                .insert(0, format!("numbers ({}):", self.numbers.len()));
-        }
+        table.footer = self.number_lines();
         table
     }
 }
 
-pub(crate) fn number_json(number: &NumberRecord) -> Value {
-    json!({
-        "number": number.number, "instance_id": number.instance_id, "owner": number.owner, "holder": number.holder,
-        "status": number.status, "service": number.service, "icp_number": number.icp_number, "origin": number.origin,
-    })
+/// A number as `number show` and `number list` print it.
+#[derive(Serialize)]
+pub(crate) struct NumberView {
+    number: String,
+    instance_id: String,
+    owner: String,
+    holder: String,
+    status: Status,
+    service: Option<String>,
+    icp_number: Option<String>,
+    origin: Origin,
 }
 
-pub(crate) const NUMBER_HEADERS: [&str; 8] = [
-    "number",
-    "instance_id",
-    "owner",
-    "holder",
-    "status",
-    "service",
-    "icp_number",
-    "origin",
-];
-
-pub(crate) fn number_row(number: &NumberRecord) -> Vec<String> {
-    vec![
-        number.number.clone(),
-        number.instance_id.clone(),
-        number.owner.clone(),
-        number.holder.clone(),
-        number.status.to_string(),
-        opt(&number.service),
-        opt(&number.icp_number),
-        number.origin.to_string(),
-    ]
-}
-
-pub(crate) fn number_table(number: &NumberRecord) -> Table {
-    Table::record(
-        NUMBER_HEADERS
-            .iter()
-            .copied()
-            .zip(number_row(number))
-            .collect(),
-    )
-}
-
-pub(crate) fn numbers_table(numbers: &[NumberRecord]) -> Table {
-    let mut table = Table::new(&NUMBER_HEADERS);
-    for number in numbers {
-        table.row(number_row(number));
+impl From<NumberRecord> for NumberView {
+    fn from(n: NumberRecord) -> NumberView {
+        NumberView {
+            number: n.number,
+            instance_id: n.instance_id,
+            owner: n.owner,
+            holder: n.holder,
+            status: n.status,
+            service: n.service,
+            icp_number: n.icp_number,
+            origin: n.origin,
+        }
     }
-    table
+}
+
+impl Row for NumberView {
+    const HEADERS: &'static [&'static str] = &[
+        "number",
+        "instance_id",
+        "owner",
+        "holder",
+        "status",
+        "service",
+        "icp_number",
+        "origin",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.number.clone(),
+            self.instance_id.clone(),
+            self.owner.clone(),
+            self.holder.clone(),
+            self.status.to_string(),
+            opt(&self.service),
+            opt(&self.icp_number),
+            self.origin.to_string(),
+        ]
+    }
+}
+
+/// A number as a record (the answer of every command that changes one).
+pub(crate) fn number_record(number: NumberRecord) -> super::Record<NumberView> {
+    super::Record(NumberView::from(number))
 }
 
 /// A service joined with its number; `display_name` is the Unicode form a
 /// person reads (docs/guide.md "Names: one thing, one spelling").
-pub(crate) fn service_json(service: &ServiceRecord, number: &NumberRecord) -> Value {
-    json!({
-        "service": service.service, "display_name": display_name(&service.service), "number": service.number, "instance_id": number.instance_id, "host": service.host,
-        "status": number.status, "icp_number": number.icp_number, "commercial": service.commercial,
-        "ip_update_required": service.ip_update_required,
-    })
+#[derive(Serialize)]
+pub(crate) struct ServiceView {
+    service: String,
+    display_name: String,
+    number: String,
+    instance_id: String,
+    host: String,
+    status: Status,
+    icp_number: Option<String>,
+    commercial: bool,
+    ip_update_required: bool,
 }
 
-pub(crate) const SERVICE_HEADERS: [&str; 9] = [
-    "service",
-    "display_name",
-    "number",
-    "instance_id",
-    "host",
-    "status",
-    "icp_number",
-    "commercial",
-    "ip_update_required",
-];
-
-pub(crate) fn service_row(service: &ServiceRecord, number: &NumberRecord) -> Vec<String> {
-    vec![
-        service.service.clone(),
-        display_name(&service.service),
-        service.number.clone(),
-        number.instance_id.clone(),
-        service.host.clone(),
-        number.status.to_string(),
-        opt(&number.icp_number),
-        service.commercial.to_string(),
-        service.ip_update_required.to_string(),
-    ]
+impl ServiceView {
+    pub(crate) fn new(service: ServiceRecord, number: NumberRecord) -> ServiceView {
+        ServiceView {
+            display_name: display_name(&service.service),
+            service: service.service,
+            number: service.number,
+            instance_id: number.instance_id,
+            host: service.host,
+            status: number.status,
+            icp_number: number.icp_number,
+            commercial: service.commercial,
+            ip_update_required: service.ip_update_required,
+        }
+    }
 }
 
-pub(crate) fn event_json(event: &Event) -> Value {
-    let payload: Value = serde_json::from_str(&event.payload)
-        .unwrap_or_else(|_| Value::String(event.payload.clone()));
-    json!({
-        "seq": event.seq, "event_id": event.event_id, "at": event.at, "actor": event.actor, "kind": event.kind,
-        "payload": payload, "prev_hash": event.prev_hash, "hash": event.hash,
-    })
+impl Row for ServiceView {
+    const HEADERS: &'static [&'static str] = &[
+        "service",
+        "display_name",
+        "number",
+        "instance_id",
+        "host",
+        "status",
+        "icp_number",
+        "commercial",
+        "ip_update_required",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.service.clone(),
+            self.display_name.clone(),
+            self.number.clone(),
+            self.instance_id.clone(),
+            self.host.clone(),
+            self.status.to_string(),
+            opt(&self.icp_number),
+            self.commercial.to_string(),
+            self.ip_update_required.to_string(),
+        ]
+    }
 }
 
-/// The log's columns, as `history` and `export history` print them.
-pub(crate) use crate::domain::event::EVENT_COLUMNS as EVENT_HEADERS;
+/// An event's payload: JSON has the object it holds (text that is not
+/// JSON stays a string), CSV the text as logged.
+pub(crate) struct Payload(String);
 
-pub(crate) fn event_row(event: &Event) -> Vec<String> {
-    vec![
-        event.seq.to_string(),
-        event.event_id.clone(),
-        event.at.clone(),
-        event.actor.clone(),
-        event.kind.clone(),
-        event.payload.clone(),
-        event.prev_hash.clone(),
-        event.hash.clone(),
-    ]
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<serde_json::Value>(&self.0) {
+            Ok(value) => value.serialize(serializer),
+            Err(_) => serializer.serialize_str(&self.0),
+        }
+    }
 }
 
-pub(crate) fn policy_json(policy: &Policy) -> Value {
-    json!({
-        "service_type": policy.service_type, "max_numbers": policy.max_numbers,
-        "min_subscription_months": policy.min_subscription_months,
-        "min_order_amount": amount_json(policy.min_order_amount_fen), "requires_public_ip": policy.requires_public_ip,
-    })
+/// One event of the log, as `history` and `export history` print it.
+#[derive(Serialize)]
+pub(crate) struct EventView {
+    seq: i64,
+    event_id: String,
+    at: String,
+    actor: String,
+    kind: String,
+    payload: Payload,
+    prev_hash: String,
+    hash: String,
 }
 
-pub(crate) const POLICY_HEADERS: [&str; 5] = [
-    "service_type",
-    "max_numbers",
-    "min_subscription_months",
-    "min_order_amount",
-    "requires_public_ip",
-];
+impl From<Event> for EventView {
+    fn from(event: Event) -> EventView {
+        EventView {
+            seq: event.seq,
+            event_id: event.event_id,
+            at: event.at,
+            actor: event.actor,
+            kind: event.kind,
+            payload: Payload(event.payload),
+            prev_hash: event.prev_hash,
+            hash: event.hash,
+        }
+    }
+}
 
-pub(crate) fn policy_row(policy: &Policy) -> Vec<String> {
-    vec![
-        policy.service_type.clone(),
-        policy.max_numbers.to_string(),
-        policy.min_subscription_months.to_string(),
-        policy
-            .min_order_amount_fen
-            .map(format_fen)
-            .unwrap_or_default(),
-        policy.requires_public_ip.to_string(),
-    ]
+impl Row for EventView {
+    /// The log's columns.
+    const HEADERS: &'static [&'static str] = &crate::domain::event::EVENT_COLUMNS;
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.seq.to_string(),
+            self.event_id.clone(),
+            self.at.clone(),
+            self.actor.clone(),
+            self.kind.clone(),
+            self.payload.0.clone(),
+            self.prev_hash.clone(),
+            self.hash.clone(),
+        ]
+    }
+}
+
+/// One row of the quota policy.
+#[derive(Serialize)]
+pub(crate) struct PolicyView {
+    service_type: String,
+    max_numbers: i64,
+    min_subscription_months: i64,
+    min_order_amount: Amount,
+    requires_public_ip: bool,
+}
+
+impl From<Policy> for PolicyView {
+    fn from(policy: Policy) -> PolicyView {
+        PolicyView {
+            service_type: policy.service_type,
+            max_numbers: policy.max_numbers,
+            min_subscription_months: policy.min_subscription_months,
+            min_order_amount: Amount(policy.min_order_amount_fen),
+            requires_public_ip: policy.requires_public_ip,
+        }
+    }
+}
+
+impl Row for PolicyView {
+    const HEADERS: &'static [&'static str] = &[
+        "service_type",
+        "max_numbers",
+        "min_subscription_months",
+        "min_order_amount",
+        "requires_public_ip",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.service_type.clone(),
+            self.max_numbers.to_string(),
+            self.min_subscription_months.to_string(),
+            self.min_order_amount.cell(),
+            self.requires_public_ip.to_string(),
+        ]
+    }
 }

@@ -182,8 +182,12 @@ impl Comparison {
                 Class::OwnerDiffers,
                 record,
                 &instance.instance_id,
-                json!({"account": instance.account}),
-                json!({"aliUid": record.ali_uid}),
+                LedgerSide::Account {
+                    account: instance.account.clone(),
+                },
+                ProviderSide::AliUid {
+                    ali_uid: record.ali_uid.clone(),
+                },
             ));
         }
         if !type_fits(record.resource_type, &instance.service_type) {
@@ -191,8 +195,12 @@ impl Comparison {
                 Class::TypeDiffers,
                 record,
                 &instance.instance_id,
-                json!({"service_type": instance.service_type}),
-                json!({"resourceType": record.resource_type}),
+                LedgerSide::ServiceType {
+                    service_type: instance.service_type.clone(),
+                },
+                ProviderSide::ResourceType {
+                    resource_type: record.resource_type,
+                },
             ));
         }
         for one in found {
@@ -226,14 +234,14 @@ impl Comparison {
                 });
             }
         }
-        let mut found = difference(
-            Class::UnknownNumber,
-            &record,
-            &instance_id,
-            Value::Null,
-            record.json(),
-        );
-        found.expressed = expressed;
+        let found = Difference {
+            class: Class::UnknownNumber,
+            number: Some(record.sn.clone()),
+            instance_id,
+            ledger: None,
+            provider: Some(ProviderSide::Record(record)),
+            expressed,
+        };
         self.push(found);
         Ok(())
     }
@@ -271,8 +279,12 @@ impl Comparison {
                 Class::InstanceDiffers,
                 record,
                 &number.instance_id,
-                json!({"instance_id": number.instance_id}),
-                json!({"resourceId": record.resource_id}),
+                LedgerSide::InstanceId {
+                    instance_id: number.instance_id.clone(),
+                },
+                ProviderSide::ResourceId {
+                    resource_id: record.resource_id.clone(),
+                },
             ));
         }
         let ops = status_ops(number, record);
@@ -282,8 +294,13 @@ impl Comparison {
                 Class::StatusDiffers,
                 record,
                 &number.instance_id,
-                json!({"status": number.status.to_string()}),
-                json!({"status": record.status, "meaning": provider_status_meaning(record.status)}),
+                LedgerSide::Status {
+                    status: number.status,
+                },
+                ProviderSide::Status {
+                    status: record.status,
+                    meaning: provider_status_meaning(record.status),
+                },
             );
             found.expressed = fixed;
             self.push(found);
@@ -293,8 +310,12 @@ impl Comparison {
                 Class::IcpNumberDiffers,
                 record,
                 &number.instance_id,
-                json!({"icp_number": number.icp_number}),
-                json!({"beianNum": record.beian_num}),
+                LedgerSide::IcpNumber {
+                    icp_number: number.icp_number.clone(),
+                },
+                ProviderSide::BeianNum {
+                    beian_num: record.beian_num.clone(),
+                },
             );
             found.expressed = ops.iter().any(|op| matches!(op, Op::Approve { .. }));
             self.push(found);
@@ -321,8 +342,10 @@ impl Comparison {
             class: Class::MissingAtProvider,
             number: Some(number.number.clone()),
             instance_id: instance.instance_id.clone(),
-            ledger: json!({"status": number.status.to_string()}),
-            provider: Value::Null,
+            ledger: Some(LedgerSide::Status {
+                status: number.status,
+            }),
+            provider: None,
             expressed: false,
         };
         push_later(&mut self.differences, covered, found);
@@ -339,8 +362,12 @@ impl Comparison {
                     class: Class::QuotaDiffers,
                     number: None,
                     instance_id: instance.instance_id.clone(),
-                    ledger: json!({"consumed": instance.consumed}),
-                    provider: json!({"numbers": covered.listed}),
+                    ledger: Some(LedgerSide::Consumed {
+                        consumed: instance.consumed,
+                    }),
+                    provider: Some(ProviderSide::Numbers {
+                        numbers: covered.listed,
+                    }),
                     expressed: covered.listed <= instance.consumed + covered.allocations,
                 };
                 push_later(&mut self.differences, covered, found);
@@ -364,19 +391,20 @@ impl Comparison {
     }
 }
 
+/// A difference both sides have a word on.
 fn difference(
     class: Class,
     record: &ProviderRecord,
     instance_id: &str,
-    ledger: Value,
-    provider: Value,
+    ledger: LedgerSide,
+    provider: ProviderSide,
 ) -> Difference {
     Difference {
         class,
         number: Some(record.sn.clone()),
         instance_id: instance_id.to_string(),
-        ledger,
-        provider,
+        ledger: Some(ledger),
+        provider: Some(provider),
         expressed: false,
     }
 }

@@ -19,7 +19,7 @@ pub(crate) use matching::{ByInstance, ByNumber, Entry, NumberMatch};
 
 use super::types::*;
 use crate::error::Result;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// The provider's status codes of a service number, with the words of its
 /// API reference (GetBsnByResource / GetBsnBySn, field `status`).
@@ -87,8 +87,10 @@ pub(crate) fn type_fits(resource_type: i64, service_type: &str) -> bool {
     }
 }
 
-/// One service number as the provider reports it (a BsnPopDO).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One service number as the provider reports it (a BsnPopDO); serialised
+/// with the provider's field names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ProviderRecord {
     pub sn: String,
     /// 0–4, see `PROVIDER_STATUSES`.
@@ -99,19 +101,6 @@ pub(crate) struct ProviderRecord {
     pub ali_uid: String,
     pub resource_type: i64,
     pub resource_id: String,
-}
-
-impl ProviderRecord {
-    fn json(&self) -> Value {
-        json!({
-            "sn": self.sn,
-            "status": self.status,
-            "beianNum": self.beian_num,
-            "aliUid": self.ali_uid,
-            "resourceType": self.resource_type,
-            "resourceId": self.resource_id,
-        })
-    }
 }
 
 macro_rules! classes {
@@ -140,16 +129,43 @@ classes! {
 }
 
 /// One difference: its class, the number and instance it is about, and
-/// what each side says.
-#[derive(Debug, Clone, PartialEq)]
+/// what each side says (`None` where that side has nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Difference {
     pub class: Class,
     pub number: Option<String>,
     pub instance_id: String,
-    pub ledger: Value,
-    pub provider: Value,
+    pub ledger: Option<LedgerSide>,
+    pub provider: Option<ProviderSide>,
     /// Whether the emitted ops bring this into line.
     pub expressed: bool,
+}
+
+/// What the ledger says of a difference: the one fact at odds, under its
+/// field name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum LedgerSide {
+    Account { account: String },
+    ServiceType { service_type: String },
+    InstanceId { instance_id: String },
+    Status { status: Status },
+    IcpNumber { icp_number: Option<String> },
+    Consumed { consumed: i64 },
+}
+
+/// What the provider says of a difference, under its own field names;
+/// the whole record for a number the ledger lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+pub(crate) enum ProviderSide {
+    AliUid { ali_uid: String },
+    ResourceType { resource_type: i64 },
+    ResourceId { resource_id: String },
+    Status { status: u8, meaning: &'static str },
+    BeianNum { beian_num: Option<String> },
+    Numbers { numbers: i64 },
+    Record(ProviderRecord),
 }
 
 /// A change the ledger can express, as one row of an ops file.

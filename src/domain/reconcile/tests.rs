@@ -212,7 +212,7 @@ fn unknown_numbers_are_allocated_while_quota_lasts_and_the_rest_is_quota() {
     }));
     let quota = outcome.differences.last().unwrap();
     assert_eq!(quota.class, Class::QuotaDiffers);
-    assert_eq!(quota.provider["numbers"], 7);
+    assert_eq!(quota.provider, Some(ProviderSide::Numbers { numbers: 7 }));
     assert!(!quota.expressed, "7 listed, 2 consumed + 3 allocated");
     assert_eq!(outcome.counts().unknown_number, 5);
 }
