@@ -81,16 +81,8 @@ enum RecordView {
 
 #[derive(Serialize)]
 struct InstanceRecord {
-    instance_id: String,
-    service_type: String,
-    account: String,
-    region: String,
-    billing: Billing,
-    subscription_months: i64,
-    expires_at: String,
-    public_ip: Option<String>,
-    order_amount: Amount,
-    state: InstanceState,
+    #[serde(flatten)]
+    fields: InstanceFields,
     consumed: i64,
 }
 
@@ -108,17 +100,8 @@ impl From<DiffRow> for RecordView {
     fn from(row: DiffRow) -> RecordView {
         match row {
             DiffRow::Instance(i) => RecordView::Instance(InstanceRecord {
-                instance_id: i.instance_id,
-                service_type: i.service_type,
-                account: i.account,
-                region: i.region,
-                billing: i.billing,
-                subscription_months: i.subscription_months,
-                expires_at: i.expires_at,
-                public_ip: i.public_ip,
-                order_amount: Amount(i.order_amount_fen),
-                state: i.state,
                 consumed: i.consumed,
+                fields: InstanceFields::new(i),
             }),
             DiffRow::Number(n) => RecordView::Number(NumberView::from(n)),
             DiffRow::Service(s) => RecordView::Service(ServiceRecordView {

@@ -71,10 +71,10 @@ struct Quota {
     remaining: i64,
 }
 
-/// An instance with its eligibility, quota and numbers: a record with the
-/// numbers under it (`instance show`), or a row of `instance list`.
+/// An instance's own fields, first in every view of one (`instance show`
+/// and `list`, `diff`): stated once, so a new column is added here once.
 #[derive(Serialize)]
-pub(crate) struct InstanceView {
+pub(crate) struct InstanceFields {
     instance_id: String,
     service_type: String,
     account: String,
@@ -85,6 +85,47 @@ pub(crate) struct InstanceView {
     public_ip: Option<String>,
     order_amount: Amount,
     state: InstanceState,
+}
+
+impl InstanceFields {
+    pub(crate) fn new(i: Instance) -> InstanceFields {
+        InstanceFields {
+            instance_id: i.instance_id,
+            service_type: i.service_type,
+            account: i.account,
+            region: i.region,
+            billing: i.billing,
+            subscription_months: i.subscription_months,
+            expires_at: i.expires_at,
+            public_ip: i.public_ip,
+            order_amount: Amount(i.order_amount_fen),
+            state: i.state,
+        }
+    }
+
+    /// The fields as (header, cell), in order.
+    pub(crate) fn cells(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("instance_id", self.instance_id.clone()),
+            ("service_type", self.service_type.clone()),
+            ("account", self.account.clone()),
+            ("region", self.region.clone()),
+            ("billing", self.billing.to_string()),
+            ("subscription_months", self.subscription_months.to_string()),
+            ("expires_at", self.expires_at.clone()),
+            ("public_ip", opt(&self.public_ip)),
+            ("order_amount", self.order_amount.cell()),
+            ("state", self.state.to_string()),
+        ]
+    }
+}
+
+/// An instance with its eligibility, quota and numbers: a record with the
+/// numbers under it (`instance show`), or a row of `instance list`.
+#[derive(Serialize)]
+pub(crate) struct InstanceView {
+    #[serde(flatten)]
+    fields: InstanceFields,
     eligible: bool,
     reasons: Vec<&'static str>,
     // Also at the top level, where `check` has it (docs/reference.md "Views: eligibility, quota that can be used, reports").
@@ -110,17 +151,19 @@ impl InstanceView {
                 remaining: remaining(max_numbers, i.consumed),
             },
             numbers: numbers.into_iter().map(NumberBrief::from).collect(),
-            instance_id: i.instance_id,
-            service_type: i.service_type,
-            account: i.account,
-            region: i.region,
-            billing: i.billing,
-            subscription_months: i.subscription_months,
-            expires_at: i.expires_at,
-            public_ip: i.public_ip,
-            order_amount: Amount(i.order_amount_fen),
-            state: i.state,
+            fields: InstanceFields::new(i),
         }
+    }
+
+    /// What the rules make of the instance, as (header, cell).
+    fn judged(&self) -> [(&'static str, String); 5] {
+        [
+            ("eligible", self.eligible.to_string()),
+            ("reasons", reasons_cell(&self.reasons)),
+            ("max", self.quota.max.to_string()),
+            ("consumed", self.quota.consumed.to_string()),
+            ("remaining", self.quota.remaining.to_string()),
+        ]
     }
 
     /// The lines under `instance show`'s record: one per number.
@@ -179,45 +222,23 @@ impl Row for InstanceView {
     ];
 
     fn cells(&self) -> Vec<String> {
-        vec![
-            self.instance_id.clone(),
-            self.service_type.clone(),
-            self.account.clone(),
-            self.region.clone(),
-            self.billing.to_string(),
-            self.subscription_months.to_string(),
-            self.expires_at.clone(),
-            opt(&self.public_ip),
-            self.state.to_string(),
-            self.eligible.to_string(),
-            reasons_cell(&self.reasons),
-            self.quota.max.to_string(),
-            self.quota.consumed.to_string(),
-            self.quota.remaining.to_string(),
-        ]
+        // The list leaves the amount to `instance show`.
+        let fields = self.fields.cells().into_iter();
+        let mut cells: Vec<String> = fields
+            .filter(|(header, _)| *header != "order_amount")
+            .map(|(_, cell)| cell)
+            .collect();
+        cells.extend(self.judged().into_iter().map(|(_, cell)| cell));
+        cells
     }
 }
 
 /// `instance show`: the record, and its numbers one a line under it.
 impl Answer for InstanceView {
     fn table(&self) -> Table {
-        let mut table = Table::record(vec![
-            ("instance_id", self.instance_id.clone()),
-            ("service_type", self.service_type.clone()),
-            ("account", self.account.clone()),
-            ("region", self.region.clone()),
-            ("billing", self.billing.to_string()),
-            ("subscription_months", self.subscription_months.to_string()),
-            ("expires_at", self.expires_at.clone()),
-            ("public_ip", opt(&self.public_ip)),
-            ("order_amount", self.order_amount.cell()),
-            ("state", self.state.to_string()),
-            ("eligible", self.eligible.to_string()),
-            ("reasons", reasons_cell(&self.reasons)),
-            ("max", self.quota.max.to_string()),
-            ("consumed", self.quota.consumed.to_string()),
-            ("remaining", self.quota.remaining.to_string()),
-        ]);
+        let mut pairs = self.fields.cells();
+        pairs.extend(self.judged());
+        let mut table = Table::record(pairs);
         table.footer = self.number_lines();
         table
     }
