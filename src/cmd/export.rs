@@ -228,7 +228,7 @@ fn write_table(
     Ok(out.flush()?)
 }
 
-/// The live store, or the state rebuilt from the log as it stood at `cutoff`.
+/// The live store, or the state as it stood at `cutoff` (the past versions).
 fn state_at(live: Store, cutoff: Option<Time>) -> Result<View> {
     match cutoff {
         Some(time) => crate::ledger::state_as_of(live, time),

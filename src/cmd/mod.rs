@@ -343,8 +343,8 @@ impl Context {
         Ok(Ledger::new(store, actor, clock))
     }
 
-    /// The store to answer a read from: the live one, or the state rebuilt
-    /// from the log as it stood at `--as-of`.
+    /// The store to answer a read from: the live one, or the state as it
+    /// stood at `--as-of`, from the stored past versions.
     pub(crate) fn view(&self, as_of: &AsOf) -> Result<View> {
         let store = self.read_store()?;
         match &as_of.as_of {

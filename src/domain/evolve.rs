@@ -69,6 +69,13 @@ keyed! {
 }
 
 impl Change {
+    /// Is this a row of a table that keeps past versions? Every one but a
+    /// request, which is only ever added (a refused event replayed as
+    /// logged may still repeat one: its old row is no past version).
+    pub(crate) fn keeps_past(&self) -> bool {
+        !matches!(self, Change::Request(_))
+    }
+
     /// The seq of the event that writes this row (its `updated_seq`): the
     /// seq that supersedes the row it replaces.
     pub fn seq(&self) -> i64 {

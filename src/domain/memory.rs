@@ -160,7 +160,7 @@ impl MemoryState {
     /// Notes `old` as a past version superseded by the event `seq`
     /// (`evolve::is_superseded`).
     fn supersede(&mut self, old: &Change, seq: i64) {
-        if !is_superseded(old.seq(), seq) {
+        if !old.keeps_past() || !is_superseded(old.seq(), seq) {
             return;
         }
         match &mut self.past_kept {

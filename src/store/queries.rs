@@ -26,6 +26,16 @@ pub(crate) enum List {
     Regions,
 }
 
+// `ALL` lists every list in declaration order, so `self as usize` is its place.
+const _: () = {
+    let mut place = 0;
+    while place < List::ALL.len() {
+        assert!(List::ALL[place] as usize == place);
+        place += 1;
+    }
+    assert!(List::Regions as usize + 1 == List::ALL.len());
+};
+
 impl List {
     const ALL: [List; 8] = [
         List::Instances,
@@ -93,10 +103,7 @@ impl List {
     ) -> &'static str {
         let made =
             texts.get_or_init(|| List::ALL.iter().map(|list| spelled(&list.sql())).collect());
-        &made[List::ALL
-            .iter()
-            .position(|list| *list == self)
-            .unwrap_or_default()]
+        &made[self as usize]
     }
 }
 

@@ -17,8 +17,8 @@ pub(crate) const PAST_FROM_THE_START: i64 = 10;
 /// seq that superseded it: what a ledger upgraded to version 4 with history
 /// lacks (it kept past versions only after its last seq then, and
 /// `--as-of` an earlier moment replayed the log). Replayed once, as verify
-/// replays (an event the rules refuse applies as logged; verify names it);
-/// an event that does not read stops the upgrade.
+/// replays: an event the rules refuse applies as logged, one that does not
+/// read is passed over, and verify names either.
 pub(crate) fn past_versions_up_to(log: &dyn Log, up_to_seq: i64) -> Result<Vec<(Change, i64)>> {
     let mut state = MemoryState::new();
     state.past_kept = PastKept::Rows(Vec::new());
@@ -27,7 +27,12 @@ pub(crate) fn past_versions_up_to(log: &dyn Log, up_to_seq: i64) -> Result<Vec<(
         ..EventFilter::all()
     };
     log.each_event(&filter, &mut |event| {
-        let _refused = state.replay(Recorded::of(&event)?);
+        // An event that does not read, or that the rules refuse, is left to
+        // verify to name (the upgrade must not lock a ledger out of the
+        // commands that audit or export it); one refused applies as logged.
+        if let Ok(recorded) = Recorded::of(&event) {
+            let _refused = state.replay(recorded);
+        }
         Ok(())
     })?;
     match state.past_kept {

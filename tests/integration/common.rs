@@ -231,14 +231,6 @@ impl Ledger {
             .unwrap()
     }
 
-    /// The schema version the ledger records.
-    pub fn schema_version(&self) -> i64 {
-        match self.is_pg() {
-            true => self.number_of("SELECT version FROM snledger_schema"),
-            false => self.number_of("PRAGMA user_version"),
-        }
-    }
-
     /// `import history FILE` by the ledger's owner, parsed from JSON: on
     /// PostgreSQL only the owner may write a log holding other roles' events
     /// (migration 8), so a copy of a multi-actor log is made the way an

@@ -141,25 +141,45 @@ fn a_ledger_upgraded_with_history_gets_the_past_versions_of_its_history() {
     l.verify_ok();
 }
 
-/// An event that does not read stops the upgrade that would replay it
-/// (exit 5, naming the event), and the ledger is left as it was.
+/// A log the rules would not write (an event that does not read, a
+/// request id used twice) does not stop the upgrade that replays it: the
+/// ledger stays open to the commands that audit and export it, and
+/// `verify` names the event (exit 5).
 #[test]
-fn an_upgrade_that_cannot_replay_an_event_changes_nothing() {
-    let l = Ledger::with(&minutes_after_now(1), ACTOR);
-    l.ecs("i-1", "acme");
-    l.allocate("i-1", 1);
-    l.forget_past_versions();
-    l.tamper("UPDATE events SET payload = 'not json' WHERE seq = 2");
-    let version = l.schema_version();
-    let output = l.try_upgrade();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(5), "{stderr}");
-    assert!(
-        stderr.starts_with("error[integrity]: ") && stderr.contains("event 2"),
-        "{stderr}"
-    );
-    assert_eq!(l.schema_version(), version, "the upgrade rolled back");
-    assert_eq!(l.number_of("SELECT count(*) FROM events"), 2);
+fn an_upgrade_passes_over_a_forged_event_and_verify_names_it() {
+    let forgeries = [
+        (
+            "UPDATE events SET payload = 'not json' WHERE seq = 3",
+            "event 3",
+        ),
+        (
+            "UPDATE events SET payload = replace(payload, '\"r-2\"', '\"r-1\"') WHERE seq = 3",
+            "event 3",
+        ),
+    ];
+    for (forgery, named) in forgeries {
+        let l = Ledger::with(&minutes_after_now(1), ACTOR);
+        l.ecs("i-1", "acme");
+        l.ok(&["allocate", "i-1", "--request-id", "r-1"]);
+        l.ok(&["allocate", "i-1", "--request-id", "r-2"]);
+        l.forget_past_versions();
+        l.tamper(forgery);
+        let output = l.try_upgrade();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{forgery}: {stderr}");
+        assert_eq!(
+            l.number_of("SELECT count(*) FROM instances_past WHERE superseded_seq = 2"),
+            1,
+            "{forgery}"
+        );
+        let (exit, report) = l.verify();
+        assert_eq!(exit, 5, "{forgery}: {report}");
+        assert!(
+            report["problems"].to_string().contains(named),
+            "{forgery}: {report}"
+        );
+        l.ok(&["export", "history"]);
+    }
 }
 
 /// A ledger whose past versions were edited, deleted, added to or cut
