@@ -153,20 +153,20 @@ impl MemoryState {
             }
         };
         if let Some(old) = replaced {
-            self.supersede(&old, seq);
+            self.supersede(old, seq);
         }
     }
 
     /// Notes `old` as a past version superseded by the event `seq`
     /// (`evolve::is_superseded`).
-    fn supersede(&mut self, old: &Change, seq: i64) {
+    fn supersede(&mut self, old: Change, seq: i64) {
         if !old.keeps_past() || !is_superseded(old.seq(), seq) {
             return;
         }
         match &mut self.past_kept {
             PastKept::Nothing => {}
-            PastKept::Digests => self.past.add(old, seq),
-            PastKept::Rows(rows) => rows.push((old.clone(), seq)),
+            PastKept::Digests => self.past.add(&old, seq),
+            PastKept::Rows(rows) => rows.push((old, seq)),
         }
     }
 
