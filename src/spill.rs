@@ -359,10 +359,6 @@ mod tests {
             return ByInstance::new(Entry::Unlisted(number));
         }
         let instance = Instance {
-            instance_id: format!("I-{}", k % 7),
-            service_type: "ecs".into(),
-            account: "acme".into(),
-            region: "cn-hangzhou".into(),
             billing: Billing::Trial,
             subscription_months: 1,
             expires_at: "2030-01-01T00:00:00Z".into(),
@@ -371,6 +367,7 @@ mod tests {
             state: InstanceState::Released,
             consumed: 3,
             updated_seq: 4,
+            ..Instance::example(&format!("I-{}", k % 7))
         };
         ByInstance::new(Entry::Listed {
             ordinal: k,

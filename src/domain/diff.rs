@@ -7,6 +7,7 @@
 
 use super::evolve::Change;
 use super::memory::MemoryState;
+use super::record::{is_seq, shown_name, Field, Record};
 use super::types::*;
 use std::collections::BTreeMap;
 
@@ -37,42 +38,40 @@ pub(crate) enum Row {
 }
 
 impl Row {
-    /// The fields an auditor compares, as text (`None` when empty). The
-    /// seqs of a row are left out: they say when it changed, not what.
+    /// The fields an auditor compares, as text (`None` when empty): all
+    /// but the key and the seqs, which say when a row changed, not what.
     pub(crate) fn fields(&self) -> Vec<(&'static str, Option<String>)> {
         match self {
-            Row::Instance(i) => vec![
-                ("service_type", Some(i.service_type.clone())),
-                ("account", Some(i.account.clone())),
-                ("region", Some(i.region.clone())),
-                ("billing", Some(i.billing.to_string())),
-                (
-                    "subscription_months",
-                    Some(i.subscription_months.to_string()),
-                ),
-                ("expires_at", Some(i.expires_at.clone())),
-                ("public_ip", i.public_ip.clone()),
-                ("order_amount", i.order_amount_fen.map(format_fen)),
-                ("state", Some(i.state.to_string())),
-                ("consumed", Some(i.consumed.to_string())),
-            ],
-            Row::Number(n) => vec![
-                ("instance_id", Some(n.instance_id.clone())),
-                ("owner", Some(n.owner.clone())),
-                ("holder", Some(n.holder.clone())),
-                ("status", Some(n.status.to_string())),
-                ("service", n.service.clone()),
-                ("icp_number", n.icp_number.clone()),
-                ("origin", Some(n.origin.to_string())),
-            ],
-            Row::Service(s) => vec![
-                ("number", Some(s.number.clone())),
-                ("host", Some(s.host.clone())),
-                ("commercial", Some(s.commercial.to_string())),
-                ("ip_update_required", Some(s.ip_update_required.to_string())),
-            ],
+            Row::Instance(i) => shown_fields(i),
+            Row::Number(n) => shown_fields(n),
+            Row::Service(s) => shown_fields(s),
         }
     }
+}
+
+/// `record`'s fields but its key and seqs, amounts in CNY.
+fn shown_fields(record: &impl Record) -> Vec<(&'static str, Option<String>)> {
+    let mut fields = Vec::new();
+    let mut is_key = true;
+    record.each_field(&mut |name, field| {
+        // The key names the row; it is not one of its fields.
+        if std::mem::take(&mut is_key) || is_seq(name) {
+            return;
+        }
+        let (name, is_fen) = shown_name(name);
+        let text = match field {
+            Field::Text(text) | Field::Word(text) => Some(text.to_string()),
+            Field::OptionalText(text) => text.map(str::to_string),
+            Field::OptionalInteger(number) if is_fen => number.map(format_fen),
+            Field::OptionalInteger(number) => number.map(|number| number.to_string()),
+            Field::Integer(number) if is_fen => Some(format_fen(number)),
+            Field::Integer(number) => Some(number.to_string()),
+            Field::Flag(flag) => Some(flag.to_string()),
+            Field::List(texts) => Some(texts.join(" ")),
+        };
+        fields.push((name, text));
+    });
+    fields
 }
 
 /// A row that differs between the two moments: `None` on the side where

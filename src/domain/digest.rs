@@ -11,7 +11,7 @@
 //! exists only inside the `verify` process that checks it.
 
 use super::evolve::Change;
-use super::types::*;
+use super::record::{Field, Record};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
@@ -64,6 +64,25 @@ impl RowHasher {
             None => self.bytes(None),
         }
     }
+
+    /// Each field of `r` in order (a list ends with a mark no text is).
+    fn record(&mut self, r: &impl Record) {
+        r.each_field(&mut |_, field| {
+            match field {
+                Field::Text(text) | Field::Word(text) => self.text(text),
+                Field::OptionalText(text) => self.optional(text),
+                Field::Integer(number) => self.integer(number),
+                Field::OptionalInteger(number) => self.optional_integer(number),
+                Field::Flag(flag) => self.integer(i64::from(flag)),
+                Field::List(texts) => {
+                    texts.iter().for_each(|text| {
+                        self.text(text);
+                    });
+                    self.integer(-1)
+                }
+            };
+        });
+    }
 }
 
 impl Digest {
@@ -83,41 +102,9 @@ impl Digest {
         self.sum ^= 1;
     }
 
-    pub(crate) fn instance(&mut self, r: &Instance) {
-        self.add(|h| instance_fields(h, r))
-    }
-
-    pub(crate) fn number(&mut self, r: &NumberRecord) {
-        self.add(|h| number_fields(h, r))
-    }
-
-    pub(crate) fn service(&mut self, r: &ServiceRecord) {
-        self.add(|h| service_fields(h, r))
-    }
-
-    pub(crate) fn policy(&mut self, r: &Policy) {
-        self.add(|h| policy_fields(h, r))
-    }
-
-    pub(crate) fn region(&mut self, r: &super::regions::Region) {
-        self.add(|h| region_fields(h, r))
-    }
-
-    pub(crate) fn request(&mut self, r: &RequestRecord) {
-        self.add(|h| {
-            h.text(&r.request_id)
-                .text(&r.instance_id)
-                .text(&r.account)
-                .integer(r.count);
-            for number in &r.asked {
-                h.text(number);
-            }
-            h.integer(-1);
-            for number in &r.numbers {
-                h.text(number);
-            }
-            h.integer(r.seq);
-        })
+    /// Adds one row of a derived table.
+    pub(crate) fn record(&mut self, r: &impl Record) {
+        self.add(|h| h.record(r))
     }
 
     /// One history index row, the subject given in parts (`i`, `:`, id).
@@ -131,58 +118,6 @@ impl Digest {
             h.integer(seq);
         })
     }
-}
-
-fn instance_fields(h: &mut RowHasher, r: &Instance) {
-    h.text(&r.instance_id)
-        .text(&r.service_type)
-        .text(&r.account)
-        .text(&r.region)
-        .text(r.billing.as_str())
-        .integer(r.subscription_months)
-        .text(&r.expires_at)
-        .optional(r.public_ip.as_deref())
-        .optional_integer(r.order_amount_fen)
-        .text(r.state.as_str())
-        .integer(r.consumed)
-        .integer(r.updated_seq);
-}
-
-fn number_fields(h: &mut RowHasher, r: &NumberRecord) {
-    h.text(&r.number)
-        .text(&r.instance_id)
-        .text(&r.owner)
-        .text(&r.holder)
-        .text(r.status.as_str())
-        .optional(r.service.as_deref())
-        .optional(r.icp_number.as_deref())
-        .text(r.origin.as_str())
-        .integer(r.issued_seq)
-        .integer(r.updated_seq);
-}
-
-fn service_fields(h: &mut RowHasher, r: &ServiceRecord) {
-    h.text(&r.service)
-        .text(&r.number)
-        .text(&r.host)
-        .integer(i64::from(r.commercial))
-        .integer(i64::from(r.ip_update_required))
-        .integer(r.updated_seq);
-}
-
-fn policy_fields(h: &mut RowHasher, r: &Policy) {
-    h.text(&r.service_type)
-        .integer(r.max_numbers)
-        .integer(r.min_subscription_months)
-        .optional_integer(r.min_order_amount_fen)
-        .integer(i64::from(r.requires_public_ip))
-        .integer(r.updated_seq);
-}
-
-fn region_fields(h: &mut RowHasher, r: &super::regions::Region) {
-    h.text(&r.region_id)
-        .integer(i64::from(r.mainland))
-        .integer(r.updated_seq);
 }
 
 /// A digest per derived table.
@@ -214,32 +149,18 @@ impl PastDigests {
     /// `*_past` row: the row's fields, then that seq). Requests and removals
     /// have no past versions.
     pub(crate) fn add(&mut self, row: &Change, superseded_seq: i64) {
-        let superseded = |h: &mut RowHasher| {
-            h.integer(superseded_seq);
+        let (digest, fill): (&mut Digest, &dyn Fn(&mut RowHasher)) = match row {
+            Change::Instance(r) => (&mut self.instances, &|h| h.record(r)),
+            Change::Number(r) => (&mut self.numbers, &|h| h.record(r)),
+            Change::Service(r) => (&mut self.services, &|h| h.record(r)),
+            Change::Policy(r) => (&mut self.policy, &|h| h.record(r)),
+            Change::Region(r) => (&mut self.regions, &|h| h.record(r)),
+            Change::Request(_) | Change::ForgetService { .. } => return,
         };
-        match row {
-            Change::Instance(r) => self.instances.add(|h| {
-                instance_fields(h, r);
-                superseded(h)
-            }),
-            Change::Number(r) => self.numbers.add(|h| {
-                number_fields(h, r);
-                superseded(h)
-            }),
-            Change::Service(r) => self.services.add(|h| {
-                service_fields(h, r);
-                superseded(h)
-            }),
-            Change::Policy(r) => self.policy.add(|h| {
-                policy_fields(h, r);
-                superseded(h)
-            }),
-            Change::Region(r) => self.regions.add(|h| {
-                region_fields(h, r);
-                superseded(h)
-            }),
-            Change::Request(_) | Change::ForgetService { .. } => {}
-        }
+        digest.add(|h| {
+            fill(h);
+            h.integer(superseded_seq);
+        });
     }
 }
 

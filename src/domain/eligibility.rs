@@ -73,18 +73,10 @@ mod tests {
 
     fn ecs() -> Instance {
         Instance {
-            instance_id: "i-1".into(),
-            service_type: "ecs".into(),
             account: "acct".into(),
-            region: "cn-hangzhou".into(),
-            billing: Billing::Subscription,
-            subscription_months: 12,
             expires_at: "2027-01-01T00:00:00Z".into(),
             public_ip: Some("47.96.113.7".into()),
-            order_amount_fen: None,
-            state: InstanceState::Active,
-            consumed: 0,
-            updated_seq: 1,
+            ..Instance::example("i-1")
         }
     }
 

@@ -85,20 +85,20 @@ impl MemoryState {
         };
         self.policies
             .values()
-            .for_each(|r| digests.policy.policy(r));
-        self.instances.each(|r| digests.instances.instance(r));
+            .for_each(|r| digests.policy.record(r));
+        self.instances.each(|r| digests.instances.record(r));
         self.numbers
             .values()
-            .for_each(|r| digests.numbers.number(r));
+            .for_each(|r| digests.numbers.record(r));
         self.services
             .values()
-            .for_each(|r| digests.services.service(r));
+            .for_each(|r| digests.services.record(r));
         self.requests
             .values()
-            .for_each(|r| digests.requests.request(r));
+            .for_each(|r| digests.requests.record(r));
         self.regions
             .values()
-            .for_each(|r| digests.regions.region(r));
+            .for_each(|r| digests.regions.record(r));
         digests
     }
 

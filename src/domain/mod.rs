@@ -24,6 +24,7 @@ pub(crate) mod memory;
 pub(crate) mod names;
 pub(crate) mod packed;
 pub(crate) mod reconcile;
+pub(crate) mod record;
 pub(crate) mod refresh;
 pub(crate) mod regions;
 pub(crate) mod replay;

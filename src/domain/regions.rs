@@ -7,14 +7,16 @@ use super::lookup::Lookup;
 use super::types::shorten;
 use crate::error::{Error, Reason, Result};
 
-/// One row of the region table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Region {
-    pub region_id: String,
-    /// In the Chinese mainland: instances there can receive numbers.
-    pub mainland: bool,
-    /// 0 for the built-in seed, else the `region_set` event that wrote it.
-    pub updated_seq: i64,
+super::record::record! {
+    /// One row of the region table.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Region {
+        pub region_id: String,
+        /// In the Chinese mainland: instances there can receive numbers.
+        pub mainland: bool,
+        /// 0 for the built-in seed, else the `region_set` event that wrote it.
+        pub updated_seq: i64,
+    }
 }
 
 /// The provider's public regions in the mainland, including the finance

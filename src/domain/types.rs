@@ -2,6 +2,7 @@
 //! Each validator returns a `Usage` error naming the field, so bad input is
 //! refused before any rule runs.
 
+use super::record::record;
 use crate::error::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -423,14 +424,16 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Policy {
-    pub service_type: String,
-    pub max_numbers: i64,
-    pub min_subscription_months: i64,
-    pub min_order_amount_fen: Option<i64>,
-    pub requires_public_ip: bool,
-    pub updated_seq: i64,
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Policy {
+        pub service_type: String,
+        pub max_numbers: i64,
+        pub min_subscription_months: i64,
+        pub min_order_amount_fen: Option<i64>,
+        pub requires_public_ip: bool,
+        pub updated_seq: i64,
+    }
 }
 
 /// The service types of the default policy, in its order (help,
@@ -468,55 +471,63 @@ pub(crate) fn default_policies() -> Vec<Policy> {
     ]
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
-    pub instance_id: String,
-    pub service_type: String,
-    pub account: String,
-    pub region: String,
-    pub billing: Billing,
-    pub subscription_months: i64,
-    pub expires_at: String,
-    pub public_ip: Option<String>,
-    pub order_amount_fen: Option<i64>,
-    pub state: InstanceState,
-    pub consumed: i64,
-    pub updated_seq: i64,
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Instance {
+        pub instance_id: String,
+        pub service_type: String,
+        pub account: String,
+        pub region: String,
+        pub billing: Billing,
+        pub subscription_months: i64,
+        pub expires_at: String,
+        pub public_ip: Option<String>,
+        pub order_amount_fen: Option<i64>,
+        pub state: InstanceState,
+        pub consumed: i64,
+        pub updated_seq: i64,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NumberRecord {
-    pub number: String,
-    pub instance_id: String,
-    pub owner: String,
-    pub holder: String,
-    pub status: Status,
-    pub service: Option<String>,
-    pub icp_number: Option<String>,
-    pub origin: Origin,
-    pub issued_seq: i64,
-    pub updated_seq: i64,
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NumberRecord {
+        pub number: String,
+        pub instance_id: String,
+        pub owner: String,
+        pub holder: String,
+        pub status: Status,
+        pub service: Option<String>,
+        pub icp_number: Option<String>,
+        pub origin: Origin,
+        pub issued_seq: i64,
+        pub updated_seq: i64,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRecord {
-    pub service: String,
-    pub number: String,
-    pub host: String,
-    pub commercial: bool,
-    pub ip_update_required: bool,
-    pub updated_seq: i64,
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ServiceRecord {
+        pub service: String,
+        pub number: String,
+        pub host: String,
+        pub commercial: bool,
+        pub ip_update_required: bool,
+        pub updated_seq: i64,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
-    pub request_id: String,
-    pub instance_id: String,
-    pub account: String,
-    pub count: i64,
-    pub asked: Vec<String>,
-    pub numbers: Vec<String>,
-    pub seq: i64,
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RequestRecord {
+        pub request_id: String,
+        pub instance_id: String,
+        pub account: String,
+        pub count: i64,
+        pub asked: Vec<String>,
+        pub numbers: Vec<String>,
+        pub seq: i64,
+    }
 }
 
 /// `remaining = max(0, max − consumed)` (docs/guide.md "Concepts in one minute").
@@ -526,3 +537,25 @@ pub(crate) fn remaining(max_numbers: i64, consumed: i64) -> i64 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+impl Instance {
+    /// An active, eligible ECS instance (tests change what they need with
+    /// `Instance { field, ..Instance::example(id) }`).
+    pub(crate) fn example(instance_id: &str) -> Instance {
+        Instance {
+            instance_id: instance_id.to_string(),
+            service_type: "ecs".to_string(),
+            account: "acme".to_string(),
+            region: "cn-hangzhou".to_string(),
+            billing: Billing::Subscription,
+            subscription_months: 12,
+            expires_at: "2027-03-01T00:00:00Z".to_string(),
+            public_ip: Some("47.1.2.3".to_string()),
+            order_amount_fen: None,
+            state: InstanceState::Active,
+            consumed: 0,
+            updated_seq: 1,
+        }
+    }
+}

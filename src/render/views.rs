@@ -7,6 +7,7 @@ use super::{Answer, Row, Table};
 use crate::domain::eligibility::Eligibility;
 use crate::domain::event::Event;
 use crate::domain::names::display_name;
+use crate::domain::record::{is_seq, shown_name, Field, Record};
 use crate::domain::types::*;
 use serde::{Serialize, Serializer};
 
@@ -72,51 +73,71 @@ struct Quota {
 }
 
 /// An instance's own fields, first in every view of one (`instance show`
-/// and `list`, `diff`): stated once, so a new column is added here once.
-#[derive(Serialize)]
-pub(crate) struct InstanceFields {
-    instance_id: String,
-    service_type: String,
-    account: String,
-    region: String,
-    billing: Billing,
-    subscription_months: i64,
-    expires_at: String,
-    public_ip: Option<String>,
-    order_amount: Amount,
-    state: InstanceState,
-}
+/// and `list`, `diff`): every field its declaration has (`record!`) but the
+/// seqs and `consumed`, which each view shows with the quota. A new field
+/// shows here without an edit.
+pub(crate) struct InstanceFields(Instance);
 
 impl InstanceFields {
     pub(crate) fn new(i: Instance) -> InstanceFields {
-        InstanceFields {
-            instance_id: i.instance_id,
-            service_type: i.service_type,
-            account: i.account,
-            region: i.region,
-            billing: i.billing,
-            subscription_months: i.subscription_months,
-            expires_at: i.expires_at,
-            public_ip: i.public_ip,
-            order_amount: Amount(i.order_amount_fen),
-            state: i.state,
-        }
+        InstanceFields(i)
+    }
+
+    /// Each shown field: its name (amounts without `_fen`), its value.
+    fn each<'a>(&'a self, visit: &mut dyn FnMut(&'static str, Field<'a>, bool)) {
+        self.0.each_field(&mut |name, field| {
+            if !is_seq(name) && name != "consumed" {
+                let (name, is_fen) = shown_name(name);
+                visit(name, field, is_fen);
+            }
+        });
     }
 
     /// The fields as (header, cell), in order.
     pub(crate) fn cells(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("instance_id", self.instance_id.clone()),
-            ("service_type", self.service_type.clone()),
-            ("account", self.account.clone()),
-            ("region", self.region.clone()),
-            ("billing", self.billing.to_string()),
-            ("subscription_months", self.subscription_months.to_string()),
-            ("expires_at", self.expires_at.clone()),
-            ("public_ip", opt(&self.public_ip)),
-            ("order_amount", self.order_amount.cell()),
-            ("state", self.state.to_string()),
-        ]
+        let mut cells = Vec::new();
+        self.each(&mut |name, field, is_fen| {
+            let cell = match field {
+                Field::Text(text) | Field::Word(text) => text.to_string(),
+                Field::OptionalText(text) => text.unwrap_or_default().to_string(),
+                Field::OptionalInteger(fen) if is_fen => Amount(fen).cell(),
+                Field::Integer(fen) if is_fen => Amount(Some(fen)).cell(),
+                Field::OptionalInteger(number) => number.map(|n| n.to_string()).unwrap_or_default(),
+                Field::Integer(number) => number.to_string(),
+                Field::Flag(flag) => flag.to_string(),
+                Field::List(texts) => texts.join(" "),
+            };
+            cells.push((name, cell));
+        });
+        cells
+    }
+}
+
+/// A JSON object of the fields (flattened into each view).
+impl Serialize for InstanceFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut map = serializer.serialize_map(None)?;
+        let mut failed = None;
+        self.each(&mut |name, field, is_fen| {
+            let done = match field {
+                Field::Text(text) | Field::Word(text) => map.serialize_entry(name, text),
+                Field::OptionalText(text) => map.serialize_entry(name, &text),
+                Field::OptionalInteger(fen) if is_fen => map.serialize_entry(name, &Amount(fen)),
+                Field::Integer(fen) if is_fen => map.serialize_entry(name, &Amount(Some(fen))),
+                Field::OptionalInteger(number) => map.serialize_entry(name, &number),
+                Field::Integer(number) => map.serialize_entry(name, &number),
+                Field::Flag(flag) => map.serialize_entry(name, &flag),
+                Field::List(texts) => map.serialize_entry(name, texts),
+            };
+            if let Err(error) = done {
+                failed.get_or_insert(error.to_string());
+            }
+        });
+        match failed {
+            Some(why) => Err(S::Error::custom(why)),
+            None => map.end(),
+        }
     }
 }
 
@@ -222,10 +243,11 @@ impl Row for InstanceView {
     ];
 
     fn cells(&self) -> Vec<String> {
-        // The list leaves the amount to `instance show`.
+        // The list shows the fields its headers name (the amount is left
+        // to `instance show`).
         let fields = self.fields.cells().into_iter();
         let mut cells: Vec<String> = fields
-            .filter(|(header, _)| *header != "order_amount")
+            .filter(|(header, _)| Self::HEADERS.contains(header))
             .map(|(_, cell)| cell)
             .collect();
         cells.extend(self.judged().into_iter().map(|(_, cell)| cell));

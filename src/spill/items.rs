@@ -5,7 +5,9 @@ use super::{Decoder, Encoder, Spill};
 use crate::error::{Error, Result};
 
 use crate::domain::reconcile::{ByInstance, ByNumber, Entry, ProviderRecord};
-use crate::domain::types::{Billing, Instance, InstanceState, NumberRecord, Origin, Status};
+use crate::domain::record::{Field, FieldRead, FieldResult, Record};
+use crate::domain::types::{Instance, NumberRecord};
+use std::borrow::Cow;
 
 /// The heap bytes of a string, with the allocator's own overhead.
 fn text_bytes(text: &str) -> usize {
@@ -39,84 +41,97 @@ fn decode_record(input: &mut Decoder) -> Result<ProviderRecord> {
     })
 }
 
-fn number_bytes(n: &NumberRecord) -> usize {
-    std::mem::size_of::<NumberRecord>()
-        + text_bytes(&n.number)
-        + text_bytes(&n.instance_id)
-        + text_bytes(&n.owner)
-        + text_bytes(&n.holder)
-        + n.service.as_deref().map_or(0, text_bytes)
-        + n.icp_number.as_deref().map_or(0, text_bytes)
+/// The bytes a record is said to take: its size and each text it holds.
+fn fields_bytes<R: Record>(r: &R) -> usize {
+    let mut bytes = std::mem::size_of::<R>();
+    r.each_field(&mut |_, field| {
+        bytes += match field {
+            Field::Text(text) => text_bytes(text),
+            Field::OptionalText(text) => text.map_or(0, text_bytes),
+            Field::List(texts) => texts.iter().map(|text| text_bytes(text) + 24).sum(),
+            _ => 0,
+        }
+    });
+    bytes
 }
 
-fn encode_number(n: &NumberRecord, out: &mut Encoder) {
-    out.str(&n.number);
-    out.str(&n.instance_id);
-    out.str(&n.owner);
-    out.str(&n.holder);
-    out.str(n.status.as_str());
-    out.option_str(n.service.as_deref());
-    out.option_str(n.icp_number.as_deref());
-    out.str(n.origin.as_str());
-    out.i64(n.issued_seq);
-    out.i64(n.updated_seq);
+/// A record's fields in order (`domain::record`).
+fn encode_fields(r: &impl Record, out: &mut Encoder) {
+    r.each_field(&mut |_, field| match field {
+        Field::Text(text) | Field::Word(text) => out.str(text),
+        Field::OptionalText(text) => out.option_str(text),
+        Field::Integer(number) => out.i64(number),
+        Field::OptionalInteger(number) => out.option_i64(number),
+        Field::Flag(flag) => out.bool(flag),
+        Field::List(texts) => {
+            out.u64(texts.len() as u64);
+            texts.iter().for_each(|text| out.str(text));
+        }
+    });
 }
 
-fn decode_number(input: &mut Decoder) -> Result<NumberRecord> {
-    Ok(NumberRecord {
-        number: input.string()?,
-        instance_id: input.string()?,
-        owner: input.string()?,
-        holder: input.string()?,
-        status: Status::parse("status", &input.string()?)?,
-        service: input.option_string()?,
-        icp_number: input.option_string()?,
-        origin: Origin::parse("origin", &input.string()?)?,
-        issued_seq: input.i64()?,
-        updated_seq: input.i64()?,
-    })
+fn decode_fields<R: Record>(input: &mut Decoder) -> Result<R> {
+    let mut failed = None;
+    let record = R::read(&mut Fields {
+        input,
+        failed: &mut failed,
+    });
+    match (record, failed) {
+        (_, Some(error)) => Err(error),
+        (Ok(record), None) => Ok(record),
+        (Err(why), None) => Err(Error::storage(format!("a temporary file: {why}"))),
+    }
 }
 
-fn instance_bytes(i: &Instance) -> usize {
-    std::mem::size_of::<Instance>()
-        + text_bytes(&i.instance_id)
-        + text_bytes(&i.service_type)
-        + text_bytes(&i.account)
-        + text_bytes(&i.region)
-        + text_bytes(&i.expires_at)
-        + i.public_ip.as_deref().map_or(0, text_bytes)
+/// A run's bytes read as a record's fields; the first error the decoder
+/// gives is kept as it is.
+struct Fields<'d, 'a> {
+    input: &'d mut Decoder<'a>,
+    failed: &'d mut Option<Error>,
 }
 
-fn encode_instance(i: &Instance, out: &mut Encoder) {
-    out.str(&i.instance_id);
-    out.str(&i.service_type);
-    out.str(&i.account);
-    out.str(&i.region);
-    out.str(i.billing.as_str());
-    out.i64(i.subscription_months);
-    out.str(&i.expires_at);
-    out.option_str(i.public_ip.as_deref());
-    out.option_i64(i.order_amount_fen);
-    out.str(i.state.as_str());
-    out.i64(i.consumed);
-    out.i64(i.updated_seq);
+impl Fields<'_, '_> {
+    fn kept<T>(&mut self, value: Result<T>) -> FieldResult<T> {
+        value.map_err(|error| {
+            let why = error.to_string();
+            self.failed.get_or_insert(error);
+            why
+        })
+    }
 }
 
-fn decode_instance(input: &mut Decoder) -> Result<Instance> {
-    Ok(Instance {
-        instance_id: input.string()?,
-        service_type: input.string()?,
-        account: input.string()?,
-        region: input.string()?,
-        billing: Billing::parse("billing", &input.string()?)?,
-        subscription_months: input.i64()?,
-        expires_at: input.string()?,
-        public_ip: input.option_string()?,
-        order_amount_fen: input.option_i64()?,
-        state: InstanceState::parse("state", &input.string()?)?,
-        consumed: input.i64()?,
-        updated_seq: input.i64()?,
-    })
+impl FieldRead for Fields<'_, '_> {
+    fn text(&mut self, _: &'static str) -> FieldResult<Cow<'_, str>> {
+        let text = self.input.string();
+        Ok(Cow::Owned(self.kept(text)?))
+    }
+    fn optional_text(&mut self, _: &'static str) -> FieldResult<Option<Cow<'_, str>>> {
+        let text = self.input.option_string();
+        Ok(self.kept(text)?.map(Cow::Owned))
+    }
+    fn integer(&mut self, _: &'static str) -> FieldResult<i64> {
+        let number = self.input.i64();
+        self.kept(number)
+    }
+    fn optional_integer(&mut self, _: &'static str) -> FieldResult<Option<i64>> {
+        let number = self.input.option_i64();
+        self.kept(number)
+    }
+    fn flag(&mut self, _: &'static str) -> FieldResult<bool> {
+        let flag = self.input.bool();
+        self.kept(flag)
+    }
+    fn list(&mut self, _: &'static str) -> FieldResult<Vec<String>> {
+        let count = self.input.u64();
+        // invariant: a list is far shorter than the run it is in.
+        let count = self.kept(count)?.min(1 << 20);
+        let mut texts = Vec::new();
+        for _ in 0..count {
+            let text = self.input.string();
+            texts.push(self.kept(text)?);
+        }
+        Ok(texts)
+    }
 }
 
 impl Spill for ByNumber {
@@ -144,10 +159,10 @@ impl Spill for ByInstance {
                     ..
                 } => {
                     record_bytes(record)
-                        + number.as_ref().map_or(0, number_bytes)
-                        + instance.as_ref().map_or(0, instance_bytes)
+                        + number.as_ref().map_or(0, fields_bytes)
+                        + instance.as_ref().map_or(0, fields_bytes)
                 }
-                Entry::Unlisted(number) => number_bytes(number),
+                Entry::Unlisted(number) => fields_bytes(number),
             }
     }
     fn encode(&self, out: &mut Encoder) {
@@ -163,16 +178,16 @@ impl Spill for ByInstance {
                 encode_record(record, out);
                 out.bool(number.is_some());
                 if let Some(number) = number {
-                    encode_number(number, out);
+                    encode_fields(number, out);
                 }
                 out.bool(instance.is_some());
                 if let Some(instance) = instance {
-                    encode_instance(instance, out);
+                    encode_fields(instance, out);
                 }
             }
             Entry::Unlisted(number) => {
                 out.bool(false);
-                encode_number(number, out);
+                encode_fields(number, out);
             }
         }
     }
@@ -181,12 +196,12 @@ impl Spill for ByInstance {
             let ordinal = input.u64()?;
             let record = decode_record(input)?;
             let number = if input.bool()? {
-                Some(decode_number(input)?)
+                Some(decode_fields::<NumberRecord>(input)?)
             } else {
                 None
             };
             let instance = if input.bool()? {
-                Some(decode_instance(input)?)
+                Some(decode_fields::<Instance>(input)?)
             } else {
                 None
             };
@@ -197,7 +212,7 @@ impl Spill for ByInstance {
                 instance,
             }
         } else {
-            Entry::Unlisted(decode_number(input)?)
+            Entry::Unlisted(decode_fields::<NumberRecord>(input)?)
         };
         Ok(ByInstance::new(entry))
     }

@@ -5,6 +5,7 @@
 //! statement is prepared with bound parameters; nothing from input is ever
 //! formatted into SQL text.
 
+mod migrations;
 mod postgres;
 pub(crate) mod queries;
 pub(crate) mod shared;
@@ -24,10 +25,7 @@ use tables::Value;
 pub(crate) mod retry;
 mod search;
 
-/// The schema version this program writes: the number of migrations, the
-/// same on both backends (each asserts its list is this long). A ledger
-/// newer than this is refused (exit 6).
-pub const SCHEMA_VERSION: i64 = 10;
+pub use migrations::SCHEMA_VERSION;
 /// The pragmas set on every SQLite connection (`sqlite::Sqlite::tune`).
 pub use sqlite::CONNECTION_PRAGMAS;
 

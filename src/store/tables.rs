@@ -9,17 +9,20 @@
 use super::DerivedTable;
 use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
+use crate::domain::record::{Field, FieldRead, FieldResult, Record, Shape};
 use crate::domain::regions::Region;
 use crate::domain::types::*;
 use std::borrow::Cow;
 
-pub const INSTANCE_COLUMNS: &str = "instance_id, service_type, account, region, billing, subscription_months, expires_at, public_ip, order_amount_fen, state, consumed, updated_seq";
-pub const NUMBER_COLUMNS: &str = "number, instance_id, owner, holder, status, service, icp_number, origin, issued_seq, updated_seq";
-pub const POLICY_COLUMNS: &str = "service_type, max_numbers, min_subscription_months, min_order_amount_fen, requires_public_ip, updated_seq";
+pub const INSTANCE_COLUMNS: &str = <Instance as Record>::NAME_LIST;
+pub const NUMBER_COLUMNS: &str = <NumberRecord as Record>::NAME_LIST;
+pub const POLICY_COLUMNS: &str = <Policy as Record>::NAME_LIST;
+/// The service's fields with its look-up key before the seq (`service_key`,
+/// computed from the service: `Table::computed_key`).
 pub const SERVICE_COLUMNS: &str =
     "service, number, host, commercial, ip_update_required, service_key, updated_seq";
-pub const REGION_COLUMNS: &str = "region_id, mainland, updated_seq";
-pub const REQUEST_COLUMNS: &str = "request_id, instance_id, account, count, asked, numbers, seq";
+pub const REGION_COLUMNS: &str = <Region as Record>::NAME_LIST;
+pub const REQUEST_COLUMNS: &str = <RequestRecord as Record>::NAME_LIST;
 
 /// What a column holds, as the drivers bind it (flags are integers 0/1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +39,36 @@ pub(crate) struct Table {
     /// The look-up key of a row, as SQL (instances and numbers ignore
     /// ASCII case; a service is found by its key).
     pub folded_key: &'static str,
-    pub kinds: &'static [Kind],
+    /// The record's fields (`domain::record`), one column each.
+    pub shapes: &'static [Shape],
+    /// One more column, before the last: the look-up key computed from
+    /// the first (a service's `service_key`).
+    pub computed_key: bool,
 }
 
 impl Table {
     /// How many columns the table has.
     pub(crate) fn width(&self) -> usize {
-        self.kinds.len()
+        self.shapes.len() + usize::from(self.computed_key)
+    }
+
+    /// What each column holds, in order.
+    pub(crate) fn kinds(&self) -> Vec<Kind> {
+        let mut kinds: Vec<Kind> = self
+            .shapes
+            .iter()
+            .map(|shape| {
+                if shape.is_text() {
+                    Kind::Text
+                } else {
+                    Kind::Integer
+                }
+            })
+            .collect();
+        if self.computed_key {
+            kinds.insert(kinds.len() - 1, Kind::Text);
+        }
+        kinds
     }
 
     /// `INTO name (columns) VALUES (…)`, the target of an insert, the n-th value written by
@@ -58,64 +84,69 @@ impl Table {
     }
 }
 
-use Kind::{Integer as I, Text as T};
-
 const TABLES: [Table; 6] = [
     Table {
         name: "policy",
         columns: POLICY_COLUMNS,
         key: "service_type",
         folded_key: "service_type",
-        kinds: &[T, I, I, I, I, I],
+        shapes: Policy::SHAPES,
+        computed_key: false,
     },
     Table {
         name: "instances",
         columns: INSTANCE_COLUMNS,
         key: "instance_id",
         folded_key: "lower(instance_id)",
-        kinds: &[T, T, T, T, T, I, T, T, I, T, I, I],
+        shapes: Instance::SHAPES,
+        computed_key: false,
     },
     Table {
         name: "numbers",
         columns: NUMBER_COLUMNS,
         key: "number",
         folded_key: "lower(number)",
-        kinds: &[T, T, T, T, T, T, T, T, I, I],
+        shapes: NumberRecord::SHAPES,
+        computed_key: false,
     },
     Table {
         name: "services",
         columns: SERVICE_COLUMNS,
         key: "service",
         folded_key: "service_key",
-        kinds: &[T, T, T, I, I, T, I],
+        shapes: ServiceRecord::SHAPES,
+        computed_key: true,
     },
     Table {
         name: "requests",
         columns: REQUEST_COLUMNS,
         key: "request_id",
         folded_key: "request_id",
-        kinds: &[T, T, T, I, T, T, I],
+        shapes: RequestRecord::SHAPES,
+        computed_key: false,
     },
     Table {
         name: "regions",
         columns: REGION_COLUMNS,
         key: "region_id",
         folded_key: "region_id",
-        kinds: &[T, I, I],
+        shapes: Region::SHAPES,
+        computed_key: false,
     },
 ];
 
-// Each declaration has one kind per column.
+// Each declaration names one column per field (and its computed key).
 const _: () = {
     let mut index = 0;
     while index < TABLES.len() {
-        let (columns, kinds) = (TABLES[index].columns.as_bytes(), TABLES[index].kinds.len());
+        let table = &TABLES[index];
+        let columns = table.columns.as_bytes();
         let (mut commas, mut at) = (0, 0);
         while at < columns.len() {
             commas += (columns[at] == b',') as usize;
             at += 1;
         }
-        assert!(commas + 1 == kinds);
+        assert!(commas + 1 == table.shapes.len() + table.computed_key as usize);
         index += 1;
     }
 };
@@ -176,16 +207,26 @@ pub(crate) struct Encoded<'a> {
     pub values: Option<Vec<Value<'a>>>,
 }
 
-fn text(value: &str) -> Value<'_> {
-    Value::Text(Cow::Borrowed(value))
+impl<'a> Value<'a> {
+    /// A field as the column that holds it.
+    fn of(field: Field<'a>) -> Value<'a> {
+        match field {
+            Field::Text(text) => Value::Text(Cow::Borrowed(text)),
+            Field::Word(text) => Value::Text(Cow::Borrowed(text)),
+            Field::OptionalText(text) => Value::OptionalText(text.map(Cow::Borrowed)),
+            Field::Integer(number) => Value::Integer(number),
+            Field::OptionalInteger(number) => Value::OptionalInteger(number),
+            Field::Flag(flag) => Value::Integer(i64::from(flag)),
+            Field::List(texts) => Value::Text(Cow::Owned(to_json_array(texts))),
+        }
+    }
 }
 
-fn optional_text(value: &Option<String>) -> Value<'_> {
-    Value::OptionalText(value.as_deref().map(Cow::Borrowed))
-}
-
-fn flag(value: bool) -> Value<'static> {
-    Value::Integer(i64::from(value))
+/// A record's fields as the values of its row, in column order.
+fn values_of<R: Record>(record: &R) -> Vec<Value<'_>> {
+    let mut values = Vec::with_capacity(R::SHAPES.len() + 1);
+    record.each_field(&mut |_, field| values.push(Value::of(field)));
+    values
 }
 
 /// A list of names as stored in a text column (a JSON array).
@@ -195,102 +236,72 @@ pub(crate) fn to_json_array(values: &[String]) -> String {
 
 /// The row a `Change` writes.
 pub(crate) fn encode(change: &Change) -> Encoded<'_> {
-    use Value::{Integer, OptionalInteger};
     let (table, key, folded_key, seq, values) = match change {
-        Change::Instance(r) => (
-            DerivedTable::Instances,
-            r.instance_id.as_str(),
-            fold(&r.instance_id),
-            r.updated_seq,
-            vec![
-                text(&r.instance_id),
-                text(&r.service_type),
-                text(&r.account),
-                text(&r.region),
-                text(r.billing.as_str()),
-                Integer(r.subscription_months),
-                text(&r.expires_at),
-                optional_text(&r.public_ip),
-                OptionalInteger(r.order_amount_fen),
-                text(r.state.as_str()),
-                Integer(r.consumed),
-                Integer(r.updated_seq),
-            ],
-        ),
-        Change::Number(r) => (
-            DerivedTable::Numbers,
-            r.number.as_str(),
-            fold(&r.number),
-            r.updated_seq,
-            vec![
-                text(&r.number),
-                text(&r.instance_id),
-                text(&r.owner),
-                text(&r.holder),
-                text(r.status.as_str()),
-                optional_text(&r.service),
-                optional_text(&r.icp_number),
-                text(r.origin.as_str()),
-                Integer(r.issued_seq),
-                Integer(r.updated_seq),
-            ],
-        ),
+        Change::Instance(r) => {
+            let folded = fold(&r.instance_id);
+            (
+                DerivedTable::Instances,
+                &r.instance_id,
+                folded,
+                r.updated_seq,
+                values_of(r),
+            )
+        }
+        Change::Number(r) => {
+            let folded = fold(&r.number);
+            (
+                DerivedTable::Numbers,
+                &r.number,
+                folded,
+                r.updated_seq,
+                values_of(r),
+            )
+        }
         Change::Service(r) => {
+            let mut values = values_of(r);
             let service_key = service_key(&r.service);
-            let values = vec![
-                text(&r.service),
-                text(&r.number),
-                text(&r.host),
-                flag(r.commercial),
-                flag(r.ip_update_required),
+            values.insert(
+                values.len() - 1,
                 Value::Text(Cow::Owned(service_key.clone())),
-                Integer(r.updated_seq),
-            ];
-            let key = r.service.as_str();
+            );
             (
                 DerivedTable::Services,
-                key,
+                &r.service,
                 service_key,
                 r.updated_seq,
                 values,
             )
         }
-        Change::Policy(r) => (
-            DerivedTable::Policy,
-            r.service_type.as_str(),
-            r.service_type.clone(),
-            r.updated_seq,
-            vec![
-                text(&r.service_type),
-                Integer(r.max_numbers),
-                Integer(r.min_subscription_months),
-                OptionalInteger(r.min_order_amount_fen),
-                flag(r.requires_public_ip),
-                Integer(r.updated_seq),
-            ],
-        ),
-        Change::Request(r) => (
-            DerivedTable::Requests,
-            r.request_id.as_str(),
-            r.request_id.clone(),
-            r.seq,
-            vec![
-                text(&r.request_id),
-                text(&r.instance_id),
-                text(&r.account),
-                Integer(r.count),
-                Value::Text(Cow::Owned(to_json_array(&r.asked))),
-                Value::Text(Cow::Owned(to_json_array(&r.numbers))),
-                Integer(r.seq),
-            ],
-        ),
-        Change::Region(r) => (
-            DerivedTable::Regions,
-            r.region_id.as_str(),
-            r.region_id.clone(),
-            r.updated_seq,
-            vec![text(&r.region_id), flag(r.mainland), Integer(r.updated_seq)],
-        ),
+        Change::Policy(r) => {
+            let folded = r.service_type.clone();
+            (
+                DerivedTable::Policy,
+                &r.service_type,
+                folded,
+                r.updated_seq,
+                values_of(r),
+            )
+        }
+        Change::Request(r) => {
+            let folded = r.request_id.clone();
+            (
+                DerivedTable::Requests,
+                &r.request_id,
+                folded,
+                r.seq,
+                values_of(r),
+            )
+        }
+        Change::Region(r) => {
+            let folded = r.region_id.clone();
+            (
+                DerivedTable::Regions,
+                &r.region_id,
+                folded,
+                r.updated_seq,
+                values_of(r),
+            )
+        }
         Change::ForgetService { service, seq } => {
             let encoded = Encoded {
                 table: DerivedTable::Services,
@@ -305,7 +316,7 @@ pub(crate) fn encode(change: &Change) -> Encoded<'_> {
     debug_assert_eq!(values.len(), self::table(table).width());
     Encoded {
         table,
-        key,
+        key: key.as_str(),
         folded_key,
         seq,
         values: Some(values),
@@ -333,19 +344,6 @@ pub(crate) trait RowRead {
         }
     }
 
-    /// A stored enum text that does not parse is a corrupt row.
-    fn parsed<T>(
-        &self,
-        index: usize,
-        parse: fn(&str, &str) -> crate::error::Result<T>,
-    ) -> RowResult<T>
-    where
-        Self: Sized,
-    {
-        parse("stored value", &self.text(index)?)
-            .map_err(|error| format!("column {index}: {error}"))
-    }
-
     fn json_array(&self, index: usize) -> RowResult<Vec<String>> {
         serde_json::from_str(&self.text(index)?).map_err(|error| format!("column {index}: {error}"))
     }
@@ -355,96 +353,86 @@ pub(crate) trait RowRead {
 /// `Change` that writes it.
 pub(crate) fn decode(table: DerivedTable, row: &impl RowRead, base: usize) -> RowResult<Change> {
     Ok(match table {
-        DerivedTable::Policy => Change::Policy(policy_at(row, base)?),
-        DerivedTable::Instances => Change::Instance(instance_at(row, base)?),
-        DerivedTable::Numbers => Change::Number(number_at(row, base)?),
+        DerivedTable::Policy => Change::Policy(record_at(row, base)?),
+        DerivedTable::Instances => Change::Instance(record_at(row, base)?),
+        DerivedTable::Numbers => Change::Number(record_at(row, base)?),
         DerivedTable::Services => Change::Service(service_at(row, base)?),
-        DerivedTable::Requests => Change::Request(request_at(row, base)?),
-        DerivedTable::Regions => Change::Region(region_at(row, base)?),
+        DerivedTable::Requests => Change::Request(record_at(row, base)?),
+        DerivedTable::Regions => Change::Region(record_at(row, base)?),
     })
 }
 
-pub(crate) fn instance_at(row: &impl RowRead, base: usize) -> RowResult<Instance> {
-    Ok(Instance {
-        instance_id: row.text(base)?,
-        service_type: row.text(base + 1)?,
-        account: row.text(base + 2)?,
-        region: row.text(base + 3)?,
-        billing: row.parsed(base + 4, Billing::parse)?,
-        subscription_months: row.integer(base + 5)?,
-        expires_at: row.text(base + 6)?,
-        public_ip: row.optional_text(base + 7)?,
-        order_amount_fen: row.optional_integer(base + 8)?,
-        state: row.parsed(base + 9, InstanceState::parse)?,
-        consumed: row.integer(base + 10)?,
-        updated_seq: row.integer(base + 11)?,
-    })
+/// A row's columns read as a record's fields, in order, from `at`,
+/// passing over the column `skip`.
+struct Columns<'r, R> {
+    row: &'r R,
+    at: usize,
+    skip: Option<usize>,
 }
 
-pub(crate) fn number_at(row: &impl RowRead, base: usize) -> RowResult<NumberRecord> {
-    Ok(NumberRecord {
-        number: row.text(base)?,
-        instance_id: row.text(base + 1)?,
-        owner: row.text(base + 2)?,
-        holder: row.text(base + 3)?,
-        status: row.parsed(base + 4, Status::parse)?,
-        service: row.optional_text(base + 5)?,
-        icp_number: row.optional_text(base + 6)?,
-        origin: row.parsed(base + 7, Origin::parse)?,
-        issued_seq: row.integer(base + 8)?,
-        updated_seq: row.integer(base + 9)?,
+impl<R: RowRead> Columns<'_, R> {
+    fn next(&mut self) -> usize {
+        if Some(self.at) == self.skip {
+            self.at += 1;
+        }
+        self.at += 1;
+        self.at - 1
+    }
+}
+
+impl<R: RowRead> FieldRead for Columns<'_, R> {
+    fn text(&mut self, _: &'static str) -> FieldResult<Cow<'_, str>> {
+        let index = self.next();
+        Ok(Cow::Owned(self.row.text(index)?))
+    }
+    fn optional_text(&mut self, _: &'static str) -> FieldResult<Option<Cow<'_, str>>> {
+        let index = self.next();
+        Ok(self.row.optional_text(index)?.map(Cow::Owned))
+    }
+    fn integer(&mut self, _: &'static str) -> FieldResult<i64> {
+        let index = self.next();
+        self.row.integer(index)
+    }
+    fn optional_integer(&mut self, _: &'static str) -> FieldResult<Option<i64>> {
+        let index = self.next();
+        self.row.optional_integer(index)
+    }
+    fn flag(&mut self, _: &'static str) -> FieldResult<bool> {
+        let index = self.next();
+        self.row.flag(index)
+    }
+    fn list(&mut self, _: &'static str) -> FieldResult<Vec<String>> {
+        let index = self.next();
+        self.row.json_array(index)
+    }
+}
+
+/// The record whose columns begin at `base`.
+pub(crate) fn record_at<T: Record>(row: &impl RowRead, base: usize) -> RowResult<T> {
+    T::read(&mut Columns {
+        row,
+        at: base,
+        skip: None,
     })
 }
 
 /// The stored key must be the service's (an edited key would hide the
 /// service from its look-ups): a row whose key is not is corrupt.
 pub(crate) fn service_at(row: &impl RowRead, base: usize) -> RowResult<ServiceRecord> {
-    let service = row.text(base)?;
-    let stored_key = row.text(base + 5)?;
-    if stored_key != service_key(&service) {
+    let key_column = base + ServiceRecord::SHAPES.len() - 1;
+    let columns = &mut Columns {
+        row,
+        at: base,
+        skip: Some(key_column),
+    };
+    let service = ServiceRecord::read(columns)?;
+    let stored_key = row.text(key_column)?;
+    if stored_key != service_key(&service.service) {
         return Err(format!(
             "service_key {stored_key:?} is not the key of the service"
         ));
     }
-    Ok(ServiceRecord {
-        service,
-        number: row.text(base + 1)?,
-        host: row.text(base + 2)?,
-        commercial: row.flag(base + 3)?,
-        ip_update_required: row.flag(base + 4)?,
-        updated_seq: row.integer(base + 6)?,
-    })
-}
-
-pub(crate) fn request_at(row: &impl RowRead, base: usize) -> RowResult<RequestRecord> {
-    Ok(RequestRecord {
-        request_id: row.text(base)?,
-        instance_id: row.text(base + 1)?,
-        account: row.text(base + 2)?,
-        count: row.integer(base + 3)?,
-        asked: row.json_array(base + 4)?,
-        numbers: row.json_array(base + 5)?,
-        seq: row.integer(base + 6)?,
-    })
-}
-
-pub(crate) fn policy_at(row: &impl RowRead, base: usize) -> RowResult<Policy> {
-    Ok(Policy {
-        service_type: row.text(base)?,
-        max_numbers: row.integer(base + 1)?,
-        min_subscription_months: row.integer(base + 2)?,
-        min_order_amount_fen: row.optional_integer(base + 3)?,
-        requires_public_ip: row.flag(base + 4)?,
-        updated_seq: row.integer(base + 5)?,
-    })
-}
-
-pub(crate) fn region_at(row: &impl RowRead, base: usize) -> RowResult<Region> {
-    Ok(Region {
-        region_id: row.text(base)?,
-        mainland: row.flag(base + 1)?,
-        updated_seq: row.integer(base + 2)?,
-    })
+    Ok(service)
 }
 
 /// `columns` each prefixed with `alias.` (for a join).

@@ -35,12 +35,12 @@ fn digest_of(digests: &mut TableDigests, table: DerivedTable) -> &mut Digest {
 
 fn add_row(digest: &mut Digest, change: &Change) {
     match change {
-        Change::Policy(r) => digest.policy(r),
-        Change::Instance(r) => digest.instance(r),
-        Change::Number(r) => digest.number(r),
-        Change::Service(r) => digest.service(r),
-        Change::Request(r) => digest.request(r),
-        Change::Region(r) => digest.region(r),
+        Change::Policy(r) => digest.record(r),
+        Change::Instance(r) => digest.record(r),
+        Change::Number(r) => digest.record(r),
+        Change::Service(r) => digest.record(r),
+        Change::Request(r) => digest.record(r),
+        Change::Region(r) => digest.record(r),
         // Never a stored row: a removal.
         Change::ForgetService { .. } => {}
     }

@@ -36,18 +36,10 @@ fn book() -> Memory {
     memory.instances.insert(
         "i-1".into(),
         Instance {
-            instance_id: "i-1".into(),
-            service_type: "ecs".into(),
-            account: "acme".into(),
-            region: "cn-hangzhou".into(),
-            billing: Billing::Subscription,
-            subscription_months: 12,
             expires_at: "2030-01-01T00:00:00Z".into(),
             public_ip: Some("47.96.10.21".into()),
-            order_amount_fen: None,
-            state: InstanceState::Active,
             consumed: 2,
-            updated_seq: 1,
+            ..Instance::example("i-1")
         },
     );
     for (number, status, icp) in [

@@ -231,7 +231,7 @@ impl DerivedRows for Postgres {
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
         self.each_by_key(
             DerivedTable::Instances,
-            &|row: &Row| instance_at(row, 0),
+            &|row: &Row| record_at::<Instance>(row, 0),
             &mut |row| match row {
                 Ok(instance) => visit(instance),
                 Err((key, _, why)) => Err(unreadable("instances", format!("{key}: {why}"))),
@@ -258,7 +258,9 @@ impl DerivedRows for Postgres {
                     Box::new(row.get::<_, String>(0)),
                 ]
             },
-            &mut |row| visit(number_at(row, 0).map_err(|why| unreadable("numbers", why))?),
+            &mut |row| {
+                visit(record_at::<NumberRecord>(row, 0).map_err(|why| unreadable("numbers", why))?)
+            },
         )
     }
 
@@ -287,11 +289,13 @@ impl DerivedRows for Postgres {
                 vec![Box::new(fold(&number)), Box::new(number)]
             },
             &mut |row| {
-                let number = number_at(row, 0).map_err(|why| unreadable("numbers", why))?;
+                let number =
+                    record_at::<NumberRecord>(row, 0).map_err(|why| unreadable("numbers", why))?;
                 let instance = match row.try_get::<_, Option<String>>(base) {
-                    Ok(Some(_)) => {
-                        Some(instance_at(row, base).map_err(|why| unreadable("instances", why))?)
-                    }
+                    Ok(Some(_)) => Some(
+                        record_at::<Instance>(row, base)
+                            .map_err(|why| unreadable("instances", why))?,
+                    ),
                     _ => None,
                 };
                 visit(number, instance)
@@ -376,7 +380,9 @@ impl Lookup for Postgres {
              WHERE icp_number = $1 AND status IN ('bound', 'filing', 'filed') LIMIT 1"
         );
         Ok(self
-            .list("numbers", &sql, &[&icp_number], |row| number_at(row, 0))?
+            .list("numbers", &sql, &[&icp_number], |row| {
+                record_at::<NumberRecord>(row, 0)
+            })?
             .into_iter()
             .next())
     }

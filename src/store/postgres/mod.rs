@@ -26,22 +26,8 @@ use std::collections::HashMap;
 
 pub(super) use connect::{is_url, redact};
 
-/// The migrations, in order: migration N takes a database from version N-1
-/// to N (the row of `snledger_schema`). They mirror SQLite's one for one.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../../schema.postgres.sql"),
-    include_str!("../../../migrations/postgres/0002_regions.sql"),
-    include_str!("../../../migrations/postgres/0003_names.sql"),
-    include_str!("../../../migrations/postgres/0004_past.sql"),
-    include_str!("../../../migrations/postgres/0005_past.sql"),
-    include_str!("../../../migrations/postgres/0006_past_views.sql"),
-    include_str!("../../../migrations/postgres/0007_chain_enforced.sql"),
-    include_str!("../../../migrations/postgres/0008_import_owner.sql"),
-    include_str!("../../../migrations/postgres/0009_derived_with_event.sql"),
-    include_str!("../../../migrations/postgres/0010_past_from_the_start.sql"),
-];
+use super::migrations::POSTGRES as MIGRATIONS;
 const GRANTS: &str = include_str!("../../../migrations/postgres/grants.sql");
-const _: () = assert!(MIGRATIONS.len() as i64 == super::SCHEMA_VERSION);
 
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Error {

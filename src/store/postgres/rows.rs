@@ -11,7 +11,7 @@ use postgres::types::{FromSql, ToSql, Type};
 use postgres::Row;
 
 pub(super) use crate::store::tables::{
-    fold, instance_at, number_at, table as shape, INSTANCE_COLUMNS, NUMBER_COLUMNS,
+    fold, record_at, table as shape, INSTANCE_COLUMNS, NUMBER_COLUMNS,
 };
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, at, actor, kind, payload, prev_hash, hash";
 
@@ -34,8 +34,8 @@ impl crate::store::tables::Value<'_> {
 /// The driver's types of a table's columns (`COPY` needs them).
 pub(super) fn types(table: DerivedTable) -> Vec<Type> {
     shape(table)
-        .kinds
-        .iter()
+        .kinds()
+        .into_iter()
         .map(|kind| match kind {
             Kind::Text => Type::TEXT,
             Kind::Integer => Type::INT8,

@@ -143,14 +143,14 @@ impl DerivedRows for Sqlite {
 
     fn each_instance(&self, visit: &mut dyn FnMut(Instance) -> Result<()>) -> Result<()> {
         let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY instance_id");
-        self.each(&sql, |row| instance_at(row, 0), visit)
+        self.each(&sql, |row| record_at::<Instance>(row, 0), visit)
     }
 
     fn each_number(&self, visit: &mut dyn FnMut(NumberRecord) -> Result<()>) -> Result<()> {
         let sql = format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers ORDER BY instance_id, issued_seq, number"
         );
-        self.each(&sql, |row| number_at(row, 0), visit)
+        self.each(&sql, |row| record_at::<NumberRecord>(row, 0), visit)
     }
 
     fn each_number_folded(
@@ -168,8 +168,8 @@ impl DerivedRows for Sqlite {
         let base = declared(DerivedTable::Numbers).width();
         let mut rows = statement.query([])?;
         let (number_at, instance_at) = (
-            reader(|row| number_at(row, 0)),
-            reader(|row| instance_at(row, base)),
+            reader(|row| record_at::<NumberRecord>(row, 0)),
+            reader(|row| record_at::<Instance>(row, base)),
         );
         while let Some(row) = rows.next()? {
             let number = number_at(row)?;
@@ -217,7 +217,7 @@ impl Lookup for Sqlite {
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?1 COLLATE NOCASE
              ORDER BY instance_id = ?1 DESC LIMIT 1"
         );
-        self.one(&sql, instance_id, |row| instance_at(row, 0))
+        self.one(&sql, instance_id, |row| record_at::<Instance>(row, 0))
     }
 
     fn number(&self, number: &str) -> Result<Option<NumberRecord>> {
@@ -225,7 +225,7 @@ impl Lookup for Sqlite {
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = ?1 COLLATE NOCASE
              ORDER BY number = ?1 DESC LIMIT 1"
         );
-        self.one(&sql, number, |row| number_at(row, 0))
+        self.one(&sql, number, |row| record_at::<NumberRecord>(row, 0))
     }
 
     fn service(&self, service: &str) -> Result<Option<ServiceRecord>> {
@@ -244,22 +244,22 @@ impl Lookup for Sqlite {
             "SELECT {NUMBER_COLUMNS} FROM numbers
              WHERE icp_number = ?1 AND status IN ('bound', 'filing', 'filed') LIMIT 1"
         );
-        self.one(&sql, icp_number, |row| number_at(row, 0))
+        self.one(&sql, icp_number, |row| record_at::<NumberRecord>(row, 0))
     }
 
     fn policy(&self, service_type: &str) -> Result<Option<Policy>> {
         let sql = format!("SELECT {POLICY_COLUMNS} FROM policy WHERE service_type = ?1");
-        self.one(&sql, service_type, |row| policy_at(row, 0))
+        self.one(&sql, service_type, |row| record_at::<Policy>(row, 0))
     }
 
     fn request(&self, request_id: &str) -> Result<Option<RequestRecord>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1");
-        self.one(&sql, request_id, |row| request_at(row, 0))
+        self.one(&sql, request_id, |row| record_at::<RequestRecord>(row, 0))
     }
 
     fn region(&self, region_id: &str) -> Result<Option<Region>> {
         let sql = format!("SELECT {REGION_COLUMNS} FROM regions WHERE region_id = ?1");
-        self.one(&sql, region_id, |row| region_at(row, 0))
+        self.one(&sql, region_id, |row| record_at::<Region>(row, 0))
     }
 
     fn region_ids(&self) -> Result<Vec<String>> {

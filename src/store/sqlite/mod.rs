@@ -18,25 +18,7 @@ use crate::files::create_private_file;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
-/// The schema's migrations, in order: migration N takes a ledger from
-/// version N-1 to N (`PRAGMA user_version`). Version 1 is `schema.sql`; a
-/// later version is one more file in `migrations/`, applied on open.
-/// Version 2 adds the region table, version 3 the keys that make names
-/// one thing, one spelling, version 4 the past versions (`past.rs`),
-/// version 10 those of the events before version 4 (`add_missing_past`).
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../../schema.sql"),
-    include_str!("../../../migrations/0002_regions.sql"),
-    include_str!("../../../migrations/0003_names.sql"),
-    include_str!("../../../migrations/0004_past.sql"),
-    include_str!("../../../migrations/0005_past_postgres.sql"),
-    include_str!("../../../migrations/0006_past_views_postgres.sql"),
-    include_str!("../../../migrations/0007_chain_enforced_postgres.sql"),
-    include_str!("../../../migrations/0008_import_owner_postgres.sql"),
-    include_str!("../../../migrations/0009_derived_with_event_postgres.sql"),
-    include_str!("../../../migrations/0010_past_from_the_start.sql"),
-];
-const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+use super::migrations::SQLITE as MIGRATIONS;
 /// The pragmas set on every connection (`Sqlite::tune`).
 pub const CONNECTION_PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;";
 /// `PRAGMA application_id` of a ledger ("SNLG"): tells a ledger from any
