@@ -214,24 +214,28 @@ impl Postgres {
             None => 0,
         };
         self.check_newer(version)?;
+        let mut missing_past = Vec::new();
         for (index, migration) in MIGRATIONS.iter().enumerate() {
             let target = index as i64 + 1;
             if target <= version {
                 continue;
             }
             if target == crate::store::shared::PAST_FROM_THE_START {
-                self.add_missing_past()?;
+                missing_past = self.missing_past()?;
             }
             self.batch(migration)?;
-            if target == 1 {
-                for policy in default_policies() {
-                    self.write_direct(&Change::Policy(policy))?;
-                }
+        }
+        // Rows the program writes go in once every migration has run: they
+        // have the columns of its records, which a later migration may add.
+        self.add_past(&missing_past)?;
+        if version == 0 {
+            for policy in default_policies() {
+                self.write_direct(&Change::Policy(policy))?;
             }
-            if target == 2 {
-                for region in default_regions() {
-                    self.write_direct(&Change::Region(region))?;
-                }
+        }
+        if version < 2 {
+            for region in default_regions() {
+                self.write_direct(&Change::Region(region))?;
             }
         }
         if version >= 1 {
@@ -265,15 +269,13 @@ impl Postgres {
         Ok(())
     }
 
-    /// Before migration 10: adds the past versions of the events before
-    /// the seq a ledger kept them from (`shared::past_versions_up_to`).
-    fn add_missing_past(&self) -> Result<()> {
+    /// Before migration 10: the past versions of the events before the seq
+    /// a ledger kept them from (`shared::past_versions_up_to`).
+    fn missing_past(&self) -> Result<Vec<(Change, i64)>> {
         let kept_since: i64 = self
             .query_one("SELECT seq FROM past_kept_since", &[])?
             .get(0);
-        self.add_past(&crate::store::shared::past_versions_up_to(
-            self, kept_since,
-        )?)
+        crate::store::shared::past_versions_up_to(self, kept_since)
     }
 
     /// The server's clock, to the second, as the log spells times.

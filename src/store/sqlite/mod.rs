@@ -308,19 +308,22 @@ impl Sqlite {
     }
 
     /// Runs every migration after `version` (0: a new database, which also
-    /// gets the default policy); migration 2 seeds the region table. Seeds
-    /// are written once every table exists (a write may keep a past
-    /// version, migration 4).
+    /// gets the default policy); migration 2 seeds the region table. Rows
+    /// the program writes (seeds, migration 10's past versions) are written
+    /// once every migration has run: they have the columns of the
+    /// program's records, which a later migration may have added.
     fn migrate_from(&self, version: i64) -> Result<()> {
+        let mut missing_past = Vec::new();
         for (index, migration) in MIGRATIONS.iter().enumerate() {
             let target = index as i64 + 1;
             if target > version {
                 if target == PAST_FROM_THE_START {
-                    self.add_missing_past()?;
+                    missing_past = self.missing_past()?;
                 }
                 self.conn.execute_batch(migration)?;
             }
         }
+        self.add_past(missing_past)?;
         if version == 0 {
             for policy in default_policies() {
                 self.write(&Change::Policy(policy))?;

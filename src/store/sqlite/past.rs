@@ -85,14 +85,20 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Before migration 10: adds the past versions of the events before
-    /// the seq a ledger kept them from (`shared::past_versions_up_to`).
-    pub(super) fn add_missing_past(&self) -> Result<()> {
+    /// Before migration 10: the past versions of the events before the
+    /// seq a ledger kept them from (`shared::past_versions_up_to`).
+    pub(super) fn missing_past(&self) -> Result<Vec<(Change, i64)>> {
         let kept_since: i64 =
             self.conn
                 .query_row("SELECT seq FROM past_kept_since", [], |row| row.get(0))?;
+        past_versions_up_to(self, kept_since)
+    }
+
+    /// Writes past versions (once the schema is the program's: they have
+    /// the columns of its records).
+    pub(super) fn add_past(&self, versions: Vec<(Change, i64)>) -> Result<()> {
         static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-        for (change, superseded_seq) in past_versions_up_to(self, kept_since)? {
+        for (change, superseded_seq) in versions {
             let encoded = encode(&change);
             // invariant: a past version is a row (a removal replaces none).
             let mut values = encoded.values.expect("a past version is a row");
