@@ -7,7 +7,7 @@
 
 use super::evolve::Change;
 use super::memory::MemoryState;
-use super::record::{is_seq, shown_name, Field, Record};
+use super::record::{field_text, is_seq, shown_name, Record};
 use super::types::*;
 use std::collections::BTreeMap;
 
@@ -59,17 +59,7 @@ fn shown_fields(record: &impl Record) -> Vec<(&'static str, Option<String>)> {
             return;
         }
         let (name, is_fen) = shown_name(name);
-        let text = match field {
-            Field::Text(text) | Field::Word(text) => Some(text.to_string()),
-            Field::OptionalText(text) => text.map(str::to_string),
-            Field::OptionalInteger(number) if is_fen => number.map(format_fen),
-            Field::OptionalInteger(number) => number.map(|number| number.to_string()),
-            Field::Integer(number) if is_fen => Some(format_fen(number)),
-            Field::Integer(number) => Some(number.to_string()),
-            Field::Flag(flag) => Some(flag.to_string()),
-            Field::List(texts) => Some(texts.join(" ")),
-        };
-        fields.push((name, text));
+        fields.push((name, field_text(field, is_fen)));
     });
     fields
 }

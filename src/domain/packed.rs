@@ -9,7 +9,8 @@
 //! declaration (`domain::record`), so a new field is held without an edit
 //! here.
 
-use super::record::{Field, FieldRead, FieldResult, Record, Shape};
+use super::evolve::Keyed;
+use super::record::{Field, FieldRead, FieldResult, Record};
 use super::types::Instance;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -173,30 +174,6 @@ impl<'t> Unpacker<'t> {
         std::str::from_utf8(self.take(length)?).map_err(|_| DAMAGED.to_string())
     }
 
-    /// Passes over one field of `shape`, giving it back if an integer.
-    fn pass(&mut self, shape: Shape) -> FieldResult<Option<i64>> {
-        match shape {
-            Shape::Text | Shape::Word => self.take(4).map(|_| None),
-            Shape::Integer => Unpacker::integer(self).map(Some),
-            Shape::Flag => self.byte().map(|_| None),
-            Shape::OptionalText => match self.byte()? {
-                ABSENT => Ok(None),
-                IPV4 => self.take(4).map(|_| None),
-                _ => self.inline_text().map(|_| None),
-            },
-            Shape::OptionalInteger => match self.byte()? {
-                ABSENT => Ok(None),
-                _ => Unpacker::integer(self).map(|_| None),
-            },
-            Shape::List => {
-                for _ in 0..Unpacker::integer(self)? {
-                    self.inline_text()?;
-                }
-                Ok(None)
-            }
-        }
-    }
-
     /// The next column: the key comes first.
     fn next_column(&mut self) -> usize {
         self.column += 1;
@@ -274,34 +251,21 @@ impl<R> Default for PackedTable<R> {
     }
 }
 
-/// The key of a record: its first field, a text.
-fn key_of<R: Record>(record: &R) -> &str {
-    let mut key = None;
-    record.each_field(&mut |_, field| {
-        if let (None, Field::Text(text)) = (key, field) {
-            key = Some(text);
-        }
-    });
-    // invariant: every record's first field is its key (domain::record).
-    key.expect("a record's first field is its text key")
-}
-
-impl<R: Record> PackedTable<R> {
+impl<R: Record + Keyed> PackedTable<R> {
     pub(crate) fn reserve(&mut self, records: usize) {
         self.index.reserve(records);
         self.rows.reserve(records);
     }
 
     /// Inserts `record` and returns the one it replaced when `keep` says
-    /// so of that one's updated seq (its last field; one look-up, the old
-    /// row is decoded only then).
+    /// so of that one's seq (one look-up).
     pub(crate) fn replace(&mut self, record: R, keep: impl Fn(i64) -> bool) -> Option<R> {
         let row = self.row(&record);
-        let key = key_of(&record);
+        let key = record.key();
         match self.index.get(key) {
             Some(position) => {
-                let old = &self.rows[*position as usize];
-                let replaced = keep(self.last_integer(old)).then(|| self.decode(key, old));
+                let old = self.decode(key, &self.rows[*position as usize]);
+                let replaced = keep(old.seq()).then_some(old);
                 self.rows[*position as usize] = row;
                 replaced
             }
@@ -332,15 +296,17 @@ impl<R: Record> PackedTable<R> {
         let mut record: Option<R> = None;
         for (key, position) in &self.index {
             let row = &self.rows[*position as usize];
-            match &mut record {
+            let record = match &mut record {
                 Some(record) => {
                     let refilled = record.read_into(&mut self.unpacker(key, row));
-                    // invariant: a row reads back as it was written.
+                    // invariant: a row reads back as it was written (the
+                    // same code wrote it in this process).
                     refilled.expect("a packed row reads back");
+                    record
                 }
-                None => record = Some(self.decode(key, row)),
-            }
-            visit(record.as_ref().expect("decoded above"));
+                None => record.insert(self.decode(key, row)),
+            };
+            visit(record);
         }
     }
 
@@ -359,20 +325,6 @@ impl<R: Record> PackedTable<R> {
             }
         });
         packer.bytes.into_boxed_slice()
-    }
-
-    /// The last integer field of a row (a record's updated seq), read
-    /// without decoding the row.
-    fn last_integer(&self, row: &[u8]) -> i64 {
-        let mut unpacker = self.unpacker("", row);
-        let mut last = 0;
-        for shape in &R::SHAPES[1..] {
-            // invariant: a row reads back as it was written.
-            if let Some(number) = unpacker.pass(*shape).expect("a packed row reads back") {
-                last = number;
-            }
-        }
-        last
     }
 
     fn unpacker<'t>(&'t self, key: &'t str, row: &'t [u8]) -> Unpacker<'t> {

@@ -11,6 +11,7 @@
 //! an amount in fen (shown in CNY, without the suffix). The first field is
 //! the record's key.
 
+use super::types::format_fen;
 use std::borrow::Cow;
 
 /// What a field holds, as the store binds it.
@@ -165,6 +166,21 @@ pub(crate) fn shown_name(name: &'static str) -> (&'static str, bool) {
     match name.strip_suffix("_fen") {
         Some(shown) => (shown, true),
         None => (name, false),
+    }
+}
+
+/// A field as text, `None` when absent: an amount in fen (`shown_name`)
+/// in CNY, a list space-separated (diff and the tables show fields so).
+pub(crate) fn field_text(field: Field<'_>, is_fen: bool) -> Option<String> {
+    match field {
+        Field::Text(text) | Field::Word(text) => Some(text.to_string()),
+        Field::OptionalText(text) => text.map(str::to_string),
+        Field::OptionalInteger(number) if is_fen => number.map(format_fen),
+        Field::OptionalInteger(number) => number.map(|number| number.to_string()),
+        Field::Integer(number) if is_fen => Some(format_fen(number)),
+        Field::Integer(number) => Some(number.to_string()),
+        Field::Flag(flag) => Some(flag.to_string()),
+        Field::List(texts) => Some(texts.join(" ")),
     }
 }
 

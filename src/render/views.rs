@@ -7,7 +7,7 @@ use super::{Answer, Row, Table};
 use crate::domain::eligibility::Eligibility;
 use crate::domain::event::Event;
 use crate::domain::names::display_name;
-use crate::domain::record::{is_seq, shown_name, Field, Record};
+use crate::domain::record::{field_text, is_seq, shown_name, Field, Record};
 use crate::domain::types::*;
 use serde::{Serialize, Serializer};
 
@@ -97,17 +97,7 @@ impl InstanceFields {
     pub(crate) fn cells(&self) -> Vec<(&'static str, String)> {
         let mut cells = Vec::new();
         self.each(&mut |name, field, is_fen| {
-            let cell = match field {
-                Field::Text(text) | Field::Word(text) => text.to_string(),
-                Field::OptionalText(text) => text.unwrap_or_default().to_string(),
-                Field::OptionalInteger(fen) if is_fen => Amount(fen).cell(),
-                Field::Integer(fen) if is_fen => Amount(Some(fen)).cell(),
-                Field::OptionalInteger(number) => number.map(|n| n.to_string()).unwrap_or_default(),
-                Field::Integer(number) => number.to_string(),
-                Field::Flag(flag) => flag.to_string(),
-                Field::List(texts) => texts.join(" "),
-            };
-            cells.push((name, cell));
+            cells.push((name, field_text(field, is_fen).unwrap_or_default()));
         });
         cells
     }

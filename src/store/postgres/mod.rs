@@ -15,8 +15,6 @@ mod rows;
 use super::{ConsistencyJob, Database, Head};
 use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
-use crate::domain::regions::default_regions;
-use crate::domain::types::default_policies;
 use crate::error::{Error, Result};
 use overlay::Overlay;
 use postgres::types::ToSql;
@@ -228,15 +226,8 @@ impl Postgres {
         // Rows the program writes go in once every migration has run: they
         // have the columns of its records, which a later migration may add.
         self.add_past(&missing_past)?;
-        if version == 0 {
-            for policy in default_policies() {
-                self.write_direct(&Change::Policy(policy))?;
-            }
-        }
-        if version < 2 {
-            for region in default_regions() {
-                self.write_direct(&Change::Region(region))?;
-            }
+        for seed in crate::store::shared::seeds(version) {
+            self.write_direct(&seed)?;
         }
         if version >= 1 {
             self.fill_service_keys()?;

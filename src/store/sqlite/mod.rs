@@ -9,10 +9,7 @@ mod rows;
 
 use super::shared::PAST_FROM_THE_START;
 use super::{ConsistencyJob, Database, Writes, SCHEMA_VERSION};
-use crate::domain::evolve::Change;
 use crate::domain::names::service_key;
-use crate::domain::regions::default_regions;
-use crate::domain::types::default_policies;
 use crate::error::{Error, Result};
 use crate::files::create_private_file;
 use rusqlite::{Connection, OpenFlags};
@@ -324,15 +321,8 @@ impl Sqlite {
             }
         }
         self.add_past(missing_past)?;
-        if version == 0 {
-            for policy in default_policies() {
-                self.write(&Change::Policy(policy))?;
-            }
-        }
-        if version < 2 {
-            for region in default_regions() {
-                self.write(&Change::Region(region))?;
-            }
+        for seed in crate::store::shared::seeds(version) {
+            self.write(&seed)?;
         }
         if version >= 1 {
             self.fill_service_keys()?;
