@@ -77,6 +77,17 @@ pub(crate) fn schema_problems(stored: &SchemaObjects, expected: &SchemaObjects) 
     problems
 }
 
+/// The rows an upgrade from `version` seeds: the default policy in a new
+/// database (version 0), the regions before migration 2 made their table.
+pub(crate) fn seeds(version: i64) -> Vec<Change> {
+    let policies = (version == 0).then(crate::domain::types::default_policies);
+    let regions = (version < 2).then(crate::domain::regions::default_regions);
+    let policies = policies.into_iter().flatten().map(Change::Policy);
+    policies
+        .chain(regions.into_iter().flatten().map(Change::Region))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,15 +118,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The rows an upgrade from `version` seeds: the default policy in a new
-/// database (version 0), the regions before migration 2 made their table.
-pub(crate) fn seeds(version: i64) -> Vec<Change> {
-    let policies = (version == 0).then(crate::domain::types::default_policies);
-    let regions = (version < 2).then(crate::domain::regions::default_regions);
-    let policies = policies.into_iter().flatten().map(Change::Policy);
-    policies
-        .chain(regions.into_iter().flatten().map(Change::Region))
-        .collect()
 }
